@@ -1,0 +1,91 @@
+"""The ``kit`` command line.
+
+Each area of the kit has a module here (``kit/cli/lab.py``, ``kit/cli/collect.py`` …) with a
+``register(commands)`` function that adds its sub-commands. Handlers take the parsed
+arguments and return an exit code; they parse, convert and call the same public functions a
+notebook calls. Heavy imports happen inside handlers so ``kit --help`` stays fast.
+
+Exit codes: 0 success, 1 a kit error, 2 usage, 3 authentication, 4 not found,
+5 refusing to overwrite, 130 interrupted; other codes are documented by the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from kit import __version__
+from kit.errors import KitError
+
+__all__ = ["Commands", "main"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+@dataclass
+class Commands:
+    """Where area modules add their sub-commands.
+
+    Parameters
+    ----------
+    top
+        Sub-commands of ``kit`` itself (``kit collect``).
+    analyze
+        Sub-commands of ``kit analyze`` (``kit analyze boot``).
+    """
+
+    top: argparse._SubParsersAction
+    analyze: argparse._SubParsersAction
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``kit`` parser, with every area's commands registered."""
+    parser = argparse.ArgumentParser(
+        prog="kit",
+        description="Investigate Azure VMs that can no longer be reached over SSH or RDP.",
+    )
+    parser.add_argument("--version", action="version", version=f"kit {__version__}")
+    top = parser.add_subparsers(dest="command", metavar="COMMAND")
+    analyze = top.add_parser("analyze", help="analyse an evidence bundle offline (boot log, network, verdict)")
+    analyze_commands = analyze.add_subparsers(dest="analysis", metavar="ANALYSIS")
+    analyze.set_defaults(handler=lambda _args: _print_help(analyze))
+    commands = Commands(top=top, analyze=analyze_commands)
+    for module in sorted(info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")):
+        importlib.import_module(f"{__name__}.{module}").register(commands)
+    return parser
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``kit`` with ``argv`` and return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        return _print_help(parser)
+    try:
+        return handler(args)
+    except KitError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug: say so in one line, traceback only on request
+        if os.environ.get("KIT_DEBUG"):
+            raise
+        print(f"internal error: {type(error).__name__}: {error} (set KIT_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
