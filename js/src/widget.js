@@ -1,0 +1,103 @@
+// The kit's serial console widget: an xterm.js terminal relaying keystrokes to the kernel.
+// Wire (custom messages, never synced traits):
+//   JS -> Python  {type:"ready", cols, rows} | {type:"input", data} | {type:"resize", cols, rows}
+//                 {type:"admin", command, confirmed:true}
+//   Python -> JS  {type:"output", data} | {type:"clear"}
+// Traits (config and state only): status, title, admin_commands, rows.
+import { Terminal } from "@xterm/xterm";
+import { FitAddon } from "@xterm/addon-fit";
+
+const ADMIN_LABELS = { nmi: "NMI", sysrq: "SysRq", reset: "Hard reset" };
+const ADMIN_WARNINGS = {
+  nmi: "Send a non-maskable interrupt? A Linux guest configured to panic on NMI will crash.",
+  sysrq: "Send a SysRq request to the guest kernel?",
+  reset: "Hard-reset the VM? This is a power cycle: unsaved guest state is lost.",
+};
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function render({ model, el: root }) {
+  root.classList.add("kit-serial");
+  const bar = el("div", "kit-serial-bar");
+  const title = el("span", "kit-serial-title");
+  const status = el("span", "kit-serial-status");
+  const admin = el("span", "kit-serial-admin");
+  const confirm = el("div", "kit-serial-confirm");
+  confirm.hidden = true;
+  bar.append(title, status, admin);
+  const screen = el("div", "kit-serial-screen");
+  root.append(bar, confirm, screen);
+
+  const term = new Terminal({
+    rows: model.get("rows") || 24,
+    convertEol: false,
+    scrollback: 10000,
+    cursorBlink: true,
+    fontFamily: "Menlo, Consolas, 'DejaVu Sans Mono', monospace",
+    fontSize: 13,
+  });
+  const fit = new FitAddon();
+  term.loadAddon(fit);
+  term.open(screen);
+  const refit = () => {
+    try { fit.fit(); } catch (_) { /* not attached yet */ }
+  };
+  const observer = new ResizeObserver(refit);
+  observer.observe(screen);
+  refit();
+
+  const showStatus = () => {
+    const value = model.get("status") || "closed";
+    status.textContent = value;
+    status.dataset.status = value;
+    title.textContent = model.get("title") || "serial console";
+  };
+  const askConfirmation = (command) => {
+    confirm.replaceChildren();
+    confirm.append(el("span", "kit-serial-warning", ADMIN_WARNINGS[command] || `Send ${command}?`));
+    const yes = el("button", "kit-serial-yes", `Confirm ${ADMIN_LABELS[command] || command}`);
+    const no = el("button", "kit-serial-no", "Cancel");
+    yes.onclick = () => { confirm.hidden = true; model.send({ type: "admin", command, confirmed: true }); };
+    no.onclick = () => { confirm.hidden = true; term.focus(); };
+    confirm.append(yes, no);
+    confirm.hidden = false;
+  };
+  const showAdmin = () => {
+    admin.replaceChildren();
+    for (const command of model.get("admin_commands") || []) {
+      const button = el("button", "kit-serial-admin-button", ADMIN_LABELS[command] || command);
+      button.dataset.command = command;
+      button.onclick = () => askConfirmation(command);
+      admin.append(button);
+    }
+  };
+  showStatus();
+  showAdmin();
+  model.on("change:status", showStatus);
+  model.on("change:title", showStatus);
+  model.on("change:admin_commands", showAdmin);
+
+  const onInput = term.onData((data) => model.send({ type: "input", data }));
+  const onResize = term.onResize(({ cols, rows }) => model.send({ type: "resize", cols, rows }));
+  const onMessage = (msg) => {
+    if (msg.type === "output") term.write(msg.data);
+    else if (msg.type === "clear") term.reset();
+  };
+  model.on("msg:custom", onMessage);
+  model.send({ type: "ready", cols: term.cols, rows: term.rows });
+
+  return () => {
+    observer.disconnect();
+    onInput.dispose();
+    onResize.dispose();
+    model.off("msg:custom", onMessage);
+    term.dispose();
+  };
+}
+
+export default { render };

@@ -1,0 +1,215 @@
+"""The serial console in a notebook: an anywidget around a bundled xterm.js.
+
+Keystrokes travel as custom messages (``{"type": "input"}``) and output as batched custom
+messages (at most one every ``batch_seconds``, each at most ``max_message_bytes``), because
+one message per serial read trips Jupyter's IOPub rate limit and loses output. A bounded
+history is replayed when a view (re)renders. Traits carry only configuration and state.
+
+Exported reports cannot run the widget (its JavaScript is not in the HTML), so the widget's
+mime bundle also carries a ``text/html`` transcript; :meth:`SerialTerminal.show` returns a
+display handle and :meth:`SerialTerminal.finalize` refreshes that fallback with the final
+transcript, so a papermill run archives what happened.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal, TypedDict
+
+import anywidget
+import traitlets
+
+__all__ = ["AdminCommand", "SerialTerminal"]
+
+_STATIC = Path(__file__).parent / "static"
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78DEHMNOZc]|\x1b\][^\x07]*(\x07|\x1b\\)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+AdminCommand = Literal["nmi", "sysrq", "reset"]
+
+
+class _InputMessage(TypedDict):
+    type: Literal["input"]
+    data: str
+
+
+class _AdminMessage(TypedDict):
+    type: Literal["admin"]
+    command: AdminCommand
+    confirmed: bool
+
+
+class _SizeMessage(TypedDict):
+    type: Literal["ready", "resize"]
+    cols: int
+    rows: int
+
+
+class SerialTerminal(anywidget.AnyWidget):
+    """An xterm.js terminal for a serial console session.
+
+    Parameters
+    ----------
+    on_input
+        Called with each keystroke string the user types (already VT-encoded by xterm).
+    on_admin
+        Called with ``"nmi"``, ``"sysrq"`` or ``"reset"`` after the user confirmed it in the widget.
+    transcript
+        Returns the redacted plain-text transcript for the static HTML fallback; defaults to
+        the widget's own (bounded) history with escape sequences removed.
+    batch_seconds
+        Longest time output waits before it is sent to the browser.
+    max_message_bytes
+        Largest output message.
+    history_chars
+        How much output is kept for replay when a view renders.
+    """
+
+    _esm = _STATIC / "widget.js"
+    _css = _STATIC / "widget.css"
+
+    status = traitlets.Unicode("closed").tag(sync=True)
+    title = traitlets.Unicode("serial console").tag(sync=True)
+    admin_commands = traitlets.List(traitlets.Unicode(), default_value=[]).tag(sync=True)
+    rows = traitlets.Int(24).tag(sync=True)
+
+    def __init__(
+        self,
+        *,
+        on_input: Callable[[str], Any] | None = None,
+        on_admin: Callable[[AdminCommand], Any] | None = None,
+        transcript: Callable[[], str] | None = None,
+        batch_seconds: float = 0.05,
+        max_message_bytes: int = 64 * 1024,
+        history_chars: int = 512 * 1024,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._on_input = on_input
+        self._on_admin = on_admin
+        self._transcript = transcript
+        self._batch_seconds = batch_seconds
+        self._max_message = max_message_bytes
+        self._history: deque[str] = deque()
+        self._history_chars = 0
+        self._history_limit = history_chars
+        self._pending: list[str] = []
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._handle: Any = None
+        self.size: tuple[int, int] | None = None
+        self.on_msg(self._on_custom_msg)
+
+    def write(self, data: str) -> None:
+        """Queue guest output for the terminal; safe from any thread."""
+        if not data:
+            return
+        with self._lock:
+            self._pending.append(data)
+            self._remember(data)
+            if self._timer is None:
+                self._timer = threading.Timer(self._batch_seconds, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        """Send queued output now, in messages of at most ``max_message_bytes``."""
+        with self._lock:
+            pending, self._pending = "".join(self._pending), []
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        for chunk in _chunks(pending, self._max_message):
+            self.send({"type": "output", "data": chunk})
+
+    def clear(self) -> None:
+        """Clear the terminal and its history."""
+        with self._lock:
+            self._pending.clear()
+            self._history.clear()
+            self._history_chars = 0
+        self.send({"type": "clear"})
+
+    def transcript_html(self) -> str:
+        """The static fallback: the transcript as escaped, monospaced HTML."""
+        text = self._transcript() if self._transcript else _plain("".join(self._history))
+        return (
+            f'<div class="kit-serial-transcript"><div style="font-weight:bold">{html.escape(self.title)}'
+            f" — transcript ({html.escape(self.status)})</div>"
+            '<pre style="font-family:Menlo,Consolas,\'DejaVu Sans Mono\',monospace;white-space:pre;'
+            'background:#111;color:#ddd;padding:6px;max-height:40em;overflow:auto">'
+            f"{html.escape(text)}</pre></div>"
+        )
+
+    def show(self) -> Any:
+        """Display the widget and return the display handle that :meth:`finalize` updates."""
+        from IPython.display import display
+
+        self._handle = display(self, display_id=True)
+        return self._handle
+
+    def finalize(self) -> None:
+        """Flush output and refresh the displayed ``text/html`` fallback with the final transcript."""
+        self.flush()
+        if self._handle is not None:
+            self._handle.update(self)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        return {**data, "text/html": self.transcript_html()}, metadata
+
+    def _remember(self, data: str) -> None:
+        self._history.append(data)
+        self._history_chars += len(data)
+        while self._history_chars > self._history_limit and len(self._history) > 1:
+            self._history_chars -= len(self._history.popleft())
+
+    def _on_custom_msg(self, _widget: Any, content: dict[str, Any], _buffers: list[bytes]) -> None:
+        # Not `_handle_msg`: that name is ipywidgets' own comm dispatcher.
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "input":
+            message: _InputMessage = content  # type: ignore[assignment]
+            if self._on_input is not None and isinstance(message.get("data"), str):
+                self._on_input(message["data"])
+        elif kind == "admin":
+            admin: _AdminMessage = content  # type: ignore[assignment]
+            if admin.get("confirmed") is True and admin.get("command") in self.admin_commands and self._on_admin:
+                self._on_admin(admin["command"])
+        elif kind in ("ready", "resize"):
+            size: _SizeMessage = content  # type: ignore[assignment]
+            self.size = (int(size.get("cols", 80)), int(size.get("rows", 24)))
+            if kind == "ready":
+                self._replay()
+
+    def _replay(self) -> None:
+        with self._lock:
+            history = "".join(self._history)
+        for chunk in _chunks(history, self._max_message):
+            self.send({"type": "output", "data": chunk})
+
+
+def _chunks(text: str, max_bytes: int) -> list[str]:
+    """Split ``text`` into pieces whose UTF-8 size is at most ``max_bytes``, never inside a character."""
+    data = text.encode()
+    chunks, start = [], 0
+    while start < len(data):
+        end = min(len(data), start + max_bytes)
+        while end < len(data) and data[end] & 0xC0 == 0x80:
+            end -= 1
+        chunks.append(data[start:end].decode())
+        start = end
+    return chunks
+
+
+def _plain(text: str) -> str:
+    """Terminal output as plain text: escape sequences removed, line ends normalised."""
+    text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text)

@@ -1,0 +1,111 @@
+"""The terminal widget's Python side: batching, replay, confirmations, the static fallback."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from kit.console.widget import SerialTerminal
+
+
+class Sent(list):
+    """Messages the widget sent to the browser."""
+
+    def outputs(self) -> str:
+        return "".join(m["data"] for m in self if m["type"] == "output")
+
+
+@pytest.fixture
+def terminal() -> tuple[SerialTerminal, Sent, list[str], list[str]]:
+    typed: list[str] = []
+    admin: list[str] = []
+    widget = SerialTerminal(on_input=typed.append, on_admin=admin.append, batch_seconds=0.02)
+    sent = Sent()
+    widget.send = sent.append  # type: ignore[method-assign]  # the comm seam: no browser in unit tests
+    return widget, sent, typed, admin
+
+
+def browser_says(widget: SerialTerminal, content: dict[str, Any]) -> None:
+    widget._on_custom_msg(widget, content, [])
+
+
+def test_many_small_writes_go_out_as_few_batched_messages(terminal: Any) -> None:
+    widget, sent, _, _ = terminal
+    lines = [f"line {n:05d} " + "x" * 60 + "\r\n" for n in range(20_000)]
+    for line in lines:
+        widget.write(line)
+    widget.flush()
+    assert sent.outputs() == "".join(lines)
+    assert len(sent) < 40, "output must be batched, not one message per write"
+    assert all(len(m["data"].encode()) <= 64 * 1024 for m in sent)
+
+
+def test_output_is_flushed_by_the_timer_without_an_explicit_flush(terminal: Any) -> None:
+    widget, sent, _, _ = terminal
+    widget.write("login: ")
+    deadline = time.monotonic() + 2
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sent.outputs() == "login: "
+
+
+def test_a_new_view_gets_the_history_replayed(terminal: Any) -> None:
+    widget, sent, _, _ = terminal
+    widget.write("boot line 1\r\n")
+    widget.flush()
+    sent.clear()
+    browser_says(widget, {"type": "ready", "cols": 100, "rows": 30})
+    assert sent.outputs() == "boot line 1\r\n"
+    assert widget.size == (100, 30)
+
+
+def test_history_is_bounded() -> None:
+    widget = SerialTerminal(history_chars=1000)
+    widget.send = lambda _m: None  # type: ignore[method-assign]
+    for n in range(500):
+        widget.write(f"{n:04d}\n")
+    assert "0499" in widget.transcript_html() and "0000" not in widget.transcript_html()
+
+
+def test_keystrokes_reach_the_session(terminal: Any) -> None:
+    widget, _, typed, _ = terminal
+    browser_says(widget, {"type": "input", "data": "a"})
+    browser_says(widget, {"type": "input", "data": "\r"})
+    assert typed == ["a", "\r"]
+
+
+def test_admin_commands_need_confirmation_and_must_be_offered(terminal: Any) -> None:
+    widget, _, _, admin = terminal
+    widget.admin_commands = ["nmi", "reset"]
+    browser_says(widget, {"type": "admin", "command": "reset"})
+    browser_says(widget, {"type": "admin", "command": "sysrq", "confirmed": True})
+    assert admin == []
+    browser_says(widget, {"type": "admin", "command": "reset", "confirmed": True})
+    assert admin == ["reset"]
+
+
+def test_static_fallback_escapes_hostile_output_and_drops_escape_sequences() -> None:
+    widget = SerialTerminal(title="sched-01")
+    widget.send = lambda _m: None  # type: ignore[method-assign]
+    widget.write("\x1b[1;31m<script>alert(1)</script>\x1b[0m\r\n")
+    data, _ = widget._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data
+    fallback = data["text/html"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in fallback
+    assert "<script>" not in fallback and "\x1b" not in fallback
+
+
+def test_static_fallback_uses_the_redacted_transcript_when_given() -> None:
+    widget = SerialTerminal(transcript=lambda: "$ iptables -S\n-P INPUT ACCEPT")
+    widget.send = lambda _m: None  # type: ignore[method-assign]
+    widget.write("raw output that is not the transcript")
+    assert "iptables -S" in widget.transcript_html()
+    assert "raw output" not in widget.transcript_html()
+
+
+def test_the_bundle_is_shipped_with_the_package() -> None:
+    widget = SerialTerminal()
+    assert "xterm" in widget._esm and len(widget._esm) > 100_000
+    assert ".xterm" in widget._css
