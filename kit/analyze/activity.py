@@ -1,0 +1,574 @@
+"""Activity Log: normalise EventData records and group them into operations.
+
+Azure writes several records for one control-plane operation (``Started``, ``Accepted``,
+``Succeeded`` or ``Failed``), all sharing a ``correlationId``. This module turns the raw
+records into :class:`ActivityEvent` objects (UTC times, the original strings kept) and groups
+them into :class:`Operation` objects with a start, an end, a duration and a final status.
+
+Accepted record shapes, one of which is picked per key:
+
+- the REST shape (camelCase, ``{"value", "localizedValue"}`` objects), which the bundle stores and
+  ``az monitor activity-log list -o json`` prints;
+- the SDK's ``EventData.as_dict()`` shape (snake_case, as dftimewolf writes it);
+- Log Analytics ``AzureActivity`` rows (``OperationNameValue``, ``ActivityStatusValue``,
+  ``TimeGenerated`` …).
+
+Records that cannot be used (no time at all, not an object) become warnings, never exceptions,
+except when the input as a whole is not a list of records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kit.azure.ids import parse_resource_id
+from kit.errors import AnalysisError, InvalidResourceId
+
+__all__ = [
+    "LEVELS",
+    "ActivityEvent",
+    "ActivityLog",
+    "Operation",
+    "activity_from_bundle",
+    "normalize_event",
+    "operations",
+    "parse_activity_log",
+    "parse_time",
+]
+
+#: Activity Log levels, least to most severe, and the timeline severity each maps to.
+LEVELS: dict[str, str] = {
+    "verbose": "info",
+    "informational": "info",
+    "warning": "warning",
+    "error": "error",
+    "critical": "critical",
+}
+_LEVEL_RANK = {name: rank for rank, name in enumerate(LEVELS)}
+
+# A status's place in an operation's life: the record with the highest phase (then the latest
+# time) decides the operation's final status.
+_PHASE = {
+    "started": 0,
+    "accepted": 1,
+    "in progress": 1,
+    "inprogress": 1,
+    "active": 1,
+    "updated": 1,
+    "succeeded": 2,
+    "failed": 2,
+    "canceled": 2,
+    "cancelled": 2,
+    "resolved": 2,
+}
+_TERMINAL = 2
+
+# key → the spellings tried, in order: REST/az camelCase, SDK snake_case, Log Analytics.
+_KEYS: dict[str, tuple[str, ...]] = {
+    "event_time": ("eventTimestamp", "event_timestamp", "TimeGenerated", "EventTimestamp"),
+    "submitted": ("submissionTimestamp", "submission_timestamp", "EventSubmissionTimestamp"),
+    "correlation_id": ("correlationId", "correlation_id", "CorrelationId"),
+    "event_id": ("eventDataId", "event_data_id", "EventDataId", "id"),
+    "operation_id": ("operationId", "operation_id", "OperationId"),
+    "operation_name": ("operationName", "operation_name", "OperationNameValue", "OperationName"),
+    "status": ("status", "ActivityStatusValue", "ActivityStatus"),
+    "sub_status": ("subStatus", "sub_status", "ActivitySubstatusValue", "ActivitySubstatus"),
+    "caller": ("caller", "Caller"),
+    "category": ("category", "CategoryValue", "Category"),
+    "level": ("level", "Level"),
+    "resource_id": ("resourceId", "resource_id", "ResourceId", "_ResourceId"),
+    "resource_type": ("resourceType", "resource_type", "ResourceProviderValue"),
+    "http_request": ("httpRequest", "http_request", "HTTPRequest"),
+    "description": ("description", "Description"),
+    "properties": ("properties", "Properties_d", "Properties"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityEvent:
+    """One Activity Log record, normalised.
+
+    Parameters
+    ----------
+    time
+        When the event happened (``eventTimestamp``), UTC; the submission time when the record
+        has no event time.
+    time_desc
+        ``"event"`` or ``"submitted"``: which of the record's times ``time`` is.
+    submitted
+        When Azure recorded it (``submissionTimestamp``), UTC, or ``None``.
+    correlation_id
+        Shared by every record of one operation (``""`` when absent).
+    event_id
+        ``eventDataId``: unique per record.
+    operation_name
+        ``operationName.value`` (``Microsoft.Compute/virtualMachines/start/action``).
+    operation_label
+        ``operationName.localizedValue`` (``Start Virtual Machine``), or ``operation_name``.
+    status
+        ``status.value``: ``Started``, ``Accepted``, ``Succeeded``, ``Failed`` …
+    sub_status
+        ``subStatus.value`` (``OK``, ``Created``, ``Conflict`` …) or ``""``.
+    caller
+        Who did it (UPN, app id, or empty for platform events).
+    category
+        ``Administrative``, ``ResourceHealth``, ``ServiceHealth``, ``Policy`` …
+    level
+        ``Informational``, ``Warning``, ``Error``, ``Critical`` or ``Verbose``.
+    resource_id
+        The resource the operation was about, as written in the record.
+    resource_type
+        ``resourceType.value`` or the type parsed from ``resource_id``.
+    client_ip
+        ``httpRequest.clientIpAddress`` or ``""``.
+    http_method
+        ``httpRequest.method`` or ``""``.
+    description
+        ``description`` or ``""``.
+    properties
+        ``properties`` (ResourceHealth's ``currentHealthStatus``, ``cause`` … live here).
+    original
+        The original time strings (``eventTimestamp``, ``submissionTimestamp``) exactly as read.
+    index
+        Position of the record in the input list.
+    """
+
+    time: datetime
+    time_desc: str
+    submitted: datetime | None
+    correlation_id: str
+    event_id: str
+    operation_name: str
+    operation_label: str
+    status: str
+    sub_status: str
+    caller: str
+    category: str
+    level: str
+    resource_id: str
+    resource_type: str
+    client_ip: str
+    http_method: str
+    description: str
+    properties: dict[str, Any]
+    original: dict[str, str]
+    index: int
+
+    @property
+    def severity(self) -> str:
+        """Timeline severity: the level's, raised to ``error`` for a failed status."""
+        severity = LEVELS.get(self.level.lower(), "info")
+        if self.status.lower() == "failed" and severity in ("info", "warning"):
+            return "error"
+        return severity
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """The records of one operation (same correlation id, operation name and resource).
+
+    Parameters
+    ----------
+    correlation_id
+        The shared ``correlationId`` (the event id for a record that has none).
+    operation_name
+        ``Microsoft.Network/networkSecurityGroups/securityRules/write`` …
+    resource_id
+        The resource it acted on.
+    resource_type
+        Its type (``Microsoft.Network/networkSecurityGroups/securityRules``).
+    status
+        The final status: the terminal record's (``Succeeded``/``Failed``/``Canceled``/
+        ``Resolved``), else the latest record's (``Started``, ``Accepted`` …).
+    start
+        The earliest record's time (UTC).
+    end
+        The terminal record's time, or ``None`` while the operation has not finished.
+    duration
+        ``end - start``, or ``None``.
+    caller
+        Who did it (the first record that names a caller).
+    category
+        The records' category.
+    level
+        The most severe level among the records.
+    events
+        The records, in time order.
+    summary
+        One line for people: what, on which resource, by whom, how it ended.
+    """
+
+    correlation_id: str
+    operation_name: str
+    resource_id: str
+    resource_type: str
+    status: str
+    start: datetime
+    end: datetime | None
+    duration: timedelta | None
+    caller: str
+    category: str
+    level: str
+    events: tuple[ActivityEvent, ...]
+    summary: str
+
+    @property
+    def label(self) -> str:
+        """The operation's localized name (``Create or Update Security Rule``)."""
+        return self.events[0].operation_label if self.events else self.operation_name
+
+    @property
+    def failed(self) -> bool:
+        """Whether the operation ended in ``Failed``."""
+        return self.status.lower() == "failed"
+
+    @property
+    def severity(self) -> str:
+        """Timeline severity: the most severe of its records'."""
+        ranks = ("info", "warning", "error", "critical")
+        return max((event.severity for event in self.events), key=ranks.index, default="info")
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        """The properties of every record merged, later records winning."""
+        merged: dict[str, Any] = {}
+        for event in self.events:
+            merged.update(event.properties)
+        return merged
+
+
+@dataclass(frozen=True)
+class ActivityLog:
+    """Normalised records, their operations, and what could not be used.
+
+    Parameters
+    ----------
+    events
+        Every usable record, in time order.
+    operations
+        The records grouped into operations, ordered by start time.
+    warnings
+        One sentence per record that was skipped (with its index in the input).
+    """
+
+    events: tuple[ActivityEvent, ...]
+    operations: tuple[Operation, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+
+def parse_time(text: Any) -> datetime | None:
+    """Parse an Activity Log time string into an aware UTC ``datetime``.
+
+    Parameters
+    ----------
+    text
+        ISO 8601 (any number of fractional digits, ``Z`` or an offset). A time without an offset
+        is taken as UTC, which is what the Activity Log and ``az`` write.
+
+    Returns
+    -------
+    datetime | None
+        The time in UTC, or ``None`` when ``text`` is empty or not a time.
+    """
+    if isinstance(text, datetime):
+        parsed = text
+    elif isinstance(text, str) and text:
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            parsed = _parse_slow(text)
+            if parsed is None:
+                return None
+    else:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _parse_slow(text: str) -> datetime | None:
+    """Times ``fromisoformat`` rejects (``1/21/2015 10:14:26 PM``, long fractions …)."""
+    import pandas as pd
+
+    try:
+        stamp = pd.Timestamp(text)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if stamp is pd.NaT:
+        return None
+    return stamp.to_pydatetime()
+
+
+def _pick(record: Mapping[str, Any], key: str) -> Any:
+    for spelling in _KEYS[key]:
+        value = record.get(spelling)
+        if value is not None:
+            return value
+    return None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Mapping):
+        inner = value.get("value")
+        if inner is None:
+            inner = value.get("localizedValue", value.get("localized_value"))
+        return "" if inner is None else str(inner)
+    return str(value)
+
+
+def _label(value: Any, fallback: str) -> str:
+    if isinstance(value, Mapping):
+        label = value.get("localizedValue", value.get("localized_value"))
+        if label:
+            return str(label)
+    return fallback
+
+
+def _type_of(resource_id: str) -> str:
+    if not resource_id:
+        return ""
+    try:
+        return parse_resource_id(resource_id).kind
+    except InvalidResourceId:
+        return ""
+
+
+def normalize_event(record: Mapping[str, Any], *, index: int = 0) -> ActivityEvent:
+    """Normalise one Activity Log record.
+
+    Parameters
+    ----------
+    record
+        One EventData record in the REST, SDK ``as_dict()`` or Log Analytics shape.
+    index
+        Its position in the input, kept for evidence references.
+
+    Returns
+    -------
+    ActivityEvent
+        The record with UTC times and the original time strings kept.
+
+    Raises
+    ------
+    AnalysisError
+        When ``record`` is not an object or has neither an event nor a submission time.
+    """
+    if not isinstance(record, Mapping):
+        raise AnalysisError(f"Activity Log record {index} is a {type(record).__name__}, not an object")
+    event_text = _pick(record, "event_time")
+    submitted_text = _pick(record, "submitted")
+    event_time = parse_time(event_text)
+    submitted = parse_time(submitted_text)
+    time, time_desc = (event_time, "event") if event_time is not None else (submitted, "submitted")
+    if time is None:
+        raise AnalysisError(
+            f"Activity Log record {index} has no usable eventTimestamp or submissionTimestamp "
+            f"(eventTimestamp={event_text!r})"
+        )
+    original = {}
+    if event_text is not None:
+        original["eventTimestamp"] = str(event_text)
+    if submitted_text is not None:
+        original["submissionTimestamp"] = str(submitted_text)
+    name_value = _pick(record, "operation_name")
+    operation_name = _text(name_value)
+    http = _pick(record, "http_request")
+    http = http if isinstance(http, Mapping) else {}
+    properties = _pick(record, "properties")
+    resource_id = _text(_pick(record, "resource_id"))
+    if not resource_id:  # some records (support tickets, role assignments) only name their scope
+        authorization = record.get("authorization")
+        if isinstance(authorization, Mapping):
+            resource_id = _text(authorization.get("scope"))
+    event_id = _text(_pick(record, "event_id"))
+    return ActivityEvent(
+        time=time,
+        time_desc=time_desc,
+        submitted=submitted,
+        correlation_id=_text(_pick(record, "correlation_id")),
+        event_id=event_id,
+        operation_name=operation_name,
+        operation_label=_label(name_value, operation_name),
+        status=_text(_pick(record, "status")),
+        sub_status=_text(_pick(record, "sub_status")),
+        caller=_text(_pick(record, "caller")),
+        category=_text(_pick(record, "category")),
+        level=_text(_pick(record, "level")) or "Informational",
+        resource_id=resource_id,
+        resource_type=_text(_pick(record, "resource_type")) or _type_of(resource_id),
+        client_ip=_text(http.get("clientIpAddress", http.get("client_ip_address"))),
+        http_method=_text(http.get("method")),
+        description=_text(_pick(record, "description")),
+        properties=dict(properties) if isinstance(properties, Mapping) else {},
+        original=original,
+        index=index,
+    )
+
+
+def parse_activity_log(records: Iterable[Mapping[str, Any] | ActivityEvent] | Mapping[str, Any]) -> ActivityLog:
+    """Normalise records and group them into operations.
+
+    Parameters
+    ----------
+    records
+        A list of records (or of already normalised :class:`ActivityEvent`), or the
+        ``{"value": [...]}`` page as the REST API and the bundle's ``activity_log.json`` hold it.
+
+    Returns
+    -------
+    ActivityLog
+        Events in time order, operations by start time, and one warning per skipped record.
+
+    Raises
+    ------
+    AnalysisError
+        When ``records`` is neither a list nor a ``{"value": [...]}`` object.
+    """
+    if isinstance(records, Mapping):
+        if "value" not in records:
+            raise AnalysisError("the Activity Log should be a list of records or an object with a 'value' list")
+        records = records["value"]
+    if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
+        raise AnalysisError(f"the Activity Log should be a list of records, not {type(records).__name__}")
+    events: list[ActivityEvent] = []
+    warnings: list[str] = []
+    for index, record in enumerate(records):
+        if isinstance(record, ActivityEvent):
+            events.append(record)
+            continue
+        try:
+            events.append(normalize_event(record, index=index))
+        except AnalysisError as error:
+            warnings.append(f"skipped: {error}")
+    events.sort(key=lambda event: (event.time, _PHASE.get(event.status.lower(), 1)))
+    return ActivityLog(events=tuple(events), operations=tuple(_group(events)), warnings=tuple(warnings))
+
+
+def operations(records: Iterable[Mapping[str, Any] | ActivityEvent] | Mapping[str, Any]) -> list[Operation]:
+    """Group Activity Log records into operations (see :func:`parse_activity_log`).
+
+    Parameters
+    ----------
+    records
+        Raw records, normalised events, or the ``{"value": [...]}`` page.
+
+    Returns
+    -------
+    list[Operation]
+        Ordered by start time. Skipped records are only reported by :func:`parse_activity_log`.
+    """
+    return list(parse_activity_log(records).operations)
+
+
+def activity_from_bundle(bundle: Any) -> ActivityLog:
+    """The Activity Log of an evidence bundle (``bundle.activity_log``), parsed.
+
+    Parameters
+    ----------
+    bundle
+        A loaded :class:`kit.evidence.Bundle` (anything with an ``activity_log`` list).
+    """
+    return parse_activity_log(getattr(bundle, "activity_log", None) or [])
+
+
+def _group(events: Sequence[ActivityEvent]) -> list[Operation]:
+    groups: dict[tuple[str, str, str], list[ActivityEvent]] = {}
+    for event in events:  # already in time order, so each group is too
+        key = (
+            event.correlation_id or f"event:{event.event_id or event.index}",
+            event.operation_name.lower(),
+            event.resource_id.lower(),
+        )
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [event]
+        else:
+            group.append(event)
+    result = [_operation(key[0], group) for key, group in groups.items()]
+    result.sort(key=lambda operation: operation.start)
+    return result
+
+
+def _operation(correlation_id: str, events: list[ActivityEvent]) -> Operation:
+    first = events[0]
+    final = first
+    final_phase = -1
+    for event in events:
+        phase = _PHASE.get(event.status.lower(), 1)
+        if phase >= final_phase:
+            final, final_phase = event, phase
+    end = final.time if final_phase == _TERMINAL else None
+    caller = next((event.caller for event in events if event.caller), "")
+    level = max((event.level for event in events), key=lambda name: _LEVEL_RANK.get(name.lower(), 1))
+    resource_id = next((event.resource_id for event in events if event.resource_id), "")
+    resource_type = next((event.resource_type for event in events if event.resource_type), "")
+    duration = end - first.time if end is not None else None
+    status = final.status or "Unknown"
+    return Operation(
+        correlation_id=correlation_id,
+        operation_name=first.operation_name,
+        resource_id=resource_id,
+        resource_type=resource_type,
+        status=status,
+        start=first.time,
+        end=end,
+        duration=duration,
+        caller=caller,
+        category=next((event.category for event in events if event.category), ""),
+        level=level,
+        events=tuple(events),
+        summary=_summary(first, final, status, caller, resource_id, duration),
+    )
+
+
+def _summary(
+    first: ActivityEvent,
+    final: ActivityEvent,
+    status: str,
+    caller: str,
+    resource_id: str,
+    duration: timedelta | None,
+) -> str:
+    what = first.operation_label or first.operation_name or "operation"
+    name = _resource_name(resource_id)
+    text = f"{what} {name}" if name else what
+    if first.category.lower() == "resourcehealth":
+        current = _text(final.properties.get("currentHealthStatus"))
+        cause = _text(final.properties.get("cause"))
+        if current:
+            text += f": health {current}" + (f" ({cause})" if cause else "")
+    ending = status
+    if final.sub_status and final.sub_status.lower() not in ("ok", status.lower()):
+        ending += f" ({final.sub_status})"
+    text += f" — {ending}"
+    if duration is not None and duration.total_seconds() >= 1:
+        text += f" after {_seconds(duration)}"
+    if caller:
+        text += f", by {caller}"
+    return text
+
+
+def _resource_name(resource_id: str) -> str:
+    if not resource_id:
+        return ""
+    try:
+        parsed = parse_resource_id(resource_id)
+    except InvalidResourceId:
+        return resource_id
+    if len(parsed.names) > 1:
+        return "/".join(parsed.names)
+    return parsed.name if parsed.names else (parsed.resource_group or "")
+
+
+def _seconds(duration: timedelta) -> str:
+    seconds = duration.total_seconds()
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
