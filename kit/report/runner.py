@@ -1,0 +1,341 @@
+"""``run_report``: execute a parameterized notebook into the incident archive.
+
+The steps, each a function of its own::
+
+    resolve_notebook → check_parameters → load_notebook → check_appendable → new_run_dir → execute
+    → export HTML (→ PDF) → archive (manifest chain) → raise if a cell failed
+
+A failing cell still leaves the executed notebook and its HTML (showing the error) in the
+run folder, and the archive records the run as ``failed`` before
+:class:`~kit.errors.NotebookExecutionError` is raised.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from kit.errors import NotebookExecutionError, ReportError, UsageError
+from kit.report.archive import check_appendable, incident_dir, record, utc_now
+from kit.report.export import export_html, export_pdf
+from kit.report.params import check_parameters
+
+__all__ = [
+    "NOTEBOOK_DIR",
+    "ReportRun",
+    "execute",
+    "load_notebook",
+    "new_run_dir",
+    "notebook_parameters",
+    "resolve_notebook",
+    "run_report",
+]
+
+#: Where the kit's own notebooks live (``triage``, ``network-diff``, ``postmortem``).
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+
+#: Parameters the runner fills in when the notebook declares them.
+_INJECTED = ("incident", "run_dir", "archive_dir")
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReportRun:
+    """One execution of one notebook, as archived.
+
+    Attributes
+    ----------
+    incident
+        The incident id.
+    notebook
+        The source notebook.
+    run_dir
+        ``archive/<incident>/reports/<UTC timestamp>-<notebook>/``.
+    executed
+        The executed ``.ipynb`` in ``run_dir``.
+    html
+        The exported HTML page (``None`` only when the kernel never ran).
+    pdf
+        The PDF when asked for.
+    parameters
+        The parameters as recorded (never secrets).
+    status
+        ``ok`` or ``failed``.
+    error
+        What failed, in one sentence, or ``None``.
+    manifest
+        The archive manifest written for this run.
+    timings
+        Seconds per step (``execute``, ``export_html``, ``export_pdf``, ``archive``).
+    """
+
+    incident: str
+    notebook: Path
+    run_dir: Path
+    executed: Path
+    html: Path | None = None
+    pdf: Path | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    status: str = "running"
+    error: str | None = None
+    manifest: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def result(self, name: str) -> Any:
+        """The JSON result ``name`` the notebook saved into the run folder (``save_result``)."""
+        path = self.run_dir / f"{name}.json"
+        if not path.exists():
+            raise ReportError(f"{self.notebook.name} saved no result named {name!r} in {self.run_dir}")
+        return json.loads(path.read_text())
+
+
+def resolve_notebook(notebook: str | os.PathLike[str]) -> Path:
+    """A notebook path, or the name of one of the kit's notebooks (``triage``).
+
+    Raises
+    ------
+    UsageError
+        No such notebook.
+    """
+    path = Path(notebook)
+    candidates = [path]
+    if not path.is_absolute() and len(path.parts) == 1:
+        name = path.name if path.suffix == ".ipynb" else f"{path.name}.ipynb"
+        candidates.append(NOTEBOOK_DIR / name)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    known = ", ".join(sorted(p.stem for p in NOTEBOOK_DIR.glob("*.ipynb"))) or "none"
+    raise UsageError(f"no notebook {str(notebook)!r}; give a path or one of the kit's notebooks: {known}")
+
+
+def load_notebook(path: Path) -> nbformat.NotebookNode:
+    """Read and validate ``path`` as a notebook.
+
+    Raises
+    ------
+    UsageError
+        It is not a readable notebook.
+    """
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except Exception as error:  # nbformat raises several unrelated types
+        raise UsageError(f"{path} is not a valid notebook: {error}") from error
+    return nb
+
+
+def notebook_parameters(nb: nbformat.NotebookNode) -> dict[str, str]:
+    """The names declared in the ``parameters``-tagged cell, with their default's source.
+
+    Raises
+    ------
+    UsageError
+        The parameters cell is not valid Python.
+    """
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError as error:
+                raise UsageError(f"the parameters cell is not valid Python: {error}") from error
+            found: dict[str, str] = {}
+            for node in tree.body:
+                targets = node.targets if isinstance(node, ast.Assign) else (
+                    [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else [])
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        found[target.id] = ast.get_source_segment(cell.source, node.value) or ""
+            return found
+    return {}
+
+
+def new_run_dir(incident_root: Path, notebook: Path) -> Path:
+    """Create ``reports/<UTC timestamp>-<notebook stem>/`` (``-2``, ``-3`` … on a collision)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    reports = incident_root / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 1000):
+        suffix = "" if attempt == 1 else f"-{attempt}"
+        run_dir = reports / f"{stamp}-{notebook.stem}{suffix}"
+        try:
+            run_dir.mkdir()
+        except FileExistsError:
+            continue
+        return run_dir
+    raise ReportError(f"could not create a run folder under {reports}")
+
+
+def execute(source: Path, executed: Path, parameters: Mapping[str, Any], *, cwd: Path,
+            timeout: float | None = None) -> None:
+    """Execute ``source`` into ``executed`` with papermill on this interpreter's kernel.
+
+    Widget state is not stored (exported HTML would need a CDN for it); the kernel is
+    ``sys.executable`` (:mod:`kit.report.kernel`), so no kernelspec needs installing.
+    Raises papermill's / nbclient's own errors; :func:`run_report` translates them.
+    """
+    import papermill
+
+    from kit.report.kernel import ThisPythonKernelManager
+
+    papermill.execute_notebook(
+        str(source),
+        str(executed),
+        parameters=dict(parameters),
+        kernel_name="python3",
+        kernel_manager_class=ThisPythonKernelManager,
+        store_widget_state=False,
+        progress_bar=False,
+        log_output=False,
+        cwd=str(cwd),
+        execution_timeout=timeout,
+        start_timeout=120,
+    )
+
+
+def _describe_failure(error: BaseException) -> tuple[str, dict[str, Any]]:
+    """A sentence and fields for a failed execution."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(error, PapermillExecutionError):
+        fields = {"cell_index": error.cell_index, "exec_count": error.exec_count,
+                  "ename": error.ename, "evalue": str(error.evalue)[:500]}
+        return f"cell In [{error.exec_count}] raised {error.ename}: {str(error.evalue)[:300]}", fields
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted", {"ename": "KeyboardInterrupt"}
+    return f"{type(error).__name__}: {str(error)[:300]}", {"ename": type(error).__name__}
+
+
+def run_report(
+    notebook: str | os.PathLike[str],
+    *,
+    incident: str,
+    parameters: Mapping[str, Any] | None = None,
+    archive_root: str | os.PathLike[str] = "archive",
+    pdf: bool = False,
+    timeout: float | None = None,
+) -> ReportRun:
+    """Execute ``notebook`` with ``parameters`` into the archive of ``incident``.
+
+    Parameters
+    ----------
+    notebook
+        A path or a kit notebook name (``triage``, ``network-diff``, ``postmortem``).
+    incident
+        The incident id; the run goes to ``<archive_root>/<incident>/reports/…``.
+    parameters
+        Values for the notebook's ``parameters`` cell. Secret-looking names or values are
+        refused. ``incident``, ``run_dir`` and ``archive_dir`` are filled in by the runner
+        when the notebook declares them.
+    archive_root
+        The folder holding incident archives.
+    pdf
+        Also print the HTML to PDF with Debian chromium.
+    timeout
+        Seconds allowed per cell (default: no limit).
+
+    Returns
+    -------
+    ReportRun
+        Paths, recorded parameters, status and per-step timings.
+
+    Raises
+    ------
+    SecretParameterError
+        A parameter looks like a secret; nothing is written.
+    UsageError
+        Unknown notebook, incident id or parameter name; nothing is written.
+    NotebookExecutionError
+        A cell failed. The executed notebook and HTML are written and the run is archived
+        (status ``failed``) first.
+    """
+    source = resolve_notebook(notebook)
+    params = check_parameters(parameters)
+    root = incident_dir(archive_root, incident)
+    nb = load_notebook(source)
+    declared = notebook_parameters(nb)
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        raise UsageError(
+            f"{source.name} has no parameter {', '.join(map(repr, unknown))}; "
+            f"it takes: {', '.join(sorted(declared)) or 'none'}"
+        )
+    if "incident" in params and params["incident"] != incident:
+        raise UsageError(f"parameter incident={params['incident']!r} contradicts --incident {incident}")
+    check_appendable(root)
+    run_dir = new_run_dir(root, source)
+    run = ReportRun(incident=incident, notebook=source, run_dir=run_dir,
+                    executed=run_dir / source.name, parameters=params)
+    injected = {"incident": incident, "run_dir": str(run_dir.resolve()), "archive_dir": str(root.resolve())}
+    full = {**{k: v for k, v in injected.items() if k in declared}, **params}
+
+    failure: BaseException | None = None
+    started = time.monotonic()
+    started_at = utc_now()
+    try:
+        execute(source, run.executed, full, cwd=run_dir, timeout=timeout)
+    except (Exception, KeyboardInterrupt) as error:  # noqa: BLE001 - every failure is archived, then raised
+        failure = error
+    run.timings["execute"] = time.monotonic() - started
+
+    export_error: Exception | None = None
+    if run.executed.exists():
+        step = time.monotonic()
+        try:
+            run.html = export_html(run.executed, run_dir / f"{source.stem}.html", title=f"{incident} · {source.stem}")
+        except Exception as error:  # noqa: BLE001 - archive what we have, then report
+            export_error = error
+        run.timings["export_html"] = time.monotonic() - step
+        if pdf and run.html is not None and failure is None:
+            step = time.monotonic()
+            try:
+                run.pdf = export_pdf(run.html, run_dir / f"{source.stem}.pdf")
+            except ReportError as error:
+                export_error = error
+            run.timings["export_pdf"] = time.monotonic() - step
+
+    fields: dict[str, Any] = {}
+    if failure is not None:
+        run.status = "failed"
+        run.error, fields = _describe_failure(failure)
+    elif export_error is not None:
+        run.status = "failed"
+        run.error = f"export failed: {export_error}"
+    else:
+        run.status = "ok"
+    step = time.monotonic()
+    run.manifest = record(root, {
+        "kind": "report",
+        "notebook": source.name,
+        "run": run_dir.relative_to(root).as_posix(),
+        "parameters": {"incident": incident, **params},
+        "status": run.status,
+        "error": run.error,
+        **({"failure": fields} if fields else {}),
+        "started_at": started_at,
+        "finished_at": utc_now(),
+    })
+    run.timings["archive"] = time.monotonic() - step
+
+    if isinstance(failure, KeyboardInterrupt):
+        raise failure
+    if failure is not None:
+        where = run.html or run.executed
+        raise NotebookExecutionError(
+            f"{source.name}: {run.error}; the report showing the failure is at {where}"
+        ) from failure
+    if export_error is not None:
+        raise ReportError(f"{source.name} ran, but exporting it failed: {export_error}; "
+                          f"the executed notebook is at {run.executed}") from export_error
+    return run
