@@ -1,0 +1,163 @@
+"""Where the kit connects: ARM endpoint, cloud, CA bundle and credential kind.
+
+One :class:`AzureTarget` describes real Azure (any of the three public clouds), an Azure
+Stack Hub or a TLS-inspecting proxy (``arm_endpoint`` + ``ca_bundle``) and the lab
+(:meth:`AzureTarget.for_lab`) alike; :meth:`AzureTarget.client_kwargs` turns it into the
+keyword arguments every ``azure.mgmt.*`` client takes, so there is one code path.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from kit.azure.credentials import CREDENTIAL_KINDS, async_credential, sync_credential
+from kit.errors import UsageError
+
+__all__ = ["CLOUDS", "AzureTarget", "Cloud", "RetrySettings"]
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """A public Azure cloud: its ARM endpoint, token scope and Entra ID authority host."""
+
+    name: str
+    arm_endpoint: str
+    scope: str
+    authority: str
+
+
+CLOUDS: dict[str, Cloud] = {
+    "AzureCloud": Cloud("AzureCloud", "https://management.azure.com",
+                        "https://management.azure.com/.default", "login.microsoftonline.com"),
+    "AzureUSGovernment": Cloud("AzureUSGovernment", "https://management.usgovcloudapi.net",
+                               "https://management.core.usgovcloudapi.net/.default", "login.microsoftonline.us"),
+    "AzureChinaCloud": Cloud("AzureChinaCloud", "https://management.chinacloudapi.cn",
+                             "https://management.chinacloudapi.cn/.default", "login.chinacloudapi.cn"),
+}
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """Retry and timeout settings handed to azure-core's retry policy and transport.
+
+    Parameters
+    ----------
+    total
+        Retries per call (``retry_total``); ``Retry-After`` is always honoured.
+    backoff_factor
+        Exponential backoff factor in seconds (``retry_backoff_factor``).
+    backoff_max
+        Longest sleep between two tries (``retry_backoff_max``).
+    connection_timeout
+        Seconds to open a connection (``connection_timeout``).
+    read_timeout
+        Seconds to wait for a response (``read_timeout``), per try.
+    """
+
+    total: int = 5
+    backoff_factor: float = 0.8
+    backoff_max: float = 30.0
+    connection_timeout: float = 20.0
+    read_timeout: float = 60.0
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """The azure-core keyword arguments."""
+        return {
+            "retry_total": self.total,
+            "retry_backoff_factor": self.backoff_factor,
+            "retry_backoff_max": self.backoff_max,
+            "connection_timeout": self.connection_timeout,
+            "read_timeout": self.read_timeout,
+        }
+
+
+@dataclass(frozen=True)
+class AzureTarget:
+    """An ARM endpoint and how to authenticate to it.
+
+    Parameters
+    ----------
+    arm_endpoint
+        ARM base URL without trailing slash; defaults to the cloud's endpoint.
+    cloud
+        ``AzureCloud``, ``AzureUSGovernment`` or ``AzureChinaCloud``: sets the default endpoint,
+        the token scope and the credential authority.
+    credential
+        ``default``, ``cli``, ``managed-identity`` or ``env-token``.
+    ca_bundle
+        A PEM file of the CAs to trust for HTTPS (Azure Stack Hub, a TLS-inspecting proxy, the
+        lab); it replaces the system store for the kit's calls. TLS is always verified.
+    token_env
+        The variable ``env-token`` reads the bearer token from.
+    retry
+        Retry and timeout settings.
+    """
+
+    arm_endpoint: str = ""
+    cloud: str = "AzureCloud"
+    credential: str = "default"
+    ca_bundle: Path | None = None
+    token_env: str = "KIT_ARM_TOKEN"
+    retry: RetrySettings = field(default_factory=RetrySettings)
+
+    def __post_init__(self) -> None:
+        if self.cloud not in CLOUDS:
+            raise UsageError(f"unknown cloud {self.cloud!r}: choose one of {', '.join(CLOUDS)}")
+        if self.credential not in CREDENTIAL_KINDS:
+            raise UsageError(f"unknown credential {self.credential!r}: choose one of {', '.join(CREDENTIAL_KINDS)}")
+        endpoint = (self.arm_endpoint or CLOUDS[self.cloud].arm_endpoint).rstrip("/")
+        parts = urlsplit(endpoint)
+        if parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment:
+            raise UsageError(f"ARM endpoint {endpoint!r} must be an https:// URL such as https://management.azure.com")
+        object.__setattr__(self, "arm_endpoint", endpoint)
+        if self.ca_bundle is not None:
+            path = Path(self.ca_bundle).expanduser()
+            if not path.is_file():
+                raise UsageError(f"CA bundle {str(path)!r} does not exist or is not a file (give a PEM file)")
+            object.__setattr__(self, "ca_bundle", path)
+
+    @classmethod
+    def for_lab(cls, lab: Any, *, retry: RetrySettings | None = None) -> AzureTarget:
+        """Point at a running lab: its endpoint and CA, with its token in ``KIT_ARM_TOKEN``.
+
+        The token goes into this process's environment only, never to disk.
+        """
+        os.environ["KIT_ARM_TOKEN"] = lab.token
+        return cls(arm_endpoint=lab.endpoint, credential="env-token", ca_bundle=Path(lab.ca_path),
+                   retry=retry or RetrySettings())
+
+    @property
+    def is_public_cloud(self) -> bool:
+        """Whether the endpoint is the cloud's own ARM endpoint."""
+        return self.arm_endpoint == CLOUDS[self.cloud].arm_endpoint
+
+    @property
+    def scope(self) -> str:
+        """The token scope: the cloud's ARM scope, or ``<endpoint>/.default`` for custom endpoints."""
+        return CLOUDS[self.cloud].scope if self.is_public_cloud else f"{self.arm_endpoint}/.default"
+
+    @property
+    def connection_verify(self) -> str | bool:
+        """What azure-core's transport verifies TLS against: the CA path, or the system store."""
+        return str(self.ca_bundle) if self.ca_bundle is not None else True
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for any ``azure.mgmt`` client (besides credential and subscription)."""
+        return {
+            "base_url": self.arm_endpoint,
+            "credential_scopes": [self.scope],
+            "connection_verify": self.connection_verify,
+            **self.retry.as_kwargs(),
+        }
+
+    def async_credential(self) -> Any:
+        """A new async credential for this target (close it when done)."""
+        return async_credential(self.credential, authority=CLOUDS[self.cloud].authority, token_env=self.token_env)
+
+    def sync_credential(self) -> Any:
+        """A new blocking credential for this target."""
+        return sync_credential(self.credential, authority=CLOUDS[self.cloud].authority, token_env=self.token_env)

@@ -1,0 +1,179 @@
+"""Read a bundle back: :func:`load_bundle` verifies every hash and gives typed access.
+
+The layout and manifest are described in ``docs/architecture.md`` (and in
+:mod:`kit.evidence.manifest`). Anything wrong with a bundle on disk (no manifest,
+malformed JSON, a file whose sha256 does not match, a file missing or not listed) raises
+:class:`~kit.errors.BundleFormatError` with the file (and line) named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kit.errors import BundleFormatError
+from kit.evidence.manifest import FOLDERS, FORMAT, MANIFEST, SINGLE_FILES
+
+__all__ = ["Bundle", "load_bundle", "read_json"]
+
+
+def read_json(path: Path, *, shown: str | None = None) -> Any:
+    """Parse a JSON file; BundleFormatError naming the file and line when it is malformed."""
+    name = shown or str(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as error:
+        raise BundleFormatError(f"cannot read {name}: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise BundleFormatError(f"{name} is not UTF-8 text (byte {error.start})") from error
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BundleFormatError(
+            f"{name}: malformed JSON at line {error.lineno} column {error.colno}: {error.msg}") from error
+
+
+@dataclass
+class Bundle:
+    """One loaded evidence bundle (one VM); attributes mirror the files.
+
+    Attributes
+    ----------
+    path
+        The bundle folder.
+    manifest
+        The parsed ``manifest.json``.
+    vm, instance_view, boot_diagnostics, serial_console_status
+        The JSON documents, or ``None`` when not collected.
+    serial_log, screenshot
+        Raw bytes, or ``None``.
+    activity_log, role_assignments
+        The ``value`` lists (empty when not collected).
+    nics, nsgs, subnets, vnets, route_tables, public_ips
+        Resource bodies by name.
+    effective_nsgs, effective_routes
+        ``{"value": [...]}`` bodies by NIC name.
+    """
+
+    path: Path
+    manifest: dict[str, Any]
+    vm: dict[str, Any] | None = None
+    instance_view: dict[str, Any] | None = None
+    boot_diagnostics: dict[str, Any] | None = None
+    serial_log: bytes | None = None
+    screenshot: bytes | None = None
+    activity_log: list[dict[str, Any]] = field(default_factory=list)
+    role_assignments: list[dict[str, Any]] = field(default_factory=list)
+    serial_console_status: dict[str, Any] | None = None
+    nics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    nsgs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subnets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    vnets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    route_tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    public_ips: dict[str, dict[str, Any]] = field(default_factory=dict)
+    effective_nsgs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    effective_routes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The VM name."""
+        return str(self.manifest.get("vm_name") or self.path.name)
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        """Calls that failed during collection (or files that could not be imported)."""
+        return list(self.manifest.get("failures", []))
+
+    @property
+    def role(self) -> str:
+        """``subject`` or ``known-good``."""
+        return str(self.manifest.get("role", "subject"))
+
+    def peers(self) -> list[Bundle]:
+        """The sibling bundles named in ``manifest["peers"]`` (loaded and verified)."""
+        return [load_bundle(self.path.parent / name) for name in self.manifest.get("peers", [])]
+
+    def __repr__(self) -> str:
+        return f"Bundle({str(self.path)!r}, vm={self.name!r}, files={len(self.manifest.get('files', []))})"
+
+
+def _verify(root: Path, manifest: dict[str, Any]) -> None:
+    listed: set[str] = set()
+    for record in manifest.get("files", []):
+        if not isinstance(record, dict) or not isinstance(record.get("path"), str):
+            raise BundleFormatError(f"{root / MANIFEST}: a 'files' entry has no path: {record!r}")
+        relative = record["path"]
+        candidate = (root / relative).resolve()
+        if root.resolve() not in candidate.parents:
+            raise BundleFormatError(f"{root / MANIFEST}: file path {relative!r} points outside the bundle")
+        if not candidate.is_file():
+            raise BundleFormatError(f"{root}: {relative} is listed in the manifest but missing")
+        digest = hashlib.sha256(candidate.read_bytes()).hexdigest()
+        if digest != record.get("sha256"):
+            raise BundleFormatError(
+                f"{root}: {relative} does not match its sha256 in the manifest (altered after collection)")
+        listed.add(relative)
+    for file in root.rglob("*"):
+        relative = file.relative_to(root).as_posix()
+        if file.is_file() and relative != MANIFEST and relative not in listed:
+            raise BundleFormatError(f"{root}: {relative} is not listed in the manifest (added after collection)")
+
+
+def _value_list(document: Any, shown: str) -> list[dict[str, Any]]:
+    if isinstance(document, dict) and isinstance(document.get("value"), list):
+        return document["value"]
+    raise BundleFormatError(f"{shown}: expected an object with a 'value' list")
+
+
+def load_bundle(path: str | Path) -> Bundle:
+    """Load and verify a bundle folder.
+
+    Parameters
+    ----------
+    path
+        The bundle folder (the one holding ``manifest.json``).
+
+    Returns
+    -------
+    Bundle
+        Typed access to every artefact.
+
+    Raises
+    ------
+    BundleFormatError
+        No manifest, malformed JSON (file and line named), a hash mismatch, a missing or
+        unlisted file, or an unknown format.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise BundleFormatError(f"{root} is not a bundle folder (it does not exist or is not a directory)")
+    if not (root / MANIFEST).is_file():
+        raise BundleFormatError(f"{root} has no {MANIFEST}; it is not an evidence bundle")
+    manifest = read_json(root / MANIFEST)
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
+        raise BundleFormatError(f"{root / MANIFEST}: format is {found!r}, expected {FORMAT!r}")
+    _verify(root, manifest)
+    bundle = Bundle(path=root, manifest=manifest)
+    for attribute, (file_name, kind) in SINGLE_FILES.items():
+        file = root / file_name
+        if not file.is_file():
+            continue
+        if kind == "bytes":
+            setattr(bundle, attribute, file.read_bytes())
+            continue
+        document = read_json(file, shown=f"{root.name}/{file_name}")
+        if attribute in ("activity_log", "role_assignments"):
+            document = _value_list(document, f"{root.name}/{file_name}")
+        setattr(bundle, attribute, document)
+    for attribute, folder in FOLDERS.items():
+        directory = root / folder
+        if directory.is_dir():
+            getattr(bundle, attribute).update({
+                file.stem: read_json(file, shown=f"{root.name}/{folder}/{file.name}")
+                for file in sorted(directory.glob("*.json"))
+            })
+    return bundle

@@ -1,0 +1,100 @@
+"""The bundle layout and its ``manifest.json``: the one description both writer and loader use."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from kit import __version__
+
+__all__ = [
+    "FOLDERS",
+    "FORMAT",
+    "MANIFEST",
+    "SINGLE_FILES",
+    "new_manifest",
+    "utc_now",
+]
+
+FORMAT = "kit-bundle/1"
+MANIFEST = "manifest.json"
+
+#: single files: attribute name → (file name, kind) where kind is "json" or "bytes"
+SINGLE_FILES: dict[str, tuple[str, str]] = {
+    "vm": ("vm.json", "json"),
+    "instance_view": ("instance_view.json", "json"),
+    "boot_diagnostics": ("boot_diagnostics.json", "json"),
+    "serial_log": ("serial.log", "bytes"),
+    "screenshot": ("screenshot.bmp", "bytes"),
+    "activity_log": ("activity_log.json", "json"),
+    "role_assignments": ("role_assignments.json", "json"),
+    "serial_console_status": ("serial_console_status.json", "json"),
+}
+
+#: per-resource folders: attribute name → folder (files are ``<folder>/<name>.json``)
+FOLDERS: dict[str, str] = {
+    "nics": "nics",
+    "nsgs": "nsgs",
+    "subnets": "subnets",
+    "vnets": "vnets",
+    "route_tables": "route_tables",
+    "public_ips": "public_ips",
+    "effective_nsgs": "effective_nsg",
+    "effective_routes": "effective_routes",
+}
+
+
+def utc_now() -> str:
+    """Now, as ISO 8601 UTC with a ``Z`` (``2026-11-25T18:00:00Z``)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_manifest(
+    *,
+    source: str,
+    subscription_id: str,
+    resource_group: str,
+    vm_name: str,
+    vm_id: str,
+    window: dict[str, str],
+    arm_endpoint: str = "",
+    role: str = "subject",
+    peers: list[str] | None = None,
+    collector: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A manifest with every top-level field of ``kit-bundle/1``; files and failures come later.
+
+    Parameters
+    ----------
+    source
+        ``azure``, ``lab:<scenario>`` or ``import``.
+    subscription_id, resource_group, vm_name, vm_id
+        The VM the bundle is about.
+    window
+        ``{"start": …Z, "end": …Z}``, the Activity Log window.
+    arm_endpoint
+        Where the data came from (empty for imports).
+    role
+        ``subject`` or ``known-good``.
+    peers
+        Sibling bundle folder names (known-good VMs for the subject, the subject for a peer).
+    collector
+        ``{"principal": …, "tenant": …}`` when known.
+    """
+    return {
+        "format": FORMAT,
+        "kit_version": __version__,
+        "collected_at": utc_now(),
+        "collector": collector or {"principal": None, "tenant": None},
+        "source": source,
+        "arm_endpoint": arm_endpoint,
+        "subscription_id": subscription_id,
+        "resource_group": resource_group,
+        "vm_name": vm_name,
+        "vm_id": vm_id,
+        "role": role,
+        "peers": list(peers or []),
+        "window": dict(window),
+        "files": [],
+        "failures": [],
+    }
