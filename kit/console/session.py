@@ -1,0 +1,513 @@
+"""A console session over any transport: keys, lines, expect, run, login, admin commands.
+
+Async core with blocking twins (``run`` / ``async_run``), like nbclient: a notebook cell can
+call ``session.run("iptables -S")``. The session owns its transport (closes it in ``finally``),
+records a redacted transcript as data arrives, keeps a pyte screen and a bounded history for a
+widget to replay, and passes output through the boot-log analyzer for live findings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import inspect
+import re
+import time
+import warnings
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from kit.console._sync import sync_twin
+from kit.console.findings import LiveFinding, LiveFindings
+from kit.console.screen import Screen
+from kit.console.transcript import Transcript, render_text
+from kit.console.transports import Notice, Transport
+from kit.errors import ConsoleClosedError, ConsoleError, ConsoleTimeoutError, UsageError
+
+__all__ = ["PROMPTS", "Session", "SessionOptions", "SessionState"]
+
+#: shell prompts per OS, matched against the end of the output once the guest is quiet
+_TRAILING_ESCAPES = r"(?:\x1b\[[0-9;?]*[A-Za-z])*"
+PROMPTS: dict[str, str] = {
+    "linux": r"(?:^|\n)[^\n]{0,120}?(?:[\w.-]+@[\w.-]+[^\n]*[$#]|[~/][^\n\s]*\s?[$#]|(?:sh|bash)-[\d.]+[$#]|[$#])\s?"
+             + _TRAILING_ESCAPES + "$",
+    "windows": r"(?:^|\n)(?:SAC>|[A-Za-z]:\\[^\n>]*>)\s?" + _TRAILING_ESCAPES + "$",
+}
+_ANY_PROMPT = "|".join(f"(?:{p})" for p in PROMPTS.values())
+_LOGIN = re.compile(r"(?i)(?:^|\n)[^\n]*login:\s*$")
+_PASSWORD = re.compile(r"(?i)(?:password[^\n]*|passwort):\s*$|give root password for maintenance[\s\S]*:\s*$")
+_USERNAME = re.compile(r"(?i)username\s*:\s*$")
+_DOMAIN = re.compile(r"(?i)domain\s*:\s*$")
+_LOGIN_FAILED = re.compile(r"(?i)login incorrect|authentication failure|logon failure|unable to authenticate")
+
+
+class SessionState(enum.Enum):
+    """Where a session is in its life; reuse after close raises a sentence saying why."""
+
+    UNOPENED = "unopened"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass
+class SessionOptions:
+    """Every session option, with its help text.
+
+    Parameters
+    ----------
+    timeout
+        Default seconds for ``expect``/``run`` before :class:`~kit.errors.ConsoleTimeoutError`.
+    settle
+        Seconds of silence after a prompt-looking line before it counts as the prompt (so a
+        ``#`` at the end of a chunk mid-output is not taken for one).
+    prompt
+        A regex for the shell prompt, overriding the per-OS default (:data:`PROMPTS`).
+    os_type
+        ``"linux"`` / ``"windows"``; default from the transport, else both prompt styles match.
+    newline
+        What Enter sends (a serial console wants ``"\\r"``).
+    width, height
+        Screen size for the pyte rendering and the transcript header.
+    history_limit
+        Characters of raw output kept for a widget to replay (bounded).
+    error_lines
+        Screen lines shown in a timeout message.
+    """
+
+    timeout: float = 30.0
+    settle: float = 0.15
+    prompt: str | None = None
+    os_type: str | None = None
+    newline: str = "\r"
+    width: int = 80
+    height: int = 24
+    history_limit: int = 1_000_000
+    error_lines: int = 8
+
+
+async def _run_hook(hook: Callable[..., Any], *args: Any) -> None:
+    try:
+        result = hook(*args)
+        if inspect.isawaitable(result):
+            await result
+    except Exception as error:  # a broken hook must not kill the session
+        warnings.warn(f"console hook {getattr(hook, '__name__', hook)!r} failed: {error}", RuntimeWarning, stacklevel=2)
+
+
+class Session:
+    """An interactive console session.
+
+    Parameters
+    ----------
+    transport
+        Where the bytes go (:mod:`kit.console.transports`).
+    approval
+        The approval / ticket reference that allows opening this console (break-glass); required,
+        recorded in the transcript.
+    transcript
+        A ``.cast`` path to record to (``.txt`` goes next to it), a :class:`Transcript`, or ``None``.
+    vm_id, responder
+        For the transcript header.
+    options
+        :class:`SessionOptions`; keyword arguments matching its fields are accepted too.
+    owns_transport
+        Close the transport when the session closes (default ``True``).
+    on_output, on_prompt, on_finding, on_notice
+        Hooks (sync or async): raw output text; a detected prompt; a :class:`LiveFinding`;
+        a transport :class:`Notice` (reconnect gap, admin command).
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        approval: str,
+        transcript: str | Path | Transcript | None = None,
+        vm_id: str = "",
+        responder: str = "",
+        options: SessionOptions | None = None,
+        owns_transport: bool = True,
+        on_output: Callable[[str], Any] | None = None,
+        on_prompt: Callable[[str], Any] | None = None,
+        on_finding: Callable[[LiveFinding], Any] | None = None,
+        on_notice: Callable[[Notice], Any] | None = None,
+        **option_overrides: Any,
+    ) -> None:
+        if not approval or not str(approval).strip():
+            raise UsageError(
+                "opening a serial console needs an approval reference (a change or incident ticket); "
+                "pass approval='CHG-1234' — it is recorded in the transcript"
+            )
+        self.options = options or SessionOptions()
+        for name, value in option_overrides.items():
+            if not hasattr(self.options, name):
+                raise UsageError(f"unknown session option {name!r}")
+            setattr(self.options, name, value)
+        self.transport = transport
+        self.approval = str(approval).strip()
+        self.vm_id = vm_id or getattr(transport, "description", "")
+        self.responder = responder or "unknown"
+        self.owns_transport = owns_transport
+        self.state = SessionState.UNOPENED
+        self.screen = Screen(self.options.width, self.options.height)
+        self.history: deque[str] = deque()
+        self._history_size = 0
+        self.on_output: list[Callable[[str], Any]] = [on_output] if on_output else []
+        self.on_prompt: list[Callable[[str], Any]] = [on_prompt] if on_prompt else []
+        self.on_notice: list[Callable[[Notice], Any]] = [on_notice] if on_notice else []
+        self._finding_hooks: list[Callable[[LiveFinding], Any]] = [on_finding] if on_finding else []
+        self._new_findings: list[LiveFinding] = []
+        self.findings = LiveFindings(self._new_findings.append)
+        self._transcript_spec = transcript
+        self.transcript: Transcript | None = transcript if isinstance(transcript, Transcript) else None
+        self._pending = ""
+        self._changed: asyncio.Event | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._closed_error: ConsoleError | None = None
+        self._last_output = time.monotonic()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # ------------------------------------------------------------------ life cycle
+    @property
+    def os_type(self) -> str | None:
+        """The guest OS, from the options or the transport."""
+        return self.options.os_type or getattr(self.transport, "os_type", None)
+
+    def _prompt_regex(self) -> re.Pattern[str]:
+        if self.options.prompt:
+            return re.compile(self.options.prompt)
+        return re.compile(PROMPTS.get(self.os_type or "", _ANY_PROMPT))
+
+    async def async_open(self) -> Session:
+        """Connect the transport, start the transcript and the reader."""
+        if self.state is SessionState.OPEN:
+            return self
+        if self.state is SessionState.CLOSED:
+            raise ConsoleError("this session is closed; open a new Session to reconnect")
+        self._loop = asyncio.get_running_loop()
+        self._changed = asyncio.Event()
+        self.transport.on_notice = self._notice
+        try:
+            await self.transport.connect()
+        except BaseException:
+            if self.owns_transport:
+                await self.transport.close()
+            raise
+        if self._transcript_spec is not None and self.transcript is None:
+            token = getattr(self.transport, "token", None)
+            self.transcript = Transcript(
+                self._transcript_spec,  # type: ignore[arg-type]
+                vm_id=self.vm_id, responder=self.responder, approval=self.approval,
+                transport=self.transport.description, secrets=[token] if token else [],
+                width=self.options.width, height=self.options.height,
+            )
+        elif self.transcript is not None:
+            token = getattr(self.transport, "token", None)
+            if token:
+                self.transcript.add_secret(token)
+        if self.transcript is not None:
+            self.transcript.marker("session opened", approval=self.approval)
+        self.state = SessionState.OPEN
+        self._reader = asyncio.ensure_future(self._read_loop())
+        return self
+
+    async def async_close(self) -> None:
+        """Stop reading, close the transport if owned, flush and close the transcript."""
+        if self.state is SessionState.CLOSED:
+            return
+        self.state = SessionState.CLOSED
+        try:
+            if self._reader is not None:
+                self._reader.cancel()
+                try:
+                    await self._reader
+                except (asyncio.CancelledError, Exception):
+                    pass
+        finally:
+            try:
+                if self.owns_transport:
+                    await self.transport.close()
+            finally:
+                if self.transcript is not None:
+                    self.transcript.close()
+
+    async def __aenter__(self) -> Session:
+        return await self.async_open()
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.async_close()
+
+    def __enter__(self) -> Session:
+        return self.open()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Session {self.vm_id!r} {self.state.value}>"
+
+    # ------------------------------------------------------------------ reading
+    async def _read_loop(self) -> None:
+        try:
+            while True:
+                text = await self.transport.receive()
+                await self._output(text)
+        except ConsoleError as error:
+            self._closed_error = error
+        except asyncio.CancelledError:
+            self._closed_error = ConsoleClosedError("the session was closed")
+            raise
+        finally:
+            if self._changed is not None:
+                self._changed.set()
+
+    async def _output(self, text: str) -> None:
+        self._last_output = time.monotonic()
+        self._pending = (self._pending + text)[-self.options.history_limit:]
+        self.history.append(text)
+        self._history_size += len(text)
+        while self._history_size > self.options.history_limit and len(self.history) > 1:
+            self._history_size -= len(self.history.popleft())
+        self.screen.feed(text)
+        if self.transcript is not None:
+            self.transcript.output(text)
+        self.findings.feed(text)
+        assert self._changed is not None
+        self._changed.set()
+        for hook in self.on_output:
+            await _run_hook(hook, text)
+        while self._new_findings:
+            finding = self._new_findings.pop(0)
+            if self.transcript is not None:
+                self.transcript.marker(f"finding: {finding.summary}", kind=finding.kind)
+            for hook in self._finding_hooks:
+                await _run_hook(hook, finding)
+
+    def _notice(self, notice: Notice) -> None:
+        if self.transcript is not None:
+            if notice.kind == "gap":
+                token = getattr(self.transport, "token", None)
+                if token:
+                    self.transcript.add_secret(token)
+            self.transcript.marker(notice.message, **notice.details)
+        for hook in self.on_notice:
+            result = hook(notice)
+            if inspect.isawaitable(result):
+                asyncio.ensure_future(result)
+
+    def _check_open(self) -> None:
+        if self.state is SessionState.UNOPENED:
+            raise ConsoleError("the session is not open yet; call open() (or use it as a context manager)")
+        if self.state is SessionState.CLOSED:
+            raise ConsoleClosedError("the session is closed; open a new Session")
+
+    def _timeout_error(self, what: str, timeout: float) -> ConsoleTimeoutError:
+        lines = self.screen.last_lines(self.options.error_lines)
+        shown = "\n".join(f"  | {line}" for line in lines) or "  | (the screen is empty)"
+        return ConsoleTimeoutError(f"{what} did not happen within {timeout:g} s; the screen ends with:\n{shown}")
+
+    # ------------------------------------------------------------------ writing
+    async def async_send(self, data: str | bytes) -> None:
+        """Send keys as they are (``"\\x03"`` is Ctrl+C); recorded (redacted) in the transcript."""
+        self._check_open()
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        if self.transcript is not None:
+            self.transcript.input(raw.decode("utf-8", errors="replace"))
+        await self.transport.send(raw)
+
+    async def async_sendline(self, line: str = "") -> None:
+        """Send ``line`` followed by Enter."""
+        await self.async_send(line + self.options.newline)
+
+    async def async_read(self, timeout: float = 0.5) -> str:
+        """Return output not consumed yet, waiting up to ``timeout`` seconds for some to arrive."""
+        self._check_open()
+        if not self._pending:
+            await self._wait_change(time.monotonic() + timeout)
+        text, self._pending = self._pending, ""
+        return text
+
+    async def _wait_change(self, deadline: float) -> bool:
+        assert self._changed is not None
+        self._changed.clear()
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        try:
+            await asyncio.wait_for(self._changed.wait(), remaining)
+            return True
+        except TimeoutError:
+            return False
+
+    async def async_expect(self, pattern: str | re.Pattern[str] | list[str | re.Pattern[str]],
+                           timeout: float | None = None, *, settle: float = 0.0) -> re.Match[str]:
+        """Wait until the unconsumed output matches ``pattern`` (one regex or a list).
+
+        Output up to the end of the match is consumed. With ``settle``, a match at the end of the
+        output only counts after that many seconds without new output.
+
+        Raises
+        ------
+        ConsoleTimeoutError
+            After ``timeout`` seconds, with the last screen lines.
+        ConsoleClosedError
+            When the connection ends first.
+        """
+        self._check_open()
+        patterns = pattern if isinstance(pattern, list) else [pattern]
+        compiled = [re.compile(p) if isinstance(p, str) else p for p in patterns]
+        timeout = self.options.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        while True:
+            for regex in compiled:
+                match = regex.search(self._pending)
+                if match is None:
+                    continue
+                quiet = time.monotonic() - self._last_output
+                if settle and match.end() == len(self._pending) and quiet < settle:
+                    await self._wait_change(min(deadline, time.monotonic() + settle - quiet))
+                    break
+                self._pending = self._pending[match.end():]
+                return match
+            else:
+                if self._closed_error is not None:
+                    raise ConsoleClosedError(f"the console closed while waiting for {compiled[0].pattern!r}: "
+                                             f"{self._closed_error}") from self._closed_error
+                if time.monotonic() >= deadline:
+                    raise self._timeout_error(f"output matching {compiled[0].pattern!r}", timeout)
+                await self._wait_change(deadline)
+                continue
+            if time.monotonic() >= deadline:
+                raise self._timeout_error(f"output matching {compiled[0].pattern!r}", timeout)
+
+    async def async_expect_prompt(self, timeout: float | None = None) -> str:
+        """Wait for the shell prompt; return the output before it (as plain text)."""
+        match = await self.async_expect(self._prompt_regex(), timeout, settle=self.options.settle)
+        prompt = match.group(0).lstrip("\r\n")
+        for hook in self.on_prompt:
+            await _run_hook(hook, prompt)
+        return render_text(match.string[: match.start()])
+
+    async def async_run(self, command: str, timeout: float | None = None) -> str:
+        """Type ``command``, wait for the prompt to come back, return the command's output.
+
+        The echoed command line and the prompt are removed; escape sequences are stripped and
+        line ends are ``\\n``. Meant for scripted, read-only diagnostic steps.
+        """
+        self._check_open()
+        self._pending = ""
+        await self.async_sendline(command)
+        match = await self.async_expect(self._prompt_regex(), timeout, settle=self.options.settle)
+        before = match.string[: match.start()]
+        prompt = match.group(0).lstrip("\r\n")
+        for hook in self.on_prompt:
+            await _run_hook(hook, prompt)
+        text = render_text(before)
+        first_newline = text.find("\n")
+        text = text[first_newline + 1:] if first_newline >= 0 else ""
+        return text.rstrip("\n") + ("\n" if text.strip() else "")
+
+    async def async_login(self, username: str, password: str, timeout: float | None = None) -> str:
+        """Log in from whatever state the console is in (login prompt, emergency mode, SAC).
+
+        Returns the prompt reached. The password is registered as a secret so it never reaches
+        the transcript, even if the guest echoes it.
+        """
+        self._check_open()
+        if self.transcript is not None:
+            self.transcript.add_secret(password)
+        timeout = self.options.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        prompt = self._prompt_regex()
+        sac_cmd_started = False
+        await self.async_send(self.options.newline)
+        attempts = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._timeout_error("login", timeout)
+            match = await self.async_expect(
+                [_LOGIN_FAILED, _PASSWORD, _LOGIN, _USERNAME, _DOMAIN, prompt], remaining, settle=self.options.settle)
+            regex = match.re
+            if regex is _LOGIN_FAILED:
+                attempts += 1
+                if attempts > 1:
+                    raise ConsoleError(f"the guest refused the credentials for {username!r} (Login incorrect)")
+                continue
+            if regex is _PASSWORD:
+                await self.async_send(password + self.options.newline)
+            elif regex is _LOGIN or regex is _USERNAME:
+                await self.async_send(username + self.options.newline)
+            elif regex is _DOMAIN:
+                await self.async_send(self.options.newline)
+            else:
+                reached = match.group(0).strip()
+                if reached.endswith("SAC>") and not sac_cmd_started:
+                    sac_cmd_started = True
+                    await self._sac_open_cmd()
+                    continue
+                if self.transcript is not None:
+                    self.transcript.marker("logged in", user=username)
+                return reached
+
+    async def _sac_open_cmd(self) -> None:
+        await self.async_sendline("cmd")
+        match = await self.async_expect(r"Name:\s+(Cmd\d+)", 10)
+        await self.async_expect_prompt(10)
+        await self.async_sendline(f"ch -sn {match.group(1)}")
+        await self.async_expect(r"(?i)use any other key to view this channel", 10)
+        await self.async_send(self.options.newline)
+
+    # ------------------------------------------------------------------ admin commands
+    async def _admin(self, command: str, confirm: bool, parameters: dict[str, Any] | None = None) -> None:
+        self._check_open()
+        if confirm is not True:
+            raise UsageError(f"{command} affects the running VM; call it again with confirm=True if you mean it")
+        if self.transcript is not None:
+            self.transcript.marker(f"admin command {command} requested", **(parameters or {}))
+        await self.transport.admin_command(command, parameters)
+
+    async def async_nmi(self, *, confirm: bool = False) -> None:
+        """Send a non-maskable interrupt (a Linux guest may panic and dump; needs ``confirm=True``)."""
+        await self._admin("nmi", confirm)
+
+    async def async_reset(self, *, confirm: bool = False) -> None:
+        """Hard-reset the VM (like pulling the power; needs ``confirm=True``)."""
+        await self._admin("reset", confirm)
+
+    async def async_sysrq(self, key: str, *, confirm: bool = False) -> None:
+        """Send a Magic SysRq key (Linux only; ``"b"`` reboots, ``"h"`` prints help; needs ``confirm=True``)."""
+        if self.os_type == "windows":
+            raise ConsoleError("SysRq exists only on Linux guests; on Windows use NMI or reset")
+        if not re.fullmatch(r"[0-9a-zA-Z]", key or ""):
+            raise UsageError(f"a SysRq key is one letter or digit, got {key!r}")
+        await self._admin("sysrq", confirm, {"SysRqCommand": key})
+
+    # ------------------------------------------------------------------ views
+    def screen_text(self) -> str:
+        """The current screen as text (pyte rendering: what a screenshot would show)."""
+        return self.screen.text()
+
+    def history_text(self) -> str:
+        """The bounded raw output history (for a widget replaying on ``ready``)."""
+        return "".join(self.history)
+
+    # ------------------------------------------------------------------ blocking twins
+    open = sync_twin(async_open)
+    close = sync_twin(async_close)
+    send = sync_twin(async_send)
+    sendline = sync_twin(async_sendline)
+    read = sync_twin(async_read)
+    expect = sync_twin(async_expect)
+    expect_prompt = sync_twin(async_expect_prompt)
+    run = sync_twin(async_run)
+    login = sync_twin(async_login)
+    nmi = sync_twin(async_nmi)
+    reset = sync_twin(async_reset)
+    sysrq = sync_twin(async_sysrq)

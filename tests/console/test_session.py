@@ -1,0 +1,159 @@
+"""Session behaviour over MockTransport: run, expect, login, timeouts, hooks, admin, twins."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from kit.console import MockTransport, Session, SessionState
+from kit.errors import ConsoleClosedError, ConsoleError, ConsoleTimeoutError, UsageError
+
+
+def tiny_shell(prompt: str = "root@vm:~# "):
+    """A guest that echoes, and answers `echo X` and `whoami`."""
+    line = []
+
+    def handler(data: bytes) -> str:
+        out = []
+        for ch in data.decode():
+            if ch == "\r":
+                command = "".join(line)
+                line.clear()
+                out.append("\r\n")
+                if command.startswith("echo "):
+                    out.append(command[5:] + "\r\n")
+                elif command == "whoami":
+                    out.append("root\r\n")
+                elif command:
+                    out.append(f"-bash: {command.split()[0]}: command not found\r\n")
+                out.append(prompt)
+            else:
+                line.append(ch)
+                out.append(ch)
+        return "".join(out)
+
+    return handler
+
+
+async def test_run_returns_only_the_command_output() -> None:
+    async with Session(MockTransport(tiny_shell(), banner="root@vm:~# ", os_type="linux"), approval="T-1") as session:
+        assert await session.async_run("echo hello world") == "hello world\n"
+        assert await session.async_run("whoami") == "root\n"
+        assert await session.async_run("nosuch") == "-bash: nosuch: command not found\n"
+
+
+def test_blocking_twins_work_outside_and_report_misuse_inside_a_loop() -> None:
+    session = Session(MockTransport(tiny_shell(), banner="root@vm:~# "), approval="T-1")
+    with session:
+        assert session.run("echo twin") == "twin\n"
+
+        async def inside() -> None:
+            with pytest.raises(ConsoleError, match="would block"):
+                session.run("whoami")
+
+        # a loop running in this thread (like a notebook cell) is not the session's loop: allowed
+        assert asyncio.run(_call_in_loop(session)) == "root\n"
+    assert session.state is SessionState.CLOSED
+
+
+async def _call_in_loop(session: Session) -> str:
+    return session.run("whoami")
+
+
+async def test_timeout_raises_with_the_last_screen_lines() -> None:
+    async with Session(MockTransport(lambda d: None, banner="booting...\r\nstill booting\r\n"), approval="T-1") as s:
+        with pytest.raises(ConsoleTimeoutError) as caught:
+            await s.async_expect("login:", timeout=0.3)
+    assert "still booting" in str(caught.value)
+    assert isinstance(caught.value, TimeoutError)
+
+
+async def test_approval_is_required() -> None:
+    with pytest.raises(UsageError, match="approval"):
+        Session(MockTransport(), approval=" ")
+
+
+async def test_closed_guest_surfaces_as_console_closed() -> None:
+    transport = MockTransport(lambda d: None, banner="bye\r\n")
+    async with Session(transport, approval="T-1") as session:
+        transport.hangup()
+        with pytest.raises(ConsoleClosedError):
+            await session.async_expect("never", timeout=5)
+
+
+async def test_reuse_after_close_says_why() -> None:
+    session = Session(MockTransport(), approval="T-1")
+    await session.async_open()
+    await session.async_close()
+    with pytest.raises(ConsoleClosedError, match="closed"):
+        await session.async_send("x")
+    with pytest.raises(ConsoleError, match="new Session"):
+        await session.async_open()
+
+
+async def test_hooks_prompt_and_history() -> None:
+    seen: list[str] = []
+    prompts: list[str] = []
+
+    async def on_prompt(prompt: str) -> None:
+        prompts.append(prompt)
+
+    async with Session(MockTransport(tiny_shell(), banner="root@vm:~# "), approval="T-1",
+                       on_output=seen.append, on_prompt=on_prompt, history_limit=50) as session:
+        for _ in range(5):
+            await session.async_run("echo 0123456789")
+        assert "".join(seen).count("0123456789") == 10
+        assert prompts[-1].strip() == "root@vm:~#"
+        assert len(session.history_text()) <= 50 + 30
+        assert session.screen_text().splitlines()[-1] == "root@vm:~#"
+
+
+async def test_admin_commands_need_confirmation_and_sysrq_is_linux_only(tmp_path: Path) -> None:
+    transport = MockTransport(tiny_shell(), banner="root@vm:~# ", os_type="linux")
+    async with Session(transport, approval="T-1", transcript=tmp_path / "t.cast") as session:
+        with pytest.raises(UsageError, match="confirm=True"):
+            await session.async_reset()
+        await session.async_sysrq("h", confirm=True)
+        await session.async_nmi(confirm=True)
+    assert transport.admin == [("sysrq", {"SysRqCommand": "h"}), ("nmi", {})]
+    markers = [json.loads(l)[2] for l in (tmp_path / "t.cast").read_text().splitlines()[1:] if '"m"' in l]
+    assert any("admin command sysrq" in m for m in markers)
+    windows = MockTransport(lambda d: None, banner="SAC>", os_type="windows")
+    async with Session(windows, approval="T-1") as session:
+        with pytest.raises(ConsoleError, match="Linux"):
+            await session.async_sysrq("b", confirm=True)
+
+
+async def test_login_from_a_login_prompt_hides_the_password(tmp_path: Path) -> None:
+    state = {"stage": "user"}
+
+    def guest(data: bytes) -> str:
+        text = data.decode()
+        if text == "\r":
+            return "\r\nvm login: " if state["stage"] == "user" else ""
+        if state["stage"] == "user":
+            state["stage"] = "password"
+            return text.replace("\r", "\r\n") + "Password: "
+        state["stage"] = "shell"
+        return "\r\nWelcome\r\nazureuser@vm:~$ "
+
+    async with Session(MockTransport(guest, banner="vm login: "), approval="T-1",
+                       transcript=tmp_path / "login.cast") as session:
+        assert (await session.async_login("azureuser", "S3cret-Canary!")).endswith("$")
+    for path in (tmp_path / "login.cast", tmp_path / "login.txt"):
+        assert "S3cret-Canary!" not in path.read_text()
+
+
+async def test_live_findings_surface_emergency_mode(tmp_path: Path) -> None:
+    found = []
+    boot = ("[  OK  ] Reached target Basic System.\r\n"
+            "You are in emergency mode. After logging in, type \"journalctl -xb\" to view\r\n"
+            "Give root password for maintenance\r\n(or press Control-D to continue): ")
+    async with Session(MockTransport(lambda d: None, banner=boot), approval="T-1", on_finding=found.append) as session:
+        await session.async_expect("continue\\): ", timeout=2)
+        await asyncio.sleep(0.3)
+        session.findings.analyse()
+    assert any("emergency" in f.kind or "emergency" in f.summary.lower() for f in session.findings.findings)
