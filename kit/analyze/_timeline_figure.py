@@ -1,0 +1,319 @@
+"""The timeline's plotly figure, its reference lines, and a compact self-contained HTML page.
+
+Kept apart from ``timeline.py`` (which builds the DataFrame) so each stays one job. Plotly is
+imported when a figure is made, not when the kit is imported.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kit.errors import AnalysisError
+
+__all__ = [
+    "SEVERITY_COLOURS",
+    "WEBGL_THRESHOLD",
+    "reference_times",
+    "timeline_figure",
+    "write_timeline_html",
+]
+
+#: Above this many points the figure uses WebGL (``Scattergl``) traces.
+WEBGL_THRESHOLD = 3000
+#: Marker colour per severity (colour-blind safe: blue, orange, red, dark red).
+SEVERITY_COLOURS = {"info": "#4C78A8", "warning": "#F58518", "error": "#D62728", "critical": "#67000D"}
+_LANES = ("activity_log", "instance_view", "boot_log", "console", "kit")
+_LANE_TITLES = {
+    "activity_log": "Activity Log",
+    "instance_view": "instance view",
+    "boot_log": "boot / serial log",
+    "console": "serial console",
+    "kit": "kit",
+}
+_REFERENCE_STYLE = {
+    "incident start": ("#D62728", "dash"),
+    "last good boot": ("#2CA02C", "dot"),
+    "fix applied": ("#1F77B4", "dashdot"),
+}
+_SUMMARY_CHARS = 160
+_WRAP = 90
+# Rows whose kind marks a boot that reached a usable system (bootlog event / finding kinds).
+_GOOD_BOOT = "login_prompt|login prompt|multi_user|multi-user|sac_started|sac_ready|getty"
+_FIX = "fix|restored|remediat"
+
+
+def reference_times(df: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    """Derive the reference lines a timeline supports, from its rows.
+
+    - ``incident start``: the first error or critical row;
+    - ``last good boot``: the last boot-log row showing a login prompt / multi-user / SAC before
+      the incident start (or at all, when there is no incident start);
+    - ``fix applied``: the first console or kit row after the incident start whose kind names a
+      fix (``console:fix_applied`` …).
+
+    Parameters
+    ----------
+    df
+        A timeline from :func:`kit.analyze.timeline.build_timeline`.
+
+    Returns
+    -------
+    dict[str, pandas.Timestamp]
+        Only the lines the evidence supports; possibly empty.
+    """
+    timed = df[df["time"].notna()]
+    if timed.empty:
+        return {}
+    result: dict[str, pd.Timestamp] = {}
+    bad = timed[timed["severity"].isin(("error", "critical"))]
+    start = bad["time"].iloc[0] if not bad.empty else None
+    if start is not None:
+        result["incident start"] = start
+    boot = timed[timed["source"] == "boot_log"]
+    good = boot[boot["kind"].str.lower().str.contains(_GOOD_BOOT, regex=True)]
+    if start is not None:
+        good = good[good["time"] <= start]
+    if not good.empty:
+        result["last good boot"] = good["time"].iloc[-1]
+    if start is not None:
+        later = timed[timed["source"].isin(("console", "kit")) & (timed["time"] >= start)]
+        fixes = later[later["kind"].str.lower().str.contains(_FIX, regex=True)]
+        if not fixes.empty:
+            result["fix applied"] = fixes["time"].iloc[0]
+    return result
+
+
+def _escape(text: str) -> str:
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+def _hover(kind: str, summary: str, actor: str, time_desc: str) -> str:
+    text = summary if len(summary) <= _SUMMARY_CHARS else summary[: _SUMMARY_CHARS - 1] + "…"
+    text = _escape(text)
+    if len(text) > _WRAP:
+        text = "<br>".join([text[i : i + _WRAP] for i in range(0, len(text), _WRAP)])
+    head = f"<b>{_escape(kind)}</b><br>{text}"
+    if actor:
+        head += "<br>by " + _escape(actor)
+    if time_desc != "event" and time_desc:
+        head += f"<br><i>{_escape(time_desc)}</i>"
+    return head
+
+
+def _normalise_references(reference_lines: Any) -> dict[str, pd.Timestamp]:
+    if isinstance(reference_lines, Mapping):
+        items = list(reference_lines.items())
+    else:
+        items = [(label, when) for when, label in reference_lines]
+    result = {}
+    for label, when in items:
+        try:
+            stamp = pd.Timestamp(when)
+        except (TypeError, ValueError) as error:
+            raise AnalysisError(f"reference line {label!r}: {when!r} is not a time") from error
+        result[str(label)] = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return result
+
+
+def timeline_figure(
+    df: pd.DataFrame,
+    *,
+    reference_lines: Mapping[str, Any] | Sequence[tuple[Any, str]] | None = None,
+    title: str | None = None,
+    webgl: bool | None = None,
+) -> Any:
+    """Plot a timeline: one lane per source, colour by severity, hover with actor and summary.
+
+    Parameters
+    ----------
+    df
+        A timeline from :func:`kit.analyze.timeline.build_timeline`. Rows without wall time
+        (NaT) are left off the axis and counted in the title.
+    reference_lines
+        ``{"incident start": time, …}`` or ``[(time, label), …]``; derived with
+        :func:`reference_times` when ``None``; ``{}`` for none.
+    title
+        The figure title; a default names the number of events.
+    webgl
+        Force (``True``) or forbid (``False``) WebGL traces; by default they are used above
+        :data:`WEBGL_THRESHOLD` points, so 200k events stay interactive.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One trace per severity (times estimated from uptime drawn as open markers).
+
+    Raises
+    ------
+    AnalysisError
+        When ``df`` is not a timeline or a reference time cannot be read.
+    """
+    import plotly.graph_objects as go
+
+    for name in ("time", "source", "kind", "summary", "actor", "severity", "time_desc"):
+        if name not in getattr(df, "columns", ()):
+            raise AnalysisError(f"not a timeline DataFrame: missing column {name!r}")
+    timed = df[df["time"].notna()]
+    untimed = len(df) - len(timed)
+    use_gl = webgl if webgl is not None else len(timed) > WEBGL_THRESHOLD
+    scatter = go.Scattergl if use_gl else go.Scatter
+    lanes = [lane for lane in _LANES if (timed["source"] == lane).any()]
+    lanes += sorted(set(timed["source"]) - set(lanes))
+    lane_of = {lane: index for index, lane in enumerate(lanes)}
+
+    x_all = timed["time"].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ms]").astype("int64").to_numpy()
+    y_all = timed["source"].map(lane_of).to_numpy(dtype=np.int16) * -1
+    hover = [
+        _hover(k, s, a, d)
+        for k, s, a, d in zip(timed["kind"].tolist(), timed["summary"].tolist(), timed["actor"].tolist(),
+                              timed["time_desc"].tolist(), strict=True)
+    ]
+    hover_all = np.array(hover, dtype=object)
+    severity = timed["severity"].to_numpy()
+    estimated = (timed["time_desc"] == "estimated from uptime").to_numpy()
+
+    fig = go.Figure()
+    for level, colour in SEVERITY_COLOURS.items():
+        for is_estimate in (False, True):
+            mask = (severity == level) & (estimated == is_estimate)
+            if not mask.any():
+                continue
+            name = level + (" (time estimated from uptime)" if is_estimate else "")
+            fig.add_trace(scatter(
+                x=x_all[mask].astype("float64"),
+                y=y_all[mask],
+                mode="markers",
+                name=name,
+                legendgroup=level,
+                text=hover_all[mask],
+                hovertemplate="%{x|%Y-%m-%d %H:%M:%S.%L} UTC<br>%{text}<extra></extra>",
+                marker={
+                    "color": colour,
+                    "size": 9 if level in ("error", "critical") else 7,
+                    "symbol": "circle-open" if is_estimate else ("diamond" if level != "info" else "circle"),
+                    "line": {"width": 1.5 if is_estimate else 0, "color": colour},
+                },
+            ))
+    references = reference_times(df) if reference_lines is None else _normalise_references(reference_lines)
+    shapes, notes = [], []
+    for label, when in references.items():
+        colour, dash = _REFERENCE_STYLE.get(label, ("#555555", "dash"))
+        at = when.tz_convert("UTC").tz_localize(None).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": at, "x1": at, "y0": 0, "y1": 1,
+                       "line": {"color": colour, "width": 1.5, "dash": dash}})
+        notes.append({"x": at, "xref": "x", "y": 1.0, "yref": "paper", "yanchor": "bottom", "text": label,
+                      "showarrow": False, "font": {"color": colour, "size": 11}})
+    heading = title or f"Timeline: {len(timed):,} events"
+    if untimed:
+        heading += f" ({untimed:,} without wall time not shown)"
+    fig.update_layout(
+        title={"text": html.escape(heading, quote=False)},
+        height=160 + 70 * max(len(lanes), 1),
+        hovermode="closest",
+        shapes=shapes,
+        annotations=notes,
+        legend={"title": {"text": "severity"}},
+        margin={"l": 140, "r": 20, "t": 70, "b": 40},
+        xaxis={"type": "date", "title": {"text": "time (UTC)"}},
+        yaxis={"tickmode": "array", "tickvals": [-i for i in range(len(lanes))],
+               "ticktext": [_LANE_TITLES.get(lane, lane) for lane in lanes],
+               "range": [-len(lanes) + 0.5, 0.5], "zeroline": False, "fixedrange": True},
+        meta={"kit": {"lanes": lanes, "webgl": use_gl, "untimed": int(untimed),
+                      "references": {k: v.isoformat() for k, v in references.items()}}},
+    )
+    return fig
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:0 1em}}#kit-note{{color:#555;font-size:.9em}}</style>
+</head><body>
+<div id="kit-timeline" style="width:100%;height:{height}px">loading the timeline…</div>
+<p id="kit-note">{note}</p>
+<script type="application/octet-stream" id="kit-plotlyjs">{plotlyjs}</script>
+<script type="application/octet-stream" id="kit-figure">{figure}</script>
+<script>
+(async function () {{
+  const box = document.getElementById("kit-timeline");
+  if (typeof DecompressionStream === "undefined") {{
+    box.textContent = "This page needs a browser with DecompressionStream (Chrome 80+, Firefox 113+, Safari 16.4+).";
+    return;
+  }}
+  async function inflate(id) {{
+    const bytes = Uint8Array.from(atob(document.getElementById(id).textContent.trim()), c => c.charCodeAt(0));
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return await new Response(stream).text();
+  }}
+  try {{
+    const code = document.createElement("script");
+    code.textContent = await inflate("kit-plotlyjs");
+    document.head.appendChild(code);
+    const figure = JSON.parse(await inflate("kit-figure"));
+    box.textContent = "";
+    await Plotly.newPlot(box, figure.data, figure.layout, {{responsive: true, displaylogo: false}});
+    box.dataset.ready = "1";
+  }} catch (error) {{
+    box.textContent = "The timeline could not be drawn: " + error;
+  }}
+}})();
+</script>
+</body></html>
+"""
+
+
+def _packed(text: str) -> str:
+    return base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)).decode("ascii")
+
+
+def write_timeline_html(fig: Any, path: str | Path, *, note: str = "") -> int:
+    """Write a figure as one self-contained HTML page that works offline.
+
+    plotly.js is embedded once; it and the figure are gzip-compressed (base64) and inflated in
+    the browser with ``DecompressionStream``, so 200k events stay a few megabytes.
+
+    Parameters
+    ----------
+    fig
+        A plotly figure (usually from :func:`timeline_figure`).
+    path
+        The ``.html`` file to write (replaced if it exists).
+    note
+        A line of text shown under the figure (e.g. where the evidence came from).
+
+    Returns
+    -------
+    int
+        The size of the page in bytes.
+
+    Raises
+    ------
+    AnalysisError
+        When the file cannot be written.
+    """
+    from plotly.offline import get_plotlyjs
+
+    layout = fig.layout
+    title = layout.title.text if layout.title and layout.title.text else "Timeline"
+    page = _PAGE.format(
+        title=html.escape(html.unescape(title)),
+        height=int(layout.height or 500),
+        note=html.escape(note),
+        plotlyjs=_packed(get_plotlyjs()),
+        figure=_packed(fig.to_json()),
+    )
+    data = page.encode("utf-8")
+    try:
+        Path(path).write_bytes(data)
+    except OSError as error:
+        raise AnalysisError(f"cannot write {path}: {error.strerror or error}") from error
+    return len(data)

@@ -1,0 +1,432 @@
+"""One timeline for one VM: Activity Log, boot log, instance view, console, the kit itself.
+
+:func:`build_timeline` lays every source of an evidence bundle on one UTC axis as a pandas
+DataFrame with the columns of the design (modelled on Timesketch/plaso events)::
+
+    time        tz-aware UTC (NaT for boot events that have an uptime but no wall time)
+    time_desc   which kind of time it is (TIME_KINDS below)
+    source      activity_log | boot_log | console | instance_view | kit
+    kind        what happened (an ARM operation name, a bootlog event or finding kind …)
+    summary     one line for people
+    actor       who did it (a UPN, an app id, ``platform``, ``guest``, the responder …)
+    resource_id the ARM resource it concerns
+    severity    info | warning | error | critical
+    evidence    where to look (``serial.log:412``, ``activity_log.json#3,4,7`` …)
+    details     dict with everything else, original time strings included
+
+Kernel uptime stamps become wall times only through an anchor: one the log itself provides
+(cloud-init's dated "Up N seconds" lines, syslog dates) or else the VM start found in the Activity
+Log or the instance view. Such rows say ``estimated from uptime``; rows that cannot be anchored
+keep time NaT and ``uptime only (no anchor)``, are listed, and stay off the time axis.
+
+:func:`timeline_figure` (plotly) and :func:`write_timeline_html` live in
+``_timeline_figure.py``; :func:`to_timesketch_jsonl` writes Timesketch's JSONL import form.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kit.analyze._timeline_figure import reference_times, timeline_figure, write_timeline_html
+from kit.analyze.activity import Operation, activity_from_bundle, parse_time
+from kit.errors import AnalysisError
+
+__all__ = [
+    "COLUMNS",
+    "SEVERITIES",
+    "SOURCES",
+    "START_OPERATIONS",
+    "TIME_KINDS",
+    "build_timeline",
+    "console_rows",
+    "reference_times",
+    "timeline_figure",
+    "to_timesketch_jsonl",
+    "write_timeline_html",
+]
+
+#: The DataFrame's columns, in order.
+COLUMNS = ("time", "time_desc", "source", "kind", "summary", "actor", "resource_id", "severity", "evidence", "details")
+#: Lanes of the figure, top to bottom.
+SOURCES = ("activity_log", "instance_view", "boot_log", "console", "kit")
+#: Severities, least to most severe.
+SEVERITIES = ("info", "warning", "error", "critical")
+
+#: Which kind of time a row carries: (source, the time attribute it came from) → ``time_desc``.
+#: The one place this mapping lives (plaso keeps it in ``timeliner.yaml``).
+TIME_KINDS: dict[tuple[str, str], str] = {
+    ("activity_log", "eventTimestamp"): "event",
+    ("activity_log", "submissionTimestamp"): "submitted",
+    ("boot_log", "wall_time"): "event",
+    ("boot_log", "uptime_anchored"): "estimated from uptime",
+    ("boot_log", "uptime_unanchored"): "uptime only (no anchor)",
+    ("boot_log", "none"): "no time in the log",
+    ("instance_view", "time"): "status",
+    ("instance_view", "collected_at"): "observed at collection",
+    ("console", "recorded"): "recorded",
+    ("console", "event"): "event",
+    ("kit", "collected_at"): "collected",
+}
+
+#: Operations after which the guest boots: their start anchors kernel uptime stamps.
+START_OPERATIONS = frozenset({
+    "microsoft.compute/virtualmachines/start/action",
+    "microsoft.compute/virtualmachines/restart/action",
+    "microsoft.compute/virtualmachines/redeploy/action",
+    "microsoft.compute/virtualmachines/reimage/action",
+    "microsoft.compute/virtualmachines/performmaintenance/action",
+    "microsoft.compute/virtualmachines/write",  # only when it created the VM (subStatus Created)
+})
+
+_LEVEL_SEVERITY = {"info": "info", "warning": "warning", "error": "error", "critical": "critical"}
+_SEVERITY_ALIASES = {
+    "informational": "info", "information": "info", "notice": "info", "debug": "info", "verbose": "info",
+    "ok": "info", "warn": "warning", "err": "error", "fatal": "critical", "emergency": "critical",
+    "alert": "critical", "crit": "critical",
+}
+
+
+class _Rows:
+    """Column lists filled row by row (cheaper than a dict per row at 200k rows)."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+
+    def add(self, time: datetime | None, time_desc: str, source: str, kind: str, summary: str, *, actor: str = "",
+            resource_id: str = "", severity: str = "info", evidence: str = "", details: dict[str, Any] | None = None) -> None:
+        c = self.columns
+        c["time"].append(time)
+        c["time_desc"].append(time_desc)
+        c["source"].append(source)
+        c["kind"].append(kind)
+        c["summary"].append(summary)
+        c["actor"].append(actor)
+        c["resource_id"].append(resource_id)
+        c["severity"].append(severity)
+        c["evidence"].append(evidence)
+        c["details"].append(details if details is not None else {})
+
+    def frame(self) -> pd.DataFrame:
+        times = pd.to_datetime(pd.Series(self.columns["time"], dtype=object), utc=True, format="mixed")
+        data: dict[str, Any] = {"time": times}
+        for name in COLUMNS[1:-1]:
+            data[name] = pd.Series(self.columns[name], dtype="str")
+        data["details"] = pd.Series(self.columns["details"], dtype=object)
+        frame = pd.DataFrame(data, columns=list(COLUMNS))
+        order = sorted(range(len(frame)), key=_sort_key(frame))
+        return frame.iloc[order].reset_index(drop=True)
+
+
+def _sort_key(frame: pd.DataFrame) -> Any:
+    times = frame["time"].array.asi8 if len(frame) else []
+    missing = frame["time"].isna().to_numpy() if len(frame) else []
+    lane = [SOURCES.index(s) if s in SOURCES else len(SOURCES) for s in frame["source"]]
+    lines = [_line_of(d) for d in frame["details"]]
+
+    def key(index: int) -> tuple[int, int, int, int]:
+        if missing[index]:
+            return (1, lane[index], lines[index], index)
+        return (0, int(times[index]), lane[index], index)
+
+    return key
+
+
+def _line_of(details: Mapping[str, Any]) -> int:
+    line = details.get("line") if isinstance(details, Mapping) else None
+    return line if isinstance(line, int) else 0
+
+
+def normalize_severity(value: Any) -> str:
+    """Map any severity spelling onto ``info``/``warning``/``error``/``critical``."""
+    text = str(value or "info").strip().lower()
+    return _LEVEL_SEVERITY.get(text) or _SEVERITY_ALIASES.get(text, "info")
+
+
+# ---------------------------------------------------------------- sources
+
+
+def _activity_rows(rows: _Rows, operations: Iterable[Operation]) -> None:
+    for op in operations:
+        first = op.events[0]
+        time_desc = TIME_KINDS[("activity_log", "eventTimestamp" if first.time_desc == "event" else "submissionTimestamp")]
+        details = {
+            "operation_name": op.operation_name,
+            "operation": op.label,
+            "status": op.status,
+            "category": op.category,
+            "level": op.level,
+            "correlation_id": op.correlation_id,
+            "resource_type": op.resource_type,
+            "end": op.end.isoformat() if op.end else None,
+            "duration_s": op.duration.total_seconds() if op.duration is not None else None,
+            "records": [
+                {"status": e.status, "sub_status": e.sub_status, "event_id": e.event_id, "index": e.index, **e.original}
+                for e in op.events
+            ],
+        }
+        if first.client_ip:
+            details["client_ip"] = first.client_ip
+        if op.category.lower() in ("resourcehealth", "servicehealth"):
+            details["properties"] = op.properties
+        indices = ",".join(str(e.index) for e in op.events)
+        rows.add(
+            op.start, time_desc, "activity_log", op.operation_name or "activity", op.summary,
+            actor=op.caller or ("platform" if op.category.lower() in ("resourcehealth", "servicehealth") else ""),
+            resource_id=op.resource_id, severity=_operation_severity(op),
+            evidence=f"activity_log.json#{indices}", details=details,
+        )
+
+
+def _operation_severity(op: Operation) -> str:
+    severity = op.severity
+    health = str(op.properties.get("currentHealthStatus", "")).lower()
+    if health == "unavailable":
+        return "error" if severity in ("info", "warning") else severity
+    if health == "degraded" and severity == "info":
+        return "warning"
+    return severity
+
+
+def _instance_view_rows(rows: _Rows, view: Mapping[str, Any] | None, collected: datetime | None, vm_id: str) -> None:
+    if not isinstance(view, Mapping):
+        return
+    groups: list[tuple[str, str, Any]] = [("", "statuses", view.get("statuses"))]
+    agent = view.get("vmAgent")
+    if isinstance(agent, Mapping):
+        groups.append(("VM agent", "vmAgent.statuses", agent.get("statuses")))
+    for d, disk in enumerate(view.get("disks") or []):
+        if isinstance(disk, Mapping):
+            groups.append((f"disk {disk.get('name', d)}", f"disks[{d}].statuses", disk.get("statuses")))
+    for e, ext in enumerate(view.get("extensions") or []):
+        if isinstance(ext, Mapping):
+            groups.append((f"extension {ext.get('name', e)}", f"extensions[{e}].statuses", ext.get("statuses")))
+    health = view.get("vmHealth")
+    if isinstance(health, Mapping) and isinstance(health.get("status"), Mapping):
+        groups.append(("VM health", "vmHealth.status", [health["status"]]))
+    for owner, path, statuses in groups:
+        if not isinstance(statuses, list):
+            continue
+        for i, status in enumerate(statuses):
+            if not isinstance(status, Mapping):
+                continue
+            code = str(status.get("code", ""))
+            time = parse_time(status.get("time"))
+            if time is not None:
+                time_desc = TIME_KINDS[("instance_view", "time")]
+            elif collected is not None:
+                time, time_desc = collected, TIME_KINDS[("instance_view", "collected_at")]
+            else:
+                continue
+            text = status.get("displayStatus") or code
+            message = status.get("message")
+            summary = f"{owner}: {text}" if owner else str(text)
+            if message:
+                summary += f" — {str(message)[:200]}"
+            details = {"code": code, "level": status.get("level"), "display_status": status.get("displayStatus")}
+            if status.get("time") is not None:
+                details["time"] = str(status.get("time"))
+            if message:
+                details["message"] = str(message)
+            rows.add(
+                time, time_desc, "instance_view", f"instance_view:{code}" if code else "instance_view:status", summary,
+                actor="platform", resource_id=vm_id, severity=normalize_severity(status.get("level")),
+                evidence=f"instance_view.json: {path}[{i}]", details=details,
+            )
+
+
+def _kit_rows(rows: _Rows, manifest: Mapping[str, Any], collected: datetime | None, vm_id: str) -> None:
+    if collected is None:
+        return
+    desc = TIME_KINDS[("kit", "collected_at")]
+    principal = ((manifest.get("collector") or {}).get("principal")) or ""
+    files = manifest.get("files") or []
+    rows.add(
+        collected, desc, "kit", "kit:collected",
+        f"evidence collected ({len(files)} files, source {manifest.get('source', '?')})",
+        actor=str(principal), resource_id=vm_id, evidence="manifest.json",
+        details={"collected_at": manifest.get("collected_at"), "window": manifest.get("window"), "role": manifest.get("role")},
+    )
+    for i, failure in enumerate(manifest.get("failures") or []):
+        if not isinstance(failure, Mapping):
+            continue
+        status = failure.get("status")
+        rows.add(
+            collected, desc, "kit", "kit:collection_failed",
+            f"not collected: {failure.get('call', '?')} ({status or ''} {failure.get('code') or ''}) {failure.get('message') or ''}".strip(),
+            actor=str(principal), resource_id=str(failure.get("resource_id") or vm_id), severity="warning",
+            evidence=f"manifest.json: failures[{i}]", details=dict(failure),
+        )
+
+
+def console_rows(events: Any) -> list[dict[str, Any]]:
+    """Normalise console events (from a transcript or live findings) into timeline rows.
+
+    Parameters
+    ----------
+    events
+        A DataFrame with timeline columns, or an iterable of mappings with at least ``time``
+        and one of ``summary``/``text``; optional ``kind``, ``actor``, ``severity``, ``evidence``,
+        ``details``, ``time_desc``, ``resource_id``.
+
+    Returns
+    -------
+    list[dict]
+        One row dict per event, ``source`` set to ``console``.
+
+    Raises
+    ------
+    AnalysisError
+        When an event is not a mapping or its time cannot be read.
+    """
+    if isinstance(events, pd.DataFrame):
+        events = events.to_dict("records")
+    result = []
+    for n, event in enumerate(events):
+        if not isinstance(event, Mapping):
+            raise AnalysisError(f"console event {n} is a {type(event).__name__}, not a mapping with 'time' and 'summary'")
+        raw = event.get("time")
+        time = raw.to_pydatetime() if isinstance(raw, pd.Timestamp) else parse_time(raw)
+        if time is None:
+            raise AnalysisError(f"console event {n} has no readable time ({raw!r}); give an ISO 8601 time or a datetime")
+        details = dict(event.get("details") or {})
+        if isinstance(raw, str):
+            details.setdefault("time_text", raw)
+        result.append({
+            "time": time,
+            "time_desc": str(event.get("time_desc") or TIME_KINDS[("console", "recorded")]),
+            "source": "console",
+            "kind": str(event.get("kind") or "console:output"),
+            "summary": str(event.get("summary") or event.get("text") or ""),
+            "actor": str(event.get("actor") or ""),
+            "resource_id": str(event.get("resource_id") or ""),
+            "severity": normalize_severity(event.get("severity")),
+            "evidence": str(event.get("evidence") or "console"),
+            "details": details,
+        })
+    return result
+
+
+# ---------------------------------------------------------------- the bundle
+
+
+def build_timeline(bundle: Any, *, console_events: Any = None) -> pd.DataFrame:
+    """Lay a bundle's evidence on one UTC timeline.
+
+    Parameters
+    ----------
+    bundle
+        A loaded :class:`kit.evidence.Bundle`.
+    console_events
+        Later serial-console events (see :func:`console_rows`), added to the ``console`` lane.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`COLUMNS`, sorted by time; rows without wall time come last.
+        ``df.attrs`` holds ``warnings`` (list of str), ``anchor`` (how uptime was anchored,
+        or ``None``) and ``vm_id``.
+
+    Raises
+    ------
+    AnalysisError
+        When ``bundle`` is not a bundle or a console event is unreadable.
+    """
+    if not hasattr(bundle, "manifest"):
+        raise AnalysisError(f"build_timeline needs a loaded evidence bundle (kit.evidence.load_bundle), got {type(bundle).__name__}")
+    manifest = bundle.manifest or {}
+    collected = parse_time(manifest.get("collected_at"))
+    vm_id = str(manifest.get("vm_id") or (getattr(bundle, "vm", None) or {}).get("id") or "")
+    rows = _Rows()
+    warnings: list[str] = []
+
+    activity = activity_from_bundle(bundle)
+    warnings.extend(activity.warnings)
+    _activity_rows(rows, activity.operations)
+    _instance_view_rows(rows, getattr(bundle, "instance_view", None), collected, vm_id)
+    from kit.analyze._timeline_boot import boot_rows
+
+    anchor = boot_rows(rows, bundle, activity.operations, getattr(bundle, "instance_view", None), vm_id, warnings)
+    _kit_rows(rows, manifest, collected, vm_id)
+    if console_events is not None:
+        for row in console_rows(console_events):
+            rows.add(**row)
+    frame = rows.frame()
+    frame.attrs["warnings"] = warnings
+    frame.attrs["anchor"] = anchor
+    frame.attrs["vm_id"] = vm_id
+    return frame
+
+
+# ---------------------------------------------------------------- Timesketch
+
+
+def to_timesketch_jsonl(df: pd.DataFrame, path: str | Path) -> int:
+    """Write the timeline as Timesketch JSONL (one event per line).
+
+    Each line has Timesketch's required ``message``, ``datetime`` (ISO 8601 with ``+00:00``) and
+    ``timestamp_desc``, the integer ``timestamp`` in microseconds, ``data_type``
+    (``kit:<source>``), the other columns, and the scalar ``details`` as attributes (nested
+    values JSON-encoded). Rows without wall time cannot be placed and are skipped.
+
+    Parameters
+    ----------
+    df
+        A timeline from :func:`build_timeline`.
+    path
+        The file to write (replaced if it exists).
+
+    Returns
+    -------
+    int
+        How many events were written.
+
+    Raises
+    ------
+    AnalysisError
+        When ``df`` lacks the timeline columns or the file cannot be written.
+    """
+    missing = [name for name in COLUMNS if name not in getattr(df, "columns", ())]
+    if missing:
+        raise AnalysisError(f"not a timeline DataFrame: missing columns {', '.join(missing)}")
+    written = 0
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            for row in df.itertuples(index=False):
+                if row.time is pd.NaT or row.time is None:
+                    continue
+                stamp: pd.Timestamp = row.time
+                event: dict[str, Any] = {
+                    "message": row.summary,
+                    "datetime": stamp.isoformat(),
+                    "timestamp": int(stamp.as_unit("us").value),
+                    "timestamp_desc": row.time_desc,
+                    "data_type": f"kit:{row.source}",
+                    "source": row.source,
+                    "kind": row.kind,
+                    "actor": row.actor,
+                    "resource_id": row.resource_id,
+                    "severity": row.severity,
+                    "evidence": row.evidence,
+                }
+                for key, value in (row.details or {}).items():
+                    name = key if key not in event else f"details_{key}"
+                    event[name] = value if _scalar(value) else json.dumps(value, default=str, sort_keys=True)
+                out.write(json.dumps(event, default=str, ensure_ascii=False))
+                out.write("\n")
+                written += 1
+    except OSError as error:
+        raise AnalysisError(f"cannot write {path}: {error.strerror or error}") from error
+    return written
+
+
+def _scalar(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return value is None or isinstance(value, (str, int, bool))
