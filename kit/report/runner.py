@@ -284,7 +284,7 @@ def run_report(
     started = time.monotonic()
     started_at = utc_now()
     try:
-        execute(source, run.executed, full, cwd=run_dir, timeout=timeout)
+        execute(source, run.executed, full, cwd=Path.cwd(), timeout=timeout)
     except (Exception, KeyboardInterrupt) as error:  # noqa: BLE001 - every failure is archived, then raised
         failure = error
     run.timings["execute"] = time.monotonic() - started

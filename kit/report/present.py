@@ -1,0 +1,220 @@
+"""Presentation helpers for report notebooks: escaped HTML, offline plots, saved results.
+
+Everything shown comes from evidence an attacker may have written (an Activity Log caller, a
+serial log line, a VM tag), so every helper here escapes text before it becomes HTML:
+``<script>`` shows as text, colour codes are dropped, other control characters and
+invisible format characters show as ``\\xNN`` / ``\\u202e`` escapes, and a huge cell is cut
+with a note saying how much was left out.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "Html",
+    "callout",
+    "clean_text",
+    "code_block",
+    "heading",
+    "kv_table",
+    "log_excerpt",
+    "save_result",
+    "setup",
+    "table",
+]
+
+#: Characters shown per table cell / log line before cutting.
+MAX_CELL = 2_000
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+_STYLE = """<style>
+.kit-table{border-collapse:collapse;margin:.4em 0 1em;font-size:13px}
+.kit-table th,.kit-table td{border:1px solid #c8ccd0;padding:3px 7px;text-align:left;vertical-align:top}
+.kit-table th{background:#eef1f4}
+.kit-table caption{caption-side:top;text-align:left;font-weight:600;padding:2px 0}
+.kit-table td{white-space:pre-wrap;word-break:break-word;max-width:60em}
+.kit-pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;white-space:pre-wrap;
+ word-break:break-all;background:#f6f8fa;border:1px solid #d0d7de;padding:6px 8px;margin:.4em 0 1em}
+.kit-callout{border-left:5px solid #888;background:#f6f8fa;padding:6px 10px;margin:.5em 0 1em}
+.kit-callout.bad{border-color:#c62828;background:#fdecea}.kit-callout.good{border-color:#2e7d32;background:#edf7ed}
+.kit-callout.warn{border-color:#ef8a00;background:#fff4e5}.kit-callout.todo{border-color:#6a1b9a;background:#f5eefa}
+.kit-allow{color:#2e7d32;font-weight:600}.kit-deny{color:#c62828;font-weight:600}
+</style>"""
+
+
+class Html(str):
+    """A string of already-escaped HTML that notebooks display as HTML."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+    def __add__(self, other: str) -> Html:
+        return Html(str(self) + (other if isinstance(other, Html) else html.escape(str(other))))
+
+
+def _visible(char: str) -> str:
+    if char in "\t\n":
+        return char
+    category = unicodedata.category(char)
+    if category == "Cc":
+        return f"\\x{ord(char):02x}"
+    if category in {"Cf", "Co", "Cs"} or char in "\u2028\u2029":
+        return f"\\u{ord(char):04x}"
+    return char
+
+
+def clean_text(value: Any, *, limit: int = MAX_CELL) -> str:
+    """``value`` as displayable plain text (not yet HTML-escaped).
+
+    Colour codes (ANSI SGR) are dropped; other control and invisible format characters become
+    ``\\xNN``/``\\uNNNN``; text past ``limit`` characters is cut with a note.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="backslashreplace")
+    text = value if isinstance(value, str) else str(value)
+    text = _SGR.sub("", text)
+    if limit and len(text) > limit:
+        cut = len(text) - limit
+        text = f"{text[:limit]} … [{cut:,} more characters not shown]"
+    if text.isprintable():
+        return text
+    return "".join(_visible(c) for c in text)
+
+
+def _esc(value: Any, limit: int = MAX_CELL) -> str:
+    return html.escape(clean_text(value, limit=limit), quote=True)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, Html):
+        return str(value)
+    if isinstance(value, Mapping | list | tuple) and not isinstance(value, str):
+        value = json.dumps(value, default=str, ensure_ascii=False)
+    if isinstance(value, str) and value in {"Allow", "Deny"}:
+        return f'<span class="kit-{value.lower()}">{value}</span>'
+    return _esc(value)
+
+
+def table(rows: Iterable[Mapping[str, Any]] | Any, columns: Sequence[str] | None = None, *,
+          caption: str | None = None, empty: str = "nothing to show", max_rows: int = 500) -> Html:
+    """An HTML table of ``rows`` (dicts or a DataFrame) with every value escaped.
+
+    Parameters
+    ----------
+    rows
+        Dicts (one per row) or a pandas DataFrame.
+    columns
+        Which keys to show, in order (default: every key seen, in first-seen order).
+    caption
+        A caption above the table.
+    empty
+        What to say when there are no rows.
+    max_rows
+        Rows shown before the table is cut (with a note).
+    """
+    if hasattr(rows, "to_dict") and hasattr(rows, "columns"):
+        rows = rows.to_dict("records")
+    rows = list(rows)
+    if columns is None:
+        seen: dict[str, None] = {}
+        for row in rows:
+            seen.update(dict.fromkeys(row))
+        columns = list(seen)
+    head = "".join(f"<th>{_esc(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_cell(row.get(c))}</td>" for c in columns) + "</tr>" for row in rows[:max_rows]
+    )
+    if not rows:
+        body = f'<tr><td colspan="{max(len(columns), 1)}"><em>{_esc(empty)}</em></td></tr>'
+    more = f"<p><em>{len(rows) - max_rows:,} more rows not shown</em></p>" if len(rows) > max_rows else ""
+    cap = f"<caption>{_esc(caption)}</caption>" if caption else ""
+    return Html(f'<table class="kit-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}')
+
+
+def kv_table(pairs: Mapping[str, Any], *, caption: str | None = None) -> Html:
+    """A two-column table (field, value) with every value escaped."""
+    return table([{"field": k, "value": v} for k, v in pairs.items()], ["field", "value"], caption=caption)
+
+
+def log_excerpt(lines: Iterable[tuple[int | None, Any]] | Iterable[Any], *, caption: str | None = None,
+                max_lines: int = 400) -> Html:
+    """Log lines in a ``<pre>``, escaped, each optionally prefixed by its line number.
+
+    Parameters
+    ----------
+    lines
+        ``(line_number, text)`` pairs or plain strings/bytes.
+    caption
+        A line of text above the block.
+    max_lines
+        Lines shown before the block is cut (with a note).
+    """
+    out: list[str] = []
+    total = 0
+    for item in lines:
+        total += 1
+        if total > max_lines:
+            continue
+        number, text = item if isinstance(item, tuple) else (None, item)
+        prefix = f"{number:>6}  " if number is not None else ""
+        out.append(_esc(prefix) + _esc(clean_text(text).rstrip("\r\n")))
+    note = f"\n… {total - max_lines:,} more lines not shown" if total > max_lines else ""
+    cap = f"<p><strong>{_esc(caption)}</strong></p>" if caption else ""
+    return Html(f'{cap}<pre class="kit-pre">{chr(10).join(out)}{_esc(note)}</pre>')
+
+
+def code_block(text: str, *, caption: str | None = None) -> Html:
+    """Commands or JSON in a ``<pre>``, escaped."""
+    cap = f"<p><strong>{_esc(caption)}</strong></p>" if caption else ""
+    return Html(f'{cap}<pre class="kit-pre">{_esc(text, limit=200_000)}</pre>')
+
+
+def callout(text: str, *, kind: str = "info", title: str | None = None) -> Html:
+    """A highlighted box (``kind``: info, good, bad, warn, todo) with escaped text."""
+    head = f"<strong>{_esc(title)}</strong><br>" if title else ""
+    return Html(f'<div class="kit-callout {_esc(kind)}">{head}{_esc(text, limit=20_000)}</div>')
+
+
+def heading(text: str, level: int = 3) -> Html:
+    """An escaped heading."""
+    level = min(max(level, 1), 6)
+    return Html(f"<h{level}>{_esc(text)}</h{level}>")
+
+
+def setup() -> Html:
+    """Prepare a report kernel: plotly renders offline (``plotly_mimetype+notebook``).
+
+    Returns the helpers' stylesheet; display it once at the top of a notebook.
+    """
+    import plotly.io as pio
+
+    pio.renderers.default = "plotly_mimetype+notebook"
+    return Html(_STYLE)
+
+
+def save_result(run_dir: str | Path, name: str, value: Any) -> Path:
+    """Write ``value`` as ``<run_dir>/<name>.json`` for a later notebook or the archive.
+
+    Raises
+    ------
+    SecretParameterError
+        The value contains something that looks like a secret (it would be archived).
+    """
+    from kit.errors import SecretParameterError
+    from kit.report.archive import atomic_write
+    from kit.report.params import looks_like_secret
+
+    what = looks_like_secret(value)
+    if what:
+        raise SecretParameterError(f"result {name!r} contains what looks like {what}; it is not saved")
+    path = Path(run_dir) / f"{name}.json"
+    atomic_write(path, (json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n").encode())
+    return path

@@ -1,0 +1,227 @@
+"""Where a report's evidence comes from: ``lab:<scenario>``, ``azure`` or ``bundle:<path>``.
+
+Collections made for a report land in the incident archive, next to the reports that use
+them::
+
+    archive/<incident>/evidence/<UTC timestamp>/<vm>/     one bundle per VM (broken VM + peers)
+
+The lab's token and any Azure credential stay in this process's memory/environment; only the
+bundles (which never hold a token) reach the archive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kit.errors import BundleFormatError, UsageError
+
+__all__ = ["Sources", "collect_into_archive", "evidence_dir", "load_source", "parse_names", "parse_time"]
+
+
+@dataclass
+class Sources:
+    """The loaded evidence a report works on.
+
+    Attributes
+    ----------
+    subject
+        The broken VM's bundle.
+    peers
+        The known-good VMs' bundles.
+    source
+        What the report was given (``lab:firewall-lockout``, ``azure``, ``bundle:…``).
+    scenario
+        The lab scenario's ``ScenarioInfo`` for ``lab:`` sources, else ``None``.
+    responder_ip
+        The responder's source address: the parameter, else the scenario's, else ``None``.
+    """
+
+    subject: Any
+    peers: list[Any] = field(default_factory=list)
+    source: str = ""
+    scenario: Any = None
+    responder_ip: str | None = None
+
+    @property
+    def bundles(self) -> list[Any]:
+        """The broken VM's bundle followed by the peers'."""
+        return [self.subject, *self.peers]
+
+
+def parse_names(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """VM names from a list or a comma/space separated string (``"vm-b, vm-c"``)."""
+    if value is None:
+        return ()
+    items = value.replace(",", " ").split() if isinstance(value, str) else [str(v).strip() for v in value]
+    return tuple(item for item in items if item)
+
+
+def parse_time(value: str | dt.datetime | None) -> dt.datetime | None:
+    """An ISO 8601 time with a zone (``2026-11-25T06:00:00Z``) as an aware datetime.
+
+    Raises
+    ------
+    UsageError
+        Not ISO 8601, or no time zone.
+    """
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError as error:
+            raise UsageError(f"{value!r} is not an ISO 8601 time such as 2026-11-25T06:00:00Z") from error
+    if moment.tzinfo is None:
+        raise UsageError(f"time {value!r} needs a time zone (end it with Z for UTC)")
+    return moment.astimezone(dt.UTC)
+
+
+def evidence_dir(archive_dir: str | Path | None) -> Path:
+    """A fresh ``evidence/<UTC timestamp>/`` under the incident folder (or ``./evidence``)."""
+    base = Path(archive_dir) / "evidence" if archive_dir else Path("evidence")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    for attempt in range(1, 1000):
+        folder = base / (stamp if attempt == 1 else f"{stamp}-{attempt}")
+        if not folder.exists():
+            return folder
+    raise UsageError(f"could not pick a new evidence folder under {base}")
+
+
+def collect_into_archive(target: Any, request: Any, archive_dir: str | Path | None, **kwargs: Any) -> Any:
+    """Collect ``request`` with ``target`` into ``<archive_dir>/evidence/<timestamp>/``.
+
+    Returns the collector's ``CollectionResult`` (bundle paths, broken VM first).
+    """
+    from kit.azure.collect import collect
+
+    return collect(target, request, evidence_dir(archive_dir), **kwargs)
+
+
+@contextlib.contextmanager
+def _lab_target(scenario: str) -> Iterator[tuple[Any, Any]]:
+    """A lab serving ``scenario`` and an ``AzureTarget`` for it; the token leaves the env after."""
+    from kit.azure.target import AzureTarget
+    from kit.lab import running_lab
+
+    before = os.environ.get("KIT_ARM_TOKEN")
+    try:
+        with running_lab(scenarios=[scenario]) as lab:
+            yield lab.scenario(scenario), AzureTarget.for_lab(lab)
+    finally:
+        if before is None:
+            os.environ.pop("KIT_ARM_TOKEN", None)
+        else:
+            os.environ["KIT_ARM_TOKEN"] = before
+
+
+def _bundle_paths(path: Path, vm: str | None) -> Path:
+    """The subject bundle at ``path``: the bundle itself, or the subject among its children."""
+    if (path / "manifest.json").is_file():
+        return path
+    if not path.is_dir():
+        raise UsageError(f"bundle source {str(path)!r} does not exist")
+    children = sorted(p for p in path.iterdir() if (p / "manifest.json").is_file())
+    if vm:
+        for child in children:
+            if child.name == vm:
+                return child
+    from kit.evidence.bundle import load_bundle
+
+    subjects = [c for c in children if load_bundle(c).role == "subject"]
+    if len(subjects) == 1:
+        return subjects[0]
+    raise UsageError(
+        f"{str(path)!r} holds {len(subjects)} broken-VM bundles; point source at one (bundle:{path}/<vm>) or set vm"
+    )
+
+
+def load_source(
+    source: str,
+    *,
+    subscription: str | None = None,
+    resource_group: str | None = None,
+    vm: str | None = None,
+    known_good: str | Sequence[str] | None = None,
+    archive_dir: str | Path | None = None,
+    window_start: str | dt.datetime | None = None,
+    window_end: str | dt.datetime | None = None,
+    window_hours: float | None = None,
+    responder_ip: str | None = None,
+    arm_endpoint: str | None = None,
+    cloud: str = "AzureCloud",
+    credential: str = "default",
+) -> Sources:
+    """Load (collecting first when needed) the bundles a report works on.
+
+    Parameters
+    ----------
+    source
+        ``lab:<scenario>`` starts the lab in this process and collects the scenario's broken
+        VM and known-good VMs; ``azure`` collects from ARM with the target options;
+        ``bundle:<path>`` loads a collected bundle (or the broken VM's among a folder's).
+    subscription, resource_group, vm, known_good
+        The VMs (defaults from the scenario for ``lab:``; required for ``azure``).
+    archive_dir
+        The incident folder; collections go to its ``evidence/<timestamp>/``.
+    window_start, window_end, window_hours
+        The Activity Log window (ISO 8601 with zone); default: the scenario's, else the
+        ``window_hours`` (24) before ``window_end`` (now).
+    responder_ip
+        The responder's source address for the SSH/RDP verdict.
+    arm_endpoint, cloud, credential
+        Target options for ``azure`` (a credential *kind*; secrets come from the environment).
+
+    Raises
+    ------
+    UsageError
+        Unknown source form or missing coordinates.
+    """
+    from kit.evidence.bundle import load_bundle
+
+    kind, _, rest = str(source).partition(":")
+    start, end = parse_time(window_start), parse_time(window_end)
+    if window_hours is not None and start is None:
+        end = end or dt.datetime.now(dt.UTC)
+        start = end - dt.timedelta(hours=float(window_hours))
+    peers_wanted = parse_names(known_good)
+    if kind == "bundle" and rest:
+        subject = load_bundle(_bundle_paths(Path(rest).expanduser(), vm))
+        peers = subject.peers()
+        if peers_wanted:
+            peers = [p for p in peers if p.name in peers_wanted]
+            missing = sorted(set(peers_wanted) - {p.name for p in peers})
+            if missing:
+                raise BundleFormatError(f"no bundle for known-good VM(s) {', '.join(missing)} next to {subject.path}")
+        return Sources(subject=subject, peers=peers, source=source, responder_ip=responder_ip)
+    from kit.azure.collect import CollectionRequest
+
+    if kind == "lab" and rest:
+        with _lab_target(rest) as (info, target):
+            s, e = info.window
+            request = CollectionRequest(
+                subscription or info.subscription_id, resource_group or info.resource_group, vm or info.broken_vm,
+                peers_wanted or info.known_good, start=start or s, end=end or e, source=f"lab:{rest}")
+            result = collect_into_archive(target, request, archive_dir)
+        subject = load_bundle(result.subject)
+        return Sources(subject=subject, peers=subject.peers(), source=source, scenario=info,
+                       responder_ip=responder_ip or info.responder_ip)
+    if kind == "azure" and not rest:
+        from kit.azure.target import AzureTarget
+
+        missing = [n for n, v in (("subscription", subscription), ("resource_group", resource_group), ("vm", vm)) if not v]
+        if missing:
+            raise UsageError(f"source 'azure' needs {', '.join(missing)}")
+        target = AzureTarget(arm_endpoint=arm_endpoint or "", cloud=cloud, credential=credential)
+        request = CollectionRequest(str(subscription), str(resource_group), str(vm), peers_wanted,
+                                    start=start, end=end, source="azure")
+        subject = load_bundle(collect_into_archive(target, request, archive_dir).subject)
+        return Sources(subject=subject, peers=subject.peers(), source=source, responder_ip=responder_ip)
+    raise UsageError(f"source {source!r} must be lab:<scenario>, azure or bundle:<path>")
