@@ -405,7 +405,7 @@ def to_timesketch_jsonl(df: pd.DataFrame, path: str | Path) -> int:
                 event: dict[str, Any] = {
                     "message": row.summary,
                     "datetime": stamp.isoformat(),
-                    "timestamp": int(stamp.as_unit("us").value),
+                    "timestamp": int(stamp.value) // 1000,  # .value is always nanoseconds
                     "timestamp_desc": row.time_desc,
                     "data_type": f"kit:{row.source}",
                     "source": row.source,
