@@ -1,0 +1,67 @@
+"""Offline network verdicts for one VM: IP flow verify, next hop, and a diff against peers.
+
+Pure functions over the ARM REST bodies an evidence bundle stores (no Azure calls)::
+
+    from kit.analyze.network import load_network, flow_verdict, next_hop, ssh_rdp_verdicts
+    net = load_network(bundle)
+    flow_verdict(net, "Inbound", "TCP", "10.0.0.4:22", "203.0.113.7:50000")
+    # FlowVerdict(access='Deny', rule_name='securityRules/deny-ssh', hop='nic', ...)
+    next_hop(net, "203.0.113.7")
+    diff_network(net, [load_network(peer) for peer in bundle.peers()], responder_ip="203.0.113.7")
+
+NSG semantics follow Microsoft's "How network security groups filter network traffic": inbound
+subnet NSG then NIC NSG, outbound NIC then subnet, both must allow, no NSG allows, first match by
+priority. Routes: longest prefix, User over BGP over System.
+"""
+
+from kit.analyze.network._diff import Difference, NetworkDiff, diff_from_bundles, diff_network
+from kit.analyze.network._flow import FlowVerdict, HopVerdict, flow_verdict
+from kit.analyze.network._model import (
+    EffectiveNsg,
+    IpConfiguration,
+    Nic,
+    Nsg,
+    Route,
+    RouteTable,
+    SecurityRule,
+    Subnet,
+    VmNetwork,
+    Vnet,
+    default_rules,
+    load_network,
+    network_from_dicts,
+)
+from kit.analyze.network._responder import ACCESS_PORTS, ResponderVerdict, responder_verdict, ssh_rdp_verdicts
+from kit.analyze.network._routes import NextHop, configured_routes, next_hop, select_route, system_routes
+
+__all__ = [
+    "ACCESS_PORTS",
+    "Difference",
+    "EffectiveNsg",
+    "FlowVerdict",
+    "HopVerdict",
+    "IpConfiguration",
+    "NetworkDiff",
+    "NextHop",
+    "Nic",
+    "Nsg",
+    "ResponderVerdict",
+    "Route",
+    "RouteTable",
+    "SecurityRule",
+    "Subnet",
+    "VmNetwork",
+    "Vnet",
+    "configured_routes",
+    "default_rules",
+    "diff_from_bundles",
+    "diff_network",
+    "flow_verdict",
+    "load_network",
+    "network_from_dicts",
+    "next_hop",
+    "responder_verdict",
+    "select_route",
+    "ssh_rdp_verdicts",
+    "system_routes",
+]

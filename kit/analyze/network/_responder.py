@@ -1,0 +1,114 @@
+"""Can the responder reach SSH (22) and RDP (3389)? The NSG verdict plus the reply's route."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kit.analyze.network._addresses import parse_ip
+from kit.analyze.network._flow import FlowVerdict, flow_verdict
+from kit.analyze.network._model import VmNetwork
+from kit.analyze.network._routes import NextHop, next_hop
+
+#: The ports the kit cares about, and what listens there.
+ACCESS_PORTS = {22: "SSH", 3389: "RDP"}
+
+
+@dataclass(frozen=True)
+class ResponderVerdict:
+    """Whether a connection from the responder to one port can work, as far as Azure's network goes.
+
+    Parameters
+    ----------
+    port
+        22 or 3389 (or any port asked).
+    flow
+        The inbound :class:`FlowVerdict` from the responder to the VM's primary private address.
+    route
+        The :class:`NextHop` the VM's replies to the responder take (NSGs are stateful, but
+        replies still follow the VM's routes: a UDR to a dead appliance breaks the session).
+    reachable
+        ``True`` when the NSGs allow and the reply route delivers; ``False`` when an NSG denies or
+        the reply is dropped; ``None`` when allowed but the reply goes to an appliance that may
+        not exist or forward (possible blackhole).
+    """
+
+    port: int
+    flow: FlowVerdict
+    route: NextHop
+    reachable: bool | None
+
+    @property
+    def access(self) -> str:
+        """The NSG answer (``Allow``/``Deny``)."""
+        return self.flow.access
+
+    @property
+    def key(self) -> tuple[str, bool | None]:
+        """What the diff compares: (NSG access, reachable)."""
+        return self.flow.access, self.reachable
+
+    def explain(self) -> str:
+        """One sentence for people."""
+        service = ACCESS_PORTS.get(self.port, f"port {self.port}")
+        if not self.flow.allowed:
+            return f"{service}: blocked, {self.flow.explain()}"
+        if self.reachable is False:
+            return f"{service}: NSGs allow ({self.flow.rule_name or 'no NSG'}) but replies are dropped: {self.route.explain()}"
+        if self.reachable is None:
+            return f"{service}: NSGs allow ({self.flow.rule_name or 'no NSG'}) but replies go to {self.route.explain()}"
+        return f"{service}: reachable ({self.flow.explain()}; replies {self.route.next_hop_type})"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"port": self.port, "access": self.access, "reachable": self.reachable, "explanation": self.explain(),
+                "flow": self.flow.to_json(), "route": self.route.to_json()}
+
+
+def responder_verdict(
+    network: VmNetwork,
+    responder_ip: str,
+    port: int,
+    *,
+    remote_port: int = 50000,
+    use_effective: bool = True,
+) -> ResponderVerdict:
+    """The verdict for TCP from ``responder_ip`` to ``port`` on the primary NIC's private address."""
+    parse_ip(responder_ip, "responder address")
+    local = network.primary_ip
+    flow = flow_verdict(network, "Inbound", "TCP", f"{local}:{port}", f"{responder_ip}:{remote_port}",
+                        use_effective=use_effective)
+    route = next_hop(network, responder_ip, source_ip=local, use_effective=use_effective)
+    reachable = False if not flow.allowed else route.delivers
+    return ResponderVerdict(port, flow, route, reachable)
+
+
+def ssh_rdp_verdicts(
+    network: VmNetwork,
+    responder_ip: str,
+    *,
+    remote_port: int = 50000,
+    use_effective: bool = True,
+) -> dict[int, ResponderVerdict]:
+    """The SSH (22) and RDP (3389) verdicts from ``responder_ip`` to the VM's primary private address.
+
+    Parameters
+    ----------
+    network
+        The VM's network.
+    responder_ip
+        The address the responder connects from (as the VM sees it, after any NAT on the way).
+    remote_port
+        The responder's source port (rules rarely restrict it).
+    use_effective
+        Use captured effective rules and routes where present.
+
+    Returns
+    -------
+    dict[int, ResponderVerdict]
+        ``{22: ..., 3389: ...}``.
+    """
+    return {
+        port: responder_verdict(network, responder_ip, port, remote_port=remote_port, use_effective=use_effective)
+        for port in ACCESS_PORTS
+    }
