@@ -1,0 +1,211 @@
+"""``kit collect`` (evidence from Azure or the lab), ``kit bundle show`` and ``kit import``.
+
+``kit collect --subscription S --resource-group G --vm NAME [--known-good A B …] --out DIR``
+    one bundle per VM in ``DIR/<vm>/``; exit 0 even when some calls failed (they are in the
+    manifest), 2 bad usage, 3 credential refused, 4 VM not found, 5 a bundle already exists.
+``kit collect --lab SCENARIO --out DIR``
+    the same against the embedded lab, started in-process.
+``kit bundle show PATH``
+    verify a bundle's hashes and print its summary (exit 1 if it is broken).
+``kit import FOLDER --out BUNDLE``
+    build a bundle from saved ``az … -o json`` outputs, recognised by content.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kit.cli import Commands
+
+__all__ = ["register"]
+
+_CLOUDS = ("AzureCloud", "AzureUSGovernment", "AzureChinaCloud")
+_CREDENTIALS = ("default", "cli", "managed-identity", "env-token")
+
+
+def register(commands: Commands) -> None:
+    """Add ``collect``, ``bundle show`` and ``import`` to ``kit``."""
+    collect = commands.top.add_parser(
+        "collect",
+        help="collect evidence bundles for a broken VM and known-good VMs (Azure or --lab)",
+        description="Collect one evidence bundle per VM (DIR/<vm>/) with the Azure SDK: VM model and instance "
+        "view, boot diagnostics (serial log, screenshot), NICs, NSGs, subnets, VNets, route tables, public IPs, "
+        "effective NSGs and routes, Activity Log of the resource group in the window, role assignments, serial "
+        "console status. Failed calls are recorded in each bundle's manifest; the collection still finishes.",
+    )
+    where = collect.add_argument_group("what to collect")
+    where.add_argument("--subscription", metavar="GUID", help="subscription id")
+    where.add_argument("--resource-group", metavar="NAME", help="resource group of the VMs")
+    where.add_argument("--vm", metavar="NAME|ID", help="the broken VM: a name, or its full ARM resource id")
+    where.add_argument("--known-good", nargs="+", default=None, metavar="NAME", help="healthy VMs to compare with")
+    where.add_argument("--hours", type=float, default=24.0, help="Activity Log window ending now (default 24)")
+    where.add_argument("--start", metavar="ISO", help="window start, e.g. 2026-11-25T08:00:00Z (overrides --hours)")
+    where.add_argument("--end", metavar="ISO", help="window end (default: now)")
+    where.add_argument("--out", required=True, metavar="DIR", help="parent folder of the bundles")
+    how = collect.add_argument_group("where and how to connect")
+    how.add_argument("--lab", metavar="SCENARIO", help="start the lab in-process and collect this scenario")
+    how.add_argument("--cloud", choices=_CLOUDS, default="AzureCloud", help="public cloud (default AzureCloud)")
+    how.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (Azure Stack Hub, a TLS-inspecting proxy)")
+    how.add_argument("--ca-bundle", metavar="PEM", help="CA bundle to verify TLS against (replaces the system store)")
+    how.add_argument("--credential", choices=_CREDENTIALS, default=None,
+                     help="default (DefaultAzureCredential), cli (az login), managed-identity, or env-token "
+                     "(a pre-issued ARM token in KIT_ARM_TOKEN); default: 'default', env-token with --lab")
+    how.add_argument("--retries", type=int, default=5, metavar="N", help="retries per call (default 5)")
+    how.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                     help="read timeout per try of a call (default 60)")
+    collect.set_defaults(handler=_collect)
+
+    bundle = commands.top.add_parser("bundle", help="inspect evidence bundles")
+    bundle_commands = bundle.add_subparsers(dest="bundle_command", metavar="COMMAND")
+    show = bundle_commands.add_parser("show", help="verify a bundle and print its summary",
+                                      description="Verify every sha256 of a bundle and print a summary: VM, power "
+                                      "state, OS, boot diagnostics, NICs and IPs, NSGs, routes, Activity Log, "
+                                      "failures.")
+    show.add_argument("path", metavar="PATH")
+    show.set_defaults(handler=_show)
+    bundle.set_defaults(handler=lambda _args: (bundle.print_help(sys.stderr), 2)[1])
+
+    importer = commands.top.add_parser(
+        "import",
+        help="build a bundle from saved 'az ... -o json' outputs",
+        description="Build an evidence bundle from a folder of saved az outputs (vm show, vm get-instance-view, "
+        "nic show, nsg show, nic list-effective-nsg, nic show-effective-route-table, route-table show, vnet show, "
+        "vnet subnet show, public-ip show, monitor activity-log list, role assignment list, vm boot-diagnostics "
+        "get-boot-log as text). Files are recognised by content, in az or raw ARM REST shape; files it does not "
+        "recognise are listed (and recorded in the manifest), not dropped silently.",
+    )
+    importer.add_argument("folder", metavar="FOLDER")
+    importer.add_argument("--out", required=True, metavar="BUNDLE", help="the bundle folder to create")
+    importer.add_argument("--vm", metavar="NAME", help="the VM to import when the folder holds several")
+    importer.set_defaults(handler=_import)
+
+
+def _when(text: str, option: str) -> datetime:
+    from kit.errors import UsageError
+
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not an ISO 8601 time such as 2026-11-25T08:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@contextmanager
+def _progress(names: list[str]) -> Iterator[Any]:
+    """A live line per VM (calls done/failed) on a terminal; nothing when stderr is not a TTY."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.live import Live
+    from rich.table import Table
+
+    counts = {name: (0, 0) for name in names}
+
+    def render() -> Table:
+        table = Table.grid(padding=(0, 2))
+        for name, (done, failed) in counts.items():
+            table.add_row(f"[bold]{name}[/]", f"{done} calls done", f"[red]{failed} failed[/]" if failed else "")
+        return table
+
+    with Live(render(), console=Console(stderr=True), refresh_per_second=8, transient=False) as live:
+        def update(name: str, done: int, failed: int) -> None:
+            counts[name] = (done, failed)
+            live.update(render())
+
+        yield update
+
+
+def _request_and_target(args: argparse.Namespace, lab: Any) -> tuple[Any, Any]:
+    from kit.azure.collect import CollectionRequest
+    from kit.azure.target import AzureTarget, RetrySettings
+    from kit.errors import UsageError
+
+    retry = RetrySettings(total=args.retries, read_timeout=args.timeout)
+    end = _when(args.end, "--end") if args.end else None
+    start = _when(args.start, "--start") if args.start else None
+    if lab is not None:
+        scenario = lab.scenario(args.lab)
+        target = AzureTarget.for_lab(lab, retry=retry)
+        known_good = tuple(args.known_good) if args.known_good is not None else tuple(scenario.known_good)
+        request = CollectionRequest(
+            subscription_id=args.subscription or scenario.subscription_id,
+            resource_group=args.resource_group or scenario.resource_group,
+            vm=args.vm or scenario.broken_vm, known_good=known_good,
+            start=start or scenario.window_start, end=end or scenario.window_end, source=f"lab:{args.lab}")
+        return request, target
+    target = AzureTarget(arm_endpoint=args.arm_endpoint or "", cloud=args.cloud,
+                         credential=args.credential or "default", ca_bundle=args.ca_bundle, retry=retry)
+    if args.vm and args.vm.startswith("/"):
+        if start is None:
+            start = (end or datetime.now(UTC)) - timedelta(hours=args.hours)
+        request = CollectionRequest.for_vm_id(args.vm, known_good=tuple(args.known_good or ()), start=start, end=end)
+        return request, target
+    missing = [option for option, value in (("--subscription", args.subscription),
+                                            ("--resource-group", args.resource_group), ("--vm", args.vm)) if not value]
+    if missing:
+        raise UsageError(f"kit collect needs {', '.join(missing)} (or --vm with a full resource id, or --lab SCENARIO)")
+    if args.hours <= 0:
+        raise UsageError(f"--hours must be positive, got {args.hours}")
+    if start is None:
+        start = (end or datetime.now(UTC)) - timedelta(hours=args.hours)
+    request = CollectionRequest(subscription_id=args.subscription, resource_group=args.resource_group, vm=args.vm,
+                                known_good=tuple(args.known_good or ()), start=start, end=end)
+    return request, target
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    from kit.azure.collect import collect
+    from kit.errors import UsageError
+
+    if args.lab and (args.arm_endpoint or args.ca_bundle or (args.credential not in (None, "env-token"))):
+        raise UsageError("--lab fills in the endpoint, CA and credential itself; drop --arm-endpoint/--ca-bundle/"
+                         "--credential")
+    lab_context: Any = nullcontext(None)
+    if args.lab:
+        from kit.lab import load_scenario, running_lab
+
+        load_scenario(args.lab)  # unknown scenario: a clear error before starting anything
+        lab_context = running_lab()
+    with lab_context as lab:
+        request, target = _request_and_target(args, lab)
+        with _progress(list(request.names)) as progress:
+            result = collect(target, request, args.out, progress=progress)
+    for path in result.bundles:
+        name = path.name
+        failed = len(result.failures.get(name, []))
+        note = f", {failed} failed (see: kit bundle show {path})" if failed else ""
+        print(f"{path}  {result.calls.get(name, 0)} calls{note}")
+    print(f"collected {len(result.bundles)} bundle(s) in {result.seconds:.1f} s")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from kit.evidence import load_bundle, summarize
+
+    bundle = load_bundle(args.path)
+    print(f"bundle {bundle.path}")
+    print(summarize(bundle))
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from kit.evidence import import_folder
+
+    result = import_folder(args.folder, args.out, vm=args.vm)
+    for shown, importer in result.recognised.items():
+        print(f"  imported     {shown}  ({importer})")
+    for shown in result.duplicates:
+        print(f"  duplicate    {shown}  (same artefact as an earlier file; first one kept)")
+    for shown in result.unrecognised:
+        print(f"  unrecognised {shown}  (not imported; listed in the manifest failures)")
+    print(f"bundle written: {result.bundle}")
+    return 0

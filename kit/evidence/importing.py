@@ -1,0 +1,176 @@
+"""Build a bundle from a folder of saved ``az … -o json`` outputs (``kit import``).
+
+Files are recognised by content (:data:`~kit.evidence.importers.IMPORTERS`), never by name.
+Malformed JSON stops the import before anything is written (the error names the file and
+line); files no importer recognises are listed in the result and in the manifest's
+``failures`` (code ``UnrecognisedFile``), not dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kit.azure import ids
+from kit.errors import BundleFormatError, InvalidResourceId, UsageError
+from kit.evidence.importers import IMPORTERS, Artifact, Importers
+from kit.evidence.manifest import new_manifest
+from kit.evidence.writer import BundleWriter
+
+__all__ = ["ImportResult", "import_folder"]
+
+
+@dataclass
+class ImportResult:
+    """What ``kit import`` did.
+
+    Attributes
+    ----------
+    bundle
+        The bundle folder written.
+    recognised
+        ``{relative file: importer name}``.
+    unrecognised
+        Files no importer took.
+    duplicates
+        Files whose artefact was already provided by an earlier file (first one kept).
+    """
+
+    bundle: Path
+    recognised: dict[str, str] = field(default_factory=dict)
+    unrecognised: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+
+
+def _parse(path: Path, shown: str) -> Any:
+    """JSON value for JSON files, bytes for anything else; BundleFormatError for broken JSON."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise BundleFormatError(f"cannot read {shown}: {error.strerror}") from error
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if head not in (b"{", b"[", b'"'):
+        return data
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise BundleFormatError(f"{shown}: not UTF-8 JSON (byte {error.start})") from error
+    except json.JSONDecodeError as error:
+        raise BundleFormatError(
+            f"{shown}: malformed JSON at line {error.lineno} column {error.colno}: {error.msg}") from error
+
+
+def _files(source: Path) -> list[Path]:
+    return sorted(path for path in source.rglob("*")
+                  if path.is_file() and not any(part.startswith(".") for part in path.relative_to(source).parts))
+
+
+def _nic_name_for(artifact: Artifact, nics: dict[str, dict[str, Any]]) -> str | None:
+    """The NIC an effective-NSG/route list belongs to: its association, or the only NIC."""
+    if artifact.resource_id:
+        try:
+            rid = ids.parse_resource_id(artifact.resource_id)
+        except InvalidResourceId:
+            rid = None
+        if rid is not None and rid.is_kind(ids.NIC):
+            return rid.name
+        if rid is not None and rid.is_kind(ids.SUBNET):
+            users = [name for name, nic in nics.items()
+                     if any(rid.same_as(((c.get("properties") or {}).get("subnet") or {}).get("id", ""))
+                            for c in (nic.get("properties") or {}).get("ipConfigurations") or [])]
+            if len(users) == 1:
+                return users[0]
+    return next(iter(nics)) if len(nics) == 1 else None
+
+
+def import_folder(source: str | Path, out: str | Path, *, vm: str | None = None,
+                  registry: Importers = IMPORTERS) -> ImportResult:
+    """Import a folder of saved ``az`` outputs into a new bundle at ``out``.
+
+    Parameters
+    ----------
+    source
+        Folder of files (any names, sub-folders included; hidden files skipped).
+    out
+        The bundle folder to create; it must not exist.
+    vm
+        The VM to import when the folder holds several ``az vm show`` outputs.
+    registry
+        The importers to use.
+
+    Returns
+    -------
+    ImportResult
+        The bundle path and what was (not) recognised.
+
+    Raises
+    ------
+    BundleFormatError
+        A file is malformed JSON (file and line named), or no VM document is present.
+    BundleExistsError
+        ``out`` exists.
+    """
+    folder = Path(source)
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder; give the folder holding the saved az outputs")
+    target = Path(out)
+    found: list[tuple[str, str, Artifact]] = []
+    result = ImportResult(bundle=target)
+    for path in _files(folder):
+        shown = path.relative_to(folder).as_posix()
+        document = _parse(path, shown)
+        importer = registry.find(document)
+        if importer is None:
+            result.unrecognised.append(shown)
+            continue
+        result.recognised[shown] = importer.name
+        found.extend((shown, importer.name, artifact) for artifact in importer.load(document))
+    vms = {artifact.name: (shown, artifact) for shown, _, artifact in found if artifact.attribute == "vm"}
+    if not vms:
+        raise BundleFormatError(f"{folder} holds no 'az vm show' or 'az vm get-instance-view' output; "
+                                f"the bundle needs the VM (save one with: az vm show -g G -n VM -o json)")
+    if vm is None and len(vms) > 1:
+        raise UsageError(f"{folder} holds several VMs ({', '.join(sorted(map(str, vms)))}); choose one with --vm")
+    chosen = vm if vm is not None else next(iter(vms))
+    if chosen not in vms:
+        raise UsageError(f"no 'az vm show' output for VM {chosen!r} in {folder}")
+    vm_body = vms[chosen][1].value
+    vm_rid = ids.parse_resource_id(str(vm_body.get("id", "")), expect=ids.VM)
+    found = [item for item in found if item[2].attribute != "vm" or item[2].name == chosen]
+    if len(vms) > 1:
+        found = [item for item in found if item[2].attribute != "instance_view"
+                 or ids.parse_resource_id(str(item[2].resource_id or vm_rid)).same_as(vm_rid)]
+    nics = {artifact.name: artifact.value for _, _, artifact in found if artifact.attribute == "nics"}
+    events = [event for _, _, artifact in found if artifact.attribute == "activity_log"
+              for event in artifact.value["value"]]
+    stamps = sorted(str(event["eventTimestamp"]) for event in events if event.get("eventTimestamp"))
+    window = {"start": stamps[0], "end": stamps[-1]} if stamps else {"start": None, "end": None}
+    with BundleWriter(target) as writer:
+        for shown, importer_name, artifact in found:
+            name = artifact.name
+            if artifact.attribute in ("effective_nsgs", "effective_routes"):
+                name = _nic_name_for(artifact, nics)
+                if name is None:
+                    writer.add_failure({"call": f"import:{importer_name}", "resource_id": None, "status": None,
+                                        "code": "UnknownNic", "message": f"{shown}: cannot tell which NIC this "
+                                        f"effective list belongs to (import one NIC's outputs per folder)"})
+                    continue
+            path = BundleWriter.path_for(artifact.attribute, name)
+            if writer.has(path):
+                result.duplicates.append(shown)
+                continue
+            provenance = {"source_file": shown, "resource_id": artifact.resource_id}
+            if isinstance(artifact.value, bytes):
+                writer.add_bytes(path, artifact.value, call=f"import:{importer_name}", **provenance)
+            else:
+                writer.add_json(path, artifact.value, call=f"import:{importer_name}", **provenance)
+        for shown in result.unrecognised:
+            writer.add_failure({"call": "import", "resource_id": None, "status": None, "code": "UnrecognisedFile",
+                                "message": f"{shown}: not an az output the kit recognises; not imported"})
+        manifest = new_manifest(source="import", subscription_id=vm_rid.subscription_id,
+                                resource_group=str(vm_rid.resource_group), vm_name=vm_rid.name, vm_id=str(vm_rid),
+                                window=window)
+        result.bundle = writer.commit(manifest)
+    return result
