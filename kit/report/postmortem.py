@@ -1,0 +1,181 @@
+"""Reading an incident archive back for the postmortem: triage results, transcripts, follow-ups.
+
+The postmortem notebook never re-decides anything: it reads what the triage run saved
+(``reports/<run>/triage.json``), the evidence bundles it names, and the console transcripts,
+then lays them out with marked gaps for people to complete.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from kit.errors import ArchiveError
+
+__all__ = ["FOLLOW_UPS", "IncidentRecord", "durations", "follow_ups", "read_incident", "transcripts"]
+
+#: Follow-up actions by hypothesis family: the field guide's examples first.
+FOLLOW_UPS: dict[str, list[str]] = {
+    "guest_firewall": [
+        "Add a pre-deployment firewall validation script to the template pipeline (reject default-deny without an SSH/RDP allow).",
+        "Roll firewall template changes to a canary VM first, with a 10-minute gate before the fleet.",
+        "Rehearse the serial-console recovery of a firewall lockout (console recovery drill).",
+    ],
+    "boot_failure:fstab": [
+        "Add a patch-runbook precheck for removed disks and stale fstab mount entries (use nofail for data disks).",
+        "Validate fstab with `findmnt --verify` before every reboot in the change pipeline.",
+        "Rehearse booting to emergency mode and fixing fstab through the serial console (console recovery drill).",
+    ],
+    "service_failure:sshd": [
+        "Require a serial-console recovery drill before agent rollouts that touch sshd configuration.",
+        "Run `sshd -t` in the rollout after each configuration change and roll back on failure.",
+        "Keep an approved emergency local account for console sign-in, with rotation after use.",
+    ],
+    "service_failure:rdp": [
+        "Check TermService and the RDP listener in the post-change health probe.",
+        "Rehearse SAC/CMD recovery of RDP through the serial console (console recovery drill).",
+    ],
+    "nsg_deny": [
+        "Guard NSGs with Azure Policy (deny rules blocking the management source ranges need review).",
+        "Alert on NSG writes in the Activity Log for production resource groups.",
+    ],
+    "route_blackhole": [
+        "Validate that UDR next-hop appliances exist and forward before associating route tables.",
+        "Alert on route table writes in the Activity Log; add a connectivity probe through the appliance.",
+    ],
+    "boot_failure": [
+        "Keep a tested repair-VM procedure and recent OS disk backups for this workload.",
+        "Stage kernel and bootloader updates on a canary VM before the fleet.",
+    ],
+    "vm_not_running": [
+        "Alert on VM deallocation/stop operations in the Activity Log; review who may stop production VMs.",
+    ],
+    "platform": ["Open a support case with the collected evidence bundle and the Activity Log correlation ids."],
+}
+
+
+def follow_ups(hypothesis: str | None) -> list[str]:
+    """Follow-up actions for a hypothesis kind (its family's when there is no exact entry)."""
+    if not hypothesis:
+        return []
+    return list(FOLLOW_UPS.get(hypothesis) or FOLLOW_UPS.get(hypothesis.split(":", 1)[0], []))
+
+
+@dataclass
+class IncidentRecord:
+    """What the archive holds about one incident.
+
+    Attributes
+    ----------
+    root
+        ``archive/<incident>``.
+    manifest
+        The newest archive manifest.
+    triage
+        The newest successful triage run's ``triage.json`` (``None`` when there is none).
+    triage_run
+        That run's folder.
+    reports
+        Every report run in the archive history (notebook, status, run folder, time).
+    """
+
+    root: Path
+    manifest: dict[str, Any]
+    triage: dict[str, Any] | None = None
+    triage_run: Path | None = None
+    reports: list[dict[str, Any]] = field(default_factory=list)
+
+    def bundle_path(self, vm: str) -> Path | None:
+        """The evidence bundle the triage used for ``vm``."""
+        rel = ((self.triage or {}).get("bundles") or {}).get(vm)
+        if not rel:
+            return None
+        path = Path(rel)
+        return path if path.is_absolute() else self.root / path
+
+
+def read_incident(archive_dir: str | Path) -> IncidentRecord:
+    """Read the incident folder: newest manifest, report history and the newest triage results.
+
+    Raises
+    ------
+    ArchiveError
+        The folder is not an incident archive.
+    """
+    from kit.report.archive import read_manifest
+
+    root = Path(archive_dir)
+    manifest = read_manifest(root)
+    if manifest is None:
+        raise ArchiveError(f"{root} is not an incident archive (no manifest.json); run `kit report triage` first")
+    reports = [h for h in manifest.get("history", []) if h.get("kind") == "report"]
+    record = IncidentRecord(root=root, manifest=manifest, reports=reports)
+    for run in reversed(reports):
+        path = root / str(run.get("run", "")) / "triage.json"
+        if run.get("status") == "ok" and path.is_file():
+            record.triage = json.loads(path.read_text())
+            record.triage_run = path.parent
+            break
+    return record
+
+
+def transcripts(archive_dir: str | Path, *, tail: int = 60) -> list[dict[str, Any]]:
+    """Console transcripts under ``transcripts/``: the cast header's kit fields and the text's last lines."""
+    folder = Path(archive_dir) / "transcripts"
+    found = []
+    for cast in sorted(folder.glob("*.cast")) if folder.is_dir() else []:
+        header: dict[str, Any] = {}
+        try:
+            with cast.open() as handle:
+                header = json.loads(handle.readline() or "{}")
+        except (OSError, ValueError):
+            header = {}
+        text = cast.with_suffix(".txt")
+        lines = text.read_text(errors="replace").splitlines() if text.exists() else []
+        found.append({"id": cast.stem, "file": cast.relative_to(archive_dir).as_posix(),
+                      "kit": header.get("kit", {}), "started": header.get("timestamp"),
+                      "lines": len(lines), "tail": lines[-tail:]})
+    return found
+
+
+def _time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        import pandas as pd
+
+        stamp = pd.Timestamp(value)
+        return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")).to_pydatetime()
+    except (ValueError, TypeError):
+        return None
+
+
+def durations(triage: dict[str, Any]) -> dict[str, Any]:
+    """First change, detection and recovery times, with time to detect/repair where known.
+
+    ``first change`` is the Activity Log operation behind the verdict-changing network
+    difference, else the timeline's ``incident start``; ``detected`` is the incident window's
+    start as on-call set it; ``recovered`` is the timeline's ``fix applied`` when a console
+    session recorded one. Anything unknown is ``None`` (the notebook marks it for a person).
+    """
+    refs = triage.get("reference_times") or {}
+    changes = []
+    for d in ((triage.get("network_diff") or {}).get("differences") or []):
+        op = d.get("operation") or {}
+        if d.get("changes_verdict") and op.get("start"):
+            changes.append(_time(op["start"]))
+    first = min([c for c in changes if c], default=None) or _time(refs.get("incident start"))
+    detected = _time((triage.get("window") or {}).get("start"))
+    recovered = _time(refs.get("fix applied"))
+
+    def span(a: datetime | None, b: datetime | None) -> str | None:
+        if a is None or b is None or b < a:
+            return None
+        minutes = (b - a).total_seconds() / 60
+        return f"{minutes:.0f} min" if minutes < 600 else f"{minutes / 60:.1f} h"
+
+    return {"first change": first, "detected (window start)": detected, "recovered (fix applied)": recovered,
+            "time to detect": span(first, detected), "time to repair": span(detected or first, recovered)}
