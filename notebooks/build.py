@@ -122,8 +122,133 @@ display(s.classification_section(classification))"""),
     ])
 
 
+def network_diff() -> nbformat.NotebookNode:
+    return notebook([
+        md("""
+# Network comparison: one VM against its known-good peers
+
+The deep version of the triage report's network section: every NSG rule on the path side by side,
+a flow matrix (inbound TCP ports × sources → verdict, computed offline the way Network Watcher's
+IP flow verify would), the routes, and each difference rated by whether it changes the SSH/RDP verdict.
+
+`kit report network-diff --incident INC-1234 -p source bundle:archive/INC-1234/evidence/<when>/<vm>`
+"""),
+        code(PARAMETERS + '\nports = "22,3389,80,443,5986"  # ports in the flow matrix', "parameters"),
+        code(LOAD),
+        code("""from kit.analyze.network import load_network, diff_from_bundles
+from kit.report import network_view as nv, sections as s
+net = load_network(bundle)
+peer_nets = [load_network(p) for p in peers]
+wanted_ports = [int(p) for p in str(ports).replace(",", " ").split()]
+display(callout(f"{bundle.name} against {', '.join(p.name for p in peers) or 'no known-good VM'}; "
+                f"responder {responder or 'not given'}", title="Scope"))"""),
+        md("## Rules side by side\nOne row per rule name and hop; rows where the VMs disagree come first."),
+        code("display(table(nv.rules_side_by_side(net, peer_nets), caption='Custom NSG rules (subnet and NIC NSGs)'))"),
+        md("## Flow matrix\nInbound TCP from each source to each port of each VM: the NSG answer and the deciding rule."),
+        code("""matrix_sources = nv.sources_for(net, responder)
+matrix = nv.flow_matrix([net, *peer_nets], matrix_sources, wanted_ports)
+display(table(matrix, caption="Inbound TCP verdicts"))"""),
+        md("## Routes\nThe primary NIC's routes (effective when captured, else system routes plus UDRs)."),
+        code("""for n in [net, *peer_nets]:
+    display(table(nv.route_rows(n), caption=f"Routes of {n.vm_name}"))"""),
+        md("## Differences and what they change"),
+        code("""diff = diff_from_bundles(bundle, peers, responder_ip=responder) if responder and peers else None
+display(s.network_section(diff.subject_verdicts if diff else {}, diff, bundle))"""),
+        md("## Every rule, in evaluation order"),
+        code("""for n in [net, *peer_nets]:
+    display(table(nv.rule_rows(n, include_default=True), caption=f"NSG rules on the path of {n.vm_name}"))"""),
+        code("""if run_dir:
+    save_result(run_dir, "network-diff", {"vm": bundle.name, "peers": [p.name for p in peers],
+                "responder_ip": responder, "diff": diff.to_json() if diff else None, "flow_matrix": matrix})"""),
+    ])
+
+
+POSTMORTEM_PARAMETERS = """incident = "TRIAGE"     # filled in by `kit report --incident`
+archive_dir = ""        # filled in by `kit report`: the incident folder to read
+run_dir = ""            # filled in by `kit report`: where this run's results go
+service = ""            # the affected service, for the summary
+owner = ""              # who owns the follow-ups"""
+
+
+def postmortem() -> nbformat.NotebookNode:
+    return notebook([
+        md("""
+# Postmortem
+
+Generated from the incident archive: the triage run's results, the evidence bundles it used and the
+serial-console transcripts. Sections marked **TO COMPLETE** need a person; everything else is traced
+to evidence in the archive (`kit verify` checks it has not changed).
+
+`kit report postmortem --incident INC-1234` (run `kit report triage --incident INC-1234 …` first).
+"""),
+        code(POSTMORTEM_PARAMETERS, "parameters"),
+        code("""from IPython.display import display
+from kit.report.present import setup, table, kv_table, log_excerpt, callout, save_result
+from kit.report import postmortem as pm, sections as s
+from kit.evidence.bundle import load_bundle
+display(setup())
+record = pm.read_incident(archive_dir)
+triage = record.triage
+if triage is None:
+    raise RuntimeError(f"no successful triage run in {archive_dir}: run `kit report triage --incident {incident}` first")
+top = triage["top_hypothesis"] or {}
+times = pm.durations(triage)"""),
+        md("## Summary"),
+        code("""display(callout(f"{triage['vm']} could not be reached over SSH/RDP. Most likely cause: {top.get('kind')} "
+                f"(next step: {top.get('next_step')}). {top.get('summary') or ''}", kind="bad", title=f"Incident {incident}"))
+display(kv_table({"incident": incident, "service": service or "TO COMPLETE", "VM": triage["vm"],
+                  "subscription": triage["subscription_id"], "resource group": triage["resource_group"],
+                  "triage run": record.triage_run.relative_to(record.root).as_posix(),
+                  "reports in archive": len(record.reports)}))
+display(callout("Customer and business impact, who was paged, how it was noticed.", kind="todo", title="TO COMPLETE: impact"))"""),
+        md("## Impact window"),
+        code("display(kv_table({k: (v.isoformat() if hasattr(v, 'isoformat') else v) or 'unknown: TO COMPLETE' for k, v in times.items()}))"),
+        md("## Timeline from first change to recovery\nThe broken VM's timeline, rebuilt from the archived evidence."),
+        code("""from kit.analyze.timeline import build_timeline, timeline_figure
+subject_path = record.bundle_path(triage["vm"])
+subject = load_bundle(subject_path) if subject_path else None
+timeline = build_timeline(subject) if subject is not None else None
+if timeline is not None:
+    timeline_figure(timeline, title=f"{triage['vm']}: from first change to recovery").show()
+    display(s.notable_events(timeline))
+else:
+    display(callout("The triage run names no bundle for this VM.", kind="warn"))"""),
+        md("## Root cause and evidence"),
+        code("""display(table([{"rank": i + 1, "hypothesis": h.get("kind"), "next step": h.get("next_step"),
+                 "summary": h.get("summary") or ""} for i, h in enumerate(triage["hypotheses"][:5])],
+              caption="Hypotheses from triage"))
+explaining = [d for d in ((triage.get("network_diff") or {}).get("differences") or []) if d.get("changes_verdict")]
+if explaining:
+    display(table([{"difference": d["description"], "introduced by": (d.get("operation") or {}).get("operation_name"),
+                    "caller": (d.get("operation") or {}).get("caller"), "at": (d.get("operation") or {}).get("start")}
+                   for d in explaining], caption="Network differences that explain the outage"))
+boot = triage.get("boot") or {}
+if boot.get("findings"):
+    display(table(boot["findings"], ["severity", "kind", "line", "summary", "text"], caption="Boot log findings"))
+display(callout("Why the change was made and why it was not caught earlier.", kind="todo", title="TO COMPLETE: contributing factors"))"""),
+        md("## What the console session did\nFrom the redacted transcripts in the archive (no secrets are recorded)."),
+        code("""sessions = pm.transcripts(archive_dir)
+if sessions:
+    display(table([{k: v for k, v in t.items() if k != "tail"} for t in sessions], caption="Console sessions"))
+    for t in sessions:
+        display(log_excerpt(t["tail"], caption=f"{t['id']}: last lines"))
+else:
+    display(callout("No console transcript in the archive: describe the fix as applied.", kind="todo",
+                    title="TO COMPLETE: recovery actions"))"""),
+        md("## Follow-up actions"),
+        code("""actions = pm.follow_ups(top.get("kind"))
+display(table([{"action": a, "owner": owner or "TO COMPLETE", "due": "TO COMPLETE"} for a in actions],
+              caption="Follow-ups", empty="no standard follow-up for this cause: TO COMPLETE"))
+display(callout("Add follow-ups specific to this incident.", kind="todo", title="TO COMPLETE: more follow-ups"))"""),
+        code("""if run_dir:
+    save_result(run_dir, "postmortem", {"incident": incident, "vm": triage["vm"], "cause": top.get("kind"),
+                "next_step": top.get("next_step"), "follow_ups": actions, "sessions": [t["id"] for t in sessions],
+                "times": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in times.items()}})"""),
+    ])
+
+
 def main() -> None:
-    for name, build in {"triage": triage}.items():
+    for name, build in {"triage": triage, "network-diff": network_diff, "postmortem": postmortem}.items():
         nbformat.write(build(), HERE / f"{name}.ipynb")
 
 
