@@ -27,10 +27,8 @@ from kit.analyze.network._model import (
     Subnet,
     VmNetwork,
     Vnet,
-    default_rules,
-    load_network,
-    network_from_dicts,
 )
+from kit.analyze.network._arm import default_rules, load_network, network_from_dicts
 from kit.analyze.network._responder import ACCESS_PORTS, ResponderVerdict, responder_verdict, ssh_rdp_verdicts
 from kit.analyze.network._routes import NextHop, configured_routes, next_hop, select_route, system_routes
 

@@ -560,7 +560,7 @@ def diff_from_bundles(subject: Any, peers: Sequence[Any] | None = None, *, respo
     """
     from kit.analyze.activity import operations as group_operations
     from kit.analyze.activity import parse_time
-    from kit.analyze.network._model import load_network
+    from kit.analyze.network._arm import load_network
 
     peer_bundles = list(peers) if peers is not None else list(subject.peers())
     manifest = getattr(subject, "manifest", None) or {}
