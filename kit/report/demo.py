@@ -1,0 +1,106 @@
+"""``kit demo``: a whole incident on the lab, from collection to a verified archived report.
+
+Steps (each timed, for ``benchmarks/demo.py``): start the lab in this process → collect the
+scenario's broken VM and known-good VMs into ``archive/DEMO-<UTC timestamp>/evidence/`` →
+record the evidence in the archive → run ``triage.ipynb`` on it → verify the archive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kit.errors import ArchiveError
+
+__all__ = ["DemoResult", "run_demo"]
+
+
+@dataclass
+class DemoResult:
+    """What ``kit demo`` produced.
+
+    Attributes
+    ----------
+    incident
+        ``DEMO-<timestamp>``.
+    archive
+        The incident folder.
+    html
+        The triage report.
+    top
+        The top hypothesis as the report saved it (``kind``, ``next_step`` …).
+    expected
+        The scenario's expected hypothesis.
+    timings
+        Seconds per stage: ``lab start``, ``collect``, ``execute``, ``export``, ``verify``, ``total``.
+    """
+
+    incident: str
+    archive: Path
+    html: Path
+    top: dict[str, Any]
+    expected: str
+    verify_summary: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def run_demo(scenario: str = "firewall-lockout", *, archive_root: str | Path = "archive",
+             incident: str | None = None) -> DemoResult:
+    """Run the demo incident for ``scenario`` and return where the report is.
+
+    Raises
+    ------
+    LabError
+        Unknown scenario.
+    NotebookExecutionError
+        The triage notebook failed (its report is archived).
+    ArchiveError
+        The archive did not verify afterwards.
+    """
+    from kit.azure.collect import CollectionRequest
+    from kit.azure.target import AzureTarget
+    from kit.lab import running_lab
+    from kit.report.archive import incident_dir, record, verify_archive
+    from kit.report.runner import run_report
+    from kit.report.sources import collect_into_archive
+
+    began = time.monotonic()
+    timings: dict[str, float] = {}
+    incident = incident or "DEMO-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    root = incident_dir(archive_root, incident)
+    token_before = os.environ.get("KIT_ARM_TOKEN")
+    step = time.monotonic()
+    try:
+        with running_lab(scenarios=[scenario]) as lab:
+            timings["lab start"] = time.monotonic() - step
+            info = lab.scenario(scenario)
+            start, end = info.window
+            request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
+                                        start=start, end=end, source=f"lab:{scenario}")
+            step = time.monotonic()
+            result = collect_into_archive(AzureTarget.for_lab(lab), request, root)
+            timings["collect"] = time.monotonic() - step
+    finally:
+        if token_before is None:
+            os.environ.pop("KIT_ARM_TOKEN", None)
+        else:
+            os.environ["KIT_ARM_TOKEN"] = token_before
+    record(root, {"kind": "evidence", "source": f"lab:{scenario}",
+                  "bundles": [p.relative_to(root).as_posix() for p in result.bundles]})
+    run = run_report("triage", incident=incident, archive_root=archive_root, parameters={
+        "source": f"bundle:{result.subject.resolve()}", "responder_ip": info.responder_ip})
+    timings["execute"] = run.timings.get("execute", 0.0)
+    timings["export"] = run.timings.get("export_html", 0.0)
+    step = time.monotonic()
+    check = verify_archive(root)
+    timings["verify"] = time.monotonic() - step
+    if not check.ok:
+        raise ArchiveError(f"the demo archive {root} does not verify: {check.summary()}")
+    timings["total"] = time.monotonic() - began
+    assert run.html is not None
+    return DemoResult(incident=incident, archive=root, html=run.html, top=run.result("triage").get("top_hypothesis") or {},
+                      expected=info.expected.hypothesis, verify_summary=check.summary(), timings=timings)
