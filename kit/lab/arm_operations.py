@@ -1,0 +1,87 @@
+"""Long-running operations: the status and result URLs ARM clients poll.
+
+An operation answers ``InProgress`` to its first status poll(s), then ``Succeeded`` (or
+``Failed``); its ``operationResults`` URL answers 202 until then and the result after. The
+lab asks clients to poll again after 100 ms (``Retry-After-Ms``), so polling is exercised
+without slowing anyone down.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, state_of
+from kit.lab._state import Operation
+
+__all__ = ["POLL_DELAY_MS", "add_routes", "start_operation"]
+
+POLL_DELAY_MS = 100
+_BASE = "/subscriptions/{sub}/providers/Microsoft.Network/locations/{location}"
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the operation status and result routes."""
+    arm_route(app, "GET", _BASE + "/operations/{operation}", _status)
+    arm_route(app, "GET", _BASE + "/operationResults/{operation}", _result)
+
+
+def start_operation(request: web.Request, sub: str, location: str, result: dict[str, Any] | None,
+                    polls: int = 1) -> dict[str, str]:
+    """Register an operation; the headers of the 201/202 that starts it.
+
+    Parameters
+    ----------
+    request
+        The request starting it (its api-version is echoed in the poll URLs).
+    sub, location
+        Where the status URLs live.
+    result
+        What the ``operationResults`` URL answers once done (``None``: no body).
+    polls
+        How many status polls answer ``InProgress`` first.
+    """
+    state = state_of(request)
+    operation_id = str(uuid.uuid4())
+    state.operations[operation_id] = Operation(sub, location, result or {}, polls)
+    base = f"{state.endpoint}/subscriptions/{sub}/providers/Microsoft.Network/locations/{location}"
+    version = request.query.get("api-version", "")
+    return {
+        "Azure-AsyncOperation": f"{base}/operations/{operation_id}?api-version={version}",
+        "Location": f"{base}/operationResults/{operation_id}?api-version={version}",
+        "Retry-After-Ms": str(POLL_DELAY_MS),
+    }
+
+
+async def _status(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
+    state = state_of(request)
+    problem = check_scope(state, params["sub"])
+    if problem is not None:
+        return problem
+    operation = state.operations.get(params["operation"].lower())
+    if operation is None or operation.subscription_id.lower() != params["sub"].lower():
+        return arm_error(404, "OperationNotFound", f"The operation '{params['operation']}' could not be found.")
+    body: dict[str, Any] = {"id": request.path, "name": params["operation"], "startTime": operation.started}
+    if operation.polls_left > 0:
+        operation.polls_left -= 1
+        body["status"] = "InProgress"
+        return arm_json(body, headers={"Retry-After-Ms": str(POLL_DELAY_MS)})
+    body["status"] = "Succeeded"
+    return arm_json(body)
+
+
+async def _result(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
+    state = state_of(request)
+    problem = check_scope(state, params["sub"])
+    if problem is not None:
+        return problem
+    operation = state.operations.get(params["operation"].lower())
+    if operation is None or operation.subscription_id.lower() != params["sub"].lower():
+        return arm_error(404, "OperationNotFound", f"The operation '{params['operation']}' could not be found.")
+    if operation.polls_left > 0:
+        return web.Response(status=202, headers={"Location": state.endpoint + request.path_qs, "Retry-After-Ms": str(POLL_DELAY_MS)})
+    if not operation.result:
+        return web.Response(status=204)
+    return arm_json(operation.result)

@@ -1,0 +1,206 @@
+"""Scenarios: finding them on disk and reading their ``scenario.yaml``.
+
+A scenario is a folder holding ``scenario.yaml`` plus its data files (see
+``docs/architecture.md``, "Scenario data"). The built-in ones live in ``kit/lab/scenarios/``;
+``scenario_dirs`` replaces that search path (tests keep tiny scenarios of their own).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kit.azure.ids import vm_id as _vm_id
+from kit.errors import LabError
+
+__all__ = ["Expected", "ScenarioInfo", "default_scenario_dirs", "list_scenarios", "load_scenario"]
+
+_REQUIRED = ("name", "title", "subscription_id", "tenant_id", "resource_group", "location", "broken_vm", "window")
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a responder should conclude for the broken VM.
+
+    Parameters
+    ----------
+    hypothesis
+        The top hypothesis kind (``guest_firewall``, ``nsg_deny`` …).
+    next_step
+        The recommended next step (``serial_console``, ``change_nsg`` …).
+    level
+        ``guest``, ``platform`` or ``none``.
+    """
+
+    hypothesis: str
+    next_step: str
+    level: str
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    """The fields of one ``scenario.yaml``, plus where the scenario lives.
+
+    Parameters
+    ----------
+    name, title, briefing
+        Identity and what on-call knows at the start.
+    subscription_id, tenant_id, resource_group, location
+        Where the scenario's resources live.
+    broken_vm
+        The VM that cannot be reached.
+    known_good
+        Healthy peers to compare against.
+    responder_ip
+        The address the responder connects from.
+    window_start, window_end
+        The incident window (tz-aware UTC).
+    console_enabled
+        Whether the subscription's serial console is enabled.
+    expected
+        The answer a responder should reach.
+    guest
+        The scripted guest (``os``, ``username``, ``password`` and anything the console uses).
+    path
+        The scenario folder.
+    """
+
+    name: str
+    title: str
+    briefing: str
+    subscription_id: str
+    tenant_id: str
+    resource_group: str
+    location: str
+    broken_vm: str
+    known_good: tuple[str, ...]
+    responder_ip: str
+    window_start: dt.datetime
+    window_end: dt.datetime
+    console_enabled: bool
+    expected: Expected
+    guest: Mapping[str, Any] = field(default_factory=dict)
+    path: Path = Path()
+
+    @property
+    def window(self) -> tuple[dt.datetime, dt.datetime]:
+        """The incident window as ``(start, end)``."""
+        return self.window_start, self.window_end
+
+    @property
+    def vms(self) -> tuple[str, ...]:
+        """The broken VM followed by its known-good peers."""
+        return (self.broken_vm, *self.known_good)
+
+    def vm_id(self, name: str) -> str:
+        """The ARM id of the scenario's VM ``name``."""
+        return str(_vm_id(self.subscription_id, self.resource_group, name))
+
+
+def default_scenario_dirs() -> tuple[Path, ...]:
+    """The folders searched when no ``scenario_dirs`` are given (the built-in scenarios)."""
+    return (Path(__file__).resolve().parent / "scenarios",)
+
+
+def list_scenarios(scenario_dirs: Iterable[Path | str] | None = None) -> list[ScenarioInfo]:
+    """Every scenario found, sorted by name.
+
+    Parameters
+    ----------
+    scenario_dirs
+        Folders holding one sub-folder per scenario; the built-in folder when ``None``.
+
+    Raises
+    ------
+    LabError
+        When a ``scenario.yaml`` is malformed or two scenarios share a name.
+    """
+    found: dict[str, ScenarioInfo] = {}
+    for folder in _dirs(scenario_dirs):
+        if not folder.is_dir():
+            continue
+        for candidate in sorted(folder.iterdir()):
+            if (candidate / "scenario.yaml").is_file():
+                info = _read(candidate)
+                if info.name in found:
+                    raise LabError(f"two scenarios are named {info.name!r}: {found[info.name].path} and {candidate}")
+                found[info.name] = info
+    return [found[name] for name in sorted(found)]
+
+
+def load_scenario(name: str, scenario_dirs: Iterable[Path | str] | None = None) -> ScenarioInfo:
+    """The scenario called ``name``.
+
+    Raises
+    ------
+    LabError
+        When no scenario has that name (the message lists those that exist).
+    """
+    scenarios = {info.name: info for info in list_scenarios(scenario_dirs)}
+    if name not in scenarios:
+        known = ", ".join(scenarios) or "none"
+        raise LabError(f"no lab scenario named {name!r}; known scenarios: {known}")
+    return scenarios[name]
+
+
+def _dirs(scenario_dirs: Iterable[Path | str] | None) -> tuple[Path, ...]:
+    if scenario_dirs is None:
+        return default_scenario_dirs()
+    return tuple(Path(folder) for folder in scenario_dirs)
+
+
+def _read(folder: Path) -> ScenarioInfo:
+    source = folder / "scenario.yaml"
+    try:
+        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise LabError(f"cannot read {source}: {error}") from None
+    if not isinstance(data, dict):
+        raise LabError(f"{source} must hold a mapping of scenario fields")
+    missing = [key for key in _REQUIRED if key not in data]
+    if missing:
+        raise LabError(f"{source} lacks {', '.join(missing)}")
+    window = data["window"]
+    if not isinstance(window, dict) or "start" not in window or "end" not in window:
+        raise LabError(f"{source}: window must have start and end")
+    expected = data.get("expected") or {}
+    return ScenarioInfo(
+        name=str(data["name"]),
+        title=str(data["title"]),
+        briefing=str(data.get("briefing", "")).strip(),
+        subscription_id=str(data["subscription_id"]),
+        tenant_id=str(data["tenant_id"]),
+        resource_group=str(data["resource_group"]),
+        location=str(data["location"]),
+        broken_vm=str(data["broken_vm"]),
+        known_good=tuple(str(vm) for vm in data.get("known_good") or ()),
+        responder_ip=str(data.get("responder_ip", "")),
+        window_start=_when(window["start"], source),
+        window_end=_when(window["end"], source),
+        console_enabled=bool(data.get("console_enabled", True)),
+        expected=Expected(
+            hypothesis=str(expected.get("hypothesis", "")),
+            next_step=str(expected.get("next_step", "")),
+            level=str(expected.get("level", "")),
+        ),
+        guest=dict(data.get("guest") or {}),
+        path=folder,
+    )
+
+
+def _when(value: object, source: Path) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise LabError(f"{source}: {value!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc)

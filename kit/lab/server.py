@@ -1,0 +1,260 @@
+"""The lab's HTTPS server: the aiohttp app, its guards, and a background-thread runner.
+
+:func:`build_app` assembles the app from route modules, each with ``add_routes(app)``;
+another module (the serial console gateway) joins by being added to :data:`ROUTE_MODULES`.
+:func:`running_lab` runs the app on its own event loop in a daemon thread, so it works from
+plain scripts, from async code and inside a Jupyter kernel whose loop is already running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import shutil
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from types import ModuleType
+
+from aiohttp import web
+
+from kit.errors import LabError
+from kit.lab._arm import arm_error, dispatch
+from kit.lab._state import STATE_KEY, LabState
+from kit.lab.certs import LabCertificates, make_certificates
+from kit.lab.faults import Faults, fault_middleware
+from kit.lab.scenario import ScenarioInfo, list_scenarios
+
+__all__ = ["ROUTE_MODULES", "RunningLab", "arunning_lab", "build_app", "running_lab"]
+
+#: Route modules served by every lab, in registration order (each has ``add_routes(app)``).
+ROUTE_MODULES: tuple[str, ...] = (
+    "kit.lab.arm_compute",
+    "kit.lab.arm_network",
+    "kit.lab.arm_network_write",
+    "kit.lab.arm_operations",
+    "kit.lab.arm_monitor",
+    "kit.lab.arm_authorization",
+    "kit.lab.arm_serialconsole",
+)
+_ARM_PREFIXES = ("/subscriptions/", "/providers/")
+_START_TIMEOUT = 15.0
+_log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def build_app(state: LabState, route_modules: Sequence[str | ModuleType] = ROUTE_MODULES) -> web.Application:
+    """The aiohttp application serving ``state``.
+
+    Parameters
+    ----------
+    state
+        The run's :class:`~kit.lab.LabState`; routes read it as ``request.app[STATE_KEY]``.
+    route_modules
+        Modules (or their dotted names) whose ``add_routes(app)`` registers their routes.
+    """
+    app = web.Application(middlewares=[_errors, fault_middleware(lambda request: request.app[STATE_KEY].fault_plan),
+                                       _arm_guard])
+    app[STATE_KEY] = state
+    for module in route_modules:
+        loaded = importlib.import_module(module) if isinstance(module, str) else module
+        loaded.add_routes(app)
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+    return app
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception:  # a lab bug: answer like ARM would, keep the trace in the log
+        _log.exception("lab handler failed for %s %s", request.method, request.path_qs)
+        return arm_error(500, "InternalServerError", "The lab failed to answer this request (a lab bug; see its log).")
+
+
+@web.middleware
+async def _arm_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith(_ARM_PREFIXES):
+        return await handler(request)
+    header = request.headers.get("Authorization")
+    if header is None:
+        return arm_error(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.",
+                         {"WWW-Authenticate": 'Bearer authorization_uri="https://login.windows.net/", '
+                                              'error="invalid_token", error_description="The authentication failed '
+                                              "because of missing 'Authorization' header.\""})
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return arm_error(401, "AuthenticationFailed",
+                         "Authentication failed. The 'Authorization' header is provided in an invalid format.")
+    if token.strip() != request.app[STATE_KEY].token:
+        return arm_error(401, "InvalidAuthenticationToken", "The access token is invalid.",
+                         {"WWW-Authenticate": 'Bearer authorization_uri="https://login.windows.net/", '
+                                              'error="invalid_token", error_description="The access token is invalid."'})
+    if not request.query.get("api-version"):
+        return arm_error(400, "MissingApiVersionParameter",
+                         "The api-version query parameter (?api-version=) is required for all requests.")
+    return await handler(request)
+
+
+class RunningLab:
+    """A lab serving on a background thread; use :func:`running_lab` to get one.
+
+    Attributes
+    ----------
+    endpoint
+        ``https://127.0.0.1:PORT`` (no trailing slash).
+    ca_path
+        The PEM CA that signed the server certificate.
+    token
+        The bearer token the lab accepts (random per start, never written to disk).
+    state
+        The run's :class:`~kit.lab.LabState`.
+    """
+
+    def __init__(self, state: LabState, route_modules: Sequence[str | ModuleType] = ROUTE_MODULES) -> None:
+        self.state = state
+        self._route_modules = route_modules
+        self._folder = Path(tempfile.mkdtemp(prefix="kit-lab-"))
+        self.ca_path = self._folder / "lab-ca.pem"
+        self.endpoint = ""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+
+    @property
+    def token(self) -> str:
+        """The bearer token the lab accepts."""
+        return self.state.token
+
+    @property
+    def scenario_names(self) -> tuple[str, ...]:
+        """The served scenarios, sorted."""
+        return tuple(sorted(self.state.scenarios))
+
+    def scenario(self, name: str) -> ScenarioInfo:
+        """The served scenario ``name`` (:class:`~kit.errors.LabError` if it is not served)."""
+        return self.state.scenario(name)
+
+    def set_faults(self, faults: Faults) -> None:
+        """Inject ``faults`` from now on (pass ``Faults()`` to stop injecting)."""
+        self.state.set_faults(faults)
+
+    def start(self, port: int = 0) -> RunningLab:
+        """Bind ``127.0.0.1:port`` (0 = a free port) and serve until :meth:`stop`."""
+        certificates = make_certificates(self._folder)
+        self._thread = threading.Thread(target=self._serve, args=(certificates, port), name="kit-lab", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(_START_TIMEOUT) or self._failure is not None:
+            self.stop()
+            raise LabError(f"the lab could not listen on 127.0.0.1:{port}: {self._failure or 'timed out'}")
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and delete the certificates; safe to call twice."""
+        loop, thread = self._loop, self._thread
+        if loop is not None and thread is not None and thread.is_alive():
+            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=10)
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=10)
+        self._loop = self._thread = None
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def __repr__(self) -> str:
+        return f"<RunningLab {self.endpoint or '(stopped)'} scenarios={list(self.scenario_names)}>"
+
+    def _serve(self, certificates: LabCertificates, port: int) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._startup(certificates, port))
+        except BaseException as error:  # reported to start() through _failure
+            self._failure = error
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.close()
+
+    async def _startup(self, certificates: LabCertificates, port: int) -> None:
+        app = build_app(self.state, self._route_modules)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port, ssl_context=certificates.server_context())
+        await site.start()
+        bound = self._runner.addresses[0][1]
+        self.endpoint = f"https://127.0.0.1:{bound}"
+        self.state.endpoint = self.endpoint
+
+    async def _shutdown(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+def _start(faults: Faults | None, scenarios: Iterable[str] | None, port: int,
+           scenario_dirs: Iterable[Path | str] | None) -> RunningLab:
+    if not isinstance(port, int) or not 0 <= port <= 65535:
+        raise LabError(f"lab port must be 0 (any free port) or 1-65535, got {port!r}")
+    found = {info.name: info for info in list_scenarios(scenario_dirs)}
+    wanted = list(found) if scenarios is None else list(scenarios)
+    unknown = [name for name in wanted if name not in found]
+    if unknown:
+        raise LabError(f"no lab scenario named {', '.join(map(repr, unknown))}; known: {', '.join(found) or 'none'}")
+    return RunningLab(LabState([found[name] for name in wanted], faults)).start(port)
+
+
+@contextlib.contextmanager
+def running_lab(faults: Faults | None = None, scenarios: Iterable[str] | None = None, port: int = 0,
+                scenario_dirs: Iterable[Path | str] | None = None) -> Iterator[RunningLab]:
+    """Run the lab for the duration of a ``with`` block.
+
+    Parameters
+    ----------
+    faults
+        Faults to inject (none by default); change later with ``lab.set_faults``.
+    scenarios
+        Names of the scenarios to serve; all found when ``None``.
+    port
+        The port on 127.0.0.1; 0 picks a free one.
+    scenario_dirs
+        Folders to find scenarios in, instead of the built-in ``kit/lab/scenarios``.
+
+    Yields
+    ------
+    RunningLab
+        With ``endpoint``, ``ca_path``, ``token``, ``scenario(name)``, ``scenario_names``,
+        ``set_faults`` and ``stop``.
+
+    Raises
+    ------
+    LabError
+        When a scenario is unknown or malformed, or the port cannot be bound.
+    """
+    lab = _start(faults, scenarios, port, scenario_dirs)
+    try:
+        yield lab
+    finally:
+        lab.stop()
+
+
+@contextlib.asynccontextmanager
+async def arunning_lab(faults: Faults | None = None, scenarios: Iterable[str] | None = None, port: int = 0,
+                       scenario_dirs: Iterable[Path | str] | None = None) -> AsyncIterator[RunningLab]:
+    """:func:`running_lab` for ``async with``: starting and stopping do not block the caller's loop."""
+    lab = await asyncio.to_thread(_start, faults, scenarios, port, scenario_dirs)
+    try:
+        yield lab
+    finally:
+        await asyncio.to_thread(lab.stop)

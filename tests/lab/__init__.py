@@ -1,0 +1,1 @@
+"""Tests of kit.lab, the local ARM emulator."""
