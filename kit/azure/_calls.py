@@ -9,6 +9,7 @@ retry policy and CA, and no ARM token (a storage URL must never see the ARM bear
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,6 +27,14 @@ __all__ = ["Capture", "Clients", "RETRY_METHODS"]
 #: NSGs/routes) change nothing, so they are retried on timeouts and resets like GETs.
 RETRY_METHODS = frozenset({"GET", "HEAD", "POST", "OPTIONS"})
 _USER_AGENT = f"kit/{__version__}"
+
+
+def body_of(response: Any) -> Any:
+    """The JSON body of an azure-core response (new ``rest`` or legacy transport response)."""
+    reader = getattr(response, "json", None)
+    if callable(reader):
+        return reader()
+    return json.loads(response.text())
 
 
 def api_version_of(url: str) -> str | None:
@@ -52,10 +61,10 @@ class Capture:
 
     def _on_response(self, response: Any) -> None:
         if response.http_response.status_code == 200 and self._paging:
-            self.pages.append(response.http_response.json())
+            self.pages.append(body_of(response.http_response))
 
     def _cls(self, pipeline_response: Any, deserialized: Any, headers: Any) -> Any:
-        self.body = pipeline_response.http_response.json()
+        self.body = body_of(pipeline_response.http_response)
         return self.body
 
     def kwargs(self, *, paging: bool = False, **extra: Any) -> dict[str, Any]:
