@@ -1,15 +1,16 @@
-"""``kit demo``: start the lab in-process, collect a scenario with its peers, print the summary.
+"""``kit demo``: one whole incident on the lab, from collection to a verified archived report.
 
-``kit demo [--scenario firewall-lockout] [--out evidence]`` writes
-``evidence/<scenario>-<UTC time>/<vm>/`` (one bundle per VM, so a second run never collides
-with the first) and prints the broken VM's bundle summary and path.
+``kit demo [--scenario firewall-lockout] [--archive archive]`` starts the lab in this process,
+collects the scenario's broken VM and its known-good peers with the real Azure SDK into
+``archive/DEMO-<UTC time>/evidence/<time>/<vm>/``, runs ``triage.ipynb`` on them into
+``archive/DEMO-<UTC time>/reports/…``, verifies the archive, and prints the HTML report's path
+and the top hypothesis. Exit 0 on success; 1 when the notebook failed (its report is archived)
+or the archive does not verify.
 """
 
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,38 +23,28 @@ def register(commands: Commands) -> None:
     """Add ``demo`` to ``kit``."""
     demo = commands.top.add_parser(
         "demo",
-        help="start the lab, collect a scenario's evidence and print the bundle summary",
+        help="run a whole lab incident: collect, triage report, verified archive",
         description="Start the embedded lab (HTTPS, TLS verified, bearer token), collect the scenario's broken VM "
-        "and its known-good peers with the real Azure SDK into OUT/<scenario>-<time>/, and print the summary.",
+        "and its known-good peers with the real Azure SDK into ARCHIVE/DEMO-<time>/evidence/, run the triage "
+        "notebook into ARCHIVE/DEMO-<time>/reports/, verify the archive and print the report's path.",
     )
     demo.add_argument("--scenario", default="firewall-lockout", help="lab scenario (default firewall-lockout)")
-    demo.add_argument("--out", default="evidence", metavar="DIR", help="parent folder (default ./evidence)")
+    demo.add_argument("--archive", default="archive", metavar="DIR", help="archive root (default ./archive)")
     demo.set_defaults(handler=_demo)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from kit.azure.collect import CollectionRequest, collect
-    from kit.azure.target import AzureTarget
-    from kit.cli.collect import _progress
-    from kit.evidence import load_bundle, summarize
-    from kit.lab import load_scenario, running_lab
+    from kit.lab import load_scenario
+    from kit.report.demo import run_demo
 
-    load_scenario(args.scenario)
-    out = Path(args.out) / f"{args.scenario}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
-    with running_lab() as lab:
-        scenario = lab.scenario(args.scenario)
-        print(f"lab running at {lab.endpoint} (CA {lab.ca_path}); scenario {scenario.name}: {scenario.title}")
-        request = CollectionRequest(subscription_id=scenario.subscription_id, resource_group=scenario.resource_group,
-                                    vm=scenario.broken_vm, known_good=tuple(scenario.known_good),
-                                    start=scenario.window_start, end=scenario.window_end,
-                                    source=f"lab:{scenario.name}")
-        with _progress(list(request.names)) as progress:
-            result = collect(AzureTarget.for_lab(lab), request, out, progress=progress)
-    subject = load_bundle(result.subject)
-    print()
-    print(summarize(subject))
-    print()
-    for path in result.bundles:
-        print(f"bundle: {path}")
-    print(f"collected {len(result.bundles)} bundle(s) in {result.seconds:.1f} s; next: kit bundle show {result.subject}")
+    info = load_scenario(args.scenario)
+    print(f"scenario {info.name}: {info.title}")
+    result = run_demo(args.scenario, archive_root=args.archive)
+    top = result.top
+    print(f"archive:  {result.archive} ({result.verify_summary})")
+    print(f"top hypothesis: {top.get('kind')} (next step: {top.get('next_step')})")
+    t = result.timings
+    print(f"took {t['total']:.1f} s: lab {t['lab start']:.1f} s, collect {t['collect']:.1f} s, "
+          f"notebook {t['execute']:.1f} s, HTML {t['export']:.1f} s")
+    print(f"report:   {result.html}")
     return 0

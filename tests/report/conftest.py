@@ -1,0 +1,34 @@
+"""Fixtures for notebook tests: every scenario's bundles, collected once per session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def collected(lab: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+    """Scenario name → the broken VM's bundle (peers next to it), collected from the lab over HTTPS."""
+    from kit.azure.collect import CollectionRequest, collect
+    from kit.azure.target import AzureTarget
+
+    root = tmp_path_factory.mktemp("evidence")
+    before = os.environ.get("KIT_ARM_TOKEN")
+    target = AzureTarget.for_lab(lab)
+    out: dict[str, Path] = {}
+    for name in lab.scenario_names:  # type: ignore[attr-defined]
+        info = lab.scenario(name)  # type: ignore[attr-defined]
+        start, end = info.window
+        request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
+                                    start=start, end=end, source=f"lab:{name}")
+        out[name] = collect(target, request, root / name).subject
+    try:
+        yield out
+    finally:
+        if before is None:
+            os.environ.pop("KIT_ARM_TOKEN", None)
+        else:
+            os.environ["KIT_ARM_TOKEN"] = before

@@ -1,0 +1,96 @@
+"""The kit's notebooks run against every lab scenario and show what the scenario expects."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+from kit.lab import list_scenarios
+from kit.report import run_report, verify_archive
+
+SCENARIOS = sorted(s.name for s in list_scenarios())
+
+
+def _shown_hypothesis(page: str) -> str | None:
+    match = re.search(r'class="kit-classification" data-hypothesis="([^"]*)"', page)
+    return html.unescape(match.group(1)) if match else None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_triage_shows_the_scenarios_expected_classification(scenario: str, collected: dict[str, Path],
+                                                             lab: object, tmp_path: Path) -> None:
+    info = lab.scenario(scenario)  # type: ignore[attr-defined]
+    run = run_report("triage", incident=f"INC-{scenario}", archive_root=tmp_path, parameters={
+        "source": f"bundle:{collected[scenario]}", "responder_ip": info.responder_ip})
+    assert run.status == "ok" and run.html is not None
+    page = run.html.read_text()
+    assert _shown_hypothesis(page) == info.expected.hypothesis
+    top = run.result("triage")["top_hypothesis"]
+    assert (top["kind"], top["next_step"]) == (info.expected.hypothesis, info.expected.next_step)
+    for section in ("1. Identity and scope", "2. Power and provisioning state", "3. Boot diagnostics",
+                    "4. Timeline", "5. Network path", "6. Who may open the serial console",
+                    "7. Classification and next step", "8. Reproduce the evidence", "9. Evidence manifest"):
+        assert section in page
+    assert 'class="plotly-graph-div"' in page, "the timeline figure is in the HTML"
+    assert "kit-network-verdicts" in page
+    assert f"az vm get-instance-view --subscription {info.subscription_id}" in page
+    assert verify_archive(tmp_path / f"INC-{scenario}").ok
+
+
+NETWORK = [s for s in ("nsg-deny", "route-blackhole", "firewall-lockout") if s in SCENARIOS][:2]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", NETWORK)
+def test_network_diff_compares_rules_flows_and_routes(scenario: str, collected: dict[str, Path], lab: object,
+                                                      tmp_path: Path) -> None:
+    info = lab.scenario(scenario)  # type: ignore[attr-defined]
+    run = run_report("network-diff", incident="INC-NET", archive_root=tmp_path, parameters={
+        "source": f"bundle:{collected[scenario]}", "responder_ip": info.responder_ip})
+    assert run.html is not None
+    page = run.html.read_text()
+    for caption in ("Custom NSG rules", "Inbound TCP verdicts", f"Routes of {info.broken_vm}",
+                    "Differences from the known-good VMs"):
+        assert caption in page
+    result = run.result("network-diff")
+    assert result["vm"] == info.broken_vm and set(result["peers"]) == set(info.known_good)
+    assert any(row["VM"] == info.broken_vm for row in result["flow_matrix"])
+    if info.expected.hypothesis in {"nsg_deny", "route_blackhole"}:
+        assert any(d["changes_verdict"] for d in result["diff"]["differences"])
+
+
+POSTMORTEM = [s for s in ("firewall-lockout", "fstab-emergency", "nsg-deny") if s in SCENARIOS][:2]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", POSTMORTEM)
+def test_postmortem_reads_the_archive_after_triage(scenario: str, collected: dict[str, Path], lab: object,
+                                                   tmp_path: Path) -> None:
+    info = lab.scenario(scenario)  # type: ignore[attr-defined]
+    run_report("triage", incident="INC-PM", archive_root=tmp_path, parameters={
+        "source": f"bundle:{collected[scenario]}", "responder_ip": info.responder_ip})
+    run = run_report("postmortem", incident="INC-PM", archive_root=tmp_path, parameters={"service": "queue scheduler"})
+    assert run.html is not None
+    page = run.html.read_text()
+    for heading in ("Summary", "Impact window", "Timeline from first change to recovery", "Root cause and evidence",
+                    "What the console session did", "Follow-up actions", "TO COMPLETE"):
+        assert heading in page
+    result = run.result("postmortem")
+    assert result["cause"] == info.expected.hypothesis
+    assert result["follow_ups"], "standard follow-ups for the cause"
+    assert verify_archive(tmp_path / "INC-PM").ok
+
+
+def test_postmortem_without_triage_fails_with_an_archived_report(tmp_path: Path) -> None:
+    from kit.errors import NotebookExecutionError
+    from kit.report.archive import record
+
+    (tmp_path / "INC-EMPTY").mkdir()
+    record(tmp_path / "INC-EMPTY", {"kind": "note"})
+    with pytest.raises(NotebookExecutionError, match="no successful triage run"):
+        run_report("postmortem", incident="INC-EMPTY", archive_root=tmp_path)
+    assert verify_archive(tmp_path / "INC-EMPTY").ok
