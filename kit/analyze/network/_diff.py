@@ -21,6 +21,8 @@ from kit.azure.ids import parse_resource_id
 from kit.errors import AnalysisError, InvalidResourceId, KitError
 
 Apply = Callable[[VmNetwork], VmNetwork]
+# the most specific differences first: a rule or route says more than an association
+_KIND_RANK = {"nsg_rule": 0, "route": 1, "route_table": 2, "association": 3, "nic": 4}
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,8 @@ class Difference:
         ``nsg_rule:added`` (only the subject has it), ``nsg_rule:missing`` (only peers have it),
         ``nsg_rule:changed``, ``route:added``/``route:missing``/``route:changed``,
         ``route_table:bgp_propagation``, ``association:subnet``, ``association:subnet_nsg``,
-        ``association:nic_nsg``, ``association:route_table``, ``nic:ip_forwarding``,
+        ``association:nic_nsg``, ``association:route_table`` (one side has an NSG / route table,
+        the other none; when both have one, their rules or routes are compared instead), ``nic:ip_forwarding``,
         ``nic:accelerated_networking``, ``nic:dns_servers``, ``nic:private_ip``, ``nic:asgs``,
         ``nic:public_ip``.
     item
@@ -266,7 +269,7 @@ def _compare(subject: VmNetwork, peer: VmNetwork) -> list[_Raw]:
         p_asgs = tuple(sorted(_name(a) for a in p_cfg.asg_ids))
         nic_setting("asgs", "application security groups", s_asgs, p_asgs, _set_config(asg_ids=p_cfg.asg_ids))
         nic_setting("public_ip", "public IP", bool(s_cfg.public_ip_id), bool(p_cfg.public_ip_id), lambda net: net)
-    if _key(s_nic.nsg_id) != _key(p_nic.nsg_id):
+    if bool(s_nic.nsg_id) != bool(p_nic.nsg_id):  # both have one: the rule differences say more
         raws.append(_Raw("association:nic_nsg", "NIC NSG", _nsg_name(s_nic.nsg_id), _nsg_name(p_nic.nsg_id), nic_id,
                          f"NIC {s_nic.name} has NSG {_nsg_name(s_nic.nsg_id)}; peer {peer.vm_name}'s NIC has "
                          f"{_nsg_name(p_nic.nsg_id)}",
@@ -303,12 +306,12 @@ def _subnet_related(subnet: Subnet) -> tuple[str, ...]:
 
 def _compare_subnets(subject: VmNetwork, peer: VmNetwork, s_sub: Subnet, p_sub: Subnet) -> list[_Raw]:
     raws = []
-    if _key(s_sub.nsg_id) != _key(p_sub.nsg_id):
+    if bool(s_sub.nsg_id) != bool(p_sub.nsg_id):
         raws.append(_Raw("association:subnet_nsg", "subnet NSG", _nsg_name(s_sub.nsg_id), _nsg_name(p_sub.nsg_id),
                          s_sub.id, f"subnet {s_sub.name} has NSG {_nsg_name(s_sub.nsg_id)}; peer {peer.vm_name}'s "
                          f"subnet {p_sub.name} has {_nsg_name(p_sub.nsg_id)}",
                          _set_subnet(s_sub.id, peer, nsg_id=p_sub.nsg_id), _subnet_related(s_sub)))
-    if _key(s_sub.route_table_id) != _key(p_sub.route_table_id):
+    if bool(s_sub.route_table_id) != bool(p_sub.route_table_id):
         raws.append(_Raw("association:route_table", "route table", _nsg_name(s_sub.route_table_id),
                          _nsg_name(p_sub.route_table_id), s_sub.id,
                          f"subnet {s_sub.name} has route table {_nsg_name(s_sub.route_table_id)}; peer "
@@ -538,7 +541,8 @@ def diff_network(
             changes_verdict=bool(changed), ports=tuple(changed), before=before, after=after,
             operation=_find_operation(raw.related, ops, window) if ops else None,
         ))
-    differences.sort(key=lambda d: (not d.changes_verdict, d.operation is None, d.kind, d.item))
+    differences.sort(key=lambda d: (not d.changes_verdict, d.operation is None,
+                                    _KIND_RANK.get(d.kind.partition(":")[0], 9), d.kind, d.item))
     return NetworkDiff(
         subject=subject.vm_name, peers=tuple(p.vm_name for p in peers), responder_ip=responder_ip,
         subject_verdicts=subject_verdicts, peer_verdicts=peer_verdicts, differences=tuple(differences),
