@@ -29,8 +29,8 @@ def _lines(serial: bytes | None) -> list[str]:
     return serial.decode("utf-8", errors="backslashreplace").splitlines()
 
 
-def boot_section(boot: Any, serial: bytes | None, *, context: int = 2, max_findings: int = 12) -> Html:
-    """Stage reached, findings (kind, line, text) and the log lines around each finding."""
+def boot_section(boot: Any, serial: bytes | None, *, context: int = 2, max_findings: int = 12, tail: int = 25) -> Html:
+    """Stage reached, findings (kind, line, text), the log lines around each finding, the log's tail."""
     summary = (f"OS {boot.os}, platform {boot.platform}; {boot.boots} boot(s) in {boot.lines:,} lines; "
                f"the last boot reached stage '{boot.stage}'.")
     kind = "bad" if boot.worst_severity in {"critical", "error"} else "warn" if boot.findings else "good"
@@ -43,6 +43,10 @@ def boot_section(boot: Any, serial: bytes | None, *, context: int = 2, max_findi
         lo, hi = max(finding.line - context, 1), min(finding.line + context, len(lines))
         out += log_excerpt([(n, lines[n - 1]) for n in range(lo, hi + 1)],
                            caption=f"{finding.evidence}: {finding.kind}")
+    if lines:
+        start = max(len(lines) - tail + 1, 1)
+        out += log_excerpt([(n, lines[n - 1]) for n in range(start, len(lines) + 1)],
+                           caption=f"serial.log: the last {len(lines) - start + 1} lines (where the boot stopped)")
     if boot.warnings:
         out += table([w.to_json() for w in boot.warnings][:50], caption=f"{len(boot.warnings)} parse warning(s)")
     return out
