@@ -1,0 +1,296 @@
+"""Scripted guests: what the serial console of each lab scenario's VM answers.
+
+A guest is data (``kit/lab/guest/scenarios/<scenario>.yaml``: files, firewall rules, services,
+devices, which check decides the fix) plus a small interpreter (:mod:`._linux` with
+:mod:`._commands`, :mod:`._windows`). The gateway keeps one :class:`Guest` per VM for the
+lab's lifetime, so a reconnect finds the console where it was left.
+
+>>> guest = load_guest(info)            # info: the scenario's ScenarioInfo
+>>> guest.connect()                     # what a new console connection shows
+>>> guest.feed("root\\r")               # keystrokes in, serial output out
+>>> guest.check()                       # CheckResult(passed, message)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kit.errors import LabError
+from kit.lab.guest._linux import LinuxGuest
+from kit.lab.guest._windows import WindowsGuest
+
+__all__ = ["CheckResult", "Guest", "guest_definition", "load_guest"]
+
+_DEFINITIONS = Path(__file__).resolve().parent / "scenarios"
+_FAILURE = re.compile(r"Timed out waiting for device|Dependency failed for|You are in emergency mode|"
+                      r"Give root password for maintenance")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Whether a scenario's fix is right.
+
+    Parameters
+    ----------
+    scenario
+        The scenario checked.
+    passed
+        ``True`` when the VM would be reachable again.
+    message
+        What a trainee reads: what is still wrong, or why it is fixed.
+    """
+
+    scenario: str
+    passed: bool
+    message: str
+
+    def __str__(self) -> str:
+        return f"{'PASS' if self.passed else 'FAIL'} {self.scenario}: {self.message}"
+
+
+def guest_definition(scenario: str) -> dict[str, Any]:
+    """The guest data for ``scenario`` (``kit/lab/guest/scenarios/<scenario>.yaml``)."""
+    path = _DEFINITIONS / f"{scenario}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in _DEFINITIONS.glob("*.yaml")))
+        raise LabError(f"scenario {scenario!r} has no scripted guest; scenarios with one: {known}")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+class Guest:
+    """One VM's console: its interpreter, its boot log, and the scenario's check.
+
+    Parameters
+    ----------
+    scenario
+        The scenario name.
+    hostname
+        The VM name (as the guest prints it).
+    definition
+        The guest data (see :func:`guest_definition`).
+    boot_log
+        The serial log the VM booted with (replayed on reset).
+    responder_ip
+        Where the responder's SSH/RDP comes from (for the firewall verdict).
+    username, password
+        The scenario's credentials (override the definition's).
+    """
+
+    def __init__(self, scenario: str, hostname: str, definition: dict[str, Any], boot_log: bytes = b"",
+                 responder_ip: str = "203.0.113.10", username: str | None = None, password: str | None = None) -> None:
+        self.scenario = scenario
+        self.definition = definition
+        self.responder_ip = responder_ip or "203.0.113.10"
+        self.original_log = boot_log
+        self.os = str(definition.get("os", "linux"))
+        user = username or str(definition.get("username", "azureuser"))
+        secret = password or str(definition.get("password", ""))
+        factory = WindowsGuest if self.os == "windows" else LinuxGuest
+        self.shell: LinuxGuest | WindowsGuest = factory.create(definition, hostname, user, secret)
+        self.reboots = 0
+        self.on_reboot: list[Any] = []
+
+    # ------------------------------------------------------------------ console
+    def connect(self) -> str:
+        """What a new console connection shows (the VM's current state)."""
+        return self.shell.screen()
+
+    def feed(self, data: str) -> str:
+        """Keystrokes in; serial output out (a reboot replays the boot)."""
+        out = self.shell.feed(data)
+        if self.shell.mode == "rebooting":
+            out += self.reboot()
+        return out
+
+    def reboot(self, *, reset: bool = False) -> str:
+        """Restart the VM; return what the serial port prints (shutdown, the boot log, the prompt)."""
+        self.reboots += 1
+        self.shell.boot()
+        for hook in self.on_reboot:
+            hook(self)
+        log = self.boot_log().decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\n", "\r\n")
+        if self.os == "windows":
+            return ("" if reset else "\r\nThe system is restarting.\r\n") + log + "\r\n" + self.shell.banner()  # type: ignore[union-attr]
+        stop = "" if reset else ("\r\n[  OK  ] Stopped target Multi-User System.\r\n[  OK  ] Stopped OpenBSD Secure Shell server.\r\n"
+                                 "[  OK  ] Reached target System Reboot.\r\n[ 7421.553190] reboot: Restarting system\r\n")
+        tail = "" if log.rstrip().endswith(self.shell.prompt().rstrip()) else self.connect()
+        return stop + log + tail
+
+    def sysrq(self, key: str) -> str:
+        """What a Linux kernel prints for a Magic SysRq key."""
+        if self.os == "windows":
+            return ""
+        key = key[:1]
+        if key == "b":
+            return "[ 7301.118322] sysrq: Resetting\r\n" + self.reboot(reset=True)
+        if key == "h":
+            return ("[ 7301.118322] sysrq: HELP : loglevel(0-9) reboot(b) crash(c) terminate-all-tasks(e) "
+                    "memory-full-oom-kill(f) kill-all-tasks(i) thaw-filesystems(j) sak(k) show-backtrace-all-active-cpus(l) "
+                    "show-memory-usage(m) nice-all-RT-tasks(n) poweroff(o) show-registers(p) show-all-timers(q) unraw(r) "
+                    "sync(s) show-task-states(t) unmount(u) show-blocked-tasks(w) dump-ftrace-buffer(z)\r\n")
+        names = {"s": "Emergency Sync", "u": "Emergency Remount R/O", "e": "Terminate All Tasks",
+                 "i": "Kill All Tasks", "m": "Show Memory", "t": "Show State", "w": "Show Blocked State"}
+        name = names.get(key, "HELP")
+        out = f"[ 7301.118322] sysrq: {name}\r\n"
+        if key == "s":
+            out += "[ 7301.121014] Emergency Sync complete\r\n"
+        if key == "u":
+            out += "[ 7301.124337] Emergency Remount complete\r\n"
+        return out
+
+    def nmi(self) -> str:
+        """What a Linux kernel prints for an NMI (unknown reason; no panic unless configured)."""
+        if self.os == "windows":
+            return ""
+        return ("[ 7302.511870] Uhhuh. NMI received for unknown reason 30 on CPU 0.\r\n"
+                "[ 7302.511870] Do you have a strange power saving mode enabled?\r\n"
+                "[ 7302.511870] Dazed and confused, but trying to continue\r\n")
+
+    # ------------------------------------------------------------------ boot log
+    def boot_log(self) -> bytes:
+        """The serial log of the current boot (a fixed fstab boots to the login prompt)."""
+        log = self.original_log
+        if self.os != "linux":
+            return log
+        shell: LinuxGuest = self.shell  # type: ignore[assignment]
+        text = log.decode("utf-8", errors="replace")
+        if shell.booted_emergency:
+            if _FAILURE.search(text):
+                return log
+            return log + _emergency_tail(shell).encode()
+        match = _FAILURE.search(text)
+        if match:
+            start = text.rfind("\n", 0, match.start()) + 1
+            text = text[:start] + _healthy_tail(shell)
+        if shell.services["ssh"].active:
+            text = re.sub(r".*\[\x1b\[0;1;31mFAILED\x1b\[0m\] Failed to start .*Secure Shell.*\n|"
+                          r".*\[FAILED\] Failed to start .*Secure Shell.*\n", "", text)
+        elif "Secure Shell" not in text:
+            text = text.replace("[  OK  ] Reached target Multi-User System.",
+                                "[FAILED] Failed to start OpenBSD Secure Shell server.\r\n"
+                                "See 'systemctl status ssh.service' for details.\r\n[  OK  ] Reached target Multi-User System.")
+        return text.encode()
+
+    # ------------------------------------------------------------------ the check
+    def check(self) -> CheckResult:
+        """Judge the VM's current state against the scenario's fix."""
+        kind = self.definition.get("check")
+        judge = {"firewall": _check_firewall, "fstab": _check_fstab, "sshd": _check_sshd, "rdp": _check_rdp}.get(str(kind))
+        if judge is None:
+            return CheckResult(self.scenario, False, "this scenario has no console fix to check")
+        passed, message = judge(self)
+        return CheckResult(self.scenario, passed, message)
+
+
+def load_guest(info: Any, boot_log: bytes | None = None) -> Guest:
+    """The scripted guest of a scenario's broken VM.
+
+    Parameters
+    ----------
+    info
+        The scenario's ``ScenarioInfo`` (name, broken_vm, guest, responder_ip, path).
+    boot_log
+        The VM's serial log; read from ``<scenario>/serial/<vm>.log`` when ``None``.
+    """
+    definition = guest_definition(info.name)
+    guest_fields = dict(getattr(info, "guest", {}) or {})
+    if boot_log is None:
+        path = Path(getattr(info, "path", ".")) / "serial" / f"{info.broken_vm}.log"
+        boot_log = path.read_bytes() if path.is_file() else b""
+    return Guest(info.name, info.broken_vm, definition, boot_log, str(getattr(info, "responder_ip", "") or ""),
+                 guest_fields.get("username"), guest_fields.get("password"))
+
+
+# ---------------------------------------------------------------------- judges
+def _check_firewall(guest: Guest) -> tuple[bool, str]:
+    shell: LinuxGuest = guest.shell  # type: ignore[assignment]
+    port = shell.sshd_port()
+    try:
+        ipaddress.ip_address(guest.responder_ip)
+        source = guest.responder_ip
+    except ValueError:
+        source = "203.0.113.10"
+    verdict = shell.firewall.verdict("INPUT", proto="tcp", dport=port, source=source)
+    if verdict != "ACCEPT":
+        return False, (f"a new SSH connection from {source} to port {port} is still {verdict}ped by the guest firewall "
+                       "(iptables INPUT chain); look at `iptables -S` and the chain policy")
+    if not shell.services["ssh"].active:
+        return False, "the firewall lets SSH in now, but sshd is not running (systemctl status ssh)"
+    saved = shell.files.get("/etc/iptables/rules.v4")
+    if saved is not None:
+        from kit.lab.guest._iptables import Firewall
+
+        if Firewall.from_save(saved).verdict("INPUT", proto="tcp", dport=port, source=source) != "ACCEPT":
+            return True, (f"SSH from {source} is accepted now, but /etc/iptables/rules.v4 still blocks it: the lockout "
+                          "comes back at the next boot (save with `netfilter-persistent save`)")
+    return True, f"SSH from {source} to port {port} is accepted and sshd is listening; the rule change persists"
+
+
+def _check_fstab(guest: Guest) -> tuple[bool, str]:
+    shell: LinuxGuest = guest.shell  # type: ignore[assignment]
+    if not shell.root_in_fstab():
+        return False, "/etc/fstab no longer mounts the root filesystem (/): the VM would not boot; restore that line"
+    blocking = [mount for mount, nofail in shell.fstab_failures() if not nofail]
+    if blocking:
+        return False, (f"/etc/fstab still requires {', '.join(blocking)} whose disk is not attached: the next boot "
+                       "stops in emergency mode again (comment the line out or add nofail)")
+    if shell.booted_emergency or shell.mode == "emergency":
+        return False, "/etc/fstab is right now, but the VM is still in emergency mode: reboot it (systemctl reboot)"
+    return True, "the VM boots to the login prompt with every remaining fstab entry mounted; sshd is up"
+
+
+def _check_sshd(guest: Guest) -> tuple[bool, str]:
+    shell: LinuxGuest = guest.shell  # type: ignore[assignment]
+    errors = shell.sshd_errors()
+    if errors:
+        return False, f"sshd -t still rejects the configuration: {errors[0]}"
+    if not shell.services["ssh"].active:
+        return False, "the configuration is valid now, but sshd is not running: restart it (systemctl restart ssh)"
+    return True, f"sshd -t is clean and ssh.service is listening on port {shell.sshd_port()}"
+
+
+def _check_rdp(guest: Guest) -> tuple[bool, str]:
+    shell: WindowsGuest = guest.shell  # type: ignore[assignment]
+    service = shell.services.get("termservice", {})
+    deny = shell.registry.get("hklm\\system\\currentcontrolset\\control\\terminal server", {}).get("fDenyTSConnections", "0x0")
+    if service.get("start") == "disabled":
+        return False, "TermService (Remote Desktop Services) is still disabled: sc config TermService start= demand"
+    if service.get("state") != "RUNNING":
+        return False, "TermService is allowed to start but is not running: net start TermService"
+    if deny != "0x0":
+        return False, "Remote Desktop connections are denied (fDenyTSConnections is not 0)"
+    return True, "Remote Desktop Services is running and accepts connections on port 3389"
+
+
+def _healthy_tail(shell: LinuxGuest) -> str:
+    return ("[  OK  ] Reached target Local File Systems.\r\n"
+            "         Starting Create Volatile Files and Directories...\r\n"
+            "[  OK  ] Finished Create Volatile Files and Directories.\r\n"
+            "[  OK  ] Reached target System Initialization.\r\n"
+            "[  OK  ] Reached target Basic System.\r\n"
+            "         Starting OpenBSD Secure Shell server...\r\n"
+            + ("[  OK  ] Started OpenBSD Secure Shell server.\r\n" if shell.services["ssh"].active else
+               "[FAILED] Failed to start OpenBSD Secure Shell server.\r\n")
+            + "[  OK  ] Reached target Multi-User System.\r\n"
+            "[  OK  ] Reached target Graphical Interface.\r\n"
+            f"\r\n{shell.os_release()} {shell.hostname} ttyS0\r\n\r\n{shell.hostname} login: ")
+
+
+def _emergency_tail(shell: LinuxGuest) -> str:
+    failing = [m for m, nofail in shell.fstab_failures() if not nofail]
+    lines = []
+    for mount in failing:
+        unit = mount.strip("/").replace("/", "-") or "-"
+        lines += [f"[ TIME ] Timed out waiting for device /dev/disk/by-uuid/… ({mount}).",
+                  f"[DEPEND] Dependency failed for {mount}.", f"[DEPEND] Dependency failed for Local File Systems.",
+                  f"         Mounting {unit}.mount skipped."]
+    lines += ["You are in emergency mode. After logging in, type \"journalctl -xb\" to view",
+              "system logs, \"systemctl reboot\" to reboot, \"systemctl default\" or \"exit\"",
+              "to boot into default mode.", "Give root password for maintenance", "(or press Control-D to continue): "]
+    return "\r\n".join(lines)

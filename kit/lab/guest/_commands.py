@@ -1,0 +1,531 @@
+"""The commands of the scripted Linux shell (bash-like output, in-memory effects)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kit.lab.guest._linux import LinuxGuest
+
+__all__ = ["run_line"]
+
+_ROOT_ONLY = {"iptables", "iptables-save", "iptables-restore", "ufw", "sed", "mount", "reboot", "shutdown",
+              "netfilter-persistent", "sshd", "/usr/sbin/sshd", "ss"}
+
+
+class _Fail(Exception):
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def run_line(guest: LinuxGuest, line: str) -> str:
+    """Run one command line (``;``, ``&&``, ``||``, one ``|`` filter, ``>``/``>>``/``<``)."""
+    out: list[str] = []
+    status = 0
+    for separator, part in _split_ops(line):
+        if (separator == "&&" and status != 0) or (separator == "||" and status == 0):
+            continue
+        text, status = _run_pipeline(guest, part.strip())
+        out.append(text)
+        if guest.mode != "shell":
+            break
+    return "".join(out)
+
+
+def _split_ops(line: str) -> list[tuple[str, str]]:
+    parts: list[tuple[str, str]] = []
+    current, separator, quote, i = "", ";", "", 0
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            current += ch
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+            current += ch
+        elif line.startswith("&&", i) or line.startswith("||", i):
+            parts.append((separator, current))
+            separator, current = line[i:i + 2], ""
+            i += 1
+        elif ch == ";":
+            parts.append((separator, current))
+            separator, current = ";", ""
+        else:
+            current += ch
+        i += 1
+    parts.append((separator, current))
+    return [(s, p) for s, p in parts if p.strip()]
+
+
+def _run_pipeline(guest: LinuxGuest, text: str) -> tuple[str, int]:
+    try:
+        stages = _split_unquoted(text, "|")
+        words = shlex.split(stages[0])
+    except ValueError:
+        return "-bash: unexpected EOF while looking for matching quote\n", 2
+    if not words:
+        return "", 0
+    redirect, target, stdin = None, None, None
+    for op in (">>", ">", "<"):
+        if op in words:
+            index = words.index(op)
+            if op == "<":
+                stdin = words[index + 1] if index + 1 < len(words) else None
+            else:
+                redirect, target = op, words[index + 1] if index + 1 < len(words) else None
+            words = words[:index] + words[index + 2:]
+    for word in list(words):
+        match = re.fullmatch(r"(\d?)(>>?)(\S+)", word)
+        if match and match.group(3) != "&1":
+            redirect, target = match.group(2), match.group(3)
+            words.remove(word)
+        elif word in ("2>&1", "2>/dev/null"):
+            words.remove(word)
+    try:
+        output, status = _command(guest, words, stdin)
+    except _Fail as failure:
+        output, status = str(failure) + ("\n" if str(failure) else ""), failure.status
+    for stage in stages[1:]:
+        output = _filter(shlex.split(stage), output)
+    if redirect and target:
+        if target == "/dev/null":
+            return "", status
+        if not _writable(guest, target):
+            return f"-bash: {target}: Permission denied\n", 1
+        previous = guest.files.get(target, "") if redirect == ">>" else ""
+        guest.files[target] = previous + output
+        return "", status
+    return output, status
+
+
+def _split_unquoted(text: str, sep: str) -> list[str]:
+    parts, current, quote = [], "", ""
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == sep:
+            parts.append(current)
+            current = ""
+            continue
+        current += ch
+    return [*parts, current]
+
+
+def _filter(words: list[str], text: str) -> str:
+    if not words:
+        return text
+    lines = text.splitlines(keepends=True)
+    name, args = words[0], words[1:]
+    if name == "grep":
+        flags = [a for a in args if a.startswith("-")]
+        pattern = next((a for a in args if not a.startswith("-")), "")
+        regex = re.compile(pattern, re.I if "-i" in flags else 0)
+        keep = [l for l in lines if bool(regex.search(l)) != ("-v" in flags)]
+        return "".join(keep)
+    if name in ("head", "tail"):
+        count = 10
+        for i, a in enumerate(args):
+            if a == "-n" and i + 1 < len(args):
+                count = int(args[i + 1])
+            elif re.fullmatch(r"-\d+", a):
+                count = int(a[1:])
+        return "".join(lines[:count] if name == "head" else lines[-count:])
+    if name in ("less", "more", "cat"):
+        return text
+    if name == "wc" and "-l" in args:
+        return f"{len(lines)}\n"
+    return text
+
+
+def _writable(guest: LinuxGuest, path: str) -> bool:
+    return guest.user == "root" or path.startswith(("/tmp/", "/home/", "~"))
+
+
+def _command(guest: LinuxGuest, words: list[str], stdin: str | None) -> tuple[str, int]:
+    if words[0] == "sudo":
+        words = words[1:]
+        if words[:1] in (["-i"], ["-s"], ["su"], ["bash"]) or words[:2] in (["su", "-"],):
+            guest._pending_user = guest.user
+            guest.definition["_sudo_shell"] = True
+            guest.user, guest.cwd = "root", "~"
+            return "", 0
+        if not words:
+            return "usage: sudo -h | -K | -k | -V\n", 1
+        previous, guest.user = guest.user, "root"
+        try:
+            return _command(guest, words, stdin)
+        finally:
+            if guest.user == "root" and guest.mode == "shell":
+                guest.user = previous
+    name = words[0]
+    handler = _COMMANDS.get(name)
+    if handler is None:
+        return f"-bash: {name}: command not found\n", 127
+    if name in _ROOT_ONLY and guest.user != "root" and not (name == "ufw" and words[1:2] == ["--version"]):
+        return _permission(name), 1 if name != "iptables" else 4
+    return handler(guest, words[1:], stdin)
+
+
+def _permission(name: str) -> str:
+    if name.startswith("iptables"):
+        return "iptables v1.8.7 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n"
+    if name == "ufw":
+        return "ERROR: You need to be root to run this script\n"
+    if name == "reboot":
+        return "Failed to set wall message, ignoring: Interactive authentication required.\nFailed to reboot system via logind: Interactive authentication required.\n"
+    return f"{name}: Permission denied (are you root? try sudo)\n"
+
+
+# ---------------------------------------------------------------------- commands
+def _cat(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    out, status = [], 0
+    for path in [a for a in args if not a.startswith("-")] or ([stdin] if stdin else []):
+        if path in guest.files:
+            out.append(guest.files[path])
+        else:
+            out.append(f"cat: {path}: No such file or directory\n")
+            status = 1
+    return "".join(out), status
+
+
+def _echo(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    newline = "-n" not in args
+    text = " ".join(a for a in args if a not in ("-n", "-e"))
+    return text + ("\n" if newline else ""), 0
+
+
+def _sed(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    in_place = any(a == "-i" or a.startswith("-i") for a in args)
+    quiet = "-n" in args
+    rest = [a for a in args if not a.startswith("-i") and a not in ("-n", "-e", "-E", "-r")]
+    if not rest:
+        return "Usage: sed [OPTION]... {script-only-if-no-other-script} [input-file]...\n", 1
+    script, files = rest[0], rest[1:]
+    try:
+        apply = _sed_script(script, quiet)
+    except (ValueError, re.error) as error:
+        return f"sed: -e expression #1, char {len(script)}: {error}\n", 1
+    out = []
+    for path in files:
+        if path not in guest.files:
+            return f"sed: can't read {path}: No such file or directory\n", 2
+        result = apply(guest.files[path])
+        if in_place:
+            guest.files[path] = result
+        else:
+            out.append(result)
+    return "".join(out), 0
+
+
+def _sed_script(script: str, quiet: bool) -> Callable[[str], str]:
+    match = re.fullmatch(r"(?:(\d+)|/((?:[^/\\]|\\.)*)/)?\s*(d|p|s(.)(.*))", script, re.S)
+    if not match:
+        raise ValueError("unknown command: `%s'" % script[:1])
+    line_no, address, command, delim = match.group(1), match.group(2), match.group(3), match.group(4)
+    if command.startswith("s"):
+        parts = re.split(r"(?<!\\)" + re.escape(delim), command[2:])
+        if len(parts) < 3:
+            raise ValueError("unterminated `s' command")
+        pattern, replacement, flags = parts[0], parts[1], parts[2]
+        pattern = pattern.replace(r"\(", "(").replace(r"\)", ")").replace(r"\+", "+").replace(r"\|", "|")
+        regex = re.compile(pattern, re.I if "I" in flags else 0)
+        py_replacement = re.sub(r"\\(\d)", r"\\g<\1>", replacement.replace("&", r"\g<0>").replace(r"\\g<0>", "&"))
+        count = 0 if "g" in flags else 1
+
+    def selected(number: int, line: str) -> bool:
+        if line_no:
+            return number == int(line_no)
+        if address is not None:
+            return re.search(address, line) is not None
+        return True
+
+    def apply(text: str) -> str:
+        out = []
+        for number, line in enumerate(text.splitlines(keepends=True), 1):
+            if selected(number, line):
+                if command == "d":
+                    continue
+                if command == "p":
+                    out.append(line)
+                elif command.startswith("s"):
+                    body = line.rstrip("\n")
+                    new = regex.sub(py_replacement, body, count=count)
+                    line = new + line[len(body):]
+                    if quiet and "p" in flags and new != body:
+                        out.append(line)
+                        continue
+            if not quiet:
+                out.append(line)
+        return "".join(out)
+
+    return apply
+
+
+def _grep(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    flags = [a for a in args if a.startswith("-")]
+    rest = [a for a in args if not a.startswith("-")]
+    if not rest:
+        return "Usage: grep [OPTION]... PATTERNS [FILE]...\n", 2
+    pattern, files = rest[0], rest[1:]
+    regex = re.compile(pattern, re.I if "-i" in flags else 0)
+    out = []
+    for path in files:
+        if path not in guest.files:
+            out.append(f"grep: {path}: No such file or directory\n")
+            continue
+        for line in guest.files[path].splitlines(keepends=True):
+            if bool(regex.search(line)) != ("-v" in flags):
+                out.append((f"{path}:" if len(files) > 1 else "") + line)
+    return "".join(out), 0 if out else 1
+
+
+def _iptables(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    from kit.lab.guest._iptables import IptablesError
+
+    try:
+        return guest.firewall.command(args), 0
+    except IptablesError as error:
+        return str(error) + "\n", 1
+
+
+def _iptables_save(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    return guest.firewall.save(), 0
+
+
+def _iptables_restore(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    from kit.lab.guest._iptables import Firewall
+
+    path = stdin or (args[0] if args else None)
+    if path is None or path not in guest.files:
+        return f"iptables-restore: unable to open {path}\n" if path else "", 1
+    guest.firewall = Firewall.from_save(guest.files[path])
+    return "", 0
+
+
+def _persistent(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    if args[:1] == ["save"]:
+        guest.files["/etc/iptables/rules.v4"] = guest.firewall.save()
+        return "run-parts: executing /usr/share/netfilter-persistent/plugins.d/15-ip4tables save\n", 0
+    if args[:1] in (["reload"], ["start"]):
+        return _iptables_restore(guest, ["/etc/iptables/rules.v4"], None)
+    return "Usage: /usr/sbin/netfilter-persistent (start|stop|restart|reload|flush|save)\n", 1
+
+
+def _ufw(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    active = guest.definition.get("ufw_active", False)
+    if args[:1] == ["status"]:
+        return ("Status: active\n" if active else "Status: inactive\n"), 0
+    if args[:1] == ["disable"]:
+        guest.definition["ufw_active"] = False
+        return "Firewall stopped and disabled on system startup\n", 0
+    if args[:1] == ["enable"]:
+        guest.definition["ufw_active"] = True
+        return "Firewall is active and enabled on system startup\n", 0
+    if args[:1] == ["allow"]:
+        return "Rules updated\nRules updated (v6)\n", 0
+    return "ERROR: Invalid syntax\n", 1
+
+
+def _service_name(name: str) -> str:
+    name = name.removesuffix(".service")
+    return "ssh" if name in ("ssh", "sshd") else name
+
+
+def _systemctl(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    args = [a for a in args if a not in ("--no-pager", "-l", "--full")]
+    if not args:
+        return "", 0
+    verb, units = args[0], [_service_name(u) for u in args[1:]]
+    if verb in ("reboot",):
+        return _reboot(guest, [], None)
+    if verb in ("default", "isolate") and guest.booted_emergency:
+        return _reboot(guest, [], None)
+    if verb == "daemon-reload":
+        return "", 0
+    if verb == "list-units" or verb == "--failed":
+        failed = [s for s in guest.services.values() if not s.active]
+        lines = [f"\u25cf {s.unit} loaded failed failed {s.description}" for s in failed]
+        return "\n".join(lines) + f"\n{len(failed)} loaded units listed.\n", 0
+    if not units:
+        return f"Too few arguments.\n", 1
+    service = guest.services.get(units[0])
+    if service is None:
+        return f"Unit {units[0]}.service could not be found.\n", 4
+    if verb == "status":
+        return _status(guest, service), 0 if service.active else 3
+    if verb == "is-active":
+        return ("active\n" if service.active else "failed\n"), 0 if service.active else 3
+    if guest.user != "root":
+        return (f"Failed to {verb} {service.unit}: Access denied\n"
+                "See system logs and 'systemctl status {0}' for details.\n".format(service.unit)), 1
+    if verb in ("restart", "start", "reload", "try-restart"):
+        errors = guest.sshd_errors() if units[0] == "ssh" else []
+        if errors:
+            service.active = False
+            return (f"Job for {service.unit} failed because the control process exited with error code.\n"
+                    f"See \"systemctl status {service.unit}\" and \"journalctl -xeu {service.unit}\" for details.\n"), 1
+        service.active = True
+        service.since = "Mon 2024-03-11 11:18:40 UTC; 2s ago"
+        service.pid += 1000
+        return "", 0
+    if verb == "stop":
+        service.active = False
+        return "", 0
+    if verb in ("enable", "disable"):
+        service.enabled = verb == "enable"
+        return "", 0
+    return f"Unknown command verb {verb}.\n", 1
+
+
+def _status(guest: LinuxGuest, service: _Service) -> str:
+    head = f"{'●' if service.active else '×'} {service.unit} - {service.description}\n"
+    loaded = (f"     Loaded: loaded (/lib/systemd/system/{service.unit}; "
+              f"{'enabled' if service.enabled else 'disabled'}; vendor preset: enabled)\n")
+    if service.active:
+        return (head + loaded + f"     Active: active (running) since {service.since}\n"
+                "       Docs: man:sshd(8)\n             man:sshd_config(5)\n"
+                f"   Main PID: {service.pid} (sshd)\n      Tasks: 1 (limit: 9498)\n     Memory: 2.9M\n"
+                f"        CPU: 31ms\n     CGroup: /system.slice/{service.unit}\n"
+                f"             └─{service.pid} \"sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups\"\n")
+    return (head + loaded + "     Active: failed (Result: exit-code) since Mon 2024-03-11 09:14:05 UTC; 2h 4min ago\n"
+            "       Docs: man:sshd(8)\n             man:sshd_config(5)\n"
+            "    Process: 731 ExecStartPre=/usr/sbin/sshd -t (code=exited, status=255/EXCEPTION)\n"
+            "        CPU: 12ms\n\n" + _journal(guest, 5))
+
+
+def _journal(guest: LinuxGuest, count: int | None = None) -> str:
+    lines = []
+    stamp = "Mar 11 09:14:05"
+    for error in guest.sshd_errors():
+        lines.append(f"{stamp} {guest.hostname} sshd[731]: {error}")
+    if lines:
+        lines += [f"{stamp} {guest.hostname} systemd[1]: ssh.service: Control process exited, code=exited, status=255/EXCEPTION",
+                  f"{stamp} {guest.hostname} systemd[1]: ssh.service: Failed with result 'exit-code'.",
+                  f"{stamp} {guest.hostname} systemd[1]: Failed to start OpenBSD Secure Shell server.",
+                  f"{stamp} {guest.hostname} systemd[1]: ssh.service: Scheduled restart job, restart counter is at 5.",
+                  f"{stamp} {guest.hostname} systemd[1]: ssh.service: Start request repeated too quickly."]
+    else:
+        lines += [f"Mar 11 09:14:02 {guest.hostname} systemd[1]: Starting OpenBSD Secure Shell server...",
+                  f"Mar 11 09:14:02 {guest.hostname} sshd[812]: Server listening on 0.0.0.0 port {guest.sshd_port()}.",
+                  f"Mar 11 09:14:02 {guest.hostname} sshd[812]: Server listening on :: port {guest.sshd_port()}.",
+                  f"Mar 11 09:14:02 {guest.hostname} systemd[1]: Started OpenBSD Secure Shell server."]
+    if count is not None:
+        lines = lines[-count:]
+    return "\n".join(lines) + "\n"
+
+
+def _journalctl(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    count = None
+    for i, a in enumerate(args):
+        if a == "-n" and i + 1 < len(args):
+            count = int(args[i + 1])
+    if "-u" in args or any(a.startswith("--unit") for a in args) or any("ssh" in a for a in args):
+        return f"Mar 11 08:58:40 {guest.hostname} systemd[1]: Starting OpenBSD Secure Shell server...\n" + _journal(guest, count), 0
+    failing = guest.fstab_failures()
+    lines = [f"Mar 11 09:15:37 {guest.hostname} systemd[1]: dev-disk-by\\x2duuid-{dev.split('=')[-1]}.device: "
+             "Job dev-disk-by\\x2duuid-...device/start timed out." for dev in
+             [d for m, d in guest.fstab_entries() if m in {f for f, _ in failing}]]
+    lines += [f"Mar 11 09:15:37 {guest.hostname} systemd[1]: Timed out waiting for device /dev/disk/by-uuid/…",
+              f"Mar 11 09:15:37 {guest.hostname} systemd[1]: Dependency failed for Local File Systems."] if failing else []
+    return ("\n".join(lines) + "\n") if lines else "-- No entries --\n", 0
+
+
+def _sshd(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    if "-t" in args or "-T" in args:
+        errors = guest.sshd_errors()
+        return ("\n".join(errors) + "\n", 255) if errors else ("", 0)
+    return "sshd re-exec requires execution with an absolute path\n", 1
+
+
+def _ss(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    out = "State  Recv-Q Send-Q Local Address:Port  Peer Address:PortProcess\n"
+    out += 'LISTEN 0      4096   127.0.0.53%lo:53         0.0.0.0:*    users:(("systemd-resolve",pid=602,fd=14))\n'
+    ssh = guest.services.get("ssh")
+    if ssh and ssh.active:
+        port = guest.sshd_port()
+        out += f'LISTEN 0      128          0.0.0.0:{port:<8}   0.0.0.0:*    users:(("sshd",pid={ssh.pid},fd=3))\n'
+        out += f'LISTEN 0      128             [::]:{port:<8}      [::]:*    users:(("sshd",pid={ssh.pid},fd=4))\n'
+    return out, 0
+
+
+def _mount(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    if "-a" in args:
+        failing = dict(guest.fstab_failures())
+        out = []
+        for mount_point, device in guest.fstab_entries():
+            if mount_point in failing:
+                out.append(f"mount: {mount_point}: can't find {device}.")
+            else:
+                guest.mounted.add(mount_point)
+        return ("\n".join(out) + "\n", 32) if out else ("", 0)
+    if "-o" in args and any("remount" in a for a in args):
+        return "", 0
+    lines = [f"{d} on {m} type ext4 (rw,relatime)" for m, d in guest.fstab_entries() if m in guest.mounted]
+    return "\n".join(["/dev/sda1 on / type ext4 (rw,relatime,discard)", *[l for l in lines if " on / " not in l]]) + "\n", 0
+
+
+def _reboot(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    guest.mode = "rebooting"
+    return "", 0
+
+
+def _simple(text: str, status: int = 0) -> Callable[[LinuxGuest, list[str], str | None], tuple[str, int]]:
+    return lambda guest, args, stdin: (text.format(g=guest), status)
+
+
+def _ls(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    target = next((a for a in args if not a.startswith("-")), None)
+    if target is None:
+        return "", 0
+    prefix = target.rstrip("/") + "/"
+    names = sorted({p[len(prefix):].split("/")[0] for p in guest.files if p.startswith(prefix)})
+    if target in guest.files:
+        return target + "\n", 0
+    if not names:
+        return f"ls: cannot access '{target}': No such file or directory\n", 2
+    return "  ".join(names) + "\n", 0
+
+
+def _exit(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    text = guest._logout()
+    return text.replace("\r\n", "\n"), 0
+
+
+def _editor(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    return ("the lab's scripted guest cannot run full-screen editors over the console; "
+            "edit with sed -i 's/old/new/' FILE or echo '...' >> FILE\n"), 1
+
+
+def _blkid(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+    lines = []
+    for i, device in enumerate(guest.definition.get("devices", [])):
+        if device.startswith("UUID="):
+            lines.append(f'/dev/sda{i + 1}: UUID="{device[5:]}" BLOCK_SIZE="4096" TYPE="ext4"')
+    return "\n".join(lines) + "\n", 0
+
+
+_COMMANDS: dict[str, Callable[[LinuxGuest, list[str], str | None], tuple[str, int]]] = {
+    "cat": _cat, "echo": _echo, "sed": _sed, "grep": _grep, "ls": _ls,
+    "iptables": _iptables, "iptables-save": _iptables_save, "iptables-restore": _iptables_restore,
+    "netfilter-persistent": _persistent, "ufw": _ufw,
+    "systemctl": _systemctl, "journalctl": _journalctl, "sshd": _sshd, "/usr/sbin/sshd": _sshd,
+    "ss": _ss, "mount": _mount, "reboot": _reboot, "shutdown": _reboot, "blkid": _blkid,
+    "service": lambda g, a, s: _systemctl(g, [a[1], a[0]] if len(a) >= 2 else a, s),
+    "whoami": lambda g, a, s: (g.user + "\n", 0), "id": lambda g, a, s: (
+        "uid=0(root) gid=0(root) groups=0(root)\n" if g.user == "root"
+        else f"uid=1000({g.user}) gid=1000({g.user}) groups=1000({g.user}),4(adm),27(sudo)\n", 0),
+    "hostname": lambda g, a, s: (g.hostname + "\n", 0),
+    "uname": lambda g, a, s: (("Linux " + g.hostname + " 6.5.0-1017-azure #17~22.04.1-Ubuntu SMP x86_64 GNU/Linux\n")
+                              if "-a" in a else ("6.5.0-1017-azure\n" if "-r" in a else "Linux\n"), 0),
+    "exit": _exit, "logout": _exit, "clear": lambda g, a, s: ("\x1b[H\x1b[2J", 0), "true": lambda g, a, s: ("", 0),
+    "vi": _editor, "vim": _editor, "nano": _editor, "pwd": lambda g, a, s: (("/root" if g.user == "root" else f"/home/{g.user}") + "\n", 0),
+    "cd": lambda g, a, s: ("", 0), "sync": lambda g, a, s: ("", 0),
+    "df": lambda g, a, s: ("Filesystem      Size  Used Avail Use% Mounted on\n/dev/sda1        29G  2.4G   27G   9% /\n", 0),
+}
