@@ -85,8 +85,66 @@ def vm_start_anchor(
 
 def boot_rows(rows: Any, bundle: Any, operations: Sequence[Operation], instance_view: Mapping[str, Any] | None,
               vm_id: str, warnings: list[str]) -> dict[str, Any] | None:
-    """Add the serial log's events and findings to ``rows``; return how uptime was anchored."""
+    """Add the serial log's events and findings to ``rows``; return how uptime was anchored.
+
+    A finding is merged into the event of its line (kind, summary and severity of the finding,
+    the line's own text in ``details``), so a line is one row. Uptime stamps of the last boot
+    are anchored by the log itself when it can (cloud-init, syslog dates), else by the VM start
+    from the Activity Log / instance view; without either they are listed with time NaT.
+    """
     data = getattr(bundle, "serial_log", None)
     if not data:
         return None
-    raise NotImplementedError
+    from kit.analyze.bootlog import parse_boot_log
+
+    report = parse_boot_log(data, source="serial.log")
+    anchor: dict[str, Any] | None = None
+    if report.anchor is not None:
+        anchor = {"from": "boot_log", **report.anchor.to_json()}
+    elif any(e.time is None and e.uptime is not None for e in report.events):
+        start, anchor = vm_start_anchor(operations, instance_view, vm_id)
+        if start is not None:
+            report = parse_boot_log(data, source="serial.log", anchor=start)
+            if report.anchor is None:  # the parser did not take it: say so rather than invent times
+                anchor = None
+        if anchor is None:
+            warnings.append("serial.log: kernel uptime stamps could not be anchored to wall time (no dated line in the "
+                            "log, no VM start in the Activity Log or instance view); they are listed without a time")
+    for warning in report.warnings:
+        warnings.append(f"serial.log: {warning.message}")
+    _add_events(rows, report, vm_id)
+    return anchor
+
+
+def _add_events(rows: Any, report: Any, vm_id: str) -> None:
+    from kit.analyze.timeline import TIME_KINDS
+
+    wall, estimated = TIME_KINDS[("boot_log", "wall_time")], TIME_KINDS[("boot_log", "uptime_anchored")]
+    unanchored, untimed = TIME_KINDS[("boot_log", "uptime_unanchored")], TIME_KINDS[("boot_log", "none")]
+    findings = {(f.boot, f.line): f for f in report.findings}
+    last_time: dict[int, tuple[Any, str]] = {}
+    add = rows.add
+    for event in report.events:
+        time = event.time
+        if time is not None:
+            desc = estimated if event.time_desc == "estimated from uptime" else wall
+        else:
+            desc = unanchored if event.uptime is not None else untimed
+        if time is not None:
+            last_time[event.boot] = (time, desc)
+        details = {"line": event.line, "boot": event.boot, "uptime": event.uptime, "text": event.text}
+        if event.stage:
+            details["stage"] = event.stage
+        finding = findings.pop((event.boot, event.line), None)
+        if finding is not None:
+            details["event_kind"] = event.kind
+            add(time, desc, "boot_log", finding.kind, finding.summary, resource_id=vm_id,
+                severity=finding.severity, evidence=finding.evidence, details=details)
+        else:
+            add(time, desc, "boot_log", event.kind, event.text, resource_id=vm_id,
+                severity=event.severity or "info", evidence=f"{report.source}:{event.line}", details=details)
+    for finding in sorted(findings.values(), key=lambda f: f.line):
+        time, desc = last_time.get(finding.boot, (None, untimed))
+        add(time, desc, "boot_log", finding.kind, finding.summary, resource_id=vm_id, severity=finding.severity,
+            evidence=finding.evidence, details={"line": finding.line, "boot": finding.boot, "text": finding.text,
+                                                "time_from": "the last dated line before it"})

@@ -1,0 +1,450 @@
+"""The questions the classification asks of a bundle, each answered with evidence rows.
+
+:func:`gather_facts` reads the bundle once (power state, boot report, network verdicts, diff
+against peers, Activity Log operations); :meth:`Facts.signal` answers one named signal of
+``_verdict_rules.RULES`` with a strength (0–1) and the rows that show it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kit.analyze._verdict_rules import BOOT_FAMILIES
+from kit.analyze.activity import Operation, activity_from_bundle
+from kit.errors import AnalysisError, KitError
+
+__all__ = ["DEFAULT_RESPONDER", "Evidence", "Facts", "gather_facts"]
+
+#: Where SSH/RDP verdicts come from when no responder address is given (RFC 5737 TEST-NET-3).
+DEFAULT_RESPONDER = "203.0.113.10"
+_BOOT_FAILURE_SIGNALS = ("boot_panic", "boot_root_device", "boot_fstab", "boot_filesystem", "boot_bootloader", "boot_emergency")
+_STOP_OPS = ("microsoft.compute/virtualmachines/deallocate/action", "microsoft.compute/virtualmachines/poweroff/action")
+_START_OPS = ("microsoft.compute/virtualmachines/start/action", "microsoft.compute/virtualmachines/restart/action")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One piece of evidence behind a hypothesis.
+
+    Parameters
+    ----------
+    source
+        ``boot_log``, ``activity_log``, ``network``, ``instance_view``, ``peers`` or ``kit``.
+    kind
+        The finding kind, operation name, rule name or status code.
+    summary
+        One sentence for people.
+    evidence
+        Where to look (as the timeline's ``evidence`` column): ``serial.log:412``,
+        ``activity_log.json#3,4,7``, ``nsgs/nsg-web.json: securityRules/DenyAll`` …
+    time
+        When it happened, if known (UTC).
+    details
+        Anything else (the verdict as JSON, the operation's caller …).
+    """
+
+    source: str
+    kind: str
+    summary: str
+    evidence: str = ""
+    time: datetime | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"source": self.source, "kind": self.kind, "summary": self.summary, "evidence": self.evidence,
+                "time": self.time.isoformat() if self.time else None, "details": self.details}
+
+
+def _op_evidence(op: Operation, summary: str | None = None) -> Evidence:
+    indices = ",".join(str(e.index) for e in op.events)
+    return Evidence("activity_log", op.operation_name, summary or op.summary, f"activity_log.json#{indices}", op.start,
+                    {"caller": op.caller, "status": op.status, "correlation_id": op.correlation_id,
+                     "resource_id": op.resource_id})
+
+
+@dataclass
+class Facts:
+    """Everything the rules ask about one bundle (see :func:`gather_facts`)."""
+
+    vm_name: str
+    vm_id: str
+    role: str
+    resource_group: str
+    os: str
+    power: str | None
+    power_row: Evidence | None
+    operations: list[Operation]
+    boot: Any = None
+    network: Any = None
+    verdicts: dict[int, Any] | None = None
+    diff: Any = None
+    responder_ip: str | None = None
+    responder_given: bool = False
+    console_status: dict[str, Any] | None = None
+    checked: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    _cache: dict[str, tuple[float, list[Evidence]]] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ shared views
+
+    @property
+    def port(self) -> int:
+        """The port people reach this VM on: 3389 for Windows, else 22."""
+        return 3389 if self.os == "windows" else 22
+
+    @property
+    def has_guest_evidence(self) -> bool:
+        """Whether a serial log with recognisable lines was parsed."""
+        return self.boot is not None and bool(self.boot.events)
+
+    @property
+    def has_network_evidence(self) -> bool:
+        """Whether SSH/RDP verdicts could be computed."""
+        return bool(self.verdicts)
+
+    def signal(self, name: str) -> tuple[float, list[Evidence]]:
+        """Answer one signal: ``(strength 0–1, evidence rows)``; ``(0, [])`` when it did not fire."""
+        if name not in self._cache:
+            method: Callable[[], tuple[float, list[Evidence]]] | None = getattr(self, f"_s_{name}", None)
+            if method is None:
+                family = [f for f, s in BOOT_FAMILIES.items() if s == name]
+                self._cache[name] = self._findings(family) if family else (0.0, [])
+            else:
+                self._cache[name] = method()
+        return self._cache[name]
+
+    def _findings(self, families: list[str]) -> tuple[float, list[Evidence]]:
+        if self.boot is None:
+            return 0.0, []
+        rows = [
+            Evidence("boot_log", f.kind, f.summary, f.evidence, None, {"line": f.line, "text": f.text, "severity": f.severity})
+            for f in self.boot.findings
+            if _family(f.kind) in families and f.severity in ("critical", "error", "warning")
+        ]
+        if not rows:
+            return 0.0, []
+        strongest = max(_SEVERITY_STRENGTH.get(r.details["severity"], 0.5) for r in rows)
+        return strongest, rows
+
+    def summary_for(self, kind: str, supporting: list[Evidence]) -> str:
+        """One sentence for a hypothesis, led by its strongest evidence."""
+        lead = supporting[0].summary if supporting else ""
+        text = _SUMMARIES.get(kind, kind)
+        return f"{text}: {lead}" if lead else text
+
+    # ------------------------------------------------------------ signals: power
+
+    def _s_vm_not_running(self) -> tuple[float, list[Evidence]]:
+        rows: list[Evidence] = []
+        if self.power in ("deallocated", "deallocating", "stopped", "stopping"):
+            rows.append(self.power_row)  # type: ignore[arg-type]
+        elif self.power is None:
+            last = self._last_power_op()
+            if last is not None and last.operation_name.lower() in _STOP_OPS:
+                rows.append(_op_evidence(last, f"last power operation: {last.summary}"))
+        if not rows:
+            return 0.0, []
+        rows.extend(r for r in self._s_stop_operation()[1] if r not in rows)
+        return 1.0, rows
+
+    def _s_vm_running(self) -> tuple[float, list[Evidence]]:
+        return (1.0, [self.power_row]) if self.power == "running" and self.power_row else (0.0, [])
+
+    def _s_stop_operation(self) -> tuple[float, list[Evidence]]:
+        last = self._last_power_op()
+        if last is not None and last.operation_name.lower() in _STOP_OPS and not last.failed:
+            return 1.0, [_op_evidence(last)]
+        return 0.0, []
+
+    def _last_power_op(self) -> Operation | None:
+        ops = [op for op in self.operations if op.operation_name.lower() in _STOP_OPS + _START_OPS and not op.failed]
+        return ops[-1] if ops else None
+
+    # ------------------------------------------------------------ signals: guest
+
+    def _login(self) -> bool:
+        boot = self.boot
+        return boot is not None and (boot.reached("login") or boot.reached("sac") or boot.reached("windows-login"))
+
+    def _s_login_prompt(self) -> tuple[float, list[Evidence]]:
+        if not self._login():
+            return 0.0, []
+        boot = self.boot
+        event = next((e for e in reversed(boot.events) if e.stage == boot.stage), None)
+        reference = f"{boot.source}:{event.line}" if event else boot.source
+        return 1.0, [Evidence("boot_log", f"stage:{boot.stage}", f"the last boot reached the {boot.stage} stage",
+                              reference, event.time if event else None, {"stage": boot.stage})]
+
+    def _s_no_login_prompt(self) -> tuple[float, list[Evidence]]:
+        if not self.has_guest_evidence or self._login():
+            return 0.0, []
+        return 1.0, [Evidence("boot_log", f"stage:{self.boot.stage}",
+                              f"the last boot stopped at the {self.boot.stage} stage (no login prompt)", self.boot.source)]
+
+    def _s_boot_failed_any(self) -> tuple[float, list[Evidence]]:
+        rows = [r for name in _BOOT_FAILURE_SIGNALS for r in self.signal(name)[1] if r.details.get("severity") == "critical"]
+        return (1.0, rows) if rows else (0.0, [])
+
+    def _s_linux_guest(self) -> tuple[float, list[Evidence]]:
+        return (1.0, [self._os_row()]) if self.os == "linux" else (0.0, [])
+
+    def _s_windows_guest(self) -> tuple[float, list[Evidence]]:
+        return (1.0, [self._os_row()]) if self.os == "windows" else (0.0, [])
+
+    def _os_row(self) -> Evidence:
+        return Evidence("kit", f"os:{self.os}", f"the guest runs {self.os.capitalize()}", "vm.json: storageProfile.osDisk.osType")
+
+    def _s_unexplained_subject(self) -> tuple[float, list[Evidence]]:
+        """A subject reported unreachable on which every outside check passes."""
+        if self.role != "subject" or self.signal("boot_failed_any")[0] or not self.has_guest_evidence:
+            return 0.0, []
+        clean = self.clean_checks()
+        if not clean:
+            return 0.0, []
+        note = Evidence("kit", "unexplained", "the VM runs, boots to a login prompt and the network lets the responder in, "
+                        "yet it is reported unreachable: the cause is inside the guest")
+        return 1.0, [note, *clean]
+
+    # ------------------------------------------------------------ signals: network
+
+    def _verdict(self) -> Any:
+        return (self.verdicts or {}).get(self.port)
+
+    def _verdict_row(self, verdict: Any, text: str | None = None) -> Evidence:
+        flow = verdict.flow
+        where = f"nsgs/{_name(flow.nsg_id)}.json: {flow.rule_name}" if flow.nsg_id and flow.rule_name else "network"
+        origin = "" if self.responder_given else f" (from the Internet address {self.responder_ip}; no responder address given)"
+        return Evidence("network", flow.rule_name or "no NSG", (text or verdict.explain()) + origin, where, None,
+                        verdict.to_json())
+
+    def _s_nsg_denies_access(self) -> tuple[float, list[Evidence]]:
+        verdict = self._verdict()
+        if verdict is None or verdict.flow.allowed:
+            return 0.0, []
+        return 1.0, [self._verdict_row(verdict), *self._changes("networksecuritygroups")]
+
+    def _s_network_allows_access(self) -> tuple[float, list[Evidence]]:
+        verdict = self._verdict()
+        if verdict is None or verdict.reachable is not True:
+            return 0.0, []
+        return 1.0, [self._verdict_row(verdict)]
+
+    def _s_route_drops_replies(self) -> tuple[float, list[Evidence]]:
+        verdict = self._verdict()
+        if verdict is None or not verdict.flow.allowed or verdict.reachable is True:
+            return 0.0, []
+        route = verdict.route
+        where = f"route_tables/{_name(route.route_table_id)}.json: {route.route.name}" if (
+            route.route is not None and route.route.name and route.route_table_id and route.route_table_id != "System Route"
+        ) else "effective_routes"
+        row = Evidence("network", f"next_hop:{route.next_hop_type}", verdict.explain(), where, None, verdict.to_json())
+        return (1.0 if verdict.reachable is False else 0.7), [row, *self._changes("routetables")]
+
+    def _s_route_delivers(self) -> tuple[float, list[Evidence]]:
+        verdict = self._verdict()
+        if verdict is None or verdict.route.delivers is not True:
+            return 0.0, []
+        return 1.0, [Evidence("network", f"next_hop:{verdict.route.next_hop_type}",
+                              f"replies to {verdict.route.destination} are delivered ({verdict.route.explain()})", "effective_routes")]
+
+    def _s_nsg_differs_from_peers(self) -> tuple[float, list[Evidence]]:
+        return self._differences(("nsg_rule", "association:subnet_nsg", "association:nic_nsg"))
+
+    def _s_route_differs_from_peers(self) -> tuple[float, list[Evidence]]:
+        return self._differences(("route", "association:route_table", "nic:ip_forwarding"))
+
+    def _differences(self, prefixes: tuple[str, ...]) -> tuple[float, list[Evidence]]:
+        if self.diff is None:
+            return 0.0, []
+        rows = [
+            Evidence("peers", d.kind, d.description, d.resource_id or "", getattr(d.operation, "start", None), d.to_json())
+            for d in self.diff.explaining if d.kind.startswith(prefixes)
+        ]
+        return (1.0, rows) if rows else (0.0, [])
+
+    def _s_nsg_changed(self) -> tuple[float, list[Evidence]]:
+        rows = self._changes("networksecuritygroups")
+        return (1.0, rows) if rows else (0.0, [])
+
+    def _s_route_changed(self) -> tuple[float, list[Evidence]]:
+        rows = self._changes("routetables")
+        return (1.0, rows) if rows else (0.0, [])
+
+    def _changes(self, provider_type: str) -> list[Evidence]:
+        needle = f"microsoft.network/{provider_type}/"
+        return [_op_evidence(op) for op in self.operations
+                if op.operation_name.lower().startswith(needle) and not op.failed
+                and op.operation_name.lower().endswith(("/write", "/delete"))]
+
+    # ------------------------------------------------------------ signals: platform
+
+    def _health(self) -> list[Operation]:
+        return [op for op in self.operations if op.category.lower() == "resourcehealth"]
+
+    def _s_platform_unavailable(self) -> tuple[float, list[Evidence]]:
+        health = self._health()
+        if not health:
+            return 0.0, []
+        last = health[-1]
+        props = last.properties
+        if str(props.get("currentHealthStatus", "")).lower() in ("unavailable", "degraded") and \
+                str(props.get("cause", "")).lower() == "platforminitiated":
+            return 1.0, [_op_evidence(op) for op in health if str(op.properties.get("cause", "")).lower() == "platforminitiated"]
+        return 0.0, []
+
+    def _s_platform_available(self) -> tuple[float, list[Evidence]]:
+        health = self._health()
+        if health and str(health[-1].properties.get("currentHealthStatus", "")).lower() == "available":
+            return 1.0, [_op_evidence(health[-1])]
+        return 0.0, []
+
+    def _s_service_health_incident(self) -> tuple[float, list[Evidence]]:
+        rows = [_op_evidence(op) for op in self.operations
+                if op.category.lower() == "servicehealth" and op.status.lower() != "resolved"]
+        return (1.0, rows) if rows else (0.0, [])
+
+    # ------------------------------------------------------------ all clear
+
+    def clean_checks(self) -> list[Evidence]:
+        """The rows showing every outside check passed; empty when any failed or is missing."""
+        running = self.signal("vm_running")
+        login = self.signal("login_prompt")
+        network = self.signal("network_allows_access")
+        if not (running[0] and login[0] and network[0]):
+            return []
+        if any(self.signal(name)[0] for name in (*_BOOT_FAILURE_SIGNALS, "sshd_failed", "rdp_failed", "guest_firewall_seen",
+                                                  "platform_unavailable")):
+            return []
+        return [*running[1], *login[1], *network[1]]
+
+
+_SEVERITY_STRENGTH = {"critical": 1.0, "error": 0.9, "warning": 0.6}
+_SUMMARIES = {
+    "vm_not_running": "The VM is not running",
+    "boot_failure:kernel_panic": "The guest kernel panicked during boot",
+    "boot_failure:root_device": "The guest cannot find its root device",
+    "boot_failure:fstab": "The guest stops booting on an /etc/fstab mount",
+    "boot_failure:filesystem": "A guest filesystem is corrupt",
+    "boot_failure:bootloader": "The boot loader cannot start the OS",
+    "service_failure:sshd": "The SSH daemon is not running in the guest",
+    "service_failure:rdp": "Remote Desktop is not available in the guest",
+    "guest_firewall": "The guest's own firewall blocks the responder",
+    "nsg_deny": "A network security group denies the responder",
+    "route_blackhole": "Replies to the responder are routed into a blackhole",
+    "platform": "The Azure platform reports the VM unhealthy",
+}
+
+
+def _family(kind: str) -> str:
+    parts = kind.split(":")
+    return parts[1] if len(parts) > 2 else (parts[-1] if parts else "")
+
+
+def _name(resource_id: str | None) -> str:
+    if not resource_id:
+        return "?"
+    from kit.azure.ids import parse_resource_id
+    from kit.errors import InvalidResourceId
+
+    try:
+        return parse_resource_id(resource_id).name
+    except InvalidResourceId:
+        return resource_id
+
+
+def _power(view: Any) -> tuple[str | None, Evidence | None]:
+    if not isinstance(view, dict):
+        return None, None
+    for i, status in enumerate(view.get("statuses") or []):
+        code = str(status.get("code", "")) if isinstance(status, dict) else ""
+        if code.lower().startswith("powerstate/"):
+            state = code.split("/", 1)[1].lower()
+            return state, Evidence("instance_view", code, f"instance view: {status.get('displayStatus') or code}",
+                                   f"instance_view.json: statuses[{i}]")
+    return None, None
+
+
+def _os(bundle: Any, boot: Any) -> str:
+    vm = getattr(bundle, "vm", None) or {}
+    os_type = (((vm.get("properties") or {}).get("storageProfile") or {}).get("osDisk") or {}).get("osType")
+    if os_type:
+        return str(os_type).lower()
+    return boot.os if boot is not None and boot.os in ("linux", "windows") else "unknown"
+
+
+def gather_facts(bundle: Any, peers: list[Any], *, responder_ip: str | None) -> Facts:
+    """Read everything the rules need from a bundle and its peers, once."""
+    manifest = bundle.manifest or {}
+    activity = activity_from_bundle(bundle)
+    power, power_row = _power(getattr(bundle, "instance_view", None))
+    facts = Facts(
+        vm_name=str(manifest.get("vm_name") or ""), vm_id=str(manifest.get("vm_id") or ""),
+        role=str(manifest.get("role") or "subject"), resource_group=str(manifest.get("resource_group") or ""),
+        os="unknown", power=power, power_row=power_row, operations=list(activity.operations),
+        responder_ip=responder_ip or DEFAULT_RESPONDER, responder_given=responder_ip is not None,
+        console_status=getattr(bundle, "serial_console_status", None),
+    )
+    facts.warnings.extend(activity.warnings)
+    if activity.operations:
+        facts.checked.append("activity_log")
+    if power is not None:
+        facts.checked.append("instance_view")
+    else:
+        facts.missing.append("no instance view (power state unknown)")
+    _read_boot(bundle, facts)
+    facts.os = _os(bundle, facts.boot)
+    _read_network(bundle, peers, facts)
+    return facts
+
+
+def _read_boot(bundle: Any, facts: Facts) -> None:
+    data = getattr(bundle, "serial_log", None)
+    if not data:
+        facts.missing.append("no serial log (boot diagnostics off or not collected)")
+        return
+    from kit.analyze.bootlog import parse_boot_log
+
+    try:
+        facts.boot = parse_boot_log(data, source="serial.log")
+    except KitError as error:
+        facts.warnings.append(f"serial.log could not be parsed: {error}")
+        facts.missing.append("the serial log could not be read")
+        return
+    if facts.boot.events:
+        facts.checked.append("serial_log")
+    else:
+        facts.missing.append("the serial log holds no recognisable boot output")
+
+
+def _read_network(bundle: Any, peers: list[Any], facts: Facts) -> None:
+    from kit.analyze.network import diff_network, load_network, ssh_rdp_verdicts
+
+    try:
+        facts.network = load_network(bundle)
+        facts.verdicts = ssh_rdp_verdicts(facts.network, facts.responder_ip)
+    except AnalysisError as error:
+        if facts.responder_given and "responder" in str(error):
+            raise
+        facts.warnings.append(f"network: {error}")
+        facts.missing.append("no network verdict (NICs or NSGs missing from the bundle)")
+        return
+    except KitError as error:
+        facts.warnings.append(f"network: {error}")
+        facts.missing.append("no network verdict (NICs or NSGs missing from the bundle)")
+        return
+    facts.checked.append("network")
+    if not peers:
+        return
+    try:
+        peer_networks = [load_network(peer) for peer in peers]
+        facts.diff = diff_network(facts.network, peer_networks, responder_ip=facts.responder_ip,
+                                  operations=facts.operations)
+        facts.checked.append("peers")
+        facts.warnings.extend(facts.diff.warnings)
+    except KitError as error:
+        facts.warnings.append(f"peers: {error}")

@@ -1,0 +1,146 @@
+"""Recommended next steps: the kind, a sentence for people, and the commands to run first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kit.analyze._verdict_rules import CONSOLE_COMMANDS, REPAIR_RUN_IDS, STEP_TEXT
+
+__all__ = ["NextStep", "next_step_for"]
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What to do next.
+
+    Parameters
+    ----------
+    kind
+        ``serial_console``, ``change_nsg``, ``change_route``, ``repair_vm``, ``start_vm``,
+        ``restore_backup``, ``escalate`` or ``none``.
+    text
+        What to do and why, for people.
+    commands
+        The commands to look at or run first, in order (guest commands for the serial console,
+        ``az`` commands otherwise).
+    details
+        The rule or route to change, the NSG and its resource group …
+    """
+
+    kind: str
+    text: str
+    commands: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"kind": self.kind, "text": self.text, "commands": list(self.commands), "details": self.details}
+
+
+def _console_how(facts: Any) -> str:
+    how = f"az serial-console connect -g {facts.resource_group} -n {facts.vm_name}, or the kit's console widget"
+    status = facts.console_status or {}
+    disabled = (status.get("properties") or {}).get("disabled")
+    if disabled:
+        how += "; it is disabled for this subscription: az serial-console enable (needs subscription Contributor)"
+    return how
+
+
+def _nsg_step(facts: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    verdict = (facts.verdicts or {}).get(facts.port)
+    if verdict is None or verdict.flow.allowed:
+        return "see the network verdict", (), {}
+    flow = verdict.flow
+    from kit.analyze._verdict_facts import _name
+
+    nsg = _name(flow.nsg_id)
+    rg = _resource_group(flow.nsg_id) or facts.resource_group
+    rule = (flow.rule_name or "").split("/", 1)[-1]
+    hop = next((h for h in flow.trace if h.rule_name == flow.rule_name), None)
+    priority = hop.priority if hop is not None else None
+    service = "SSH" if facts.port == 22 else "RDP"
+    source = f"{facts.responder_ip}/32" if facts.responder_given else "<your address>/32"
+    what = (f"{flow.rule_name} (priority {priority}) in NSG {nsg} on the {flow.hop} denies TCP {facts.port} ({service}) "
+            f"from {facts.responder_ip}")
+    commands: list[str] = []
+    if (flow.rule_name or "").startswith("securityRules/"):
+        what += f"; remove or narrow that rule, or allow the responder with a lower priority number"
+        commands.append(f"az network nsg rule show -g {rg} --nsg-name {nsg} -n {rule}")
+        commands.append(f"az network nsg rule delete -g {rg} --nsg-name {nsg} -n {rule}")
+    else:
+        what += "; nothing allows it before the default rule: add an allow rule for the responder"
+    allow_priority = max(100, (priority or 200) - 10) if priority and priority > 100 else 100
+    commands.append(
+        f"az network nsg rule create -g {rg} --nsg-name {nsg} -n allow-{service.lower()}-responder "
+        f"--priority {allow_priority if not priority or priority > 100 else max(priority - 1, 100)} --direction Inbound "
+        f"--access Allow --protocol Tcp --source-address-prefixes {source} --destination-port-ranges {facts.port}"
+    )
+    details = {"nsg": nsg, "nsg_id": flow.nsg_id, "resource_group": rg, "rule": flow.rule_name, "priority": priority,
+               "hop": flow.hop, "port": facts.port}
+    return what, tuple(commands), details
+
+
+def _route_step(facts: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    verdict = (facts.verdicts or {}).get(facts.port)
+    route = verdict.route if verdict is not None else None
+    if route is None or route.route is None:
+        return "see the next-hop verdict", (), {}
+    from kit.analyze._verdict_facts import _name
+
+    what = f"replies to {route.destination} go {route.explain()}"
+    commands: list[str] = []
+    details: dict[str, Any] = {"destination": route.destination, "next_hop_type": route.next_hop_type,
+                               "next_hop_ip": route.next_hop_ip, "prefix": route.route.address_prefix}
+    table_id = route.route_table_id if route.route_table_id and route.route_table_id != "System Route" else None
+    if table_id and route.route.name:
+        table, rg = _name(table_id), _resource_group(table_id) or facts.resource_group
+        what += f"; fix or remove route {route.route.name} in route table {table}"
+        commands = [
+            f"az network route-table route show -g {rg} --route-table-name {table} -n {route.route.name}",
+            f"az network route-table route delete -g {rg} --route-table-name {table} -n {route.route.name}",
+        ]
+        details.update({"route_table": table, "route_table_id": table_id, "route": route.route.name, "resource_group": rg})
+    return what, tuple(commands), details
+
+
+def _resource_group(resource_id: str | None) -> str | None:
+    if not resource_id:
+        return None
+    from kit.azure.ids import parse_resource_id
+    from kit.errors import InvalidResourceId
+
+    try:
+        return parse_resource_id(resource_id).resource_group
+    except InvalidResourceId:
+        return None
+
+
+def next_step_for(hypothesis: str, kind: str, facts: Any) -> NextStep:
+    """The next step for a hypothesis, filled in with this VM's names, rules and routes."""
+    rg, vm = facts.resource_group or "<resource-group>", facts.vm_name or "<vm>"
+    if hypothesis == "insufficient_evidence":
+        missing = "; ".join(facts.missing) or "nothing points anywhere"
+        return NextStep("escalate", f"Collect more before deciding ({missing}): enable boot diagnostics and collect "
+                        f"again, or open the serial console to look.",
+                        (f"az vm boot-diagnostics enable -g {rg} -n {vm}", f"az vm boot-diagnostics get-boot-log -g {rg} -n {vm}"))
+    if hypothesis == "no_fault_found":
+        return NextStep("none", STEP_TEXT["none"][0])
+    template, commands = STEP_TEXT[kind]
+    details: dict[str, Any] = {}
+    if kind == "serial_console":
+        text = template.format(how=_console_how(facts))
+        commands = CONSOLE_COMMANDS.get(hypothesis, ())
+        if commands:
+            text += " Start with: " + "; ".join(commands[:3]) + "."
+    elif kind == "change_nsg":
+        what, commands, details = _nsg_step(facts)
+        text = template.format(what=what)
+    elif kind == "change_route":
+        what, commands, details = _route_step(facts)
+        text = template.format(what=what)
+    else:
+        run_id = REPAIR_RUN_IDS.get(hypothesis, "linux-alar2")
+        commands = tuple(c.format(rg=rg, vm=vm, run_id=run_id) for c in commands)
+        text = template
+    return NextStep(kind, text, tuple(commands), details)

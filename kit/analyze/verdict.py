@@ -1,0 +1,225 @@
+"""Classification: why can nobody reach this VM, and what to do next.
+
+:func:`classify` answers the evidence's questions (is the VM running? how far did the guest
+boot and what failed? does an NSG deny the responder's SSH/RDP, or do the replies get dropped?
+what changed in the Activity Log? how does the VM differ from its known-good peers?) and scores
+the hypotheses of :data:`kit.analyze._verdict_rules.RULES` against those answers. The result is
+a ranked list of :class:`Hypothesis`, each with the evidence that supports and contradicts it and
+a recommended :class:`NextStep`.
+
+When the evidence cannot tell (no serial log and no network evidence, or nothing scores), it says
+``insufficient_evidence`` rather than guess; a VM where every check passes is
+``no_fault_found``. A subject VM (reported unreachable) on which every check from the outside
+passes is a guest problem the outside cannot see: the serial console is the next step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kit.analyze._verdict_facts import Evidence, Facts, gather_facts
+from kit.analyze._verdict_rules import MIN_SCORE, RULES, Rule
+from kit.analyze._verdict_steps import NextStep, next_step_for
+from kit.errors import AnalysisError
+
+__all__ = ["Classification", "Evidence", "Hypothesis", "NextStep", "classify"]
+
+FORMAT = "kit-verdict/1"
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One explanation, scored, with its evidence and the next step it leads to.
+
+    Parameters
+    ----------
+    kind
+        ``guest_firewall``, ``nsg_deny``, ``boot_failure:fstab`` … (``docs/architecture.md``).
+    level
+        ``guest``, ``platform`` or ``none``.
+    score
+        Sum of the weights of the supporting signals that fired minus the contradicting ones.
+    confidence
+        ``score`` mapped onto 0–1 (``1 - exp(-score / 3)``; 0 for a score at or below 0).
+    summary
+        One sentence for people.
+    supporting, contradicting
+        The evidence rows behind the score.
+    next_step
+        What to do if this is the explanation.
+    """
+
+    kind: str
+    level: str
+    score: float
+    confidence: float
+    summary: str
+    supporting: tuple[Evidence, ...]
+    contradicting: tuple[Evidence, ...]
+    next_step: NextStep
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "kind": self.kind, "level": self.level, "score": round(self.score, 3),
+            "confidence": round(self.confidence, 3), "summary": self.summary,
+            "supporting": [e.to_json() for e in self.supporting],
+            "contradicting": [e.to_json() for e in self.contradicting],
+            "next_step": self.next_step.kind,
+            "next_step_text": self.next_step.text,
+            "commands": list(self.next_step.commands),
+            "next_step_details": self.next_step.details,
+        }
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The ranked hypotheses for one VM.
+
+    Parameters
+    ----------
+    vm
+        The VM's name.
+    vm_id
+        Its resource id.
+    role
+        ``subject`` (reported unreachable) or ``known-good``.
+    hypotheses
+        Best first; never empty (``insufficient_evidence`` or ``no_fault_found`` at worst).
+    checked
+        What was looked at: ``serial_log``, ``network``, ``instance_view``, ``activity_log``, ``peers``.
+    missing
+        What was not available, each as a sentence.
+    responder_ip
+        The address network verdicts were computed from.
+    warnings
+        Gaps met on the way (a parser that failed, an NSG not captured …).
+    """
+
+    vm: str
+    vm_id: str
+    role: str
+    hypotheses: tuple[Hypothesis, ...]
+    checked: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    responder_ip: str | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def top(self) -> Hypothesis:
+        """The best hypothesis."""
+        return self.hypotheses[0]
+
+    @property
+    def insufficient(self) -> bool:
+        """Whether the evidence was too thin to name a cause."""
+        return self.top.kind == "insufficient_evidence"
+
+    def to_json(self) -> dict[str, Any]:
+        """A stable JSON document (``format`` ``kit-verdict/1``)."""
+        return {
+            "format": FORMAT, "vm": self.vm, "vm_id": self.vm_id, "role": self.role,
+            "top": self.top.kind, "level": self.top.level, "next_step": self.top.next_step.kind,
+            "insufficient": self.insufficient, "responder_ip": self.responder_ip,
+            "checked": list(self.checked), "missing": list(self.missing), "warnings": list(self.warnings),
+            "hypotheses": [h.to_json() for h in self.hypotheses],
+        }
+
+
+def _confidence(score: float) -> float:
+    return 0.0 if score <= 0 else round(1 - math.exp(-score / 3), 3)
+
+
+def _score(rule: Rule, facts: Facts) -> tuple[float, list[Evidence], list[Evidence]]:
+    score, supporting, contradicting = 0.0, [], []
+    for signal, weight in rule.support:
+        strength, rows = facts.signal(signal)
+        if strength > 0:
+            score += weight * strength
+            supporting.extend(rows)
+    for signal, weight in rule.against:
+        strength, rows = facts.signal(signal)
+        if strength > 0:
+            score -= weight * strength
+            contradicting.extend(rows)
+    return score, _unique(supporting), _unique(contradicting)
+
+
+def _unique(rows: list[Evidence]) -> list[Evidence]:
+    seen, result = set(), []
+    for row in rows:
+        key = (row.source, row.kind, row.evidence, row.summary)
+        if key not in seen:
+            seen.add(key)
+            result.append(row)
+    return result
+
+
+def classify(bundle: Any, peers: Sequence[Any] = (), *, responder_ip: str | None = None) -> Classification:
+    """Rank the explanations for an unreachable VM from its evidence bundle.
+
+    Parameters
+    ----------
+    bundle
+        The VM's loaded :class:`kit.evidence.Bundle`.
+    peers
+        Known-good VMs' bundles to compare the network against (``bundle.peers()`` gives the
+        ones named in the manifest).
+    responder_ip
+        The address the responder connects from, as the VM sees it. Without it, SSH/RDP verdicts
+        are computed from a documentation Internet address (203.0.113.10) and say so.
+
+    Returns
+    -------
+    Classification
+        Ranked hypotheses; ``top`` is the recommendation.
+
+    Raises
+    ------
+    AnalysisError
+        When ``bundle`` is not a bundle or ``responder_ip`` is not an IPv4 address.
+    """
+    if not hasattr(bundle, "manifest"):
+        raise AnalysisError(f"classify needs a loaded evidence bundle (kit.evidence.load_bundle), got {type(bundle).__name__}")
+    facts = gather_facts(bundle, list(peers), responder_ip=responder_ip)
+    scored: list[Hypothesis] = []
+    for order, rule in enumerate(RULES):
+        score, supporting, contradicting = _score(rule, facts)
+        if not supporting:
+            continue
+        hypothesis = Hypothesis(
+            kind=rule.kind, level=rule.level, score=score, confidence=_confidence(score),
+            summary=facts.summary_for(rule.kind, supporting),
+            supporting=tuple(supporting), contradicting=tuple(contradicting),
+            next_step=next_step_for(rule.kind, rule.next_step, facts),
+        )
+        scored.append(hypothesis)
+    scored.sort(key=lambda h: (-h.score, [r.kind for r in RULES].index(h.kind)))
+    if not scored or scored[0].score < MIN_SCORE:
+        scored.insert(0, _fallback(facts))
+    return Classification(
+        vm=facts.vm_name, vm_id=facts.vm_id, role=facts.role, hypotheses=tuple(scored),
+        checked=tuple(facts.checked), missing=tuple(facts.missing), responder_ip=facts.responder_ip,
+        warnings=tuple(facts.warnings),
+    )
+
+
+def _fallback(facts: Facts) -> Hypothesis:
+    """``no_fault_found`` when every check passed, else ``insufficient_evidence``."""
+    clean = facts.clean_checks()
+    if facts.has_guest_evidence and facts.has_network_evidence and clean:
+        return Hypothesis(
+            kind="no_fault_found", level="none", score=0.0, confidence=0.8,
+            summary="Every check passed: " + "; ".join(e.summary for e in clean[:4]),
+            supporting=tuple(clean), contradicting=(), next_step=next_step_for("no_fault_found", "none", facts),
+        )
+    reasons = list(facts.missing) or ["no hypothesis is supported by the evidence collected"]
+    return Hypothesis(
+        kind="insufficient_evidence", level="none", score=0.0, confidence=0.0,
+        summary="The evidence is not enough to name a cause: " + "; ".join(reasons),
+        supporting=tuple(clean), contradicting=(),
+        next_step=next_step_for("insufficient_evidence", "escalate", facts),
+    )

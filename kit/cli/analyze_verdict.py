@@ -1,0 +1,100 @@
+"""``kit analyze verdict BUNDLE [--against BUNDLE …] [--responder-ip IP] [--json]``.
+
+Ranks the explanations for an unreachable VM (``kit.analyze.verdict.classify``) and prints the
+top one with its evidence and next step, then the others. Peers default to the known-good
+bundles named in the bundle's manifest. Exit 0 whatever the verdict; 1 for an unreadable
+bundle; 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kit.cli import Commands
+
+__all__ = ["register"]
+
+
+def register(commands: Commands) -> None:
+    """Add ``verdict`` to ``kit analyze``."""
+    parser = commands.analyze.add_parser(
+        "verdict",
+        help="rank the hypotheses (guest firewall, NSG deny, boot failure …) with evidence and next step",
+        description="Classify why a VM cannot be reached from its evidence bundle: a ranked list of hypotheses, "
+        "each with supporting and contradicting evidence and a recommended next step. Known-good peers "
+        "default to the bundles named in the manifest.",
+    )
+    parser.add_argument("bundle", metavar="BUNDLE", help="the unreachable VM's evidence bundle folder")
+    parser.add_argument("--against", nargs="+", metavar="BUNDLE", default=None,
+                        help="known-good bundles to compare the network with (default: the manifest's peers)")
+    parser.add_argument("--responder-ip", metavar="IP", default=None,
+                        help="the address you connect from, as the VM sees it (default: the lab scenario's for "
+                        "lab bundles, else a documentation Internet address)")
+    parser.add_argument("--json", action="store_true", help="print the kit-verdict/1 JSON document")
+    parser.set_defaults(handler=_verdict)
+
+
+def _responder(bundle: Any) -> str | None:
+    source = str(bundle.manifest.get("source") or "")
+    if not source.startswith("lab:"):
+        return None
+    try:
+        from kit.lab import load_scenario
+
+        return load_scenario(source.split(":", 1)[1]).responder_ip or None
+    except Exception:  # the scenario may not ship with this kit version; fall back to the default
+        return None
+
+
+def _verdict(args: argparse.Namespace) -> int:
+    from kit.analyze.verdict import classify
+    from kit.errors import KitError
+    from kit.evidence import load_bundle
+
+    bundle = load_bundle(args.bundle)
+    if args.against is not None:
+        peers = [load_bundle(path) for path in args.against]
+    else:
+        peers = []
+        for name in bundle.manifest.get("peers", []) or []:
+            try:
+                peers.append(load_bundle(bundle.path.parent / name))
+            except KitError as error:
+                print(f"warning: peer {name} left out: {error}", file=sys.stderr)
+    responder = args.responder_ip or _responder(bundle)
+    result = classify(bundle, peers, responder_ip=responder)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, default=str))
+        return 0
+    print_classification(result)
+    return 0
+
+
+def print_classification(result: Any, out: Any = None) -> None:
+    """Print a classification for people: the top hypothesis in full, then the rest."""
+    out = out or sys.stdout
+    top = result.top
+    print(f"{result.vm} ({result.role}): {top.kind} — {top.level} level, confidence {top.confidence:.2f}", file=out)
+    print(f"  {top.summary}", file=out)
+    print(f"  next step ({top.next_step.kind}): {top.next_step.text}", file=out)
+    for command in top.next_step.commands:
+        print(f"      {command}", file=out)
+    for title, rows in (("supporting", top.supporting), ("contradicting", top.contradicting)):
+        if rows:
+            print(f"  {title}:", file=out)
+            for row in rows:
+                print(f"    [{row.source}] {row.evidence or '-'}: {row.summary}", file=out)
+    if len(result.hypotheses) > 1:
+        print("other hypotheses:", file=out)
+        for rank, h in enumerate(result.hypotheses[1:], start=2):
+            print(f"  {rank}. {h.kind} (score {h.score:.1f}, next step {h.next_step.kind}): {h.summary}", file=out)
+    print(f"checked: {', '.join(result.checked) or 'nothing'}"
+          + (f"; responder address {result.responder_ip}" if result.responder_ip else ""), file=out)
+    for missing in result.missing:
+        print(f"missing: {missing}", file=out)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
