@@ -1,0 +1,140 @@
+"""``kit analyze flow`` (offline IP flow verify) and ``kit analyze diff`` (network diff against peers).
+
+``kit analyze flow BUNDLE --direction Inbound --protocol TCP --local 10.0.0.4:22 --remote 203.0.113.7:50000 [--json]``
+    prints Allow/Deny, the deciding rule, NSG and hop, and the per-hop trace; exit 0 whatever the answer.
+``kit analyze diff BUNDLE [--against BUNDLE …] [--responder IP] [--json]``
+    prints the SSH/RDP verdicts of the VM and its peers and every difference, those that change the
+    verdict first, with the Activity Log operation that introduced them; exit 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kit.cli import Commands
+
+__all__ = ["register"]
+
+#: Used when no responder address is given: an address from TEST-NET-2 standing for "the Internet".
+INTERNET_STAND_IN = "198.51.100.10"
+
+
+def register(commands: Commands) -> None:
+    """Add ``flow`` and ``diff`` to ``kit analyze``."""
+    flow = commands.analyze.add_parser(
+        "flow",
+        help="offline IP flow verify: would the NSGs allow this flow (and which rule decides)?",
+        description="Evaluate the NSGs on the subnet and NIC of the VM in BUNDLE for one flow, the way Network "
+        "Watcher's IP flow verify does (inbound: subnet NSG then NIC NSG; outbound: NIC then subnet). Uses the "
+        "effective rules when the bundle has them, else the configuration (a deallocated VM gets an answer too).",
+    )
+    flow.add_argument("bundle", metavar="BUNDLE", help="an evidence bundle folder")
+    flow.add_argument("--direction", required=True, help="Inbound or Outbound")
+    flow.add_argument("--protocol", default="TCP", help="TCP (default), UDP, ICMP, ESP or AH")
+    flow.add_argument("--local", required=True, metavar="IP:PORT", help="the VM's address and port (10.0.0.4:22)")
+    flow.add_argument("--remote", required=True, metavar="IP:PORT", help="the other end (203.0.113.7:50000)")
+    flow.add_argument("--configuration", action="store_true",
+                      help="ignore captured effective rules and evaluate the configuration only")
+    flow.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    flow.set_defaults(handler=_flow)
+
+    diff = commands.analyze.add_parser(
+        "diff",
+        help="compare the VM's network with known-good VMs; say which differences break SSH/RDP",
+        description="Compare NSG rules, routes, NIC settings and subnet/NSG/route-table associations of the VM "
+        "in BUNDLE with known-good VMs. Each difference says whether taking the peer's value changes the SSH (22) "
+        "or RDP (3389) verdict from the responder's address, and which Activity Log operation introduced it.",
+    )
+    diff.add_argument("bundle", metavar="BUNDLE", help="the unreachable VM's bundle")
+    diff.add_argument("--against", nargs="+", default=None, metavar="BUNDLE",
+                      help="known-good bundles (default: the peers named in BUNDLE's manifest)")
+    diff.add_argument("--responder", metavar="IP", default=None,
+                      help=f"the address you connect from (default: an Internet address, {INTERNET_STAND_IN})")
+    diff.add_argument("--json", action="store_true", help="print the diff as JSON")
+    diff.set_defaults(handler=_diff)
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _flow(args: argparse.Namespace) -> int:
+    from kit.analyze.network import flow_verdict, load_network
+    from kit.evidence import load_bundle
+
+    network = load_network(load_bundle(args.bundle))
+    verdict = flow_verdict(network, args.direction, args.protocol, args.local, args.remote,
+                           use_effective=not args.configuration)
+    if args.json:
+        _print_json({"vm": network.vm_name, **verdict.to_json()})
+        return 0
+    arrow = (f"{verdict.remote} → {verdict.local}" if verdict.direction == "Inbound"
+             else f"{verdict.local} → {verdict.remote}")
+    print(f"{verdict.access}  {verdict.rule_name or '(no NSG on the path)'}")
+    print(f"  {network.vm_name}: {verdict.direction} {verdict.protocol.upper()} {arrow} at NIC {verdict.nic}, "
+          f"from the {verdict.source} rules")
+    for hop in verdict.trace:
+        label = "subnet" if hop.hop == "subnet" else "NIC"
+        nsg = f"NSG {hop.nsg_name}" if hop.nsg_name else "no NSG"
+        print(f"  {label:<6} {nsg:<28} {hop.note}")
+    if verdict.cross_check:
+        print(f"  cross-check: {verdict.cross_check}")
+    for warning in verdict.warnings:
+        print(f"  note: {warning}")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from kit.analyze.network import ACCESS_PORTS, diff_from_bundles
+    from kit.errors import UsageError
+    from kit.evidence import load_bundle
+
+    subject = load_bundle(args.bundle)
+    peers = [load_bundle(path) for path in args.against] if args.against else subject.peers()
+    if not peers:
+        raise UsageError(f"{args.bundle} names no known-good peers in its manifest; give --against BUNDLE")
+    responder = args.responder or INTERNET_STAND_IN
+    result = diff_from_bundles(subject, peers, responder_ip=responder)
+    if args.json:
+        _print_json(result.to_json())
+        return 0
+    print(f"{result.subject} against {', '.join(result.peers)}; responder {responder}"
+          + ("" if args.responder else " (an Internet stand-in: give --responder for your address)"))
+    for port, service in ACCESS_PORTS.items():
+        mine = result.subject_verdicts[port]
+        print(f"  {service} ({port}): {result.subject}: {_state(mine.reachable)} — {mine.explain()}")
+        for name, verdicts in result.peer_verdicts.items():
+            print(f"  {' ' * len(service)}  {' ' * len(str(port))}   {name}: {_state(verdicts[port].reachable)}")
+    changing = result.explaining
+    others = [d for d in result.differences if not d.changes_verdict]
+    print(f"\nDifferences that change the SSH/RDP verdict: {len(changing) or 'none'}")
+    for difference in changing:
+        _print_difference(difference, detail=True)
+    print(f"\nOther differences: {len(others) or 'none'}")
+    for difference in others:
+        _print_difference(difference, detail=False)
+    for warning in result.warnings:
+        print(f"note: {warning}")
+    return 0
+
+
+def _state(reachable: bool | None) -> str:
+    return {True: "reachable", False: "blocked", None: "uncertain"}[reachable]
+
+
+def _print_difference(difference: Any, *, detail: bool) -> None:
+    print(f"  * [{difference.kind}] {difference.description} (peers: {', '.join(difference.peers)})")
+    if detail:
+        for port in difference.ports:
+            print(f"      {port} now: {difference.before[port]}")
+            print(f"      {port} with the peer's value: {difference.after[port]}")
+    op = difference.operation
+    if op is not None:
+        when = op.start.isoformat().replace("+00:00", "Z") if hasattr(op.start, "isoformat") else op.start
+        print(f"      introduced by {op.operation_name} at {when} by {op.caller or 'unknown caller'} "
+              f"({op.status}, correlation {op.correlation_id})")
