@@ -59,6 +59,8 @@ def code(text: str, *tags: str) -> nbformat.NotebookNode:
 
 
 def notebook(cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
+    for index, cell in enumerate(cells):
+        cell.id = f"cell-{index:02d}"  # stable ids: rebuilding gives byte-identical files
     return new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
         "language_info": {"name": "python"},

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kit.report.present import Html, callout, log_excerpt, table
+from kit.report.present import Html, callout, code_block, log_excerpt, table
 
 __all__ = [
     "boot_section",
@@ -147,6 +147,10 @@ def classification_section(classification: Any) -> Html:
     out = Html(f'<div class="kit-classification" data-hypothesis="{_attr(kind)}" data-next-step="{_attr(step)}">')
     out += callout(text, kind="bad" if kind not in {"no_fault_found"} else "good", title="Most likely cause")
     out += Html("</div>")
+    if top.get("next_step_text"):
+        out += callout(top["next_step_text"], kind="info", title=f"Next step: {step}")
+    if top.get("commands"):
+        out += code_block("\n".join(top["commands"]), caption="Commands for the next step")
     out += table([{"rank": i + 1, "hypothesis": h.get("kind"), "score": h.get("score", h.get("confidence")),
                    "next step": h.get("next_step"), "summary": h.get("summary", "")} for i, h in enumerate(ranked)],
                  caption="Ranked hypotheses")
@@ -159,7 +163,7 @@ def classification_section(classification: Any) -> Html:
 
 def _evidence_row(e: Any) -> dict[str, Any]:
     if isinstance(e, Mapping):
-        return {k: e.get(k) for k in ("source", "evidence", "summary", "text") if k in e} or {"evidence": e}
+        return {k: e.get(k) for k in ("source", "kind", "summary", "evidence", "time") if k in e} or {"evidence": e}
     return {"evidence": e}
 
 
