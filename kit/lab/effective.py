@@ -105,7 +105,9 @@ def _rules(nsg: dict[str, Any], tag_map: dict[str, list[str]]) -> list[dict[str,
                                       "access": access, "priority": priority, "direction": direction}}
         for name, priority, direction, source, destination, access in DEFAULT_SECURITY_RULES
     ]
-    rules = [("securityRules", rule) for rule in properties.get("securityRules", [])]
+    ordered = sorted(properties.get("securityRules", []), key=lambda rule: (
+        rule.get("properties", {}).get("direction") != "Inbound", rule.get("properties", {}).get("priority", 4096)))
+    rules = [("securityRules", rule) for rule in ordered]
     rules += [("defaultSecurityRules", rule) for rule in defaults]
     return [_rule(collection, rule, tag_map) for collection, rule in rules]
 

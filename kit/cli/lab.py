@@ -1,0 +1,102 @@
+"""``kit lab serve`` and ``kit lab list``: run the local Azure emulator, list its scenarios."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+
+def register(commands: Any) -> None:
+    """Add ``kit lab serve`` and ``kit lab list``."""
+    lab = commands.top.add_parser("lab", help="the local Azure emulator (training, demos, tests)")
+    sub = lab.add_subparsers(dest="lab_command", metavar="LAB_COMMAND")
+    lab.set_defaults(handler=lambda _args: _help(lab))
+
+    serve = sub.add_parser("serve", help="serve the lab over HTTPS in the foreground until Ctrl-C")
+    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
+    serve.add_argument("--latency", type=float, default=0.0, metavar="S", help="seconds added to every answer")
+    serve.add_argument("--error-rate", type=float, default=0.0, metavar="F",
+                       help="fraction (0-1) of requests that fail (429/500/503/timeout/reset)")
+    serve.add_argument("--fault-kinds", default=None, metavar="K,K",
+                       help="comma-separated failures to inject (default: 429,500,503,timeout,reset)")
+    serve.add_argument("--seed", type=int, default=0, help="which requests fail, reproducibly (default 0)")
+    serve.add_argument("--scenario", action="append", default=None, metavar="NAME",
+                       help="serve only this scenario (repeatable; default: all)")
+    serve.add_argument("--scenario-dir", action="append", type=Path, default=None, metavar="DIR",
+                       help="find scenarios in DIR instead of the built-in ones (repeatable)")
+    serve.set_defaults(handler=_serve)
+
+    listing = sub.add_parser("list", help="list the scenarios: title, broken VM, expected hypothesis")
+    listing.add_argument("--scenario-dir", action="append", type=Path, default=None, metavar="DIR",
+                         help="find scenarios in DIR instead of the built-in ones (repeatable)")
+    listing.set_defaults(handler=_list)
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _list(args: argparse.Namespace) -> int:
+    from kit.lab import list_scenarios
+
+    scenarios = list_scenarios(args.scenario_dir)
+    if not scenarios:
+        print("no scenarios found", file=sys.stderr)
+        return 1
+    rows = [("SCENARIO", "BROKEN VM", "EXPECTED", "NEXT STEP", "TITLE")]
+    rows += [(info.name, info.broken_vm, info.expected.hypothesis or "-", info.expected.next_step or "-", info.title)
+             for info in scenarios]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4])
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from kit.lab import Faults, running_lab
+
+    kinds = tuple(kind.strip() for kind in args.fault_kinds.split(",")) if args.fault_kinds else None
+    faults = Faults(latency=args.latency, error_rate=args.error_rate, seed=args.seed,
+                    **({"kinds": kinds} if kinds else {}))
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with running_lab(faults=faults, scenarios=args.scenario, port=args.port,
+                         scenario_dirs=args.scenario_dir) as lab:
+            _announce(lab, faults)
+            while not stop.wait(0.5):
+                pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("lab stopped", flush=True)
+    return 0
+
+
+def _announce(lab: Any, faults: Any) -> None:
+    print(f"lab listening on {lab.endpoint}")
+    print(f"CA certificate:  {lab.ca_path}")
+    if sys.stdout.isatty():
+        print("\nIn another terminal, point the kit at it (the token lives only in that shell):")
+        print(f"  export KIT_ARM_TOKEN={lab.token}")
+        print(f"  kit collect --arm-endpoint {lab.endpoint} --ca-bundle {lab.ca_path} --credential env-token \\")
+        print("      --subscription <SUBSCRIPTION> --resource-group <GROUP> --vm <VM> --out <DIR>")
+    else:
+        print("\nThe bearer token is printed only to a terminal (stdout is redirected here).")
+    if faults.error_rate or faults.latency:
+        print(f"faults: latency {faults.latency}s, error rate {faults.error_rate}, kinds "
+              f"{','.join(faults.kinds)}, seed {faults.seed}")
+    print("\nscenarios:")
+    for name in lab.scenario_names:
+        info = lab.scenario(name)
+        peers = ", ".join(info.known_good) or "none"
+        print(f"  {name:<20} subscription {info.subscription_id}  group {info.resource_group}  "
+              f"broken VM {info.broken_vm}  (known good: {peers})")
+    print("\nCtrl-C stops the lab.", flush=True)

@@ -1,0 +1,99 @@
+"""Bearer token and api-version checks, and reproducible fault injection."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError, ServiceResponseError
+
+from kit.errors import UsageError
+from kit.lab import Faults
+from lab.conftest import RG, SUB, Token, client_kwargs
+
+VMS = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachines"
+
+
+def _get(lab, path, token=None, **params):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.get(lab.endpoint + path, params=params, headers=headers, verify=str(lab.ca_path), timeout=5)
+
+
+def test_wrong_token_raises_client_authentication_error(tiny_lab):
+    from azure.mgmt.compute import ComputeManagementClient
+
+    client = ComputeManagementClient(Token("not-the-lab-token"), SUB, **client_kwargs(tiny_lab))
+    with pytest.raises(ClientAuthenticationError) as caught:
+        client.virtual_machines.get(RG, "web-01")
+    assert caught.value.error.code == "InvalidAuthenticationToken"
+
+
+def test_missing_token_is_a_401_with_an_arm_body(tiny_lab):
+    answer = _get(tiny_lab, f"{VMS}/web-01", **{"api-version": "2024-07-01"})
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "AuthenticationFailed"
+    assert "WWW-Authenticate" in answer.headers
+
+
+def test_missing_api_version_is_a_400(tiny_lab):
+    answer = _get(tiny_lab, f"{VMS}/web-01", token=tiny_lab.token)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (400, "MissingApiVersionParameter")
+
+
+def test_token_is_random_per_start(tiny_lab, fresh_lab):
+    assert tiny_lab.token != fresh_lab.token and tiny_lab.token.count(".") == 2
+
+
+def _statuses(lab, count=30):
+    paths = [f"{VMS}/web-0{index % 2 + 1}" for index in range(count)]
+    return [_get(lab, path, token=lab.token, **{"api-version": "1"}).status_code for path in paths]
+
+
+def test_same_seed_gives_the_same_failures(fresh_lab):
+    fresh_lab.set_faults(Faults(error_rate=0.5, kinds=("429", "500", "503"), seed=7))
+    first = _statuses(fresh_lab)
+    fresh_lab.set_faults(Faults(error_rate=0.5, kinds=("429", "500", "503"), seed=7))
+    assert _statuses(fresh_lab) == first
+    assert {429, 500, 503} & set(first) and 200 in first
+    fresh_lab.set_faults(Faults(error_rate=0.5, kinds=("429", "500", "503"), seed=8))
+    assert _statuses(fresh_lab) != first
+
+
+def test_throttling_carries_retry_after_and_the_sdk_rides_through(fresh_lab):
+    from azure.mgmt.compute import ComputeManagementClient
+
+    fresh_lab.set_faults(Faults(error_rate=1.0, kinds=("429",), retry_after=3))
+    answer = _get(fresh_lab, f"{VMS}/web-01", token=fresh_lab.token, **{"api-version": "1"})
+    assert (answer.status_code, answer.headers["Retry-After"]) == (429, "3")
+    fresh_lab.set_faults(Faults(error_rate=0.4, kinds=("429", "500", "503"), retry_after=0, seed=3))
+    client = ComputeManagementClient(Token(fresh_lab.token), SUB,
+                                     **client_kwargs(fresh_lab, retry_total=8, retry_backoff_factor=0.01))
+    assert [client.virtual_machines.get(RG, "web-01").name for _ in range(8)] == ["web-01"] * 8
+
+
+def test_reset_and_timeout_fail_fast_on_the_client(fresh_lab):
+    from azure.mgmt.compute import ComputeManagementClient
+
+    client = ComputeManagementClient(Token(fresh_lab.token), SUB, **client_kwargs(fresh_lab, read_timeout=0.5))
+    fresh_lab.set_faults(Faults(error_rate=1.0, kinds=("reset",)))
+    with pytest.raises((ServiceRequestError, ServiceResponseError)):
+        client.virtual_machines.get(RG, "web-01")
+    fresh_lab.set_faults(Faults(error_rate=1.0, kinds=("timeout",), timeout_seconds=3))
+    started = time.monotonic()
+    with pytest.raises(ServiceResponseError):
+        client.virtual_machines.get(RG, "web-01")
+    assert time.monotonic() - started < 2
+
+
+def test_latency_delays_answers(fresh_lab):
+    fresh_lab.set_faults(Faults(latency=0.3))
+    started = time.monotonic()
+    assert _get(fresh_lab, f"{VMS}/web-01", token=fresh_lab.token, **{"api-version": "1"}).status_code == 200
+    assert time.monotonic() - started >= 0.3
+
+
+@pytest.mark.parametrize("bad", [{"error_rate": 1.5}, {"latency": -1}, {"kinds": ("boom",)}, {"retry_after": -2}])
+def test_bad_fault_settings_are_usage_errors(bad):
+    with pytest.raises(UsageError):
+        Faults(**bad)
