@@ -44,8 +44,12 @@ class ImportResult:
     duplicates: list[str] = field(default_factory=list)
 
 
-def _parse(path: Path, shown: str) -> Any:
-    """JSON value for JSON files, bytes for anything else; BundleFormatError for broken JSON."""
+def _parse(path: Path, shown: str, registry: Importers) -> Any:
+    """JSON value for JSON files, bytes for anything else; BundleFormatError for broken JSON.
+
+    A file that starts like JSON but is not, yet is accepted as raw bytes by an importer (a
+    serial log starts with ``[    0.000000]``), is taken as bytes.
+    """
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -55,9 +59,11 @@ def _parse(path: Path, shown: str) -> Any:
         return data
     try:
         return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as error:
-        raise BundleFormatError(f"{shown}: not UTF-8 JSON (byte {error.start})") from error
-    except json.JSONDecodeError as error:
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        if registry.find(data) is not None:
+            return data
+        if isinstance(error, UnicodeDecodeError):
+            raise BundleFormatError(f"{shown}: not UTF-8 JSON (byte {error.start})") from error
         raise BundleFormatError(
             f"{shown}: malformed JSON at line {error.lineno} column {error.colno}: {error.msg}") from error
 
@@ -120,7 +126,7 @@ def import_folder(source: str | Path, out: str | Path, *, vm: str | None = None,
     result = ImportResult(bundle=target)
     for path in _files(folder):
         shown = path.relative_to(folder).as_posix()
-        document = _parse(path, shown)
+        document = _parse(path, shown, registry)
         importer = registry.find(document)
         if importer is None:
             result.unrecognised.append(shown)
