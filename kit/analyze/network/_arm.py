@@ -334,20 +334,18 @@ def parse_effective_nsgs(body: Any, where: str, nic: Nic | None, subnet: Subnet 
         association = raw.get("association") or {}
         has_subnet = isinstance(association, Mapping) and bool(_id_of(association.get("subnet")))
         has_nic = isinstance(association, Mapping) and bool(_id_of(association.get("networkInterface")))
-        if has_subnet and not has_nic:
-            hop = "subnet"
-        elif has_nic and not has_subnet:
-            hop = "nic"
-        elif subnet is not None and subnet.nsg_id and _key(subnet.nsg_id) == _key(nsg_id):
-            hop = "subnet"
-        else:
-            hop = "nic"
+        hops = [hop for hop, present in (("subnet", has_subnet), ("nic", has_nic)) if present]
+        if not hops:  # no association given: place it by the configuration, else on the NIC
+            in_subnet = subnet is not None and subnet.nsg_id and _key(subnet.nsg_id) == _key(nsg_id)
+            hops = ["subnet" if in_subnet else "nic"]
         rules = tuple(
             parse_rule(rule, "securityRules", f"{at} effectiveSecurityRules[{n}]", effective=True)
             for n, rule in enumerate(_list(raw.get("effectiveSecurityRules"), f"{at} effectiveSecurityRules"))
         )
-        name = _name(nsg_id) if nsg_id else f"effective-{hop}"
-        entries.append(EffectiveNsg(hop, Nsg(nsg_id, name, rules, _tag_map(raw.get("tagMap"), at), "effective")))
+        name = _name(nsg_id) if nsg_id else f"effective-{hops[0]}"
+        nsg = Nsg(nsg_id, name, rules, _tag_map(raw.get("tagMap"), at), "effective")
+        # one NSG on both the subnet and the NIC comes as one entry with both associations
+        entries += [EffectiveNsg(hop, nsg) for hop in hops]
     return tuple(entries)
 
 

@@ -164,6 +164,11 @@ class _Context:
         captured = self.tag_map.get(tag.lower())
         if captured is not None:
             return contains((parse_prefix(p, f"tagMap[{tag!r}]") for p in captured), address)
+        owner = self.network.owner_of(str(address))
+        if owner is not None and any(_name(asg).lower() == tag.lower() for asg in owner[1].asg_ids):
+            return True  # effective rules name application security groups by name
+        if self._is_asg_name(tag):
+            return False
         builtin = BUILTIN_TAGS.get(tag.lower())
         if builtin == "VirtualNetwork":
             return contains(self.vnet_space(), address)
@@ -176,6 +181,10 @@ class _Context:
             "it was taken not to match"
         )
         return False
+
+    def _is_asg_name(self, tag: str) -> bool:
+        nics = (*self.network.nics, *self.network.known_nics)
+        return any(_name(asg).lower() == tag.lower() for nic in nics for c in nic.ip_configurations for asg in c.asg_ids)
 
     def asgs_of(self, address: IPAddress) -> set[str]:
         owner = self.network.owner_of(str(address))
@@ -192,15 +201,14 @@ def _side_matches(rule: SecurityRule, side: str, address: IPAddress, context: _C
     asgs = rule.source_asgs if side == "source" else rule.destination_asgs
     if asgs and {_key(asg) for asg in asgs} & context.asgs_of(address):
         return True
-    if asgs and not entries and not expanded:
-        return False
-    if expanded:
-        return contains(expanded, address)
+    if expanded and contains(expanded, address):
+        return True
     for entry in entries:
         if entry is None:
             return True
         if isinstance(entry, str):
-            if context.tag_contains(entry, address, rule):
+            # the captured expansion stands for the tags; without one, resolve the tag here
+            if not expanded and context.tag_contains(entry, address, rule):
                 return True
         elif entry.version == address.version and address in entry:
             return True
