@@ -18,6 +18,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from aiohttp import web
 
@@ -39,6 +40,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "kit.lab.arm_monitor",
     "kit.lab.arm_authorization",
     "kit.lab.arm_serialconsole",
+    "kit.lab.gateway",
 )
 _ARM_PREFIXES = ("/subscriptions/", "/providers/")
 _START_TIMEOUT = 15.0
@@ -144,6 +146,12 @@ class RunningLab:
         """The served scenario ``name`` (:class:`~kit.errors.LabError` if it is not served)."""
         return self.state.scenario(name)
 
+    def check(self, scenario: str) -> Any:
+        """Whether the console fix of ``scenario`` is right: ``CheckResult(passed, message)``."""
+        from kit.lab.gateway import check
+
+        return check(self.state, scenario)
+
     def set_faults(self, faults: Faults) -> None:
         """Inject ``faults`` from now on (pass ``Faults()`` to stop injecting)."""
         self.state.set_faults(faults)
@@ -201,6 +209,11 @@ class RunningLab:
     async def _shutdown(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+        # Answers still held back (a "timeout" fault, an open console socket) end with the lab.
+        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _start(faults: Faults | None, scenarios: Iterable[str] | None, port: int,

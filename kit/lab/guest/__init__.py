@@ -188,7 +188,7 @@ class Guest:
         return CheckResult(self.scenario, passed, message)
 
 
-def load_guest(info: Any, boot_log: bytes | None = None) -> Guest:
+def load_guest(info: Any, boot_log: bytes | None = None, vm: str | None = None) -> Guest:
     """The scripted guest of a scenario's broken VM.
 
     Parameters
@@ -197,14 +197,32 @@ def load_guest(info: Any, boot_log: bytes | None = None) -> Guest:
         The scenario's ``ScenarioInfo`` (name, broken_vm, guest, responder_ip, path).
     boot_log
         The VM's serial log; read from ``<scenario>/serial/<vm>.log`` when ``None``.
+    vm
+        The VM (default: the broken one); a known-good peer gets a healthy guest.
     """
     definition = guest_definition(info.name)
+    vm = vm or info.broken_vm
+    if vm != info.broken_vm:
+        definition = _healthy(definition)
     guest_fields = dict(getattr(info, "guest", {}) or {})
     if boot_log is None:
-        path = Path(getattr(info, "path", ".")) / "serial" / f"{info.broken_vm}.log"
+        path = Path(getattr(info, "path", ".")) / "serial" / f"{vm}.log"
         boot_log = path.read_bytes() if path.is_file() else b""
-    return Guest(info.name, info.broken_vm, definition, boot_log, str(getattr(info, "responder_ip", "") or ""),
+    return Guest(info.name, vm, definition, boot_log, str(getattr(info, "responder_ip", "") or ""),
                  guest_fields.get("username"), guest_fields.get("password"))
+
+
+def _healthy(definition: dict[str, Any]) -> dict[str, Any]:
+    """A known-good peer: the same image, with none of the broken VM's faults."""
+    base = {k: definition[k] for k in ("os", "issue", "username", "password") if k in definition}
+    if definition.get("os") == "windows":
+        services = {name: {**body, "start": "auto" if name == "TermService" else body.get("start", "demand")}
+                    for name, body in definition.get("services", {}).items()}
+        return {**base, "check": "none", "services": services, "registry": definition.get("registry", {})}
+    devices = ["UUID=5e0a7c21-93bd-4f18-b6c2-1d8e4a9f7b30"]
+    return {**base, "check": "none", "devices": devices, "files": {
+        "/etc/fstab": f"{devices[0]}\t/\text4\tdiscard,errors=remount-ro\t0 1\n",
+        "/etc/ssh/sshd_config": "Include /etc/ssh/sshd_config.d/*.conf\nUsePAM yes\nPasswordAuthentication yes\n"}}
 
 
 # ---------------------------------------------------------------------- judges

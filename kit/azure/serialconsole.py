@@ -1,0 +1,346 @@
+"""Azure Serial Console: prechecks, the ``/connect`` POST, and admin commands (NMI, SysRq, reset).
+
+Raw ARM requests through azure-core's pipeline (the target's credential, CA bundle and retry
+settings), so no ``azure-mgmt-serialconsole`` dependency and the required ``Content-Type`` on
+the connect POST. The websocket itself is :class:`kit.console.AzureSerialTransport`.
+
+>>> client = SerialConsoleClient.from_target(AzureTarget(credential="cli"))
+>>> client.precheck(vm_id)          # ConsolePrecheck: console enabled, boot diagnostics, power, OS
+>>> transport, pre = client.transport(vm_id)   # raises ConsolePrecheckError with the reasons
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import ssl
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from azure.core import PipelineClient
+from azure.core.pipeline.policies import BearerTokenCredentialPolicy, HeadersPolicy, RetryPolicy, UserAgentPolicy
+from azure.core.rest import HttpRequest
+
+from kit.azure.errors import map_azure_errors
+from kit.azure.ids import VM, VMSS_VM, ResourceId, parse_resource_id
+from kit.azure.target import AzureTarget
+from kit.console.transports import AzureSerialTransport, SerialConnection
+from kit.errors import AzureError, ConsoleAuthError, ConsoleError, ConsolePrecheckError, UsageError
+
+__all__ = [
+    "ADMIN_COMMANDS",
+    "ConsolePrecheck",
+    "SerialConsoleClient",
+    "admin_command_url",
+    "send_admin_command",
+    "token_principal",
+]
+
+SERIAL_API_VERSION = "2024-07-01"
+COMPUTE_API_VERSION = "2024-07-01"
+ADMIN_COMMANDS = ("nmi", "sysrq", "reset")
+_HEADERS = {"Accept": "application/json", "Accept-Language": "en", "Content-Type": "application/json"}
+
+
+@dataclass(frozen=True)
+class ConsolePrecheck:
+    """Whether the serial console can be used for one VM, and why not.
+
+    Parameters
+    ----------
+    vm_id
+        The VM or scale-set instance.
+    console_enabled
+        ``consoleServices/default`` says ``properties.disabled`` is ``False``.
+    boot_diagnostics
+        Boot diagnostics is on (managed storage is fine).
+    power_state
+        ``running``, ``stopped``, ``deallocated`` … (``None`` if unknown).
+    os_type
+        ``linux`` / ``windows`` (``None`` if unknown).
+    problems
+        Reasons the console cannot be opened (empty = it can).
+    hints
+        What the responder should know (Windows: SAC; SysRq not available).
+    """
+
+    vm_id: str
+    console_enabled: bool
+    boot_diagnostics: bool
+    power_state: str | None
+    os_type: str | None
+    problems: tuple[str, ...] = ()
+    hints: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing stands in the way."""
+        return not self.problems
+
+    def __str__(self) -> str:
+        lines = [f"serial console for {self.vm_id}: {'ready' if self.ok else 'NOT available'}",
+                 f"  subscription console enabled: {'yes' if self.console_enabled else 'no'}",
+                 f"  boot diagnostics enabled:     {'yes' if self.boot_diagnostics else 'no'}",
+                 f"  power state:                  {self.power_state or 'unknown'}",
+                 f"  OS:                           {self.os_type or 'unknown'}"]
+        lines += [f"  problem: {p}" for p in self.problems] + [f"  note: {h}" for h in self.hints]
+        return "\n".join(lines)
+
+
+def token_principal(token: str) -> str:
+    """Who a JWT access token belongs to (``upn``, ``unique_name``, ``appid`` or ``oid``); never the token."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return "unknown principal"
+    for claim in ("upn", "unique_name", "preferred_username", "email"):
+        if claims.get(claim):
+            return str(claims[claim])
+    if claims.get("appid"):
+        return f"app {claims['appid']}"
+    return f"object {claims.get('oid', 'unknown')}"
+
+
+def admin_command_url(connection_string: str, command: str) -> str:
+    """The gateway URL of an admin command: ``wss://…/client`` → ``https://…/adminCommand/<command>``.
+
+    Only the scheme and the last path segment change (the az CLI's blanket ``replace("ws", …)``
+    corrupts any other ``ws`` in the URL).
+    """
+    if command not in ADMIN_COMMANDS:
+        raise UsageError(f"unknown admin command {command!r}: choose one of {', '.join(ADMIN_COMMANDS)}")
+    parts = urlsplit(connection_string)
+    scheme = {"wss": "https", "ws": "http"}.get(parts.scheme)
+    if scheme is None or not parts.path.endswith("/client"):
+        raise ConsoleError(f"not a serial console connection string: {parts.scheme}://{parts.netloc}{parts.path}")
+    path = parts.path[: -len("/client")] + f"/adminCommand/{command}"
+    return urlunsplit((scheme, parts.netloc, path, "", ""))
+
+
+class SerialConsoleClient:
+    """Serial console REST calls for one :class:`~kit.azure.target.AzureTarget`.
+
+    Parameters
+    ----------
+    target
+        Endpoint, cloud, CA bundle, credential kind (the same options as ``kit collect``).
+    credential
+        A ready sync credential; built from ``target`` when ``None``.
+    """
+
+    def __init__(self, target: AzureTarget, credential: Any = None) -> None:
+        self.target = target
+        self.credential = credential or target.sync_credential()
+        kwargs = target.retry.as_kwargs() if hasattr(target, "retry") else {}
+        self._pipeline = PipelineClient(
+            base_url=target.arm_endpoint,
+            policies=[HeadersPolicy(_HEADERS), UserAgentPolicy("kit-serialconsole/0.1"),
+                      RetryPolicy(**{k: v for k, v in kwargs.items() if k.startswith("retry_")}),
+                      BearerTokenCredentialPolicy(self.credential, target.scope)],
+        )
+        self._verify = target.connection_verify
+        self._timeouts = {k: v for k, v in kwargs.items() if k in ("connection_timeout", "read_timeout")}
+
+    @classmethod
+    def from_target(cls, target: AzureTarget) -> SerialConsoleClient:
+        """A client for ``target`` with its own credential."""
+        return cls(target)
+
+    @classmethod
+    def for_lab(cls, lab: Any) -> SerialConsoleClient:
+        """A client for a running lab (endpoint, CA, token through ``env-token``)."""
+        return cls(AzureTarget.for_lab(lab))
+
+    # ------------------------------------------------------------------ plumbing
+    def token(self) -> str:
+        """A current ARM access token (for the websocket's first frame; never print it)."""
+        with map_azure_errors("get_token"):
+            return str(self.credential.get_token(self.target.scope).token)
+
+    def responder(self) -> str:
+        """Who is opening the console, from the token's claims."""
+        return token_principal(self.token())
+
+    def _call(self, method: str, path: str, api_version: str, *, operation: str, resource_id: str,
+              allow: tuple[int, ...] = ()) -> tuple[int, Any]:
+        request = HttpRequest(method, f"{self.target.arm_endpoint}{path}", params={"api-version": api_version},
+                              content=b"" if method == "POST" else None)
+        with map_azure_errors(operation, resource_id):
+            response = self._pipeline.send_request(request, connection_verify=self._verify, **self._timeouts)
+        status = response.status_code
+        try:
+            body = response.json() if response.content else {}
+        except ValueError:
+            body = {}
+        if status >= 400 and status not in allow:
+            error = body.get("error", {}) if isinstance(body, dict) else {}
+            message = error.get("message") or response.text()[:300]
+            code = error.get("code")
+            if status in (401, 403):
+                from kit.errors import AuthenticationError
+
+                raise AuthenticationError(f"{operation}: HTTP {status} {code}: {message}", status=status, code=code,
+                                          operation=operation, resource_id=resource_id)
+            if status == 404:
+                from kit.errors import ResourceNotFoundError
+
+                raise ResourceNotFoundError(f"{operation}: not found (HTTP 404 {code}): {message}", status=status,
+                                            code=code, operation=operation, resource_id=resource_id)
+            raise AzureError(f"{operation}: HTTP {status} {code}: {message}", status=status, code=code,
+                             operation=operation, resource_id=resource_id)
+        return status, body
+
+    # ------------------------------------------------------------------ REST
+    def console_enabled(self, subscription_id: str) -> bool:
+        """``GET consoleServices/default``: enabled only when ``properties.disabled is False``."""
+        path = f"/subscriptions/{subscription_id}/providers/Microsoft.SerialConsole/consoleServices/default"
+        status, body = self._call("GET", path, SERIAL_API_VERSION, operation="serial_console.get_console_status",
+                                  resource_id=f"/subscriptions/{subscription_id}", allow=(404,))
+        return status == 200 and isinstance(body, dict) and body.get("properties", {}).get("disabled") is False
+
+    def precheck(self, vm_id: str | ResourceId) -> ConsolePrecheck:
+        """Check everything the az extension checks, and say what is wrong in words."""
+        rid = _vm_resource(vm_id)
+        problems: list[str] = []
+        hints: list[str] = []
+        enabled = self.console_enabled(rid.subscription_id)
+        if not enabled:
+            problems.append("Azure Serial Console is not enabled for this subscription "
+                            "(enable it: az serial-console enable).")
+        if rid.is_kind(VMSS_VM):
+            _, view = self._call("GET", f"{rid}/instanceView", COMPUTE_API_VERSION,
+                                 operation="virtual_machine_scale_set_vms.get_instance_view", resource_id=str(rid))
+            boot = view.get("bootDiagnostics") is not None
+            os_name = str(view.get("osName", ""))
+            offer = ""
+        else:
+            try:
+                _, vm = self._call("GET", str(rid), COMPUTE_API_VERSION, operation="virtual_machines.get",
+                                   resource_id=str(rid))
+            except AzureError as error:
+                if error.status == 404 and self._is_scale_set(rid):
+                    raise ConsolePrecheckError(
+                        f"{rid.name} is a Virtual Machine Scale Set, not a VM: give the id of one instance "
+                        f"(…/virtualMachineScaleSets/{rid.name}/virtualMachines/<instance-id>)") from error
+                raise
+            properties = vm.get("properties", {})
+            boot = bool(properties.get("diagnosticsProfile", {}).get("bootDiagnostics", {}).get("enabled"))
+            _, view = self._call("GET", f"{rid}/instanceView", COMPUTE_API_VERSION,
+                                 operation="virtual_machines.instance_view", resource_id=str(rid))
+            os_name = str(view.get("osName", ""))
+            offer = str(properties.get("storageProfile", {}).get("imageReference", {}).get("offer", ""))
+            os_disk = str(properties.get("storageProfile", {}).get("osDisk", {}).get("osType", ""))
+            os_name = os_name or os_disk
+        if not boot:
+            problems.append("Azure Serial Console requires boot diagnostics to be enabled "
+                            "(az vm boot-diagnostics enable --name VM --resource-group RG).")
+        power = next((str(s.get("code", "")).split("/", 1)[1] for s in view.get("statuses", [])
+                      if str(s.get("code", "")).startswith("PowerState/")), None)
+        if power in ("deallocated", "deallocating"):
+            problems.append("Azure Serial Console requires a virtual machine to be running (it is deallocated; "
+                            "start it first).")
+        elif power == "stopped":
+            hints.append("the VM is stopped (but allocated): the console connects, but nothing will answer until it starts")
+        os_type = "windows" if "windows" in (os_name + offer).lower() else ("linux" if (os_name or offer) else None)
+        if os_type == "windows":
+            hints.append("Windows: you get the Special Administration Console (SAC>); type `cmd`, then `ch -si 1`, "
+                         "then log in. If no SAC> appears, SAC is not enabled in the guest. SysRq is Linux-only.")
+        return ConsolePrecheck(str(rid), enabled, boot, power, os_type, tuple(problems), tuple(hints))
+
+    def _is_scale_set(self, rid: ResourceId) -> bool:
+        path = f"/subscriptions/{rid.subscription_id}/resourceGroups/{rid.resource_group}/providers/" \
+               f"Microsoft.Compute/virtualMachineScaleSets/{rid.name}"
+        try:
+            status, _ = self._call("GET", path, COMPUTE_API_VERSION, operation="virtual_machine_scale_sets.get",
+                                   resource_id=path, allow=(404,))
+        except AzureError:
+            return False
+        return status == 200
+
+    def require(self, vm_id: str | ResourceId) -> ConsolePrecheck:
+        """:meth:`precheck`, raising :class:`~kit.errors.ConsolePrecheckError` with every reason."""
+        result = self.precheck(vm_id)
+        if not result.ok:
+            raise ConsolePrecheckError(" ".join(result.problems))
+        return result
+
+    def connection_string(self, vm_id: str | ResourceId) -> str:
+        """``POST …/serialPorts/0/connect`` (with ``Content-Type``) → the per-session websocket URL."""
+        rid = _vm_resource(vm_id)
+        path = f"{rid}/providers/Microsoft.SerialConsole/serialPorts/0/connect"
+        _, body = self._call("POST", path, SERIAL_API_VERSION, operation="serial_ports.connect", resource_id=str(rid))
+        url = body.get("connectionString") if isinstance(body, dict) else None
+        if not url:
+            raise ConsoleError(f"the connect call for {rid.name} returned no connectionString")
+        return str(url)
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """TLS settings for the websocket: the target's CA bundle, else the system store."""
+        if self.target.ca_bundle is not None:
+            return ssl.create_default_context(cafile=str(self.target.ca_bundle))
+        return ssl.create_default_context()
+
+    def connect(self, vm_id: str | ResourceId) -> SerialConnection:
+        """A fresh connection string and token, ready for :class:`AzureSerialTransport`."""
+        url = self.connection_string(vm_id)
+        return SerialConnection(url=url, token=self.token(), ssl_context=self.ssl_context(),
+                                admin=self._admin_sender())
+
+    def transport(self, vm_id: str | ResourceId, *, check: bool = True,
+                  **options: Any) -> tuple[AzureSerialTransport, ConsolePrecheck | None]:
+        """An (unconnected) transport whose every (re)connect POSTs ``/connect`` with a fresh token."""
+        pre = self.require(vm_id) if check else None
+
+        async def connector() -> SerialConnection:
+            return await asyncio.to_thread(self.connect, vm_id)
+
+        transport = AzureSerialTransport(connector, os_type=pre.os_type if pre else None, **options)
+        transport.description = f"azure serial console ({self.target.arm_endpoint})"
+        return transport, pre
+
+    def _admin_sender(self) -> Any:
+        async def send(connection: SerialConnection, command: str, parameters: dict[str, Any]) -> None:
+            await send_admin_command(connection, command, parameters, confirm=True, verify=self._verify)
+
+        return send
+
+
+async def send_admin_command(connection: SerialConnection, command: str, parameters: dict[str, Any] | None = None,
+                             *, confirm: bool = False, verify: str | bool = True) -> None:
+    """POST an admin command (``nmi``, ``sysrq`` with ``{"SysRqCommand": key}``, ``reset``) to the gateway.
+
+    Needs ``confirm=True``: these act on the running VM (reset = power cycle). A live,
+    authenticated websocket for ``connection`` must be open.
+    """
+    if confirm is not True:
+        raise UsageError(f"{command} acts on the running VM; pass confirm=True if you mean it")
+    url = admin_command_url(connection.url, command)
+    body = json.dumps({"command": command, "requestId": str(uuid.uuid4()), "commandParameters": parameters or {}})
+
+    def post() -> int:
+        client = PipelineClient(base_url=url, policies=[HeadersPolicy({**_HEADERS,
+                                                                       "Authorization": f"Bearer {connection.token}"})])
+        with client:
+            response = client.send_request(HttpRequest("POST", url, content=body.encode()), connection_verify=verify)
+            return response.status_code
+
+    with map_azure_errors(f"serial_console.admin_command.{command}"):
+        status = await asyncio.to_thread(post)
+    if status in (401, 403):
+        raise ConsoleAuthError(f"the gateway refused the {command} command (HTTP {status}); get a fresh token")
+    if status != 200:
+        raise ConsoleError(f"the gateway did not accept the {command} command (HTTP {status}); "
+                           "admin commands need a live console session")
+
+
+def _vm_resource(vm_id: str | ResourceId) -> ResourceId:
+    rid = vm_id if isinstance(vm_id, ResourceId) else parse_resource_id(str(vm_id))
+    if not (rid.is_kind(VM) or rid.is_kind(VMSS_VM)):
+        raise UsageError(f"{rid} is a {rid.kind}: the serial console needs a VM or a scale-set instance id")
+    return rid
+
+

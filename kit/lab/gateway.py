@@ -1,0 +1,310 @@
+"""The lab's serial console: the ``/connect`` POST, the gateway websocket, admin commands.
+
+Shaped like Azure's (see the serial-console reference): ``serialPorts/0/connect`` on the ARM
+side answers ``{"connectionString": "wss://127.0.0.1:PORT/n/connector/<c>/sessions/<s>/client"}``
+on the lab's own TLS server; the websocket must send the bearer token as its first frame (else
+it is closed with code 4401); guest output goes out as text frames for short echoes and as
+binary frames cut at a fixed byte size (so multibyte characters do split across frames, as raw
+serial bytes do); ``POST …/adminCommand/{nmi,reset,sysrq}`` needs the token and a live
+authenticated session. Each broken VM has one scripted guest (:mod:`kit.lab.guest`) for the
+lab's lifetime; every socket of a VM sees the same serial line.
+
+Test hooks (thread-safe, from outside the lab's loop): :meth:`ConsoleHub.drop` closes a VM's
+sockets abruptly, :meth:`ConsoleHub.say` writes raw bytes to them in frames of a given size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from kit.errors import LabError
+from kit.lab._arm import arm_error, arm_json, arm_route, find, state_of
+from kit.lab._state import LabState
+from kit.lab.guest import CheckResult, Guest, load_guest
+
+__all__ = ["ConsoleHub", "add_routes", "check", "hub_of"]
+
+_CONNECT = ("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}"
+            "/providers/Microsoft.SerialConsole/serialPorts/{port}/connect")
+_CONNECT_VMSS = ("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmss}"
+                 "/virtualMachines/{instance}/providers/Microsoft.SerialConsole/serialPorts/{port}/connect")
+_AUTH_TIMEOUT = 10.0
+_UNAUTHORIZED = 4401
+
+
+@dataclass
+class _Session:
+    vm_id: str
+    scenario: str
+    sockets: set[web.WebSocketResponse] = field(default_factory=set)
+
+
+class ConsoleHub:
+    """Per-lab console state: one guest per VM, sessions by id, the sockets attached to each VM.
+
+    Parameters
+    ----------
+    state
+        The lab's state (token, scenarios, serial logs).
+    """
+
+    def __init__(self, state: LabState) -> None:
+        self.state = state
+        self.guests: dict[str, Guest] = {}
+        self.sessions: dict[str, _Session] = {}
+        self.chunk = 256
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._folder: Path | None = None
+
+    # ------------------------------------------------------------------ guests
+    def guest(self, scenario: str, vm_id: str) -> Guest:
+        """The VM's scripted guest (created on first use)."""
+        key = vm_id.lower()
+        if key not in self.guests:
+            info = self.state.scenario(scenario)
+            log_path = self.state.serial_logs.get(key)
+            vm_name = next((vm for vm in info.vms if info.vm_id(vm).lower() == key), info.broken_vm)
+            guest = load_guest(info, log_path.read_bytes() if log_path is not None else b"", vm=vm_name)
+            guest.on_reboot.append(lambda g, key=key: self._store_boot_log(key, g))
+            self.guests[key] = guest
+        return self.guests[key]
+
+    def scenario_guest(self, scenario: str) -> Guest:
+        """The guest of ``scenario``'s broken VM."""
+        info = self.state.scenario(scenario)
+        return self.guest(scenario, info.vm_id(info.broken_vm))
+
+    def _store_boot_log(self, key: str, guest: Guest) -> None:
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="kit-lab-console-"))
+        path = self._folder / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}-{guest.reboots}.log"
+        path.write_bytes(guest.boot_log())
+        self.state.serial_logs[key] = path
+
+    def cleanup(self) -> None:
+        """Delete the rewritten boot logs."""
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+    # ------------------------------------------------------------------ output
+    async def broadcast(self, vm_id: str, text: str | bytes, chunk: int | None = None) -> None:
+        """Send guest output to every socket attached to ``vm_id``."""
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        if not data:
+            return
+        sockets = [ws for s in self.sessions.values() if s.vm_id == vm_id.lower() for ws in s.sockets]
+        for ws in sockets:
+            try:
+                if chunk is None and len(data) <= 32 and isinstance(text, str):
+                    await ws.send_str(text)
+                    continue
+                size = chunk or self.chunk
+                for start in range(0, len(data), size):
+                    await ws.send_bytes(data[start:start + size])
+            except (ConnectionError, RuntimeError):
+                continue
+
+    def drop(self, vm_id: str) -> None:
+        """Close every socket of ``vm_id`` abruptly (code 1011), as a flaky gateway does."""
+        self._threadsafe(self._drop(vm_id.lower()))
+
+    def say(self, vm_id: str, data: bytes, chunk: int) -> None:
+        """Write raw ``data`` to the VM's sockets in binary frames of ``chunk`` bytes."""
+        self._threadsafe(self.broadcast(vm_id.lower(), data, chunk))
+
+    def _threadsafe(self, coro: Any) -> None:
+        if self.loop is None:
+            coro.close()
+            raise LabError("no console websocket has been opened on this lab yet")
+        asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)
+
+    async def _drop(self, vm_id: str) -> None:
+        for session in self.sessions.values():
+            if session.vm_id == vm_id:
+                for ws in list(session.sockets):
+                    await ws.close(code=1011, message=b"lab: connection dropped on purpose")
+
+
+def hub_of(state: LabState) -> ConsoleHub:
+    """The lab's console hub (created on first use)."""
+    hub = state.extras.get("console")
+    if hub is None:
+        hub = state.extras["console"] = ConsoleHub(state)
+    return hub
+
+
+def check(state_or_lab: Any, scenario: str) -> CheckResult:
+    """Whether the fix of ``scenario`` is right (a running lab or its state)."""
+    state = getattr(state_or_lab, "state", state_or_lab)
+    hub = hub_of(state)
+    if hub.loop is not None and hub.loop.is_running():
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not hub.loop:
+            async def judge() -> CheckResult:
+                return hub.scenario_guest(scenario).check()
+
+            return asyncio.run_coroutine_threadsafe(judge(), hub.loop).result(timeout=10)
+    return hub.scenario_guest(scenario).check()
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the connect POST (ARM), the gateway websocket, admin commands and the check."""
+    arm_route(app, "POST", _CONNECT, _connect)
+    arm_route(app, "POST", _CONNECT_VMSS, _connect_vmss)
+    app.router.add_get("/n/connector/{container}/sessions/{session}/client", _client)
+    app.router.add_post("/n/connector/{container}/sessions/{session}/adminCommand/{command}", _admin)
+    app.router.add_get("/kit-lab/check/{scenario}", _check)
+
+    async def _cleanup(app: web.Application) -> None:
+        hub = app[_state_key()].extras.get("console")
+        if hub is not None:
+            for session in hub.sessions.values():
+                for ws in list(session.sockets):
+                    await ws.close(code=1001, message=b"lab stopping")
+            hub.cleanup()
+
+    app.on_shutdown.append(_cleanup)
+
+
+def _state_key() -> Any:
+    from kit.lab._state import STATE_KEY
+
+    return STATE_KEY
+
+
+# ---------------------------------------------------------------------- ARM side
+async def _connect(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
+    state = state_of(request)
+    vm, problem = find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
+    if vm is None:
+        return problem  # type: ignore[return-value]
+    if params["port"] != "0":
+        return arm_error(404, "ResourceNotFound", f"Serial port '{params['port']}' does not exist; only port 0 is available.")
+    info = state.scenario_for(params["sub"])
+    assert info is not None
+    if not info.console_enabled:
+        return arm_error(403, "SerialConsoleDisabled", "Azure Serial Console is not enabled for this subscription.")
+    vm_id = str(vm.get("id", info.vm_id(params["vm"])))
+    if state.power_state(vm_id) in ("deallocated", "deallocating"):
+        return arm_error(409, "OperationNotAllowed", "Azure Serial Console requires a virtual machine to be running.")
+    boot = vm.get("properties", {}).get("diagnosticsProfile", {}).get("bootDiagnostics", {})
+    if not boot.get("enabled"):
+        return arm_error(409, "BootDiagnosticsDisabled", "Azure Serial Console requires boot diagnostics to be enabled.")
+    hub = hub_of(state)
+    session_id = uuid.uuid4().hex
+    hub.sessions[session_id] = _Session(vm_id.lower(), info.name)
+    container = hashlib.sha256(vm_id.lower().encode()).hexdigest()[:32]
+    endpoint = (state.endpoint or f"https://{request.host}").replace("https://", "wss://", 1)
+    return arm_json({"connectionString": f"{endpoint}/n/connector/{container}/sessions/{session_id}/client"})
+
+
+async def _connect_vmss(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
+    return arm_error(404, "ParentResourceNotFound",
+                     f"Can not perform requested operation on nested resource. Parent resource "
+                     f"'{params['vmss']}/virtualMachines/{params['instance']}' not found.")
+
+
+# ---------------------------------------------------------------------- gateway side
+def _authorized(request: web.Request, token: str | None) -> bool:
+    expected = state_of(request).token
+    return token is not None and hmac.compare_digest(token.encode(), expected.encode())
+
+
+async def _client(request: web.Request) -> web.StreamResponse:
+    state = state_of(request)
+    hub = hub_of(state)
+    hub.loop = asyncio.get_running_loop()
+    session = hub.sessions.get(request.match_info["session"])
+    if session is None:
+        return web.json_response({"error": "unknown or expired session; POST serialPorts/0/connect again"}, status=404)
+    ws = web.WebSocketResponse(heartbeat=None, autoping=True)
+    await ws.prepare(request)
+    try:
+        first = await ws.receive(timeout=_AUTH_TIMEOUT)
+    except TimeoutError:
+        await ws.close(code=_UNAUTHORIZED, message=b"Unauthorized: no access token was sent")
+        return ws
+    if first.type != WSMsgType.TEXT or not _authorized(request, first.data.strip()):
+        await ws.close(code=_UNAUTHORIZED, message=b"Unauthorized: the first message must be a valid access token")
+        return ws
+    guest = hub.guest(session.scenario, session.vm_id)
+    session.sockets.add(ws)
+    try:
+        await hub.broadcast(session.vm_id, guest.connect())
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                text = message.data
+            elif message.type == WSMsgType.BINARY:
+                text = message.data.decode("utf-8", errors="replace")
+            else:
+                break
+            output = guest.feed(text)
+            await hub.broadcast(session.vm_id, output)
+    finally:
+        session.sockets.discard(ws)
+    return ws
+
+
+async def _admin(request: web.Request) -> web.StreamResponse:
+    state = state_of(request)
+    hub = hub_of(state)
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not _authorized(request, token.strip()):
+        return web.json_response({"error": {"code": "Unauthorized", "message": "A valid bearer token is required."}},
+                                 status=401)
+    session = hub.sessions.get(request.match_info["session"])
+    if session is None or not session.sockets:
+        return web.json_response({"error": {"code": "NoActiveSession",
+                                            "message": "Admin commands need a live, authenticated console session."}},
+                                 status=409)
+    command = request.match_info["command"].lower()
+    try:
+        body = await request.json()
+    except (ValueError, json.JSONDecodeError):
+        body = {}
+    guest = hub.guest(session.scenario, session.vm_id)
+    parameters = body.get("commandParameters") or {}
+    if command == "nmi":
+        output = guest.nmi()
+    elif command == "reset":
+        output = guest.reboot(reset=True)
+    elif command == "sysrq":
+        if guest.os == "windows":
+            return web.json_response({"error": {"code": "BadRequest", "message": "SysRq is only available on Linux VMs."}},
+                                     status=400)
+        key = str(parameters.get("SysRqCommand", ""))
+        if len(key) != 1 or not key.isalnum():
+            return web.json_response({"error": {"code": "BadRequest",
+                                                "message": "SysRqCommand must be one letter or digit."}}, status=400)
+        output = guest.sysrq(key)
+    else:
+        return web.json_response({"error": {"code": "BadRequest", "message": f"Unknown admin command '{command}'."}},
+                                 status=400)
+    asyncio.ensure_future(hub.broadcast(session.vm_id, output))
+    return web.json_response({"requestId": body.get("requestId"), "status": "Succeeded"})
+
+
+async def _check(request: web.Request) -> web.StreamResponse:
+    state = state_of(request)
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not _authorized(request, token.strip()):
+        return web.json_response({"error": "a valid bearer token is required"}, status=401)
+    try:
+        result = hub_of(state).scenario_guest(request.match_info["scenario"]).check()
+    except LabError as error:
+        return web.json_response({"error": str(error)}, status=404)
+    return web.json_response({"scenario": result.scenario, "passed": result.passed, "message": result.message})
