@@ -1,0 +1,146 @@
+"""``kit collect``, ``kit bundle show``, ``kit import`` and ``kit demo`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kit.cli import main
+from kit.lab import list_scenarios
+
+SCENARIOS = [info.name for info in list_scenarios()]
+needs_scenarios = pytest.mark.skipif(not SCENARIOS, reason="no lab scenarios under kit/lab/scenarios yet")
+
+
+def _azure_args(lab: Any, info: Any, out: Path, *extra: str) -> list[str]:
+    """``kit collect`` as against real Azure: endpoint, CA and env-token given explicitly."""
+    return ["collect", "--arm-endpoint", lab.endpoint, "--ca-bundle", str(lab.ca_path), "--credential", "env-token",
+            "--subscription", info.subscription_id, "--resource-group", info.resource_group,
+            "--start", info.window_start.isoformat(), "--end", info.window_end.isoformat(), "--out", str(out), *extra]
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err, err
+    return err
+
+
+@needs_scenarios
+def test_collect_then_show(lab: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    info = lab.scenario(SCENARIOS[0])
+    monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
+    code = main(_azure_args(lab, info, tmp_path, "--vm", info.broken_vm, "--known-good", *info.known_good))
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"collected {1 + len(info.known_good)} bundle(s)" in out
+    assert main(["bundle", "show", str(tmp_path / info.broken_vm)]) == 0
+    shown = capsys.readouterr().out
+    for label in ("VM", "Power state", "OS", "Boot diagnostics", "NIC", "NSGs", "Routes", "Activity log", "Failures"):
+        assert f"\n{label} " in shown or shown.startswith(label) or f"\n{label}" in shown, label
+    assert info.broken_vm in shown and "serial log" in shown
+
+
+@needs_scenarios
+def test_vm_given_as_resource_id(lab: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    info = lab.scenario(SCENARIOS[0])
+    monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
+    args = ["collect", "--arm-endpoint", lab.endpoint, "--ca-bundle", str(lab.ca_path), "--credential", "env-token",
+            "--vm", info.vm_id(info.broken_vm), "--out", str(tmp_path)]
+    assert main(args) == 0
+    assert (tmp_path / info.broken_vm / "manifest.json").is_file()
+
+
+@needs_scenarios
+@pytest.mark.slow
+def test_collect_lab_shorthand(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    name = SCENARIOS[0]
+    assert main(["collect", "--lab", name, "--out", str(tmp_path)]) == 0
+    info = next(info for info in list_scenarios() if info.name == name)
+    manifest = json.loads((tmp_path / info.broken_vm / "manifest.json").read_text())
+    assert manifest["source"] == f"lab:{name}" and manifest["peers"] == list(info.known_good)
+
+
+@needs_scenarios
+@pytest.mark.parametrize(("change", "code", "message"), [
+    (["--vm", "/subscriptions/not-a-guid/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/v"], 2,
+     "malformed resource id"),
+    (["--vm", "no-such-vm"], 4, "'no-such-vm' not found"),
+])
+def test_bad_vm_is_a_one_line_error(lab: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch, change: list[str], code: int,
+                                    message: str) -> None:
+    info = lab.scenario(SCENARIOS[0])
+    monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
+    assert main(_azure_args(lab, info, tmp_path / "out", *change)) == code
+    assert message in _one_line_error(capsys)
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+@needs_scenarios
+def test_wrong_token_exits_3(lab: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    info = lab.scenario(SCENARIOS[0])
+    monkeypatch.setenv("KIT_ARM_TOKEN", "stolen-and-expired")
+    assert main(_azure_args(lab, info, tmp_path, "--vm", info.broken_vm)) == 3
+    assert "401" in _one_line_error(capsys)
+    monkeypatch.delenv("KIT_ARM_TOKEN")
+    assert main(_azure_args(lab, info, tmp_path, "--vm", info.broken_vm)) == 3
+    assert "KIT_ARM_TOKEN" in _one_line_error(capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_scenarios
+def test_existing_bundle_exits_5_and_is_untouched(lab: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    info = lab.scenario(SCENARIOS[0])
+    monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
+    assert main(_azure_args(lab, info, tmp_path, "--vm", info.broken_vm)) == 0
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    capsys.readouterr()
+    assert main(_azure_args(lab, info, tmp_path, "--vm", info.broken_vm)) == 5
+    assert "already exists" in _one_line_error(capsys)
+    assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == before
+
+
+def test_collect_without_target_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["collect", "--out", str(tmp_path)]) == 2
+    assert "--subscription, --resource-group, --vm" in _one_line_error(capsys)
+
+
+def test_bad_window_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["collect", "--subscription", "11111111-2222-3333-4444-555555555555", "--resource-group", "g",
+            "--vm", "v", "--start", "yesterday", "--out", str(tmp_path)]
+    assert main(args) == 2
+    assert "--start 'yesterday' is not an ISO 8601 time" in _one_line_error(capsys)
+
+
+def test_show_broken_bundle_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "b").mkdir()
+    assert main(["bundle", "show", str(tmp_path / "b")]) == 1
+    assert "has no manifest.json" in _one_line_error(capsys)
+
+
+def test_import_malformed_json_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "az").mkdir()
+    (tmp_path / "az" / "nic.json").write_text('{"name": "nic",\n "type": }')
+    assert main(["import", str(tmp_path / "az"), "--out", str(tmp_path / "bundle")]) == 1
+    assert "nic.json: malformed JSON at line 2" in _one_line_error(capsys)
+    assert not (tmp_path / "bundle").exists()
+
+
+def test_import_lists_what_it_did_not_recognise(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "az").mkdir()
+    vm = {"id": "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/g/providers/"
+                "Microsoft.Compute/virtualMachines/web-01", "name": "web-01",
+          "type": "Microsoft.Compute/virtualMachines", "hardwareProfile": {"vmSize": "Standard_B2s"}}
+    (tmp_path / "az" / "1.json").write_text(json.dumps(vm))
+    (tmp_path / "az" / "2.json").write_text(json.dumps({"something": "else"}))
+    assert main(["import", str(tmp_path / "az"), "--out", str(tmp_path / "bundle")]) == 0
+    out = capsys.readouterr().out
+    assert "imported     1.json  (vm)" in out and "unrecognised 2.json" in out
+    assert main(["bundle", "show", str(tmp_path / "bundle")]) == 0
+    assert "UnrecognisedFile" in capsys.readouterr().out
