@@ -97,3 +97,25 @@ def test_latency_delays_answers(fresh_lab):
 def test_bad_fault_settings_are_usage_errors(bad):
     with pytest.raises(UsageError):
         Faults(**bad)
+
+
+def test_faults_reach_the_boot_diagnostics_blobs_too(fresh_lab):
+    from azure.mgmt.compute import ComputeManagementClient
+
+    client = ComputeManagementClient(Token(fresh_lab.token), SUB, **client_kwargs(fresh_lab))
+    url = client.virtual_machines.retrieve_boot_diagnostics_data(RG, "web-01").serial_console_log_blob_uri
+    fresh_lab.set_faults(Faults(error_rate=1.0, kinds=("503",)))
+    assert requests.get(url, verify=str(fresh_lab.ca_path), timeout=5).status_code == 503
+
+
+async def test_async_context_manager_serves_without_blocking_the_loop():
+    from azure.mgmt.compute.aio import ComputeManagementClient
+
+    from kit.lab import arunning_lab
+    from lab.conftest import DATA, AsyncToken
+
+    async with arunning_lab(scenario_dirs=[DATA], scenarios=["tiny"]) as lab:
+        async with ComputeManagementClient(AsyncToken(lab.token), SUB, **client_kwargs(lab)) as client:
+            names = sorted([vm.name async for vm in client.virtual_machines.list(RG)])
+    assert names == ["db-01", "old-01", "web-01", "web-02"]
+    assert not lab.ca_path.exists()

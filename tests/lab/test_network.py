@@ -138,3 +138,28 @@ def test_invalid_rule_is_refused_with_a_clear_message(fresh_lab):
     with pytest.raises(HttpResponseError) as caught:
         network.security_rules.begin_create_or_update(RG, "web-01-nsg", "Clash", rule).result()
     assert caught.value.error.code == "SecurityRulesConflictingPriority"
+
+
+def test_put_nsg_and_route_table_replace_their_children(fresh_lab):
+    from azure.mgmt.network import NetworkManagementClient
+    from azure.mgmt.network.models import NetworkSecurityGroup, RouteTable
+
+    network = NetworkManagementClient(Token(fresh_lab.token), SUB, **client_kwargs(fresh_lab, polling_interval=0.01))
+    nsg = network.network_security_groups.get(RG, "web-01-nsg")
+    allow = SecurityRule(name="AllowSSH", protocol="Tcp", source_address_prefix="*", source_port_range="*",
+                         destination_address_prefix="*", destination_port_range="22", access="Allow",
+                         priority=100, direction="Inbound")
+    updated = network.network_security_groups.begin_create_or_update(
+        RG, "web-01-nsg", NetworkSecurityGroup(location=nsg.location, security_rules=[allow])).result()
+    assert [rule.name for rule in updated.security_rules] == ["AllowSSH"]
+    assert updated.network_interfaces[0].id.endswith("/networkInterfaces/web-01-nic")  # read-only links survive
+    effective = network.network_interfaces.begin_list_effective_network_security_groups(RG, NIC).result().value
+    assert effective[0].effective_security_rules[0].access == "Allow"
+
+    table = network.route_tables.begin_create_or_update(
+        RG, "web-rt", RouteTable(location="westeurope", routes=[], disable_bgp_route_propagation=True)).result()
+    assert table.routes == [] and table.disable_bgp_route_propagation is True
+    routes = network.network_interfaces.begin_get_effective_route_table(RG, NIC).result().value
+    assert {route.source for route in routes} == {"Default"}
+    assert all(route.disable_bgp_route_propagation for route in routes)
+    assert all(route.state == "Active" for route in routes)
