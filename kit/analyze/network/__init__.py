@@ -32,6 +32,9 @@ from kit.analyze.network._arm import default_rules, load_network, network_from_d
 from kit.analyze.network._responder import ACCESS_PORTS, ResponderVerdict, responder_verdict, ssh_rdp_verdicts
 from kit.analyze.network._routes import NextHop, configured_routes, next_hop, select_route, system_routes
 
+#: The name docs/architecture.md gives :func:`diff_network`.
+diff = diff_network
+
 __all__ = [
     "ACCESS_PORTS",
     "Difference",
@@ -52,6 +55,7 @@ __all__ = [
     "Vnet",
     "configured_routes",
     "default_rules",
+    "diff",
     "diff_from_bundles",
     "diff_network",
     "flow_verdict",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kit.analyze.network._addresses import parse_ip
+from kit.analyze.network._addresses import is_public, parse_ip
 from kit.analyze.network._flow import FlowVerdict, flow_verdict
 from kit.analyze.network._model import VmNetwork
 from kit.analyze.network._routes import NextHop, next_hop
@@ -31,12 +31,15 @@ class ResponderVerdict:
         ``True`` when the NSGs allow and the reply route delivers; ``False`` when an NSG denies or
         the reply is dropped; ``None`` when allowed but the reply goes to an appliance that may
         not exist or forward (possible blackhole).
+    notes
+        Hints outside the verdict (the VM has no public IP for a responder on the Internet …).
     """
 
     port: int
     flow: FlowVerdict
     route: NextHop
     reachable: bool | None
+    notes: tuple[str, ...] = ()
 
     @property
     def access(self) -> str:
@@ -62,7 +65,7 @@ class ResponderVerdict:
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {"port": self.port, "access": self.access, "reachable": self.reachable, "explanation": self.explain(),
-                "flow": self.flow.to_json(), "route": self.route.to_json()}
+                "notes": list(self.notes), "flow": self.flow.to_json(), "route": self.route.to_json()}
 
 
 def responder_verdict(
@@ -74,13 +77,18 @@ def responder_verdict(
     use_effective: bool = True,
 ) -> ResponderVerdict:
     """The verdict for TCP from ``responder_ip`` to ``port`` on the primary NIC's private address."""
-    parse_ip(responder_ip, "responder address")
+    responder = parse_ip(responder_ip, "responder address")
     local = network.primary_ip
     flow = flow_verdict(network, "Inbound", "TCP", f"{local}:{port}", f"{responder_ip}:{remote_port}",
                         use_effective=use_effective)
     route = next_hop(network, responder_ip, source_ip=local, use_effective=use_effective)
     reachable = False if not flow.allowed else route.delivers
-    return ResponderVerdict(port, flow, route, reachable)
+    notes = []
+    config = network.primary_nic.primary_ip_configuration
+    if is_public(responder) and config is not None and not config.public_ip_id:
+        notes.append(f"{network.vm_name} has no public IP: from {responder_ip} it is reachable only through a VPN, "
+                     "Bastion, a load balancer or a NAT in front of it (not modelled here)")
+    return ResponderVerdict(port, flow, route, reachable, tuple(notes))
 
 
 def ssh_rdp_verdicts(

@@ -211,3 +211,19 @@ def test_nsg_not_captured_is_reported():
     assert any("lost-nsg" in warning for warning in net.warnings)
     verdict = inbound(net, 22)
     assert any("not captured" in warning for warning in verdict.warnings)
+
+
+def test_public_names_match_all():
+    import kit.analyze.network as network_module
+
+    public = sorted(name for name in vars(network_module) if not name.startswith("_") and name != "annotations")
+    assert sorted(network_module.__all__) == public
+    assert network_module.diff is network_module.diff_network
+
+
+def test_no_public_ip_is_noted_for_an_internet_responder():
+    from kit.analyze.network import ssh_rdp_verdicts
+
+    verdict = ssh_rdp_verdicts(vm(rule("ssh", 100, dport="22")), RESPONDER)[22]
+    assert verdict.reachable is True and "no public IP" in verdict.notes[0]
+    assert not ssh_rdp_verdicts(vm(rule("ssh", 100, dport="22")), "10.0.5.5")[22].notes
