@@ -1,0 +1,1 @@
+"""Renderers behind ``python -m kit.lab.scenarios.build`` (deterministic: no clock, seeded randomness)."""

@@ -1,0 +1,67 @@
+"""Building blocks the story files share: VMs, principals, routine noise operations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..common import guid, hexid
+
+MONITOR_AGENT = {"name": "AzureMonitorLinuxAgent", "publisher": "Microsoft.Azure.Monitor", "type": "AzureMonitorLinuxAgent",
+                 "version": "1.33", "handler_version": "1.33.2", "auto_upgrade": True}
+MONITOR_AGENT_WIN = {"name": "AzureMonitorWindowsAgent", "publisher": "Microsoft.Azure.Monitor", "type": "AzureMonitorWindowsAgent",
+                     "version": "1.31", "handler_version": "1.31.0.0", "auto_upgrade": True}
+BACKUP_APP_ID = "262044b1-e2ce-469f-a196-69ab7ada62d3"  # "Backup Management Service" (first-party)
+
+
+def disk_uuid(*parts: object) -> str:
+    h = hexid(*parts, "fs-uuid")
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
+
+
+def user(upn: str, name: str, ip: str, app: str = "portal") -> dict[str, Any]:
+    return {"kind": "user", "upn": upn, "name": name, "ip": ip, "oid": guid("oid", upn), "app": app}
+
+
+def sp(name: str, appid: str, ip: str) -> dict[str, Any]:
+    return {"kind": "sp", "name": name, "appid": appid, "ip": ip, "oid": guid("oid", name)}
+
+
+def group(name: str) -> dict[str, Any]:
+    return {"kind": "group", "name": name, "oid": guid("oid", name)}
+
+
+def linux_vm(name: str, ip: str, subnet: str, *, created: str, boots: list[dict[str, Any]], view: dict[str, Any],
+             size: str = "Standard_D4s_v5", zone: str | None = "1", image: str = "ubuntu2404",
+             disks: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
+    """A Linux VM of a story. ``disks``: ``[{lun, size_gb, mount, suffix}]`` (model + guest view)."""
+    disks = disks or []
+    cpus = {"Standard_D2s_v5": 2, "Standard_D4s_v5": 4, "Standard_D8s_v5": 8, "Standard_E4s_v5": 4,
+            "Standard_F8s_v2": 8, "Standard_D4as_v5": 4, "Standard_B2ms": 2}.get(size, 4)
+    mem = {"Standard_D2s_v5": 8, "Standard_D4s_v5": 16, "Standard_D8s_v5": 32, "Standard_E4s_v5": 32,
+           "Standard_F8s_v2": 16, "Standard_D4as_v5": 16, "Standard_B2ms": 8}.get(size, 16)
+    vm: dict[str, Any] = {
+        "name": name, "ip": ip, "subnet": subnet, "size": size, "image": image, "created": created,
+        "cpus": cpus, "mem_gib": mem, "temp_gib": {2: 75, 4: 150, 8: 300}.get(cpus, 150),
+        "boots": boots, "view": view, "extensions": [MONITOR_AGENT],
+        "data_disks": [{"lun": d["lun"], "name": f"{name}-{d['suffix']}", "size_gb": d["size_gb"]} for d in disks],
+        "guest_disks": [{"lun": d["lun"], "dev": "sd" + "cdefgh"[i], "size_gb": d["size_gb"], "mount": d["mount"],
+                         "uuid": d.get("uuid") or disk_uuid(name, d["mount"])} for i, d in enumerate(disks)],
+    }
+    if zone:
+        vm["zone"] = zone
+    vm.update(extra)
+    return vm
+
+
+def restore_points(vms: list[str], at: str, rg: str | None = None) -> list[dict[str, Any]]:
+    """The nightly Azure Backup (enhanced policy) restore points, one per VM, a few minutes apart."""
+    out = []
+    hh, mm = at[11:13], int(at[14:16])
+    for i, vm in enumerate(vms):
+        stamp = f"{at[:11]}{hh}:{mm + i * 3:02d}{at[16:]}"
+        op = {"at": stamp, "op": "restore_point_write", "by": "backup", "took": 95 + i * 17,
+              "resource": f"Microsoft.Compute/restorePointCollections/AzureBackup_{vm}_{hexid(vm, 'rpc', length=12)}/restorePoints/AzureBackup_{stamp[:10].replace('-', '')}_{hexid(vm, stamp, length=8)}"}
+        if rg:
+            op["rg"] = rg
+        out.append(op)
+    return out

@@ -1,0 +1,274 @@
+"""The built-in lab scenarios: committed files match their generator, parse, hang together, and
+carry the evidence their story needs (ids, correlation, timestamps inside the window, console markers)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kit.azure.ids import parse_resource_id
+from kit.lab.scenarios import SCENARIOS_DIR
+from kit.lab.scenarios._render.stories import STORIES
+from kit.lab.scenarios.build import render, write
+
+NAMES = [story["name"] for story in STORIES]
+EXPECTED = {
+    "firewall-lockout": ("guest_firewall", "serial_console"),
+    "fstab-emergency": ("boot_failure:fstab", "serial_console"),
+    "sshd-broken": ("service_failure:sshd", "serial_console"),
+    "nsg-deny": ("nsg_deny", "change_nsg"),
+    "route-blackhole": ("route_blackhole", "change_route"),
+    "windows-rdp": ("service_failure:rdp", "serial_console"),
+    "kernel-panic": ("boot_failure:kernel_panic", "repair_vm"),
+    "deallocated": ("vm_not_running", "start_vm"),
+}
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _ts(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def _load(name: str) -> dict[str, Any]:
+    folder = SCENARIOS_DIR / name
+    info = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+    return {
+        "folder": folder, "info": info,
+        "resources": json.loads((folder / "resources.json").read_text(encoding="utf-8"))["value"],
+        "activity": json.loads((folder / "activity_log.json").read_text(encoding="utf-8"))["value"],
+        "roles": json.loads((folder / "role_assignments.json").read_text(encoding="utf-8"))["value"],
+        "views": {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in (folder / "instance_views").glob("*.json")},
+        "serial": {p.stem: p.read_bytes() for p in (folder / "serial").glob("*.log")},
+    }
+
+
+@pytest.fixture(scope="module", params=NAMES)
+def scenario(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return _load(request.param)
+
+
+def _text(data: bytes) -> str:
+    return ANSI.sub("", data.decode("utf-8").rstrip("\x00")).replace("\r", "")
+
+
+def _window(info: dict[str, Any]) -> tuple[datetime, datetime]:
+    return _ts(info["window"]["start"]), _ts(info["window"]["end"])
+
+
+def test_eight_scenarios_are_defined():
+    assert sorted(NAMES) == sorted(EXPECTED) or set(NAMES) <= set(EXPECTED)
+
+
+def test_committed_files_are_what_the_generator_renders(tmp_path: Path):
+    write(tmp_path)
+    for story in STORIES:
+        for rel, data in render(story).items():
+            committed = SCENARIOS_DIR / story["name"] / rel
+            assert committed.is_file(), f"{committed} is missing: run python -m kit.lab.scenarios.build"
+            assert committed.read_bytes() == data, f"{committed} differs from the generator's output"
+            assert (tmp_path / story["name"] / rel).read_bytes() == data, "rendering is not deterministic"
+
+
+def test_scenario_yaml_follows_the_contract(scenario):
+    info = scenario["info"]
+    for key in ("name", "title", "briefing", "subscription_id", "tenant_id", "resource_group", "location",
+                "broken_vm", "known_good", "responder_ip", "window", "console_enabled", "expected", "guest",
+                "fix", "facts"):
+        assert key in info, key
+    assert (info["expected"]["hypothesis"], info["expected"]["next_step"]) == EXPECTED[info["name"]]
+    assert info["expected"]["level"] in ("guest", "platform", "none")
+    assert info["guest"]["os"] in ("linux", "windows") and info["guest"]["password"]
+    assert len(info["known_good"]) >= 2 and info["broken_vm"] not in info["known_good"]
+    vms = {r["name"] for r in scenario["resources"] if r["type"] == "Microsoft.Compute/virtualMachines"}
+    assert {info["broken_vm"], *info["known_good"]} <= vms
+    assert set(scenario["views"]) == vms and set(scenario["serial"]) == vms
+    start, end = _window(info)
+    assert start < end
+
+
+def test_every_scenario_has_its_own_subscription_and_group():
+    infos = [_load(n)["info"] for n in NAMES]
+    assert len({i["subscription_id"] for i in infos}) == len(infos)
+    assert len({i["resource_group"] for i in infos}) == len(infos)
+
+
+def _ids(node: Any) -> list[str]:
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "id" and isinstance(value, str):
+                found.append(value)
+            else:
+                found.extend(_ids(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_ids(item))
+    return found
+
+
+def test_resource_ids_parse_and_references_resolve(scenario):
+    info = scenario["info"]
+    by_id = {r["id"].lower(): r for r in scenario["resources"]}
+    for rid in _ids(scenario["resources"]):
+        parsed = parse_resource_id(rid)
+        assert parsed.subscription_id == info["subscription_id"]
+    subnets = {s["id"].lower(): s for r in scenario["resources"] if r["type"] == "Microsoft.Network/virtualNetworks"
+               for s in r["properties"]["subnets"]}
+    ipconfigs = set()
+    for r in scenario["resources"]:
+        props = r["properties"]
+        if r["type"] == "Microsoft.Compute/virtualMachines":
+            assert props["diagnosticsProfile"]["bootDiagnostics"] == {"enabled": True}
+            for nic in props["networkProfile"]["networkInterfaces"]:
+                assert nic["id"].lower() in by_id
+                assert by_id[nic["id"].lower()]["properties"]["virtualMachine"]["id"] == r["id"]
+        if r["type"] == "Microsoft.Network/networkInterfaces":
+            assert props["virtualMachine"]["id"].lower() in by_id
+            if "networkSecurityGroup" in props:
+                nsg = by_id[props["networkSecurityGroup"]["id"].lower()]
+                assert r["id"] in [n["id"] for n in nsg["properties"]["networkInterfaces"]]
+            for ipc in props["ipConfigurations"]:
+                ipconfigs.add(ipc["id"].lower())
+                assert ipc["properties"]["subnet"]["id"].lower() in subnets
+                if "publicIPAddress" in ipc["properties"]:
+                    pip = by_id[ipc["properties"]["publicIPAddress"]["id"].lower()]
+                    assert pip["properties"]["ipConfiguration"]["id"] == ipc["id"]
+                for asg in ipc["properties"].get("applicationSecurityGroups", []):
+                    assert asg["id"].lower() in by_id
+        if r["type"] == "Microsoft.Network/networkSecurityGroups":
+            assert [d["name"] for d in props["defaultSecurityRules"]] == [
+                "AllowVnetInBound", "AllowAzureLoadBalancerInBound", "DenyAllInBound",
+                "AllowVnetOutBound", "AllowInternetOutBound", "DenyAllOutBound"]
+            for rule in props["securityRules"]:
+                p = rule["properties"]
+                for side in ("source", "destination"):
+                    assert (f"{side}PortRange" in p) != bool(p.get(f"{side}PortRanges"))
+                    has_asg = bool(p.get(f"{side}ApplicationSecurityGroups"))
+                    assert has_asg or (f"{side}AddressPrefix" in p) != bool(p.get(f"{side}AddressPrefixes"))
+    for subnet in subnets.values():
+        for ref in ("networkSecurityGroup", "routeTable"):
+            if ref in subnet["properties"]:
+                assert subnet["properties"][ref]["id"].lower() in by_id
+        for ipc in subnet["properties"].get("ipConfigurations", []):
+            assert ipc["id"].lower() in ipconfigs
+    broken_nic = next(r for r in scenario["resources"] if r["type"] == "Microsoft.Network/networkInterfaces"
+                      and r["properties"]["virtualMachine"]["id"].endswith("/" + info["broken_vm"]))
+    peer_subnets = {r["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"] for r in scenario["resources"]
+                    if r["type"] == "Microsoft.Network/networkInterfaces"
+                    and r["properties"]["virtualMachine"]["id"].rsplit("/", 1)[1] in info["known_good"]}
+    assert broken_nic["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"] in peer_subnets
+
+
+def test_activity_log_operations_share_correlation_ids_and_lie_in_the_window(scenario):
+    info = scenario["info"]
+    start, end = _window(info)
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in scenario["activity"]:
+        parse_resource_id(record["resourceId"])
+        parse_resource_id(record["id"])
+        assert record["subscriptionId"] == info["subscription_id"]
+        assert start <= _ts(record["eventTimestamp"]) <= end
+        assert start <= _ts(record["submissionTimestamp"]) <= end
+        assert _ts(record["submissionTimestamp"]) > _ts(record["eventTimestamp"])
+        groups[record["correlationId"]].append(record)
+    for records in groups.values():
+        assert len({r["operationName"]["value"] for r in records}) == 1
+        assert len({r["operationId"] for r in records}) == 1 or records[0]["category"]["value"] != "Administrative"
+        if records[0]["category"]["value"] == "Administrative":
+            statuses = [r["status"]["value"] for r in sorted(records, key=lambda r: r["eventTimestamp"])]
+            assert statuses[0] == "Started" and statuses[-1] in ("Succeeded", "Failed") and len(statuses) >= 2
+    stamps = [r["eventTimestamp"] for r in scenario["activity"]]
+    assert stamps == sorted(stamps, reverse=True), "the Activity Log lists newest first"
+
+
+def test_instance_views_are_consistent(scenario):
+    info = scenario["info"]
+    start, end = _window(info)
+    for vm, view in scenario["views"].items():
+        codes = [s["code"] for s in view["statuses"]]
+        assert codes[0] == "ProvisioningState/succeeded" and codes[1].startswith("PowerState/")
+        for status in [*view["statuses"], *view.get("vmAgent", {}).get("statuses", []),
+                       *(s for d in view["disks"] for s in d["statuses"])]:
+            if "time" in status:
+                assert start <= _ts(status["time"]) <= end, (vm, status)
+        if vm in info["known_good"]:
+            assert codes[1] == "PowerState/running" and view["vmAgent"]["statuses"][0]["displayStatus"] == "Ready"
+
+
+_DATED = [
+    (re.compile(r"running '[^']+' at (\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d) \+0000"), "%a, %d %b %Y %H:%M:%S"),
+    (re.compile(r"finished at (\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d) \+0000"), "%a, %d %b %Y %H:%M:%S"),
+    (re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+Z (?:INFO|WARNING|ERROR) ", re.M), "%Y-%m-%dT%H:%M:%S"),
+]
+
+
+def test_serial_logs_are_raw_azure_bytes_with_dated_lines_in_the_window(scenario):
+    info = scenario["info"]
+    start, end = _window(info)
+    for vm, data in scenario["serial"].items():
+        assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+        text = _text(data)
+        lines = text.splitlines()
+        if info["guest"]["os"] == "linux" or vm != info["broken_vm"]:
+            pass
+        dated = 0
+        for pattern, fmt in _DATED:
+            for match in pattern.finditer(text):
+                moment = datetime.strptime(match.group(1), fmt).replace(tzinfo=timezone.utc)
+                assert start <= moment <= end, (vm, match.group(0))
+                dated += 1
+        if "Linux version" in text:
+            assert len(lines) >= 200, f"{vm}: a whole boot is hundreds of lines"
+            assert "Hypervisor detected: Microsoft Hyper-V" in text and "hv_vmbus" in text
+            assert "Microsoft Corporation Virtual Machine" in text and dated >= 3
+            assert "\x1b[0;32m  OK  \x1b[0m" in data.decode("utf-8")
+            assert "ci-info:" in text and "168.63.129.16" in text
+        stamps = [float(m) for m in re.findall(r"^\[\s*(\d+\.\d{6})\]", text, re.M)]
+        assert stamps, vm
+
+
+MARKERS: dict[str, list[str]] = {
+    "firewall-lockout": ["login: ", "DPT=22", "SRC=203.0.113.7"],
+    "fstab-emergency": ["Timed out waiting for device", "Dependency failed for", "Local File Systems",
+                        "You are in emergency mode", "Give root password for maintenance"],
+    "sshd-broken": ["login: ", "Bad configuration option", "status=255/EXCEPTION", "Failed to start ssh.service"],
+    "nsg-deny": ["login: "],
+    "route-blackhole": ["login: "],
+    "windows-rdp": ["SAC started and initialized", "ch -?", "SAC>", "EVENT:"],
+    "kernel-panic": ["VFS: Unable to mount root fs on unknown-block(0,0)", "Kernel panic - not syncing:",
+                     "Call Trace:", "---[ end Kernel panic"],
+    "deallocated": ["System Power Off", "reboot: Power down"],
+}
+
+
+def test_broken_vm_serial_log_shows_the_failure_and_peers_boot_cleanly(scenario):
+    info = scenario["info"]
+    text = _text(scenario["serial"][info["broken_vm"]])
+    for marker in MARKERS[info["name"]]:
+        assert marker in text, (info["name"], marker)
+    facts = info["facts"]
+    if info["name"] == "firewall-lockout":
+        assert facts["log_marker"] in text
+    if info["name"] == "fstab-emergency":
+        assert facts["mount_point"] in text and facts["uuid"] in text
+    for peer in info["known_good"]:
+        peer_text = _text(scenario["serial"][peer])
+        assert f"{peer} login:" in peer_text or "SAC>" in peer_text
+        for bad in ("Kernel panic", "emergency mode", "FAILED", "DROP:", "UFW BLOCK"):
+            assert bad not in peer_text, (peer, bad)
+
+
+def test_role_assignments_are_rest_bodies(scenario):
+    info = scenario["info"]
+    assert scenario["roles"]
+    for ra in scenario["roles"]:
+        assert ra["id"] == f"{ra['properties']['scope']}/providers/Microsoft.Authorization/roleAssignments/{ra['name']}"
+        assert ra["type"] == "Microsoft.Authorization/roleAssignments"
+        assert ra["properties"]["scope"].startswith(f"/subscriptions/{info['subscription_id']}")
