@@ -107,9 +107,12 @@ def _diff(args: argparse.Namespace) -> int:
           + ("" if args.responder else " (an Internet stand-in: give --responder for your address)"))
     for port, service in ACCESS_PORTS.items():
         mine = result.subject_verdicts[port]
-        print(f"  {service} ({port}): {result.subject}: {_state(mine.reachable)} — {mine.explain()}")
+        print(f"  {service} ({port})")
+        print(f"    {result.subject}: {mine.explain().partition(': ')[2]}")
+        for note in mine.notes:
+            print(f"      note: {note}")
         for name, verdicts in result.peer_verdicts.items():
-            print(f"  {' ' * len(service)}  {' ' * len(str(port))}   {name}: {_state(verdicts[port].reachable)}")
+            print(f"    {name}: {verdicts[port].explain().partition(': ')[2]}")
     changing = result.explaining
     others = [d for d in result.differences if not d.changes_verdict]
     print(f"\nDifferences that change the SSH/RDP verdict: {len(changing) or 'none'}")
@@ -121,10 +124,6 @@ def _diff(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"note: {warning}")
     return 0
-
-
-def _state(reachable: bool | None) -> str:
-    return {True: "reachable", False: "blocked", None: "uncertain"}[reachable]
 
 
 def _print_difference(difference: Any, *, detail: bool) -> None:

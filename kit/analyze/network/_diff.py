@@ -22,6 +22,7 @@ from kit.errors import AnalysisError, InvalidResourceId, KitError
 
 Apply = Callable[[VmNetwork], VmNetwork]
 # the most specific differences first: a rule or route says more than an association
+_HOP = {"nic": "NIC", "subnet": "subnet"}
 _KIND_RANK = {"nsg_rule": 0, "route": 1, "route_table": 2, "association": 3, "nic": 4}
 
 
@@ -326,7 +327,7 @@ def _compare_nsgs(subject: VmNetwork, peer: VmNetwork, hop: str, s_nsg: Nsg | No
     s_rules = {rule.name.lower(): rule for rule in s_nsg.custom_rules()}
     p_rules = {rule.name.lower(): rule for rule in p_nsg.custom_rules()}
     raws = []
-    where = f"{'NIC' if hop == 'nic' else 'subnet'} NSG {s_nsg.name}"
+    where = f"{_HOP[hop]} NSG {s_nsg.name}"
     for name in sorted(set(s_rules) | set(p_rules)):
         s_rule, p_rule = s_rules.get(name), p_rules.get(name)
         rule_name = (s_rule or p_rule).name  # type: ignore[union-attr]
@@ -335,13 +336,13 @@ def _compare_nsgs(subject: VmNetwork, peer: VmNetwork, hop: str, s_nsg: Nsg | No
         if s_rule is not None and p_rule is None:
             raws.append(_Raw("nsg_rule:added", rule_name, s_rule.summary(), "absent", s_nsg.id or None,
                              f"{where} has rule {rule_name} ({s_rule.summary()}) that peer {peer.vm_name}'s "
-                             f"{hop} NSG lacks",
+                             f"{_HOP[hop]} NSG lacks",
                              _edit_rules(s_nsg.id, lambda rules, n=name: tuple(r for r in rules if r.is_default or r.name.lower() != n)),
                              related))
         elif p_rule is not None and s_rule is None:
             raws.append(_Raw("nsg_rule:missing", rule_name, "absent", p_rule.summary(), s_nsg.id or None,
                              f"{where} lacks rule {rule_name} ({p_rule.summary()}) that peer {peer.vm_name}'s "
-                             f"{hop} NSG has",
+                             f"{_HOP[hop]} NSG has",
                              _edit_rules(s_nsg.id, lambda rules, r=p_rule: rules + (r,)), related))
         elif s_rule is not None and p_rule is not None and s_rule.comparable() != p_rule.comparable():
             raws.append(_Raw("nsg_rule:changed", rule_name, s_rule.summary(), p_rule.summary(), s_nsg.id or None,

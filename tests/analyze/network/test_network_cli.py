@@ -10,7 +10,7 @@ import pytest
 from kit.cli import main
 from kit.evidence import BundleWriter
 from kit.evidence.manifest import new_manifest
-from network_build import NET, SUB, nic, nsg, nsg_id, rule, subnet, vnet
+from network_build import SUB, nic, nsg, nsg_id, rule, subnet, vnet
 
 RESPONDER = "203.0.113.7"
 ALLOW_SSH = rule("allow-ssh", 300, dport="22", src="Internet")
@@ -69,7 +69,7 @@ def test_diff_uses_manifest_peers_and_links_the_operation(bundles, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "web1 against web2; responder 203.0.113.7" in out
-    assert "SSH (22): web1: blocked" in out and "web2: reachable" in out
+    assert "SSH (22)\n    web1: blocked, Deny by securityRules/deny-ssh" in out and "web2: reachable" in out
     changing = out.split("Differences that change the SSH/RDP verdict:")[1].split("Other differences")[0]
     assert "[nsg_rule:added]" in changing and "deny-ssh" in changing
     assert "introduced by Microsoft.Network/networkSecurityGroups/securityRules/write at 2026-11-25T09:41:00Z by bob@contoso.com" in changing
