@@ -28,7 +28,7 @@ BUILT_IN_ROLES: dict[str, tuple[str, str, list[str], list[str]]] = {
                                              "manage disks, install and run software, reset password of the root "
                                              "user of the virtual machine using VM extensions, and manage local "
                                              "user accounts using VM extensions.", _VM_ACTIONS, []),
-    "1c0163c1-47e6-4577-8991-ea5c82e286e4": ("Virtual Machine Administrator Login", "View Virtual Machines in the "
+    "1c0163c0-47e6-4577-8991-ea5c82e286e4": ("Virtual Machine Administrator Login", "View Virtual Machines in the "
                                              "portal and login as administrator",
                                              ["Microsoft.Network/publicIPAddresses/read",
                                               "Microsoft.Network/virtualNetworks/read",
@@ -51,6 +51,21 @@ BUILT_IN_ROLES: dict[str, tuple[str, str, list[str], list[str]]] = {
                                                        "Microsoft.Resources/subscriptions/resourceGroups/read"], []),
     "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": ("User Access Administrator", "Lets you manage user access to Azure "
                                              "resources.", ["*/read", "Microsoft.Authorization/*"], []),
+    "00c29273-979b-4161-815c-10b084fb9324": ("Backup Operator", "Lets you manage backup services, except removal "
+                                             "of backup, vault creation and giving access to others.",
+                                             ["Microsoft.Authorization/*/read", "Microsoft.Compute/virtualMachines/read",
+                                              "Microsoft.RecoveryServices/Vaults/backupFabrics/*",
+                                              "Microsoft.RecoveryServices/Vaults/read",
+                                              "Microsoft.Resources/subscriptions/resourceGroups/read"], []),
+    "17d1049b-9a84-46fb-8f53-869881c3d3ab": ("Storage Account Contributor", "Permits management of storage "
+                                             "accounts.", ["Microsoft.Authorization/*/read",
+                                                           "Microsoft.Storage/storageAccounts/*",
+                                                           "Microsoft.Resources/subscriptions/resourceGroups/read"], []),
+    "73c42c96-874c-492b-b04d-ab87d138a893": ("Log Analytics Reader", "Log Analytics Reader can view and search all "
+                                             "monitoring data as well as and view monitoring settings.",
+                                             ["*/read", "Microsoft.OperationalInsights/workspaces/search/action"], []),
+    "749f88d5-cbae-40b8-bcfc-e573ddc772fa": ("Monitoring Contributor", "Can read all monitoring data and update "
+                                             "monitoring settings.", ["*/read", "Microsoft.Insights/*"], []),
     "43d0d8ad-25c7-4714-9337-8ba259a9fe05": ("Monitoring Reader", "Can read all monitoring data (metrics, logs, "
                                              "etc.).", ["*/read", "Microsoft.Support/*"], []),
 }

@@ -54,6 +54,7 @@ def test_every_built_in_scenario_serves_its_broken_vm():
     scenarios = list_scenarios()
     if not scenarios:
         pytest.skip("no built-in scenarios yet under kit/lab/scenarios")
+    from azure.mgmt.authorization import AuthorizationManagementClient
     from azure.mgmt.compute import ComputeManagementClient
 
     from lab.conftest import Token, client_kwargs
@@ -63,6 +64,9 @@ def test_every_built_in_scenario_serves_its_broken_vm():
             client = ComputeManagementClient(Token(lab.token), info.subscription_id, **client_kwargs(lab))
             for vm in info.vms:
                 assert client.virtual_machines.get(info.resource_group, vm, expand="instanceView").name == vm
+            rbac = AuthorizationManagementClient(Token(lab.token), info.subscription_id, **client_kwargs(lab))
+            for assignment in rbac.role_assignments.list_for_scope(info.vm_id(info.broken_vm), filter="atScope()"):
+                assert rbac.role_definitions.get_by_id(assignment.role_definition_id).role_name
 
 
 def test_kit_lab_list(capsys):
