@@ -216,11 +216,19 @@ def _ref(value: Any) -> str | None:
 class _Run:
     """One collection: shared calls are made once, per-VM calls for each VM, all concurrent."""
 
-    def __init__(self, clients: Clients, request: CollectionRequest, polling_interval: float) -> None:
+    def __init__(self, clients: Clients, request: CollectionRequest, polling_interval: float,
+                 concurrent: bool = True) -> None:
         self.clients = clients
         self.request = request
         self.polling_interval = polling_interval
+        self.concurrent = concurrent
         self._shared: dict[str, asyncio.Future[_Outcome]] = {}
+
+    async def gather(self, *work: Awaitable[Any]) -> list[Any]:
+        """All of ``work`` at once, or one after another when the run is not concurrent."""
+        if self.concurrent:
+            return list(await asyncio.gather(*work))
+        return [await item for item in work]
 
     async def arm(self, call: str, resource_id: str | None,
                   invoke: Callable[[Capture], Awaitable[Any]], *, paging: bool = False) -> _Outcome:
@@ -270,7 +278,7 @@ class _Run:
         model = job.record(await self.get_vm(name), "vm.json")
         network_profile = _props(model).get("networkProfile") or {}
         nic_ids = [_ref(nic) for nic in network_profile.get("networkInterfaces") or []]
-        await asyncio.gather(
+        await self.gather(
             self.instance_view(job, rid),
             self.boot_diagnostics(job, rid),
             self.role_assignments(job, rid),
@@ -297,7 +305,7 @@ class _Run:
             return
         blobs = [("serialConsoleLogBlobUri", "serial.log", "boot_diagnostics.serial_log"),
                  ("consoleScreenshotBlobUri", "screenshot.bmp", "boot_diagnostics.screenshot")]
-        outcomes = await asyncio.gather(*(self.blob(call, result.get(key), str(rid)) for key, _, call in blobs))
+        outcomes = await self.gather(*(self.blob(call, result.get(key), str(rid)) for key, _, call in blobs))
         for (_, path, _), outcome in zip(blobs, outcomes, strict=True):
             job.record(outcome, path)
 
@@ -328,7 +336,7 @@ class _Run:
         if outcome.failure is None:
             assignments = outcome.value["value"]
             wanted = sorted({_props(item).get("roleDefinitionId") for item in assignments} - {None})
-            names = await asyncio.gather(*(self.role_name(job, role, rid.subscription_id) for role in wanted))
+            names = await self.gather(*(self.role_name(job, role, rid.subscription_id) for role in wanted))
             by_id = {role.lower(): name for role, name in zip(wanted, names, strict=True)}
             for item in assignments:
                 name = by_id.get(str(_props(item).get("roleDefinitionId")).lower())
@@ -405,7 +413,7 @@ class _Run:
                 if _ref(inner.get("publicIPAddress")):
                     work.append(self.resource(job, "public_ips", "public_ip_addresses.get",
                                               _ref(inner["publicIPAddress"])))
-        await asyncio.gather(*work)
+        await self.gather(*work)
 
     async def effective(self, job: _Job, call: str, rid: ids.ResourceId, begin: Callable[..., Any], path: str) -> None:
         async def run(capture: Capture) -> None:
@@ -432,7 +440,7 @@ class _Run:
             work.append(self.resource(job, "nsgs", "network_security_groups.get",
                                       _ref(properties.get("networkSecurityGroup"))))
             work.append(self.resource(job, "route_tables", "route_tables.get", _ref(properties.get("routeTable"))))
-        await asyncio.gather(*work)
+        await self.gather(*work)
 
 
 def _claims(token: str) -> dict[str, Any]:
@@ -461,6 +469,7 @@ async def collect_async(
     *,
     progress: ProgressCallback | None = None,
     polling_interval: float = 1.0,
+    concurrent: bool = True,
 ) -> CollectionResult:
     """Collect one bundle per VM into ``out_dir/<vm-name>/``.
 
@@ -477,6 +486,8 @@ async def collect_async(
     polling_interval
         Seconds between polls of the effective-NSG/route operations when ARM sends no
         ``Retry-After``.
+    concurrent
+        ``False`` awaits every call one after another (the benchmark's sequential baseline).
 
     Returns
     -------
@@ -503,8 +514,8 @@ async def collect_async(
         clients = Clients(target, credential)
         try:
             collector = await _identity(credential, target)
-            run = _Run(clients, request, polling_interval)
-            for outcome in await asyncio.gather(*(run.get_vm(name) for name in names)):
+            run = _Run(clients, request, polling_interval, concurrent)
+            for outcome in await run.gather(*(run.get_vm(name) for name in names)):
                 failure = outcome.failure or {}
                 if failure.get("status") in (401, 403):
                     raise AuthenticationError(failure["message"], status=failure["status"], code=failure.get("code"),
@@ -516,7 +527,7 @@ async def collect_async(
                         f"({failure.get('code') or 'HTTP 404'}); check --vm/--known-good, --resource-group "
                         f"and --subscription", status=404, code=failure.get("code"),
                         operation=outcome.call, resource_id=outcome.resource_id)
-            await asyncio.gather(*(run.vm(job, job.name) for job in jobs))
+            await run.gather(*(run.vm(job, job.name) for job in jobs))
         finally:
             await clients.close()
             await credential.close()
