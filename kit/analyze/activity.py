@@ -19,12 +19,16 @@ except when the input as a whole is not a list of records.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from kit.azure.ids import parse_resource_id
+from kit.azure.ids import ResourceId, parse_resource_id
 from kit.errors import AnalysisError, InvalidResourceId
 
 __all__ = [
@@ -65,31 +69,35 @@ _PHASE = {
     "resolved": 2,
 }
 _TERMINAL = 2
+_NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})  # shared, so read-only
 
-# key → the spellings tried, in order: REST/az camelCase, SDK snake_case, Log Analytics.
-_KEYS: dict[str, tuple[str, ...]] = {
-    "event_time": ("eventTimestamp", "event_timestamp", "TimeGenerated", "EventTimestamp"),
-    "submitted": ("submissionTimestamp", "submission_timestamp", "EventSubmissionTimestamp"),
-    "correlation_id": ("correlationId", "correlation_id", "CorrelationId"),
-    "event_id": ("eventDataId", "event_data_id", "EventDataId", "id"),
-    "operation_id": ("operationId", "operation_id", "OperationId"),
-    "operation_name": ("operationName", "operation_name", "OperationNameValue", "OperationName"),
-    "status": ("status", "ActivityStatusValue", "ActivityStatus"),
-    "sub_status": ("subStatus", "sub_status", "ActivitySubstatusValue", "ActivitySubstatus"),
-    "caller": ("caller", "Caller"),
-    "category": ("category", "CategoryValue", "Category"),
-    "level": ("level", "Level"),
-    "resource_id": ("resourceId", "resource_id", "ResourceId", "_ResourceId"),
-    "resource_type": ("resourceType", "resource_type", "ResourceProviderValue"),
-    "http_request": ("httpRequest", "http_request", "HTTPRequest"),
-    "description": ("description", "Description"),
-    "properties": ("properties", "Properties_d", "Properties"),
+# key → its spelling in each record shape: REST/az camelCase, SDK ``as_dict()`` snake_case,
+# Log Analytics ``AzureActivity`` columns. One shape is picked per record (see ``_shape``).
+_FIELDS = ("event_time", "submitted", "correlation_id", "event_id", "operation_name", "status", "sub_status",
+           "caller", "category", "level", "resource_id", "resource_type", "http_request", "description", "properties")
+_SHAPES: dict[str, tuple[str, ...]] = {
+    "rest": ("eventTimestamp", "submissionTimestamp", "correlationId", "eventDataId", "operationName", "status",
+             "subStatus", "caller", "category", "level", "resourceId", "resourceType", "httpRequest", "description",
+             "properties"),
+    "sdk": ("event_timestamp", "submission_timestamp", "correlation_id", "event_data_id", "operation_name", "status",
+            "sub_status", "caller", "category", "level", "resource_id", "resource_type", "http_request", "description",
+            "properties"),
+    "log_analytics": ("TimeGenerated", "EventSubmissionTimestamp", "CorrelationId", "EventDataId", "OperationNameValue",
+                      "ActivityStatusValue", "ActivitySubstatusValue", "Caller", "CategoryValue", "Level", "ResourceId",
+                      "ResourceProviderValue", "HTTPRequest", "Description", "Properties_d"),
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ActivityEvent:
-    """One Activity Log record, normalised.
+def _shape(record: Mapping[str, Any]) -> tuple[str, ...]:
+    if "eventTimestamp" in record or "correlationId" in record or "operationName" in record:
+        return _SHAPES["rest"]
+    if "event_timestamp" in record or "correlation_id" in record or "operation_name" in record:
+        return _SHAPES["sdk"]
+    return _SHAPES["log_analytics"]
+
+
+class ActivityEvent(NamedTuple):
+    """One Activity Log record, normalised (an immutable named tuple: cheap at 100k records).
 
     Parameters
     ----------
@@ -121,7 +129,8 @@ class ActivityEvent:
     resource_id
         The resource the operation was about, as written in the record.
     resource_type
-        ``resourceType.value`` or the type parsed from ``resource_id``.
+        ``resourceType.value`` (empty when the record has none; :class:`Operation` fills it in
+        from the resource id).
     client_ip
         ``httpRequest.clientIpAddress`` or ``""``.
     http_method
@@ -129,9 +138,10 @@ class ActivityEvent:
     description
         ``description`` or ``""``.
     properties
-        ``properties`` (ResourceHealth's ``currentHealthStatus``, ``cause`` … live here).
-    original
-        The original time strings (``eventTimestamp``, ``submissionTimestamp``) exactly as read.
+        ``properties`` (ResourceHealth's ``currentHealthStatus``, ``cause`` … live here), as
+        read (not copied).
+    event_text, submitted_text
+        The original time strings exactly as read (``None`` when absent); see :attr:`original`.
     index
         Position of the record in the input list.
     """
@@ -153,9 +163,20 @@ class ActivityEvent:
     client_ip: str
     http_method: str
     description: str
-    properties: dict[str, Any]
-    original: dict[str, str]
+    properties: Mapping[str, Any]
+    event_text: str | None
+    submitted_text: str | None
     index: int
+
+    @property
+    def original(self) -> dict[str, str]:
+        """The original time strings by their REST names (``eventTimestamp``, ``submissionTimestamp``)."""
+        result = {}
+        if self.event_text is not None:
+            result["eventTimestamp"] = self.event_text
+        if self.submitted_text is not None:
+            result["submissionTimestamp"] = self.submitted_text
+        return result
 
     @property
     def severity(self) -> str:
@@ -273,7 +294,14 @@ def parse_time(text: Any) -> datetime | None:
     datetime | None
         The time in UTC, or ``None`` when ``text`` is empty or not a time.
     """
-    if isinstance(text, datetime):
+    if type(text) is str and text:
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            parsed = _parse_slow(text)
+            if parsed is None:
+                return None
+    elif isinstance(text, datetime):
         parsed = text
     elif isinstance(text, str) and text:
         try:
@@ -284,7 +312,10 @@ def parse_time(text: Any) -> datetime | None:
                 return None
     else:
         return None
-    if parsed.tzinfo is None:
+    tz = parsed.tzinfo
+    if tz is UTC:
+        return parsed
+    if tz is None:
         return parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
 
@@ -302,15 +333,15 @@ def _parse_slow(text: str) -> datetime | None:
     return stamp.to_pydatetime()
 
 
-def _pick(record: Mapping[str, Any], key: str) -> Any:
-    for spelling in _KEYS[key]:
-        value = record.get(spelling)
-        if value is not None:
-            return value
-    return None
-
-
 def _text(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is dict:
+        inner = value.get("value")
+        if inner is None:
+            inner = value.get("localizedValue", value.get("localized_value"))
+        return "" if inner is None else inner if type(inner) is str else str(inner)
     if value is None:
         return ""
     if isinstance(value, Mapping):
@@ -322,20 +353,27 @@ def _text(value: Any) -> str:
 
 
 def _label(value: Any, fallback: str) -> str:
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):
         label = value.get("localizedValue", value.get("localized_value"))
         if label:
             return str(label)
     return fallback
 
 
-def _type_of(resource_id: str) -> str:
+@lru_cache(maxsize=65536)
+def _parsed(resource_id: str) -> ResourceId | None:
+    """The parsed id (cached: big logs name the same resources over and over), or ``None``."""
     if not resource_id:
-        return ""
+        return None
     try:
-        return parse_resource_id(resource_id).kind
+        return parse_resource_id(resource_id)
     except InvalidResourceId:
-        return ""
+        return None
+
+
+def _type_of(resource_id: str) -> str:
+    parsed = _parsed(resource_id)
+    return parsed.kind if parsed is not None else ""
 
 
 def normalize_event(record: Mapping[str, Any], *, index: int = 0) -> ActivityEvent:
@@ -358,10 +396,13 @@ def normalize_event(record: Mapping[str, Any], *, index: int = 0) -> ActivityEve
     AnalysisError
         When ``record`` is not an object or has neither an event nor a submission time.
     """
-    if not isinstance(record, Mapping):
+    if type(record) is not dict and not isinstance(record, Mapping):
         raise AnalysisError(f"Activity Log record {index} is a {type(record).__name__}, not an object")
-    event_text = _pick(record, "event_time")
-    submitted_text = _pick(record, "submitted")
+    get = record.get
+    (k_time, k_submitted, k_correlation, k_event_id, k_operation, k_status, k_sub_status, k_caller, k_category,
+     k_level, k_resource, k_type, k_http, k_description, k_properties) = _shape(record)
+    event_text = get(k_time)
+    submitted_text = get(k_submitted)
     event_time = parse_time(event_text)
     submitted = parse_time(submitted_text)
     time, time_desc = (event_time, "event") if event_time is not None else (submitted, "submitted")
@@ -370,42 +411,38 @@ def normalize_event(record: Mapping[str, Any], *, index: int = 0) -> ActivityEve
             f"Activity Log record {index} has no usable eventTimestamp or submissionTimestamp "
             f"(eventTimestamp={event_text!r})"
         )
-    original = {}
-    if event_text is not None:
-        original["eventTimestamp"] = str(event_text)
-    if submitted_text is not None:
-        original["submissionTimestamp"] = str(submitted_text)
-    name_value = _pick(record, "operation_name")
+    name_value = get(k_operation)
     operation_name = _text(name_value)
-    http = _pick(record, "http_request")
-    http = http if isinstance(http, Mapping) else {}
-    properties = _pick(record, "properties")
-    resource_id = _text(_pick(record, "resource_id"))
+    http = get(k_http)
+    if not isinstance(http, dict):
+        http = {}
+    properties = get(k_properties)
+    resource_id = _text(get(k_resource))
     if not resource_id:  # some records (support tickets, role assignments) only name their scope
-        authorization = record.get("authorization")
+        authorization = get("authorization")
         if isinstance(authorization, Mapping):
             resource_id = _text(authorization.get("scope"))
-    event_id = _text(_pick(record, "event_id"))
     return ActivityEvent(
         time=time,
         time_desc=time_desc,
         submitted=submitted,
-        correlation_id=_text(_pick(record, "correlation_id")),
-        event_id=event_id,
+        correlation_id=_text(get(k_correlation)),
+        event_id=_text(get(k_event_id) or get("id")),
         operation_name=operation_name,
         operation_label=_label(name_value, operation_name),
-        status=_text(_pick(record, "status")),
-        sub_status=_text(_pick(record, "sub_status")),
-        caller=_text(_pick(record, "caller")),
-        category=_text(_pick(record, "category")),
-        level=_text(_pick(record, "level")) or "Informational",
+        status=_text(get(k_status)),
+        sub_status=_text(get(k_sub_status)),
+        caller=_text(get(k_caller)),
+        category=_text(get(k_category)),
+        level=_text(get(k_level)) or "Informational",
         resource_id=resource_id,
-        resource_type=_text(_pick(record, "resource_type")) or _type_of(resource_id),
-        client_ip=_text(http.get("clientIpAddress", http.get("client_ip_address"))),
+        resource_type=_text(get(k_type)),
+        client_ip=_text(http.get("clientIpAddress") or http.get("client_ip_address") or http.get("clientIpAddress")),
         http_method=_text(http.get("method")),
-        description=_text(_pick(record, "description")),
-        properties=dict(properties) if isinstance(properties, Mapping) else {},
-        original=original,
+        description=_text(get(k_description)),
+        properties=properties if isinstance(properties, dict) else _NO_PROPERTIES,
+        event_text=None if event_text is None else str(event_text),
+        submitted_text=None if submitted_text is None else str(submitted_text),
         index=index,
     )
 
@@ -437,16 +474,34 @@ def parse_activity_log(records: Iterable[Mapping[str, Any] | ActivityEvent] | Ma
         raise AnalysisError(f"the Activity Log should be a list of records, not {type(records).__name__}")
     events: list[ActivityEvent] = []
     warnings: list[str] = []
-    for index, record in enumerate(records):
-        if isinstance(record, ActivityEvent):
-            events.append(record)
-            continue
-        try:
-            events.append(normalize_event(record, index=index))
-        except AnalysisError as error:
-            warnings.append(f"skipped: {error}")
-    events.sort(key=lambda event: (event.time, _PHASE.get(event.status.lower(), 1)))
-    return ActivityLog(events=tuple(events), operations=tuple(_group(events)), warnings=tuple(warnings))
+    with _gc_paused():
+        for index, record in enumerate(records):
+            if isinstance(record, ActivityEvent):
+                events.append(record)
+                continue
+            try:
+                events.append(normalize_event(record, index=index))
+            except AnalysisError as error:
+                warnings.append(f"skipped: {error}")
+        events.sort(key=lambda event: (event.time, _PHASE.get(event.status.lower(), 1)))
+        grouped = _group(events)
+    return ActivityLog(events=tuple(events), operations=tuple(grouped), warnings=tuple(warnings))
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small acyclic objects.
+
+    A 100k-record log allocates a million dicts and tuples; the collector would walk them
+    again and again for nothing (none of them form cycles). Reference counting still frees them.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def operations(records: Iterable[Mapping[str, Any] | ActivityEvent] | Mapping[str, Any]) -> list[Operation]:
@@ -496,33 +551,31 @@ def _group(events: Sequence[ActivityEvent]) -> list[Operation]:
 
 def _operation(correlation_id: str, events: list[ActivityEvent]) -> Operation:
     first = events[0]
-    final = first
-    final_phase = -1
-    for event in events:
+    final, final_phase = first, -1
+    caller = resource_id = resource_type = category = ""
+    level, level_rank = first.level, -1
+    for event in events:  # one pass: this runs once per operation, 100k times on big logs
         phase = _PHASE.get(event.status.lower(), 1)
         if phase >= final_phase:
             final, final_phase = event, phase
+        if not caller and event.caller:
+            caller = event.caller
+        if not resource_id and event.resource_id:
+            resource_id = event.resource_id
+        if not resource_type and event.resource_type:
+            resource_type = event.resource_type
+        if not category and event.category:
+            category = event.category
+        rank = _LEVEL_RANK.get(event.level.lower(), 1)
+        if rank > level_rank:
+            level, level_rank = event.level, rank
     end = final.time if final_phase == _TERMINAL else None
-    caller = next((event.caller for event in events if event.caller), "")
-    level = max((event.level for event in events), key=lambda name: _LEVEL_RANK.get(name.lower(), 1))
-    resource_id = next((event.resource_id for event in events if event.resource_id), "")
-    resource_type = next((event.resource_type for event in events if event.resource_type), "")
     duration = end - first.time if end is not None else None
     status = final.status or "Unknown"
     return Operation(
-        correlation_id=correlation_id,
-        operation_name=first.operation_name,
-        resource_id=resource_id,
-        resource_type=resource_type,
-        status=status,
-        start=first.time,
-        end=end,
-        duration=duration,
-        caller=caller,
-        category=next((event.category for event in events if event.category), ""),
-        level=level,
-        events=tuple(events),
-        summary=_summary(first, final, status, caller, resource_id, duration),
+        correlation_id, first.operation_name, resource_id, resource_type or _type_of(resource_id), status,
+        first.time, end, duration, caller, category, level, tuple(events),
+        _summary(first, final, status, caller, resource_id, duration),
     )
 
 
@@ -554,11 +607,8 @@ def _summary(
 
 
 def _resource_name(resource_id: str) -> str:
-    if not resource_id:
-        return ""
-    try:
-        parsed = parse_resource_id(resource_id)
-    except InvalidResourceId:
+    parsed = _parsed(resource_id)
+    if parsed is None:
         return resource_id
     if len(parsed.names) > 1:
         return "/".join(parsed.names)
