@@ -147,6 +147,12 @@ class _Context:
     subnet_id: str | None
     tag_map: dict[str, tuple[str, ...]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    captured_tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # tag expansions captured with the effective rules also serve the configuration's rules
+        for entry in self.network.effective_nsgs.get(self.nic.name, ()):
+            self.captured_tags.update(entry.nsg.tag_map)
 
     def vnet_space(self) -> list[Any]:
         vnet = self.network.vnet_of(self.subnet_id)
@@ -244,7 +250,7 @@ def evaluate_nsg(
     context: _Context,
 ) -> SecurityRule | None:
     """The first rule of ``nsg`` (by priority) matching the flow, or ``None``."""
-    context.tag_map = dict(nsg.tag_map)
+    context.tag_map = {**context.captured_tags, **nsg.tag_map}
     for rule in nsg.ordered(direction):
         if rule_matches(rule, protocol, source, destination, context):
             return rule

@@ -227,3 +227,13 @@ def test_no_public_ip_is_noted_for_an_internet_responder():
     verdict = ssh_rdp_verdicts(vm(rule("ssh", 100, dport="22")), RESPONDER)[22]
     assert verdict.reachable is True and "no public IP" in verdict.notes[0]
     assert not ssh_rdp_verdicts(vm(rule("ssh", 100, dport="22")), "10.0.5.5")[22].notes
+
+
+def test_captured_tag_map_also_resolves_configuration_rules():
+    effective = {"vm-nic": {"value": [{
+        "networkSecurityGroup": {"id": f"{NET}/networkSecurityGroups/vm-nsg"},
+        "association": {"networkInterface": {"id": f"{NET}/networkInterfaces/vm-nic"}},
+        "tagMap": {"AzureCloud": ["203.0.113.0/24"]}, "effectiveSecurityRules": []}]}}
+    net = vm(rule("cloud", 100, dport="22", src="AzureCloud"), effective=effective)
+    configured = flow_verdict(net, "Inbound", "TCP", "10.0.0.4:22", f"{RESPONDER}:1", use_effective=False)
+    assert (configured.source, configured.rule_name, configured.warnings) == ("configuration", "securityRules/cloud", ())
