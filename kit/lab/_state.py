@@ -86,6 +86,25 @@ class LabState:
         The faults to inject.
     principal
         Who the token stands for.
+
+    Attributes
+    ----------
+    token
+        The bearer token ARM routes accept (random per run; only ever in memory).
+    endpoint
+        ``https://127.0.0.1:PORT`` once the server listens (for URLs the lab hands out).
+    scenarios
+        Served scenarios by name.
+    resources
+        Lower-cased resource id → REST body (top-level resources; children live inside them).
+    instance_views, serial_logs
+        Lower-cased VM id → instanceView body / path of the serial log bytes.
+    activity, role_assignments
+        Lower-cased subscription id → EventData records / roleAssignment bodies.
+    operations
+        Long-running operations being polled, by id.
+    extras
+        Room for other route modules' per-run state (the console gateway keeps its hub here).
     """
 
     def __init__(self, scenarios: Iterable[ScenarioInfo], faults: Faults | None = None,

@@ -97,3 +97,11 @@ def test_kit_lab_serve_runs_until_interrupted():
         out, _ = process.communicate(timeout=10)
     assert process.returncode == 0 and "lab stopped" in out
     assert not Path(ca_path).exists()
+
+
+def test_public_names_are_importable():
+    import kit.lab
+
+    assert sorted(kit.lab.__all__) == sorted(name for name in kit.lab.__all__ if hasattr(kit.lab, name))
+    assert {"running_lab", "list_scenarios", "load_scenario", "Faults", "LabState", "ScenarioInfo"} <= set(
+        kit.lab.__all__)
