@@ -200,7 +200,7 @@ def load_guest(info: Any, boot_log: bytes | None = None, vm: str | None = None) 
     vm
         The VM (default: the broken one); a known-good peer gets a healthy guest.
     """
-    definition = guest_definition(info.name)
+    definition = _with_facts(guest_definition(info.name), dict(getattr(info, "facts", None) or _facts(info)))
     vm = vm or info.broken_vm
     if vm != info.broken_vm:
         definition = _healthy(definition)
@@ -208,8 +208,45 @@ def load_guest(info: Any, boot_log: bytes | None = None, vm: str | None = None) 
     if boot_log is None:
         path = Path(getattr(info, "path", ".")) / "serial" / f"{vm}.log"
         boot_log = path.read_bytes() if path.is_file() else b""
+    kernel = re.search(rb"Linux version (\S+)", boot_log)
+    if kernel:
+        definition = {**definition, "kernel": kernel.group(1).decode()}
+    end = getattr(info, "window_end", None)
+    if end is not None:
+        import datetime as _dt
+
+        stamp = end - _dt.timedelta(minutes=45)
+        definition = {**definition, "clock": stamp.strftime("%b %d %H:%M:%S"),
+                      "clock_long": stamp.strftime("%a %Y-%m-%d %H:%M:%S UTC")}
+    issue = re.findall(rb"\n\r?\r?\n?([A-Z][^\r\n]*?) \S+ ttyS0", boot_log)
+    if issue:
+        definition = {**definition, "issue": issue[-1].decode("utf-8", errors="replace").strip()}
     return Guest(info.name, vm, definition, boot_log, str(getattr(info, "responder_ip", "") or ""),
                  guest_fields.get("username"), guest_fields.get("password"))
+
+
+def _facts(info: Any) -> dict[str, Any]:
+    """The ``facts`` of the scenario's ``scenario.yaml`` (what the story says the guest holds)."""
+    path = Path(getattr(info, "path", ".")) / "scenario.yaml"
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return dict(data.get("facts") or {})
+
+
+def _with_facts(definition: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
+    """Let the scenario's facts override the guest data, so the console agrees with the evidence."""
+    definition = dict(definition)
+    files = dict(definition.get("files", {}))
+    for key, path in (("rules_v4", "/etc/iptables/rules.v4"), ("fstab", "/etc/fstab"),
+                      ("sshd_config", "/etc/ssh/sshd_config")):
+        if isinstance(facts.get(key), str):
+            files[path] = facts[key]
+    definition["files"] = files
+    blocked = facts.get("blocked")
+    if isinstance(blocked, list) and all(isinstance(b, dict) and "port" in b for b in blocked):
+        definition["must_accept"] = [{"src": str(b.get("src", "203.0.113.10")), "port": int(b["port"])} for b in blocked]
+    return definition
 
 
 def _healthy(definition: dict[str, Any]) -> dict[str, Any]:
@@ -227,6 +264,8 @@ def _healthy(definition: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------- judges
 def _check_firewall(guest: Guest) -> tuple[bool, str]:
+    from kit.lab.guest._iptables import Firewall
+
     shell: LinuxGuest = guest.shell  # type: ignore[assignment]
     port = shell.sshd_port()
     try:
@@ -234,20 +273,23 @@ def _check_firewall(guest: Guest) -> tuple[bool, str]:
         source = guest.responder_ip
     except ValueError:
         source = "203.0.113.10"
-    verdict = shell.firewall.verdict("INPUT", proto="tcp", dport=port, source=source)
-    if verdict != "ACCEPT":
-        return False, (f"a new SSH connection from {source} to port {port} is still {verdict}ped by the guest firewall "
-                       "(iptables INPUT chain); look at `iptables -S` and the chain policy")
+    flows = [(str(f["src"]), int(f["port"])) for f in guest.definition.get("must_accept", [])] or [(source, port)]
+    for src, dport in flows:
+        verdict = shell.firewall.verdict("INPUT", proto="tcp", dport=dport, source=src)
+        if verdict != "ACCEPT":
+            what = "SSH" if dport == port else f"TCP port {dport}"
+            return False, (f"a new {what} connection from {src} to port {dport} is still {verdict}ped by the guest "
+                           "firewall (iptables INPUT chain); look at `iptables -S` and the chain policy")
     if not shell.services["ssh"].active:
         return False, "the firewall lets SSH in now, but sshd is not running (systemctl status ssh)"
     saved = shell.files.get("/etc/iptables/rules.v4")
     if saved is not None:
-        from kit.lab.guest._iptables import Firewall
-
-        if Firewall.from_save(saved).verdict("INPUT", proto="tcp", dport=port, source=source) != "ACCEPT":
-            return True, (f"SSH from {source} is accepted now, but /etc/iptables/rules.v4 still blocks it: the lockout "
+        persisted = Firewall.from_save(saved)
+        if any(persisted.verdict("INPUT", proto="tcp", dport=d, source=s) != "ACCEPT" for s, d in flows):
+            return True, ("the connections are accepted now, but /etc/iptables/rules.v4 still blocks them: the lockout "
                           "comes back at the next boot (save with `netfilter-persistent save`)")
-    return True, f"SSH from {source} to port {port} is accepted and sshd is listening; the rule change persists"
+    shown = ", ".join(f"{d}/tcp from {s}" for s, d in flows)
+    return True, f"the guest firewall accepts {shown}, sshd is listening, and the rules persist across reboots"
 
 
 def _check_fstab(guest: Guest) -> tuple[bool, str]:

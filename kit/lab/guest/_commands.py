@@ -175,7 +175,7 @@ def _command(guest: LinuxGuest, words: list[str], stdin: str | None) -> tuple[st
 
 def _permission(name: str) -> str:
     if name.startswith("iptables"):
-        return "iptables v1.8.7 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n"
+        return "iptables v1.8.10 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n"
     if name == "ufw":
         return "ERROR: You need to be root to run this script\n"
     if name == "reboot":
@@ -372,7 +372,7 @@ def _systemctl(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[s
             return (f"Job for {service.unit} failed because the control process exited with error code.\n"
                     f"See \"systemctl status {service.unit}\" and \"journalctl -xeu {service.unit}\" for details.\n"), 1
         service.active = True
-        service.since = "Mon 2024-03-11 11:18:40 UTC; 2s ago"
+        service.since = f"{guest.definition.get('clock_long', 'Tue 2026-11-24 22:59:40 UTC')}; 2s ago"
         service.pid += 1000
         return "", 0
     if verb == "stop":
@@ -394,7 +394,7 @@ def _status(guest: LinuxGuest, service: _Service) -> str:
                 f"   Main PID: {service.pid} (sshd)\n      Tasks: 1 (limit: 9498)\n     Memory: 2.9M\n"
                 f"        CPU: 31ms\n     CGroup: /system.slice/{service.unit}\n"
                 f"             └─{service.pid} \"sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups\"\n")
-    return (head + loaded + "     Active: failed (Result: exit-code) since Mon 2024-03-11 09:14:05 UTC; 2h 4min ago\n"
+    return (head + loaded + f"     Active: failed (Result: exit-code) since {guest.definition.get('clock_long', 'Tue 2026-11-24 22:14:05 UTC')}; 45min ago\n"
             "       Docs: man:sshd(8)\n             man:sshd_config(5)\n"
             "    Process: 731 ExecStartPre=/usr/sbin/sshd -t (code=exited, status=255/EXCEPTION)\n"
             "        CPU: 12ms\n\n" + _journal(guest, 5))
@@ -402,7 +402,7 @@ def _status(guest: LinuxGuest, service: _Service) -> str:
 
 def _journal(guest: LinuxGuest, count: int | None = None) -> str:
     lines = []
-    stamp = "Mar 11 09:14:05"
+    stamp = guest.clock()
     for error in guest.sshd_errors():
         lines.append(f"{stamp} {guest.hostname} sshd[731]: {error}")
     if lines:
@@ -412,10 +412,10 @@ def _journal(guest: LinuxGuest, count: int | None = None) -> str:
                   f"{stamp} {guest.hostname} systemd[1]: ssh.service: Scheduled restart job, restart counter is at 5.",
                   f"{stamp} {guest.hostname} systemd[1]: ssh.service: Start request repeated too quickly."]
     else:
-        lines += [f"Mar 11 09:14:02 {guest.hostname} systemd[1]: Starting OpenBSD Secure Shell server...",
-                  f"Mar 11 09:14:02 {guest.hostname} sshd[812]: Server listening on 0.0.0.0 port {guest.sshd_port()}.",
-                  f"Mar 11 09:14:02 {guest.hostname} sshd[812]: Server listening on :: port {guest.sshd_port()}.",
-                  f"Mar 11 09:14:02 {guest.hostname} systemd[1]: Started OpenBSD Secure Shell server."]
+        lines += [f"{guest.clock()} {guest.hostname} systemd[1]: Starting OpenBSD Secure Shell server...",
+                  f"{guest.clock()} {guest.hostname} sshd[812]: Server listening on 0.0.0.0 port {guest.sshd_port()}.",
+                  f"{guest.clock()} {guest.hostname} sshd[812]: Server listening on :: port {guest.sshd_port()}.",
+                  f"{guest.clock()} {guest.hostname} systemd[1]: Started OpenBSD Secure Shell server."]
     if count is not None:
         lines = lines[-count:]
     return "\n".join(lines) + "\n"
@@ -427,13 +427,13 @@ def _journalctl(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[
         if a == "-n" and i + 1 < len(args):
             count = int(args[i + 1])
     if "-u" in args or any(a.startswith("--unit") for a in args) or any("ssh" in a for a in args):
-        return f"Mar 11 08:58:40 {guest.hostname} systemd[1]: Starting OpenBSD Secure Shell server...\n" + _journal(guest, count), 0
+        return f"{guest.clock()} {guest.hostname} systemd[1]: Starting OpenBSD Secure Shell server...\n" + _journal(guest, count), 0
     failing = guest.fstab_failures()
-    lines = [f"Mar 11 09:15:37 {guest.hostname} systemd[1]: dev-disk-by\\x2duuid-{dev.split('=')[-1]}.device: "
+    lines = [f"{guest.clock()} {guest.hostname} systemd[1]: dev-disk-by\\x2duuid-{dev.split('=')[-1]}.device: "
              "Job dev-disk-by\\x2duuid-...device/start timed out." for dev in
              [d for m, d in guest.fstab_entries() if m in {f for f, _ in failing}]]
-    lines += [f"Mar 11 09:15:37 {guest.hostname} systemd[1]: Timed out waiting for device /dev/disk/by-uuid/…",
-              f"Mar 11 09:15:37 {guest.hostname} systemd[1]: Dependency failed for Local File Systems."] if failing else []
+    lines += [f"{guest.clock()} {guest.hostname} systemd[1]: Timed out waiting for device /dev/disk/by-uuid/…",
+              f"{guest.clock()} {guest.hostname} systemd[1]: Dependency failed for Local File Systems."] if failing else []
     return ("\n".join(lines) + "\n") if lines else "-- No entries --\n", 0
 
 
@@ -522,8 +522,8 @@ _COMMANDS: dict[str, Callable[[LinuxGuest, list[str], str | None], tuple[str, in
         "uid=0(root) gid=0(root) groups=0(root)\n" if g.user == "root"
         else f"uid=1000({g.user}) gid=1000({g.user}) groups=1000({g.user}),4(adm),27(sudo)\n", 0),
     "hostname": lambda g, a, s: (g.hostname + "\n", 0),
-    "uname": lambda g, a, s: (("Linux " + g.hostname + " 6.5.0-1017-azure #17~22.04.1-Ubuntu SMP x86_64 GNU/Linux\n")
-                              if "-a" in a else ("6.5.0-1017-azure\n" if "-r" in a else "Linux\n"), 0),
+    "uname": lambda g, a, s: ((f"Linux {g.hostname} {g.kernel()} #17-Ubuntu SMP x86_64 x86_64 x86_64 GNU/Linux\n")
+                              if "-a" in a else (g.kernel() + "\n" if "-r" in a else "Linux\n"), 0),
     "exit": _exit, "logout": _exit, "clear": lambda g, a, s: ("\x1b[H\x1b[2J", 0), "true": lambda g, a, s: ("", 0),
     "vi": _editor, "vim": _editor, "nano": _editor, "pwd": lambda g, a, s: (("/root" if g.user == "root" else f"/home/{g.user}") + "\n", 0),
     "cd": lambda g, a, s: ("", 0), "sync": lambda g, a, s: ("", 0),

@@ -30,7 +30,7 @@ class _Service:
     description: str
     active: bool
     enabled: bool = True
-    since: str = "Mon 2024-03-11 09:14:02 UTC; 2h 3min ago"
+    since: str = "Mon 2026-11-23 02:28:02 UTC; 1 day 20h ago"
     pid: int = 812
 
 
@@ -141,6 +141,12 @@ class LinuxGuest:
     def os_release(self) -> str:
         return str(self.definition.get("issue", "Ubuntu 22.04.4 LTS"))
 
+    def kernel(self) -> str:
+        return str(self.definition.get("kernel", "6.8.0-1017-azure"))
+
+    def clock(self) -> str:
+        return str(self.definition.get("clock", "Nov 24 22:14:05"))
+
     def prompt(self) -> str:
         if self.mode == "login":
             return f"{self.hostname} login: "
@@ -207,9 +213,9 @@ class LinuxGuest:
         if self.mode == "password":
             if self._pending_user == self.username and line == self.password:
                 self.mode, self.user, self.cwd = "shell", self.username, "~"
-                return (f"Welcome to {self.os_release()} (GNU/Linux 6.5.0-1017-azure x86_64)\r\n\r\n"
-                        " * Documentation:  https://help.ubuntu.com\r\n\r\n"
-                        "Last login: Mon Mar 11 08:02:17 UTC 2024 on ttyS0\r\n" + self.prompt())
+                return (f"Welcome to {self.os_release()} (GNU/Linux {self.kernel()} x86_64)\r\n\r\n"
+                        " * Documentation:  https://help.ubuntu.com\r\n * Management:     https://landscape.canonical.com\r\n"
+                        " * Support:        https://ubuntu.com/pro\r\n\r\n" + self.prompt())
             self.mode = "login"
             return "\r\nLogin incorrect\r\n" + self.prompt()
         if self.mode == "emergency":
