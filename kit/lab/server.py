@@ -163,13 +163,14 @@ class RunningLab:
         self._thread.start()
         if not self._ready.wait(_START_TIMEOUT) or self._failure is not None:
             self.stop()
-            raise LabError(f"the lab could not listen on 127.0.0.1:{port}: {self._failure or 'timed out'}")
+            raise LabError(f"the lab could not listen on 127.0.0.1:{port}: {self._failure or 'timed out'} "
+                           "(choose another --port, or 0 for any free port)")
         return self
 
     def stop(self) -> None:
         """Stop serving and delete the certificates; safe to call twice."""
         loop, thread = self._loop, self._thread
-        if loop is not None and thread is not None and thread.is_alive():
+        if loop is not None and thread is not None and loop.is_running():
             asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=10)
             loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout=10)
@@ -181,15 +182,16 @@ class RunningLab:
 
     def _serve(self, certificates: LabCertificates, port: int) -> None:
         loop = asyncio.new_event_loop()
-        self._loop = loop
         asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(self._startup(certificates, port))
         except BaseException as error:  # reported to start() through _failure
             self._failure = error
-            self._ready.set()
+            loop.run_until_complete(self._shutdown())
             loop.close()
+            self._ready.set()
             return
+        self._loop = loop
         self._ready.set()
         try:
             loop.run_forever()

@@ -105,3 +105,15 @@ def test_public_names_are_importable():
     assert sorted(kit.lab.__all__) == sorted(name for name in kit.lab.__all__ if hasattr(kit.lab, name))
     assert {"running_lab", "list_scenarios", "load_scenario", "Faults", "LabState", "ScenarioInfo"} <= set(
         kit.lab.__all__)
+
+
+def test_a_busy_port_is_a_lab_error_saying_what_to_do():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(LabError, match=f"could not listen on 127.0.0.1:{port}.*choose another --port"):
+            with running_lab(port=port, scenario_dirs=[DATA]):
+                pass
