@@ -24,8 +24,8 @@ from azure.core.credentials import AccessToken, AccessTokenInfo
 from kit.errors import AuthenticationError, UsageError
 
 __all__ = [
-    "CREDENTIAL_KINDS",
     "AsyncStaticTokenCredential",
+    "CREDENTIAL_KINDS",
     "StaticTokenCredential",
     "async_credential",
     "sync_credential",

@@ -71,12 +71,17 @@ def translate(error: BaseException, *, operation: str | None = None, resource_id
             error.resource_id = error.resource_id or resource_id
         return error
     where = f"{operation} on {resource_id}" if operation and resource_id else (operation or resource_id or "ARM call")
+    if isinstance(error, core.ClientAuthenticationError) and error.status_code is None:
+        return AuthenticationError(
+            f"{where}: could not get an ARM token: {_short(str(error))} "
+            f"(run 'az login', or choose --credential cli|managed-identity|env-token)",
+            operation=operation, resource_id=resource_id)
     if isinstance(error, core.HttpResponseError):
         status = error.status_code
         code, message = _arm_error(error)
         text = _short(message or error.message or str(error))
         fields = {"status": status, "code": code, "operation": operation, "resource_id": resource_id}
-        if status in (401, 403) or isinstance(error, core.ClientAuthenticationError) and status is None:
+        if status in (401, 403):
             hint = ("the token was refused; check --credential (az login, KIT_ARM_TOKEN) and its tenant"
                     if status == 401 else "the identity lacks permission; it needs Reader on the resource group")
             return AuthenticationError(f"{where}: HTTP {status} {code or ''} {text} ({hint})".replace("  ", " "), **fields)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from kit.azure.credentials import CREDENTIAL_KINDS, async_credential, sync_credential
 from kit.errors import UsageError
 
-__all__ = ["CLOUDS", "AzureTarget", "Cloud", "RetrySettings"]
+__all__ = ["AzureTarget", "CLOUDS", "Cloud", "RetrySettings"]
 
 
 @dataclass(frozen=True)

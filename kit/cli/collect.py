@@ -161,6 +161,7 @@ def _request_and_target(args: argparse.Namespace, lab: Any) -> tuple[Any, Any]:
 
 
 def _collect(args: argparse.Namespace) -> int:
+    import logging
     from contextlib import nullcontext
 
     from kit.azure.collect import collect
@@ -169,6 +170,7 @@ def _collect(args: argparse.Namespace) -> int:
     if args.lab and (args.arm_endpoint or args.ca_bundle or (args.credential not in (None, "env-token"))):
         raise UsageError("--lab fills in the endpoint, CA and credential itself; drop --arm-endpoint/--ca-bundle/"
                          "--credential")
+    logging.getLogger("azure.identity").setLevel(logging.ERROR)  # the kit reports credential failures itself
     lab_context: Any = nullcontext(None)
     if args.lab:
         from kit.lab import load_scenario, running_lab

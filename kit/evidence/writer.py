@@ -59,6 +59,7 @@ class BundleWriter:
     def __init__(self, target: Path) -> None:
         self.target = Path(target)
         check_free(self.target)
+        self._made = [folder for folder in (self.target.parent, *self.target.parent.parents) if not folder.exists()]
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
             self._temp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.partial-", dir=self.target.parent))
@@ -77,8 +78,13 @@ class BundleWriter:
             self.abort()
 
     def abort(self) -> None:
-        """Remove the temporary folder; nothing was published."""
+        """Remove the temporary folder (and the parent, if this writer made it and it is empty)."""
         shutil.rmtree(self._temp, ignore_errors=True)
+        for folder in self._made:  # innermost first; stops at the first one not empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
         self._done = True
 
     @staticmethod

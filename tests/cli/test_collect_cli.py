@@ -144,3 +144,14 @@ def test_import_lists_what_it_did_not_recognise(tmp_path: Path, capsys: pytest.C
     assert "imported     1.json  (vm)" in out and "unrecognised 2.json" in out
     assert main(["bundle", "show", str(tmp_path / "bundle")]) == 0
     assert "UnrecognisedFile" in capsys.readouterr().out
+
+
+def test_unavailable_credential_exits_3_and_creates_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no az CLI to ask for a token
+    out = tmp_path / "evidence" / "incident"
+    args = ["collect", "--subscription", "11111111-2222-3333-4444-555555555555", "--resource-group", "g",
+            "--vm", "v", "--credential", "cli", "--out", str(out)]
+    assert main(args) == 3
+    assert "could not get an ARM token" in _one_line_error(capsys)
+    assert not (tmp_path / "evidence").exists()

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["IMPORTERS", "Artifact", "Importer", "Importers"]
+__all__ = ["Artifact", "IMPORTERS", "Importer", "Importers"]
 
 
 @dataclass(frozen=True)
