@@ -426,14 +426,17 @@ class Session:
         deadline = time.monotonic() + timeout
         prompt = self._prompt_regex()
         sac_cmd_started = False
-        await self.async_send(self.options.newline)
+        states = [_LOGIN_FAILED, _PASSWORD, _LOGIN, _USERNAME, _DOMAIN, prompt]
+        await self._wait_quiet(min(1.0, timeout))
+        if not any(regex.search(self._pending) for regex in states[1:]):
+            self._pending = ""
+            await self.async_send(self.options.newline)  # wake the console: it shows nothing until a key
         attempts = 0
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise self._timeout_error("login", timeout)
-            match = await self.async_expect(
-                [_LOGIN_FAILED, _PASSWORD, _LOGIN, _USERNAME, _DOMAIN, prompt], remaining, settle=self.options.settle)
+            match = await self.async_expect(states, remaining, settle=self.options.settle)
             regex = match.re
             if regex is _LOGIN_FAILED:
                 attempts += 1
@@ -457,12 +460,19 @@ class Session:
                 return reached
 
     async def _sac_open_cmd(self) -> None:
+        """SAC: create a cmd channel, switch to it, and get to its login."""
         await self.async_sendline("cmd")
-        match = await self.async_expect(r"Name:\s+(Cmd\d+)", 10)
+        match = await self.async_expect(r"Channel:\s+(Cmd\d+)", 10)
         await self.async_expect_prompt(10)
         await self.async_sendline(f"ch -sn {match.group(1)}")
         await self.async_expect(r"(?i)use any other key to view this channel", 10)
         await self.async_send(self.options.newline)
+
+    async def _wait_quiet(self, limit: float) -> None:
+        """Wait until the guest has been silent for ``settle`` seconds (at most ``limit``)."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() - self._last_output < self.options.settle and time.monotonic() < deadline:
+            await asyncio.sleep(self.options.settle / 3)
 
     # ------------------------------------------------------------------ admin commands
     async def _admin(self, command: str, confirm: bool, parameters: dict[str, Any] | None = None) -> None:

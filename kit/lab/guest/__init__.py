@@ -101,8 +101,10 @@ class Guest:
         """What a new console connection shows (the VM's current state)."""
         return self.shell.screen()
 
-    def feed(self, data: str) -> str:
+    def feed(self, data: str | bytes) -> str:
         """Keystrokes in; serial output out (a reboot replays the boot)."""
+        if isinstance(data, bytes):
+            data = data.decode("utf-8", errors="replace")
         out = self.shell.feed(data)
         if self.shell.mode == "rebooting":
             out += self.reboot()
