@@ -16,6 +16,10 @@ from kit.lab._state import LabState
 __all__ = ["record_write"]
 
 _LOCALIZED = {
+    "microsoft.compute/virtualmachines/start/action": "Start Virtual Machine",
+    "microsoft.compute/virtualmachines/deallocate/action": "Deallocate Virtual Machine",
+    "microsoft.compute/virtualmachines/poweroff/action": "Power Off Virtual Machine",
+    "microsoft.compute/virtualmachines/restart/action": "Restart Virtual Machine",
     "microsoft.network/networksecuritygroups/write": "Create or Update Network Security Group",
     "microsoft.network/networksecuritygroups/securityrules/write": "Create or Update Security Rule",
     "microsoft.network/networksecuritygroups/securityrules/delete": "Delete Security Rule",
@@ -36,7 +40,7 @@ def record_write(state: LabState, resource_id: str, action: str, method: str, st
     resource_id
         The resource written.
     action
-        ``write`` or ``delete``.
+        ``write``, ``delete`` or ``<verb>/action``.
     method
         The HTTP method (``PUT``, ``DELETE``).
     status_code

@@ -19,7 +19,8 @@ from kit.lab._state import Operation
 __all__ = ["POLL_DELAY_MS", "add_routes", "start_operation"]
 
 POLL_DELAY_MS = 100
-_BASE = "/subscriptions/{sub}/providers/Microsoft.Network/locations/{location}"
+_BASE = "/subscriptions/{sub}/providers/{namespace}/locations/{location}"
+_NAMESPACES = ("microsoft.network", "microsoft.compute")
 
 
 def add_routes(app: web.Application) -> None:
@@ -29,7 +30,7 @@ def add_routes(app: web.Application) -> None:
 
 
 def start_operation(request: web.Request, sub: str, location: str, result: dict[str, Any] | None,
-                    polls: int = 1) -> dict[str, str]:
+                    polls: int = 1, namespace: str = "Microsoft.Network") -> dict[str, str]:
     """Register an operation; the headers of the 201/202 that starts it.
 
     Parameters
@@ -42,11 +43,13 @@ def start_operation(request: web.Request, sub: str, location: str, result: dict[
         What the ``operationResults`` URL answers once done (``None``: no body).
     polls
         How many status polls answer ``InProgress`` first.
+    namespace
+        The provider whose ``locations/{location}/operations`` URLs are handed out.
     """
     state = state_of(request)
     operation_id = str(uuid.uuid4())
     state.operations[operation_id] = Operation(sub, location, result or {}, polls)
-    base = f"{state.endpoint}/subscriptions/{sub}/providers/Microsoft.Network/locations/{location}"
+    base = f"{state.endpoint}/subscriptions/{sub}/providers/{namespace}/locations/{location}"
     version = request.query.get("api-version", "")
     return {
         "Azure-AsyncOperation": f"{base}/operations/{operation_id}?api-version={version}",
@@ -60,8 +63,8 @@ async def _status(request: web.Request, params: dict[str, str]) -> web.StreamRes
     problem = check_scope(state, params["sub"])
     if problem is not None:
         return problem
-    operation = state.operations.get(params["operation"].lower())
-    if operation is None or operation.subscription_id.lower() != params["sub"].lower():
+    operation = _operation(request, params)
+    if operation is None:
         return arm_error(404, "OperationNotFound", f"The operation '{params['operation']}' could not be found.")
     body: dict[str, Any] = {"id": request.path, "name": params["operation"], "startTime": operation.started}
     if operation.polls_left > 0:
@@ -77,11 +80,20 @@ async def _result(request: web.Request, params: dict[str, str]) -> web.StreamRes
     problem = check_scope(state, params["sub"])
     if problem is not None:
         return problem
-    operation = state.operations.get(params["operation"].lower())
-    if operation is None or operation.subscription_id.lower() != params["sub"].lower():
+    operation = _operation(request, params)
+    if operation is None:
         return arm_error(404, "OperationNotFound", f"The operation '{params['operation']}' could not be found.")
     if operation.polls_left > 0:
         return web.Response(status=202, headers={"Location": state.endpoint + request.path_qs, "Retry-After-Ms": str(POLL_DELAY_MS)})
     if not operation.result:
         return web.Response(status=204)
     return arm_json(operation.result)
+
+
+def _operation(request: web.Request, params: dict[str, str]) -> Operation | None:
+    if params["namespace"].lower() not in _NAMESPACES:
+        return None
+    operation = state_of(request).operations.get(params["operation"].lower())
+    if operation is None or operation.subscription_id.lower() != params["sub"].lower():
+        return None
+    return operation

@@ -34,6 +34,7 @@ __all__ = ["ROUTE_MODULES", "RunningLab", "arunning_lab", "build_app", "running_
 #: Route modules served by every lab, in registration order (each has ``add_routes(app)``).
 ROUTE_MODULES: tuple[str, ...] = (
     "kit.lab.arm_compute",
+    "kit.lab.arm_compute_power",
     "kit.lab.arm_network",
     "kit.lab.arm_network_write",
     "kit.lab.arm_operations",

@@ -105,3 +105,25 @@ async def test_async_client_reads_the_same_vm(tiny_lab):
         data = await client.virtual_machines.retrieve_boot_diagnostics_data(RG, "web-02")
     assert vm.instance_view.statuses[-1].code == "PowerState/running"
     assert "web-02.serialconsole.log" in data.serial_console_log_blob_uri
+
+
+def test_starting_a_deallocated_vm_changes_its_state_and_logs_it(fresh_lab):
+    import datetime as dt
+
+    from azure.mgmt.compute import ComputeManagementClient
+    from azure.mgmt.monitor import MonitorManagementClient
+    from azure.mgmt.network import NetworkManagementClient
+
+    compute = ComputeManagementClient(Token(fresh_lab.token), SUB, **client_kwargs(fresh_lab, polling_interval=0.01))
+    with pytest.raises(ResourceExistsError, match="not allowed on VM 'db-01' since the VM is deallocated"):
+        compute.virtual_machines.begin_restart(RG, "db-01").result()
+    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
+    compute.virtual_machines.begin_start(RG, "db-01").result()
+    assert compute.virtual_machines.instance_view(RG, "db-01").statuses[-1].code == "PowerState/running"
+    network = NetworkManagementClient(Token(fresh_lab.token), SUB, **client_kwargs(fresh_lab, polling_interval=0.01))
+    assert network.network_interfaces.begin_get_effective_route_table(RG, "db-01-nic").result().value
+    monitor = MonitorManagementClient(Token(fresh_lab.token), SUB, **client_kwargs(fresh_lab))
+    vm_id = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachines/db-01"
+    events = list(monitor.activity_logs.list(filter=f"eventTimestamp ge '{since.isoformat()}' and resourceId eq '{vm_id}'"))
+    assert {event.operation_name.value for event in events} == {"Microsoft.Compute/virtualMachines/start/action"}
+    assert sorted(event.status.value for event in events) == ["Started", "Succeeded"]

@@ -1,0 +1,60 @@
+"""VM power actions a responder may take: start, deallocate, power off, restart.
+
+Each is a long-running POST as in Azure (202, then poll); the VM's instance view changes at
+once, and the action is logged in the Activity Log (Started + Succeeded). Restarting or
+powering off a VM that is not running is refused as Compute refuses it (409).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from kit.lab._activity import record_write
+from kit.lab._arm import ArmHandler, arm_error, arm_route, find, state_of
+from kit.lab._state import LabState
+from kit.lab.arm_operations import start_operation
+
+__all__ = ["add_routes"]
+
+_VM = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}"
+#: action → (power state it leaves the VM in, its display status, power states it may start from or None for any)
+_ACTIONS = {
+    "start": ("running", "VM running", None),
+    "deallocate": ("deallocated", "VM deallocated", None),
+    "powerOff": ("stopped", "VM stopped", ("running", "starting", "stopped")),
+    "restart": ("running", "VM running", ("running",)),
+}
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the power action routes."""
+    for action in _ACTIONS:
+        arm_route(app, "POST", f"{_VM}/{action}", _handler(action))
+
+
+def _handler(action: str) -> ArmHandler:
+    async def handle(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
+        state = state_of(request)
+        vm, problem = find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
+        if vm is None:
+            return problem  # type: ignore[return-value]
+        target, display, allowed_from = _ACTIONS[action]
+        current = state.power_state(str(vm["id"])) or "running"
+        if allowed_from is not None and current not in allowed_from:
+            return arm_error(409, "OperationNotAllowed", f"Operation '{action}' is not allowed on VM "
+                                                         f"'{vm.get('name')}' since the VM is {current}.")
+        _set_power(state, str(vm["id"]), target, display)
+        record_write(state, str(vm["id"]), f"{action}/action", "POST", 202,
+                     request.headers.get("x-ms-client-request-id"), request.remote or "127.0.0.1")
+        headers = start_operation(request, params["sub"], str(vm.get("location", "eastus")).lower(), None,
+                                  namespace="Microsoft.Compute")
+        return web.Response(status=202, headers=headers)
+
+    return handle
+
+
+def _set_power(state: LabState, vm_id: str, power: str, display: str) -> None:
+    view = state.instance_views.setdefault(vm_id.lower(), {"statuses": []})
+    statuses = [status for status in view.get("statuses", []) if not str(status.get("code", "")).startswith("PowerState/")]
+    statuses.append({"code": f"PowerState/{power}", "level": "Info", "displayStatus": display})
+    view["statuses"] = statuses
