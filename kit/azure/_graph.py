@@ -1,0 +1,326 @@
+"""Private: the call graph of one collection (which call follows which) and per-VM recording.
+
+:class:`_Run` makes every call through the SDK clients, each wrapped so that a failure
+becomes a manifest entry instead of an exception; resources several VMs share are fetched
+once. :class:`_Job` is one VM's bundle in the making.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from azure.core.rest import HttpRequest
+
+from kit.azure import ids
+from kit.azure._calls import Capture, Clients
+from kit.azure.errors import failure_record, map_azure_errors
+from kit.errors import AzureError
+from kit.evidence.manifest import utc_now
+from kit.evidence.writer import BundleWriter
+
+if TYPE_CHECKING:
+    from kit.azure.collect import CollectionRequest
+
+__all__ = ["CONSOLE_API_VERSION", "ProgressCallback"]
+
+ProgressCallback = Callable[[str, int, int], None]
+"""Called as ``progress(vm_name, calls_done, calls_failed)`` after every call."""
+
+CONSOLE_API_VERSION = "2024-07-01"
+
+
+@dataclass
+class _Outcome:
+    call: str
+    resource_id: str | None
+    value: Any = None
+    api_version: str | None = None
+    failure: dict[str, Any] | None = None
+    at: str = field(default_factory=utc_now)
+
+
+class _Job:
+    """One VM's bundle in the making: its writer, counters and file names."""
+
+    def __init__(self, name: str, writer: BundleWriter, progress: ProgressCallback | None) -> None:
+        self.name = name
+        self.writer = writer
+        self.done = 0
+        self.failed = 0
+        self._progress = progress
+        self._seen: set[tuple[str, str | None]] = set()
+        self._names: dict[tuple[str, str], str] = {}
+
+    def _tick(self) -> None:
+        if self._progress is not None:
+            self._progress(self.name, self.done, self.failed)
+
+    def file_name(self, attribute: str, resource: ids.ResourceId) -> str:
+        """``resource.name``, or ``<parent>.<name>`` if another resource already took that name."""
+        key = (attribute, resource.name.lower())
+        owner = self._names.setdefault(key, str(resource).lower())
+        if owner == str(resource).lower() or resource.parent is None:
+            return resource.name
+        return f"{resource.parent.name}.{resource.name}"
+
+    def record(self, outcome: _Outcome, path: str) -> Any:
+        """Store a successful outcome at ``path`` or its failure; returns the value or ``None``."""
+        key = (outcome.call, outcome.resource_id)
+        if key in self._seen:
+            return outcome.value if outcome.failure is None else None
+        self._seen.add(key)
+        if outcome.failure is not None:
+            self.writer.add_failure(outcome.failure)
+            self.failed += 1
+            self._tick()
+            return None
+        if isinstance(outcome.value, bytes):
+            self.writer.add_bytes(path, outcome.value, call=outcome.call, api_version=outcome.api_version,
+                                  resource_id=outcome.resource_id)
+        else:
+            self.writer.add_json(path, outcome.value, call=outcome.call, api_version=outcome.api_version,
+                                 resource_id=outcome.resource_id)
+        self.done += 1
+        self._tick()
+        return outcome.value
+
+
+def _props(body: Any) -> dict[str, Any]:
+    return body.get("properties") or {} if isinstance(body, dict) else {}
+
+
+def _ref(value: Any) -> str | None:
+    return value.get("id") if isinstance(value, dict) and isinstance(value.get("id"), str) else None
+
+
+class _Run:
+    """One collection: shared calls are made once, per-VM calls for each VM, all concurrent."""
+
+    def __init__(self, clients: Clients, request: CollectionRequest, polling_interval: float,
+                 concurrent: bool = True) -> None:
+        self.clients = clients
+        self.request = request
+        self.polling_interval = polling_interval
+        self.concurrent = concurrent
+        self._shared: dict[str, asyncio.Future[_Outcome]] = {}
+
+    async def gather(self, *work: Awaitable[Any]) -> list[Any]:
+        """All of ``work`` at once, or one after another when the run is not concurrent."""
+        if self.concurrent:
+            return list(await asyncio.gather(*work))
+        return [await item for item in work]
+
+    async def arm(self, call: str, resource_id: str | None,
+                  invoke: Callable[[Capture], Awaitable[Any]], *, paging: bool = False) -> _Outcome:
+        """Make one SDK call; a failure becomes a recorded outcome, never an exception."""
+        capture = Capture()
+        try:
+            with map_azure_errors(call, resource_id):
+                await invoke(capture)
+        except AzureError as error:
+            return _Outcome(call, resource_id, failure=failure_record(error, call=call, resource_id=resource_id))
+        if paging:
+            value: Any = {"value": [item for page in capture.pages for item in (page.get("value") or [])]}
+        else:
+            value = capture.body
+        return _Outcome(call, resource_id, value=value, api_version=capture.api_version)
+
+    def shared(self, key: str, make: Callable[[], Awaitable[_Outcome]]) -> asyncio.Future[_Outcome]:
+        """The one task for ``key`` (resource id or call), started on first use."""
+        key = key.lower()
+        if key not in self._shared:
+            self._shared[key] = asyncio.ensure_future(make())
+        return self._shared[key]
+
+    # -- single resources ------------------------------------------------------------------
+    def get_vm(self, name: str) -> asyncio.Future[_Outcome]:
+        rid = ids.vm_id(self.request.subscription_id, self.request.resource_group, name)
+        compute = self.clients.get("compute", rid.subscription_id)
+        return self.shared(f"vm:{rid}", lambda: self.arm(
+            "virtual_machines.get", str(rid),
+            lambda c: compute.virtual_machines.get(rid.resource_group, rid.name, **c.kwargs())))
+
+    def _network_get(self, call: str, rid: ids.ResourceId) -> asyncio.Future[_Outcome]:
+        network = self.clients.get("network", rid.subscription_id)
+        group = rid.resource_group
+        if call == "subnets.get":
+            assert rid.parent is not None
+            parent = rid.parent.name
+            invoke = lambda c: network.subnets.get(group, parent, rid.name, **c.kwargs())  # noqa: E731
+        else:
+            operations = getattr(network, call.split(".")[0])
+            invoke = lambda c: operations.get(group, rid.name, **c.kwargs())  # noqa: E731
+        return self.shared(f"{call}:{rid}", lambda: self.arm(call, str(rid), invoke))
+
+    # -- per VM ----------------------------------------------------------------------------
+    async def vm(self, job: _Job, name: str) -> None:
+        rid = ids.vm_id(self.request.subscription_id, self.request.resource_group, name)
+        model = job.record(await self.get_vm(name), "vm.json")
+        network_profile = _props(model).get("networkProfile") or {}
+        nic_ids = [_ref(nic) for nic in network_profile.get("networkInterfaces") or []]
+        await self.gather(
+            self.instance_view(job, rid),
+            self.boot_diagnostics(job, rid),
+            self.role_assignments(job, rid),
+            self.activity_log(job),
+            self.console_status(job),
+            *(self.nic(job, nic) for nic in nic_ids if nic),
+        )
+
+    async def instance_view(self, job: _Job, rid: ids.ResourceId) -> None:
+        compute = self.clients.get("compute", rid.subscription_id)
+        job.record(await self.arm("virtual_machines.instance_view", str(rid),
+                                  lambda c: compute.virtual_machines.instance_view(rid.resource_group, rid.name,
+                                                                                   **c.kwargs())),
+                   "instance_view.json")
+
+    async def boot_diagnostics(self, job: _Job, rid: ids.ResourceId) -> None:
+        compute = self.clients.get("compute", rid.subscription_id)
+        result = job.record(await self.arm(
+            "virtual_machines.retrieve_boot_diagnostics_data", str(rid),
+            lambda c: compute.virtual_machines.retrieve_boot_diagnostics_data(rid.resource_group, rid.name,
+                                                                              **c.kwargs())),
+            "boot_diagnostics.json")
+        if not isinstance(result, dict):
+            return
+        blobs = [("serialConsoleLogBlobUri", "serial.log", "boot_diagnostics.serial_log"),
+                 ("consoleScreenshotBlobUri", "screenshot.bmp", "boot_diagnostics.screenshot")]
+        outcomes = await self.gather(*(self.blob(call, result.get(key), str(rid)) for key, _, call in blobs))
+        for (_, path, _), outcome in zip(blobs, outcomes, strict=True):
+            job.record(outcome, path)
+
+    async def blob(self, call: str, url: str | None, vm_id: str) -> _Outcome:
+        """Download a boot-diagnostics blob by its SAS URL (recorded under the VM's id)."""
+        if not url:
+            return _Outcome(call, vm_id, failure={"call": call, "resource_id": vm_id, "status": None,
+                                                  "code": "NoBlobUri", "message": "boot diagnostics returned no URL"})
+        try:
+            with map_azure_errors(call, vm_id):
+                status, data, response = await self.clients.download(url)
+                if status != 200:
+                    response.raise_for_status()
+        except AzureError as error:
+            return _Outcome(call, vm_id, failure=failure_record(error, call=call, resource_id=vm_id))
+        return _Outcome(call, vm_id, value=data, api_version=None)
+
+    async def role_assignments(self, job: _Job, rid: ids.ResourceId) -> None:
+        authorization = self.clients.get("authorization", rid.subscription_id)
+
+        async def listing(capture: Capture) -> None:
+            pager = authorization.role_assignments.list_for_scope(str(rid), filter="atScope()",
+                                                                  **capture.kwargs(paging=True))
+            async for _ in pager:
+                pass
+
+        outcome = await self.arm("role_assignments.list_for_scope", str(rid), listing, paging=True)
+        if outcome.failure is None:
+            assignments = outcome.value["value"]
+            wanted = sorted({_props(item).get("roleDefinitionId") for item in assignments} - {None})
+            names = await self.gather(*(self.role_name(job, role, rid.subscription_id) for role in wanted))
+            by_id = {role.lower(): name for role, name in zip(wanted, names, strict=True)}
+            for item in assignments:
+                name = by_id.get(str(_props(item).get("roleDefinitionId")).lower())
+                if name and isinstance(item.get("properties"), dict):
+                    item["properties"]["roleDefinitionName"] = name
+        job.record(outcome, "role_assignments.json")
+
+    async def role_name(self, job: _Job, role_id: str, subscription_id: str) -> str | None:
+        authorization = self.clients.get("authorization", subscription_id)
+        outcome = await self.shared(f"roledef:{role_id}", lambda: self.arm(
+            "role_definitions.get_by_id", role_id,
+            lambda c: authorization.role_definitions.get_by_id(role_id, **c.kwargs())))
+        if outcome.failure is not None:
+            job.record(outcome, "")
+            return None
+        return _props(outcome.value).get("roleName")
+
+    async def activity_log(self, job: _Job) -> None:
+        request = self.request
+        monitor = self.clients.get("monitor", request.subscription_id)
+        window = request.window
+        query = (f"eventTimestamp ge '{window['start']}' and eventTimestamp le '{window['end']}' "
+                 f"and resourceGroupName eq '{request.resource_group}'")
+
+        async def listing(capture: Capture) -> None:
+            async for _ in monitor.activity_logs.list(filter=query, **capture.kwargs(paging=True)):
+                pass
+
+        group = f"/subscriptions/{request.subscription_id}/resourceGroups/{request.resource_group}"
+        job.record(await self.shared("activity_log", lambda: self.arm("activity_logs.list", group, listing,
+                                                                      paging=True)), "activity_log.json")
+
+    async def console_status(self, job: _Job) -> None:
+        subscription = self.request.subscription_id
+        compute = self.clients.get("compute", subscription)
+        path = (f"/subscriptions/{subscription}/providers/Microsoft.SerialConsole/consoleServices/default"
+                f"?api-version={CONSOLE_API_VERSION}")
+
+        async def status(capture: Capture) -> None:
+            options = capture.kwargs()
+            options.pop("cls")
+            response = await compute.send_request(HttpRequest("GET", path, headers={"Accept": "application/json"}),
+                                                  **options)
+            response.raise_for_status()
+            capture.body = response.json()
+
+        job.record(await self.shared("console_status", lambda: self.arm(
+            "serial_console.get_console_status", f"/subscriptions/{subscription}", status)),
+            "serial_console_status.json")
+
+    async def nic(self, job: _Job, nic_id: str) -> None:
+        rid = ids.parse_resource_id(nic_id, expect=ids.NIC)
+        body = job.record(await self._network_get("network_interfaces.get", rid),
+                          BundleWriter.path_for("nics", job.file_name("nics", rid)))
+        network = self.clients.get("network", rid.subscription_id)
+        nic_name = job.file_name("nics", rid)
+        work: list[Awaitable[None]] = [
+            self.effective(job, "network_interfaces.begin_list_effective_network_security_groups", rid,
+                           network.network_interfaces.begin_list_effective_network_security_groups,
+                           BundleWriter.path_for("effective_nsgs", nic_name)),
+            self.effective(job, "network_interfaces.begin_get_effective_route_table", rid,
+                           network.network_interfaces.begin_get_effective_route_table,
+                           BundleWriter.path_for("effective_routes", nic_name)),
+        ]
+        if body is not None:
+            properties = _props(body)
+            if _ref(properties.get("networkSecurityGroup")):
+                work.append(self.resource(job, "nsgs", "network_security_groups.get",
+                                          _ref(properties["networkSecurityGroup"])))
+            for configuration in properties.get("ipConfigurations") or []:
+                inner = _props(configuration)
+                if _ref(inner.get("subnet")):
+                    work.append(self.subnet(job, _ref(inner["subnet"])))
+                if _ref(inner.get("publicIPAddress")):
+                    work.append(self.resource(job, "public_ips", "public_ip_addresses.get",
+                                              _ref(inner["publicIPAddress"])))
+        await self.gather(*work)
+
+    async def effective(self, job: _Job, call: str, rid: ids.ResourceId, begin: Callable[..., Any], path: str) -> None:
+        async def run(capture: Capture) -> None:
+            poller = await begin(rid.resource_group, rid.name, polling_interval=self.polling_interval,
+                                 **capture.kwargs())
+            await poller.result()
+
+        job.record(await self.arm(call, str(rid), run), path)
+
+    async def resource(self, job: _Job, attribute: str, call: str, resource_id: str | None) -> Any:
+        if not resource_id:
+            return None
+        rid = ids.parse_resource_id(resource_id)
+        return job.record(await self._network_get(call, rid),
+                          BundleWriter.path_for(attribute, job.file_name(attribute, rid)))
+
+    async def subnet(self, job: _Job, subnet_id: str) -> None:
+        rid = ids.parse_resource_id(subnet_id, expect=ids.SUBNET)
+        body = await self.resource(job, "subnets", "subnets.get", subnet_id)
+        assert rid.parent is not None
+        work = [self.resource(job, "vnets", "virtual_networks.get", str(rid.parent))]
+        if body is not None:
+            properties = _props(body)
+            work.append(self.resource(job, "nsgs", "network_security_groups.get",
+                                      _ref(properties.get("networkSecurityGroup"))))
+            work.append(self.resource(job, "route_tables", "route_tables.get", _ref(properties.get("routeTable"))))
+        await self.gather(*work)
