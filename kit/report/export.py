@@ -38,16 +38,33 @@ def export_html(notebook: Path, html: Path, *, title: str | None = None) -> Path
         template_name="kit_offline",
         extra_template_basedirs=[str(_TEMPLATES)],
         embed_images=True,
+        exclude_input=True,  # a report shows results; the code is in the executed .ipynb next to it
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
         require_js_url="",
         mathjax_url="",
     )
-    nb = nbformat.read(notebook, as_version=4)
+    nb = _without_external_scripts(nbformat.read(notebook, as_version=4))
     resources = {"metadata": {"name": title or notebook.stem}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     from kit.report.archive import atomic_write
 
     atomic_write(html, body.encode("utf-8"))
     return html
+
+
+def _without_external_scripts(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop ``<script src="https://…">`` from HTML outputs: an archived page fetches nothing."""
+    from kit.report.present import EXTERNAL_SCRIPT
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data") or {}
+            if "text/html" in data:
+                text = data["text/html"]
+                text = "".join(text) if isinstance(text, list) else text
+                data["text/html"] = EXTERNAL_SCRIPT.sub("<!-- external script removed for offline viewing -->", text)
+    return nb
 
 
 def find_chromium() -> str | None:

@@ -32,10 +32,12 @@ __all__ = [
 
 #: Characters shown per table cell / log line before cutting.
 MAX_CELL = 2_000
+#: ``<script src="http…">…</script>``: anything a report would fetch from the network.
+EXTERNAL_SCRIPT = re.compile(r"<script\b[^>]*\bsrc=[\"']?(?:https?:)?//[^>]*>\s*</script>", re.IGNORECASE)
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
 _STYLE = """<style>
 .kit-table{border-collapse:collapse;margin:.4em 0 1em;font-size:13px}
-.kit-table th,.kit-table td{border:1px solid #c8ccd0;padding:3px 7px;text-align:left;vertical-align:top}
+.kit-table th,.kit-table td{border:1px solid #c8ccd0;padding:3px 7px;text-align:left!important;vertical-align:top}
 .kit-table th{background:#eef1f4}
 .kit-table caption{caption-side:top;text-align:left;font-weight:600;padding:2px 0}
 .kit-table td{white-space:pre-wrap;word-break:break-word;max-width:60em}
@@ -190,14 +192,33 @@ def heading(text: str, level: int = 3) -> Html:
 
 
 def setup() -> Html:
-    """Prepare a report kernel: plotly renders offline (``plotly_mimetype+notebook``).
+    """Prepare a report kernel: plotly renders offline (``plotly_mimetype`` + an offline notebook renderer).
 
     Returns the helpers' stylesheet; display it once at the top of a notebook.
     """
     import plotly.io as pio
 
-    pio.renderers.default = "plotly_mimetype+notebook"
+    if "kit_notebook" not in pio.renderers:
+        pio.renderers["kit_notebook"] = _offline_notebook_renderer()
+    pio.renderers.default = "plotly_mimetype+kit_notebook"
     return Html(_STYLE)
+
+
+def _offline_notebook_renderer() -> Any:
+    """plotly's ``notebook`` renderer without the MathJax ``<script src=cdnjs…>`` it adds to every figure.
+
+    plotly.js itself is inlined once per kernel (``connected=False``); the report's figures use
+    no LaTeX, so MathJax is not needed and must not be fetched from a CDN.
+    """
+    from plotly.io.base_renderers import NotebookRenderer
+
+    class OfflineNotebookRenderer(NotebookRenderer):  # type: ignore[misc]
+        def to_mimebundle(self, fig_dict: Any) -> dict[str, Any]:
+            bundle = super().to_mimebundle(fig_dict)
+            bundle["text/html"] = EXTERNAL_SCRIPT.sub("", bundle["text/html"])
+            return bundle
+
+    return OfflineNotebookRenderer(connected=False)
 
 
 def save_result(run_dir: str | Path, name: str, value: Any) -> Path:

@@ -58,11 +58,17 @@ def notable_events(timeline: Any, *, limit: int = 40) -> Html:
         return table([], caption="Notable events", empty="the timeline is empty")
     frame = timeline[(timeline["severity"].isin(["warning", "error", "critical"]))
                      | (timeline["source"] == "activity_log")]
-    rows = [{"time": "" if r["time"] is None or str(r["time"]) == "NaT" else str(r["time"]),
+    rows = [{"time": _when(r["time"]),
              "source": r["source"], "severity": r["severity"], "what": r["summary"], "actor": r["actor"],
              "evidence": r["evidence"]} for r in frame.head(limit).to_dict("records")]
     more = f" (first {limit} of {len(frame)})" if len(frame) > limit else ""
     return table(rows, caption=f"Notable events{more}", empty="no warnings and no Activity Log operations")
+
+
+def _when(value: Any) -> str:
+    if value is None or str(value) == "NaT":
+        return ""
+    return value.strftime("%Y-%m-%d %H:%M:%SZ") if hasattr(value, "strftime") else str(value)
 
 
 def verdict_rows(verdicts: Mapping[int, Any], vm: str) -> list[dict[str, Any]]:
