@@ -121,6 +121,7 @@ def _add_events(rows: Any, report: Any, vm_id: str) -> None:
 
     wall, estimated = TIME_KINDS[("boot_log", "wall_time")], TIME_KINDS[("boot_log", "uptime_anchored")]
     unanchored, untimed = TIME_KINDS[("boot_log", "uptime_unanchored")], TIME_KINDS[("boot_log", "none")]
+    preceding = TIME_KINDS[("boot_log", "preceding_line")]
     findings = {(f.boot, f.line): f for f in report.findings}
     last_time: dict[int, tuple[Any, str]] = {}
     add = rows.add
@@ -128,10 +129,13 @@ def _add_events(rows: Any, report: Any, vm_id: str) -> None:
         time = event.time
         if time is not None:
             desc = estimated if event.time_desc == "estimated from uptime" else wall
-        else:
-            desc = unanchored if event.uptime is not None else untimed
-        if time is not None:
             last_time[event.boot] = (time, desc)
+        elif event.uptime is not None:
+            desc = unanchored
+        elif event.boot in last_time:  # a line without a stamp (systemd status): no earlier than the line before
+            time, desc = last_time[event.boot][0], preceding
+        else:
+            desc = untimed
         details = {"line": event.line, "boot": event.boot, "uptime": event.uptime, "text": event.text}
         if event.stage:
             details["stage"] = event.stage
@@ -144,7 +148,7 @@ def _add_events(rows: Any, report: Any, vm_id: str) -> None:
             add(time, desc, "boot_log", event.kind, event.text, resource_id=vm_id,
                 severity=event.severity or "info", evidence=f"{report.source}:{event.line}", details=details)
     for finding in sorted(findings.values(), key=lambda f: f.line):
-        time, desc = last_time.get(finding.boot, (None, untimed))
+        time, desc = (last_time[finding.boot][0], preceding) if finding.boot in last_time else (None, untimed)
         add(time, desc, "boot_log", finding.kind, finding.summary, resource_id=vm_id, severity=finding.severity,
             evidence=finding.evidence, details={"line": finding.line, "boot": finding.boot, "text": finding.text,
-                                                "time_from": "the last dated line before it"})
+                                                "time_from": "the last timed line before it"})

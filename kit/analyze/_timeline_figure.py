@@ -180,7 +180,7 @@ def timeline_figure(
     ]
     hover_all = np.array(hover, dtype=object)
     severity = timed["severity"].to_numpy()
-    estimated = (timed["time_desc"] == "estimated from uptime").to_numpy()
+    estimated = timed["time_desc"].str.startswith("estimated").to_numpy(dtype=bool)
 
     fig = go.Figure()
     for level, colour in SEVERITY_COLOURS.items():
@@ -188,7 +188,7 @@ def timeline_figure(
             mask = (severity == level) & (estimated == is_estimate)
             if not mask.any():
                 continue
-            name = level + (" (time estimated from uptime)" if is_estimate else "")
+            name = level + (" (estimated time)" if is_estimate else "")
             fig.add_trace(scatter(
                 x=x_all[mask].astype("float64"),
                 y=y_all[mask],
@@ -206,12 +206,12 @@ def timeline_figure(
             ))
     references = reference_times(df) if reference_lines is None else _normalise_references(reference_lines)
     shapes, notes = [], []
-    for label, when in references.items():
+    for index, (label, when) in enumerate(references.items()):
         colour, dash = _REFERENCE_STYLE.get(label, ("#555555", "dash"))
         at = when.tz_convert("UTC").tz_localize(None).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
         shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": at, "x1": at, "y0": 0, "y1": 1,
                        "line": {"color": colour, "width": 1.5, "dash": dash}})
-        notes.append({"x": at, "xref": "x", "y": 1.0, "yref": "paper", "yanchor": "bottom", "text": label,
+        notes.append({"x": at, "xref": "x", "y": 1.0 + 0.08 * index, "yref": "paper", "yanchor": "bottom", "text": label,
                       "showarrow": False, "font": {"color": colour, "size": 11}})
     heading = title or f"Timeline: {len(timed):,} events"
     if untimed:
@@ -223,7 +223,7 @@ def timeline_figure(
         shapes=shapes,
         annotations=notes,
         legend={"title": {"text": "severity"}},
-        margin={"l": 140, "r": 20, "t": 70, "b": 40},
+        margin={"l": 140, "r": 20, "t": 70 + 20 * len(references), "b": 40},
         xaxis={"type": "date", "title": {"text": "time (UTC)"}},
         yaxis={"tickmode": "array", "tickvals": [-i for i in range(len(lanes))],
                "ticktext": [_LANE_TITLES.get(lane, lane) for lane in lanes],

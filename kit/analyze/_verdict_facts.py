@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kit.analyze._verdict_rules import BOOT_FAMILIES
+from kit.analyze._verdict_rules import BOOT_SIGNALS
 from kit.analyze.activity import Operation, activity_from_bundle
 from kit.errors import AnalysisError, KitError
 
@@ -85,6 +85,7 @@ class Facts:
     responder_ip: str | None = None
     responder_given: bool = False
     console_status: dict[str, Any] | None = None
+    path_resources: tuple[str, ...] = ()
     checked: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -112,19 +113,18 @@ class Facts:
         if name not in self._cache:
             method: Callable[[], tuple[float, list[Evidence]]] | None = getattr(self, f"_s_{name}", None)
             if method is None:
-                family = [f for f, s in BOOT_FAMILIES.items() if s == name]
-                self._cache[name] = self._findings(family) if family else (0.0, [])
+                self._cache[name] = self._findings(name) if name in BOOT_SIGNALS.values() else (0.0, [])
             else:
                 self._cache[name] = method()
         return self._cache[name]
 
-    def _findings(self, families: list[str]) -> tuple[float, list[Evidence]]:
+    def _findings(self, signal: str) -> tuple[float, list[Evidence]]:
         if self.boot is None:
             return 0.0, []
         rows = [
             Evidence("boot_log", f.kind, f.summary, f.evidence, None, {"line": f.line, "text": f.text, "severity": f.severity})
             for f in self.boot.findings
-            if _family(f.kind) in families and f.severity in ("critical", "error", "warning")
+            if f.severity in ("critical", "error", "warning") and boot_signal(f.kind) == signal
         ]
         if not rows:
             return 0.0, []
@@ -276,10 +276,22 @@ class Facts:
         return (1.0, rows) if rows else (0.0, [])
 
     def _changes(self, provider_type: str) -> list[Evidence]:
+        """Succeeded writes/deletes on this VM's own NSGs or route tables (and their rules/routes)."""
         needle = f"microsoft.network/{provider_type}/"
+        own = tuple(f"{resource_id.lower()}/" for resource_id in self.path_resources)
         return [_op_evidence(op) for op in self.operations
                 if op.operation_name.lower().startswith(needle) and not op.failed
-                and op.operation_name.lower().endswith(("/write", "/delete"))]
+                and op.operation_name.lower().endswith(("/write", "/delete"))
+                and (not own or f"{op.resource_id.lower()}/".startswith(own))]
+
+    def _s_guest_change(self) -> tuple[float, list[Evidence]]:
+        """Something pushed into the guest through the control plane (run command, extension)."""
+        names = ("microsoft.compute/virtualmachines/runcommand/action", "microsoft.compute/virtualmachines/extensions/write",
+                 "microsoft.compute/virtualmachines/runcommands/write")
+        vm = self.vm_id.lower()
+        rows = [_op_evidence(op) for op in self.operations
+                if op.operation_name.lower() in names and not op.failed and (not vm or op.resource_id.lower().startswith(vm))]
+        return (1.0, rows) if rows else (0.0, [])
 
     # ------------------------------------------------------------ signals: platform
 
@@ -340,9 +352,14 @@ _SUMMARIES = {
 }
 
 
-def _family(kind: str) -> str:
+def boot_signal(kind: str) -> str | None:
+    """The signal a boot finding kind raises (longest matching key of ``BOOT_SIGNALS``), if any."""
     parts = kind.split(":")
-    return parts[1] if len(parts) > 2 else (parts[-1] if parts else "")
+    for cut in range(len(parts), 1, -1):
+        signal = BOOT_SIGNALS.get(":".join(parts[:cut]))
+        if signal is not None:
+            return signal
+    return None
 
 
 def _name(resource_id: str | None) -> str:
@@ -388,6 +405,10 @@ def gather_facts(bundle: Any, peers: list[Any], *, responder_ip: str | None) -> 
         os="unknown", power=power, power_row=power_row, operations=list(activity.operations),
         responder_ip=responder_ip or DEFAULT_RESPONDER, responder_given=responder_ip is not None,
         console_status=getattr(bundle, "serial_console_status", None),
+        path_resources=tuple(
+            str(body.get("id")) for folder in ("nsgs", "route_tables")
+            for body in (getattr(bundle, folder, None) or {}).values() if isinstance(body, dict) and body.get("id")
+        ),
     )
     facts.warnings.extend(activity.warnings)
     if activity.operations:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BOOT_FAMILIES", "CONSOLE_COMMANDS", "MIN_SCORE", "REPAIR_RUN_IDS", "RULES", "STEP_TEXT", "Rule"]
+__all__ = ["BOOT_SIGNALS", "CONSOLE_COMMANDS", "MIN_SCORE", "REPAIR_RUN_IDS", "RULES", "STEP_TEXT", "Rule"]
 
 
 @dataclass(frozen=True)
@@ -44,42 +44,32 @@ class Rule:
 #: Below this score a hypothesis is not reported as an explanation.
 MIN_SCORE = 2.0
 
-#: Boot-log finding families (``boot:<family>:<what>``) → the signal they raise.
-BOOT_FAMILIES: dict[str, str] = {
-    "fstab": "boot_fstab",
-    "mount": "boot_fstab",
-    "emergency": "boot_emergency",
-    "panic": "boot_panic",
-    "kernel_panic": "boot_panic",
-    "oops": "boot_oops",
-    "root": "boot_root_device",
-    "rootdev": "boot_root_device",
-    "root_device": "boot_root_device",
-    "initramfs": "boot_root_device",
-    "dracut": "boot_root_device",
-    "filesystem": "boot_filesystem",
-    "fs": "boot_filesystem",
-    "fsck": "boot_filesystem",
-    "xfs": "boot_filesystem",
-    "ext4": "boot_filesystem",
-    "grub": "boot_bootloader",
-    "bootloader": "boot_bootloader",
-    "bcd": "boot_bootloader",
-    "bootmgr": "boot_bootloader",
-    "sshd": "sshd_failed",
-    "ssh": "sshd_failed",
-    "rdp": "rdp_failed",
-    "termservice": "rdp_failed",
-    "firewall": "guest_firewall_seen",
-    "iptables": "guest_firewall_seen",
-    "nftables": "guest_firewall_seen",
-    "ufw": "guest_firewall_seen",
-    "firewalld": "guest_firewall_seen",
-    "hyperv": "hyperv_driver",
-    "hv": "hyperv_driver",
-    "storvsc": "hyperv_driver",
-    "bugcheck": "windows_bugcheck",
-    "stop": "windows_bugcheck",
+#: Boot-log finding kinds (or a ``boot:<family>`` prefix) → the signal they raise. Only findings
+#: of severity warning or worse count; the longest matching key wins.
+BOOT_SIGNALS: dict[str, str] = {
+    "boot:kernel:panic": "boot_panic",
+    "boot:kernel:panic_end": "boot_panic",
+    "boot:kernel:oops": "boot_oops",
+    "boot:kernel:general_protection_fault": "boot_oops",
+    "boot:kernel:soft_lockup": "boot_oops",
+    "boot:kernel:hung_task": "boot_oops",
+    "boot:kernel:root_device": "boot_root_device",
+    "boot:initramfs:root_missing": "boot_root_device",
+    "boot:initramfs:timeout": "boot_root_device",
+    "boot:initramfs:emergency_shell": "boot_root_device",
+    "boot:kernel:hv_driver_failed": "hyperv_driver",
+    "boot:fstab": "boot_fstab",
+    "boot:systemd:emergency_mode": "boot_emergency",
+    "boot:systemd:rescue_mode": "boot_emergency",
+    "boot:systemd:root_locked": "boot_emergency",
+    "boot:filesystem": "boot_filesystem",
+    "boot:bootloader": "boot_bootloader",
+    "boot:windows:bcd_error": "boot_bootloader",
+    "boot:windows:boot_manager_error": "boot_bootloader",
+    "boot:windows:bugcheck": "windows_bugcheck",
+    "boot:sshd": "sshd_failed",
+    "boot:windows:rdp_service": "rdp_failed",
+    "boot:firewall": "guest_firewall_seen",
 }
 
 _DOWN = (("vm_not_running", 4.0),)
@@ -98,7 +88,7 @@ RULES: tuple[Rule, ...] = (
          support=(("boot_root_device", 4.0), ("no_login_prompt", 1.0)),
          against=(*_DOWN, ("login_prompt", 3.0))),
     Rule("boot_failure:fstab", "guest", "serial_console",
-         support=(("boot_fstab", 4.0), ("boot_emergency", 1.0), ("no_login_prompt", 0.5)),
+         support=(("boot_fstab", 4.0), ("boot_emergency", 1.0), ("no_login_prompt", 0.5), ("guest_change", 0.5)),
          against=(*_DOWN, ("login_prompt", 2.0))),
     Rule("boot_failure:filesystem", "guest", "serial_console",
          support=(("boot_filesystem", 3.5), ("boot_emergency", 1.0), ("no_login_prompt", 0.5)),
@@ -107,15 +97,15 @@ RULES: tuple[Rule, ...] = (
          support=(("boot_bootloader", 4.0), ("windows_bugcheck", 1.0), ("no_login_prompt", 1.0)),
          against=(*_DOWN, ("login_prompt", 3.0))),
     Rule("service_failure:sshd", "guest", "serial_console",
-         support=(("sshd_failed", 4.0), ("unexplained_subject", 0.5), ("login_prompt", 0.5),
-                  ("network_allows_access", 0.5)),
+         support=(("sshd_failed", 4.0), ("unexplained_subject", 0.5), ("guest_change", 0.5),
+                  ("login_prompt", 0.5), ("network_allows_access", 0.5)),
          against=(*_DOWN, *_NETWORK_BLOCKS, *_BOOT_BROKEN, ("windows_guest", 4.0))),
     Rule("service_failure:rdp", "guest", "serial_console",
-         support=(("rdp_failed", 4.0), ("login_prompt", 0.5), ("network_allows_access", 0.5)),
+         support=(("rdp_failed", 4.0), ("guest_change", 0.5), ("login_prompt", 0.5), ("network_allows_access", 0.5)),
          against=(*_DOWN, *_NETWORK_BLOCKS, *_BOOT_BROKEN, ("linux_guest", 4.0))),
     Rule("guest_firewall", "guest", "serial_console",
-         support=(("guest_firewall_seen", 3.5), ("unexplained_subject", 1.5), ("login_prompt", 0.5),
-                  ("network_allows_access", 0.5)),
+         support=(("guest_firewall_seen", 3.5), ("unexplained_subject", 1.5), ("guest_change", 0.5),
+                  ("login_prompt", 0.5), ("network_allows_access", 0.5)),
          against=(*_DOWN, *_NETWORK_BLOCKS, *_BOOT_BROKEN)),
     Rule("nsg_deny", "platform", "change_nsg",
          support=(("nsg_denies_access", 4.0), ("nsg_differs_from_peers", 1.0), ("nsg_changed", 0.5)),

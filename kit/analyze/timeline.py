@@ -67,6 +67,7 @@ TIME_KINDS: dict[tuple[str, str], str] = {
     ("boot_log", "wall_time"): "event",
     ("boot_log", "uptime_anchored"): "estimated from uptime",
     ("boot_log", "uptime_unanchored"): "uptime only (no anchor)",
+    ("boot_log", "preceding_line"): "estimated from the preceding line",
     ("boot_log", "none"): "no time in the log",
     ("instance_view", "time"): "status",
     ("instance_view", "collected_at"): "observed at collection",

@@ -149,12 +149,20 @@ def _score(rule: Rule, facts: Facts) -> tuple[float, list[Evidence], list[Eviden
 
 
 def _unique(rows: list[Evidence]) -> list[Evidence]:
-    seen, result = set(), []
+    """Drop repeated rows; the same log message on many lines becomes one row naming them all."""
+    groups: dict[tuple[str, str, str], list[Evidence]] = {}
     for row in rows:
-        key = (row.source, row.kind, row.evidence, row.summary)
-        if key not in seen:
-            seen.add(key)
-            result.append(row)
+        groups.setdefault((row.source, row.kind, row.summary), []).append(row)
+    result = []
+    for same in groups.values():
+        first = same[0]
+        lines = sorted({r.details.get("line") for r in same if isinstance(r.details.get("line"), int)})
+        if len(lines) > 1:
+            summary = f"{first.summary} ({len(lines)} lines, {lines[0]}–{lines[-1]})"
+            result.append(Evidence(first.source, first.kind, summary, first.evidence, first.time,
+                                   {**first.details, "lines": lines}))
+        else:
+            result.append(first)
     return result
 
 
@@ -188,8 +196,9 @@ def classify(bundle: Any, peers: Sequence[Any] = (), *, responder_ip: str | None
     scored: list[Hypothesis] = []
     for order, rule in enumerate(RULES):
         score, supporting, contradicting = _score(rule, facts)
-        if not supporting:
-            continue
+        primary = facts.signal(rule.support[0][0])[0] > 0
+        if not supporting or (not primary and score < MIN_SCORE):
+            continue  # only weak, generic signals: not worth listing
         hypothesis = Hypothesis(
             kind=rule.kind, level=rule.level, score=score, confidence=_confidence(score),
             summary=facts.summary_for(rule.kind, supporting),

@@ -41,7 +41,7 @@ def print_rows(df: Any, out: Any = None) -> None:
     out = out or sys.stdout
     for row in df.itertuples(index=False):
         when = row.time.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if row.time is not None and row.time == row.time else "(no wall time)".ljust(23)
-        estimate = "~" if row.time_desc == "estimated from uptime" else " "
+        estimate = "~" if str(row.time_desc).startswith("estimated") else " "
         print(f"{when}{estimate} {row.source:<13} {row.severity:<8} {_short(row.kind, 40):<40} {_short(row.summary, 140)}",
               file=out)
 
@@ -56,7 +56,7 @@ def _timeline(args: argparse.Namespace) -> int:
         print_rows(df)
         untimed = int(df["time"].isna().sum())
         print(f"{len(df)} events" + (f", {untimed} without wall time" if untimed else "")
-              + " (~ = time estimated from kernel uptime)")
+              + " (~ = estimated time: from kernel uptime or the preceding line)")
     for warning in df.attrs.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
     if args.jsonl:
