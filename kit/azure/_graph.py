@@ -119,7 +119,7 @@ class _Run:
         capture = Capture()
         try:
             with map_azure_errors(call, resource_id):
-                await invoke(capture)
+                await asyncio.wait_for(invoke(capture), self.clients.target.retry.deadline)
         except AzureError as error:
             return _Outcome(call, resource_id, failure=failure_record(error, call=call, resource_id=resource_id))
         if paging:
@@ -199,7 +199,8 @@ class _Run:
                                                   "code": "NoBlobUri", "message": "boot diagnostics returned no URL"})
         try:
             with map_azure_errors(call, vm_id):
-                status, data, response = await self.clients.download(url)
+                status, data, response = await asyncio.wait_for(self.clients.download(url),
+                                                                self.clients.target.retry.deadline)
                 if status != 200:
                     response.raise_for_status()
         except AzureError as error:

@@ -100,7 +100,8 @@ def translate(error: BaseException, *, operation: str | None = None, resource_id
         return AzureError(f"{where}: no usable response (timeout or connection reset): {_short(str(error))}",
                           code="ResponseError", operation=operation, resource_id=resource_id)
     if isinstance(error, (asyncio.TimeoutError, TimeoutError)):
-        return AzureError(f"{where}: timed out", code="Timeout", operation=operation, resource_id=resource_id)
+        return AzureError(f"{where}: gave up after the per-call deadline", code="Timeout", operation=operation,
+                          resource_id=resource_id)
     if isinstance(error, core.AzureError):
         return AzureError(f"{where}: {_short(str(error))}", code=type(error).__name__,
                           operation=operation, resource_id=resource_id)

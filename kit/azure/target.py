@@ -56,6 +56,9 @@ class RetrySettings:
         Seconds to open a connection (``connection_timeout``).
     read_timeout
         Seconds to wait for a response (``read_timeout``), per try.
+    deadline
+        Seconds one call may take in all (tries, backoff, long-running-operation polling)
+        before it is recorded as failed; not an SDK setting, the collector enforces it.
     """
 
     total: int = 5
@@ -63,6 +66,7 @@ class RetrySettings:
     backoff_max: float = 30.0
     connection_timeout: float = 20.0
     read_timeout: float = 60.0
+    deadline: float = 600.0
 
     def as_kwargs(self) -> dict[str, Any]:
         """The azure-core keyword arguments."""

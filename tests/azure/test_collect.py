@@ -194,3 +194,18 @@ def test_existing_bundle_is_never_overwritten(lab: Any, tmp_path: Path) -> None:
         collect(AzureTarget.for_lab(lab), _request(info), tmp_path)
     assert sorted(os.listdir(tmp_path)) == [info.broken_vm]
     assert (tmp_path / info.broken_vm / "notes.txt").read_text() == "mine"
+
+
+@needs_scenarios
+def test_calls_past_the_deadline_are_recorded_and_the_bundles_still_written(lab: Any, tmp_path: Path) -> None:
+    info = lab.scenario(SCENARIOS[0])
+    lab.set_faults(Faults(latency=1.0))
+    try:
+        target = AzureTarget.for_lab(lab, retry=RetrySettings(total=0, read_timeout=5.0, deadline=0.3))
+        result = collect(target, _request(info, known_good=()), tmp_path)
+    finally:
+        lab.set_faults(Faults())
+    bundle = load_bundle(result.subject)
+    assert bundle.vm is None and bundle.manifest["files"] == []
+    assert {failure["code"] for failure in bundle.failures} == {"Timeout"}
+    assert "virtual_machines.get" in {failure["call"] for failure in bundle.failures}
