@@ -117,11 +117,11 @@ async def _get_blob(request: web.Request) -> web.StreamResponse:
         return _storage_error(403, "AuthenticationFailed",
                               "Server failed to authenticate the request. Signature not valid in the specified "
                               f"time frame: Start [] - Expiry [{expiry}] - Current [{_now_text()}]")
-    vm_name, _, kind = blob.partition(".")
+    kind = next((suffix for suffix in (_LOG, _SHOT) if blob.endswith(f".{suffix}")), "")
+    vm_name = blob[: -len(kind) - 1] if kind else blob
     vm_id = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm_name}"
     if kind == _LOG and vm_id.lower() in state.serial_logs:
-        data = state.serial_logs[vm_id.lower()].read_bytes()
-        return _blob(data, "text/plain")
+        return _blob(state.serial_logs[vm_id.lower()].read_bytes(), "text/plain")
     if kind == _SHOT and state.get(vm_id) is not None:
         return _blob(screenshot_bmp(vm_name), "image/bmp")
     return _storage_error(404, "BlobNotFound", "The specified blob does not exist.")
