@@ -59,6 +59,8 @@ def register(commands: Commands) -> None:
     how.add_argument("--retries", type=int, default=5, metavar="N", help="retries per call (default 5)")
     how.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                      help="read timeout per try of a call (default 60)")
+    how.add_argument("--deadline", type=float, default=600.0, metavar="SECONDS",
+                     help="give up on one call after this long in all, tries and polling included (default 600)")
     collect.set_defaults(handler=_collect)
 
     bundle = commands.top.add_parser("bundle", help="inspect evidence bundles")
@@ -127,7 +129,9 @@ def _request_and_target(args: argparse.Namespace, lab: Any) -> tuple[Any, Any]:
     from kit.azure.target import AzureTarget, RetrySettings
     from kit.errors import UsageError
 
-    retry = RetrySettings(total=args.retries, read_timeout=args.timeout)
+    if args.retries < 0 or args.timeout <= 0 or args.deadline <= 0:
+        raise UsageError("--retries must be >= 0, --timeout and --deadline > 0")
+    retry = RetrySettings(total=args.retries, read_timeout=args.timeout, deadline=args.deadline)
     end = _when(args.end, "--end") if args.end else None
     start = _when(args.start, "--start") if args.start else None
     if lab is not None:
