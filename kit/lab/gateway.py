@@ -33,7 +33,7 @@ from kit.lab._arm import arm_error, arm_json, arm_route, find, state_of
 from kit.lab._state import LabState
 from kit.lab.guest import CheckResult, Guest, load_guest
 
-__all__ = ["ConsoleHub", "add_routes", "check", "hub_of"]
+__all__ = ["ConsoleHub", "add_routes", "check", "check_remote", "hub_of"]
 
 _CONNECT = ("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}"
             "/providers/Microsoft.SerialConsole/serialPorts/{port}/connect")
@@ -308,3 +308,39 @@ async def _check(request: web.Request) -> web.StreamResponse:
     except LabError as error:
         return web.json_response({"error": str(error)}, status=404)
     return web.json_response({"scenario": result.scenario, "passed": result.passed, "message": result.message})
+
+
+def check_remote(endpoint: str, scenario: str, *, token: str, ca_path: str | Path | None = None,
+                 timeout: float = 30.0) -> CheckResult:
+    """Ask a lab running elsewhere (``kit lab serve``) whether the fix of ``scenario`` is right.
+
+    Parameters
+    ----------
+    endpoint
+        The lab's ``https://127.0.0.1:PORT``.
+    scenario
+        The scenario to judge.
+    token
+        The lab's bearer token (``KIT_ARM_TOKEN``); sent only in the Authorization header.
+    ca_path
+        The lab's CA certificate (TLS is always verified).
+    """
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    context = ssl.create_default_context(cafile=str(ca_path) if ca_path else None)
+    request = urllib.request.Request(f"{endpoint.rstrip('/')}/kit-lab/check/{scenario}",
+                                     headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=timeout) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        if error.code == 401:
+            raise LabError("the lab refused the token: export KIT_ARM_TOKEN as `kit lab serve` printed it") from None
+        detail = json.loads(error.read() or b"{}").get("error", error.reason)
+        raise LabError(f"the lab could not check {scenario!r}: {detail}") from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise LabError(f"cannot reach the lab at {endpoint}: {reason} (is `kit lab serve` running?)") from None
+    return CheckResult(str(body["scenario"]), bool(body["passed"]), str(body["message"]))

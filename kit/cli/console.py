@@ -1,0 +1,163 @@
+"""``kit console precheck`` and ``kit console open``: the serial console outside Jupyter.
+
+``kit console precheck --vm ID``            can the console be used for this VM (and why not)?
+``kit console open --vm ID --approval REF``  an interactive session in this terminal (raw mode);
+                                              ``Ctrl+]`` opens the menu: n NMI, s SysRq, r reset,
+                                              q quit, ``Ctrl+]`` again sends a literal 0x1d.
+``--lab SCENARIO`` starts the lab in-process and uses the scenario's broken VM. Connection
+options match ``kit collect`` (``--cloud``, ``--arm-endpoint``, ``--ca-bundle``, ``--credential``).
+Exit codes: 0 ready / session ended, 1 console not usable, 2 usage, 3 refused credential.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["register"]
+
+_CLOUDS = ("AzureCloud", "AzureUSGovernment", "AzureChinaCloud")
+_CREDENTIALS = ("default", "cli", "managed-identity", "env-token")
+
+
+def register(commands: Any) -> None:
+    """Add ``kit console precheck`` and ``kit console open``."""
+    console = commands.top.add_parser("console", help="the Azure serial console: prechecks and a terminal session")
+    sub = console.add_subparsers(dest="console_command", metavar="CONSOLE_COMMAND")
+    console.set_defaults(handler=lambda _args: _help(console))
+    precheck = sub.add_parser("precheck", help="can the serial console be used for this VM? (and why not)")
+    _where(precheck)
+    precheck.set_defaults(handler=_precheck)
+    opener = sub.add_parser("open", help="an interactive serial console in this terminal (Ctrl+] for the menu)")
+    _where(opener)
+    opener.add_argument("--approval", required=True, metavar="REF",
+                        help="the approval / ticket reference allowing this break-glass access (recorded)")
+    opener.add_argument("--transcript", metavar="PATH.cast", help="record a redacted transcript (.cast + .txt)")
+    opener.set_defaults(handler=_open)
+
+
+def _where(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--vm", metavar="ID", help="ARM id of the VM or scale-set instance")
+    parser.add_argument("--lab", metavar="SCENARIO", help="start the lab in-process and use this scenario's broken VM")
+    parser.add_argument("--cloud", choices=_CLOUDS, default="AzureCloud", help="public cloud (default AzureCloud)")
+    parser.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (Azure Stack Hub, a TLS proxy, a lab)")
+    parser.add_argument("--ca-bundle", metavar="PEM", help="CA bundle to verify TLS against")
+    parser.add_argument("--credential", choices=_CREDENTIALS, default="default",
+                        help="how to get the ARM token (default: DefaultAzureCredential)")
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+@contextlib.contextmanager
+def _client(args: argparse.Namespace) -> Iterator[tuple[Any, str, Any]]:
+    from kit.azure.serialconsole import SerialConsoleClient
+    from kit.azure.target import AzureTarget
+    from kit.errors import UsageError
+
+    if args.lab:
+        from kit.lab import running_lab
+
+        with running_lab(scenarios=[args.lab]) as lab:
+            info = lab.scenario(args.lab)
+            yield SerialConsoleClient.for_lab(lab), info.vm_id(info.broken_vm), lab
+        return
+    if not args.vm:
+        raise UsageError("give --vm with the VM's ARM resource id, or --lab SCENARIO")
+    target = AzureTarget(arm_endpoint=args.arm_endpoint or "", cloud=args.cloud, credential=args.credential,
+                         ca_bundle=args.ca_bundle)
+    yield SerialConsoleClient.from_target(target), args.vm, None
+
+
+def _precheck(args: argparse.Namespace) -> int:
+    with _client(args) as (client, vm_id, _lab):
+        result = client.precheck(vm_id)
+    print(result)
+    return 0 if result.ok else 1
+
+
+def _open(args: argparse.Namespace) -> int:
+    from kit.console import Session
+
+    with _client(args) as (client, vm_id, lab):
+        transport, pre = client.transport(vm_id, check=True)
+        for hint in pre.hints if pre else ():
+            print(f"note: {hint}", file=sys.stderr)
+        session = Session(transport, approval=args.approval, transcript=args.transcript, vm_id=vm_id,
+                          responder=client.responder(), os_type=pre.os_type if pre else None)
+        print(f"connected to {vm_id} (approval {args.approval}); Ctrl+] for the menu", file=sys.stderr)
+        return _terminal(session)
+
+
+def _terminal(session: Any) -> int:
+    """Forward keys in raw mode; print output as it comes; Ctrl+] opens the admin/quit menu."""
+    import select
+    import termios
+    import tty
+
+    def show(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    session.on_output.append(show)
+    session.open()
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd) if os.isatty(fd) else None
+    try:
+        if saved is not None:
+            tty.setraw(fd)
+        while True:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if session.state.value == "closed":
+                break
+            if not ready:
+                continue
+            data = os.read(fd, 1024)
+            if not data:
+                break
+            if b"\x1d" in data:
+                if _menu(session, fd):
+                    break
+                continue
+            session.send(data)
+    finally:
+        if saved is not None:
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        session.close()
+        print("\r\nsession closed", file=sys.stderr)
+    return 0
+
+
+def _menu(session: Any, fd: int) -> bool:
+    """The Ctrl+] menu; returns True to quit."""
+    sys.stderr.write("\r\n[kit] n=NMI s=SysRq r=reset q=quit Ctrl+]=send 0x1d, other=back: ")
+    sys.stderr.flush()
+    key = os.read(fd, 1)
+    if key == b"\x1d":
+        session.send(b"\x1d")
+    elif key == b"q":
+        return True
+    elif key in (b"n", b"r", b"s"):
+        name = {b"n": "NMI", b"r": "hard reset", b"s": "SysRq"}[key]
+        sysrq = b""
+        if key == b"s":
+            sys.stderr.write("\r\n[kit] SysRq key: ")
+            sys.stderr.flush()
+            sysrq = os.read(fd, 1)
+        sys.stderr.write(f"\r\n[kit] send {name}? type capital Y to confirm: ")
+        sys.stderr.flush()
+        if os.read(fd, 1) == b"Y":
+            if key == b"n":
+                session.nmi(confirm=True)
+            elif key == b"r":
+                session.reset(confirm=True)
+            else:
+                session.sysrq(sysrq.decode(errors="replace"), confirm=True)
+    sys.stderr.write("\r\n")
+    return False
