@@ -24,6 +24,7 @@ _LOCALIZED = {
     "microsoft.network/networksecuritygroups/securityrules/write": "Create or Update Security Rule",
     "microsoft.network/networksecuritygroups/securityrules/delete": "Delete Security Rule",
     "microsoft.network/routetables/write": "Create or Update Route Table",
+    "microsoft.network/virtualnetworks/subnets/write": "Create or Update Subnet",
     "microsoft.network/routetables/routes/write": "Create or Update Route",
     "microsoft.network/routetables/routes/delete": "Delete Route",
 }

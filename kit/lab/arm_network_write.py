@@ -1,5 +1,5 @@
 """Microsoft.Network writes a trainee fixes things with: NSGs and their rules, route tables and
-their routes (PUT, and DELETE of a rule or route).
+their routes (PUT, and DELETE of a rule or route), and subnets (PUT, e.g. to detach a route table).
 
 Writes behave like Azure's: a PUT answers 201 (new) or 200 with ``provisioningState:
 Updating`` and an ``Azure-AsyncOperation`` to poll; the resource reads ``Succeeded``
@@ -17,6 +17,7 @@ from aiohttp import web
 
 from kit.lab._activity import record_write
 from kit.lab._arm import ArmHandler, arm_error, arm_json, arm_route, find, resource_id, state_of
+from kit.lab._state import LabState
 from kit.lab.arm_operations import start_operation
 
 __all__ = ["add_routes"]
@@ -24,6 +25,8 @@ __all__ = ["add_routes"]
 _NET = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network"
 _PROTOCOLS = {"tcp": "Tcp", "udp": "Udp", "icmp": "Icmp", "esp": "Esp", "ah": "Ah", "*": "*"}
 _NEXT_HOPS = ("VirtualNetworkGateway", "VnetLocal", "Internet", "VirtualAppliance", "None")
+# Read-only properties a PUT body does not carry but the stored child keeps.
+_READ_ONLY = ("ipConfigurations", "purpose", "privateEndpoints", "resourceNavigationLinks", "serviceAssociationLinks")
 
 
 def add_routes(app: web.Application) -> None:
@@ -36,6 +39,8 @@ def add_routes(app: web.Application) -> None:
         pattern = f"{_NET}/{parent_type}/{{parent}}/{child_type}/{{child}}"
         arm_route(app, "PUT", pattern, _put_child(parent_type, child_type, check))
         arm_route(app, "DELETE", pattern, _delete_child(parent_type, child_type))
+    arm_route(app, "PUT", f"{_NET}/virtualNetworks/{{parent}}/subnets/{{child}}",
+              _put_child("virtualNetworks", "subnets", _check_subnet))
 
 
 def _put_top(type_: str, child_type: str, check: Any) -> ArmHandler:
@@ -80,14 +85,19 @@ def _put_child(parent_type: str, child_type: str, check: Any) -> ArmHandler:
         name = params["child"]
         siblings = [child for child in parent.get("properties", {}).get(child_type, [])
                     if str(child.get("name", "")).lower() != name.lower()]
-        child_problem = check(name, body.get("properties") or {}, siblings)
+        properties = dict(body.get("properties") or {})
+        child_problem = check(name, properties, siblings) or _check_references(state, name, properties)
         if child_problem:
             return child_problem
         child_id = resource_id(params["sub"], params["rg"], "Microsoft.Network", parent_type, params["parent"],
                                child_type, name)
-        existed = state.get(child_id) is not None
+        existing = state.get(child_id)
+        for key in _READ_ONLY:
+            if existing is not None and key in existing.get("properties", {}):
+                properties[key] = existing["properties"][key]
         child = _stamp(f"{parent['id']}/{child_type}/{name}", name, f"Microsoft.Network/{parent_type}/{child_type}",
-                       body.get("properties") or {}, "Updating")
+                       properties, "Updating")
+        existed = existing is not None
         return _accept_write(request, params["sub"], parent, child_id, child, 200 if existed else 201)
 
     return put
@@ -167,6 +177,24 @@ def _check_route(name: object, props: dict[str, Any], siblings: list[dict[str, A
     if (hop == "VirtualAppliance") != bool(props.get("nextHopIpAddress")):
         return arm_error(400, "InvalidNextHopIpAddress" if hop == "VirtualAppliance" else "InvalidRequestFormat",
                          f"Route {name}: nextHopIpAddress is required for VirtualAppliance and only allowed there.")
+    return None
+
+
+def _check_subnet(name: object, props: dict[str, Any], siblings: list[dict[str, Any]]) -> web.Response | None:
+    if not (props.get("addressPrefix") or props.get("addressPrefixes")):
+        return arm_error(400, "InvalidRequestFormat", f"Subnet {name} lacks properties.addressPrefix.")
+    return None
+
+
+def _check_references(state: LabState, name: object, props: dict[str, Any]) -> web.Response | None:
+    """ARM's answer when the body points at an NSG or route table that does not exist."""
+    for key in ("networkSecurityGroup", "routeTable"):
+        reference = (props.get(key) or {}).get("id")
+        if reference and state.get(reference) is None:
+            return arm_error(400, "InvalidResourceReference", f"Resource {reference} referenced by resource "
+                                                              f"{name} was not found. Please make sure that the "
+                                                              "referenced resource exists, and that both resources "
+                                                              "are in the same region.")
     return None
 
 

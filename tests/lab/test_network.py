@@ -163,3 +163,24 @@ def test_put_nsg_and_route_table_replace_their_children(fresh_lab):
     assert {route.source for route in routes} == {"Default"}
     assert all(route.disable_bgp_route_propagation for route in routes)
     assert all(route.state == "Active" for route in routes)
+
+
+def test_detaching_the_route_table_from_the_subnet_restores_the_internet_route(fresh_lab):
+    from azure.mgmt.network import NetworkManagementClient
+    from azure.mgmt.network.models import NetworkSecurityGroup as Nsg
+    from azure.mgmt.network.models import Subnet
+
+    network = NetworkManagementClient(Token(fresh_lab.token), SUB, **client_kwargs(fresh_lab, polling_interval=0.01))
+    subnet = network.subnets.get(RG, "vnet-tiny", "web")
+    updated = network.subnets.begin_create_or_update(
+        RG, "vnet-tiny", "web", Subnet(address_prefix=subnet.address_prefix,
+                                       network_security_group=Nsg(id=subnet.network_security_group.id))).result()
+    assert updated.route_table is None and updated.provisioning_state == "Succeeded"
+    routes = network.network_interfaces.begin_get_effective_route_table(RG, NIC).result().value
+    internet = next(route for route in routes if route.address_prefix == ["0.0.0.0/0"])
+    assert (internet.source, internet.next_hop_type, internet.state) == ("Default", "Internet", "Active")
+    ghost = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Network/networkSecurityGroups/ghost"
+    with pytest.raises(HttpResponseError) as caught:
+        network.subnets.begin_create_or_update(
+            RG, "vnet-tiny", "web", Subnet(address_prefix="10.20.1.0/24", network_security_group=Nsg(id=ghost))).result()
+    assert caught.value.error.code == "InvalidResourceReference"
