@@ -103,6 +103,8 @@ class LabState:
         Lower-cased subscription id → EventData records / roleAssignment bodies.
     operations
         Long-running operations being polled, by id.
+    operation_starts
+        How many operations each request has started (operation ids derive from it).
     extras
         Room for other route modules' per-run state (the console gateway keeps its hub here).
     """
@@ -121,6 +123,7 @@ class LabState:
         self.role_assignments: dict[str, list[dict[str, Any]]] = {}
         self.serial_logs: dict[str, Path] = {}
         self.operations: dict[str, Operation] = {}
+        self.operation_starts: dict[str, int] = {}
         self.extras: dict[str, Any] = {}
         self._groups: set[tuple[str, str]] = set()
         self._by_subscription: dict[str, ScenarioInfo] = {}

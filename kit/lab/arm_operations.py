@@ -47,7 +47,9 @@ def start_operation(request: web.Request, sub: str, location: str, result: dict[
         The provider whose ``locations/{location}/operations`` URLs are handed out.
     """
     state = state_of(request)
-    operation_id = str(uuid.uuid4())
+    started = f"{request.method} {request.path_qs}".lower()
+    state.operation_starts[started] = state.operation_starts.get(started, 0) + 1
+    operation_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{started} #{state.operation_starts[started]}"))
     state.operations[operation_id] = Operation(sub, location, result or {}, polls)
     base = f"{state.endpoint}/subscriptions/{sub}/providers/{namespace}/locations/{location}"
     version = request.query.get("api-version", "")

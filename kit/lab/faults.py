@@ -2,7 +2,9 @@
 
 Whether a request fails is decided by a hash of ``(seed, method, path+query, attempt)``, where
 ``attempt`` counts how many times the lab has seen that exact request. The same seed gives
-the same answers to the same requests whatever order concurrent clients send them in.
+the same answers to the same requests whatever order concurrent clients send them in. Blob
+URLs count by path alone (their SAS query holds times), and the lab's operation ids are
+derived from the request that started them, so polls reproduce too.
 Faults apply to ARM calls and to the boot-diagnostics blobs, not to other lab paths.
 """
 
@@ -127,7 +129,8 @@ def fault_middleware(plan_of: Callable[[web.Request], FaultPlan]) -> Callable[[w
         faults = plan.faults
         if faults.latency:
             await asyncio.sleep(faults.latency)
-        kind = plan.decide(request.method, request.path_qs)
+        key = request.path if request.path.startswith("/bootdiagnostics/") else request.path_qs
+        kind = plan.decide(request.method, key)
         if kind is None:
             return await handler(request)
         if kind == "reset":

@@ -119,3 +119,26 @@ async def test_async_context_manager_serves_without_blocking_the_loop():
             names = sorted([vm.name async for vm in client.virtual_machines.list(RG)])
     assert names == ["db-01", "old-01", "web-01", "web-02"]
     assert not lab.ca_path.exists()
+
+
+def test_a_faulty_run_reproduces_including_operation_polls():
+    from azure.mgmt.network import NetworkManagementClient
+
+    from kit.lab import running_lab
+    from lab.conftest import DATA
+
+    def run() -> list[tuple[str, str, int]]:
+        with running_lab(scenario_dirs=[DATA], faults=Faults(error_rate=0.3, kinds=("500", "503"), seed=11)) as lab:
+            seen: list[tuple[str, str, int]] = []
+            network = NetworkManagementClient(
+                Token(lab.token), SUB, raw_response_hook=lambda response: seen.append((
+                    response.http_request.method, response.http_request.url.split("/providers/", 1)[-1],
+                    response.http_response.status_code)),
+                **client_kwargs(lab, polling_interval=0.01, retry_total=10, retry_backoff_factor=0.01))
+            for nic in ("web-01-nic", "web-02-nic"):
+                network.network_interfaces.begin_get_effective_route_table(RG, nic).result()
+            return seen
+
+    first = run()
+    assert first == run()
+    assert any(status >= 500 for _, _, status in first)
