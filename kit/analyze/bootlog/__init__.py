@@ -1,0 +1,68 @@
+"""Serial/boot log analysis: how far did the last boot get, and what stopped it.
+
+>>> report = parse_boot_log(Path("serial.log").read_bytes())
+>>> report.stage, report.platform, [f.kind for f in report.findings]
+
+The parser tolerates what real serial logs hold (NUL padding, ``\\r\\r\\n``, invalid UTF-8,
+ANSI colours with or without the ESC byte, megabyte-long lines) and returns what it could not
+read as warnings. Finding kinds are ``boot:<family>:<what>``; the families are the rule
+modules in :mod:`kit.analyze.bootlog.rules`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from kit.analyze.bootlog._model import (
+    LINUX_STAGES,
+    SEVERITIES,
+    STAGES,
+    WINDOWS_STAGES,
+    BootEvent,
+    BootReport,
+    Finding,
+    ParseWarning,
+    TimeAnchor,
+    stage_reached,
+)
+from kit.analyze.bootlog._parse import parse_boot_log
+
+__all__ = [
+    "LINUX_STAGES",
+    "SEVERITIES",
+    "STAGES",
+    "WINDOWS_STAGES",
+    "BootEvent",
+    "BootReport",
+    "Finding",
+    "ParseWarning",
+    "TimeAnchor",
+    "boot_report_from_bundle",
+    "parse_boot_log",
+    "stage_reached",
+]
+
+
+def boot_report_from_bundle(bundle: Any, *, anchor: datetime | None = None) -> BootReport:
+    """The boot report of an evidence bundle's ``serial.log``.
+
+    A bundle without a serial log (boot diagnostics off, or nothing written yet) gives an empty
+    report whose single warning says so.
+
+    Parameters
+    ----------
+    bundle
+        A loaded bundle (anything with a ``serial_log`` attribute holding bytes or None).
+    anchor
+        The VM start time, passed on to :func:`parse_boot_log`.
+    """
+    data = getattr(bundle, "serial_log", None)
+    if data is None:
+        return BootReport(
+            source="serial.log", os="unknown", platform="unknown", platform_markers=(), stage="none", events=(),
+            findings=(), boots=0, anchor=None,
+            warnings=(ParseWarning("no_log", "the bundle has no serial log: boot diagnostics may be off, or the VM "
+                                   "has not written to its serial port since they were enabled"),),
+        )
+    return parse_boot_log(data, source="serial.log", anchor=anchor)

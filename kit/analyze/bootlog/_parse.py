@@ -1,0 +1,383 @@
+"""The parser: one scan for every rule's triggers, rules on the lines that hit, then the report.
+
+Steps: decode → find trigger positions (one regex over the text plus ``str.find`` for the few
+triggers that start with a common character) → for each line holding a trigger, clean it and
+ask the rules → split into boots → anchor uptime to wall time → assemble the report.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from kit.analyze.bootlog import rules as _rules  # noqa: F401  (registers every rule)
+from kit.analyze.bootlog._decode import DISPLAY_LIMIT, clean_line, decode, display
+from kit.analyze.bootlog._events import LineTime, line_time, with_year
+from kit.analyze.bootlog._model import (
+    BootEvent,
+    BootReport,
+    Finding,
+    ParseWarning,
+    TimeAnchor,
+    stage_rank,
+)
+from kit.analyze.bootlog.rules._base import REGISTRY, Context, Hit, Rule
+from kit.errors import AnalysisError
+
+__all__ = ["parse_boot_log"]
+
+#: Lines longer than this are looked at in windows around each trigger.
+LONG_LINE = 4096
+_WINDOW = 1024
+_WINDOWS_PER_LINE = 20
+#: Findings of one kind listed per boot; the rest are counted in a warning.
+FINDINGS_PER_KIND = 25
+_RULE_WARNINGS = 5
+_RULE_FAILURES_BEFORE_STOP = 20
+_LONG_LINE_WARNINGS = 10
+#: Generic kinds dropped when a more specific finding comes from the same line.
+_GENERIC = frozenset({"boot:systemd:unit_failed", "boot:systemd:dependency_failed"})
+_AZURE_MARKERS = frozenset({"168.63.129.16", "DataSourceAzure", "waagent", "Azure VM Health Report", "WindowsAzureGuestAgent"})
+#: Boot-start lines printed once per boot: seeing one again means a new boot even at the same stage.
+_ONCE_PER_BOOT = frozenset({"boot:kernel:start", "boot:windows:sac_started"})
+_LINUX_LATE = frozenset({"systemd", "multi-user", "login"})
+
+
+class _Scanner:
+    """Finds every trigger in the text in one pass and says which rules each one concerns.
+
+    Triggers starting with an uncommon character (capitals, ``[``, ``|``, ``#``, a line start
+    written ``\\n…``) go into one trie-shaped regex; the few that start with a lower-case letter
+    or digit are found with ``str.find``, which is faster than letting them make nearly every
+    position of the text a regex candidate.
+    """
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        owners: dict[str, list[Rule]] = defaultdict(list)
+        for rule in rules:
+            for word in rule.TRIGGERS:
+                if word and rule not in owners[word]:
+                    owners[word].append(rule)
+        self.owners: dict[str, tuple[Rule, ...]] = {w: tuple(r) for w, r in owners.items()}
+        self.owners[""] = rules
+        self.everyone = rules
+        plain: list[str] = []
+        groups: dict[str, list[str]] = defaultdict(list)
+        for word in sorted(owners):
+            first = word[0]
+            if first.islower() or first.isdigit() or first in " .\t":
+                plain.append(word)
+            else:
+                groups[first].append(word[1:])
+        self.plain = tuple(plain)
+        parts = []
+        for first, rests in sorted(groups.items()):
+            alternatives = "|".join(re.escape(rest) for rest in sorted(set(rests), key=lambda r: (-len(r), r)))
+            parts.append(f"{re.escape(first)}(?:{alternatives})")
+        self.regex = re.compile("|".join(parts)) if parts else None
+
+    def hits(self, text: str) -> list[tuple[int, str]]:
+        """``(position, trigger)`` for every trigger occurrence, in text order."""
+        found: list[tuple[int, str]] = []
+        if self.regex is not None:
+            found = [(m.start(), m.group()) for m in self.regex.finditer(text)]
+        if text:  # every rule reads the first line: it has no "\n" before it and often starts with escapes
+            found.append((0, ""))
+        find = text.find
+        for word in self.plain:
+            at = find(word)
+            while at >= 0:
+                found.append((at, word))
+                at = find(word, at + 1)
+        found.sort()
+        return found
+
+
+@lru_cache(maxsize=4)
+def _scanner(names: tuple[str, ...]) -> _Scanner:
+    return _Scanner(REGISTRY.rules())
+
+
+@dataclass
+class _Pending:
+    line: int
+    boot: int
+    when: LineTime
+    kind: str
+    text: str
+    stage: str | None
+    severity: str | None
+
+
+@dataclass
+class _State:
+    source: str
+    context: Context = field(default_factory=Context)
+    rules: tuple[Rule, ...] = ()
+    warnings: list[ParseWarning] = field(default_factory=list)
+    pending: list[_Pending] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    markers: list[str] = field(default_factory=list)
+    max_rank: dict[int, int] = field(default_factory=dict)
+    stage: dict[int, str] = field(default_factory=dict)
+    os_votes: dict[int, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    anchors: dict[int, list[TimeAnchor]] = field(default_factory=lambda: defaultdict(list))
+    years: list[int] = field(default_factory=list)
+    rule_failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    stopped: set[str] = field(default_factory=set)
+    long_lines: int = 0
+    starts: set[str] = field(default_factory=set)
+    any_event: bool = False
+
+
+def parse_boot_log(data: bytes, *, source: str = "serial.log", anchor: datetime | None = None) -> BootReport:
+    """Read a serial/boot log as Azure stores it and say how far the last boot got and why.
+
+    Never raises for bad bytes: what cannot be read becomes a warning in the report.
+
+    Parameters
+    ----------
+    data
+        The raw log bytes (a ``str`` is accepted and encoded as UTF-8).
+    source
+        Name used in evidence references (``serial.log:123``).
+    anchor
+        The VM start time (from the Activity Log or instance view), used as uptime 0 of the
+        last boot when the log itself carries no dated line to anchor uptime stamps.
+
+    Returns
+    -------
+    BootReport
+        OS, platform, stage, events, findings of the last boot, warnings.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8", errors="surrogateescape")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise AnalysisError(f"a boot log must be bytes, not {type(data).__name__}; read the file in binary mode")
+    raw = bytes(data)
+    text, warnings = decode(raw)
+    rules = REGISTRY.rules()
+    state = _State(source=source, rules=rules, warnings=warnings)
+    scanner = _scanner(REGISTRY.names())
+    _walk(text, scanner.hits(text), scanner, state)
+    total_lines = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+    return _report(state, raw_size=len(raw), lines=total_lines, given=anchor)
+
+
+def _walk(text: str, hits: list[tuple[int, str]], scanner: _Scanner, state: _State) -> None:
+    line_no, cursor, count, index, total = 1, 0, text.count, 0, len(hits)
+    positions = [pos for pos, _ in hits]
+    owners, order = scanner.owners, {rule.NAME: i for i, rule in enumerate(scanner.everyone)}
+    while index < total:
+        pos = positions[index]
+        if text.startswith("\n", pos):  # a "\n…" trigger: its line starts after the newline
+            pos += 1
+        start = text.rfind("\n", 0, pos) + 1
+        line_no += count("\n", cursor, start)
+        cursor = start
+        end = text.find("\n", pos)
+        if end < 0:
+            end = len(text)
+        stop = max(bisect_left(positions, end, index), index + 1)
+        offsets = [max(p - start, 0) for p in positions[index:stop]]
+        rules: set[Rule] = set()
+        for _, word in hits[index:stop]:
+            rules.update(owners[word])
+        index = stop
+        raw = text[start:end].rstrip("\r")
+        if len(raw) > LONG_LINE:
+            state.long_lines += 1
+            if state.long_lines <= _LONG_LINE_WARNINGS:
+                state.warnings.append(ParseWarning(
+                    "long_line", f"line {line_no} is {len(raw):,} characters long; it is shown cut to "
+                    f"{DISPLAY_LIMIT} characters and read around each match", line=line_no,
+                ))
+        chosen = sorted(rules, key=lambda rule: order[rule.NAME])
+        for piece in _pieces(raw, offsets, line_no, state):
+            _handle(piece, line_no, chosen, state)
+
+def _pieces(raw: str, offsets: list[int], line_no: int, state: _State) -> list[str]:
+    """The parts of a physical line worth reading: ``\\r`` redraws and windows of long lines."""
+    if len(raw) <= LONG_LINE and "\r" not in raw:
+        return [clean_line(raw)]
+    pieces: list[str] = []
+    covered = -1
+    for offset in offsets:
+        offset = min(offset, max(len(raw) - 1, 0))
+        if offset < covered:
+            continue
+        if len(raw) > LONG_LINE:
+            left, right = max(0, offset - _WINDOW), min(len(raw), offset + _WINDOW)
+        else:
+            left = raw.rfind("\r", 0, offset) + 1
+            right = raw.find("\r", offset)
+            right = len(raw) if right < 0 else right
+        piece = raw[left:right]
+        pieces.append(clean_line(piece, offset - left))
+        covered = max(right, offset + 1)
+        if len(pieces) >= _WINDOWS_PER_LINE:
+            state.warnings.append(ParseWarning(
+                "long_line", f"line {line_no}: stopped after {_WINDOWS_PER_LINE} matches on one line", line=line_no,
+            ))
+            break
+    return pieces
+
+
+def _handle(line: str, line_no: int, rules: list[Rule], state: _State) -> None:
+    context = state.context
+    context.line = line_no
+    hits: list[Hit] = []
+    for rule in rules:
+        if rule.NAME in state.stopped:
+            continue
+        try:
+            if rule.matches(line):
+                hits.extend(rule.parse_line(line, context))
+        except Exception as error:  # a rule bug must not lose the rest of the report
+            _rule_failed(rule, error, line_no, state)
+    if not hits:
+        return
+    specific = any(h.severity and h.kind not in _GENERIC for h in hits)
+    when = line_time(line)
+    text = display(line)
+    boot_hit = next((h for h in hits if h.boot_start and h.stage), None)
+    if boot_hit is not None and state.any_event:
+        reached = state.max_rank.get(context.boot, 0)
+        rank = stage_rank(boot_hit.stage or "none")
+        again = boot_hit.kind in _ONCE_PER_BOOT and boot_hit.kind in state.starts
+        if reached > rank or again:
+            context.boot += 1
+            context.in_initrd = False
+            context.stage = "none"
+            state.starts = set()
+        state.starts.add(boot_hit.kind)
+    boot = context.boot
+    if when.time is not None:
+        state.years.append(when.time.year)
+        if when.uptime is not None:
+            state.anchors[boot].append(TimeAnchor("syslog", when.time, when.uptime, line_no, text))
+    seen_kinds: set[str] = set()
+    for hit in hits:
+        if hit.warning:
+            state.warnings.append(ParseWarning("date", f"line {line_no}: {hit.warning}", line=line_no))
+        if hit.marker and hit.marker not in state.markers:
+            state.markers.append(hit.marker)
+        elif hit.marker and not hit.severity and not hit.stage:
+            continue  # a marker already noted: nothing new on this line
+        if hit.os:
+            state.os_votes[boot][hit.os] += 1
+        if hit.anchor:
+            uptime, wall = hit.anchor
+            state.years.append(wall.year)
+            state.anchors[boot].append(TimeAnchor("cloud-init", wall, uptime, line_no, text))
+        if hit.stage:
+            rank = stage_rank(hit.stage)
+            if boot not in state.stage or rank > state.max_rank[boot]:
+                state.max_rank[boot] = rank
+                state.stage[boot] = hit.stage
+                context.stage = hit.stage
+            if hit.stage == "initramfs":
+                context.in_initrd = True
+            elif hit.stage in _LINUX_LATE or hit.kind == "boot:systemd:switch_root":
+                context.in_initrd = False
+        if hit.kind in seen_kinds:
+            continue
+        seen_kinds.add(hit.kind)
+        if hit.severity and (hit.kind not in _GENERIC or not specific):
+            state.findings.append(Finding(
+                kind=hit.kind, severity=hit.severity, line=line_no, text=text,
+                evidence=f"{state.source}:{line_no}", summary=hit.summary or text, boot=boot,
+            ))
+            severity = hit.severity
+        else:
+            severity = None
+        state.pending.append(_Pending(line_no, boot, when, hit.kind, text, hit.stage, severity))
+        state.any_event = True
+
+
+def _rule_failed(rule: Rule, error: Exception, line_no: int, state: _State) -> None:
+    failures = state.rule_failures[rule.NAME] = state.rule_failures[rule.NAME] + 1
+    if failures <= _RULE_WARNINGS:
+        state.warnings.append(ParseWarning(
+            "rule", f"line {line_no}: the {rule.NAME} rule could not read this line ({type(error).__name__}: {error})",
+            line=line_no,
+        ))
+    if failures >= _RULE_FAILURES_BEFORE_STOP:
+        state.stopped.add(rule.NAME)
+        state.warnings.append(ParseWarning(
+            "rule", f"the {rule.NAME} rule failed on {failures} lines; it was not used after line {line_no}",
+            line=line_no,
+        ))
+
+
+def _boot_anchor(state: _State, boot: int, last: int, given: datetime | None) -> TimeAnchor | None:
+    candidates = state.anchors.get(boot, [])
+    for source in ("cloud-init", "syslog"):
+        for candidate in candidates:
+            if candidate.source == source:
+                return candidate
+    if boot == last and given is not None:
+        when = given if given.tzinfo else given.replace(tzinfo=timezone.utc)
+        return TimeAnchor("given", when.astimezone(timezone.utc), 0.0)
+    return None
+
+
+def _report(state: _State, *, raw_size: int, lines: int, given: datetime | None) -> BootReport:
+    boots = state.context.boot + 1 if state.any_event else 0
+    last = max(boots - 1, 0)
+    anchors = {b: _boot_anchor(state, b, last, given) for b in range(boots)}
+    year = state.years[0] if state.years else (given.year if given else None)
+    events = []
+    for p in state.pending:
+        time, desc = p.when.time, None
+        if time is not None:
+            desc = "event"
+        elif p.when.uptime is not None and anchors.get(p.boot) is not None:
+            time, desc = anchors[p.boot].at(p.when.uptime), "estimated from uptime"  # type: ignore[union-attr]
+        elif p.when.dated_without_year is not None:
+            boot_anchor = anchors.get(p.boot)
+            guess = with_year(p.when.dated_without_year, boot_anchor.time.year if boot_anchor else year) if (boot_anchor or year) else None
+            if guess is not None:
+                time, desc = guess, "event"
+        events.append(BootEvent(p.line, p.boot, p.when.uptime, time, desc, p.kind, p.text, p.stage, p.severity))
+    findings: list[Finding] = []
+    per_kind: dict[str, int] = defaultdict(int)
+    for finding in state.findings:
+        if finding.boot != last:
+            continue
+        per_kind[finding.kind] += 1
+        if per_kind[finding.kind] <= FINDINGS_PER_KIND:
+            findings.append(finding)
+    for kind, number in per_kind.items():
+        if number > FINDINGS_PER_KIND:
+            state.warnings.append(ParseWarning(
+                "truncated", f"{number - FINDINGS_PER_KIND} more {kind} findings in the last boot are not listed "
+                "(they are in the events)",
+            ))
+    votes = state.os_votes.get(last) or _total_votes(state)
+    os_name = max(votes, key=lambda k: votes[k]) if votes else "unknown"
+    markers = tuple(state.markers)
+    if any(m in _AZURE_MARKERS for m in markers):
+        platform = "azure-hyperv"
+    elif markers:
+        platform = "hyperv"
+    else:
+        platform = "unknown"
+    return BootReport(
+        source=state.source, os=os_name, platform=platform, platform_markers=markers,
+        stage=state.stage.get(last, "none"), events=tuple(events), findings=tuple(findings),
+        warnings=tuple(state.warnings), boots=boots, anchor=anchors.get(last), lines=lines, size=raw_size,
+    )
+
+
+def _total_votes(state: _State) -> dict[str, int]:
+    total: dict[str, int] = defaultdict(int)
+    for votes in state.os_votes.values():
+        for name, number in votes.items():
+            total[name] += number
+    return total
