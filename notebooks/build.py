@@ -225,8 +225,9 @@ if explaining:
                     "caller": (d.get("operation") or {}).get("caller"), "at": (d.get("operation") or {}).get("start")}
                    for d in explaining], caption="Network differences that explain the outage"))
 boot = triage.get("boot") or {}
-if boot.get("findings"):
-    display(table(boot["findings"], ["severity", "kind", "line", "summary", "text"], caption="Boot log findings"))
+problems = [f for f in boot.get("findings") or [] if f.get("severity") != "info"]
+if problems:
+    display(table(problems, ["severity", "kind", "line", "summary", "text"], caption="Boot log findings (warnings and worse)"))
 display(callout("Why the change was made and why it was not caught earlier.", kind="todo", title="TO COMPLETE: contributing factors"))"""),
         md("## What the console session did\nFrom the redacted transcripts in the archive (no secrets are recorded)."),
         code("""sessions = pm.transcripts(archive_dir)

@@ -157,9 +157,9 @@ def durations(triage: dict[str, Any]) -> dict[str, Any]:
     """First change, detection and recovery times, with time to detect/repair where known.
 
     ``first change`` is the Activity Log operation behind the verdict-changing network
-    difference, else the timeline's ``incident start``; ``detected`` is the incident window's
-    start as on-call set it; ``recovered`` is the timeline's ``fix applied`` when a console
-    session recorded one. Anything unknown is ``None`` (the notebook marks it for a person).
+    difference, else the timeline's ``incident start``; ``investigation started`` is when the
+    evidence was collected (the page time, if earlier, belongs in the human sections);
+    ``recovered`` is the timeline's ``fix applied`` when a console session recorded one. Anything unknown is ``None`` (the notebook marks it for a person).
     """
     refs = triage.get("reference_times") or {}
     changes = []
@@ -168,7 +168,7 @@ def durations(triage: dict[str, Any]) -> dict[str, Any]:
         if d.get("changes_verdict") and op.get("start"):
             changes.append(_time(op["start"]))
     first = min([c for c in changes if c], default=None) or _time(refs.get("incident start"))
-    detected = _time((triage.get("window") or {}).get("start"))
+    detected = _time(triage.get("collected_at"))
     recovered = _time(refs.get("fix applied"))
 
     def span(a: datetime | None, b: datetime | None) -> str | None:
@@ -177,5 +177,6 @@ def durations(triage: dict[str, Any]) -> dict[str, Any]:
         minutes = (b - a).total_seconds() / 60
         return f"{minutes:.0f} min" if minutes < 600 else f"{minutes / 60:.1f} h"
 
-    return {"first change": first, "detected (window start)": detected, "recovered (fix applied)": recovered,
+    return {"first change": first, "investigation started (evidence collected)": detected,
+            "recovered (fix applied)": recovered,
             "time to detect": span(first, detected), "time to repair": span(detected or first, recovered)}

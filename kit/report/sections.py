@@ -202,6 +202,7 @@ def triage_result(src: Any, boot: Any, verdicts: Mapping[int, Any], diff: Any, c
         "subscription_id": src.subject.manifest.get("subscription_id"),
         "resource_group": src.subject.manifest.get("resource_group"),
         "window": src.subject.manifest.get("window"),
+        "collected_at": src.subject.manifest.get("collected_at"),
         "responder_ip": src.responder_ip,
         "bundles": {b.name: rel(b.path) for b in src.bundles},
         "top_hypothesis": ranked[0] if ranked else None,
