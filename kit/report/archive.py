@@ -46,6 +46,7 @@ __all__ = [
     "read_manifest",
     "record",
     "run_by",
+    "utc_now",
     "verify_archive",
 ]
 
