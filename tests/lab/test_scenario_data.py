@@ -163,7 +163,8 @@ def test_resource_ids_parse_and_references_resolve(scenario):
     peer_subnets = {r["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"] for r in scenario["resources"]
                     if r["type"] == "Microsoft.Network/networkInterfaces"
                     and r["properties"]["virtualMachine"]["id"].rsplit("/", 1)[1] in info["known_good"]}
-    assert broken_nic["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"] in peer_subnets
+    if not info["facts"].get("peers_in_other_subnet"):  # route tables attach to subnets
+        assert broken_nic["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"] in peer_subnets
 
 
 def test_activity_log_operations_share_correlation_ids_and_lie_in_the_window(scenario):
@@ -172,16 +173,18 @@ def test_activity_log_operations_share_correlation_ids_and_lie_in_the_window(sce
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in scenario["activity"]:
         parse_resource_id(record["resourceId"])
-        parse_resource_id(record["id"])
+        if record["category"]["value"] != "ServiceHealth":  # those ids are /subscriptions/…/events/…
+            parse_resource_id(record["id"])
         assert record["subscriptionId"] == info["subscription_id"]
         assert start <= _ts(record["eventTimestamp"]) <= end
         assert start <= _ts(record["submissionTimestamp"]) <= end
         assert _ts(record["submissionTimestamp"]) > _ts(record["eventTimestamp"])
         groups[record["correlationId"]].append(record)
     for records in groups.values():
-        assert len({r["operationName"]["value"] for r in records}) == 1
-        assert len({r["operationId"] for r in records}) == 1 or records[0]["category"]["value"] != "Administrative"
+        assert len({r["category"]["value"] for r in records}) == 1
         if records[0]["category"]["value"] == "Administrative":
+            assert len({r["operationName"]["value"] for r in records}) == 1
+            assert len({r["operationId"] for r in records}) == 1
             statuses = [r["status"]["value"] for r in sorted(records, key=lambda r: r["eventTimestamp"])]
             assert statuses[0] == "Started" and statuses[-1] in ("Succeeded", "Failed") and len(statuses) >= 2
     stamps = [r["eventTimestamp"] for r in scenario["activity"]]
@@ -216,8 +219,6 @@ def test_serial_logs_are_raw_azure_bytes_with_dated_lines_in_the_window(scenario
         assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
         text = _text(data)
         lines = text.splitlines()
-        if info["guest"]["os"] == "linux" or vm != info["broken_vm"]:
-            pass
         dated = 0
         for pattern, fmt in _DATED:
             for match in pattern.finditer(text):
@@ -230,8 +231,9 @@ def test_serial_logs_are_raw_azure_bytes_with_dated_lines_in_the_window(scenario
             assert "Microsoft Corporation Virtual Machine" in text and dated >= 3
             assert "\x1b[0;32m  OK  \x1b[0m" in data.decode("utf-8")
             assert "ci-info:" in text and "168.63.129.16" in text
-        stamps = [float(m) for m in re.findall(r"^\[\s*(\d+\.\d{6})\]", text, re.M)]
-        assert stamps, vm
+            assert re.search(r"^\[    0\.000000\] Linux version", text, re.M)
+        else:
+            assert "SAC>" in text, f"{vm}: neither a Linux nor a Windows (SAC) console"
 
 
 MARKERS: dict[str, list[str]] = {

@@ -24,6 +24,7 @@ OPERATIONS: dict[str, tuple[str, str, str, bool, str]] = {
     "vm_install_patches": ("Microsoft.Compute/virtualMachines/installPatches/action", "Install OS update patches on virtual machine", "POST", True, "Microsoft.Compute/virtualMachines"),
     "vm_assess_patches": ("Microsoft.Compute/virtualMachines/assessPatches/action", "Assess patches on a virtual machine", "POST", True, "Microsoft.Compute/virtualMachines"),
     "disk_write": ("Microsoft.Compute/disks/write", "Create or Update Disk", "PATCH", True, "Microsoft.Compute/disks"),
+    "disk_delete": ("Microsoft.Compute/disks/delete", "Delete Disk", "DELETE", True, "Microsoft.Compute/disks"),
     "nsg_rule_write": ("Microsoft.Network/networkSecurityGroups/securityRules/write", "Create or Update Security Rule", "PUT", True, "Microsoft.Network/networkSecurityGroups/securityRules"),
     "route_write": ("Microsoft.Network/routeTables/routes/write", "Create or Update Route", "PUT", True, "Microsoft.Network/routeTables/routes"),
     "route_table_write": ("Microsoft.Network/routeTables/write", "Create or Update Route Table", "PUT", True, "Microsoft.Network/routeTables"),

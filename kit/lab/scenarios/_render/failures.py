@@ -33,7 +33,7 @@ def fstab_emergency(con: Console, p: dict[str, Any], boot: dict[str, Any], disks
     fsck = f"systemd-fsck@{device_unit(uuid)[:-len('.device')]}.service"
     con.ok("Found device {u:dev-disk-by\\x2dlabel-UEFI.device} - Virtual_Disk UEFI.")
     for d in disks:
-        con.ok(f"Found device {{u:{device_unit(d['uuid'])}}} - Virtual_Disk {d['mount'].strip('/')}.")
+        con.ok(f"Found device {{u:{device_unit(d['uuid'])}}} - Virtual_Disk {d['mount'].rstrip('/').rsplit('/', 1)[-1]}.")
     con.starting("Starting {u:systemd-fsck@dev-disk-by\\x2dlabel-BOOT.service} - File System Check on /dev/disk/by-label/BOOT...")
     con.ok("Finished {u:systemd-fsck@dev-disk-by\\x2dlabel-BOOT.service} - File System Check on /dev/disk/by-label/BOOT.")
     con.starting("Mounting {u:boot.mount} - /boot...")
@@ -114,7 +114,7 @@ def expand_events(events: list[dict[str, Any]], rnd) -> list[tuple[Any, Any]]:
         start = ts(ev["at"])
         kind = ev["kind"]
         if kind == "agent":
-            moment = start
+            moment = plus(start, rnd.random() * 0.0009)
             for text in ev["lines"]:
                 out.append((moment, _agent_line(moment, text)))
                 moment = plus(moment, 0.004 + rnd.random() * 0.08)

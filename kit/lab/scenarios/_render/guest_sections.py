@@ -49,7 +49,7 @@ def sections_for(story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any]
 
     def mounts(c: Console) -> None:
         for d in disks:
-            c.ok(f"Found device {{u:{device_unit(d['uuid'])}}} - Virtual_Disk {d['mount'].strip('/')}.")
+            c.ok(f"Found device {{u:{device_unit(d['uuid'])}}} - Virtual_Disk {d['mount'].rstrip('/').rsplit('/', 1)[-1]}.")
         c.starting("Starting {u:systemd-fsck@dev-disk-by\\x2dlabel-BOOT.service} - File System Check on /dev/disk/by-label/BOOT...")
         c.ok("Finished {u:systemd-fsck@dev-disk-by\\x2dlabel-BOOT.service} - File System Check on /dev/disk/by-label/BOOT.")
         c.starting("Mounting {u:boot.mount} - /boot...")

@@ -12,6 +12,9 @@ IMAGES = {
         "kernel": "6.8.0-1017-azure",
         "kernel_build": "(buildd@lcy02-amd64-064) (x86_64-linux-gnu-gcc-13 (Ubuntu 13.2.0-23ubuntu4) 13.2.0, GNU ld (GNU Binutils for Ubuntu) 2.42) #20-Ubuntu SMP Tue Oct 22 03:37:39 UTC 2024 (Ubuntu 6.8.0-1017.20-azure 6.8.12)",
         "cmdline": "BOOT_IMAGE=/vmlinuz-{kernel} root=PARTUUID={partuuid} ro console=tty1 console=ttyS0 earlyprintk=ttyS0",
+        "kernel_builds": {
+            "6.8.0-1018-azure": "(buildd@lcy02-amd64-032) (x86_64-linux-gnu-gcc-13 (Ubuntu 13.2.0-23ubuntu4) 13.2.0, GNU ld (GNU Binutils for Ubuntu) 2.42) #21-Ubuntu SMP Wed Nov  6 15:02:41 UTC 2024 (Ubuntu 6.8.0-1018.21-azure 6.8.12)",
+        },
         "cloud_init": "24.3.1-0ubuntu0~24.04.2",
         "waagent": "2.9.1.1",
         "agent_goal": "2.12.0.2",

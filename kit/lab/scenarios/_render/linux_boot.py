@@ -38,7 +38,7 @@ def guest_params(story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any]
     temp_gib = vm.get("temp_gib", 150)
     partuuid = story.get("partuuid", {}).get(vm["name"]) or _uuid(story, vm, "partuuid")
     params = {
-        "host": vm["name"], "kernel": kernel, "kernel_build": image["kernel_build"] if kernel == image["kernel"] else boot.get("kernel_build", image["kernel_build"].replace(image["kernel"].split("-")[1], kernel.split("-")[1])),
+        "host": vm["name"], "kernel": kernel, "kernel_build": image["kernel_build"] if kernel == image["kernel"] else image["kernel_builds"][kernel],
         "partuuid": partuuid, "cpus": vm.get("cpus", 4), "mem_top": mem_top,
         "last_pfn": f"{(0x100000000 + (mem_gib - 1) * 2**30) >> 12:x}",
         "node_data": f"{int(mem_top, 16) - 0x2bfff:016x}-{int(mem_top, 16):016x}",
@@ -115,7 +115,7 @@ def boot_linux(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: di
     p = guest_params(story, vm, boot)
     kind = boot.get("kind", "normal")
     disks = [dict(d, blocks=d["size_gb"] * 2**30 // 512, gb_dec=f"{d['size_gb'] * 2**30 / 1e9:.1f}",
-                  gib=f"{d['size_gb']:.1f}") for d in vm.get("guest_disks", [])]
+                  gib=f"{d['size_gb']:.1f}") for d in boot.get("guest_disks", vm.get("guest_disks", []))]
     accel = vm.get("accelerated", True)
     # GRUB on the serial terminal: it clears the screen and (for a new kernel) says what it loads.
     con.plain("\x1b[0m\x1b[30m\x1b[40m\x1b[2J\x1b[01;01H\x1b[0m\x1b[37m\x1b[40m", end="")
@@ -163,7 +163,8 @@ def boot_linux(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: di
     for _at, line in sorted(failures.expand_events(boot.get("events", []), con.rnd), key=lambda x: x[0]):
         line(con, p)
     if boot.get("end"):
-        shutdown(con, story, vm, boot, p, disks)
+        gone = set(boot.get("detached_mounts", []))
+        shutdown(con, story, vm, boot, p, [d for d in disks if d["mount"] not in gone])
 
 
 def shutdown(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any],
@@ -181,7 +182,10 @@ def shutdown(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: dict
             c.starting(f"Unmounting {{u:{unit}}} - {d['mount']}...")
             c.ok(f"Unmounted {{u:{unit}}} - {d['mount']}.")
 
-    systemd_lines(con, ST.UBUNTU_SHUTDOWN, params,
+    template = ST.UBUNTU_SHUTDOWN
+    for unit in boot.get("dead_units", []):
+        template = "\n".join(line for line in template.splitlines() if "{u:" + unit + "}" not in line)
+    systemd_lines(con, template, params,
                   {"UNMOUNT": unmount, "APP_STOP": lambda c: [c.starting(t) for t in app_stop]})
     con.advance(0.4)
     for text in ["Syncing filesystems and block devices.", "Sending SIGTERM to remaining processes..."]:

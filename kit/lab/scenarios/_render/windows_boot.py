@@ -1,4 +1,6 @@
-"""Windows Server boots as the serial port (EMS/SAC) records them."""
+"""Windows Server boots as the serial port records them with EMS enabled: the Special
+Administration Console (SAC) banner, its prompt and EVENT notices. A boot dict may carry
+``events`` (SAC notices after the prompt) and ``end`` (a restart: the next boot follows)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,34 @@ from typing import Any
 from .common import ts
 from .serial import Console
 
+SAC_BANNER = [
+    "",
+    "Computer is booting, SAC started and initialized.",
+    "",
+    'Use the "ch -?" command for information about using channels.',
+    'Use the "?" command for general help.',
+    "",
+    "",
+]
+
+EVENTS = {
+    "cmd_available": ["EVENT: The CMD command is now available."],
+    "channel": ["EVENT:   A new channel has been created.  Use \"ch -?\" for channel help.", "        Channel: {channel}"],
+    "channel_closed": ["EVENT:   A channel has been closed.", "        Channel: {channel}"],
+}
+
 
 def boot_windows(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any]) -> None:
-    raise NotImplementedError("windows boots are rendered in a later revision")
+    con.new_boot(ts(boot["at"]))
+    for line in SAC_BANNER:
+        con.plain(line)
+    con.plain("SAC>")
+    con.plain(EVENTS["cmd_available"][0])
+    con.plain("SAC>", end="")
+    for ev in boot.get("events", []):
+        con.plain("")
+        for line in EVENTS[ev["kind"]]:
+            con.plain(line.format(**ev))
+        con.plain("SAC>", end="")
+    if boot.get("end"):
+        con.plain("")

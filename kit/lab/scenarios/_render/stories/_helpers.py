@@ -65,3 +65,48 @@ def restore_points(vms: list[str], at: str, rg: str | None = None) -> list[dict[
             op["rg"] = rg
         out.append(op)
     return out
+
+
+def after(at: str, seconds: float) -> str:
+    """``at`` plus ``seconds``, in the stories' ``…Z`` form (millisecond precision)."""
+    from datetime import timedelta
+
+    from ..common import ts
+
+    moment = ts(at) + timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def restart(vm: str, at: str, by: str, took: int = 31) -> dict[str, Any]:
+    return {"at": at, "op": "vm_restart", "vm": vm, "by": by, "took": took}
+
+
+def boot_chain(first: str, restarts: list[str], *, last: dict[str, Any] | None = None,
+               each: dict[str, Any] | None = None, events: dict[int, list[dict[str, Any]]] | None = None,
+               kinds: dict[int, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Boots of one VM: the first at ``first``, then one after each restart (guest shutdown
+    ~3 s after the restart request, the new kernel ~17 s after it). ``kinds[i]`` adds keys to boot i."""
+    starts = [first] + [after(r, 17.2 + (len(r) % 3) * 0.9) for r in restarts]
+    boots = []
+    for i, start in enumerate(starts):
+        boot: dict[str, Any] = {"at": start, "kind": "normal", **(each or {}), "events": list((events or {}).get(i, []))}
+        if i < len(restarts):
+            boot["end"] = {"at": after(restarts[i], 2.7), "how": "reboot"}
+        boot.update((kinds or {}).get(i, {}))
+        boots.append(boot)
+    if last:
+        boots[-1].update(last)
+    return boots
+
+
+def reboot_health(vm: str, at: str, back: str | None) -> dict[str, Any]:
+    """Resource Health around a user-initiated restart (Unavailable, then Available when it is back)."""
+    stages = [{"at": at, "status": "Active", "current": "Unavailable", "previous": "Available",
+               "title": "Rebooting (user initiated)",
+               "details": "The virtual machine is rebooting as requested by an authorized user or process. It will be back online after the reboot completes.",
+               "type": "Downtime", "cause": "UserInitiated"}]
+    if back:
+        stages.append({"at": back, "status": "Resolved", "current": "Available", "previous": "Unavailable",
+                       "title": "Available", "details": "There aren't any known Azure platform problems affecting this virtual machine.",
+                       "type": "Downtime", "cause": "UserInitiated", "level": "Informational"})
+    return {"vm": vm, "stages": stages}
