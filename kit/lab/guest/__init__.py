@@ -95,6 +95,7 @@ class Guest:
         self.shell: LinuxGuest | WindowsGuest = factory.create(definition, hostname, user, secret)
         self.reboots = 0
         self.on_reboot: list[Any] = []
+        self._boots: list[str] = []
 
     # ------------------------------------------------------------------ console
     def connect(self) -> str:
@@ -111,18 +112,25 @@ class Guest:
         return out
 
     def reboot(self, *, reset: bool = False) -> str:
-        """Restart the VM; return what the serial port prints (shutdown, the boot log, the prompt)."""
+        """Restart the VM; return what the serial port prints (shutdown, the new boot, the prompt).
+
+        The new boot is appended to the VM's serial log, as Azure's boot diagnostics keeps it.
+        """
         self.reboots += 1
         self.shell.boot()
+        if self.os == "windows":
+            boot = _last_boot(self._original_text()) + "\r\n" + self.shell.banner()  # type: ignore[union-attr]
+            stop = "" if reset else "\r\nThe system is restarting.\r\n"
+        else:
+            boot = self._linux_boot()
+            stop = "" if reset else ("\r\n[  OK  ] Stopped target Multi-User System.\r\n"
+                                     "[  OK  ] Stopped ssh.service - OpenBSD Secure Shell server.\r\n"
+                                     "[  OK  ] Reached target System Reboot.\r\n[ 7421.553190] reboot: Restarting system\r\n")
+        self._boots.append(stop + boot)
         for hook in self.on_reboot:
             hook(self)
-        log = self.boot_log().decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\n", "\r\n")
-        if self.os == "windows":
-            return ("" if reset else "\r\nThe system is restarting.\r\n") + log + "\r\n" + self.shell.banner()  # type: ignore[union-attr]
-        stop = "" if reset else ("\r\n[  OK  ] Stopped target Multi-User System.\r\n[  OK  ] Stopped OpenBSD Secure Shell server.\r\n"
-                                 "[  OK  ] Reached target System Reboot.\r\n[ 7421.553190] reboot: Restarting system\r\n")
-        tail = "" if log.rstrip().endswith(self.shell.prompt().rstrip()) else self.connect()
-        return stop + log + tail
+        tail = "" if boot.rstrip().endswith(self.shell.prompt().rstrip()) else self.connect()
+        return stop + boot + tail
 
     def sysrq(self, key: str) -> str:
         """What a Linux kernel prints for a Magic SysRq key."""
@@ -156,28 +164,35 @@ class Guest:
 
     # ------------------------------------------------------------------ boot log
     def boot_log(self) -> bytes:
-        """The serial log of the current boot (a fixed fstab boots to the login prompt)."""
-        log = self.original_log
-        if self.os != "linux":
-            return log
+        """The serial log as boot diagnostics serves it: the original boots plus every reboot since."""
+        if not self._boots:
+            return self.original_log
+        return (self._original_text() + "".join(self._boots)).encode("utf-8")
+
+    def _original_text(self) -> str:
+        text = self.original_log.rstrip(b"\x00").decode("utf-8", errors="replace")
+        return text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\n", "\r\n")
+
+    def _linux_boot(self) -> str:
+        """The next boot's serial output, from the last boot in the log, changed by the guest's state."""
         shell: LinuxGuest = self.shell  # type: ignore[assignment]
-        text = log.decode("utf-8", errors="replace")
-        if shell.booted_emergency:
-            if _FAILURE.search(text):
-                return log
-            return log + _emergency_tail(shell).encode()
+        text = _last_boot(self._original_text())
         match = _FAILURE.search(text)
+        if shell.booted_emergency:
+            return text if match else text + _emergency_tail(shell)
         if match:
             start = text.rfind("\n", 0, match.start()) + 1
+            start = _block_start(text, start)
             text = text[:start] + _healthy_tail(shell)
+        elif not text.rstrip().endswith("login:"):
+            text += _healthy_tail(shell)
         if shell.services["ssh"].active:
-            text = re.sub(r".*\[\x1b\[0;1;31mFAILED\x1b\[0m\] Failed to start .*Secure Shell.*\n|"
-                          r".*\[FAILED\] Failed to start .*Secure Shell.*\n", "", text)
-        elif "Secure Shell" not in text:
-            text = text.replace("[  OK  ] Reached target Multi-User System.",
-                                "[FAILED] Failed to start OpenBSD Secure Shell server.\r\n"
-                                "See 'systemctl status ssh.service' for details.\r\n[  OK  ] Reached target Multi-User System.")
-        return text.encode()
+            text = re.sub(r"[^\n]*sshd\[\d+\]: [^\n]*(?:Bad configuration option|terminating|Badly formatted|unsupported option)[^\n]*\n", "", text)
+            text = re.sub(r"[^\n]*ssh\.service: (?:Main process exited|Failed with result|Control process exited)[^\n]*\n", "", text)
+            text = re.sub(r"See 'systemctl status ssh\.service' for details\.\r?\n", "", text)
+            text = re.sub(r"\[(?:\x1b\[0;1;31m)?FAILED(?:\x1b\[0m)?\] Failed to start ([^\n]*?)(ssh\.service)([^\n]*?)OpenBSD Secure Shell server\.",
+                          "[\x1b[0;32m  OK  \x1b[0m] Started \\1\\2\\3OpenBSD Secure Shell server.", text)
+        return text
 
     # ------------------------------------------------------------------ the check
     def check(self) -> CheckResult:
@@ -227,6 +242,23 @@ def load_guest(info: Any, boot_log: bytes | None = None, vm: str | None = None) 
                  guest_fields.get("username"), guest_fields.get("password"))
 
 
+_UBUNTU_SSHD_CONFIG = """
+# This is the sshd server system-wide configuration file.  See
+# sshd_config(5) for more information.
+
+Include /etc/ssh/sshd_config.d/*.conf
+
+#Port 22
+#PermitRootLogin prohibit-password
+KbdInteractiveAuthentication no
+UsePAM yes
+X11Forwarding yes
+PrintMotd no
+AcceptEnv LANG LC_*
+Subsystem	sftp	/usr/lib/openssh/sftp-server
+""".lstrip()
+
+
 def _facts(info: Any) -> dict[str, Any]:
     """The ``facts`` of the scenario's ``scenario.yaml`` (what the story says the guest holds)."""
     path = Path(getattr(info, "path", ".")) / "scenario.yaml"
@@ -245,6 +277,38 @@ def _with_facts(definition: dict[str, Any], facts: dict[str, Any]) -> dict[str, 
         if isinstance(facts.get(key), str):
             files[path] = facts[key]
     definition["files"] = files
+    if isinstance(facts.get("fstab_line"), str):
+        import uuid as _uuid
+
+        remaining = [str(m) for m in facts.get("remaining_mounts", [])]
+        devices = list(definition.get("devices", []))
+        root = devices[0] if devices else "UUID=3f1b9a52-7c4e-4d2a-8e61-9b0c5d7e2f13"
+        lines = ["# CLOUD_IMG: This file was created/modified by the Cloud Image build process",
+                 f"{root}\t/\text4\tdiscard,commit=30,errors=remount-ro\t0 1"]
+        lines += [f"{d}\t/boot/efi\tvfat\tumask=0077\t0 1" for d in devices[1:2]]
+        for mount in remaining:
+            device = f"UUID={_uuid.uuid5(_uuid.NAMESPACE_URL, mount)}"
+            devices.append(device)
+            lines.append(f"{device}\t{mount}\text4\tdefaults,nofail\t0\t2")
+        lines.append(facts["fstab_line"])
+        files["/etc/fstab"] = "\n".join(lines) + "\n"
+        definition["devices"] = devices
+    if isinstance(facts.get("sshd_config_file"), str) and facts.get("bad_option"):
+        bad_line = int(facts.get("bad_line", 3))
+        body = ["# Managed by build-agent -- local changes are overwritten on update",
+                "PasswordAuthentication yes", "StreamLocalBindUnlink yes", "ClientAliveInterval 120",
+                "ClientAliveCountMax 3"]
+        intended = str(facts.get("intended_option", ""))
+        good = list(body)
+        if intended:
+            good[bad_line - 1: bad_line] = [f"{intended} yes"]
+        broken = list(good)
+        broken[bad_line - 1] = broken[bad_line - 1].replace(intended, str(facts["bad_option"])) if intended \
+            else f"{facts['bad_option']} yes"
+        files[str(facts["sshd_config_file"])] = "\n".join(broken) + "\n"
+        files["/etc/ssh/sshd_config"] = _UBUNTU_SSHD_CONFIG
+        if facts.get("backup"):
+            files[str(facts["backup"])] = "\n".join(good) + "\n"
     blocked = facts.get("blocked")
     if isinstance(blocked, list) and all(isinstance(b, dict) and "port" in b for b in blocked):
         definition["must_accept"] = [{"src": str(b.get("src", "203.0.113.10")), "port": int(b["port"])} for b in blocked]
@@ -328,6 +392,26 @@ def _check_rdp(guest: Guest) -> tuple[bool, str]:
     if deny != "0x0":
         return False, "Remote Desktop connections are denied (fDenyTSConnections is not 0)"
     return True, "Remote Desktop Services is running and accepts connections on port 3389"
+
+
+def _last_boot(text: str) -> str:
+    """The last boot in a serial log (from the line with its kernel banner), or the whole text."""
+    index = text.rfind("Linux version ")
+    if index < 0:
+        return text
+    return text[text.rfind("\n", 0, index) + 1:]
+
+
+def _block_start(text: str, start: int) -> int:
+    """Back up over the ``[ TIME ]``/``[DEPEND]`` lines right before a failure message."""
+    while start > 0:
+        previous = text.rfind("\n", 0, start - 1) + 1
+        line = text[previous:start]
+        if "TIME" in line[:20] or "DEPEND" in line[:20] or "Dependency failed" in line or "Timed out" in line:
+            start = previous
+            continue
+        break
+    return start
 
 
 def _healthy_tail(shell: LinuxGuest) -> str:

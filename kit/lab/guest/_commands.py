@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 __all__ = ["run_line"]
 
-_ROOT_ONLY = {"iptables", "iptables-save", "iptables-restore", "ufw", "sed", "mount", "reboot", "shutdown",
+_ROOT_ONLY = {"cp", "mv", "iptables", "iptables-save", "iptables-restore", "ufw", "sed", "mount", "reboot", "shutdown",
               "netfilter-persistent", "sshd", "/usr/sbin/sshd", "ss"}
 
 
@@ -493,6 +493,22 @@ def _ls(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int
     return "  ".join(names) + "\n", 0
 
 
+def _copy(guest: LinuxGuest, args: list[str], stdin: str | None, *, move: bool = False) -> tuple[str, int]:
+    paths = [a for a in args if not a.startswith("-")]
+    name = "mv" if move else "cp"
+    if len(paths) != 2:
+        return f"{name}: missing destination file operand after '{paths[0] if paths else ''}'\n", 1
+    source, target = paths
+    if source not in guest.files:
+        return f"{name}: cannot stat '{source}': No such file or directory\n", 1
+    if target.endswith("/") or any(p.startswith(target.rstrip("/") + "/") for p in guest.files):
+        target = target.rstrip("/") + "/" + source.rsplit("/", 1)[-1]
+    guest.files[target] = guest.files[source]
+    if move:
+        del guest.files[source]
+    return "", 0
+
+
 def _exit(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
     text = guest._logout()
     return text.replace("\r\n", "\n"), 0
@@ -512,6 +528,7 @@ def _blkid(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, 
 
 
 _COMMANDS: dict[str, Callable[[LinuxGuest, list[str], str | None], tuple[str, int]]] = {
+    "cp": _copy, "mv": lambda g, a, s: _copy(g, a, s, move=True),
     "cat": _cat, "echo": _echo, "sed": _sed, "grep": _grep, "ls": _ls,
     "iptables": _iptables, "iptables-save": _iptables_save, "iptables-restore": _iptables_restore,
     "netfilter-persistent": _persistent, "ufw": _ufw,

@@ -21,7 +21,8 @@ PubkeyAuthentication KbdInteractiveAuthentication ChallengeResponseAuthenticatio
 AcceptEnv Subsystem ClientAliveInterval ClientAliveCountMax AllowUsers AllowGroups DenyUsers DenyGroups MaxAuthTries
 MaxSessions LoginGraceTime Include PermitEmptyPasswords AuthorizedKeysFile SyslogFacility LogLevel UseDNS Banner
 TCPKeepAlive Compression AllowTcpForwarding GatewayPorts PermitTunnel Ciphers MACs KexAlgorithms Match
-StrictModes HostbasedAuthentication IgnoreRhosts PrintLastLog PidFile ChrootDirectory ForceCommand""".split()}
+StrictModes HostbasedAuthentication IgnoreRhosts PrintLastLog PidFile ChrootDirectory ForceCommand
+StreamLocalBindUnlink StreamLocalBindMask AllowAgentForwarding AllowStreamLocalForwarding PermitUserEnvironment""".split()}
 
 
 @dataclass
@@ -107,28 +108,45 @@ class LinuxGuest:
     def root_in_fstab(self) -> bool:
         return any(m == "/" for m, _ in self.fstab_entries())
 
+    def sshd_config_files(self) -> list[str]:
+        """The main sshd config and what its ``Include`` lines pull in, in the order sshd reads them."""
+        import fnmatch
+
+        main = "/etc/ssh/sshd_config"
+        out = [main]
+        for line in self.files.get(main, "").splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].lower() == "include":
+                for pattern in parts[1:]:
+                    out += sorted(p for p in self.files if fnmatch.fnmatch(p, pattern))
+        return out
+
     def sshd_errors(self) -> list[str]:
-        """What ``sshd -t`` prints for the current config (empty when valid)."""
-        path = "/etc/ssh/sshd_config"
-        text = self.files.get(path)
-        if text is None:
-            return [f"{path}: No such file or directory"]
-        errors = []
-        for number, line in enumerate(text.splitlines(), 1):
-            parts = line.strip().split(None, 1)
-            if not parts or parts[0].startswith("#"):
-                continue
-            key = parts[0].lower()
-            if key not in SSHD_KEYWORDS:
-                errors.append(f"{path}: line {number}: Bad configuration option: {parts[0]}")
-            elif key == "port" and not (len(parts) > 1 and parts[1].strip().isdigit()):
-                errors.append(f"{path} line {number}: Badly formatted port number.")
-            elif key == "permitrootlogin" and (len(parts) < 2 or parts[1].strip() not in
-                                                ("yes", "no", "prohibit-password", "without-password", "forced-commands-only")):
-                errors.append(f'{path} line {number}: unsupported option "{parts[1].strip() if len(parts) > 1 else ""}".')
-        if errors and "Bad configuration option" in errors[-1]:
-            errors.append(f"{path}: terminating, {sum('Bad configuration' in e for e in errors)} bad configuration options")
-        return errors
+        """What ``sshd -t`` prints for the current configuration (empty when valid)."""
+        main = "/etc/ssh/sshd_config"
+        if main not in self.files:
+            return [f"{main}: No such file or directory"]
+        for path in self.sshd_config_files():
+            errors = []
+            for number, line in enumerate(self.files.get(path, "").splitlines(), 1):
+                parts = line.strip().split(None, 1)
+                if not parts or parts[0].startswith("#"):
+                    continue
+                key = parts[0].lower()
+                value = parts[1].strip() if len(parts) > 1 else ""
+                if key not in SSHD_KEYWORDS:
+                    errors.append(f"{path} line {number}: Bad configuration option: {parts[0]}")
+                elif key == "port" and not value.isdigit():
+                    errors.append(f"{path} line {number}: Badly formatted port number.")
+                elif key == "permitrootlogin" and value not in (
+                        "yes", "no", "prohibit-password", "without-password", "forced-commands-only"):
+                    errors.append(f'{path} line {number}: unsupported option "{value}".')
+            if errors:
+                bad = sum("Bad configuration" in e for e in errors)
+                if bad:
+                    errors.append(f"{path}: terminating, {bad} bad configuration options")
+                return errors
+        return []
 
     def sshd_port(self) -> int:
         for line in self.files.get("/etc/ssh/sshd_config", "").splitlines():
