@@ -27,9 +27,11 @@ def _escape_handler(error: UnicodeError) -> tuple[str, int]:
     if not isinstance(error, UnicodeDecodeError):  # pragma: no cover - only registered for decoding
         raise error
     bad = error.object[error.start : error.end]
-    offsets: list[tuple[int, int]] = _state.offsets
-    if len(offsets) < _DECODE_WARNINGS:
-        offsets.append((error.start, error.end - error.start))
+    offsets: list[list[int]] = _state.offsets
+    if offsets and offsets[-1][0] + offsets[-1][1] == error.start:
+        offsets[-1][1] += error.end - error.start  # one warning per run of bad bytes
+    elif len(offsets) < _DECODE_WARNINGS:
+        offsets.append([error.start, error.end - error.start])
     _state.bad += error.end - error.start
     return "".join(f"\\x{b:02x}" for b in bad), error.end
 
@@ -70,7 +72,7 @@ def decode(data: bytes) -> tuple[str, list[ParseWarning]]:
             warnings.append(ParseWarning(
                 "decode", f"{length} undecodable byte(s) at byte offset {offset}, shown as \\xNN escapes", offset=offset,
             ))
-        shown = sum(length for _, length in offsets)
+        shown = sum(length for _, length in offsets[:_DECODE_WARNINGS])
         if bad > shown:
             warnings.append(ParseWarning(
                 "decode", f"{bad - shown} more undecodable byte(s) after byte offset {offsets[-1][0]}, shown as \\xNN escapes",

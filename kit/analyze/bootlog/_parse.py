@@ -63,7 +63,13 @@ class _Scanner:
             for word in rule.TRIGGERS:
                 if word and rule not in owners[word]:
                     owners[word].append(rule)
-        self.owners: dict[str, tuple[Rule, ...]] = {w: tuple(r) for w, r in owners.items()}
+        # A match is reported once, as the longest trigger at that spot: it also concerns the
+        # owners of every trigger inside it ("Azure Linux Agent" holds the platform rule's "Azure").
+        order = {rule.NAME: i for i, rule in enumerate(rules)}
+        self.owners: dict[str, tuple[Rule, ...]] = {}
+        for word in owners:
+            concerned = {rule for other, found in owners.items() if other in word for rule in found}
+            self.owners[word] = tuple(sorted(concerned, key=lambda rule: order[rule.NAME]))
         self.owners[""] = rules
         self.everyone = rules
         plain: list[str] = []
@@ -246,11 +252,11 @@ def _handle(line: str, line_no: int, rules: list[Rule], state: _State) -> None:
     when = line_time(line)
     text = display(line)
     boot_hit = next((h for h in hits if h.boot_start and h.stage), None)
-    if boot_hit is not None and state.any_event:
+    if boot_hit is not None:
         reached = state.max_rank.get(context.boot, 0)
         rank = stage_rank(boot_hit.stage or "none")
         again = boot_hit.kind in _ONCE_PER_BOOT and boot_hit.kind in state.starts
-        if reached > rank or again:
+        if state.any_event and (reached > rank or again):
             context.boot += 1
             context.in_initrd = False
             context.stage = "none"

@@ -42,8 +42,8 @@ class FstabRule:
         dependency = _DEPENDENCY.search(line)
         if dependency and _FSTAB_TARGET.search(dependency.group(1).strip()):
             target = dependency.group(1).strip()
-            return [Hit("boot:fstab:dependency_failed", f"{target} was not mounted because the device it needs "
-                        "failed.", severity="error", stage="systemd", os="linux")]
+            return [Hit("boot:fstab:dependency_failed", f"{target} did not start because the device it needs "
+                        "failed (see the device time-out above).", severity="error", stage="systemd", os="linux")]
         failed = _FAILED_MOUNT.search(line)
         if failed:
             return [Hit("boot:fstab:mount_failed", f"Mounting {failed.group(1).strip()} failed (check its /etc/fstab "

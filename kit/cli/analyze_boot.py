@@ -1,0 +1,107 @@
+"""``kit analyze boot FILE [--json] [--events] [--anchor TIME]``: read a serial/boot log offline.
+
+FILE is a serial log as Azure stores it, or an evidence bundle folder holding ``serial.log``.
+Exit 0 when the log was analysed (whatever it shows), 2 when FILE does not exist or an option
+is wrong, 1 when FILE cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kit.analyze.bootlog import BootReport
+    from kit.cli import Commands
+
+__all__ = ["register"]
+
+
+def register(commands: Commands) -> None:
+    """Add ``boot`` to ``kit analyze``."""
+    boot = commands.analyze.add_parser(
+        "boot",
+        help="how far the last boot got, the platform, and findings with line numbers",
+        description="Analyse a serial/boot log (or the serial.log of an evidence bundle folder): OS, "
+        "platform markers, the furthest boot stage of the last boot, and findings with their line numbers.",
+    )
+    boot.add_argument("file", metavar="FILE", help="serial log file, or a bundle folder containing serial.log")
+    boot.add_argument("--json", action="store_true", help="print the report as JSON (format kit-bootlog/1)")
+    boot.add_argument("--events", action="store_true", help="with --json: include every recognised line")
+    boot.add_argument("--anchor", metavar="TIME",
+                      help="VM start time (ISO 8601, UTC if no zone) used when the log has no dated line")
+    boot.set_defaults(handler=_boot)
+
+
+def _read(file: str) -> tuple[bytes, str]:
+    from kit.errors import AnalysisError, UsageError
+
+    path = Path(file)
+    if path.is_dir():
+        path = path / "serial.log"
+        if not path.exists():
+            raise UsageError(f"{file} is a folder without serial.log; give a serial log file or a bundle folder")
+    elif not path.exists():
+        raise UsageError(f"no such file: {file}; give the path of a serial log or an evidence bundle folder")
+    try:
+        return path.read_bytes(), path.name
+    except OSError as error:
+        raise AnalysisError(f"cannot read {path}: {error.strerror or error}") from None
+
+
+def _anchor(text: str | None) -> datetime | None:
+    from kit.errors import UsageError
+
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--anchor {text!r} is not an ISO 8601 time (e.g. 2026-11-25T09:13:40Z)") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _boot(args: argparse.Namespace) -> int:
+    from kit.analyze.bootlog import parse_boot_log
+
+    anchor = _anchor(args.anchor)
+    data, name = _read(args.file)
+    report = parse_boot_log(data, source=name, anchor=anchor)
+    if args.json:
+        json.dump(report.to_json(events=args.events), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(summary(report))
+    return 0
+
+
+def summary(report: BootReport) -> str:
+    """The plain-text summary ``kit analyze boot`` prints."""
+    markers = f" (markers: {', '.join(report.platform_markers)})" if report.platform_markers else " (no Hyper-V/Azure markers)"
+    out = [
+        f"{report.source}: {report.size:,} bytes, {report.lines:,} lines, {report.boots} boot(s)",
+        f"os: {report.os}   platform: {report.platform}{markers}",
+        f"last boot reached: {report.stage}",
+    ]
+    if report.anchor is None:
+        out.append("time: uptime only (no dated line to anchor it; pass --anchor with the VM start time)")
+    else:
+        where = f"line {report.anchor.line}" if report.anchor.line else "--anchor"
+        stamp = report.anchor.time.isoformat().replace("+00:00", "Z")
+        out.append(f"time: anchored from {report.anchor.source} ({where}): uptime {report.anchor.uptime:.2f} s = {stamp}")
+    if report.findings:
+        out.append(f"findings in the last boot ({len(report.findings)}):")
+        for finding in report.findings:
+            out.append(f"  {finding.severity:<8} line {finding.line:<6} {finding.kind}")
+            out.append(f"           {finding.summary}")
+            out.append(f"           > {finding.text}")
+    else:
+        out.append("findings in the last boot: none")
+    if report.warnings:
+        out.append(f"warnings ({len(report.warnings)}):")
+        out.extend(f"  {warning.message}" for warning in report.warnings)
+    return "\n".join(out) + "\n"
