@@ -280,9 +280,9 @@ def _grep(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, i
         if path not in guest.files:
             out.append(f"grep: {path}: No such file or directory\n")
             continue
-        for line in guest.files[path].splitlines(keepends=True):
+        for number, line in enumerate(guest.files[path].splitlines(keepends=True), 1):
             if bool(regex.search(line)) != ("-v" in flags):
-                out.append((f"{path}:" if len(files) > 1 else "") + line)
+                out.append((f"{path}:" if len(files) > 1 else "") + (f"{number}:" if "-n" in flags else "") + line)
     return "".join(out), 0 if out else 1
 
 
