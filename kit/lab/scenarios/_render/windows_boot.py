@@ -1,6 +1,7 @@
 """Windows Server boots as the serial port records them with EMS enabled: the Special
 Administration Console (SAC) banner, its prompt and EVENT notices. A boot dict may carry
-``events`` (SAC notices after the prompt) and ``end`` (a restart: the next boot follows)."""
+``events`` (SAC notices, commands typed at SAC>, a cmd channel's screen) and ``end`` (a restart:
+the next boot follows). SAC lines carry no dates."""
 
 from __future__ import annotations
 
@@ -34,6 +35,17 @@ def boot_windows(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: 
     con.plain(EVENTS["cmd_available"][0])
     con.plain("SAC>", end="")
     for ev in boot.get("events", []):
+        if ev["kind"] == "typed":          # what someone typed at SAC> and SAC's answer
+            con.plain(ev["command"])
+            for line in ev.get("output", []):
+                con.plain(line)
+            con.plain("SAC>", end="")
+            continue
+        if ev["kind"] == "channel_output":  # a cmd channel brought to the front: its screen goes to COM1
+            con.plain("")
+            for line in ev["lines"]:
+                con.plain(line)
+            continue
         con.plain("")
         for line in EVENTS[ev["kind"]]:
             con.plain(line.format(**ev))

@@ -1,7 +1,8 @@
-"""Route blackhole: the firewall NVA was replaced (nva-fw-01 10.70.0.4 -> nva-fw-02 10.70.0.5).
-The network engineer repointed rt-tms-a's default route but not rt-tms-b's, then deleted the old
-NVA. Everything in snet-tms-b (tms-app-01, tms-batch-01) now sends its default route to a dead
-next hop. The peers live in snet-tms-a (same NSG, the corrected route table)."""
+"""Route blackhole: the legacy egress firewall appliance nva-fw-01 (10.70.0.4) was decommissioned
+as "unused" and deleted. snet-tms-b (tms-app-01, tms-batch-01; the PCI-scoped half of the app
+tier) still sends 0.0.0.0/0 to it through rt-tms-b, so replies to anyone outside the VNet vanish.
+The peers live in snet-tms-a (same NSG; rt-tms-a has no default route, so Azure's Internet route
+applies)."""
 
 from ._helpers import after, boot_chain, linux_vm, restart, restore_points, sp, user
 
@@ -9,11 +10,9 @@ SUB = "2e8c5f14-9a7d-4b03-b6e2-5d1f0c8a7e39"
 TENANT = "c0a7e4d2-1f58-4e9b-8c36-7a2d5b9e1f04"
 RG = "rg-tms-prod"
 DEAD_NVA = "10.70.0.4"
-NEW_NVA = "10.70.0.5"
 
 PATCH = {"tms-app-01": "2026-11-24T13:04:11.208Z", "tms-batch-01": "2026-11-24T13:10:32.771Z",
          "tms-app-02": "2026-11-24T13:16:50.054Z", "tms-app-03": "2026-11-24T13:23:07.639Z"}
-NVA_FIRST_BOOT = "2026-11-24T16:12:47.300Z"
 APP = [("tms-api.service", "Aurora TMS dispatch API"), ("filebeat.service", "Filebeat sends log files to Logstash or directly to Elasticsearch.")]
 
 
@@ -31,7 +30,7 @@ STORY = {
     "title": "Dispatch API host tms-app-01 unreachable after the firewall appliance swap",
     "briefing": ("tms-app-01 (freight dispatch API) stopped answering SSH and its health endpoint at about "
                  "13:00 UTC on 25 Nov 2026. It shows as running in the portal. tms-app-02 and tms-app-03 are fine. "
-                 "The network team replaced the firewall appliance today."),
+                 "The network team is decommissioning legacy appliances this week."),
     "subscription_id": SUB, "tenant_id": TENANT, "resource_group": RG, "location": "eastus2",
     "broken_vm": "tms-app-01", "known_good": ["tms-app-02", "tms-app-03"],
     "responder_ip": "203.0.113.7",
@@ -39,12 +38,13 @@ STORY = {
     "console_enabled": True,
     "expected": {"hypothesis": "route_blackhole", "next_step": "change_route", "level": "platform"},
     "guest": {"os": "linux", "username": "azureuser", "password": "Lab-Only-Pa55!"},
-    "fix": f"Point rt-tms-b's default-via-nva route (0.0.0.0/0) at the new appliance {NEW_NVA} (VirtualAppliance).",
+    "fix": ("Delete rt-tms-b's default-via-nva route (0.0.0.0/0 -> VirtualAppliance 10.70.0.4), or point it at a "
+            "live appliance; the appliance it names was deleted at 12:58."),
     "facts": {
         "route_table": "rt-tms-b", "route": "default-via-nva", "prefix": "0.0.0.0/0",
-        "next_hop_type": "VirtualAppliance", "next_hop_ip": DEAD_NVA, "correct_next_hop_ip": NEW_NVA,
-        "dead_nva": "nva-fw-01", "dead_nva_deleted_at": "2026-11-25T12:58:44Z",
-        "new_nva": "nva-fw-02", "fixed_table": "rt-tms-a", "fixed_at": "2026-11-25T12:31:10Z",
+        "next_hop_type": "VirtualAppliance", "next_hop_ip": DEAD_NVA,
+        "dead_nva": "nva-fw-01", "dead_nva_nic": "nva-fw-01-nic", "dead_nva_deleted_at": "2026-11-25T12:58:44Z",
+        "peer_route_table": "rt-tms-a (no default route: system route to Internet)",
         "changed_by": "nana.osei@aurorafreight.com",
         "subnet": "snet-tms-b", "also_affected": ["tms-batch-01"], "peers_in_other_subnet": True,
     },
@@ -74,8 +74,8 @@ STORY = {
         ]},
         "route_tables": [
             {"name": "rt-tms-a", "etag_seed": "v5", "routes": [
-                {"name": "default-via-nva", "prefix": "0.0.0.0/0", "next_hop": "VirtualAppliance", "next_hop_ip": NEW_NVA},
-                {"name": "partner-edi-direct", "prefix": "198.51.100.0/24", "next_hop": "Internet"}]},
+                {"name": "partner-edi-direct", "prefix": "198.51.100.0/24", "next_hop": "Internet"},
+                {"name": "blackhole-bogons", "prefix": "100.64.0.0/10", "next_hop": "None"}]},
             {"name": "rt-tms-b", "routes": [
                 {"name": "default-via-nva", "prefix": "0.0.0.0/0", "next_hop": "VirtualAppliance", "next_hop_ip": DEAD_NVA},
                 {"name": "partner-edi-direct", "prefix": "198.51.100.0/24", "next_hop": "Internet"}]},
@@ -103,21 +103,15 @@ STORY = {
             view=_running("2026-11-25T14:41:19Z", "2026-11-24T13:17:21.4470962Z", "2026-11-24T13:17:00.3315127Z")),
         _vm("tms-app-03", "10.70.1.5", "snet-tms-a", "3", "2024-06-10T11:40:11.5540187Z", accelerated=False,
             view=_running("2026-11-25T14:40:58Z", "2026-11-24T13:23:38.9983450Z", "2026-11-24T13:23:17.7206631Z")),
-        linux_vm("nva-fw-02", NEW_NVA, "snet-nva", zone="1", created="2026-11-24T16:11:58.2204771Z",
-                 size="Standard_D4s_v5", ip_forwarding=True, services=[("frr.service", "FRRouting"),
-                                                                      ("nftables.service", "nftables")],
-                 boots=[{"at": NVA_FIRST_BOOT, "kind": "normal", "events": [], "incarnation": 1}],
-                 view=_running("2026-11-25T14:41:44Z", "2026-11-24T16:13:20.5507129Z", "2026-11-24T16:12:31.8807362Z")),
     ],
     "activity": [
         *[op for vm, at in PATCH.items() for op in (
             {"at": after(at, -318.4), "op": "vm_install_patches", "vm": vm, "by": "patching", "took": 290},
             restart(vm, at, "patching", took=30))],
-        {"at": "2026-11-24T16:09:40.018Z", "op": "deployment_write", "by": "iac", "resource": "Microsoft.Resources/deployments/nva-fw-02-20261124", "took": 225},
-        {"at": "2026-11-24T16:10:02.511Z", "op": "vm_write", "vm": "nva-fw-02", "by": "iac", "took": 118},
+        {"at": "2026-11-24T16:09:40.018Z", "op": "deployment_write", "by": "iac", "rg": "rg-hub-network", "resource": "Microsoft.Resources/deployments/hub-firewall-policy-20261124", "took": 225},
         *restore_points(["tms-app-01", "tms-app-02", "tms-app-03", "tms-batch-01"], "2026-11-24T21:30:15.604Z", rg="AzureBackupRG_eastus2_1"),
         {"at": "2026-11-25T08:12:45.330Z", "op": "storage_listkeys", "by": "oncall", "rg": "rg-tms-data", "resource": "Microsoft.Storage/storageAccounts/sttmsexports"},
-        {"at": "2026-11-25T12:31:10.402Z", "op": "route_write", "by": "nana", "rt": "rt-tms-a", "route": "default-via-nva", "took": 16},
+        {"at": "2026-11-25T12:31:10.402Z", "op": "route_write", "by": "nana", "rt": "rt-tms-a", "route": "blackhole-bogons", "took": 16},
         {"at": "2026-11-25T12:58:44.117Z", "op": "vm_delete", "vm": "nva-fw-01", "by": "nana", "took": 74},
         {"at": "2026-11-25T13:00:31.846Z", "op": "nic_delete", "nic": "nva-fw-01-nic", "by": "nana", "took": 11},
         {"at": "2026-11-25T13:01:05.219Z", "op": "disk_delete", "by": "nana", "resource": "Microsoft.Compute/disks/nva-fw-01_OsDisk_1_5d0c7a2e91b34f6e8a1d27c4b9e0f352", "took": 9},

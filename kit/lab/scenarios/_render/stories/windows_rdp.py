@@ -1,6 +1,7 @@
 """Windows RDP: a hardening GPO piloted on one OU set Remote Desktop Services (TermService) to
 Disabled. Nothing in ARM records a GPO; after the 03:14 Windows Update reboot nothing listens on
-3389. The admin restarted the VM from the portal and ran a Run Command to look around. SAC is on."""
+3389. The admin restarted the VM from the portal, then looked from SAC (the cmd channel's screen is
+in the serial log: TermService stopped, net start fails with error 1058) and ran a Run Command."""
 
 from ._helpers import MONITOR_AGENT_WIN, after, restore_points, sp, user, reboot_health
 
@@ -12,13 +13,66 @@ WU_REBOOT = {"claims-app-01": "2026-11-25T03:14:22.000Z", "claims-app-02": "2026
 ADMIN_RESTART = "2026-11-25T08:20:14.336Z"
 
 
+# About 08:33 UTC, after the restart did not help, the admin had a look from the serial console.
+ADMIN_SAC_SESSION = [
+    {"kind": "typed", "command": "cmd", "output": ["The Command Prompt session was successfully launched."]},
+    {"kind": "channel", "channel": "Cmd0001"},
+    {"kind": "typed", "command": "ch -si 1", "output": []},
+    {"kind": "channel_output", "lines": [
+        "\x1b[2J\x1b[0;0HName:                  Cmd0001",
+        "Description:           Command",
+        "Type:                  VT-UTF8",
+        "Channel GUID:          5f2c8e41-0b7d-11f1-9a3c-000d3a4f7e21",
+        "Application Type GUID: 63d02271-8aa4-11d5-bccf-00b0d014a2d0",
+        "",
+        "Press <esc><tab> for next channel.",
+        "Press <esc><tab>0 to return to the SAC channel.",
+        "Use any other key to view this channel.",
+        "",
+        "",
+        "Please enter login credentials.",
+        "Username: azureadmin",
+        "Domain  : claims-app-01",
+        "Password: ",
+        "",
+        "Microsoft Windows [Version 10.0.20348.2849]",
+        "(c) Microsoft Corporation. All rights reserved.",
+        "",
+        "C:\\Windows\\system32>sc query TermService",
+        "",
+        "SERVICE_NAME: TermService",
+        "        TYPE               : 20  WIN32_SHARE_PROCESS",
+        "        STATE              : 1  STOPPED",
+        "        WIN32_EXIT_CODE    : 1077  (0x435)",
+        "        SERVICE_EXIT_CODE  : 0  (0x0)",
+        "        CHECKPOINT         : 0x0",
+        "        WAIT_HINT          : 0x0",
+        "",
+        "C:\\Windows\\system32>powershell -NoProfile -Command \"Get-Service TermService\"",
+        "",
+        "Status   Name               DisplayName",
+        "------   ----               -----------",
+        "Stopped  TermService        Remote Desktop Services",
+        "",
+        "",
+        "C:\\Windows\\system32>net start TermService",
+        "System error 1058 has occurred.",
+        "",
+        "The service cannot be started, either because it is disabled or because it has no enabled devices associated with it.",
+        "",
+        "",
+        "C:\\Windows\\system32>exit",
+    ]},
+    {"kind": "channel_closed", "channel": "Cmd0001"},
+]
+
+
 def _win(name, ip, zone, created, view, *, restarted=False, **kw):
     # The blob starts with the boot after the Windows Update restart (SAC lines carry no dates).
     boots = [{"at": after(WU_REBOOT[name], 24.0)}]
     if restarted:
-        boots[-1]["events"] = [{"kind": "channel", "channel": "Cmd0001"}, {"kind": "channel_closed", "channel": "Cmd0001"}]
         boots[-1]["end"] = {"at": after(ADMIN_RESTART, 3.0), "how": "reboot"}
-        boots.append({"at": after(ADMIN_RESTART, 41.0)})
+        boots.append({"at": after(ADMIN_RESTART, 41.0), "events": ADMIN_SAC_SESSION})
     vm = {"name": name, "ip": ip, "subnet": "snet-claims-app", "size": "Standard_D4s_v5", "image": "win2022",
           "created": created, "zone": zone, "admin": "azureadmin", "boots": boots, "view": view,
           "extensions": [MONITOR_AGENT_WIN], "asgs": ["asg-claims-app"], "data_disks": [
@@ -54,6 +108,8 @@ STORY = {
         "admin_restart_at": ADMIN_RESTART[:19] + "Z",
         "run_command_at": "2026-11-25T08:41:33Z",
         "nsg_allows_rdp_from": "203.0.113.0/24",
+        "earlier_sac_session": "about 08:33 UTC the admin ran sc query / Get-Service / net start TermService in channel Cmd0001 (in the serial log)",
+        "net_start_error": "System error 1058",
     },
     "tags": {"app": "claims", "env": "prod", "owner": "claims-it", "patch-ring": "ring1"},
     "dns_zone": "px",
