@@ -101,6 +101,12 @@ def summary(report: BootReport) -> str:
             out.append(f"           > {finding.text}")
     else:
         out.append("findings in the last boot: none")
+    if report.earlier_findings:
+        worst = [f for f in report.earlier_findings if f.severity in ("critical", "error")]
+        out.append(f"earlier boots: {len(report.earlier_findings)} finding(s), {len(worst)} critical/error"
+                   + ("" if not worst else ":"))
+        for finding in worst[:10]:
+            out.append(f"  {finding.severity:<8} line {finding.line:<6} {finding.kind} (boot {finding.boot})")
     if report.warnings:
         out.append(f"warnings ({len(report.warnings)}):")
         out.extend(f"  {warning.message}" for warning in report.warnings)

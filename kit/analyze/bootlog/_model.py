@@ -251,6 +251,10 @@ class BootReport:
         Number of lines in the log.
     size
         Size of the raw log in bytes.
+    earlier_findings
+        Findings of the boots before the last, in log order (``Finding.boot`` says which). Useful
+        for evidence that outlives a reboot, such as a responder's console session showing a
+        disabled service before someone restarted the VM.
     """
 
     source: str
@@ -265,6 +269,7 @@ class BootReport:
     anchor: TimeAnchor | None
     lines: int = 0
     size: int = 0
+    earlier_findings: tuple[Finding, ...] = ()
 
     def reached(self, stage: str) -> bool:
         """Whether the last boot passed through ``stage`` (see :func:`stage_reached`)."""
@@ -300,6 +305,7 @@ class BootReport:
             "bytes": self.size,
             "anchor": self.anchor.to_json() if self.anchor else None,
             "findings": [f.to_json() for f in self.findings],
+            "earlier_findings": [f.to_json() for f in self.earlier_findings],
             "warnings": [w.to_json() for w in self.warnings],
         }
         if events:

@@ -352,17 +352,18 @@ def _report(state: _State, *, raw_size: int, lines: int, given: datetime | None)
                 time, desc = guess, "event"
         events.append(BootEvent(p.line, p.boot, p.when.uptime, time, desc, p.kind, p.text, p.stage, p.severity))
     findings: list[Finding] = []
-    per_kind: dict[str, int] = defaultdict(int)
+    earlier: list[Finding] = []
+    per_kind: dict[tuple[int, str], int] = defaultdict(int)
     for finding in state.findings:
-        if finding.boot != last:
-            continue
-        per_kind[finding.kind] += 1
-        if per_kind[finding.kind] <= FINDINGS_PER_KIND:
-            findings.append(finding)
-    for kind, number in per_kind.items():
+        key = (finding.boot, finding.kind)
+        per_kind[key] += 1
+        if per_kind[key] <= FINDINGS_PER_KIND:
+            (findings if finding.boot == last else earlier).append(finding)
+    for (boot, kind), number in per_kind.items():
         if number > FINDINGS_PER_KIND:
+            which = "the last boot" if boot == last else f"boot {boot}"
             state.warnings.append(ParseWarning(
-                "truncated", f"{number - FINDINGS_PER_KIND} more {kind} findings in the last boot are not listed "
+                "truncated", f"{number - FINDINGS_PER_KIND} more {kind} findings in {which} are not listed "
                 "(they are in the events)",
             ))
     votes = state.os_votes.get(last) or _total_votes(state)
@@ -378,6 +379,7 @@ def _report(state: _State, *, raw_size: int, lines: int, given: datetime | None)
         source=state.source, os=os_name, platform=platform, platform_markers=markers,
         stage=state.stage.get(last, "none"), events=tuple(events), findings=tuple(findings),
         warnings=tuple(state.warnings), boots=boots, anchor=anchors.get(last), lines=lines, size=raw_size,
+        earlier_findings=tuple(earlier),
     )
 
 

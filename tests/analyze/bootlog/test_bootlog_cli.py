@@ -27,7 +27,7 @@ def test_json_is_a_stable_document(capsys: pytest.CaptureFixture[str]) -> None:
     doc = json.loads(capsys.readouterr().out)
     assert doc["format"] == "kit-bootlog/1"
     assert {"os", "platform", "platform_markers", "stage", "boots", "lines", "bytes", "anchor", "findings",
-            "warnings", "source", "format"} == set(doc)
+            "warnings", "source", "format", "earlier_findings"} == set(doc)
     assert (doc["os"], doc["platform"], doc["stage"]) == ("linux", "azure-hyperv", "login")
     assert doc["anchor"]["source"] == "cloud-init" and doc["anchor"]["time"] == "2026-11-25T09:13:50Z"
     bad = next(f for f in doc["findings"] if f["kind"] == "boot:sshd:bad_config")
