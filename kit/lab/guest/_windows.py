@@ -114,7 +114,7 @@ class WindowsGuest:
             if self._pending.lower() == self.username.lower() and line == self.password:
                 self._user = self._pending
                 self.mode = "cmd"
-                return ("Attempting to authenticate...\r\n\r\nMicrosoft Windows [Version 10.0.20348.2340]\r\n"
+                return ("Attempting to authenticate...\r\n\r\nMicrosoft Windows [Version 10.0.20348.2849]\r\n"
                         "(c) Microsoft Corporation. All rights reserved.\r\n\r\n" + self.prompt())
             self.mode = "username"
             return ("Attempting to authenticate...\r\nUnable to authenticate: The user name or password is incorrect.\r\n\r\n"
@@ -143,7 +143,7 @@ class WindowsGuest:
             self._channel = True
             return ("The Command Prompt session was successfully launched.\r\nSAC>\r\n"
                     "EVENT:   A new channel has been created.  Use \"ch -?\" for channel help.\r\n"
-                    "Channel: Cmd0001\r\nSAC>")
+                    "        Channel: Cmd0001\r\nSAC>")
         if verb == "ch":
             if not self._channel:
                 return ("Channel List\r\n\r\n(Use \"ch -?\" for information on using channels)\r\n\r\n"
