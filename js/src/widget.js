@@ -1,8 +1,10 @@
 // The kit's serial console widget: an xterm.js terminal relaying keystrokes to the kernel.
 // Wire (custom messages, never synced traits):
-//   JS -> Python  {type:"ready", cols, rows} | {type:"input", data} | {type:"resize", cols, rows}
-//                 {type:"admin", command, confirmed:true}
-//   Python -> JS  {type:"output", data} | {type:"clear"}
+//   JS -> Python  {type:"ready", view, cols, rows} | {type:"input", data} | {type:"resize", cols, rows}
+//                 {type:"admin", command, key?, confirmed:true}   (key: the SysRq letter)
+//   Python -> JS  {type:"output", data} | {type:"replay", view, data, last} | {type:"clear"}
+// A new view ignores "output" until its own replay (history up to now) has arrived, so nothing is
+// shown twice or out of order; other views ignore replays that are not theirs.
 // Traits (config and state only): status, title, admin_commands, rows.
 import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
@@ -10,7 +12,7 @@ import { FitAddon } from "@xterm/addon-fit";
 const ADMIN_LABELS = { nmi: "NMI", sysrq: "SysRq", reset: "Hard reset" };
 const ADMIN_WARNINGS = {
   nmi: "Send a non-maskable interrupt? A Linux guest configured to panic on NMI will crash.",
-  sysrq: "Send a SysRq request to the guest kernel?",
+  sysrq: "Send this Magic SysRq key to the guest kernel (h = help, b = reboot now)?",
   reset: "Hard-reset the VM? This is a power cycle: unsaved guest state is lost.",
 };
 
@@ -60,9 +62,27 @@ function render({ model, el: root }) {
   const askConfirmation = (command) => {
     confirm.replaceChildren();
     confirm.append(el("span", "kit-serial-warning", ADMIN_WARNINGS[command] || `Send ${command}?`));
+    let keyInput = null;
+    if (command === "sysrq") {
+      keyInput = el("input", "kit-serial-sysrq-key");
+      keyInput.maxLength = 1;
+      keyInput.size = 2;
+      keyInput.value = "h";
+      keyInput.setAttribute("aria-label", "SysRq key");
+      confirm.append(keyInput);
+    }
     const yes = el("button", "kit-serial-yes", `Confirm ${ADMIN_LABELS[command] || command}`);
     const no = el("button", "kit-serial-no", "Cancel");
-    yes.onclick = () => { confirm.hidden = true; model.send({ type: "admin", command, confirmed: true }); };
+    yes.onclick = () => {
+      const message = { type: "admin", command, confirmed: true };
+      if (keyInput) {
+        if (!/^[0-9a-zA-Z]$/.test(keyInput.value)) { keyInput.focus(); return; }
+        message.key = keyInput.value;
+      }
+      confirm.hidden = true;
+      model.send(message);
+      term.focus();
+    };
     no.onclick = () => { confirm.hidden = true; term.focus(); };
     confirm.append(yes, no);
     confirm.hidden = false;
@@ -84,12 +104,22 @@ function render({ model, el: root }) {
 
   const onInput = term.onData((data) => model.send({ type: "input", data }));
   const onResize = term.onResize(({ cols, rows }) => model.send({ type: "resize", cols, rows }));
+  const view = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  let replayed = false;
   const onMessage = (msg) => {
-    if (msg.type === "output") term.write(msg.data);
-    else if (msg.type === "clear") term.reset();
+    if (msg.type === "output") {
+      if (replayed) term.write(msg.data);
+    } else if (msg.type === "replay") {
+      if (msg.view !== view) return;
+      if (msg.data) term.write(msg.data);
+      if (msg.last) replayed = true;
+    } else if (msg.type === "clear") {
+      term.reset();
+    }
   };
   model.on("msg:custom", onMessage);
-  model.send({ type: "ready", cols: term.cols, rows: term.rows });
+  root.dataset.view = view;
+  model.send({ type: "ready", view, cols: term.cols, rows: term.rows });
 
   return () => {
     observer.disconnect();

@@ -24,7 +24,7 @@ from typing import Any, Literal, TypedDict
 import anywidget
 import traitlets
 
-__all__ = ["AdminCommand", "SerialTerminal"]
+__all__ = ["STATUSES", "AdminCommand", "SerialTerminal"]
 
 _STATIC = Path(__file__).parent / "static"
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78DEHMNOZc]|\x1b\][^\x07]*(\x07|\x1b\\)")
@@ -38,16 +38,23 @@ class _InputMessage(TypedDict):
     data: str
 
 
-class _AdminMessage(TypedDict):
+class _AdminMessage(TypedDict, total=False):
     type: Literal["admin"]
     command: AdminCommand
+    key: str
     confirmed: bool
 
 
-class _SizeMessage(TypedDict):
+class _SizeMessage(TypedDict, total=False):
     type: Literal["ready", "resize"]
+    view: str
     cols: int
     rows: int
+
+
+#: what the ``status`` trait may say (shown as a coloured badge)
+STATUSES = ("connecting", "connected", "reconnecting", "closed")
+_SYSRQ_KEY = re.compile(r"[0-9a-zA-Z]")
 
 
 class SerialTerminal(anywidget.AnyWidget):
@@ -58,7 +65,9 @@ class SerialTerminal(anywidget.AnyWidget):
     on_input
         Called with each keystroke string the user types (already VT-encoded by xterm).
     on_admin
-        Called with ``"nmi"``, ``"sysrq"`` or ``"reset"`` after the user confirmed it in the widget.
+        Called as ``on_admin(command, key)`` with ``"nmi"``, ``"sysrq"`` or ``"reset"`` after the
+        user confirmed it in the widget; ``key`` is the SysRq letter (``None`` for the others).
+        Only commands listed in the ``admin_commands`` trait are offered and accepted.
     transcript
         Returns the redacted plain-text transcript for the static HTML fallback; defaults to
         the widget's own (bounded) history with escape sequences removed.
@@ -82,7 +91,7 @@ class SerialTerminal(anywidget.AnyWidget):
         self,
         *,
         on_input: Callable[[str], Any] | None = None,
-        on_admin: Callable[[AdminCommand], Any] | None = None,
+        on_admin: Callable[[AdminCommand, str | None], Any] | None = None,
         transcript: Callable[[], str] | None = None,
         batch_seconds: float = 0.05,
         max_message_bytes: int = 64 * 1024,
@@ -100,6 +109,7 @@ class SerialTerminal(anywidget.AnyWidget):
         self._history_limit = history_chars
         self._pending: list[str] = []
         self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
         self._timer: threading.Timer | None = None
         self._handle: Any = None
         self.size: tuple[int, int] | None = None
@@ -119,13 +129,18 @@ class SerialTerminal(anywidget.AnyWidget):
 
     def flush(self) -> None:
         """Send queued output now, in messages of at most ``max_message_bytes``."""
-        with self._lock:
-            pending, self._pending = "".join(self._pending), []
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-        for chunk in _chunks(pending, self._max_message):
-            self.send({"type": "output", "data": chunk})
+        with self._send_lock:  # a replay cannot come between taking the output and sending it
+            with self._lock:
+                pending, self._pending = "".join(self._pending), []
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+            for chunk in _chunks(pending, self._max_message):
+                self.send({"type": "output", "data": chunk})
+
+    def notice(self, text: str) -> None:
+        """Show a line from the kit itself (not the guest) in the terminal, dimmed."""
+        self.write(f"\r\n\x1b[2;33m[kit] {text}\x1b[0m\r\n")
 
     def clear(self) -> None:
         """Clear the terminal and its history."""
@@ -181,19 +196,32 @@ class SerialTerminal(anywidget.AnyWidget):
                 self._on_input(message["data"])
         elif kind == "admin":
             admin: _AdminMessage = content  # type: ignore[assignment]
-            if admin.get("confirmed") is True and admin.get("command") in self.admin_commands and self._on_admin:
-                self._on_admin(admin["command"])
+            command = admin.get("command")
+            if admin.get("confirmed") is not True or command not in self.admin_commands or not self._on_admin:
+                return
+            key = admin.get("key")
+            if command == "sysrq":
+                if not isinstance(key, str) or not _SYSRQ_KEY.fullmatch(key):
+                    return
+            else:
+                key = None
+            self._on_admin(command, key)
         elif kind in ("ready", "resize"):
             size: _SizeMessage = content  # type: ignore[assignment]
             self.size = (int(size.get("cols", 80)), int(size.get("rows", 24)))
             if kind == "ready":
-                self._replay()
+                self._replay(str(size.get("view", "")))
 
-    def _replay(self) -> None:
-        with self._lock:
-            history = "".join(self._history)
-        for chunk in _chunks(history, self._max_message):
-            self.send({"type": "output", "data": chunk})
+    def _replay(self, view: str) -> None:
+        """Send the new view everything shown so far, except what the next flush will send to all views."""
+        with self._send_lock:
+            with self._lock:
+                history = "".join(self._history)
+                pending = sum(len(p) for p in self._pending)
+            history = history[: max(0, len(history) - pending)]
+            chunks = _chunks(history, self._max_message) or [""]
+            for index, chunk in enumerate(chunks):
+                self.send({"type": "replay", "view": view, "data": chunk, "last": index == len(chunks) - 1})
 
 
 def _chunks(text: str, max_bytes: int) -> list[str]:

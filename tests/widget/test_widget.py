@@ -16,12 +16,15 @@ class Sent(list):
     def outputs(self) -> str:
         return "".join(m["data"] for m in self if m["type"] == "output")
 
+    def replayed(self, view: str) -> str:
+        return "".join(m["data"] for m in self if m["type"] == "replay" and m["view"] == view)
+
 
 @pytest.fixture
-def terminal() -> tuple[SerialTerminal, Sent, list[str], list[str]]:
+def terminal() -> tuple[SerialTerminal, Sent, list[str], list[tuple[str, str | None]]]:
     typed: list[str] = []
-    admin: list[str] = []
-    widget = SerialTerminal(on_input=typed.append, on_admin=admin.append, batch_seconds=0.02)
+    admin: list[tuple[str, str | None]] = []
+    widget = SerialTerminal(on_input=typed.append, on_admin=lambda c, k: admin.append((c, k)), batch_seconds=0.02)
     sent = Sent()
     widget.send = sent.append  # type: ignore[method-assign]  # the comm seam: no browser in unit tests
     return widget, sent, typed, admin
@@ -56,9 +59,29 @@ def test_a_new_view_gets_the_history_replayed(terminal: Any) -> None:
     widget.write("boot line 1\r\n")
     widget.flush()
     sent.clear()
-    browser_says(widget, {"type": "ready", "cols": 100, "rows": 30})
-    assert sent.outputs() == "boot line 1\r\n"
+    browser_says(widget, {"type": "ready", "view": "v2", "cols": 100, "rows": 30})
+    assert sent.replayed("v2") == "boot line 1\r\n"
+    assert sent[-1]["last"] is True
+    assert sent.outputs() == "", "views already showing the output get nothing twice"
     assert widget.size == (100, 30)
+
+
+def test_output_still_queued_when_a_view_opens_is_shown_once(terminal: Any) -> None:
+    widget, sent, _, _ = terminal
+    widget.write("shown before\r\n")
+    widget.flush()
+    widget.write("queued\r\n")          # not flushed yet: the next batch carries it to every view
+    browser_says(widget, {"type": "ready", "view": "v2", "cols": 80, "rows": 24})
+    widget.flush()
+    replay_then_output = sent.replayed("v2") + "".join(
+        m["data"] for m in sent[next(i for i, m in enumerate(sent) if m["type"] == "replay"):] if m["type"] == "output")
+    assert replay_then_output == "shown before\r\nqueued\r\n"
+
+
+def test_an_empty_history_still_ends_the_replay(terminal: Any) -> None:
+    widget, sent, _, _ = terminal
+    browser_says(widget, {"type": "ready", "view": "v1", "cols": 80, "rows": 24})
+    assert sent == [{"type": "replay", "view": "v1", "data": "", "last": True}]
 
 
 def test_history_is_bounded() -> None:
@@ -80,10 +103,19 @@ def test_admin_commands_need_confirmation_and_must_be_offered(terminal: Any) -> 
     widget, _, _, admin = terminal
     widget.admin_commands = ["nmi", "reset"]
     browser_says(widget, {"type": "admin", "command": "reset"})
-    browser_says(widget, {"type": "admin", "command": "sysrq", "confirmed": True})
+    browser_says(widget, {"type": "admin", "command": "sysrq", "key": "b", "confirmed": True})
     assert admin == []
     browser_says(widget, {"type": "admin", "command": "reset", "confirmed": True})
-    assert admin == ["reset"]
+    assert admin == [("reset", None)]
+
+
+def test_sysrq_needs_one_letter_or_digit(terminal: Any) -> None:
+    widget, _, _, admin = terminal
+    widget.admin_commands = ["nmi", "sysrq", "reset"]
+    for bad in (None, "", "bb", ";", "\r"):
+        browser_says(widget, {"type": "admin", "command": "sysrq", "key": bad, "confirmed": True})
+    browser_says(widget, {"type": "admin", "command": "sysrq", "key": "h", "confirmed": True})
+    assert admin == [("sysrq", "h")]
 
 
 def test_static_fallback_escapes_hostile_output_and_drops_escape_sequences() -> None:

@@ -207,6 +207,7 @@ class AzureSerialTransport(Transport):
             if self._ws is not None and self._ws.state.name == "OPEN":
                 return True  # another task already reconnected
             started = time.monotonic()
+            self._notify(Notice("reconnecting", "connection dropped; reconnecting", {}))
             for attempt in range(1, self.max_reconnects + 1):
                 try:
                     await self._open()
