@@ -137,3 +137,5 @@ def _print_difference(difference: Any, *, detail: bool) -> None:
         when = op.start.isoformat().replace("+00:00", "Z") if hasattr(op.start, "isoformat") else op.start
         print(f"      introduced by {op.operation_name} at {when} by {op.caller or 'unknown caller'} "
               f"({op.status}, correlation {op.correlation_id})")
+        if difference.operation_note and not difference.operation_note.startswith("a write/delete"):
+            print(f"      why linked: {difference.operation_note}")

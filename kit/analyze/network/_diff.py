@@ -58,6 +58,9 @@ class Difference:
         Port → the verdict sentence now, and with the peer's value.
     operation
         The Activity Log operation that introduced it (an ``activity.Operation``), when found.
+    operation_note
+        How the operation was linked: a write/delete on the same resource, or (for a route to an
+        appliance address no captured NIC owns) a NIC or VM deleted inside the window.
     """
 
     kind: str
@@ -72,6 +75,7 @@ class Difference:
     before: dict[int, str] = field(default_factory=dict)
     after: dict[int, str] = field(default_factory=dict)
     operation: Any = None
+    operation_note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -89,6 +93,7 @@ class Difference:
                 "start": _iso(getattr(op, "start", None)),
                 "caller": getattr(op, "caller", None),
             },
+            "operation_note": self.operation_note,
         }
 
 
@@ -149,6 +154,7 @@ class _Raw:
     description: str
     apply: Apply
     related: tuple[str, ...]
+    appliance_ip: str | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -317,7 +323,8 @@ def _compare_subnets(subject: VmNetwork, peer: VmNetwork, s_sub: Subnet, p_sub: 
                          _nsg_name(p_sub.route_table_id), s_sub.id,
                          f"subnet {s_sub.name} has route table {_nsg_name(s_sub.route_table_id)}; peer "
                          f"{peer.vm_name}'s subnet {p_sub.name} has {_nsg_name(p_sub.route_table_id)}",
-                         _set_subnet(s_sub.id, peer, route_table_id=p_sub.route_table_id), _subnet_related(s_sub)))
+                         _set_subnet(s_sub.id, peer, route_table_id=p_sub.route_table_id), _subnet_related(s_sub),
+                         _table_appliance(subject.route_table(s_sub.route_table_id))))
     return raws
 
 
@@ -354,6 +361,14 @@ def _compare_nsgs(subject: VmNetwork, peer: VmNetwork, hop: str, s_nsg: Nsg | No
     return raws
 
 
+def _table_appliance(table: RouteTable | None) -> str | None:
+    return next((ip for ip in map(_appliance, table.routes if table else ()) if ip), None)
+
+
+def _appliance(route: Route) -> str | None:
+    return route.next_hop_ip if route.next_hop_type.lower() == "virtualappliance" else None
+
+
 def _route_key(route: Route) -> str:
     return str(route.network)
 
@@ -381,7 +396,7 @@ def _compare_tables(peer: VmNetwork, s_table: RouteTable | None, p_table: RouteT
                              f"route table {s_table.name} has {s_route.summary()} that peer {peer.vm_name}'s "
                              "route table lacks",
                              _edit_routes(s_table.id, lambda routes, k=prefix: tuple(
-                                 r for r in routes if _route_key(r) != k)), related))
+                                 r for r in routes if _route_key(r) != k)), related, _appliance(s_route)))
         elif p_route is not None and s_route is None:
             raws.append(_Raw("route:missing", prefix, "absent", p_route.summary(), s_table.id or None,
                              f"route table {s_table.name} lacks {p_route.summary()} that peer {peer.vm_name} has",
@@ -392,7 +407,7 @@ def _compare_tables(peer: VmNetwork, s_table: RouteTable | None, p_table: RouteT
                              f"route {prefix} in {s_table.name} goes to {s_route.summary()}; on peer "
                              f"{peer.vm_name}: {p_route.summary()}",
                              _edit_routes(s_table.id, lambda routes, k=prefix, r=p_route: tuple(
-                                 r if _route_key(x) == k else x for x in routes)), related))
+                                 r if _route_key(x) == k else x for x in routes)), related, _appliance(s_route)))
     return raws
 
 
@@ -441,6 +456,38 @@ def _find_operation(related: tuple[str, ...], operations: Sequence[Any],
         return matches[-1]
 
 
+def _find_deletion(operations: Sequence[Any], window: tuple[datetime, datetime] | None) -> Any:
+    """The latest NIC (else VM) delete inside the window: a candidate for a vanished appliance."""
+    for suffix in ("/networkinterfaces/delete", "/virtualmachines/delete"):
+        found = [op for op in operations
+                 if str(getattr(op, "operation_name", "")).lower().endswith(suffix)
+                 and str(getattr(op, "status", "")).lower() != "failed"
+                 and (window is None or not isinstance(getattr(op, "start", None), datetime)
+                      or window[0] <= op.start <= window[1])]
+        if found:
+            try:
+                return max(found, key=lambda op: getattr(op, "start", None) or datetime.min)
+            except TypeError:
+                return found[-1]
+    return None
+
+
+def _link(raw: _Raw, subject: VmNetwork, operations: Sequence[Any],
+          window: tuple[datetime, datetime] | None) -> tuple[Any, str | None]:
+    if not operations:
+        return None, None
+    op = _find_operation(raw.related, operations, window)
+    if op is not None:
+        return op, "a write/delete on the same resource inside the window"
+    ip = raw.appliance_ip
+    if ip and subject.owner_of(ip) is None and ip not in subject.working_appliances:
+        op = _find_deletion(operations, window)
+        if op is not None:
+            return op, (f"no captured NIC owns the appliance address {ip}, and this deletion inside the "
+                        "window may have removed the appliance")
+    return None, None
+
+
 # --------------------------------------------------------------------------------------------
 # Entry points
 # --------------------------------------------------------------------------------------------
@@ -451,6 +498,22 @@ def _verdicts(net: VmNetwork, responder_ip: str, *, use_effective: bool) -> dict
         return ssh_rdp_verdicts(net, responder_ip, use_effective=use_effective)
     except AnalysisError:
         return None
+
+
+def _appliances(peers: Sequence[VmNetwork], responder_ip: str) -> list[str]:
+    """Next hop addresses of VirtualAppliance routes the peers' replies to the responder take."""
+    from kit.analyze.network._routes import next_hop
+
+    found = []
+    for peer in peers:
+        for use_effective in (True, False):
+            try:
+                hop = next_hop(peer, responder_ip, use_effective=use_effective)
+            except AnalysisError:
+                continue
+            if hop.next_hop_type.lower() == "virtualappliance" and hop.next_hop_ip:
+                found.append(hop.next_hop_ip)
+    return found
 
 
 def diff_network(
@@ -482,7 +545,8 @@ def diff_network(
     NetworkDiff
         The verdicts of subject and peers and every difference, verdict-changing ones first.
         Counterfactual verdicts use configuration only, so a difference's effect is judged the
-        same way whether or not effective rules were captured.
+        same way whether or not effective rules were captured. Appliances the peers' replies go
+        through are taken to forward (the peers are known to be reachable).
 
     Raises
     ------
@@ -497,6 +561,10 @@ def diff_network(
     known = [nic for peer in peers for nic in peer.nics]
     subject = subject.with_known_nics(known)
     peers = [peer.with_known_nics(subject.nics) for peer in peers]
+    # the known-good peers' replies reach the responder: the appliances they go through forward
+    working = tuple(dict.fromkeys(_appliances(peers, responder_ip)))
+    subject = dataclasses.replace(subject, working_appliances=subject.working_appliances + working)
+    peers = [dataclasses.replace(peer, working_appliances=peer.working_appliances + working) for peer in peers]
     warnings: list[str] = []
     subject_verdicts = ssh_rdp_verdicts(subject, responder_ip)
     baseline = _verdicts(subject, responder_ip, use_effective=False)
@@ -536,11 +604,12 @@ def diff_network(
                         changed.append(port)
                         before[port] = baseline[port].explain()
                         after[port] = counterfactual[port].explain()
+        operation, note = _link(raw, subject, ops, window)
         differences.append(Difference(
             kind=raw.kind, item=raw.item, subject_value=raw.subject_value, peer_value=raw.peer_value,
             resource_id=raw.resource_id, description=raw.description, peers=tuple(names),
             changes_verdict=bool(changed), ports=tuple(changed), before=before, after=after,
-            operation=_find_operation(raw.related, ops, window) if ops else None,
+            operation=operation, operation_note=note,
         ))
     differences.sort(key=lambda d: (not d.changes_verdict, d.operation is None,
                                     _KIND_RANK.get(d.kind.partition(":")[0], 9), d.kind, d.item))

@@ -311,6 +311,9 @@ class VmNetwork:
     known_nics
         NICs of other machines (peers, appliances) the caller knows: used for ASG
         membership of remote addresses and to find who owns an appliance address.
+    working_appliances
+        Appliance (``VirtualAppliance``) addresses known to forward, e.g. those the known-good
+        peers' replies go through; a route to one of them is not a possible blackhole.
     warnings
         What was missing or skipped while building the model.
     """
@@ -325,6 +328,7 @@ class VmNetwork:
     effective_nsgs: Mapping[str, tuple[EffectiveNsg, ...]] = field(default_factory=dict)
     effective_routes: Mapping[str, tuple[Route, ...]] = field(default_factory=dict)
     known_nics: tuple[Nic, ...] = ()
+    working_appliances: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
     @property

@@ -238,6 +238,8 @@ def _hop(network: VmNetwork, nic: Nic, routes: Any, destination: str, source: st
         if not route.next_hop_ip:
             suspect = True
             notes.append("the VirtualAppliance route names no next hop address")
+        elif route.next_hop_ip in network.working_appliances:
+            notes.append(f"the appliance {route.next_hop_ip} carries the known-good peers' traffic")
         else:
             owner = network.owner_of(route.next_hop_ip)
             if owner is None:

@@ -127,3 +127,24 @@ def test_identical_vms_have_only_their_addresses_differing():
 def test_diff_needs_peers():
     with pytest.raises(AnalysisError, match="at least one known-good peer"):
         diff_network(vm("a", "10.0.0.4"), [], responder_ip=RESPONDER)
+
+
+def test_route_to_a_vanished_appliance_is_linked_to_the_nic_deletion():
+    dead = route_table("rt-b", route("default-via-nva", "0.0.0.0/0", "VirtualAppliance", "10.0.9.4"))
+    subject = vm("s", "10.0.1.4", subnet_name="backend", route_tables=(dead,), subnet_rt="rt-b")
+    good = route_table("rt-a", route("office", "198.51.100.0/24", "Internet"))
+    peer = vm("p", "10.0.0.5", route_tables=(good,), subnet_rt="rt-a")
+    nic_resource = "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg1/providers/Microsoft.Network/networkInterfaces/nva-01-nic"
+    ops = operations([
+        record("d1", "2026-11-25T10:00:00Z", "Microsoft.Network/networkInterfaces/delete", nic_resource),
+        record("d0", "2026-11-20T10:00:00Z", "Microsoft.Network/networkInterfaces/delete", nic_resource + "x"),
+    ])
+    window = (datetime(2026, 11, 25, 9, 0, tzinfo=UTC), datetime(2026, 11, 25, 11, 0, tzinfo=UTC))
+    diff = diff_network(subject, [peer], responder_ip=RESPONDER, operations=ops, window=window)
+    top = diff.explaining[0]
+    assert (top.kind, top.item) == ("route:added", "0.0.0.0/0")
+    assert top.operation.correlation_id == "d1" and "10.0.9.4" in top.operation_note
+    assert diff.to_json()["differences"][0]["operation_note"] == top.operation_note
+    without_table = diff_network(subject, [vm("q", "10.0.0.6")], responder_ip=RESPONDER, operations=ops, window=window)
+    association = next(d for d in without_table.explaining if d.kind == "association:route_table")
+    assert association.operation.correlation_id == "d1"
