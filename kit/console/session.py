@@ -38,11 +38,6 @@ PROMPTS: dict[str, str] = {
     "windows": r"(?:^|\n)(?:SAC>|[A-Za-z]:\\[^\n>]*>)\s?" + _TRAILING_ESCAPES + "$",
 }
 _ANY_PROMPT = "|".join(f"(?:{p})" for p in PROMPTS.values())
-_LOGIN = re.compile(r"(?i)(?:^|\n)[^\n]*login:\s*$")
-_PASSWORD = re.compile(r"(?i)(?:password[^\n]*|passwort):\s*$|give root password for maintenance[\s\S]*:\s*$")
-_USERNAME = re.compile(r"(?i)username\s*:\s*$")
-_DOMAIN = re.compile(r"(?i)domain\s*:\s*$")
-_LOGIN_FAILED = re.compile(r"(?i)login incorrect|authentication failure|logon failure|unable to authenticate")
 
 
 class SessionState(enum.Enum):
@@ -417,56 +412,11 @@ class Session:
         """Log in from whatever state the console is in (login prompt, emergency mode, SAC).
 
         Returns the prompt reached. The password is registered as a secret so it never reaches
-        the transcript, even if the guest echoes it.
+        the transcript, even if the guest echoes it. See :func:`kit.console._login.login`.
         """
-        self._check_open()
-        if self.transcript is not None:
-            self.transcript.add_secret(password)
-        timeout = self.options.timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
-        prompt = self._prompt_regex()
-        sac_cmd_started = False
-        states = [_LOGIN_FAILED, _PASSWORD, _LOGIN, _USERNAME, _DOMAIN, prompt]
-        await self._wait_quiet(min(1.0, timeout))
-        if not any(regex.search(self._pending) for regex in states[1:]):
-            self._pending = ""
-            await self.async_send(self.options.newline)  # wake the console: it shows nothing until a key
-        attempts = 0
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise self._timeout_error("login", timeout)
-            match = await self.async_expect(states, remaining, settle=self.options.settle)
-            regex = match.re
-            if regex is _LOGIN_FAILED:
-                attempts += 1
-                if attempts > 1:
-                    raise ConsoleError(f"the guest refused the credentials for {username!r} (Login incorrect)")
-                continue
-            if regex is _PASSWORD:
-                await self.async_send(password + self.options.newline)
-            elif regex is _LOGIN or regex is _USERNAME:
-                await self.async_send(username + self.options.newline)
-            elif regex is _DOMAIN:
-                await self.async_send(self.options.newline)
-            else:
-                reached = match.group(0).strip()
-                if reached.endswith("SAC>") and not sac_cmd_started:
-                    sac_cmd_started = True
-                    await self._sac_open_cmd()
-                    continue
-                if self.transcript is not None:
-                    self.transcript.marker("logged in", user=username)
-                return reached
+        from kit.console._login import login
 
-    async def _sac_open_cmd(self) -> None:
-        """SAC: create a cmd channel, switch to it, and get to its login."""
-        await self.async_sendline("cmd")
-        match = await self.async_expect(r"Channel:\s+(Cmd\d+)", 10)
-        await self.async_expect_prompt(10)
-        await self.async_sendline(f"ch -sn {match.group(1)}")
-        await self.async_expect(r"(?i)use any other key to view this channel", 10)
-        await self.async_send(self.options.newline)
+        return await login(self, username, password, self.options.timeout if timeout is None else timeout)
 
     async def _wait_quiet(self, limit: float) -> None:
         """Wait until the guest has been silent for ``settle`` seconds (at most ``limit``)."""

@@ -1,0 +1,77 @@
+"""Logging in over a serial console, from whatever state it is in.
+
+Linux: ``login:`` → user, ``Password:`` → password; systemd emergency mode: "Give root password
+for maintenance" → password. Windows: ``SAC>`` → ``cmd`` → ``ch -sn CmdNNNN`` → a key →
+``Username:`` / ``Domain:`` / ``Password:``. The password is registered with the transcript as
+a secret first, so it is never written even if a guest echoes it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING
+
+from kit.errors import ConsoleError
+
+if TYPE_CHECKING:
+    from kit.console.session import Session
+
+__all__ = ["login"]
+
+_LOGIN = re.compile(r"(?i)(?:^|\n)[^\n]*login:\s*$")
+_PASSWORD = re.compile(r"(?i)(?:password[^\n]*|passwort):\s*$|give root password for maintenance[\s\S]*:\s*$")
+_USERNAME = re.compile(r"(?i)username\s*:\s*$")
+_DOMAIN = re.compile(r"(?i)domain\s*:\s*$")
+_LOGIN_FAILED = re.compile(r"(?i)login incorrect|authentication failure|logon failure|unable to authenticate")
+
+
+async def login(session: Session, username: str, password: str, timeout: float) -> str:
+    """Drive the console to a shell prompt; return the prompt reached."""
+    if session.transcript is not None:
+        session.transcript.add_secret(password)
+    deadline = time.monotonic() + timeout
+    prompt = session._prompt_regex()
+    sac_cmd_started = False
+    states = [_LOGIN_FAILED, _PASSWORD, _LOGIN, _USERNAME, _DOMAIN, prompt]
+    await session._wait_quiet(min(1.0, timeout))
+    if not any(regex.search(session._pending) for regex in states[1:]):
+        session._pending = ""
+        await session.async_send(session.options.newline)  # wake the console: it shows nothing until a key
+    attempts = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise session._timeout_error("login", timeout)
+        match = await session.async_expect(states, remaining, settle=session.options.settle)
+        regex = match.re
+        if regex is _LOGIN_FAILED:
+            attempts += 1
+            if attempts > 1:
+                raise ConsoleError(f"the guest refused the credentials for {username!r} (Login incorrect)")
+            continue
+        if regex is _PASSWORD:
+            await session.async_send(password + session.options.newline)
+        elif regex is _LOGIN or regex is _USERNAME:
+            await session.async_send(username + session.options.newline)
+        elif regex is _DOMAIN:
+            await session.async_send(session.options.newline)
+        else:
+            reached = match.group(0).strip()
+            if reached.endswith("SAC>") and not sac_cmd_started:
+                sac_cmd_started = True
+                await _sac_open_cmd(session)
+                continue
+            if session.transcript is not None:
+                session.transcript.marker("logged in", user=username)
+            return reached
+
+
+async def _sac_open_cmd(session: Session) -> None:
+    """SAC: create a cmd channel, switch to it, and get to its login."""
+    await session.async_sendline("cmd")
+    match = await session.async_expect(r"Channel:\s+(Cmd\d+)", 10)
+    await session.async_expect_prompt(10)
+    await session.async_sendline(f"ch -sn {match.group(1)}")
+    await session.async_expect(r"(?i)use any other key to view this channel", 10)
+    await session.async_send(session.options.newline)
