@@ -74,6 +74,10 @@ def test_committed_files_are_what_the_generator_renders(tmp_path: Path):
             assert committed.is_file(), f"{committed} is missing: run python -m kit.lab.scenarios.build"
             assert committed.read_bytes() == data, f"{committed} differs from the generator's output"
             assert (tmp_path / story["name"] / rel).read_bytes() == data, "rendering is not deterministic"
+        folder = SCENARIOS_DIR / story["name"]
+        on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
+                   and p.name != "guest.yaml" and "guest" not in p.relative_to(folder).parts[:1]}
+        assert on_disk == set(render(story)), f"{folder}: stale or missing files"
 
 
 def test_scenario_yaml_follows_the_contract(scenario):

@@ -69,6 +69,13 @@ def etag(*parts: object) -> str:
     return f'W/"{guid("etag", *parts)}"'
 
 
+def _base32(*parts: object) -> str:
+    """26 lowercase base32 characters, like Azure's internal DNS suffix labels."""
+    import base64
+
+    return base64.b32encode(bytes.fromhex(hexid(*parts, length=40))).decode().lower()[:26]
+
+
 def nic_name(vm: dict[str, Any]) -> str:
     return vm.get("nic", f"{vm['name']}-nic")
 
@@ -258,7 +265,7 @@ def nic_body(story: dict[str, Any], ids: Ids, vm: dict[str, Any]) -> dict[str, A
             "etag": etag(ids.sub, nic), "type": f"{NET}/networkInterfaces/ipConfigurations", "properties": ipprops,
         }],
         "dnsSettings": {"dnsServers": list(vm.get("dns_servers", [])), "appliedDnsServers": list(vm.get("dns_servers", [])),
-                        "internalDomainNameSuffix": f"{hexid(story['name'], 'dns', length=26)[:26]}.{story.get('dns_zone', 'ax')}.internal.cloudapp.net"},
+                        "internalDomainNameSuffix": f"{_base32(story['name'], 'dns')}.{story.get('dns_zone', 'ax')}.internal.cloudapp.net"},
         "macAddress": mac_for(story["name"], vm["name"]),
         "vnetEncryptionSupported": False,
         "enableIPForwarding": vm.get("ip_forwarding", False),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .arm import Ids, os_disk_name
-from .common import guid, iso_offset, ts
+from .common import guid, hexid, iso_offset, ts
 from .images import IMAGES
 
 ROLES = {
@@ -24,7 +24,10 @@ def _status(code: str, display: str, at: str | None = None, level: str = "Info",
     if message:
         out["message"] = message
     if at:
-        out["time"] = iso_offset(ts(at))
+        moment = ts(at)
+        if moment.microsecond == 0:  # the platform's clocks are never that round
+            moment = moment.replace(microsecond=int(hexid(at, code, length=5), 16) % 1_000_000)
+        out["time"] = iso_offset(moment)
     return out
 
 
