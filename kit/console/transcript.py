@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from kit.console._redact import MASK, RedactingStream
+from kit.console._redact import RedactingStream
 
 __all__ = ["Transcript", "TranscriptHeader", "render_text"]
 

@@ -20,8 +20,8 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from kit.azure.serialconsole import SerialConsoleClient, admin_command_url, send_admin_command
-from kit.console import AzureSerialTransport, SerialConnection, Session, open_lab_session
-from kit.errors import ConsoleAuthError, ConsoleError, ConsolePrecheckError, UsageError
+from kit.console import AzureSerialTransport, SerialConnection, open_lab_session
+from kit.errors import ConsoleAuthError, ConsoleError, UsageError
 
 SCENARIO = "firewall-lockout"
 
@@ -206,5 +206,3 @@ def test_check_endpoint_answers_with_the_token_only(lab) -> None:
         urllib.request.urlopen(f"{lab.endpoint}/kit-lab/check/{SCENARIO}", context=_ssl(lab))
     assert refused.value.code == 401
 
-
-_ = (Session, ConsolePrecheckError)

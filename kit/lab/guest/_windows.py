@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 import uuid
 from dataclasses import dataclass, field
@@ -281,6 +280,3 @@ class WindowsGuest:
 
     def reboot_text(self) -> str:
         return _SAC_BANNER
-
-
-_ = re
