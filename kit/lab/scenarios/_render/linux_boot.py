@@ -174,7 +174,14 @@ def shutdown(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: dict
     how = end["how"]
     params = dict(p, action="poweroff" if how == "poweroff" else "reboot",
                   action_title="Power Off" if how == "poweroff" else "Reboot")
-    app_stop = vm.get("app_stop", [])
+    app_stop = [(unit, desc) for unit, desc, *verb in reversed(vm.get("services", [])) if not verb]
+
+    def stop_apps(c: Console) -> None:
+        for unit, desc in app_stop:
+            c.starting(f"Stopping {{u:{unit}}} - {desc}...")
+        for unit, desc in app_stop:
+            c.advance(0.05 + c.rnd.random() * 0.4)
+            c.ok(f"Stopped {{u:{unit}}} - {desc}.")
 
     def unmount(c: Console) -> None:
         for d in disks:
@@ -186,7 +193,7 @@ def shutdown(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: dict
     for unit in boot.get("dead_units", []):
         template = "\n".join(line for line in template.splitlines() if "{u:" + unit + "}" not in line)
     systemd_lines(con, template, params,
-                  {"UNMOUNT": unmount, "APP_STOP": lambda c: [c.starting(t) for t in app_stop]})
+                  {"UNMOUNT": unmount, "APP_STOP": stop_apps})
     con.advance(0.4)
     for text in ["Syncing filesystems and block devices.", "Sending SIGTERM to remaining processes..."]:
         con.kern(f"systemd-shutdown[1]: {text}")

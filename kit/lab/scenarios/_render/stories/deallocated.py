@@ -19,8 +19,6 @@ def _vm(name, ip, zone, created, *, broken=False, **kw):
     vm = linux_vm(name, ip, "snet-reporting-db", zone=zone, created=created, services=APP, boots=boots,
                   size="Standard_E4s_v5",
                   disks=[{"lun": 0, "size_gb": 1024, "mount": "/var/lib/postgresql", "suffix": "pgdata"}], **kw)
-    vm["app_stop"] = ["Stopping {u:pgbouncer.service} - connection pooler for PostgreSQL...",
-                      "Stopping {u:postgresql@16-main.service} - PostgreSQL Cluster 16-main..."]
     return vm
 
 
