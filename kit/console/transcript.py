@@ -24,8 +24,16 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\
 _PASSWORD_PROMPT = re.compile(r"(?i)(password|passphrase|passcode)")
 
 
+_ERASED = re.compile(r"[^\n\x08]\x08")
+
+
 def render_text(text: str) -> str:
-    """Terminal output as plain text: escape sequences removed, CR/LF normalised."""
+    """Terminal output as plain text: backspaces applied, escape sequences removed, CR/LF normalised."""
+    while "\x08" in text:
+        erased = _ERASED.sub("", text, count=1)
+        if erased == text:
+            break
+        text = erased
     return _ANSI.sub("", text.replace("\r\n", "\n")).replace("\r", "")
 
 
