@@ -26,7 +26,11 @@ __all__ = [
 def _lines(serial: bytes | None) -> list[str]:
     if not serial:
         return []
-    return serial.decode("utf-8", errors="backslashreplace").splitlines()
+    # lines end at \n only, as the boot log parser counts them (a lone \r is a console redraw)
+    lines = serial.decode("utf-8", errors="backslashreplace").rstrip("\x00").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.rstrip("\r") for line in lines]
 
 
 def boot_section(boot: Any, serial: bytes | None, *, context: int = 2, max_findings: int = 12, tail: int = 25) -> Html:
@@ -36,13 +40,21 @@ def boot_section(boot: Any, serial: bytes | None, *, context: int = 2, max_findi
     kind = "bad" if boot.worst_severity in {"critical", "error"} else "warn" if boot.findings else "good"
     out = callout(summary + ("" if boot.findings else " No failure found in the boot log."), kind=kind,
                   title="Boot log")
+    rank = {"critical": 0, "error": 1, "warning": 2}
+    ordered = sorted(boot.findings, key=lambda f: (rank.get(f.severity, 3), f.line))
+    problems = [f for f in ordered if f.severity in rank]
     out += table([{"severity": f.severity, "finding": f.kind, "line": f.line, "summary": f.summary, "log text": f.text}
-                  for f in boot.findings], caption="Findings of the last boot", empty="no findings")
+                  for f in ordered], caption="Findings of the last boot (worst first)", empty="no findings",
+                 max_rows=60)
     lines = _lines(serial)
-    for finding in list(boot.findings)[:max_findings]:
+    shown: set[str] = set()
+    for finding in problems:
+        if len(shown) >= max_findings or finding.kind in shown:
+            continue  # one excerpt per kind of problem; the table lists every line
+        shown.add(finding.kind)
         lo, hi = max(finding.line - context, 1), min(finding.line + context, len(lines))
         out += log_excerpt([(n, lines[n - 1]) for n in range(lo, hi + 1)],
-                           caption=f"{finding.evidence}: {finding.kind}")
+                           caption=f"{finding.evidence}: {finding.kind} ({finding.severity})")
     if lines:
         start = max(len(lines) - tail + 1, 1)
         out += log_excerpt([(n, lines[n - 1]) for n in range(start, len(lines) + 1)],
