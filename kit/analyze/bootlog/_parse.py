@@ -7,13 +7,11 @@ ask the rules → split into boots → anchor uptime to wall time → assemble t
 
 from __future__ import annotations
 
-import re
+import gc
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import lru_cache
 
 from kit.analyze.bootlog import rules as _rules  # noqa: F401  (registers every rule)
 from kit.analyze.bootlog._decode import DISPLAY_LIMIT, clean_line, decode, display
@@ -26,6 +24,7 @@ from kit.analyze.bootlog._model import (
     TimeAnchor,
     stage_rank,
 )
+from kit.analyze.bootlog._scan import Scanner, scanner_for
 from kit.analyze.bootlog.rules._base import REGISTRY, Context, Hit, Rule
 from kit.errors import AnalysisError
 
@@ -46,67 +45,6 @@ _AZURE_MARKERS = frozenset({"168.63.129.16", "DataSourceAzure", "waagent", "Azur
 #: Boot-start lines printed once per boot: seeing one again means a new boot even at the same stage.
 _ONCE_PER_BOOT = frozenset({"boot:kernel:start", "boot:windows:sac_started"})
 _LINUX_LATE = frozenset({"systemd", "multi-user", "login"})
-
-
-class _Scanner:
-    """Finds every trigger in the text in one pass and says which rules each one concerns.
-
-    Triggers starting with an uncommon character (capitals, ``[``, ``|``, ``#``, a line start
-    written ``\\n…``) go into one trie-shaped regex; the few that start with a lower-case letter
-    or digit are found with ``str.find``, which is faster than letting them make nearly every
-    position of the text a regex candidate.
-    """
-
-    def __init__(self, rules: tuple[Rule, ...]) -> None:
-        owners: dict[str, list[Rule]] = defaultdict(list)
-        for rule in rules:
-            for word in rule.TRIGGERS:
-                if word and rule not in owners[word]:
-                    owners[word].append(rule)
-        # A match is reported once, as the longest trigger at that spot: it also concerns the
-        # owners of every trigger inside it ("Azure Linux Agent" holds the platform rule's "Azure").
-        order = {rule.NAME: i for i, rule in enumerate(rules)}
-        self.owners: dict[str, tuple[Rule, ...]] = {}
-        for word in owners:
-            concerned = {rule for other, found in owners.items() if other in word for rule in found}
-            self.owners[word] = tuple(sorted(concerned, key=lambda rule: order[rule.NAME]))
-        self.owners[""] = rules
-        self.everyone = rules
-        plain: list[str] = []
-        groups: dict[str, list[str]] = defaultdict(list)
-        for word in sorted(owners):
-            first = word[0]
-            if first.islower() or first.isdigit() or first in " .\t":
-                plain.append(word)
-            else:
-                groups[first].append(word[1:])
-        self.plain = tuple(plain)
-        parts = []
-        for first, rests in sorted(groups.items()):
-            alternatives = "|".join(re.escape(rest) for rest in sorted(set(rests), key=lambda r: (-len(r), r)))
-            parts.append(f"{re.escape(first)}(?:{alternatives})")
-        self.regex = re.compile("|".join(parts)) if parts else None
-
-    def hits(self, text: str) -> list[tuple[int, str]]:
-        """``(position, trigger)`` for every trigger occurrence, in text order."""
-        found: list[tuple[int, str]] = []
-        if self.regex is not None:
-            found = [(m.start(), m.group()) for m in self.regex.finditer(text)]
-        if text:  # every rule reads the first line: it has no "\n" before it and often starts with escapes
-            found.append((0, ""))
-        find = text.find
-        for word in self.plain:
-            at = find(word)
-            while at >= 0:
-                found.append((at, word))
-                at = find(word, at + 1)
-        found.sort()
-        return found
-
-
-@lru_cache(maxsize=4)
-def _scanner(names: tuple[str, ...]) -> _Scanner:
-    return _Scanner(REGISTRY.rules())
 
 
 @dataclass
@@ -166,23 +104,27 @@ def parse_boot_log(data: bytes, *, source: str = "serial.log", anchor: datetime 
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise AnalysisError(f"a boot log must be bytes, not {type(data).__name__}; read the file in binary mode")
     raw = bytes(data)
-    text, warnings = decode(raw)
-    rules = REGISTRY.rules()
-    state = _State(source=source, rules=rules, warnings=warnings)
-    scanner = _scanner(REGISTRY.names())
-    _walk(text, scanner.hits(text), scanner, state)
-    total_lines = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
-    return _report(state, raw_size=len(raw), lines=total_lines, given=anchor)
+    collecting = gc.isenabled()
+    gc.disable()  # tens of thousands of small tuples: collection passes would cost ~10% and free nothing
+    try:
+        text, warnings = decode(raw)
+        rules = REGISTRY.rules()
+        state = _State(source=source, rules=rules, warnings=warnings)
+        scanner = scanner_for(REGISTRY.names())
+        _walk(text, scanner.hits(text), scanner, state)
+        total_lines = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+        return _report(state, raw_size=len(raw), lines=total_lines, given=anchor)
+    finally:
+        if collecting:
+            gc.enable()
 
 
-def _walk(text: str, hits: list[tuple[int, str]], scanner: _Scanner, state: _State) -> None:
+def _walk(text: str, hits: list[tuple[int, str]], scanner: Scanner, state: _State) -> None:
     line_no, cursor, count, index, total = 1, 0, text.count, 0, len(hits)
     positions = [pos for pos, _ in hits]
     owners, order = scanner.owners, {rule.NAME: i for i, rule in enumerate(scanner.everyone)}
     while index < total:
         pos = positions[index]
-        if text.startswith("\n", pos):  # a "\n…" trigger: its line starts after the newline
-            pos += 1
         start = text.rfind("\n", 0, pos) + 1
         line_no += count("\n", cursor, start)
         cursor = start

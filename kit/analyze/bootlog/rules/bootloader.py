@@ -19,7 +19,7 @@ class BootloaderRule:
     NAME = "bootloader"
     TRIGGERS = (
         "GNU GRUB", "Welcome to GRUB", "Booting `", "Booting '", "Booting a command list", "Loading Linux",
-        "Loading initial ramdisk", "\nerror: ", "\ngrub rescue", "Entering rescue mode", "Minimal BASH-like",
+        "Loading initial ramdisk", "error: ", "Entering rescue mode", "Minimal BASH-like",
         "BdsDxe", "Booting from Hard Disk", "SeaBIOS",
     )
 

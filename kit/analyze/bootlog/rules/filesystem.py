@@ -25,8 +25,7 @@ class FilesystemRule:
 
     NAME = "filesystem"
     TRIGGERS = ("XFS (", "XFS:", "EXT4-fs error", "EXT4-fs warning", "Remounting filesystem read-only",
-                "UNEXPECTED INCONSISTENCY", "File System Check", "Structure needs cleaning", "Can't find ext4",
-                "\nfsck", "\n/dev/")
+                "UNEXPECTED INCONSISTENCY", "File System Check", "Structure needs cleaning", "Can't find ext4")
 
     def matches(self, line: str) -> bool:
         return "XFS" in line or "EXT4-fs" in line or "fsck" in line or "INCONSISTENCY" in line or (

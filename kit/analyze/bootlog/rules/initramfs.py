@@ -24,7 +24,7 @@ class InitramfsRule:
     TRIGGERS = (
         "BusyBox", "ALERT!", "Gave up waiting", "Dracut", "Warning:", "Exit the shell", "Generating \"/run/initramfs",
         "Loading, please wait", "Begin: ", "Running in initial RAM disk", "Running in initrd", "Initramfs",
-        "Emergency", "\n(initramfs)", "\ndracut:/#",
+        "Emergency",
     )
 
     def matches(self, line: str) -> bool:
