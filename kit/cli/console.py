@@ -3,7 +3,10 @@
 ``kit console precheck --vm ID``            can the console be used for this VM (and why not)?
 ``kit console open --vm ID --approval REF``  an interactive session in this terminal (raw mode);
                                               ``Ctrl+]`` opens the menu: n NMI, s SysRq, r reset,
-                                              q quit, ``Ctrl+]`` again sends a literal 0x1d.
+                                              q quit, ``Ctrl+]`` again sends a literal 0x1d
+                                              (:mod:`kit.console.terminal`).
+``kit console --lab SCENARIO --approval REF`` and
+``kit console --subscription S --resource-group G --vm NAME --approval REF`` are the same as ``open``.
 ``--lab SCENARIO`` starts the lab in-process and uses the scenario's broken VM. Connection
 options match ``kit collect`` (``--cloud``, ``--arm-endpoint``, ``--ca-bundle``, ``--credential``).
 Exit codes: 0 ready / session ended, 1 console not usable, 2 usage, 3 refused credential.
@@ -13,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -28,7 +30,11 @@ def register(commands: Any) -> None:
     """Add ``kit console precheck`` and ``kit console open``."""
     console = commands.top.add_parser("console", help="the Azure serial console: prechecks and a terminal session")
     sub = console.add_subparsers(dest="console_command", metavar="CONSOLE_COMMAND")
-    console.set_defaults(handler=lambda _args: _help(console))
+    _where(console)
+    console.add_argument("--approval", metavar="REF",
+                         help="open the console now (same as `kit console open`): the approval / ticket reference")
+    console.add_argument("--transcript", metavar="PATH.cast", help="record a redacted transcript (.cast + .txt)")
+    console.set_defaults(handler=lambda args: _open(args) if args.approval else _help(console))
     precheck = sub.add_parser("precheck", help="can the serial console be used for this VM? (and why not)")
     _where(precheck)
     precheck.set_defaults(handler=_precheck)
@@ -41,7 +47,10 @@ def register(commands: Any) -> None:
 
 
 def _where(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--vm", metavar="ID", help="ARM id of the VM or scale-set instance")
+    parser.add_argument("--vm", metavar="ID|NAME", help="ARM id of the VM or scale-set instance (or its name, "
+                        "with --subscription and --resource-group)")
+    parser.add_argument("--subscription", metavar="GUID", help="subscription id (with --resource-group and --vm NAME)")
+    parser.add_argument("--resource-group", metavar="NAME", help="resource group of the VM")
     parser.add_argument("--lab", metavar="SCENARIO", help="start the lab in-process and use this scenario's broken VM")
     parser.add_argument("--cloud", choices=_CLOUDS, default="AzureCloud", help="public cloud (default AzureCloud)")
     parser.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (Azure Stack Hub, a TLS proxy, a lab)")
@@ -69,7 +78,15 @@ def _client(args: argparse.Namespace) -> Iterator[tuple[Any, str, Any]]:
             yield SerialConsoleClient.for_lab(lab), info.vm_id(info.broken_vm), lab
         return
     if not args.vm:
-        raise UsageError("give --vm with the VM's ARM resource id, or --lab SCENARIO")
+        raise UsageError("give --vm with the VM's ARM resource id (or --subscription, --resource-group and "
+                         "--vm NAME), or --lab SCENARIO")
+    if not args.vm.startswith("/"):
+        if not (args.subscription and args.resource_group):
+            raise UsageError(f"--vm {args.vm} is a name: also give --subscription and --resource-group "
+                             "(or pass the VM's full ARM resource id)")
+        from kit.azure.ids import vm_id
+
+        args.vm = str(vm_id(args.subscription, args.resource_group, args.vm))
     target = AzureTarget(arm_endpoint=args.arm_endpoint or "", cloud=args.cloud, credential=args.credential,
                          ca_bundle=args.ca_bundle)
     yield SerialConsoleClient.from_target(target), args.vm, None
@@ -92,72 +109,6 @@ def _open(args: argparse.Namespace) -> int:
         session = Session(transport, approval=args.approval, transcript=args.transcript, vm_id=vm_id,
                           responder=client.responder(), os_type=pre.os_type if pre else None)
         print(f"connected to {vm_id} (approval {args.approval}); Ctrl+] for the menu", file=sys.stderr)
-        return _terminal(session)
+        from kit.console.terminal import run_terminal
 
-
-def _terminal(session: Any) -> int:
-    """Forward keys in raw mode; print output as it comes; Ctrl+] opens the admin/quit menu."""
-    import select
-    import termios
-    import tty
-
-    def show(text: str) -> None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-
-    session.on_output.append(show)
-    session.open()
-    fd = sys.stdin.fileno()
-    saved = termios.tcgetattr(fd) if os.isatty(fd) else None
-    try:
-        if saved is not None:
-            tty.setraw(fd)
-        while True:
-            ready, _, _ = select.select([fd], [], [], 0.2)
-            if session.state.value == "closed":
-                break
-            if not ready:
-                continue
-            data = os.read(fd, 1024)
-            if not data:
-                break
-            if b"\x1d" in data:
-                if _menu(session, fd):
-                    break
-                continue
-            session.send(data)
-    finally:
-        if saved is not None:
-            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-        session.close()
-        print("\r\nsession closed", file=sys.stderr)
-    return 0
-
-
-def _menu(session: Any, fd: int) -> bool:
-    """The Ctrl+] menu; returns True to quit."""
-    sys.stderr.write("\r\n[kit] n=NMI s=SysRq r=reset q=quit Ctrl+]=send 0x1d, other=back: ")
-    sys.stderr.flush()
-    key = os.read(fd, 1)
-    if key == b"\x1d":
-        session.send(b"\x1d")
-    elif key == b"q":
-        return True
-    elif key in (b"n", b"r", b"s"):
-        name = {b"n": "NMI", b"r": "hard reset", b"s": "SysRq"}[key]
-        sysrq = b""
-        if key == b"s":
-            sys.stderr.write("\r\n[kit] SysRq key: ")
-            sys.stderr.flush()
-            sysrq = os.read(fd, 1)
-        sys.stderr.write(f"\r\n[kit] send {name}? type capital Y to confirm: ")
-        sys.stderr.flush()
-        if os.read(fd, 1) == b"Y":
-            if key == b"n":
-                session.nmi(confirm=True)
-            elif key == b"r":
-                session.reset(confirm=True)
-            else:
-                session.sysrq(sysrq.decode(errors="replace"), confirm=True)
-    sys.stderr.write("\r\n")
-    return False
+        return run_terminal(session)

@@ -141,6 +141,8 @@ def test_status_follows_a_dropped_socket_and_the_gap_is_shown(console_lab: Any) 
     widget = console_widget(session)
     browser = Browser(widget)
     try:
+        browser.type("\r")  # the gateway has registered the socket once the guest answers
+        _eventually(lambda: any(p in browser.screen() for p in ("login: ", "$ ")))
         hub_of(console_lab.state).drop(session.vm_id)
         browser.wait_for("reconnected after")
         assert "reconnecting" in browser.statuses
