@@ -84,7 +84,7 @@ def vm_start_anchor(
 
 
 def boot_rows(rows: Any, bundle: Any, operations: Sequence[Operation], instance_view: Mapping[str, Any] | None,
-              vm_id: str, warnings: list[str]) -> dict[str, Any] | None:
+              vm_id: str, warnings: list[str], *, report: Any = None) -> dict[str, Any] | None:
     """Add the serial log's events and findings to ``rows``; return how uptime was anchored.
 
     A finding is merged into the event of its line (kind, summary and severity of the finding,
@@ -93,20 +93,23 @@ def boot_rows(rows: Any, bundle: Any, operations: Sequence[Operation], instance_
     from the Activity Log / instance view; without either they are listed with time NaT.
     """
     data = getattr(bundle, "serial_log", None)
-    if not data:
+    if not data and report is None:
         return None
     from kit.analyze.bootlog import parse_boot_log
 
-    report = parse_boot_log(data, source="serial.log")
+    if report is None:
+        report = parse_boot_log(data, source="serial.log")
     anchor: dict[str, Any] | None = None
     if report.anchor is not None:
         anchor = {"from": "boot_log", **report.anchor.to_json()}
     elif any(e.time is None and e.uptime is not None for e in report.events):
         start, anchor = vm_start_anchor(operations, instance_view, vm_id)
-        if start is not None:
-            report = parse_boot_log(data, source="serial.log", anchor=start)
+        if start is not None and data:
+            report = parse_boot_log(data, source=report.source, anchor=start)
             if report.anchor is None:  # the parser did not take it: say so rather than invent times
                 anchor = None
+        else:
+            anchor = None
         if anchor is None:
             warnings.append("serial.log: kernel uptime stamps could not be anchored to wall time (no dated line in the "
                             "log, no VM start in the Activity Log or instance view); they are listed without a time")

@@ -173,11 +173,14 @@ def timeline_figure(
 
     x_all = timed["time"].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ms]").astype("int64").to_numpy()
     y_all = timed["source"].map(lane_of).to_numpy(dtype=np.int16) * -1
-    hover = [
-        _hover(k, s, a, d)
-        for k, s, a, d in zip(timed["kind"].tolist(), timed["summary"].tolist(), timed["actor"].tolist(),
-                              timed["time_desc"].tolist(), strict=True)
-    ]
+    from kit.analyze.activity import _gc_paused
+
+    with _gc_paused():
+        hover = [
+            _hover(k, s, a, d)
+            for k, s, a, d in zip(timed["kind"].tolist(), timed["summary"].tolist(), timed["actor"].tolist(),
+                                  timed["time_desc"].tolist(), strict=True)
+        ]
     hover_all = np.array(hover, dtype=object)
     severity = timed["severity"].to_numpy()
     estimated = timed["time_desc"].str.startswith("estimated").to_numpy(dtype=bool)

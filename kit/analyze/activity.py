@@ -220,6 +220,8 @@ class Operation:
         The records, in time order.
     summary
         One line for people: what, on which resource, by whom, how it ended.
+    severity
+        Timeline severity: the most severe of its records' (a failed record counts as ``error``).
     """
 
     correlation_id: str
@@ -235,6 +237,7 @@ class Operation:
     level: str
     events: tuple[ActivityEvent, ...]
     summary: str
+    severity: str = "info"
 
     @property
     def label(self) -> str:
@@ -245,12 +248,6 @@ class Operation:
     def failed(self) -> bool:
         """Whether the operation ended in ``Failed``."""
         return self.status.lower() == "failed"
-
-    @property
-    def severity(self) -> str:
-        """Timeline severity: the most severe of its records'."""
-        ranks = ("info", "warning", "error", "critical")
-        return max((event.severity for event in self.events), key=ranks.index, default="info")
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -414,37 +411,42 @@ def normalize_event(record: Mapping[str, Any], *, index: int = 0) -> ActivityEve
     name_value = get(k_operation)
     operation_name = _text(name_value)
     http = get(k_http)
-    if not isinstance(http, dict):
-        http = {}
+    if type(http) is not dict:
+        http = None
     properties = get(k_properties)
     resource_id = _text(get(k_resource))
     if not resource_id:  # some records (support tickets, role assignments) only name their scope
         authorization = get("authorization")
         if isinstance(authorization, Mapping):
             resource_id = _text(authorization.get("scope"))
-    return ActivityEvent(
-        time=time,
-        time_desc=time_desc,
-        submitted=submitted,
-        correlation_id=_text(get(k_correlation)),
-        event_id=_text(get(k_event_id) or get("id")),
-        operation_name=operation_name,
-        operation_label=_label(name_value, operation_name),
-        status=_text(get(k_status)),
-        sub_status=_text(get(k_sub_status)),
-        caller=_text(get(k_caller)),
-        category=_text(get(k_category)),
-        level=_text(get(k_level)) or "Informational",
-        resource_id=resource_id,
-        resource_type=_text(get(k_type)),
-        client_ip=_text(http.get("clientIpAddress") or http.get("client_ip_address") or http.get("clientIpAddress")),
-        http_method=_text(http.get("method")),
-        description=_text(get(k_description)),
-        properties=properties if isinstance(properties, dict) else _NO_PROPERTIES,
-        event_text=None if event_text is None else str(event_text),
-        submitted_text=None if submitted_text is None else str(submitted_text),
-        index=index,
-    )
+    text = _text
+    http_get = http.get if http else None
+    return _new_event(ActivityEvent, (  # positional: this runs once per record, 100k+ times on big logs
+        time,
+        time_desc,
+        submitted,
+        text(get(k_correlation)),
+        text(get(k_event_id) or get("id")),
+        operation_name,
+        _label(name_value, operation_name),
+        text(get(k_status)),
+        text(get(k_sub_status)),
+        text(get(k_caller)),
+        text(get(k_category)),
+        text(get(k_level)) or "Informational",
+        resource_id,
+        text(get(k_type)),
+        text(http_get("clientIpAddress") or http_get("client_ip_address")) if http else "",
+        text(http_get("method")) if http else "",
+        text(get(k_description)),
+        properties if type(properties) is dict else _NO_PROPERTIES,
+        None if event_text is None else str(event_text),
+        None if submitted_text is None else str(submitted_text),
+        index,
+    ))
+
+
+_new_event = tuple.__new__
 
 
 def parse_activity_log(records: Iterable[Mapping[str, Any] | ActivityEvent] | Mapping[str, Any]) -> ActivityLog:
@@ -554,6 +556,7 @@ def _operation(correlation_id: str, events: list[ActivityEvent]) -> Operation:
     final, final_phase = first, -1
     caller = resource_id = resource_type = category = ""
     level, level_rank = first.level, -1
+    failed = False
     for event in events:  # one pass: this runs once per operation, 100k times on big logs
         phase = _PHASE.get(event.status.lower(), 1)
         if phase >= final_phase:
@@ -569,6 +572,8 @@ def _operation(correlation_id: str, events: list[ActivityEvent]) -> Operation:
         rank = _LEVEL_RANK.get(event.level.lower(), 1)
         if rank > level_rank:
             level, level_rank = event.level, rank
+        if phase == _TERMINAL and event.status == "Failed":
+            failed = True
     end = final.time if final_phase == _TERMINAL else None
     duration = end - first.time if end is not None else None
     status = final.status or "Unknown"
@@ -576,7 +581,15 @@ def _operation(correlation_id: str, events: list[ActivityEvent]) -> Operation:
         correlation_id, first.operation_name, resource_id, resource_type or _type_of(resource_id), status,
         first.time, end, duration, caller, category, level, tuple(events),
         _summary(first, final, status, caller, resource_id, duration),
+        _severity(level, failed or status.lower() == "failed"),
     )
+
+
+def _severity(level: str, failed: bool) -> str:
+    severity = LEVELS.get(level.lower(), "info")
+    if failed and severity in ("info", "warning"):
+        return "error"
+    return severity
 
 
 def _summary(

@@ -32,10 +32,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kit.analyze._timeline_figure import reference_times, timeline_figure, write_timeline_html
-from kit.analyze.activity import Operation, activity_from_bundle, parse_time
+from kit.analyze.activity import Operation, _gc_paused, activity_from_bundle, parse_time
 from kit.errors import AnalysisError
 
 __all__ = [
@@ -121,27 +122,24 @@ class _Rows:
             data[name] = pd.Series(self.columns[name], dtype="str")
         data["details"] = pd.Series(self.columns["details"], dtype=object)
         frame = pd.DataFrame(data, columns=list(COLUMNS))
-        order = sorted(range(len(frame)), key=_sort_key(frame))
-        return frame.iloc[order].reset_index(drop=True)
+        if len(frame):
+            frame = frame.take(self._order(times)).reset_index(drop=True)
+        return frame
 
-
-def _sort_key(frame: pd.DataFrame) -> Any:
-    times = frame["time"].array.asi8 if len(frame) else []
-    missing = frame["time"].isna().to_numpy() if len(frame) else []
-    lane = [SOURCES.index(s) if s in SOURCES else len(SOURCES) for s in frame["source"]]
-    lines = [_line_of(d) for d in frame["details"]]
-
-    def key(index: int) -> tuple[int, int, int, int]:
-        if missing[index]:
-            return (1, lane[index], lines[index], index)
-        return (0, int(times[index]), lane[index], index)
-
-    return key
+    def _order(self, times: pd.Series) -> np.ndarray:
+        """Time order (then lane, log line, insertion); rows without a time last, by lane and line."""
+        count = len(times)
+        missing = times.isna().to_numpy()
+        stamps = np.where(missing, 0, times.array.asi8)
+        lane_of = {source: index for index, source in enumerate(SOURCES)}
+        lanes = np.fromiter((lane_of.get(s, len(SOURCES)) for s in self.columns["source"]), dtype=np.int64, count=count)
+        lines = np.fromiter((_line_of(d) for d in self.columns["details"]), dtype=np.int64, count=count)
+        return np.lexsort((np.arange(count), lines, lanes, stamps, missing))
 
 
 def _line_of(details: Mapping[str, Any]) -> int:
-    line = details.get("line") if isinstance(details, Mapping) else None
-    return line if isinstance(line, int) else 0
+    line = details.get("line") if type(details) is dict else None
+    return line if type(line) is int else 0
 
 
 def normalize_severity(value: Any) -> str:
@@ -154,39 +152,43 @@ def normalize_severity(value: Any) -> str:
 
 
 def _activity_rows(rows: _Rows, operations: Iterable[Operation]) -> None:
+    event_desc = TIME_KINDS[("activity_log", "eventTimestamp")]
+    submitted_desc = TIME_KINDS[("activity_log", "submissionTimestamp")]
+    add = rows.add
     for op in operations:
-        first = op.events[0]
-        time_desc = TIME_KINDS[("activity_log", "eventTimestamp" if first.time_desc == "event" else "submissionTimestamp")]
+        events = op.events
+        first = events[0]
+        records = []
+        for e in events:
+            record = {"status": e.status, "sub_status": e.sub_status, "event_id": e.event_id, "index": e.index,
+                      "eventTimestamp": e.event_text}
+            if e.submitted_text is not None:
+                record["submissionTimestamp"] = e.submitted_text
+            records.append(record)
         details = {
-            "operation_name": op.operation_name,
-            "operation": op.label,
-            "status": op.status,
-            "category": op.category,
-            "level": op.level,
-            "correlation_id": op.correlation_id,
-            "resource_type": op.resource_type,
-            "end": op.end.isoformat() if op.end else None,
-            "duration_s": op.duration.total_seconds() if op.duration is not None else None,
-            "records": [
-                {"status": e.status, "sub_status": e.sub_status, "event_id": e.event_id, "index": e.index, **e.original}
-                for e in op.events
-            ],
+            "operation_name": op.operation_name, "operation": first.operation_label, "status": op.status,
+            "category": op.category, "level": op.level, "correlation_id": op.correlation_id,
+            "resource_type": op.resource_type, "end": op.end.isoformat() if op.end else None,
+            "duration_s": op.duration.total_seconds() if op.duration is not None else None, "records": records,
         }
         if first.client_ip:
             details["client_ip"] = first.client_ip
-        if op.category.lower() in ("resourcehealth", "servicehealth"):
+        health = op.category.lower() in ("resourcehealth", "servicehealth")
+        if health:
             details["properties"] = op.properties
-        indices = ",".join(str(e.index) for e in op.events)
-        rows.add(
-            op.start, time_desc, "activity_log", op.operation_name or "activity", op.summary,
-            actor=op.caller or ("platform" if op.category.lower() in ("resourcehealth", "servicehealth") else ""),
-            resource_id=op.resource_id, severity=_operation_severity(op),
-            evidence=f"activity_log.json#{indices}", details=details,
+        add(
+            op.start, event_desc if first.time_desc == "event" else submitted_desc, "activity_log",
+            op.operation_name or "activity", op.summary,
+            actor=op.caller or ("platform" if health else ""), resource_id=op.resource_id,
+            severity=_operation_severity(op) if health else op.severity,
+            evidence="activity_log.json#" + ",".join([str(e.index) for e in events]), details=details,
         )
 
 
 def _operation_severity(op: Operation) -> str:
     severity = op.severity
+    if op.category.lower() not in ("resourcehealth", "servicehealth"):
+        return severity
     health = str(op.properties.get("currentHealthStatus", "")).lower()
     if health == "unavailable":
         return "error" if severity in ("info", "warning") else severity
@@ -317,7 +319,7 @@ def console_rows(events: Any) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- the bundle
 
 
-def build_timeline(bundle: Any, *, console_events: Any = None) -> pd.DataFrame:
+def build_timeline(bundle: Any, *, console_events: Any = None, boot_report: Any = None) -> pd.DataFrame:
     """Lay a bundle's evidence on one UTC timeline.
 
     Parameters
@@ -326,6 +328,9 @@ def build_timeline(bundle: Any, *, console_events: Any = None) -> pd.DataFrame:
         A loaded :class:`kit.evidence.Bundle`.
     console_events
         Later serial-console events (see :func:`console_rows`), added to the ``console`` lane.
+    boot_report
+        The bundle's serial log already parsed (``kit.analyze.bootlog.parse_boot_log``), to
+        avoid parsing it twice in a notebook; parsed here when ``None``.
 
     Returns
     -------
@@ -344,16 +349,22 @@ def build_timeline(bundle: Any, *, console_events: Any = None) -> pd.DataFrame:
     manifest = bundle.manifest or {}
     collected = parse_time(manifest.get("collected_at"))
     vm_id = str(manifest.get("vm_id") or (getattr(bundle, "vm", None) or {}).get("id") or "")
+    with _gc_paused():  # hundreds of thousands of small acyclic dicts: nothing for the collector to find
+        return _build(bundle, manifest, collected, vm_id, console_events, boot_report)
+
+
+def _build(bundle: Any, manifest: Mapping[str, Any], collected: datetime | None, vm_id: str, console_events: Any,
+           boot_report: Any) -> pd.DataFrame:
     rows = _Rows()
     warnings: list[str] = []
-
     activity = activity_from_bundle(bundle)
     warnings.extend(activity.warnings)
     _activity_rows(rows, activity.operations)
     _instance_view_rows(rows, getattr(bundle, "instance_view", None), collected, vm_id)
     from kit.analyze._timeline_boot import boot_rows
 
-    anchor = boot_rows(rows, bundle, activity.operations, getattr(bundle, "instance_view", None), vm_id, warnings)
+    anchor = boot_rows(rows, bundle, activity.operations, getattr(bundle, "instance_view", None), vm_id, warnings,
+                       report=boot_report)
     _kit_rows(rows, manifest, collected, vm_id)
     if console_events is not None:
         for row in console_rows(console_events):
