@@ -115,3 +115,17 @@ def test_unreadable_cloud_init_date_is_a_warning_with_its_line() -> None:
     report = parse_boot_log(log)
     assert report.anchor is None
     assert [(w.kind, w.line) for w in report.warnings] == [("date", 2)]
+
+
+def test_grub_failure_after_a_healthy_boot_is_a_new_boot_stuck_in_the_boot_loader() -> None:
+    report = parse_boot_log(read("ubuntu-healthy.log") + b"\r\n" + read("grub-rescue.log"))
+    assert report.boots == 2 and report.stage == "bootloader"
+    assert {f.kind for f in report.findings} == {"boot:bootloader:error", "boot:bootloader:rescue_shell"}
+    assert all(f.boot == 1 for f in report.findings)
+    assert report.earlier_findings and all(f.severity == "info" for f in report.earlier_findings)
+
+
+def test_windows_reboot_into_a_bcd_error_is_the_last_boot() -> None:
+    report = parse_boot_log(read("windows-sac-healthy.log") + read("windows-bcd-missing.log"))
+    assert report.boots == 2 and report.stage == "boot-manager" and report.os == "windows"
+    assert report.findings_of("boot:windows:bcd_error")
