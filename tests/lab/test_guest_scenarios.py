@@ -41,6 +41,17 @@ def console_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield lab
 
 
+@pytest.fixture(scope="module")
+def variant_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The same incidents with seeded details (VM names, mount point, sshd option, ranges): no memorising."""
+    from kit.lab import running_lab
+    from kit.lab.variants import render_variants
+
+    root = render_variants(dict.fromkeys(SCENARIOS, 7), tmp_path_factory.mktemp("variants"))
+    with running_lab(scenario_dirs=[root]) as lab:
+        yield lab
+
+
 class Walkthrough:
     """One scenario's session plus a way to ask whether the fix is right."""
 
@@ -68,10 +79,11 @@ def _served_boot_log(lab: Any, scenario: str) -> str:
         return response.read().decode("utf-8", errors="replace")
 
 
-@pytest.fixture(params=["lab", "guest-only"])
-def walkthrough(request: pytest.FixtureRequest, console_lab: Any, tmp_path: Path) -> Iterator[Any]:
+@pytest.fixture(params=["lab", "variant", "guest-only"])
+def walkthrough(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     def open_(scenario: str) -> Walkthrough:
-        if request.param == "lab":
+        if request.param in ("lab", "variant"):
+            console_lab = request.getfixturevalue("console_lab" if request.param == "lab" else "variant_lab")
             if scenario not in console_lab.scenario_names:
                 pytest.skip(f"the lab does not serve {scenario!r} yet (its scenario data is not committed)")
             info = console_lab.scenario(scenario)

@@ -308,7 +308,13 @@ def _with_facts(definition: dict[str, Any], facts: dict[str, Any]) -> dict[str, 
             device = f"UUID={_uuid.uuid5(_uuid.NAMESPACE_URL, mount)}"
             devices.append(device)
             lines.append(f"{device}\t{mount}\text4\tdefaults,nofail\t0\t2")
-        lines.append(facts["fstab_line"])
+        line = str(facts["fstab_line"])
+        if facts.get("mount_point") and facts.get("uuid"):  # the facts' own fields win (variants change them)
+            fields = line.split()
+            options = fields[3:] if len(fields) >= 6 else ["defaults", "0", "2"]
+            line = "\t".join([f"UUID={facts['uuid']}", str(facts["mount_point"]), fields[2] if len(fields) > 2 else "ext4",
+                              *options])
+        lines.append(line)
         files["/etc/fstab"] = "\n".join(lines) + "\n"
         definition["devices"] = devices
     if isinstance(facts.get("sshd_config_file"), str) and facts.get("bad_option"):
@@ -317,9 +323,12 @@ def _with_facts(definition: dict[str, Any], facts: dict[str, Any]) -> dict[str, 
                 "PasswordAuthentication yes", "StreamLocalBindUnlink yes", "ClientAliveInterval 120",
                 "ClientAliveCountMax 3"]
         intended = str(facts.get("intended_option", ""))
+        body = [entry for entry in body if not intended or not entry.startswith(intended + " ")]
+        while len(body) < bad_line:
+            body.insert(1, "#")
         good = list(body)
         if intended:
-            good[bad_line - 1: bad_line] = [f"{intended} yes"]
+            good.insert(bad_line - 1, f"{intended} yes")
         broken = list(good)
         broken[bad_line - 1] = broken[bad_line - 1].replace(intended, str(facts["bad_option"])) if intended \
             else f"{facts['bad_option']} yes"

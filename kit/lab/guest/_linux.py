@@ -22,7 +22,8 @@ AcceptEnv Subsystem ClientAliveInterval ClientAliveCountMax AllowUsers AllowGrou
 MaxSessions LoginGraceTime Include PermitEmptyPasswords AuthorizedKeysFile SyslogFacility LogLevel UseDNS Banner
 TCPKeepAlive Compression AllowTcpForwarding GatewayPorts PermitTunnel Ciphers MACs KexAlgorithms Match
 StrictModes HostbasedAuthentication IgnoreRhosts PrintLastLog PidFile ChrootDirectory ForceCommand
-StreamLocalBindUnlink StreamLocalBindMask AllowAgentForwarding AllowStreamLocalForwarding PermitUserEnvironment""".split()}
+StreamLocalBindUnlink StreamLocalBindMask AllowAgentForwarding AllowStreamLocalForwarding PermitUserEnvironment
+PermitTTY""".split()}
 
 
 @dataclass
