@@ -76,13 +76,23 @@ def test_postmortem_reads_the_archive_after_triage(scenario: str, collected: dic
     info = lab.scenario(scenario)  # type: ignore[attr-defined]
     run_report("triage", incident="INC-PM", archive_root=tmp_path, parameters={
         "source": f"bundle:{collected[scenario]}", "responder_ip": info.responder_ip})
+    from kit.console.transcript import Transcript
+
+    transcript = Transcript(tmp_path / "INC-PM" / "transcripts" / "console-1.cast", vm_id=info.vm_id(info.broken_vm),
+                            responder="oncall@example.org", approval="CHG-42", transport="lab")
+    transcript.output("sched-01 login: ")
+    transcript.input("azureuser\r")
+    transcript.output("\r\n$ sudo iptables -D INPUT -p tcp --dport 22 -j DROP\r\n$ ")
+    transcript.close()
     run = run_report("postmortem", incident="INC-PM", archive_root=tmp_path, parameters={"service": "queue scheduler"})
     assert run.html is not None
     page = run.html.read_text()
     for heading in ("Summary", "Impact window", "Timeline from first change to recovery", "Root cause and evidence",
                     "What the console session did", "Follow-up actions", "TO COMPLETE"):
         assert heading in page
+    assert "Console sessions" in page and "iptables -D INPUT -p tcp --dport 22 -j DROP" in page
     result = run.result("postmortem")
+    assert result["sessions"] == ["console-1"]
     assert result["cause"] == info.expected.hypothesis
     assert result["follow_ups"], "standard follow-ups for the cause"
     assert verify_archive(tmp_path / "INC-PM").ok
