@@ -33,17 +33,17 @@ def _scenarios() -> list[tuple[str, dict]]:
     return found
 
 
-def _report(name: str, vm: str) -> BootReport:
-    return parse_boot_log((SCENARIOS / name / "serial" / f"{vm}.log").read_bytes(), source=f"{vm}.log")
+def _report(name: str, vm: str, form=lambda data: data) -> BootReport:
+    return parse_boot_log(form((SCENARIOS / name / "serial" / f"{vm}.log").read_bytes()), source=f"{vm}.log")
 
 
 pytestmark = pytest.mark.skipif(not _scenarios(), reason="no lab scenarios with serial logs in kit/lab/scenarios")
 
 
 @pytest.mark.parametrize(("name", "story"), _scenarios(), ids=[n for n, _ in _scenarios()])
-def test_broken_vm_log_shows_what_the_story_implies(name: str, story: dict) -> None:
+def test_broken_vm_log_shows_what_the_story_implies(name: str, story: dict, ansi_form) -> None:
     hypothesis = story["expected"]["hypothesis"]
-    report = _report(name, story["broken_vm"])
+    report = _report(name, story["broken_vm"], ansi_form)
     assert report.warnings == ()
     assert report.platform == ("azure-hyperv" if report.os == "linux" else report.platform)
     kinds = {f.kind for f in report.findings + report.earlier_findings}
