@@ -255,6 +255,8 @@ class Session:
                 await self._output(text)
         except ConsoleError as error:
             self._closed_error = error
+        except Exception as error:  # e.g. the /connect POST of a reconnect failed: the session is over
+            self._closed_error = ConsoleClosedError(f"the console connection failed: {error}")
         except asyncio.CancelledError:
             self._closed_error = ConsoleClosedError("the session was closed")
             raise

@@ -206,3 +206,30 @@ def test_check_endpoint_answers_with_the_token_only(lab) -> None:
         urllib.request.urlopen(f"{lab.endpoint}/kit-lab/check/{SCENARIO}", context=_ssl(lab))
     assert refused.value.code == 401
 
+
+
+async def test_a_failed_connect_post_during_reconnect_is_retried(lab, client, vm_id) -> None:
+    from kit.errors import AzureError
+    from kit.lab.gateway import hub_of
+
+    calls = 0
+
+    async def flaky_connector() -> SerialConnection:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # the first reconnect's /connect POST is throttled
+            raise AzureError("serial_ports.connect: HTTP 429 TooManyRequests", status=429)
+        return await asyncio.to_thread(client.connect, vm_id)
+
+    transport = AzureSerialTransport(flaky_connector)
+    notices = []
+    transport.on_notice = notices.append
+    await transport.connect()
+    assert "login:" in await asyncio.wait_for(transport.receive(), 5)
+    await asyncio.to_thread(hub_of(lab.state).drop, vm_id)
+    await transport.send(b"\r")
+    while "login:" not in await asyncio.wait_for(transport.receive(), 10):
+        pass
+    assert calls == 3 and transport.reconnects == 1
+    assert [n.kind for n in notices] == ["reconnecting", "gap"]
+    await transport.close()

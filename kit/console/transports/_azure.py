@@ -20,7 +20,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from kit.console.transports._base import Notice, Transport
-from kit.errors import ConsoleAuthError, ConsoleClosedError, ConsoleError, ConsoleTimeoutError
+from kit.errors import ConsoleAuthError, ConsoleClosedError, ConsoleError, ConsoleTimeoutError, KitError
 
 __all__ = ["AzureSerialTransport", "SerialConnection"]
 
@@ -213,7 +213,9 @@ class AzureSerialTransport(Transport):
                     await self._open()
                 except ConsoleAuthError:
                     raise
-                except ConsoleError:
+                except KitError as failure:  # the gateway, or the /connect POST (throttled, 5xx), failed
+                    if getattr(failure, "exit_code", 1) == 3:  # ARM refused the credential: retrying won't help
+                        raise ConsoleAuthError(f"reconnecting failed: {failure}") from failure
                     if attempt == self.max_reconnects:
                         return False
                     await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
