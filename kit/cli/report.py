@@ -34,7 +34,8 @@ def register(commands: Commands) -> None:
                         help="a notebook parameter (repeatable); secrets are refused, use the environment")
     report.add_argument("--pdf", action="store_true", help="also print the report to PDF with Debian chromium")
     report.add_argument("--archive", default="archive", metavar="DIR", help="archive root (default: ./archive)")
-    report.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="limit per cell")
+    report.add_argument("--timeout", type=float, default=1800.0, metavar="SECONDS",
+                        help="seconds a cell may run before it fails (default 1800)")
     report.set_defaults(handler=_report)
 
     verify = commands.top.add_parser(

@@ -120,10 +120,12 @@ def _scan(root: Path) -> dict[str, dict[str, Any]]:
         dirnames.sort()
         for name in sorted(filenames):
             path = here / name
-            if path.is_symlink() or not path.is_file():
-                continue
             rel = path.relative_to(root).as_posix()
-            files[rel] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
+            if path.is_symlink():  # never followed; recorded (and flagged) as what it points at
+                target = os.readlink(path).encode("utf-8", "surrogateescape")
+                files[rel] = {"sha256": hashlib.sha256(b"symlink:" + target).hexdigest(), "bytes": 0}
+            elif path.is_file():
+                files[rel] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
     return files
 
 

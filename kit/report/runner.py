@@ -224,7 +224,7 @@ def run_report(
     parameters: Mapping[str, Any] | None = None,
     archive_root: str | os.PathLike[str] = "archive",
     pdf: bool = False,
-    timeout: float | None = None,
+    timeout: float | None = 1800.0,
 ) -> ReportRun:
     """Execute ``notebook`` with ``parameters`` into the archive of ``incident``.
 
@@ -243,7 +243,7 @@ def run_report(
     pdf
         Also print the HTML to PDF with Debian chromium.
     timeout
-        Seconds allowed per cell (default: no limit).
+        Seconds allowed per cell before it fails as a timeout (default 30 min; ``None``: no limit).
 
     Returns
     -------

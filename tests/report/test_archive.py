@@ -104,3 +104,8 @@ def test_verify_of_a_folder_without_manifest_is_an_error(tmp_path: Path, capsys:
 def test_incident_ids_are_plain_names(tmp_path: Path, bad: str) -> None:
     with pytest.raises(UsageError):
         incident_dir(tmp_path, bad)
+
+
+def test_a_planted_symlink_is_flagged_not_followed(archived: Path) -> None:
+    (archived / "reports/run-1/evil").symlink_to("/etc/passwd")
+    assert verify_archive(archived).added == ["reports/run-1/evil"]
