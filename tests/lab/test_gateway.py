@@ -233,3 +233,16 @@ async def test_a_failed_connect_post_during_reconnect_is_retried(lab, client, vm
     assert calls == 3 and transport.reconnects == 1
     assert [n.kind for n in notices] == ["reconnecting", "gap"]
     await transport.close()
+
+
+async def test_azure_session_records_the_responder_from_the_token_claims(lab, vm_id, tmp_path: Path) -> None:
+    from kit.azure.target import AzureTarget
+    from kit.console import open_azure_session
+
+    session = open_azure_session(AzureTarget.for_lab(lab), vm_id, approval="INC-4242", transcript=tmp_path / "z.cast")
+    async with session:
+        await session.async_expect("login: ", timeout=10)
+    header = json.loads((tmp_path / "z.cast").read_text().splitlines()[0])
+    assert header["kit"]["responder"] == lab.state.principal.name
+    assert header["kit"]["approval"] == "INC-4242" and header["kit"]["vm_id"] == vm_id
+    assert lab.token not in (tmp_path / "z.cast").read_text()
