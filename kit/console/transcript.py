@@ -94,6 +94,7 @@ class Transcript:
         self._output = RedactingStream(secrets)
         self._input = RedactingStream(secrets)
         self._since_enter = ""
+        self._line = ""
         self._hidden = False
         self._closed = False
         self._cast: TextIO = open(self.cast_path, "x", encoding="utf-8")  # noqa: SIM115
@@ -143,7 +144,9 @@ class Transcript:
     def _write_output(self, safe: str) -> None:
         if safe:
             self._event("o", safe)
-            self._text.write(render_text(safe))
+            rendered = render_text(safe)
+            self._text.write(rendered)
+            self._line = (self._line + rendered).rsplit("\n", 1)[-1][-400:]
             self._flush()
 
     def input(self, data: str) -> None:
@@ -174,7 +177,8 @@ class Transcript:
         text = label if not details else f"{label} {json.dumps(details, sort_keys=True)}"
         self._event("m", text)
         stamp = datetime.now(UTC).strftime("%H:%M:%SZ")
-        self._text.write(f"\n[kit {stamp}] {text}\n")
+        # a marker in the middle of a line (a finding while the user types) repeats the line after it
+        self._text.write(f"\n[kit {stamp}] {text}\n{self._line}")
         self._flush()
 
     def close(self) -> None:

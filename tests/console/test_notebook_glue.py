@@ -108,7 +108,7 @@ def test_typing_in_the_widget_fixes_the_firewall_and_the_transcript_keeps_no_pas
         browser.wait_for("15-ip4tables save", since=mark)
         _eventually(lambda: console_lab.check(SCENARIO).passed)
         fallback = widget.transcript_html()
-        assert "sudo iptables -P INPUT ACCEPT" in fallback and "approval: CHG-42" in fallback
+        assert "sudo iptables -P INPUT ACCEPT" in fallback and "approval: CHG-42" in fallback, fallback[-1500:]
     finally:
         session.close()
     _eventually(lambda: widget.status == "closed")
