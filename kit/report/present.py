@@ -100,8 +100,9 @@ def _cell(value: Any) -> str:
         return str(value)
     if isinstance(value, Mapping | list | tuple) and not isinstance(value, str):
         value = json.dumps(value, default=str, ensure_ascii=False)
-    if isinstance(value, str) and value in {"Allow", "Deny"}:
-        return f'<span class="kit-{value.lower()}">{value}</span>'
+    if isinstance(value, str) and value.split(" ", 1)[0] in {"Allow", "Deny"}:
+        word, _, rest = value.partition(" ")
+        return f'<span class="kit-{word.lower()}">{word}</span>' + (f" {_esc(rest)}" if rest else "")
     return _esc(value)
 
 
