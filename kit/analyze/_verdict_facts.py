@@ -60,7 +60,7 @@ class Evidence:
 
 
 def _op_evidence(op: Operation, summary: str | None = None) -> Evidence:
-    indices = ",".join(str(e.index) for e in op.events)
+    indices = ",".join(str(i) for i in sorted(e.index for e in op.events))
     return Evidence("activity_log", op.operation_name, summary or op.summary, f"activity_log.json#{indices}", op.start,
                     {"caller": op.caller, "status": op.status, "correlation_id": op.correlation_id,
                      "resource_id": op.resource_id})
@@ -239,9 +239,14 @@ class Facts:
         if verdict is None or not verdict.flow.allowed or verdict.reachable is True:
             return 0.0, []
         route = verdict.route
-        where = f"route_tables/{_name(route.route_table_id)}.json: {route.route.name}" if (
-            route.route is not None and route.route.name and route.route_table_id and route.route_table_id != "System Route"
-        ) else "effective_routes"
+        table_id = route.route_table_id if route.route_table_id != "System Route" else None
+        from kit.analyze._verdict_steps import _table_holding
+
+        table_id = table_id or getattr(route.route, "route_table_id", None) or (
+            _table_holding(self, route.route) if route.route is not None else None)
+        where = f"route_tables/{_name(table_id)}.json: {route.route.name}" if (
+            route.route is not None and route.route.name and table_id
+        ) else f"effective_routes/{route.nic}.json" if route.source == "effective" else "route configuration"
         row = Evidence("network", f"next_hop:{route.next_hop_type}", verdict.explain(), where, None, verdict.to_json())
         return (1.0 if verdict.reachable is False else 0.7), [row, *self._changes("routetables")]
 
@@ -262,7 +267,7 @@ class Facts:
         if self.diff is None:
             return 0.0, []
         rows = [
-            Evidence("peers", d.kind, d.description, d.resource_id or "", getattr(d.operation, "start", None), d.to_json())
+            Evidence("peers", d.kind, d.description, f"{d.kind}: {d.item}", getattr(d.operation, "start", None), d.to_json())
             for d in self.diff.explaining if d.kind.startswith(prefixes)
         ]
         return (1.0, rows) if rows else (0.0, [])

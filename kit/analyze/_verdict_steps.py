@@ -93,6 +93,7 @@ def _route_step(facts: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     details: dict[str, Any] = {"destination": route.destination, "next_hop_type": route.next_hop_type,
                                "next_hop_ip": route.next_hop_ip, "prefix": route.route.address_prefix}
     table_id = route.route_table_id if route.route_table_id and route.route_table_id != "System Route" else None
+    table_id = table_id or getattr(route.route, "route_table_id", None) or _table_holding(facts, route.route)
     if table_id and route.route.name:
         table, rg = _name(table_id), _resource_group(table_id) or facts.resource_group
         what += f"; fix or remove route {route.route.name} in route table {table}"
@@ -102,6 +103,16 @@ def _route_step(facts: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
         ]
         details.update({"route_table": table, "route_table_id": table_id, "route": route.route.name, "resource_group": rg})
     return what, tuple(commands), details
+
+
+def _table_holding(facts: Any, route: Any) -> str | None:
+    """The configured route table that holds a route seen in the effective routes (same name and prefix)."""
+    tables = getattr(facts.network, "route_tables", None) or {}
+    for table in tables.values():
+        for candidate in getattr(table, "routes", ()):
+            if candidate.name == route.name and candidate.address_prefix == route.address_prefix:
+                return table.id
+    return None
 
 
 def _resource_group(resource_id: str | None) -> str | None:

@@ -181,7 +181,7 @@ def _activity_rows(rows: _Rows, operations: Iterable[Operation]) -> None:
             op.operation_name or "activity", op.summary,
             actor=op.caller or ("platform" if health else ""), resource_id=op.resource_id,
             severity=_operation_severity(op) if health else op.severity,
-            evidence="activity_log.json#" + ",".join([str(e.index) for e in events]), details=details,
+            evidence="activity_log.json#" + ",".join([str(i) for i in sorted([e.index for e in events])]), details=details,
         )
 
 

@@ -251,3 +251,123 @@ def test_timesketch_jsonl_fields(tmp_path: Path) -> None:
 def test_timesketch_rejects_other_frames(tmp_path: Path) -> None:
     with pytest.raises(AnalysisError, match="missing columns"):
         to_timesketch_jsonl(pd.DataFrame({"x": [1]}), tmp_path / "x.jsonl")
+
+
+# ----------------------------------------------------------------- boot log and anchoring
+
+PANIC_LOG = (
+    b"[    0.000000] Linux version 6.8.0-1017-azure (buildd@lcy02-amd64-017) #20-Ubuntu SMP\r\n"
+    b"[    0.000000] DMI: Microsoft Corporation Virtual Machine/Virtual Machine, BIOS Hyper-V UEFI Release v4.1 05/09/2022\r\n"
+    b"[    0.281402] hv_vmbus: Vmbus version:5.2\r\n"
+    b"[    2.500000] VFS: Cannot open root device \"sda1\" or unknown-block(0,0): error -6\r\n"
+    b"[    2.600000] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)\r\n"
+)
+
+
+def test_uptime_is_anchored_to_the_vm_start_in_the_activity_log(tmp_path: Path) -> None:
+    df = build_timeline(make_bundle(tmp_path, serial=PANIC_LOG))
+    assert df.attrs["anchor"]["from"] == "activity_log"
+    assert df.attrs["anchor"]["correlation_id"] == "c-start"
+    boot = df[df["source"] == "boot_log"]
+    assert set(boot["time_desc"]) == {"estimated from uptime"}
+    panic = boot[boot["kind"].str.contains("panic")].iloc[0]
+    assert panic["time"] == pd.Timestamp("2026-03-02T08:00:02.6Z")  # start of the start operation + 2.6 s
+    assert panic["severity"] == "critical" and panic["evidence"] == "serial.log:5"
+    assert panic["details"]["uptime"] == 2.6 and panic["details"]["line"] == 5
+
+
+def test_instance_view_anchors_when_the_activity_log_has_no_start(tmp_path: Path) -> None:
+    df = build_timeline(make_bundle(tmp_path, activity=[], serial=PANIC_LOG))
+    assert df.attrs["anchor"]["from"] == "instance_view"
+    panic = df[df["kind"].str.contains("panic")].iloc[0]
+    assert panic["time"] == pd.Timestamp("2026-03-02T08:00:47.4051917Z").floor("us")
+
+
+def test_without_any_anchor_uptime_events_are_listed_without_time(tmp_path: Path) -> None:
+    df = build_timeline(make_bundle(tmp_path, activity=[], instance_view=False, serial=PANIC_LOG))
+    boot = df[df["source"] == "boot_log"]
+    assert len(boot) >= 3
+    assert boot["time"].isna().all() and set(boot["time_desc"]) == {"uptime only (no anchor)"}
+    assert df.attrs["anchor"] is None
+    assert any("could not be anchored" in w for w in df.attrs["warnings"])
+    assert df["time"].isna().iloc[-len(boot):].all()  # listed after every timed row
+    fig = timeline_figure(df)
+    assert "boot_log" not in fig.layout.meta["kit"]["lanes"]
+    assert f"{len(boot)} without wall time not shown" in fig.layout.title.text
+
+
+# ----------------------------------------------------------------- a lab scenario end to end
+
+
+@pytest.fixture(scope="module")
+def firewall_bundle(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    import os
+
+    from kit.azure.collect import CollectionRequest, collect
+    from kit.azure.target import AzureTarget
+
+    token_before = os.environ.get("KIT_ARM_TOKEN")
+    try:
+        info = lab.scenario("firewall-lockout")
+        start, end = info.window
+        request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
+                                    start=start, end=end, source="lab:firewall-lockout")
+        result = collect(AzureTarget.for_lab(lab), request, tmp_path_factory.mktemp("firewall"))
+    finally:
+        if token_before is None:
+            os.environ.pop("KIT_ARM_TOKEN", None)
+        else:
+            os.environ["KIT_ARM_TOKEN"] = token_before
+    return load_bundle(result.subject)
+
+
+def test_lab_timeline_lines_up_control_plane_and_guest(firewall_bundle: Any) -> None:
+    df = build_timeline(firewall_bundle)
+    assert df.attrs["anchor"]["from"] == "boot_log"  # cloud-init's dated "Up N seconds" line
+    push = df[df["kind"] == "Microsoft.Compute/virtualMachines/runCommand/action"].iloc[0]
+    drops = df[df["kind"] == "boot:firewall:admin_port_blocked"]
+    assert not drops.empty and (drops["time"] > push["time"]).all()  # the push came before the SSH drops
+    refs = timeline_figure(df).layout.meta["kit"]["references"]
+    assert set(refs) >= {"incident start", "last good boot"}
+    assert pd.Timestamp(refs["last good boot"]) <= pd.Timestamp(refs["incident start"])
+
+
+def test_cli_timeline_writes_jsonl_and_html(firewall_bundle: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kit.cli import main
+
+    jsonl, page = tmp_path / "t.jsonl", tmp_path / "t.html"
+    assert main(["timeline", str(firewall_bundle.path), "--jsonl", str(jsonl), "--html", str(page)]) == 0
+    out = capsys.readouterr().out
+    assert "boot:firewall:admin_port_blocked" in out
+    assert f"wrote {jsonl}" in out and f"wrote {page}" in out
+    first = json.loads(jsonl.read_text().splitlines()[0])
+    assert {"message", "datetime", "timestamp_desc", "timestamp"} <= set(first)
+    assert page.stat().st_size < 8_000_000
+
+
+def test_cli_timeline_bad_bundle_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kit.cli import main
+
+    assert main(["timeline", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "manifest" in err
+
+
+@pytest.mark.browser
+def test_html_page_draws_every_point_offline_in_chromium(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    out = tmp_path / "t.html"
+    write_timeline_html(timeline_figure(synthetic(20_000)), out)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.route("http*://**", lambda route: route.abort())  # offline: nothing may be fetched
+        page.goto(out.as_uri())
+        page.wait_for_selector('#kit-timeline[data-ready="1"]', timeout=60_000)
+        drawn = page.evaluate("document.getElementById('kit-timeline')._fullData.reduce((n, t) => n + t._length, 0)")
+        browser.close()
+    assert errors == []
+    assert drawn == 20_000

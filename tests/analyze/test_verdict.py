@@ -176,3 +176,19 @@ def test_cli_verdict_bad_bundle_is_one_line_error(tmp_path: Path, capsys: pytest
     assert main(["analyze", "verdict", str(tmp_path / "nope")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "Traceback" not in err
+
+
+def test_route_blackhole_names_the_route_and_its_table(scenario_bundles: dict[str, Any]) -> None:
+    info, subject, peers = _scenario(scenario_bundles, "route-blackhole")
+    top = classify(subject, peers, responder_ip=info.responder_ip).top
+    details = top.next_step.details
+    assert details["route"] and details["route_table"]
+    assert any(c.startswith("az network route-table route") and details["route"] in c for c in top.next_step.commands)
+
+
+def test_deallocated_vm_names_who_stopped_it(scenario_bundles: dict[str, Any]) -> None:
+    info, subject, peers = _scenario(scenario_bundles, "deallocated")
+    top = classify(subject, peers, responder_ip=info.responder_ip).top
+    assert f"az vm start -g {info.resource_group} -n {info.broken_vm}" in top.next_step.commands
+    stop = [e for e in top.supporting if e.source == "activity_log"]
+    assert stop and stop[0].details["caller"]
