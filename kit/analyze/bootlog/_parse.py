@@ -100,7 +100,7 @@ def parse_boot_log(data: bytes, *, source: str = "serial.log", anchor: datetime 
         OS, platform, stage, events, findings of the last boot, warnings.
     """
     if isinstance(data, str):
-        data = data.encode("utf-8", errors="surrogateescape")
+        data = data.encode("utf-8", errors="surrogatepass")
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise AnalysisError(f"a boot log must be bytes, not {type(data).__name__}; read the file in binary mode")
     raw = bytes(data)
