@@ -85,7 +85,10 @@ JupyterLab and edit the parameters cell.
         md("## 1. Identity and scope\nWhat this report is about, where the evidence came from and who collected it."),
         code("from kit.report import triage as t\ndisplay(kv_table(t.identity(bundle, incident=incident, responder_ip=responder, source=src.source)))"),
         md("## 2. Power and provisioning state\nA VM that is not running cannot answer: check this before anything else."),
-        code("power = t.power_state(bundle)\ndisplay(kv_table(power))"),
+        code("""power = t.power_state(bundle)
+if t.power_note(power):
+    display(callout(t.power_note(power), kind="bad", title="Not running"))
+display(kv_table(power))"""),
         md("## 3. Boot diagnostics and the boot log\nHow far the last boot got, and the log lines behind each finding."),
         code("""from kit.analyze.bootlog import boot_report_from_bundle
 from kit.report import sections as s

@@ -18,6 +18,7 @@ __all__ = [
     "console_access",
     "evidence_files",
     "identity",
+    "power_note",
     "power_state",
 ]
 
@@ -88,6 +89,17 @@ def power_state(bundle: Any) -> dict[str, Any]:
         "guest OS (reported)": " ".join(str(v) for v in (view.get("osName"), view.get("osVersion")) if v) or None,
         "computer name": view.get("computerName"),
     }
+
+
+def power_note(power: Mapping[str, Any]) -> str | None:
+    """A sentence when the power state alone explains (or clouds) the outage, else ``None``."""
+    state = str(power.get("power state", "")).lower()
+    if "running" in state:
+        return None
+    if "deallocat" in state or "stopped" in state:
+        return (f"The VM is {state.replace('vm ', '')}: nothing inside it can answer SSH or RDP. "
+                "Check the Activity Log below for who stopped it before starting it again.")
+    return f"Power state is '{power.get('power state')}': confirm the VM is running before looking further."
 
 
 def boot_diagnostics(bundle: Any) -> dict[str, Any]:
