@@ -50,6 +50,20 @@ def sections_for(story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any]
     def mounts(c: Console) -> None:
         for d in disks:
             c.ok(f"Found device {{u:{device_unit(d['uuid'])}}} - Virtual_Disk {d['mount'].rstrip('/').rsplit('/', 1)[-1]}.")
+        if p["distro"] == "rhel":
+            c.starting("Mounting {u:boot.mount} - /boot...")
+            c.kern(f"XFS (sda3): Mounting V5 Filesystem {p['rootfs_uuid'][:9]}77e1-{p['rootfs_uuid'][14:]}", 3.61)
+            c.kern("XFS (sda3): Ending clean mount")
+            c.ok("Mounted {u:boot.mount} - /boot.")
+            c.starting("Mounting {u:boot-efi.mount} - /boot/efi...")
+            c.ok("Mounted {u:boot-efi.mount} - /boot/efi.")
+            for d in disks:
+                unit = d["mount"].strip("/").replace("/", "-") + ".mount"
+                c.starting(f"Mounting {{u:{unit}}} - {d['mount']}...")
+                c.kern(f"XFS ({d['dev']}1): Mounting V5 Filesystem {d['uuid']}")
+                c.kern(f"XFS ({d['dev']}1): Ending clean mount")
+                c.ok(f"Mounted {{u:{unit}}} - {d['mount']}.")
+            return
         c.starting("Starting {u:systemd-fsck@dev-disk-by\\x2dlabel-BOOT.service} - File System Check on /dev/disk/by-label/BOOT...")
         c.ok("Finished {u:systemd-fsck@dev-disk-by\\x2dlabel-BOOT.service} - File System Check on /dev/disk/by-label/BOOT.")
         c.starting("Mounting {u:boot.mount} - /boot...")
@@ -106,10 +120,10 @@ def sections_for(story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any]
     def agent(c: Console) -> None:
         lines = [
             f"INFO Daemon Daemon Azure Linux Agent Version: {p['waagent']}",
-            f"INFO Daemon Daemon OS: ubuntu {p['pretty'].split()[1][:5]}",
-            "INFO Daemon Daemon Python: 3.12.3",
+            f"INFO Daemon Daemon OS: {p['os_id']} {p['os_version']}",
+            f"INFO Daemon Daemon Python: {'3.9.18' if p['distro'] == 'rhel' else '3.12.3'}",
             "INFO Daemon Daemon Run daemon",
-            "INFO Daemon Daemon No RDMA handler exists for distro='Ubuntu' version='24.04'",
+            f"INFO Daemon Daemon No RDMA handler exists for distro='{p['rdma_distro']}' version='{p['os_version']}'",
             "INFO Daemon Daemon Clean protocol and wireserver endpoint",
             "INFO Daemon Daemon Provisioning already completed, skipping.",
             "INFO Daemon Daemon RDMA capabilities are not enabled, skipping",
@@ -125,8 +139,8 @@ def sections_for(story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any]
             c.plain(f"{iso(c.now(), 6)} {text}")
 
     def ssh(c: Console) -> None:
-        c.starting("Starting {u:ssh.service} - OpenBSD Secure Shell server...")
-        c.ok("Started {u:ssh.service} - OpenBSD Secure Shell server.")
+        c.starting(f"Starting {{u:{p['ssh_unit']}}} - {p['ssh_desc']}...")
+        c.ok(f"Started {{u:{p['ssh_unit']}}} - {p['ssh_desc']}.")
 
     def cloud_init_config(c: Console) -> None:
         c.starting("Starting {u:cloud-config.service} - Cloud-init: Config Stage...")
@@ -145,6 +159,12 @@ def sections_for(story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any]
 
     def login(c: Console) -> None:
         c.advance(0.9)
+        if p["distro"] == "rhel":
+            for line in ["", p["pretty"], f"Kernel {p['kernel']} on an x86_64", "",
+                         "Activate the web console with: systemctl enable --now cockpit.socket", ""]:
+                c.plain(line, end="\r\r\n")
+            c.plain(f"{p['host']} login: ", end="")
+            return
         c.plain("", end="\r\r\n")
         c.plain(f"{p['pretty']} {p['host']} ttyS0", end="\r\r\n")
         c.plain("", end="\r\r\n")

@@ -89,7 +89,7 @@ UBUNTU_KERNEL = r"""
 0.010046|setup_percpu: NR_CPUS:8192 nr_cpumask_bits:{cpus} nr_cpu_ids:{cpus} nr_node_ids:1
 0.010603|percpu: Embedded 86 pages/cpu s229376 r8192 d114688 u524288
 0.010657|Kernel command line: {cmdline}
-0.010789|Unknown kernel command line parameters "BOOT_IMAGE=/vmlinuz-{kernel}", will be passed to user space.
+0.010789|Unknown kernel command line parameters "{boot_image}", will be passed to user space.
 0.012941|Dentry cache hash table entries: 2097152 (order: 12, 16777216 bytes, linear)
 0.013986|Inode-cache hash table entries: 1048576 (order: 11, 8388608 bytes, linear)
 0.014153|Fallback order for Node 0: 0 
@@ -302,7 +302,7 @@ UBUNTU_INITRAMFS_TAIL = [
 
 SYSTEMD_KERNEL = r"""
 1.140113|systemd[1]: Inserted module 'autofs4'
-1.171901|systemd[1]: systemd {systemd} running in system mode (+PAM +AUDIT +SELINUX +APPARMOR +IMA +SMACK +SECCOMP +GCRYPT -GNUTLS +OPENSSL +ACL +BLKID +CURL +ELFUTILS +FIDO2 +IDN2 -IDN +IPTC +KMOD +LIBCRYPTSETUP +LIBFDISK +PCRE2 -PWQUALITY +P11KIT +QRENCODE +TPM2 +BZIP2 +LZ4 +XZ +ZLIB +ZSTD -BPF_FRAMEWORK -XKBCOMMON +UTMP +SYSVINIT default-hierarchy=unified)
+1.171901|systemd[1]: systemd {systemd} running in system mode ({systemd_features})
 1.176410|systemd[1]: Detected virtualization microsoft.
 1.176432|systemd[1]: Detected architecture x86-64.
 """

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from . import kernel_text as KT
+from . import rhel_text as RT
 from . import systemd_text as ST
 from .common import hexid, iso, plus, rfc2822, ts
 from .images import IMAGES
@@ -49,7 +50,11 @@ def guest_params(story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any]
         "pci_dom": f"{pci_dom:04x}", "pci_dom_dec": pci_dom,
         "os_blocks": os_blocks, "os_gb_dec": f"{os_blocks * 512 / 1e9:.1f}", "os_gib": f"{image['os_disk_gb']:.1f}",
         "temp_blocks": temp_gib * 2**30 // 512, "temp_gb_dec": f"{temp_gib * 2**30 / 1e9:.0f}", "temp_gib": f"{temp_gib:.0f}",
-        "systemd": "255.4-1ubuntu8.4", "systemd_short": "255.4-1ubuntu8.4",
+        "systemd": image.get("systemd", "255.4-1ubuntu8.4"), "systemd_short": "255.4-1ubuntu8.4",
+        "systemd_features": image["systemd_features"],
+        "distro": image["distro"], "os_id": image["os_name"], "os_version": image["os_version"],
+        "rdma_distro": "Red Hat Enterprise Linux" if image["distro"] == "rhel" else "Ubuntu",
+        "ssh_unit": image["ssh_unit"].split(" - ")[0], "ssh_desc": image["ssh_unit"].split(" - ")[1],
         "inodes": 3870720, "inodes_used": 81000 + int(hexid(vm["name"], "ino", length=4), 16) % 20000,
         "fs_blocks": 7574011, "blocks_used": 1050000 + int(hexid(vm["name"], "blk", length=5), 16) % 400000,
         "rootfs_uuid": _uuid(story, vm, "rootfs"), "pretty": image["pretty"], "mac": mac,
@@ -58,6 +63,7 @@ def guest_params(story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any]
         "cloud_init": image["cloud_init"], "waagent": image["waagent"], "agent_goal": image["agent_goal"],
     }
     params["cmdline"] = fill(image["cmdline"], params)
+    params["boot_image"] = params["cmdline"].split()[0]
     return params
 
 
@@ -75,10 +81,17 @@ _NO_INITRD = ("initramfs", "RAMDISK", "INITRD=", "Run /init", "Freeing unused", 
 
 
 def render_template(con: Console, template: str, params: dict[str, Any], *, accelerated: bool,
-                    data_disks: list[dict[str, Any]], no_initrd: bool = False) -> None:
+                    data_disks: list[dict[str, Any]], no_initrd: bool = False,
+                    subst: dict[str, str | None] | None = None, shift: float = 0.0) -> None:
     for line in template.strip("\n").splitlines():
         if no_initrd and any(marker in line for marker in _NO_INITRD):
             continue
+        if subst:
+            head, _, text = line.partition("|")
+            if text in subst:
+                if subst[text] is None:
+                    continue
+                line = f"{head}|{subst[text]}"
         if line.startswith("@ACCEL "):
             if not accelerated:
                 continue
@@ -86,10 +99,10 @@ def render_template(con: Console, template: str, params: dict[str, Any], *, acce
         if line.startswith("@DATA "):
             up, text = line[len("@DATA "):].split("|", 1)
             for i, disk in enumerate(data_disks):
-                con.kern(fill(text, {**params, **disk}), float(up) + i * 0.002)
+                con.kern(fill(text, {**params, **disk}), float(up) + shift + i * 0.002)
             continue
         up, text = line.split("|", 1)
-        con.kern(fill(text, params), float(up))
+        con.kern(fill(text, params), float(up) + shift)
 
 
 def systemd_lines(con: Console, template: str, params: dict[str, Any], sections: dict[str, Any]) -> None:
@@ -129,12 +142,27 @@ def boot_linux(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: di
             con.plain("")
         else:
             con.plain("Loading initial ramdisk ...")
+    rhel = p["distro"] == "rhel"
     render_template(con, KT.UBUNTU_KERNEL, p, accelerated=accel, data_disks=disks,
-                    no_initrd=kind == "no_initrd_panic")
+                    no_initrd=kind == "no_initrd_panic", subst=RT.KERNEL_SUBST if rhel else None)
     if kind == "no_initrd_panic":
         from .failures import kernel_panic_no_initrd
         kernel_panic_no_initrd(con, p)
         return
+    if rhel:
+        _rhel_initrd(con, p, accel, disks)
+    else:
+        _ubuntu_initramfs(con, p, accel, disks)
+    con.plain("")
+    con.plain(f"Welcome to \x1b[0;31m{p['pretty']}\x1b[0m!" if rhel else f"Welcome to \x1b[1m{p['pretty']}\x1b[0m!")
+    con.plain("")
+    con.kern(f"systemd[1]: Hostname set to <{p['host']}>.", 3.20 if rhel else 1.20)
+    con.kern("systemd[1]: Queued start job for default target graphical.target." if not rhel
+             else "systemd[1]: Queued start job for default target multi-user.target.", 3.46 if rhel else 1.46)
+    _main_boot(con, story, vm, boot, p, disks, kind, rhel)
+
+
+def _ubuntu_initramfs(con: Console, p: dict[str, Any], accel: bool, disks: list[dict[str, Any]]) -> None:
     for text in KT.UBUNTU_INITRAMFS_TEXT[:4]:
         con.plain(fill(text, p))
     render_template(con, KT.UBUNTU_INITRAMFS_MODULES, p, accelerated=accel, data_disks=disks)
@@ -144,22 +172,53 @@ def boot_linux(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: di
     for text in KT.UBUNTU_INITRAMFS_TAIL:
         con.plain(text)
     render_template(con, KT.SYSTEMD_KERNEL, p, accelerated=accel, data_disks=disks)
+
+
+def _rhel_initrd(con: Console, p: dict[str, Any], accel: bool, disks: list[dict[str, Any]]) -> None:
+    """dracut: systemd runs in the initrd, finds the LVM root, mounts XFS, switches root, loads SELinux."""
+    render_template(con, KT.SYSTEMD_KERNEL, p, accelerated=accel, data_disks=[], shift=-0.8)
+    con.kern("systemd[1]: Running in initrd.")
     con.plain("")
-    con.plain(f"Welcome to \x1b[1m{p['pretty']}\x1b[0m!")
+    con.plain(f"Welcome to \x1b[0;31m{p['pretty']} dracut-057-53.git20240104.el9 (Initramfs)\x1b[0m!")
     con.plain("")
-    con.kern(f"systemd[1]: Hostname set to <{p['host']}>.", 1.20)
-    con.kern("systemd[1]: Queued start job for default target graphical.target.", 1.46)
+    systemd_lines(con, RT.INITRD_BEFORE_MODULES, p, {})
+    modules = KT.UBUNTU_INITRAMFS_MODULES.replace(" sda: sda1 sda14 sda15 sda16", " sda: sda1 sda2 sda3 sda4")
+    render_template(con, modules, p, accelerated=accel, data_disks=disks)
+
+    def xfs_root(c: Console) -> None:
+        c.kern("SGI XFS with ACLs, security attributes, scrub, quota, no debug enabled", 1.62)
+        c.kern(f"XFS (dm-0): Mounting V5 Filesystem {p['rootfs_uuid']}")
+        c.kern("XFS (dm-0): Ending clean mount", 1.71)
+
+    systemd_lines(con, RT.INITRD_AFTER_MODULES, p, {"XFS_ROOT": xfs_root})
+    con.kern("systemd-journald[236]: Received SIGTERM from PID 1 (systemd).", 2.05)
+    con.kern("audit: type=1404 audit(1.998:2): enforcing=1 old_enforcing=0 auid=4294967295 ses=4294967295 enabled=1 old-enabled=1 lsm=selinux res=1", 2.21)
+    con.kern("SELinux:  policy capability network_peer_controls=1", 2.30)
+    con.kern("SELinux:  policy capability open_perms=1")
+    con.kern("SELinux:  policy capability extended_socket_class=1")
+    con.kern("SELinux:  policy capability always_check_network=0")
+    con.kern("SELinux:  policy capability cgroup_seclabel=1")
+    con.kern("SELinux:  policy capability nnp_nosuid_transition=1")
+    con.kern("SELinux:  policy capability genfs_seclabel_symlinks=1")
+    con.kern("audit: type=1403 audit(2.313:3): auid=4294967295 ses=4294967295 lsm=selinux res=1", 2.44)
+    con.kern("systemd[1]: Successfully loaded SELinux policy in 171.224ms.", 2.58)
+    con.kern("systemd[1]: Relabelled /dev, /dev/shm, /run, /sys/fs/cgroup in 24.611ms.", 2.61)
+    render_template(con, KT.SYSTEMD_KERNEL, p, accelerated=accel, data_disks=[], shift=1.5)
+
+
+def _main_boot(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any], p: dict[str, Any],
+               disks: list[dict[str, Any]], kind: str, rhel: bool) -> None:
     from . import failures
     from .guest_sections import sections_for
     sections = sections_for(story, vm, boot, p, disks)
     if kind == "fstab_emergency":
         sections["MOUNTS"] = lambda c: failures.fstab_emergency(c, p, boot, disks)
         cut = ST.UBUNTU_BOOT.split("OK Reached target {u:local-fs.target}")[0]
-        systemd_lines(con, cut, p, sections)
+        systemd_lines(con, RT.convert_units(cut) if rhel else cut, p, sections)
         return
     if kind == "sshd_fail":
         sections["SSH"] = lambda c: failures.sshd_fail(c, p, boot)
-    systemd_lines(con, ST.UBUNTU_BOOT, p, sections)
+    systemd_lines(con, RT.convert_units(ST.UBUNTU_BOOT) if rhel else ST.UBUNTU_BOOT, p, sections)
     for _at, line in sorted(failures.expand_events(boot.get("events", []), con.rnd), key=lambda x: x[0]):
         line(con, p)
     if boot.get("end"):
@@ -189,7 +248,7 @@ def shutdown(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: dict
             c.starting(f"Unmounting {{u:{unit}}} - {d['mount']}...")
             c.ok(f"Unmounted {{u:{unit}}} - {d['mount']}.")
 
-    template = ST.UBUNTU_SHUTDOWN
+    template = RT.convert_units(ST.UBUNTU_SHUTDOWN) if p["distro"] == "rhel" else ST.UBUNTU_SHUTDOWN
     for unit in boot.get("dead_units", []):
         template = "\n".join(line for line in template.splitlines() if "{u:" + unit + "}" not in line)
     systemd_lines(con, template, params,
@@ -202,8 +261,11 @@ def shutdown(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: dict
     con.advance(0.1)
     for text in ["Sending SIGKILL to remaining processes...", "Unmounting file systems."]:
         con.kern(f"systemd-shutdown[1]: {text}")
-    con.kern("[2871]: Remounting '/' read-only with options 'discard,errors=remount-ro,commit=30'.")
-    con.kern(f"EXT4-fs (sda1): re-mounted {p['rootfs_uuid']} ro. Quota mode: none.")
+    if p["distro"] == "rhel":
+        con.kern("[2871]: Remounting '/' read-only with options 'seclabel,attr2,inode64,logbufs=8,logbsize=32k,noquota'.")
+    else:
+        con.kern("[2871]: Remounting '/' read-only with options 'discard,errors=remount-ro,commit=30'.")
+        con.kern(f"EXT4-fs (sda1): re-mounted {p['rootfs_uuid']} ro. Quota mode: none.")
     for text in ["All filesystems unmounted.", "Deactivating swaps.", "All swaps deactivated.",
                  "Detaching loop devices.", "All loop devices detached.", "Stopping MD devices.",
                  "All MD devices stopped.", "Detaching DM devices.", "All DM devices detached.",

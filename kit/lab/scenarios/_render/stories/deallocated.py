@@ -10,15 +10,15 @@ RG = "rg-reporting-prod"
 DEALLOC = "2026-11-24T18:02:11.274Z"
 PATCH = {"rpt-db-01": "2026-11-23T14:05:20.663Z", "rpt-db-02": "2026-11-23T14:13:44.107Z",
          "rpt-db-03": "2026-11-23T14:22:09.858Z"}
-APP = [("postgresql@16-main.service", "PostgreSQL Cluster 16-main"), ("pgbouncer.service", "connection pooler for PostgreSQL")]
+APP = [("postgresql-16.service", "PostgreSQL 16 database server"), ("pgbouncer.service", "A lightweight connection pooler for PostgreSQL")]
 
 
 def _vm(name, ip, zone, created, *, broken=False, **kw):
     last = {"end": {"at": after(DEALLOC, 3.1), "how": "poweroff"}} if broken else None
     boots = boot_chain(after(PATCH[name], 17.5), [], each={"incarnation": 4}, last=last)
     vm = linux_vm(name, ip, "snet-reporting-db", zone=zone, created=created, services=APP, boots=boots,
-                  size="Standard_E4s_v5",
-                  disks=[{"lun": 0, "size_gb": 1024, "mount": "/var/lib/postgresql", "suffix": "pgdata"}], **kw)
+                  size="Standard_E4s_v5", image="rhel9",
+                  disks=[{"lun": 0, "size_gb": 1024, "mount": "/var/lib/pgsql", "suffix": "pgdata"}], **kw)
     return vm
 
 
