@@ -10,6 +10,11 @@
 - the static ``text/html`` fallback is the session's redacted transcript, so an exported
   report shows what happened (``widget.show()`` first, ``widget.finalize()`` at the end).
 
+``open_console(...)`` runs the steps of ``notebooks/console.ipynb`` (pre-checks, session with a
+transcript under ``archive/<incident>/transcripts/``, widget) and returns a :class:`ConsoleRun`
+whose ``finish()`` closes the session and records the transcript in the incident archive;
+``controls(run)`` gives the notebook its "Check the fix" / "Close and archive" buttons.
+
 Everything here is safe inside a running kernel loop: the session lives on its own loop
 (:mod:`kit.console._sync`) and the widget's callbacks only schedule work there.
 """
@@ -17,10 +22,12 @@ Everything here is safe inside a running kernel loop: the session lives on its o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +39,15 @@ from kit.console.transcript import render_text
 from kit.console.transports import Notice
 from kit.console.widget import SerialTerminal
 
-__all__ = ["admin_commands_for", "console_widget", "findings_panel", "transcript_text"]
+__all__ = [
+    "ConsoleRun",
+    "admin_commands_for",
+    "console_widget",
+    "controls",
+    "findings_panel",
+    "open_console",
+    "transcript_text",
+]
 
 
 def admin_commands_for(os_type: str | None) -> list[str]:
@@ -219,3 +234,213 @@ def findings_panel(session: Session) -> Any:
     hooks.append(render)
     render()
     return panel
+
+
+# ---------------------------------------------------------------------- the console notebook's steps
+@dataclass
+class ConsoleRun:
+    """One console session opened by ``notebooks/console.ipynb`` (or :func:`open_console`).
+
+    Attributes
+    ----------
+    source
+        ``"lab:<scenario>"`` or ``"azure"``.
+    vm_id
+        The VM's ARM id.
+    precheck
+        What the pre-checks found (``kit.azure.serialconsole.ConsolePrecheck``).
+    session
+        The open :class:`Session`.
+    widget
+        Its terminal (display with ``widget.show()``).
+    incident_root
+        ``archive/<incident>``; the transcript goes to ``transcripts/`` inside it.
+    in_report
+        Running under ``kit report`` (``run_dir`` given): the runner's own manifest, written when
+        the notebook ends, records the transcript, so :meth:`finish` does not write one.
+    cast_path, text_path
+        The redacted transcript being written (flushed as data arrives).
+    """
+
+    source: str
+    vm_id: str
+    precheck: Any
+    session: Session
+    widget: SerialTerminal
+    incident_root: Path
+    cast_path: Path
+    text_path: Path
+    scenario: str | None = None
+    lab: Any = None
+    in_report: bool = False
+    manifest: Path | None = None
+    _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
+    _started_at: str = ""
+    _finished: bool = False
+
+    def check(self) -> Any:
+        """The lab's verdict on the fix (``CheckResult`` with ``passed`` and ``message``); ``None`` outside the lab."""
+        if self.lab is None or self.scenario is None:
+            return None
+        return self.lab.check(self.scenario)
+
+    def finish(self) -> Path | None:
+        """Close the session, refresh the widget's static transcript, record the transcript in the archive.
+
+        Returns the archive manifest written (calling it again returns the same one), or ``None``
+        under ``kit report``, whose run manifest records the transcript when the notebook ends.
+        """
+        from kit.report.archive import record, utc_now
+
+        if self.manifest is not None or self._finished:
+            return self.manifest
+        self._finished = True
+        self.session.close()
+        self.widget.finalize()
+        check = self.check()
+        event: dict[str, Any] = {
+            "kind": "console", "source": self.source, "vm_id": self.vm_id, "approval": self.session.approval,
+            "responder": self.session.responder,
+            "transcripts": [p.relative_to(self.incident_root).as_posix() for p in (self.cast_path, self.text_path)],
+            "started_at": self._started_at, "finished_at": utc_now(),
+        }
+        if check is not None:
+            event["lab_check"] = {"passed": bool(check.passed), "message": str(check.message)}
+        try:
+            if not self.in_report:
+                self.manifest = record(self.incident_root, event)
+        finally:
+            self._stack.close()
+        return self.manifest
+
+
+def _vm_id(subscription: str, resource_group: str, vm: str) -> str:
+    from kit.azure.ids import parse_resource_id, vm_id
+    from kit.errors import UsageError
+
+    if vm.startswith("/"):
+        return str(parse_resource_id(vm))
+    if not (subscription and resource_group and vm):
+        raise UsageError("source='azure' needs subscription, resource_group and vm (or vm as a full ARM resource id)")
+    return str(vm_id(subscription, resource_group, vm))
+
+
+def open_console(source: str, *, approval: str, incident: str, archive_dir: str | Path = "", run_dir: str | Path = "",
+                 archive_root: str | Path = "archive", subscription: str = "", resource_group: str = "",
+                 vm: str = "", arm_endpoint: str = "", cloud: str = "AzureCloud", credential: str = "default",
+                 ca_bundle: str = "", title: str | None = None) -> ConsoleRun:
+    """Pre-check, open and show-ready a console for the notebook: the steps of ``console.ipynb``.
+
+    Parameters
+    ----------
+    source
+        ``"lab:<scenario>"`` (starts the lab in this process and uses the scenario's broken VM
+        unless ``vm`` names another) or ``"azure"``.
+    approval
+        The approval / ticket reference (required; recorded in the transcript and the archive).
+    incident, archive_dir, archive_root
+        The transcript goes to ``archive_dir`` (``archive/<incident>`` as ``kit report`` fills it
+        in) or else ``<archive_root>/<incident>``, under ``transcripts/``.
+    run_dir
+        Set by ``kit report``: the run's manifest will record the transcript.
+    subscription, resource_group, vm
+        The VM for ``"azure"`` (``vm`` may also be a full ARM id).
+    arm_endpoint, cloud, credential, ca_bundle
+        The same connection options as ``kit collect`` (a credential *kind*; secrets only ever
+        come from the environment).
+
+    Raises
+    ------
+    ConsolePrecheckError
+        The console cannot be used for this VM (each reason said); nothing is opened.
+    UsageError
+        Missing approval, VM coordinates or a bad incident id.
+    """
+    from kit.azure.serialconsole import SerialConsoleClient
+    from kit.azure.target import AzureTarget
+    from kit.errors import ConsolePrecheckError, UsageError
+    from kit.report.archive import check_appendable, incident_dir, utc_now
+
+    if not approval or not str(approval).strip():
+        raise UsageError("set the approval parameter to the change or incident ticket allowing this console access")
+    root = Path(archive_dir) if archive_dir else incident_dir(archive_root, incident)
+    check_appendable(root)
+    stack = contextlib.ExitStack()
+    try:
+        lab = scenario = None
+        if source.startswith("lab:"):
+            from kit.lab import running_lab
+
+            scenario = source.removeprefix("lab:")
+            lab = stack.enter_context(running_lab(scenarios=[scenario]))
+            info = lab.scenario(scenario)
+            client = SerialConsoleClient.for_lab(lab)
+            vm_id = str(info.vm_id(vm or info.broken_vm))
+            responder = "lab"
+        elif source == "azure":
+            target = AzureTarget(arm_endpoint=arm_endpoint or "", cloud=cloud, credential=credential,
+                                 ca_bundle=Path(ca_bundle) if ca_bundle else None)
+            client = SerialConsoleClient.from_target(target)
+            vm_id = _vm_id(subscription, resource_group, vm)
+            responder = ""
+        else:
+            raise UsageError(f"source must be 'lab:<scenario>' or 'azure', not {source!r}")
+        pre = client.precheck(vm_id)
+        if not pre.ok:
+            raise ConsolePrecheckError(str(pre))
+        transport, _ = client.transport(vm_id, check=False)
+        transport.os_type = transport.os_type or pre.os_type
+        name = vm_id.rstrip("/").rsplit("/", 1)[-1]
+        stamp = utc_now().replace(":", "").replace("-", "").split(".")[0] + "Z"
+        cast = root / "transcripts" / f"{stamp}-{name}.cast"
+        session = Session(transport, approval=approval, transcript=cast, vm_id=vm_id,
+                          responder=responder or client.responder(), os_type=pre.os_type)
+        started = utc_now()
+        widget = console_widget(session, title=title or name)
+        stack.callback(session.close)
+        return ConsoleRun(source=source, vm_id=vm_id, precheck=pre, session=session, widget=widget,
+                          incident_root=root, cast_path=cast, text_path=cast.with_suffix(".txt"),
+                          scenario=scenario, lab=lab, in_report=bool(run_dir), _stack=stack, _started_at=started)
+    except BaseException:
+        stack.close()
+        raise
+
+
+def controls(run: ConsoleRun) -> Any:
+    """Buttons under the terminal: "Check the fix" (lab only) and "Close and archive the transcript"."""
+    import ipywidgets
+
+    result = ipywidgets.HTML()
+    buttons = []
+
+    def show_check(_button: Any = None) -> None:
+        check = run.check()
+        if check is None:
+            return
+        colour = "#1f6f2f" if check.passed else "#7a1f1f"
+        result.value = (f'<div class="kit-lab-check" data-passed="{str(bool(check.passed)).lower()}" '
+                        f'style="padding:4px 8px;border-left:4px solid {colour}">'
+                        f'<b>{"PASS" if check.passed else "NOT FIXED"}</b> {html.escape(str(check.message))}</div>')
+
+    def finish(_button: Any = None) -> None:
+        for button in buttons:
+            button.disabled = True
+        try:
+            manifest = run.finish()
+        except Exception as error:  # shown to the user; the session is closed either way
+            result.value = f'<div class="kit-console-finished" data-ok="false">{html.escape(str(error))}</div>'
+            return
+        files = ", ".join(html.escape(p.relative_to(run.incident_root).as_posix()) for p in (run.cast_path, run.text_path))
+        recorded = f" (manifest <code>{html.escape(manifest.name)}</code>)" if manifest else ""
+        result.value = (f'<div class="kit-console-finished" data-ok="true">Session closed. Transcript archived in '
+                        f'<code>{html.escape(str(run.incident_root))}</code>: {files}{recorded}.</div>')
+
+    if run.lab is not None:
+        check_button = ipywidgets.Button(description="Check the fix", tooltip="ask the lab whether the VM is reachable again")
+        check_button.on_click(show_check)
+        buttons.append(check_button)
+    finish_button = ipywidgets.Button(description="Close and archive", button_style="warning",
+                                      tooltip="close the console and record the transcript in the incident archive")
+    finish_button.on_click(finish)
+    buttons.append(finish_button)
+    return ipywidgets.VBox([ipywidgets.HBox(buttons), result])

@@ -239,3 +239,36 @@ def test_findings_panel_shows_what_the_analyzer_sees() -> None:
     _eventually(lambda: "emergency" in panel.value.lower())
     session.close()
     _eventually(lambda: widget.status == "closed")
+
+
+# ------------------------------------------------------------------ the console notebook's steps
+def test_open_console_records_the_transcript_in_the_incident_archive(tmp_path: Path) -> None:
+    from kit.console.notebook import open_console
+    from kit.report import read_manifest, verify_archive
+
+    run = open_console("lab:firewall-lockout", approval="CHG-5", incident="INC-5", archive_root=tmp_path)
+    browser = Browser(run.widget)
+    assert run.precheck.ok and run.widget.status == "connected"
+    browser.type("\r")
+    browser.wait_for("login: ")
+    assert not run.check().passed
+    manifest = run.finish()
+    assert run.finish() == manifest, "finishing twice records once"
+    assert run.widget.status == "closed"
+    root = tmp_path / "INC-5"
+    event = read_manifest(root)["event"]
+    assert event["kind"] == "console" and event["approval"] == "CHG-5" and event["lab_check"]["passed"] is False
+    assert event["transcripts"] == [f"transcripts/{run.cast_path.name}", f"transcripts/{run.text_path.name}"]
+    assert verify_archive(root).ok
+    assert "sched-01 login:" in run.text_path.read_text()
+
+
+def test_open_console_refuses_without_approval_or_when_the_prechecks_fail(tmp_path: Path) -> None:
+    from kit.console.notebook import open_console
+    from kit.errors import ConsolePrecheckError, UsageError
+
+    with pytest.raises(UsageError, match="approval"):
+        open_console("lab:firewall-lockout", approval=" ", incident="INC-6", archive_root=tmp_path)
+    with pytest.raises(ConsolePrecheckError, match="deallocated|running"):
+        open_console("lab:deallocated", approval="CHG-6", incident="INC-6", archive_root=tmp_path)
+    assert not (tmp_path / "INC-6" / "transcripts").exists()
