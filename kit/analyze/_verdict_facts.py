@@ -399,7 +399,7 @@ def _os(bundle: Any, boot: Any) -> str:
     return boot.os if boot is not None and boot.os in ("linux", "windows") else "unknown"
 
 
-def gather_facts(bundle: Any, peers: list[Any], *, responder_ip: str | None) -> Facts:
+def gather_facts(bundle: Any, peers: list[Any], *, responder_ip: str | None, boot_report: Any = None) -> Facts:
     """Read everything the rules need from a bundle and its peers, once."""
     manifest = bundle.manifest or {}
     activity = activity_from_bundle(bundle)
@@ -422,21 +422,21 @@ def gather_facts(bundle: Any, peers: list[Any], *, responder_ip: str | None) -> 
         facts.checked.append("instance_view")
     else:
         facts.missing.append("no instance view (power state unknown)")
-    _read_boot(bundle, facts)
+    _read_boot(bundle, facts, boot_report)
     facts.os = _os(bundle, facts.boot)
     _read_network(bundle, peers, facts)
     return facts
 
 
-def _read_boot(bundle: Any, facts: Facts) -> None:
+def _read_boot(bundle: Any, facts: Facts, report: Any = None) -> None:
     data = getattr(bundle, "serial_log", None)
-    if not data:
+    if not data and report is None:
         facts.missing.append("no serial log (boot diagnostics off or not collected)")
         return
     from kit.analyze.bootlog import parse_boot_log
 
     try:
-        facts.boot = parse_boot_log(data, source="serial.log")
+        facts.boot = report if report is not None else parse_boot_log(data, source="serial.log")
     except KitError as error:
         facts.warnings.append(f"serial.log could not be parsed: {error}")
         facts.missing.append("the serial log could not be read")

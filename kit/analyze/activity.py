@@ -22,12 +22,12 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from types import MappingProxyType
-from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
+from kit.analyze._activity_model import _LEVEL_RANK, LEVELS, ActivityEvent, ActivityLog, Operation
 from kit.azure.ids import ResourceId, parse_resource_id
 from kit.errors import AnalysisError, InvalidResourceId
 
@@ -43,15 +43,6 @@ __all__ = [
     "parse_time",
 ]
 
-#: Activity Log levels, least to most severe, and the timeline severity each maps to.
-LEVELS: dict[str, str] = {
-    "verbose": "info",
-    "informational": "info",
-    "warning": "warning",
-    "error": "error",
-    "critical": "critical",
-}
-_LEVEL_RANK = {name: rank for rank, name in enumerate(LEVELS)}
 
 # A status's place in an operation's life: the record with the highest phase (then the latest
 # time) decides the operation's final status.
@@ -94,187 +85,6 @@ def _shape(record: Mapping[str, Any]) -> tuple[str, ...]:
     if "event_timestamp" in record or "correlation_id" in record or "operation_name" in record:
         return _SHAPES["sdk"]
     return _SHAPES["log_analytics"]
-
-
-class ActivityEvent(NamedTuple):
-    """One Activity Log record, normalised (an immutable named tuple: cheap at 100k records).
-
-    Parameters
-    ----------
-    time
-        When the event happened (``eventTimestamp``), UTC; the submission time when the record
-        has no event time.
-    time_desc
-        ``"event"`` or ``"submitted"``: which of the record's times ``time`` is.
-    submitted
-        When Azure recorded it (``submissionTimestamp``), UTC, or ``None``.
-    correlation_id
-        Shared by every record of one operation (``""`` when absent).
-    event_id
-        ``eventDataId``: unique per record.
-    operation_name
-        ``operationName.value`` (``Microsoft.Compute/virtualMachines/start/action``).
-    operation_label
-        ``operationName.localizedValue`` (``Start Virtual Machine``), or ``operation_name``.
-    status
-        ``status.value``: ``Started``, ``Accepted``, ``Succeeded``, ``Failed`` …
-    sub_status
-        ``subStatus.value`` (``OK``, ``Created``, ``Conflict`` …) or ``""``.
-    caller
-        Who did it (UPN, app id, or empty for platform events).
-    category
-        ``Administrative``, ``ResourceHealth``, ``ServiceHealth``, ``Policy`` …
-    level
-        ``Informational``, ``Warning``, ``Error``, ``Critical`` or ``Verbose``.
-    resource_id
-        The resource the operation was about, as written in the record.
-    resource_type
-        ``resourceType.value`` (empty when the record has none; :class:`Operation` fills it in
-        from the resource id).
-    client_ip
-        ``httpRequest.clientIpAddress`` or ``""``.
-    http_method
-        ``httpRequest.method`` or ``""``.
-    description
-        ``description`` or ``""``.
-    properties
-        ``properties`` (ResourceHealth's ``currentHealthStatus``, ``cause`` … live here), as
-        read (not copied).
-    event_text, submitted_text
-        The original time strings exactly as read (``None`` when absent); see :attr:`original`.
-    index
-        Position of the record in the input list.
-    """
-
-    time: datetime
-    time_desc: str
-    submitted: datetime | None
-    correlation_id: str
-    event_id: str
-    operation_name: str
-    operation_label: str
-    status: str
-    sub_status: str
-    caller: str
-    category: str
-    level: str
-    resource_id: str
-    resource_type: str
-    client_ip: str
-    http_method: str
-    description: str
-    properties: Mapping[str, Any]
-    event_text: str | None
-    submitted_text: str | None
-    index: int
-
-    @property
-    def original(self) -> dict[str, str]:
-        """The original time strings by their REST names (``eventTimestamp``, ``submissionTimestamp``)."""
-        result = {}
-        if self.event_text is not None:
-            result["eventTimestamp"] = self.event_text
-        if self.submitted_text is not None:
-            result["submissionTimestamp"] = self.submitted_text
-        return result
-
-    @property
-    def severity(self) -> str:
-        """Timeline severity: the level's, raised to ``error`` for a failed status."""
-        severity = LEVELS.get(self.level.lower(), "info")
-        if self.status.lower() == "failed" and severity in ("info", "warning"):
-            return "error"
-        return severity
-
-
-@dataclass(frozen=True, slots=True)
-class Operation:
-    """The records of one operation (same correlation id, operation name and resource).
-
-    Parameters
-    ----------
-    correlation_id
-        The shared ``correlationId`` (the event id for a record that has none).
-    operation_name
-        ``Microsoft.Network/networkSecurityGroups/securityRules/write`` …
-    resource_id
-        The resource it acted on.
-    resource_type
-        Its type (``Microsoft.Network/networkSecurityGroups/securityRules``).
-    status
-        The final status: the terminal record's (``Succeeded``/``Failed``/``Canceled``/
-        ``Resolved``), else the latest record's (``Started``, ``Accepted`` …).
-    start
-        The earliest record's time (UTC).
-    end
-        The terminal record's time, or ``None`` while the operation has not finished.
-    duration
-        ``end - start``, or ``None``.
-    caller
-        Who did it (the first record that names a caller).
-    category
-        The records' category.
-    level
-        The most severe level among the records.
-    events
-        The records, in time order.
-    summary
-        One line for people: what, on which resource, by whom, how it ended.
-    severity
-        Timeline severity: the most severe of its records' (a failed record counts as ``error``).
-    """
-
-    correlation_id: str
-    operation_name: str
-    resource_id: str
-    resource_type: str
-    status: str
-    start: datetime
-    end: datetime | None
-    duration: timedelta | None
-    caller: str
-    category: str
-    level: str
-    events: tuple[ActivityEvent, ...]
-    summary: str
-    severity: str = "info"
-
-    @property
-    def label(self) -> str:
-        """The operation's localized name (``Create or Update Security Rule``)."""
-        return self.events[0].operation_label if self.events else self.operation_name
-
-    @property
-    def failed(self) -> bool:
-        """Whether the operation ended in ``Failed``."""
-        return self.status.lower() == "failed"
-
-    @property
-    def properties(self) -> dict[str, Any]:
-        """The properties of every record merged, later records winning."""
-        merged: dict[str, Any] = {}
-        for event in self.events:
-            merged.update(event.properties)
-        return merged
-
-
-@dataclass(frozen=True)
-class ActivityLog:
-    """Normalised records, their operations, and what could not be used.
-
-    Parameters
-    ----------
-    events
-        Every usable record, in time order.
-    operations
-        The records grouped into operations, ordered by start time.
-    warnings
-        One sentence per record that was skipped (with its index in the input).
-    """
-
-    events: tuple[ActivityEvent, ...]
-    operations: tuple[Operation, ...]
-    warnings: tuple[str, ...] = field(default=())
 
 
 def parse_time(text: Any) -> datetime | None:

@@ -47,6 +47,7 @@ __all__ = [
     "TIME_KINDS",
     "build_timeline",
     "console_rows",
+    "normalize_severity",
     "reference_times",
     "timeline_figure",
     "to_timesketch_jsonl",

@@ -166,7 +166,8 @@ def _unique(rows: list[Evidence]) -> list[Evidence]:
     return result
 
 
-def classify(bundle: Any, peers: Sequence[Any] = (), *, responder_ip: str | None = None) -> Classification:
+def classify(bundle: Any, peers: Sequence[Any] = (), *, responder_ip: str | None = None,
+             boot_report: Any = None) -> Classification:
     """Rank the explanations for an unreachable VM from its evidence bundle.
 
     Parameters
@@ -179,6 +180,9 @@ def classify(bundle: Any, peers: Sequence[Any] = (), *, responder_ip: str | None
     responder_ip
         The address the responder connects from, as the VM sees it. Without it, SSH/RDP verdicts
         are computed from a documentation Internet address (203.0.113.10) and say so.
+    boot_report
+        The bundle's serial log already parsed (``kit.analyze.bootlog.parse_boot_log``), to
+        avoid parsing it twice in a notebook; parsed here when ``None``.
 
     Returns
     -------
@@ -192,7 +196,7 @@ def classify(bundle: Any, peers: Sequence[Any] = (), *, responder_ip: str | None
     """
     if not hasattr(bundle, "manifest"):
         raise AnalysisError(f"classify needs a loaded evidence bundle (kit.evidence.load_bundle), got {type(bundle).__name__}")
-    facts = gather_facts(bundle, list(peers), responder_ip=responder_ip)
+    facts = gather_facts(bundle, list(peers), responder_ip=responder_ip, boot_report=boot_report)
     scored: list[Hypothesis] = []
     for order, rule in enumerate(RULES):
         score, supporting, contradicting = _score(rule, facts)
