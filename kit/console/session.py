@@ -157,6 +157,7 @@ class Session:
         self._finding_hooks: list[Callable[[LiveFinding], Any]] = [on_finding] if on_finding else []
         self._new_findings: list[LiveFinding] = []
         self.findings = LiveFindings(self._new_findings.append)
+        self._marked: set[str] = set()
         self._transcript_spec = transcript
         self.transcript: Transcript | None = transcript if isinstance(transcript, Transcript) else None
         self._pending = ""
@@ -281,7 +282,8 @@ class Session:
             await _run_hook(hook, text)
         while self._new_findings:
             finding = self._new_findings.pop(0)
-            if self.transcript is not None:
+            if self.transcript is not None and finding.summary not in self._marked:
+                self._marked.add(finding.summary)
                 self.transcript.marker(f"finding: {finding.summary}", kind=finding.kind)
             for hook in self._finding_hooks:
                 await _run_hook(hook, finding)

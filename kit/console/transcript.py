@@ -169,7 +169,7 @@ class Transcript:
         self._event("i", self._input.feed(data.replace("\r", "\r\n")).replace("\r\n", "\r"))
         self._flush()
 
-    def marker(self, label: str, **details: Any) -> None:
+    def marker(self, label: str, *, repeat_line: bool = True, **details: Any) -> None:
         """Record an event of the session itself (reconnect gap, admin command, login)."""
         if self._closed:
             return
@@ -178,7 +178,7 @@ class Transcript:
         self._event("m", text)
         stamp = datetime.now(UTC).strftime("%H:%M:%SZ")
         # a marker in the middle of a line (a finding while the user types) repeats the line after it
-        self._text.write(f"\n[kit {stamp}] {text}\n{self._line}")
+        self._text.write(f"\n[kit {stamp}] {text}\n{self._line if repeat_line else ''}")
         self._flush()
 
     def close(self) -> None:
@@ -187,7 +187,7 @@ class Transcript:
             return
         self._write_output(self._output.flush())
         self._event("i", self._input.flush())
-        self.marker("session closed")
+        self.marker("session closed", repeat_line=False)
         self._closed = True
         self._cast.close()
         self._text.close()
