@@ -69,7 +69,8 @@ def test_eight_scenarios_are_defined():
 def test_committed_files_are_what_the_generator_renders(tmp_path: Path):
     write(tmp_path)
     for story in STORIES:
-        for rel, data in render(story).items():
+        rendered = render(story)
+        for rel, data in rendered.items():
             committed = SCENARIOS_DIR / story["name"] / rel
             assert committed.is_file(), f"{committed} is missing: run python -m kit.lab.scenarios.build"
             assert committed.read_bytes() == data, f"{committed} differs from the generator's output"
@@ -77,7 +78,7 @@ def test_committed_files_are_what_the_generator_renders(tmp_path: Path):
         folder = SCENARIOS_DIR / story["name"]
         on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
                    and p.name != "guest.yaml" and "guest" not in p.relative_to(folder).parts[:1]}
-        assert on_disk == set(render(story)), f"{folder}: stale or missing files"
+        assert on_disk == set(rendered), f"{folder}: stale or missing files"
 
 
 def test_scenario_yaml_follows_the_contract(scenario):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .common import iso, plus, rfc2822
+from .common import iso, rfc2822
 from .serial import Console
 
 
@@ -175,4 +175,4 @@ def sections_for(story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any]
             "LOGIN": login}
 
 
-__all__ = ["sections_for", "table", "plus"]
+__all__ = ["ci", "device_unit", "sections_for", "table"]

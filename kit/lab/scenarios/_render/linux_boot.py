@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from datetime import datetime
 from typing import Any
 
 from . import kernel_text as KT
 from . import rhel_text as RT
 from . import systemd_text as ST
-from .common import hexid, iso, plus, rfc2822, ts
+from .common import hexid, ts
 from .images import IMAGES
 from .serial import Console
 
@@ -277,8 +276,4 @@ def shutdown(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: dict
     con.kern("reboot: Power down" if how == "poweroff" else "reboot: Restarting system")
 
 
-def dated(moment: datetime) -> str:
-    return rfc2822(moment)
-
-
-__all__ = ["boot_linux", "fill", "guest_params", "iso", "plus"]
+__all__ = ["boot_linux", "fill", "guest_params", "shutdown"]

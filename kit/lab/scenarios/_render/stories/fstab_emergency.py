@@ -6,7 +6,7 @@ patch run installed kernel 6.8.0-1018-azure and restarted the VM: systemd waits 
 disk, gives up, and drops to emergency mode. The two peer processors never had that disk.
 """
 
-from ._helpers import after, boot_chain, disk_uuid, group, linux_vm, reboot_health, restart, restore_points, sp, user
+from ._helpers import after, boot_chain, group, linux_vm, reboot_health, restart, restore_points, sp, user
 
 SUB = "6a0d4e8b-21f7-4c93-b5e0-9f3a7c1d2e84"
 TENANT = "e41c7a09-5d2b-4f8e-a6c3-1b9d0f7e2a55"

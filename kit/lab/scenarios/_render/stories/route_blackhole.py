@@ -2,7 +2,7 @@
 as "unused" and deleted. snet-tms-b (tms-app-01, tms-batch-01; the PCI-scoped half of the app
 tier) still sends 0.0.0.0/0 to it through rt-tms-b, so replies to anyone outside the VNet vanish.
 The peers live in snet-tms-a (same NSG; rt-tms-a has no default route, so Azure's Internet route
-applies)."""
+applies). nva-fw-02 (10.70.0.5), built yesterday for the hub migration, is in no route yet."""
 
 from ._helpers import after, boot_chain, linux_vm, restart, restore_points, sp, user
 
@@ -10,6 +10,8 @@ SUB = "2e8c5f14-9a7d-4b03-b6e2-5d1f0c8a7e39"
 TENANT = "c0a7e4d2-1f58-4e9b-8c36-7a2d5b9e1f04"
 RG = "rg-tms-prod"
 DEAD_NVA = "10.70.0.4"
+NEW_NVA = "10.70.0.5"  # built yesterday for the hub migration; no route uses it yet
+NVA_FIRST_BOOT = "2026-11-24T16:12:47.300Z"
 
 PATCH = {"tms-app-01": "2026-11-24T13:04:11.208Z", "tms-batch-01": "2026-11-24T13:10:32.771Z",
          "tms-app-02": "2026-11-24T13:16:50.054Z", "tms-app-03": "2026-11-24T13:23:07.639Z"}
@@ -45,6 +47,7 @@ STORY = {
         "next_hop_type": "VirtualAppliance", "next_hop_ip": DEAD_NVA,
         "dead_nva": "nva-fw-01", "dead_nva_nic": "nva-fw-01-nic", "dead_nva_deleted_at": "2026-11-25T12:58:44Z",
         "peer_route_table": "rt-tms-a (no default route: system route to Internet)",
+        "red_herring": f"nva-fw-02 ({NEW_NVA}, IP forwarding on) was built yesterday and is not in any route yet",
         "changed_by": "nana.osei@aurorafreight.com",
         "subnet": "snet-tms-b", "also_affected": ["tms-batch-01"], "peers_in_other_subnet": True,
     },
@@ -103,12 +106,18 @@ STORY = {
             view=_running("2026-11-25T14:41:19Z", "2026-11-24T13:17:21.4470962Z", "2026-11-24T13:17:00.3315127Z")),
         _vm("tms-app-03", "10.70.1.5", "snet-tms-a", "3", "2024-06-10T11:40:11.5540187Z", accelerated=False,
             view=_running("2026-11-25T14:40:58Z", "2026-11-24T13:23:38.9983450Z", "2026-11-24T13:23:17.7206631Z")),
+        linux_vm("nva-fw-02", NEW_NVA, "snet-nva", zone="1", created="2026-11-24T16:11:58.2204771Z",
+                 size="Standard_D4s_v5", ip_forwarding=True,
+                 services=[("nftables.service", "Netfilter Tables", "Finished"), ("frr.service", "FRRouting")],
+                 boots=[{"at": NVA_FIRST_BOOT, "kind": "normal", "events": [], "incarnation": 1}],
+                 view=_running("2026-11-25T14:41:44Z", "2026-11-24T16:13:20.5507129Z", "2026-11-24T16:12:31.8807362Z")),
     ],
     "activity": [
         *[op for vm, at in PATCH.items() for op in (
             {"at": after(at, -318.4), "op": "vm_install_patches", "vm": vm, "by": "patching", "took": 290},
             restart(vm, at, "patching", took=30))],
-        {"at": "2026-11-24T16:09:40.018Z", "op": "deployment_write", "by": "iac", "rg": "rg-hub-network", "resource": "Microsoft.Resources/deployments/hub-firewall-policy-20261124", "took": 225},
+        {"at": "2026-11-24T16:09:40.018Z", "op": "deployment_write", "by": "iac", "resource": "Microsoft.Resources/deployments/nva-fw-02-20261124", "took": 225},
+        {"at": "2026-11-24T16:10:02.511Z", "op": "vm_write", "vm": "nva-fw-02", "by": "iac", "took": 118},
         *restore_points(["tms-app-01", "tms-app-02", "tms-app-03", "tms-batch-01"], "2026-11-24T21:30:15.604Z", rg="AzureBackupRG_eastus2_1"),
         {"at": "2026-11-25T08:12:45.330Z", "op": "storage_listkeys", "by": "oncall", "rg": "rg-tms-data", "resource": "Microsoft.Storage/storageAccounts/sttmsexports"},
         {"at": "2026-11-25T12:31:10.402Z", "op": "route_write", "by": "nana", "rt": "rt-tms-a", "route": "blackhole-bogons", "took": 16},

@@ -3,7 +3,7 @@ Disabled. Nothing in ARM records a GPO; after the 03:14 Windows Update reboot no
 3389. The admin restarted the VM from the portal, then looked from SAC (the cmd channel's screen is
 in the serial log: TermService stopped, net start fails with error 1058) and ran a Run Command."""
 
-from ._helpers import MONITOR_AGENT_WIN, after, restore_points, sp, user, reboot_health
+from ._helpers import MONITOR_AGENT_WIN, after, reboot_health, restore_points, sp, user
 
 SUB = "7b3e0d52-8c19-4a6f-9e27-1d4c6b8f0a95"
 TENANT = "4f6a2c81-b9d3-4e07-a5f2-8c1e7d3b9a60"
