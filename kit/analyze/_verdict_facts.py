@@ -14,7 +14,7 @@ from typing import Any
 
 from kit.analyze._verdict_rules import BOOT_SIGNALS
 from kit.analyze.activity import Operation, activity_from_bundle
-from kit.errors import AnalysisError, KitError
+from kit.errors import KitError
 
 __all__ = ["DEFAULT_RESPONDER", "Evidence", "Facts", "gather_facts"]
 
@@ -453,12 +453,6 @@ def _read_network(bundle: Any, peers: list[Any], facts: Facts) -> None:
     try:
         facts.network = load_network(bundle)
         facts.verdicts = ssh_rdp_verdicts(facts.network, facts.responder_ip)
-    except AnalysisError as error:
-        if facts.responder_given and "responder" in str(error):
-            raise
-        facts.warnings.append(f"network: {error}")
-        facts.missing.append("no network verdict (NICs or NSGs missing from the bundle)")
-        return
     except KitError as error:
         facts.warnings.append(f"network: {error}")
         facts.missing.append("no network verdict (NICs or NSGs missing from the bundle)")

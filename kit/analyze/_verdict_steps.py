@@ -64,18 +64,21 @@ def _nsg_step(facts: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     what = (f"{flow.rule_name} (priority {priority}) in NSG {nsg} on the {flow.hop} denies TCP {facts.port} ({service}) "
             f"from {facts.responder_ip}")
     commands: list[str] = []
-    if (flow.rule_name or "").startswith("securityRules/"):
-        what += f"; remove or narrow that rule, or allow the responder with a lower priority number"
+    custom = (flow.rule_name or "").startswith("securityRules/")
+    if custom:
+        what += "; remove or narrow that rule, or allow the responder with a lower priority number"
         commands.append(f"az network nsg rule show -g {rg} --nsg-name {nsg} -n {rule}")
         commands.append(f"az network nsg rule delete -g {rg} --nsg-name {nsg} -n {rule}")
+        allow_priority = priority - 1 if priority and priority > 100 else None
     else:
-        what += "; nothing allows it before the default rule: add an allow rule for the responder"
-    allow_priority = max(100, (priority or 200) - 10) if priority and priority > 100 else 100
-    commands.append(
-        f"az network nsg rule create -g {rg} --nsg-name {nsg} -n allow-{service.lower()}-responder "
-        f"--priority {allow_priority if not priority or priority > 100 else max(priority - 1, 100)} --direction Inbound "
-        f"--access Allow --protocol Tcp --source-address-prefixes {source} --destination-port-ranges {facts.port}"
-    )
+        what += "; no custom rule allows it, so the default rule denies it: add an allow rule for the responder"
+        allow_priority = 4000  # custom rules use 100–4096; nothing matched, so any free priority works
+    if allow_priority is not None:
+        commands.append(
+            f"az network nsg rule create -g {rg} --nsg-name {nsg} -n allow-{service.lower()}-responder "
+            f"--priority {allow_priority} --direction Inbound --access Allow --protocol Tcp "
+            f"--source-address-prefixes {source} --destination-port-ranges {facts.port}"
+        )
     details = {"nsg": nsg, "nsg_id": flow.nsg_id, "resource_group": rg, "rule": flow.rule_name, "priority": priority,
                "hop": flow.hop, "port": facts.port}
     return what, tuple(commands), details

@@ -15,6 +15,7 @@ passes is a guest problem the outside cannot see: the serial console is the next
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from typing import Any
 from kit.analyze._verdict_facts import Evidence, Facts, gather_facts
 from kit.analyze._verdict_rules import MIN_SCORE, RULES, Rule
 from kit.analyze._verdict_steps import NextStep, next_step_for
-from kit.errors import AnalysisError
+from kit.errors import AnalysisError, UsageError
 
 __all__ = ["Classification", "Evidence", "Hypothesis", "NextStep", "classify"]
 
@@ -192,10 +193,19 @@ def classify(bundle: Any, peers: Sequence[Any] = (), *, responder_ip: str | None
     Raises
     ------
     AnalysisError
-        When ``bundle`` is not a bundle or ``responder_ip`` is not an IPv4 address.
+        When ``bundle`` is not a bundle.
+    UsageError
+        When ``responder_ip`` is not an IPv4 address.
     """
     if not hasattr(bundle, "manifest"):
         raise AnalysisError(f"classify needs a loaded evidence bundle (kit.evidence.load_bundle), got {type(bundle).__name__}")
+    if responder_ip is not None:
+        try:
+            if ipaddress.ip_address(str(responder_ip)).version != 4:
+                raise ValueError
+        except ValueError:
+            raise UsageError(f"responder address {responder_ip!r} is not an IPv4 address (e.g. 203.0.113.7); "
+                             f"give the address you connect from, as the VM sees it") from None
     facts = gather_facts(bundle, list(peers), responder_ip=responder_ip, boot_report=boot_report)
     scored: list[Hypothesis] = []
     for order, rule in enumerate(RULES):

@@ -192,3 +192,13 @@ def test_deallocated_vm_names_who_stopped_it(scenario_bundles: dict[str, Any]) -
     assert f"az vm start -g {info.resource_group} -n {info.broken_vm}" in top.next_step.commands
     stop = [e for e in top.supporting if e.source == "activity_log"]
     assert stop and stop[0].details["caller"]
+
+
+def test_bad_responder_address_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kit.errors import UsageError
+
+    bundle = _bare_bundle(tmp_path)
+    with pytest.raises(UsageError, match="not an IPv4 address"):
+        classify(bundle, responder_ip="banana")
+    assert main(["analyze", "verdict", str(bundle.path), "--responder-ip", "banana"]) == 2
+    assert capsys.readouterr().err.startswith("error: responder address 'banana'")
