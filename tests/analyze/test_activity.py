@@ -193,3 +193,32 @@ def test_already_normalised_events_are_accepted() -> None:
     assert isinstance(events[0], ActivityEvent)
     [operation] = operations(events)
     assert operation.status == "Succeeded"
+
+
+# ----------------------------------------------------------------- never a traceback
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_VALUES = st.one_of(
+    st.none(), st.text(max_size=30), st.integers(), st.floats(allow_nan=True), st.booleans(),
+    st.sampled_from(["2026-03-02T09:14:05Z", "2026-03-02T09:14:05.1234567+01:00", "1/21/2015 10:14:26 PM", "", "Z"]),
+    st.dictionaries(st.sampled_from(["value", "localizedValue", "scope", "clientIpAddress"]), st.text(max_size=10), max_size=3),
+    st.lists(st.integers(), max_size=3),
+)
+_KEYS = st.sampled_from([
+    "eventTimestamp", "submissionTimestamp", "correlationId", "operationName", "status", "subStatus", "caller",
+    "category", "level", "resourceId", "httpRequest", "properties", "authorization", "event_timestamp",
+    "correlation_id", "TimeGenerated", "OperationNameValue", "junk",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.dictionaries(_KEYS, _VALUES, max_size=10), _VALUES), max_size=12))
+def test_any_list_of_records_parses_or_warns_never_raises(records: list[object]) -> None:
+    log = parse_activity_log(records)
+    assert len(log.events) + len(log.warnings) == len(records)
+    assert sum(len(op.events) for op in log.operations) == len(log.events)
+    for op in log.operations:
+        assert op.start.utcoffset() == timedelta(0)
+        assert isinstance(op.summary, str) and op.severity in ("info", "warning", "error", "critical")

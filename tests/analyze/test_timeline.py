@@ -371,3 +371,14 @@ def test_html_page_draws_every_point_offline_in_chromium(tmp_path: Path) -> None
         browser.close()
     assert errors == []
     assert drawn == 20_000
+
+
+def test_odd_instance_view_and_records_become_rows_or_warnings(tmp_path: Path) -> None:
+    view = {"statuses": ["not a status", {"code": 7, "time": "garbage"}, {"level": "Error", "displayStatus": "x"}],
+            "vmAgent": {"statuses": None}, "disks": ["x", {"name": "os", "statuses": [{"code": "ProvisioningState/failed",
+                                                                                  "level": "Error"}]}]}
+    bundle = make_bundle(tmp_path, instance_view=view, activity=[*ACTIVITY, "junk", {"correlationId": "x"}])
+    df = build_timeline(bundle)
+    assert len(df.attrs["warnings"]) == 2  # the two unusable Activity Log records, each named
+    disk = df[df["kind"] == "instance_view:ProvisioningState/failed"].iloc[0]
+    assert disk["severity"] == "error" and "disk os" in disk["summary"]
