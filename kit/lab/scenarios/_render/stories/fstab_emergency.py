@@ -6,6 +6,8 @@ patch run installed kernel 6.8.0-1018-azure and restarted the VM: systemd waits 
 disk, gives up, and drops to emergency mode. The two peer processors never had that disk.
 """
 
+import json
+
 from ._helpers import after, boot_chain, group, linux_vm, reboot_health, restart, restore_points, sp, user
 
 SUB = "6a0d4e8b-21f7-4c93-b5e0-9f3a7c1d2e84"
@@ -138,7 +140,11 @@ STORY = {
             restart(vm, SUN[vm], "patching"),
             {"at": PATCH_START[vm][1], "op": "vm_install_patches", "vm": vm, "by": "patching", "took": 655 if vm == "customs-proc-01" else 540},
             restart(vm, WED[vm], "patching", took=32))],
-        {"at": "2026-11-22T15:40:12.774Z", "op": "vm_write", "vm": "customs-proc-01", "by": "dmitri", "took": 28},
+        {"at": "2026-11-22T15:40:12.774Z", "op": "vm_write", "vm": "customs-proc-01", "by": "dmitri", "took": 28,
+         "request_body": json.dumps({"location": "uksouth", "properties": {"storageProfile": {"dataDisks": [
+             {"lun": 0, "name": "customs-proc-01-spool", "createOption": "Attach", "caching": "ReadOnly"},
+             {"lun": 1, "name": "customs-proc-01-archive", "createOption": "Attach", "caching": "ReadOnly",
+              "toBeDetached": True}]}}}, separators=(",", ":"))},
         {"at": "2026-11-22T15:46:31.092Z", "op": "disk_write", "by": "dmitri", "resource": "Microsoft.Compute/disks/customs-proc-01-archive", "took": 6},
         {"at": "2026-11-22T16:03:09.318Z", "op": "tags_write", "by": "dmitri", "resource": "Microsoft.Resources/tags/default"},
         *restore_points(list(SUN), "2026-11-22T23:30:12.551Z", rg="AzureBackupRG_uksouth_1"),

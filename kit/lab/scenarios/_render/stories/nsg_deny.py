@@ -2,6 +2,8 @@
 on the wrong NIC NSG (pos-api-01's instead of a dev box's). The guest is healthy; the subnet NSG
 and the peers' NIC NSGs are unchanged."""
 
+import json
+
 from ._helpers import after, boot_chain, linux_vm, restart, restore_points, sp, user
 
 SUB = "d47a1c90-6e2b-4f35-8b1d-0c9e5a7f3b62"
@@ -112,7 +114,11 @@ STORY = {
          "resource": "Microsoft.Resources/deployments/pos-web-2026.11.24-2", "took": 148},
         {"at": "2026-11-25T09:02:44.913Z", "op": "nsg_rule_write", "by": "rafael", "rg": "rg-pos-dev",
          "nsg": "nsg-pos-dev-07", "rule": "Deny-All-Outbound-IR4471", "took": 13},
-        {"at": RULE_AT, "op": "nsg_rule_write", "by": "rafael", "nsg": "nsg-pos-api-01", "rule": "Deny-SSH-Inbound", "took": 14},
+        {"at": RULE_AT, "op": "nsg_rule_write", "by": "rafael", "nsg": "nsg-pos-api-01", "rule": "Deny-SSH-Inbound", "took": 14,
+         "request_body": json.dumps({"properties": {
+             "description": "IR-4471 containment", "protocol": "Tcp", "sourcePortRange": "*", "destinationPortRange": "22",
+             "sourceAddressPrefix": "*", "destinationAddressPrefix": "*", "access": "Deny", "priority": 100,
+             "direction": "Inbound"}}, separators=(",", ":"))},
         {"at": "2026-11-25T09:21:30.552Z", "op": "tags_write", "by": "rafael", "rg": "rg-pos-dev", "resource": "Microsoft.Resources/tags/default"},
         {"at": "2026-11-25T10:05:13.801Z", "op": "storage_listkeys", "by": "pipeline", "rg": "rg-pos-shared",
          "resource": "Microsoft.Storage/storageAccounts/stposreleases"},
