@@ -22,6 +22,7 @@ _ISO = re.compile(
 _BSD = re.compile(r"^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([ \d]\d) (\d{2}):(\d{2}):(\d{2})\b")
 _MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 _HEAD = 160
+_BSD_FIRST = frozenset("JFMASOND")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,18 +65,17 @@ def line_time(text: str) -> LineTime:
     """The uptime stamp and date a line carries (a date only when it sits near the start)."""
     head = text[:_HEAD]
     uptime = None
-    match = _UPTIME.search(head, 0, 80)
-    if match:
-        try:
+    if "[" in head:
+        match = _UPTIME.search(head, 0, 80)
+        if match:
             uptime = float(match.group(1))
-        except ValueError:  # pragma: no cover - the pattern only admits digits
-            uptime = None
     when = None
-    iso = _ISO.search(head)
-    if iso:
-        when = parse_iso(iso)
+    if "-" in head and ":" in head:  # cheap test first: most lines carry no date
+        iso = _ISO.search(head)
+        if iso:
+            when = parse_iso(iso)
     no_year = None
-    if when is None:
+    if when is None and head[:1] in _BSD_FIRST:
         bsd = _BSD.match(head)
         if bsd:
             month, day, hour, minute, second = bsd.groups()

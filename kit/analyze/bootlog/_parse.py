@@ -48,24 +48,15 @@ _LINUX_LATE = frozenset({"systemd", "multi-user", "login"})
 
 
 @dataclass
-class _Pending:
-    line: int
-    boot: int
-    when: LineTime
-    kind: str
-    text: str
-    stage: str | None
-    severity: str | None
-
-
-@dataclass
 class _State:
     source: str
     context: Context = field(default_factory=Context)
     rules: tuple[Rule, ...] = ()
     warnings: list[ParseWarning] = field(default_factory=list)
-    pending: list[_Pending] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    # (line, boot, LineTime, kind, text, stage, severity) per event, in log order
+    pending: list[tuple[int, int, LineTime, str, str, str | None, str | None]] = field(default_factory=list)
+    # (kind, severity, line, text, summary, boot) per finding; Finding objects are made for the listed ones
+    findings: list[tuple[str, str, int, str, str, int]] = field(default_factory=list)
     markers: list[str] = field(default_factory=list)
     max_rank: dict[int, int] = field(default_factory=dict)
     stage: dict[int, str] = field(default_factory=dict)
@@ -123,6 +114,7 @@ def _walk(text: str, hits: list[tuple[int, str]], scanner: Scanner, state: _Stat
     line_no, cursor, count, index, total = 1, 0, text.count, 0, len(hits)
     positions = [pos for pos, _ in hits]
     owners, order = scanner.owners, {rule.NAME: i for i, rule in enumerate(scanner.everyone)}
+    routes: dict[str | tuple[str, ...], list[Rule]] = {}
     while index < total:
         pos = positions[index]
         start = text.rfind("\n", 0, pos) + 1
@@ -131,12 +123,13 @@ def _walk(text: str, hits: list[tuple[int, str]], scanner: Scanner, state: _Stat
         end = text.find("\n", pos)
         if end < 0:
             end = len(text)
-        stop = max(bisect_left(positions, end, index), index + 1)
-        offsets = [max(p - start, 0) for p in positions[index:stop]]
-        rules: set[Rule] = set()
-        for _, word in hits[index:stop]:
-            rules.update(owners[word])
-        index = stop
+        nxt = index + 1
+        stop = nxt if nxt == total or positions[nxt] >= end else bisect_left(positions, end, nxt)
+        words = hits[index][1] if stop == nxt else tuple(word for _, word in hits[index:stop])
+        chosen = routes.get(words)
+        if chosen is None:
+            chosen = routes[words] = _route(words, owners, order)
+        first, index = index, stop
         raw = text[start:end].rstrip("\r")
         if len(raw) > LONG_LINE:
             state.long_lines += 1
@@ -145,9 +138,18 @@ def _walk(text: str, hits: list[tuple[int, str]], scanner: Scanner, state: _Stat
                     "long_line", f"line {line_no} is {len(raw):,} characters long; it is shown cut to "
                     f"{DISPLAY_LIMIT} characters and read around each match", line=line_no,
                 ))
-        chosen = sorted(rules, key=lambda rule: order[rule.NAME])
+        if len(raw) <= LONG_LINE and "\r" not in raw:
+            _handle(clean_line(raw), line_no, chosen, state)
+            continue
+        offsets = [max(p - start, 0) for p in positions[first:stop]]
         for piece in _pieces(raw, offsets, line_no, state):
             _handle(piece, line_no, chosen, state)
+
+
+def _route(words: str | tuple[str, ...], owners: dict[str, tuple[Rule, ...]], order: dict[str, int]) -> list[Rule]:
+    """The rules concerned by the triggers found on one line, in registration order."""
+    found = {rule for word in ((words,) if isinstance(words, str) else words) for rule in owners[word]}
+    return sorted(found, key=lambda rule: order[rule.NAME])
 
 def _pieces(raw: str, offsets: list[int], line_no: int, state: _State) -> list[str]:
     """The parts of a physical line worth reading: ``\\r`` redraws and windows of long lines."""
@@ -181,7 +183,7 @@ def _handle(line: str, line_no: int, rules: list[Rule], state: _State) -> None:
     context.line = line_no
     hits: list[Hit] = []
     for rule in rules:
-        if rule.NAME in state.stopped:
+        if state.stopped and rule.NAME in state.stopped:
             continue
         try:
             if rule.matches(line):
@@ -190,62 +192,66 @@ def _handle(line: str, line_no: int, rules: list[Rule], state: _State) -> None:
             _rule_failed(rule, error, line_no, state)
     if not hits:
         return
-    specific = any(h.severity and h.kind not in _GENERIC for h in hits)
     when = line_time(line)
     text = display(line)
-    boot_hit = next((h for h in hits if h.boot_start and h.stage), None)
-    if boot_hit is not None:
-        reached = state.max_rank.get(context.boot, 0)
-        rank = stage_rank(boot_hit.stage or "none")
-        again = boot_hit.kind in _ONCE_PER_BOOT and boot_hit.kind in state.starts
-        if state.any_event and (reached > rank or again):
-            context.boot += 1
-            context.in_initrd = False
-            context.stage = "none"
-            state.starts = set()
-        state.starts.add(boot_hit.kind)
+    for hit in hits:
+        if hit.boot_start and hit.stage:
+            _maybe_new_boot(hit, state)
+            break
     boot = context.boot
     if when.time is not None:
         state.years.append(when.time.year)
         if when.uptime is not None:
             state.anchors[boot].append(TimeAnchor("syslog", when.time, when.uptime, line_no, text))
+    specific = len(hits) > 1 and any(h.severity and h.kind not in _GENERIC for h in hits)
     seen_kinds: set[str] = set()
     for hit in hits:
+        kind, severity, stage = hit.kind, hit.severity, hit.stage
         if hit.warning:
             state.warnings.append(ParseWarning("date", f"line {line_no}: {hit.warning}", line=line_no))
-        if hit.marker and hit.marker not in state.markers:
-            state.markers.append(hit.marker)
-        elif hit.marker and not hit.severity and not hit.stage:
-            continue  # a marker already noted: nothing new on this line
+        if hit.marker:
+            if hit.marker not in state.markers:
+                state.markers.append(hit.marker)
+            elif not severity and not stage:
+                continue  # a marker already noted: nothing new on this line
         if hit.os:
             state.os_votes[boot][hit.os] += 1
         if hit.anchor:
             uptime, wall = hit.anchor
             state.years.append(wall.year)
             state.anchors[boot].append(TimeAnchor("cloud-init", wall, uptime, line_no, text))
-        if hit.stage:
-            rank = stage_rank(hit.stage)
+        if stage:
+            rank = stage_rank(stage)
             if boot not in state.stage or rank > state.max_rank[boot]:
                 state.max_rank[boot] = rank
-                state.stage[boot] = hit.stage
-                context.stage = hit.stage
-            if hit.stage == "initramfs":
+                state.stage[boot] = stage
+                context.stage = stage
+            if stage == "initramfs":
                 context.in_initrd = True
-            elif hit.stage in _LINUX_LATE or hit.kind == "boot:systemd:switch_root":
+            elif stage in _LINUX_LATE or kind == "boot:systemd:switch_root":
                 context.in_initrd = False
-        if hit.kind in seen_kinds:
+        if kind in seen_kinds:
             continue
-        seen_kinds.add(hit.kind)
-        if hit.severity and (hit.kind not in _GENERIC or not specific):
-            state.findings.append(Finding(
-                kind=hit.kind, severity=hit.severity, line=line_no, text=text,
-                evidence=f"{state.source}:{line_no}", summary=hit.summary or text, boot=boot,
-            ))
-            severity = hit.severity
+        seen_kinds.add(kind)
+        if severity and (not specific or kind not in _GENERIC):
+            state.findings.append((kind, severity, line_no, text, hit.summary or text, boot))
         else:
             severity = None
-        state.pending.append(_Pending(line_no, boot, when, hit.kind, text, hit.stage, severity))
-        state.any_event = True
+        state.pending.append((line_no, boot, when, kind, text, stage, severity))
+    state.any_event = True
+
+
+def _maybe_new_boot(hit: Hit, state: _State) -> None:
+    """Start a new boot at ``hit`` when the current boot already got past its stage."""
+    context = state.context
+    reached = state.max_rank.get(context.boot, 0)
+    again = hit.kind in _ONCE_PER_BOOT and hit.kind in state.starts
+    if state.any_event and (reached > stage_rank(hit.stage or "none") or again):
+        context.boot += 1
+        context.in_initrd = False
+        context.stage = "none"
+        state.starts = set()
+    state.starts.add(hit.kind)
 
 
 def _rule_failed(rule: Rule, error: Exception, line_no: int, state: _State) -> None:
@@ -281,26 +287,29 @@ def _report(state: _State, *, raw_size: int, lines: int, given: datetime | None)
     anchors = {b: _boot_anchor(state, b, last, given) for b in range(boots)}
     year = state.years[0] if state.years else (given.year if given else None)
     events = []
-    for p in state.pending:
-        time, desc = p.when.time, None
+    for line_no, boot, when, kind, text, stage, severity in state.pending:
+        time, desc = when.time, None
+        boot_anchor = anchors.get(boot)
         if time is not None:
             desc = "event"
-        elif p.when.uptime is not None and anchors.get(p.boot) is not None:
-            time, desc = anchors[p.boot].at(p.when.uptime), "estimated from uptime"  # type: ignore[union-attr]
-        elif p.when.dated_without_year is not None:
-            boot_anchor = anchors.get(p.boot)
-            guess = with_year(p.when.dated_without_year, boot_anchor.time.year if boot_anchor else year) if (boot_anchor or year) else None
+        elif when.uptime is not None and boot_anchor is not None:
+            time, desc = boot_anchor.at(when.uptime), "estimated from uptime"
+        elif when.dated_without_year is not None:
+            guess_year = boot_anchor.time.year if boot_anchor else year
+            guess = with_year(when.dated_without_year, guess_year) if guess_year else None
             if guess is not None:
                 time, desc = guess, "event"
-        events.append(BootEvent(p.line, p.boot, p.when.uptime, time, desc, p.kind, p.text, p.stage, p.severity))
+        events.append(BootEvent(line_no, boot, when.uptime, time, desc, kind, text, stage, severity))
     findings: list[Finding] = []
     earlier: list[Finding] = []
     per_kind: dict[tuple[int, str], int] = defaultdict(int)
-    for finding in state.findings:
-        key = (finding.boot, finding.kind)
+    for kind, severity, line_no, text, summary, boot in state.findings:
+        key = (boot, kind)
         per_kind[key] += 1
         if per_kind[key] <= FINDINGS_PER_KIND:
-            (findings if finding.boot == last else earlier).append(finding)
+            finding = Finding(kind=kind, severity=severity, line=line_no, text=text,
+                              evidence=f"{state.source}:{line_no}", summary=summary, boot=boot)
+            (findings if boot == last else earlier).append(finding)
     for (boot, kind), number in per_kind.items():
         if number > FINDINGS_PER_KIND:
             which = "the last boot" if boot == last else f"boot {boot}"

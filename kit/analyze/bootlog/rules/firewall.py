@@ -35,10 +35,11 @@ class FirewallRule:
         if packet:
             if "[UFW ALLOW]" in line or "[UFW AUDIT]" in line:
                 return []
-            prefix = _PREFIX.search(line)
-            label = prefix.group(1).strip() if prefix else ""
-            if not (_DROP_WORDS.search(label) or not label):
-                return []
+            if "[UFW BLOCK]" not in line:
+                prefix = _PREFIX.search(line)
+                label = prefix.group(1).strip() if prefix else ""
+                if label and not _DROP_WORDS.search(label):
+                    return []
             inbound, _, source, destination, protocol, _, port = packet.groups()
             what = f"{protocol} {source} → {destination}" + (f":{port}" if port else "")
             if port in _ADMIN_PORTS and inbound:
