@@ -241,6 +241,29 @@ def test_serial_logs_are_raw_azure_bytes_with_dated_lines_in_the_window(scenario
             assert "SAC>" in text, f"{vm}: neither a Linux nor a Windows (SAC) console"
 
 
+def test_boots_line_up_with_the_restarts_in_the_activity_log(scenario):
+    """Every restart/start of a Linux VM is followed, within two minutes, by a boot whose
+    cloud-init 'init-local' banner is dated accordingly."""
+    info = scenario["info"]
+    for record in scenario["activity"]:
+        name = record["operationName"]["value"].lower()
+        if record["status"]["value"] != "Started" or not name.endswith(("restart/action", "start/action")):
+            continue
+        vm = record["resourceId"].rsplit("/", 1)[1]
+        if vm not in scenario["serial"]:
+            continue
+        text = _text(scenario["serial"][vm])
+        if "Linux version" not in text:
+            continue
+        started = _ts(record["eventTimestamp"])
+        boots = [datetime.strptime(m, "%a, %d %b %Y %H:%M:%S").replace(tzinfo=timezone.utc)
+                 for m in re.findall(r"running 'init-local' at (\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d)", text)]
+        if vm == info["broken_vm"] and info["name"] in ("kernel-panic", "fstab-emergency"):
+            assert text.count("Linux version") >= 2  # the failing boot never reaches cloud-init
+            continue
+        assert any(0 < (b - started).total_seconds() < 120 for b in boots), (vm, record["eventTimestamp"], boots)
+
+
 MARKERS: dict[str, list[str]] = {
     "firewall-lockout": ["login: ", "DPT=22", "SRC=203.0.113.7"],
     "fstab-emergency": ["Timed out waiting for device", "Dependency failed for", "Local File Systems",

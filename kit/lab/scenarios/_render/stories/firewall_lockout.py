@@ -143,23 +143,23 @@ STORY = {
     "vms": [
         linux_vm("sched-01", "10.42.1.4", "snet-sched", zone="1", created="2025-01-20T14:31:07.6621854Z",
                  public_ip="20.166.45.213", asgs=["asg-slurm-controllers"], disks=STATE_DISK, services=SLURM,
-                 boots=[_boot("2026-11-23T02:14:41.108Z", events=[
+                 boots=[_boot("2026-11-23T02:14:22.306Z", events=[
                      {"at": "2026-11-24T21:47:01.913207Z", "kind": "agent", "lines": AGENT_RUN_COMMAND},
                      {"at": "2026-11-24T21:47:38.104519Z", "kind": "agent", "lines": AGENT_RUN_DONE},
                      *_blocks])],
                  view={"power": "running", "agent": "ready", "agent_at": "2026-11-25T00:21:07Z",
-                       "provisioned_at": "2026-11-24T21:47:39.6012544Z", "disks_at": "2026-11-23T02:14:38.4410021Z"},
+                       "provisioned_at": "2026-11-24T21:47:39.6012544Z", "disks_at": "2026-11-23T02:14:15.4410021Z"},
                  serial_pad=512),
         linux_vm("sched-02", "10.42.1.5", "snet-sched", zone="2", created="2025-01-20T14:31:09.1184320Z",
                  public_ip="20.166.45.219", asgs=["asg-slurm-controllers"], disks=STATE_DISK[:1], services=SLURM,
-                 boots=[_boot("2026-11-23T02:21:17.52Z")],
+                 boots=[_boot("2026-11-23T02:20:58.517Z")],
                  view={"power": "running", "agent": "ready", "agent_at": "2026-11-25T00:20:44Z",
-                       "provisioned_at": "2026-11-23T02:21:36.2257163Z", "disks_at": "2026-11-23T02:21:14.8802110Z"}),
+                       "provisioned_at": "2026-11-23T02:21:12.6257163Z", "disks_at": "2026-11-23T02:20:51.8802110Z"}),
         linux_vm("sched-03", "10.42.1.6", "snet-sched", zone="3", created="2025-01-20T14:31:08.9903117Z",
                  asgs=["asg-slurm-controllers"], disks=STATE_DISK[:1], services=SLURM, accelerated=False,
-                 boots=[_boot("2026-11-23T02:27:55.03Z")],
+                 boots=[_boot("2026-11-23T02:27:36.408Z")],
                  view={"power": "running", "agent": "ready", "agent_at": "2026-11-25T00:19:58Z",
-                       "provisioned_at": "2026-11-23T02:28:14.7730418Z", "disks_at": "2026-11-23T02:27:52.1029934Z"}),
+                       "provisioned_at": "2026-11-23T02:27:50.7730418Z", "disks_at": "2026-11-23T02:27:29.1029934Z"}),
     ],
     "activity": [
         # Monday-night maintenance: patch, then restart, one controller at a time.
