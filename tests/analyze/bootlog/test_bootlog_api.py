@@ -80,3 +80,17 @@ def test_repeated_findings_of_one_kind_are_capped_with_a_warning() -> None:
     assert len(report.findings) == 25 and len(report.events) == 40
     assert [w.kind for w in report.warnings] == ["truncated"]
     assert "15 more boot:firewall:admin_port_blocked" in report.warnings[0].message
+
+
+def test_a_failing_rule_becomes_warnings_and_is_stopped_after_a_run_of_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(line: str, context: object) -> list:
+        raise ValueError("cannot read this")
+
+    monkeypatch.setattr(REGISTRY.get("firewall"), "parse_line", broken)
+    line = b"[  612.3] [UFW BLOCK] IN=eth0 OUT= MAC=00 SRC=203.0.113.7 DST=10.0.0.4 PROTO=TCP SPT=5 DPT=22\r\n"
+    report = parse_boot_log(read("ubuntu-healthy.log") + b"\r\n" + line * 30)
+    rule_warnings = [w for w in report.warnings if w.kind == "rule"]
+    assert len(rule_warnings) == 6  # five with their line numbers, then one saying the rule was stopped
+    assert rule_warnings[0].line == 144 and "ValueError: cannot read this" in rule_warnings[0].message
+    assert "failed on 20 lines" in rule_warnings[-1].message
+    assert report.stage == "login" and report.findings_of("boot:systemd:login_prompt")
