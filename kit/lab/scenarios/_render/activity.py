@@ -156,7 +156,7 @@ def operation_records(story: dict[str, Any], op: dict[str, Any], index: int) -> 
     name, _localized, method, lro, _rtype = OPERATIONS[op["op"]]
     rid = resource_id(story, op)
     key = f"{story['name']}/{index}/{op['op']}/{op['at']}"
-    start = ts(op["at"])
+    start = plus(ts(op["at"]), rng(key, "sub-ms").random() * 0.000999)  # ARM stamps carry 100 ns ticks
     http = {"clientRequestId": guid(key, "client-request"), "clientIpAddress": who["ip"], "method": method}
     hierarchy = f"{story['tenant_id']}/{story.get('management_group', 'mg-root')}/{story['subscription_id']}"
     base_props = {"eventCategory": "Administrative", "entity": rid, "message": name, "hierarchy": hierarchy}
@@ -199,7 +199,7 @@ def health_records(story: dict[str, Any], event: dict[str, Any], index: int) -> 
     key = f"{story['name']}/health/{index}"
     out = []
     for stage in event["stages"]:
-        at = ts(stage["at"])
+        at = plus(ts(stage["at"]), rng(key, stage["status"], "sub-ms").random() * 0.000999)
         action = {"Active": "Activated", "In Progress": "Updated", "Resolved": "Resolved"}[stage["status"]]
         event_id = guid(key, stage["status"], "event")
         out.append({
