@@ -1,25 +1,13 @@
-"""Fixture logs for the boot-log tests: realistic Azure serial logs named after what they show."""
+"""Fixtures for the boot-log tests (helpers live in ``bootlog_data``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-DATA = Path(__file__).parent / "data"
-
-
-def read(name: str) -> bytes:
-    """A fixture log's raw bytes (CRLF line ends, ANSI escapes with the ESC byte, some NUL padding)."""
-    return (DATA / name).read_bytes()
-
-
-def without_esc(data: bytes) -> bytes:
-    """The same log as Azure sometimes stores it: every ESC byte lost, ``[0;1;31m`` left behind."""
-    return data.replace(b"\x1b", b"")
+from bootlog_data import without_esc
 
 
 @pytest.fixture(params=["esc", "no-esc"])
 def ansi_form(request: pytest.FixtureRequest):
-    """Both ANSI forms of a log: with the ESC byte and without it."""
+    """Both ANSI forms of a log: with the ESC byte and without it (``[[0;1;31mFAILED``)."""
     return (lambda data: data) if request.param == "esc" else without_esc

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 import kit.analyze.bootlog as bootlog
-from conftest import read
+from bootlog_data import read
 from kit.analyze.bootlog import BootReport, Finding, boot_report_from_bundle, parse_boot_log
 from kit.analyze.bootlog.rules import REGISTRY, RuleRegistry
 from kit.errors import AnalysisError

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA
+from bootlog_data import DATA
 from kit.cli import main
 
 

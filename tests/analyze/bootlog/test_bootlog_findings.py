@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import read
+from bootlog_data import read
 from kit.analyze.bootlog import parse_boot_log
 
 _ANSI = re.compile(r"\x1b?\[[0-9;]*[mKHJ]")

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import DATA, read
+from bootlog_data import DATA, read
 from kit.analyze.bootlog import SEVERITIES, STAGES, BootReport, parse_boot_log
 
 FRAGMENTS = [line for path in sorted(DATA.glob("*.log")) for line in path.read_bytes().split(b"\n")]

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import read
+from bootlog_data import read
 from kit.analyze.bootlog import STAGES, parse_boot_log, stage_reached
 
 UTC = timezone.utc
