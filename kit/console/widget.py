@@ -1,8 +1,10 @@
 """The serial console in a notebook: an anywidget around a bundled xterm.js.
 
 Keystrokes travel as custom messages (``{"type": "input"}``) and output as batched custom
-messages (at most one every ``batch_seconds``, each at most ``max_message_bytes``), because
-one message per serial read trips Jupyter's IOPub rate limit and loses output. A bounded
+messages (at most one batch every ``batch_seconds``, each message at most ``max_message_bytes``),
+because one message per serial read trips Jupyter's IOPub rate limit and loses output. Output
+after a quiet spell (the echo of a keystroke) goes out at once; only what follows within the
+window waits for it. A bounded
 history is replayed when a view (re)renders. Traits carry only configuration and state.
 
 Exported reports cannot run the widget (its JavaScript is not in the HTML), so the widget's
@@ -16,6 +18,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -111,6 +114,7 @@ class SerialTerminal(anywidget.AnyWidget):
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._timer: threading.Timer | None = None
+        self._last_flush = float("-inf")
         self._handle: Any = None
         self.size: tuple[int, int] | None = None
         self.on_msg(self._on_custom_msg)
@@ -122,16 +126,24 @@ class SerialTerminal(anywidget.AnyWidget):
         with self._lock:
             self._pending.append(data)
             self._remember(data)
-            if self._timer is None:
-                self._timer = threading.Timer(self._batch_seconds, self.flush)
+            if self._timer is not None:
+                return  # a flush is already due: this joins its batch
+            wait = self._last_flush + self._batch_seconds - time.monotonic()
+            if wait > 0:  # sent recently: collect until the window ends
+                self._timer = threading.Timer(wait, self.flush)
                 self._timer.daemon = True
                 self._timer.start()
+                return
+            self._last_flush = time.monotonic()
+        # quiet until now (a keystroke's echo): send at once instead of waiting for a window
+        self.flush()
 
     def flush(self) -> None:
         """Send queued output now, in messages of at most ``max_message_bytes``."""
         with self._send_lock:  # a replay cannot come between taking the output and sending it
             with self._lock:
                 pending, self._pending = "".join(self._pending), []
+                self._last_flush = time.monotonic()
                 if self._timer is not None:
                     self._timer.cancel()
                     self._timer = None

@@ -31,6 +31,8 @@ class Browser:
         self.statuses: list[str] = [widget.status]
         widget.send = self.messages.append  # type: ignore[method-assign]
         widget.observe(lambda change: self.statuses.append(change["new"]), names="status")
+        # the view renders: it says "ready" and gets what was shown before it existed
+        widget._on_custom_msg(widget, {"type": "ready", "view": "view-1", "cols": 80, "rows": 24}, [])
 
     def screen(self) -> str:
         return "".join(m.get("data", "") for m in list(self.messages) if m["type"] in ("output", "replay"))

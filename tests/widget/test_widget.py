@@ -141,3 +141,15 @@ def test_the_bundle_is_shipped_with_the_package() -> None:
     widget = SerialTerminal()
     assert "xterm" in widget._esm and len(widget._esm) > 100_000
     assert ".xterm" in widget._css
+
+
+def test_a_keystroke_echo_after_a_quiet_spell_is_sent_at_once(terminal: Any) -> None:
+    widget, sent, _, _ = terminal
+    widget._batch_seconds = 5.0           # a window far longer than the test
+    widget.write("a")
+    assert sent.outputs() == "a", "the first output after a quiet spell does not wait for the window"
+    widget.write("b")
+    widget.write("c")
+    assert sent.outputs() == "a", "output right after it is batched"
+    widget.flush()
+    assert sent.outputs() == "abc" and len(sent) == 2
