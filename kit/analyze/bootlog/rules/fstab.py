@@ -18,7 +18,10 @@ _START_JOB = re.compile(r"A start job is running for (.+?) \(")
 
 
 def _device(name: str) -> str:
-    """``dev-disk-by\\x2duuid-…device`` → readable ``dev-disk-by-uuid-…``."""
+    """What a person calls the unit: the description after `` - `` (systemd 25x prints
+    ``unit - description``), else the unit name with ``\\x2d`` unescaped."""
+    if " - " in name:
+        return name.split(" - ", 1)[1].strip()
     return name.replace("\\x2d", "-").replace("\\x2f", "/").strip()
 
 
@@ -41,7 +44,7 @@ class FstabRule:
                         "/etc/fstab is missing, detached or renamed.", severity="error", stage="systemd", os="linux")]
         dependency = _DEPENDENCY.search(line)
         if dependency and _FSTAB_TARGET.search(dependency.group(1).strip()):
-            target = dependency.group(1).strip()
+            target = _device(dependency.group(1))
             return [Hit("boot:fstab:dependency_failed", f"{target} did not start because the device it needs "
                         "failed (see the device time-out above).", severity="error", stage="systemd", os="linux")]
         failed = _FAILED_MOUNT.search(line)
