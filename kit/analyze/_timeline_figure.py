@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import gzip
 import html
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -78,17 +79,23 @@ def reference_times(df: pd.DataFrame) -> dict[str, pd.Timestamp]:
     if start is not None:
         result["incident start"] = start
     boot = timed[timed["source"] == "boot_log"]
-    good = boot[boot["kind"].str.lower().str.contains(_GOOD_BOOT, regex=True)]
+    good = boot[boot["kind"].isin(_matching(boot["kind"], _GOOD_BOOT))]
     if start is not None:
         good = good[good["time"] <= start]
     if not good.empty:
         result["last good boot"] = good["time"].iloc[-1]
     if start is not None:
         later = timed[timed["source"].isin(("console", "kit")) & (timed["time"] >= start)]
-        fixes = later[later["kind"].str.lower().str.contains(_FIX, regex=True)]
+        fixes = later[later["kind"].isin(_matching(later["kind"], _FIX))]
         if not fixes.empty:
             result["fix applied"] = fixes["time"].iloc[0]
     return result
+
+
+def _matching(kinds: pd.Series, pattern: str) -> list[str]:
+    """The distinct kinds matching ``pattern`` (checked once per kind, not once per row)."""
+    expression = re.compile(pattern, re.IGNORECASE)
+    return [kind for kind in kinds.unique() if expression.search(kind)]
 
 
 def _escape(text: str) -> str:
@@ -97,17 +104,36 @@ def _escape(text: str) -> str:
     return text
 
 
-def _hover(kind: str, summary: str, actor: str, time_desc: str) -> str:
+def _summary_html(summary: str) -> str:
     text = summary if len(summary) <= _SUMMARY_CHARS else summary[: _SUMMARY_CHARS - 1] + "…"
     text = _escape(text)
     if len(text) > _WRAP:
         text = "<br>".join([text[i : i + _WRAP] for i in range(0, len(text), _WRAP)])
-    head = f"<b>{_escape(kind)}</b><br>{text}"
-    if actor:
-        head += "<br>by " + _escape(actor)
-    if time_desc != "event" and time_desc:
-        head += f"<br><i>{_escape(time_desc)}</i>"
-    return head
+    return text
+
+
+def _hover_texts(kinds: list[str], summaries: list[str], actors: list[str], descs: list[str]) -> list[str]:
+    """The hover text of every point: kind in bold, the summary (escaped, wrapped), actor, kind of time."""
+    memo: dict[str, str] = {}
+
+    def once(text: str) -> str:  # kinds, actors and time kinds repeat: escape each once
+        done = memo.get(text)
+        if done is None:
+            done = memo[text] = _escape(text)
+        return done
+
+    out: list[str] = []
+    append = out.append
+    for kind, summary, actor, desc in zip(kinds, summaries, actors, descs, strict=True):
+        if len(summary) > _WRAP or "<" in summary or "&" in summary or ">" in summary:
+            summary = _summary_html(summary)
+        text = "<b>" + once(kind) + "</b><br>" + summary
+        if actor:
+            text += "<br>by " + once(actor)
+        if desc != "event" and desc:
+            text += "<br><i>" + once(desc) + "</i>"
+        append(text)
+    return out
 
 
 def _normalise_references(reference_lines: Any) -> dict[str, pd.Timestamp]:
@@ -166,7 +192,7 @@ def timeline_figure(
     timed = df[df["time"].notna()]
     untimed = len(df) - len(timed)
     use_gl = webgl if webgl is not None else len(timed) > WEBGL_THRESHOLD
-    scatter = go.Scattergl if use_gl else go.Scatter
+    trace_type = "scattergl" if use_gl else "scatter"
     lanes = [lane for lane in _LANES if (timed["source"] == lane).any()]
     lanes += sorted(set(timed["source"]) - set(lanes))
     lane_of = {lane: index for index, lane in enumerate(lanes)}
@@ -176,37 +202,36 @@ def timeline_figure(
     from kit.analyze.activity import _gc_paused
 
     with _gc_paused():
-        hover = [
-            _hover(k, s, a, d)
-            for k, s, a, d in zip(timed["kind"].tolist(), timed["summary"].tolist(), timed["actor"].tolist(),
-                                  timed["time_desc"].tolist(), strict=True)
-        ]
+        hover = _hover_texts(timed["kind"].tolist(), timed["summary"].tolist(), timed["actor"].tolist(),
+                             timed["time_desc"].tolist())
     hover_all = np.array(hover, dtype=object)
     severity = timed["severity"].to_numpy()
     estimated = timed["time_desc"].str.startswith("estimated").to_numpy(dtype=bool)
 
-    fig = go.Figure()
+    traces = []
     for level, colour in SEVERITY_COLOURS.items():
         for is_estimate in (False, True):
             mask = (severity == level) & (estimated == is_estimate)
             if not mask.any():
                 continue
             name = level + (" (estimated time)" if is_estimate else "")
-            fig.add_trace(scatter(
-                x=x_all[mask].astype("float64"),
-                y=y_all[mask],
-                mode="markers",
-                name=name,
-                legendgroup=level,
-                text=hover_all[mask],
-                hovertemplate="%{x|%Y-%m-%d %H:%M:%S.%L} UTC<br>%{text}<extra></extra>",
-                marker={
+            traces.append({
+                "type": trace_type,
+                "x": x_all[mask].astype("float64"),
+                "y": y_all[mask],
+                "mode": "markers",
+                "name": name,
+                "legendgroup": level,
+                "text": hover_all[mask],
+                "hovertemplate": "%{x|%Y-%m-%d %H:%M:%S.%L} UTC<br>%{text}<extra></extra>",
+                "marker": {
                     "color": colour,
                     "size": 9 if level in ("error", "critical") else 7,
                     "symbol": "circle-open" if is_estimate else ("diamond" if level != "info" else "circle"),
                     "line": {"width": 1.5 if is_estimate else 0, "color": colour},
                 },
-            ))
+            })
+    fig = go.Figure(data=traces)  # dicts of arrays: validated, not deep-copied element by element
     references = reference_times(df) if reference_lines is None else _normalise_references(reference_lines)
     shapes, notes = [], []
     for index, (label, when) in enumerate(references.items()):
