@@ -43,7 +43,6 @@ __all__ = [
     "COLUMNS",
     "SEVERITIES",
     "SOURCES",
-    "START_OPERATIONS",
     "TIME_KINDS",
     "build_timeline",
     "console_rows",
@@ -77,16 +76,6 @@ TIME_KINDS: dict[tuple[str, str], str] = {
     ("console", "event"): "event",
     ("kit", "collected_at"): "collected",
 }
-
-#: Operations after which the guest boots: their start anchors kernel uptime stamps.
-START_OPERATIONS = frozenset({
-    "microsoft.compute/virtualmachines/start/action",
-    "microsoft.compute/virtualmachines/restart/action",
-    "microsoft.compute/virtualmachines/redeploy/action",
-    "microsoft.compute/virtualmachines/reimage/action",
-    "microsoft.compute/virtualmachines/performmaintenance/action",
-    "microsoft.compute/virtualmachines/write",  # only when it created the VM (subStatus Created)
-})
 
 _LEVEL_SEVERITY = {"info": "info", "warning": "warning", "error": "error", "critical": "critical"}
 _SEVERITY_ALIASES = {
