@@ -382,3 +382,30 @@ def test_odd_instance_view_and_records_become_rows_or_warnings(tmp_path: Path) -
     assert len(df.attrs["warnings"]) == 2  # the two unusable Activity Log records, each named
     disk = df[df["kind"] == "instance_view:ProvisioningState/failed"].iloc[0]
     assert disk["severity"] == "error" and "disk os" in disk["summary"]
+
+
+def test_console_transcript_commands_and_fix_marker_join_the_timeline(tmp_path: Path) -> None:
+    from kit.console.transcript import Transcript
+
+    cast = tmp_path / "session.cast"
+    transcript = Transcript(cast, vm_id=VM, responder="oncall@contoso.com", approval="INC-1")
+    transcript.output("sched-01 login: ")
+    for key in "iptables -SX\x7f\r":  # typed key by key, with a backspace
+        transcript.input(key)
+    transcript.marker("fix applied: INPUT rules restored")
+    transcript.close()
+    df = build_timeline(make_bundle(tmp_path), console_events=cast)
+    console = df[df["source"] == "console"]
+    command = console[console["kind"] == "console:command"].iloc[0]
+    assert command["summary"] == "iptables -S" and command["actor"] == "oncall@contoso.com"
+    assert command["evidence"].startswith("session.cast:")
+    assert "console:marker:fix_applied_input_rules_restored" in set(console["kind"])
+    refs = timeline_figure(df).layout.meta["kit"]["references"]
+    assert "fix applied" in refs and "incident start" in refs
+
+
+def test_unreadable_transcript_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.cast"
+    bad.write_text("not json\n")
+    with pytest.raises(AnalysisError, match="cannot read the console transcript"):
+        build_timeline(make_bundle(tmp_path), console_events=bad)
