@@ -1,0 +1,71 @@
+"""Console transcripts on the timeline: commands and markers of a recorded serial session."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from kit.analyze.activity import parse_time
+from kit.errors import AnalysisError
+
+__all__ = ["console_events_from_cast"]
+
+
+def console_events_from_cast(path: str | Path) -> list[dict[str, Any]]:
+    """Timeline events from a kit console transcript (asciinema v2 ``.cast``, already redacted).
+
+    Each command line typed (keystrokes up to Enter, backspaces applied) becomes a
+    ``console:command`` event at the time Enter was pressed; each session marker becomes a
+    ``console:marker:<label>`` event (a label naming a fix gives the figure its "fix applied"
+    line). Output is not repeated here; the transcript holds it.
+
+    Parameters
+    ----------
+    path
+        The ``.cast`` file (``archive/<INC>/transcripts/<id>.cast``).
+
+    Raises
+    ------
+    AnalysisError
+        When the file cannot be read or is not an asciinema v2 recording.
+    """
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        header = json.loads(lines[0]) if lines else None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise AnalysisError(f"cannot read the console transcript {path}: {error}") from error
+    if not isinstance(header, dict) or header.get("version") != 2 or "timestamp" not in header:
+        raise AnalysisError(f"{path} is not an asciinema v2 transcript (no version 2 header with a timestamp)")
+    kit = header.get("kit") if isinstance(header.get("kit"), dict) else {}
+    started = parse_time(kit.get("started_at")) or datetime.fromtimestamp(float(header["timestamp"]), UTC)
+    responder = str(kit.get("responder") or "")
+    events: list[dict[str, Any]] = []
+    typed = ""
+    for number, line in enumerate(lines[1:], start=2):
+        try:
+            elapsed, code, data = json.loads(line)
+            when = started + timedelta(seconds=float(elapsed))
+        except (ValueError, TypeError):
+            continue  # a torn last line of a session that was cut: nothing to place
+        evidence = f"{path.name}:{number}"
+        if code == "m":
+            label = str(data)
+            slug = re.sub(r"[^a-z0-9]+", "_", label.lower().split(" {", 1)[0]).strip("_")[:40]
+            events.append({"time": when, "kind": f"console:marker:{slug}", "summary": label, "actor": responder,
+                           "evidence": evidence, "details": {"elapsed": elapsed}})
+        elif code == "i":
+            for char in str(data):
+                if char in "\r\n":
+                    if typed.strip():
+                        events.append({"time": when, "kind": "console:command", "summary": typed.strip(),
+                                       "actor": responder, "evidence": evidence, "details": {"elapsed": elapsed}})
+                    typed = ""
+                elif char in "\x7f\b":
+                    typed = typed[:-1]
+                elif char.isprintable():
+                    typed += char
+    return events
