@@ -1,4 +1,4 @@
-"""``kit timeline BUNDLE [--jsonl OUT] [--html OUT]``: one timeline of a bundle's evidence.
+"""``kit timeline BUNDLE [--jsonl OUT] [--html OUT] [--console CAST …]``: one timeline of a bundle's evidence.
 
 Prints the timeline (time UTC, which kind of time, source, severity, kind, summary); ``--jsonl``
 writes Timesketch's JSONL import form, ``--html`` a self-contained interactive page (plotly.js
@@ -28,6 +28,8 @@ def register(commands: Commands) -> None:
     parser.add_argument("bundle", metavar="BUNDLE", help="an evidence bundle folder")
     parser.add_argument("--jsonl", metavar="OUT", help="write Timesketch JSONL (message, datetime, timestamp_desc, …)")
     parser.add_argument("--html", metavar="OUT", help="write the interactive figure as one offline HTML page")
+    parser.add_argument("--console", nargs="+", metavar="CAST", default=(),
+                        help="serial console transcripts (.cast) to add to the console lane")
     parser.add_argument("--quiet", "-q", action="store_true", help="do not print the rows, only what was written")
     parser.set_defaults(handler=_timeline)
 
@@ -47,11 +49,20 @@ def print_rows(df: Any, out: Any = None) -> None:
 
 
 def _timeline(args: argparse.Namespace) -> int:
-    from kit.analyze.timeline import build_timeline, timeline_figure, to_timesketch_jsonl, write_timeline_html
+    from kit.analyze.timeline import (
+        build_timeline,
+        console_events_from_cast,
+        timeline_figure,
+        to_timesketch_jsonl,
+        write_timeline_html,
+    )
     from kit.evidence import load_bundle
 
     bundle = load_bundle(args.bundle)
-    df = build_timeline(bundle)
+    console: list[dict[str, Any]] = []
+    for cast in args.console:
+        console.extend(console_events_from_cast(cast))
+    df = build_timeline(bundle, console_events=console or None)
     if not args.quiet:
         print_rows(df)
         untimed = int(df["time"].isna().sum())
