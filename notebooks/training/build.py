@@ -43,7 +43,8 @@ trainee = ""                 # your name, for `kit train report`
 approval = "CHG-TRAIN-0001"  # the approval reference recorded with the console session
 archive_root = "archive"     # where the drill is recorded (one incident folder per drill)
 drill_id = ""                # default: DRILL-<scenario>-s<seed>-<UTC time>
-postmortem = True            # generate your postmortem at the end'''
+postmortem = True            # generate your postmortem at the end
+figures = True               # draw the interactive timeline (headless test runs leave it out)'''
 
 
 def triage_cells() -> list[nbformat.NotebookNode]:
@@ -64,7 +65,7 @@ display(s.boot_section(t.boot, t.sources.subject.serial_log))
 Control plane (Activity Log) and guest (boot log) on one UTC axis. Which change came just before the outage?
 """),
         code("""
-if not solution:  # the interactive figure is large; headless runs keep the table only
+if figures:
     timeline_figure(t.timeline, title=f"{drill.info.broken_vm}: Activity Log, instance view and boot log").show()
 display(s.notable_events(t.timeline, limit=25))
 """),

@@ -23,7 +23,8 @@ def test_solution_mode_recovers_the_vm(matrix, scenario: str, seed: int) -> None
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_without_the_fix_the_check_fails_with_a_reason(matrix, scenario: str) -> None:
-    row = matrix.rows[matrix.drills[(scenario, SEEDS[1], False)]]
+    seed = SEEDS[SCENARIOS.index(scenario) % len(SEEDS)]
+    row = matrix.rows[matrix.drills[(scenario, seed, False)]]
     assert not row.passed and row.time_to_repair_s is None and row.attempts == 1
     expected_words = {
         "firewall-lockout": ("firewall", "iptables"),
@@ -71,4 +72,4 @@ def test_archives_verify_after_the_drills(matrix) -> None:
 
 @pytest.mark.slow
 def test_the_matrix_stays_within_budget(matrix) -> None:
-    assert matrix.seconds < 240, f"the walkthrough matrix took {matrix.seconds:.0f} s"
+    assert matrix.seconds < 150, f"the walkthrough matrix took {matrix.seconds:.0f} s"
