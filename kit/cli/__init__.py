@@ -6,7 +6,7 @@ arguments and return an exit code; they parse, convert and call the same public 
 notebook calls. Heavy imports happen inside handlers so ``kit --help`` stays fast.
 
 Exit codes: 0 success, 1 a kit error, 2 usage, 3 authentication, 4 not found,
-5 refusing to overwrite, 130 interrupted; other codes are documented by the command.
+5 refusing to overwrite, 130 interrupted, 141 output pipe closed (``kit … | head``); other codes are documented by the command.
 """
 
 from __future__ import annotations
@@ -80,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `kit … | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as error:  # a bug: say so in one line, traceback only on request
         if os.environ.get("KIT_DEBUG"):
             raise
