@@ -141,15 +141,17 @@ def variant_story(scenario: str, seed: int) -> tuple[dict[str, Any], dict[str, A
         stem = re.match(r"^(.*?)(\d+)$", vm["name"])
         if stem:
             groups.setdefault((stem.group(1), len(stem.group(2))), []).append(vm["name"])
-    for (prefix, width), names in groups.items():
-        numbers = list(range(rng.randrange(4, 40), 40 + len(names)))[:len(names)]
-        rng.shuffle(numbers)
-        tokens.update({name: f"{prefix}{n:0{width}d}" for name, n in zip(names, numbers, strict=True)})
+    for index, ((prefix, width), names) in enumerate(groups.items()):
+        # distinct seeds (mod 90) give the broken VM distinct numbers; the peers follow it, shuffled
+        base = 4 + (seed * 37 + index * 11) % 90
+        peers = [base + 1 + i for i in range(len(names) - 1)]
+        rng.shuffle(peers)
+        tokens.update({name: f"{prefix}{n:0{width}d}" for name, n in zip(names, [base, *peers], strict=True)})
     changes["vms"] = dict(tokens)
 
     # NSG rules: a naming style and a priority shift that keeps their order.
-    style = rng.choice(_RULE_STYLES)
-    offset = rng.choice((5, 10, 20, 30, 40))
+    style = _RULE_STYLES[seed % len(_RULE_STYLES)]
+    offset = (5, 10, 20, 30, 40)[seed % 5]
     rule_names = {}
     for nsg in story["network"]["nsgs"]:
         for rule in nsg["rules"]:
@@ -193,7 +195,7 @@ def variant_story(scenario: str, seed: int) -> tuple[dict[str, Any], dict[str, A
         tokens[facts["gpo"]] = gpo
         changes["gpo"] = gpo
 
-    weeks = rng.randrange(1, 9)
+    weeks = 1 + (seed * 5) % 12
     changes["shift_days"] = 7 * weeks
     text = _shift_text(_replace_tokens(json.dumps(story, ensure_ascii=False), tokens), 7 * weeks)
     return json.loads(text), changes
