@@ -68,7 +68,7 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
 
 def run_walkthrough(scenario: str, *, seed: int | None = None, solution: bool = False,
                     archive_root: str | os.PathLike[str] = "archive", lab: Any = None, postmortem: bool = False,
-                    trainee: str = "", timeout: float | None = 300) -> WalkthroughRun:
+                    trainee: str = "", figures: bool = False, timeout: float | None = 300) -> WalkthroughRun:
     """Execute ``notebooks/training/<scenario>.ipynb`` and record it with the drill.
 
     Parameters
@@ -88,6 +88,8 @@ def run_walkthrough(scenario: str, *, seed: int | None = None, solution: bool = 
         Also generate the trainee's postmortem (about 10 s more).
     trainee
         Recorded with the drill.
+    figures
+        Draw the interactive timeline (about 5 MB of plotly in the archived notebook).
     timeout
         Seconds allowed per cell.
     """
@@ -106,7 +108,8 @@ def run_walkthrough(scenario: str, *, seed: int | None = None, solution: bool = 
     drill = f"DRILL-{scenario}-s{seed_value}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
     root = incident_dir(archive_root, drill)
     parameters = {"scenario": scenario, "seed": seed_value, "solution": bool(solution), "trainee": trainee,
-                  "archive_root": str(Path(archive_root).resolve()), "drill_id": drill, "postmortem": bool(postmortem)}
+                  "archive_root": str(Path(archive_root).resolve()), "drill_id": drill, "postmortem": bool(postmortem),
+                  "figures": bool(figures)}
     work = Path(tempfile.mkdtemp(prefix="kit-walkthrough-"))
     executed = work / walkthrough.notebook.name
     error: str | None = None
