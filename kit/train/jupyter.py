@@ -95,11 +95,13 @@ def start_jupyter(root: str | Path, *, env: dict[str, str], port: int = 0, timeo
     port = port or _free_port()
     token = secrets.token_hex(16)
     full_env = {**os.environ, **env, "JUPYTER_CONFIG_DIR": str(state / "config"),
-                "JUPYTER_RUNTIME_DIR": str(state / "runtime")}
+                "JUPYTER_RUNTIME_DIR": str(state / "runtime"),
+                "JUPYTER_DATA_DIR": str(Path(sys.prefix) / "share" / "jupyter"), "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={Path(root).resolve()}",
                f"--LabApp.workspaces_dir={state / 'workspaces'}", "--LabApp.expose_app_in_browser=True",
-               "--ServerApp.port_retries=0"]
+               "--ServerApp.port_retries=0", "--LabApp.news_url=",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     log = (state / "jupyter.log").open("wb")
