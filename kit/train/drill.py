@@ -31,7 +31,7 @@ import yaml
 from kit.errors import LabError, UsageError
 from kit.report.archive import incident_dir, utc_now
 from kit.train.lab import connect_lab, served_seed, training_lab
-from kit.train.questions import AnswerResult, check_answer, hints_html, questions_for
+from kit.train.questions import AnswerResult, check_answer, hints_html, question_form, questions_for
 from kit.train.records import format_duration, record_event
 
 __all__ = ["CheckOutcome", "Drill", "Triage", "open_drill"]
@@ -235,36 +235,7 @@ class Drill:
 
         ``answer`` (from the cell, or solution mode) is filled in and checked at once.
         """
-        import ipywidgets as w
-
-        question = self.questions[key]
-        if question.choices:
-            field = w.Dropdown(options=["", *question.choices], value="", description="answer",
-                               layout=w.Layout(width="340px"))
-        else:
-            field = w.Text(value="", placeholder="type the name", description="answer", layout=w.Layout(width="340px"))
-        field.add_class(f"kit-question-{key}")
-        button = w.Button(description="Check", button_style="primary")
-        button.add_class(f"kit-check-{key}")
-        verdict = w.HTML()
-        verdict.add_class(f"kit-verdict-{key}")
-
-        def on_check(_: Any = None) -> None:
-            try:
-                verdict.value = self.ask(key, field.value)._repr_html_()
-            except UsageError as error:
-                verdict.value = f"<div class='kit-answer' style='color:#cf222e'>{html.escape(str(error))}</div>"
-
-        button.on_click(on_check)
-        if answer:
-            normal = {c.lower(): c for c in question.choices}
-            value = normal.get(str(answer).strip().lower()) if question.choices else str(answer)
-            if value is None:
-                verdict.value = self.ask(key, answer)._repr_html_()  # raises UsageError naming the choices
-            field.value = value
-            on_check()
-        prompt = w.HTML(f"<b>{html.escape(question.prompt)}</b>")
-        return w.VBox([prompt, w.HBox([field, button]), verdict, w.HTML(hints_html(question))])
+        return question_form(self.questions[key], lambda given: self.ask(key, given), answer)
 
     def hints(self, key: str) -> Any:
         """The question's hints, folded (``<details>``) until opened."""

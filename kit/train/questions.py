@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from kit.errors import UsageError
 
-__all__ = ["AnswerResult", "Question", "answer_html", "check_answer", "hints_html", "questions_for"]
+__all__ = ["AnswerResult", "Question", "answer_html", "check_answer", "hints_html", "question_form", "questions_for"]
 
 _LEVEL_HINTS = (
     "Start from the network verdict: does Azure (NSG, routes) let your SSH/RDP connection reach the NIC?",
@@ -158,3 +159,41 @@ def answer_html(result: AnswerResult) -> str:
     return (f'<div class="kit-answer" data-key="{html.escape(result.key)}" data-correct="{str(result.correct).lower()}" '
             f'style="border-left:4px solid {colour};padding:4px 8px;margin:4px 0">'
             f'<b>{mark} {html.escape(result.key)}</b>: {html.escape(result.message)}</div>')
+
+
+def question_form(question: Question, ask: Callable[[Any], AnswerResult], answer: Any = "") -> Any:
+    """An ipywidgets form: the choice (or a text field), a **Check** button, the verdict, folded hints.
+
+    ``ask(given)`` checks and records an answer; a non-empty ``answer`` is filled in and checked at once.
+    The elements carry ``kit-question-<key>``, ``kit-check-<key>`` and ``kit-verdict-<key>`` classes.
+    """
+    import ipywidgets as w
+
+    key = question.key
+    if question.choices:
+        field = w.Dropdown(options=["", *question.choices], value="", description="answer",
+                           layout=w.Layout(width="340px"))
+    else:
+        field = w.Text(value="", placeholder="type the name", description="answer", layout=w.Layout(width="340px"))
+    field.add_class(f"kit-question-{key}")
+    button = w.Button(description="Check", button_style="primary")
+    button.add_class(f"kit-check-{key}")
+    verdict = w.HTML()
+    verdict.add_class(f"kit-verdict-{key}")
+
+    def on_check(_: Any = None) -> None:
+        try:
+            verdict.value = answer_html(ask(field.value))
+        except UsageError as error:
+            verdict.value = f"<div class='kit-answer' style='color:#cf222e'>{html.escape(str(error))}</div>"
+
+    button.on_click(on_check)
+    if answer:
+        normal = {c.lower(): c for c in question.choices}
+        value = normal.get(str(answer).strip().lower()) if question.choices else str(answer)
+        if value is None:
+            ask(answer)  # raises UsageError naming the choices
+        field.value = value
+        on_check()
+    prompt = w.HTML(f"<b>{html.escape(question.prompt)}</b>")
+    return w.VBox([prompt, w.HBox([field, button]), verdict, w.HTML(hints_html(question))])
