@@ -224,12 +224,11 @@ Start it with `kit train start {scenario}` (JupyterLab opens this notebook with 
 with a lab of its own. `kit train report` lists the drills, pass/fail and time to repair.
 """),
         code(parameters(scenario), "parameters"),
-        code("""
+        code(("from kit.console.notebook import console_widget\n" if kind == "console" else "") + """
 from IPython.display import display
 from kit.report.present import setup, table, callout
 from kit.report import sections as s
 from kit.analyze.timeline import timeline_figure
-from kit.console.notebook import console_widget
 from kit.train import open_drill
 display(setup())
 drill = open_drill(scenario, seed=seed, archive_root=archive_root, drill_id=drill_id or None, trainee=trainee,
