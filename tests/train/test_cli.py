@@ -69,3 +69,36 @@ def test_reset_breaks_the_vm_again_and_gives_a_fresh_walkthrough(tmp_path: Path,
         assert "windows-rdp.ipynb" in kept and len(kept) == 2                 # fresh copy + the old one kept
         fresh = json.loads((workspace / "windows-rdp.ipynb").read_text())
         assert str(tmp_path / "archive") in "".join(fresh["cells"][1]["source"])
+
+
+@pytest.mark.slow
+def test_start_serves_the_variant_and_jupyterlab_until_ctrl_c(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    process = subprocess.Popen([sys.executable, "-m", "kit", "train", "start", "nsg-deny", "--seed", "2",
+                                "--trainee", "Ada"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 90
+        assert process.stdout is not None
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if line.startswith("open:"):
+                break
+        url = lines[-1].split()[1]
+        with urllib.request.urlopen(url, timeout=20) as response:
+            assert response.status == 200
+        text = "".join(lines)
+        assert "nsg-deny (seed 2)" in text and "pos-api-01" not in text      # the variant's VM is announced
+        assert (tmp_path / "training" / "nsg-deny.ipynb").is_file()
+        assert "KIT_ARM_TOKEN" not in text and "eyJ0eXAi" not in text
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _err = process.communicate(timeout=30)
+    assert process.returncode == 0 and "stopped" in out
