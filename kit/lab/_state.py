@@ -217,6 +217,21 @@ class LabState:
         properties = self.resources[str(parent).lower()].setdefault("properties", {})
         return properties.setdefault(child[1], []), parsed.name.lower()
 
+    def reload(self, name: str) -> ScenarioInfo:
+        """Put scenario ``name`` back as it was loaded: every change made through the API is undone."""
+        info = self.scenario(name)
+        sub = info.subscription_id.lower()
+        prefix = f"/subscriptions/{sub}/"
+        for key in [key for key in self.resources if key.startswith(prefix)]:
+            del self.resources[key]
+        for vm in info.vms:
+            self.instance_views.pop(info.vm_id(vm).lower(), None)
+            self.serial_logs.pop(info.vm_id(vm).lower(), None)
+        del self.scenarios[name]
+        del self._by_subscription[sub]
+        self._add(info)
+        return info
+
     # -- loading ------------------------------------------------------------------------
     def _add(self, info: ScenarioInfo) -> None:
         if info.subscription_id.lower() in self._by_subscription:

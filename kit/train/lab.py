@@ -40,22 +40,11 @@ ENV_SCENARIOS = "KIT_TRAIN_SCENARIOS"
 # ---------------------------------------------------------------------- the lab side
 def _reset_in_state(state: Any, name: str) -> None:
     """Put scenario ``name`` back as it was loaded: resources, views, logs, activity, its guests."""
-    info = state.scenario(name)
-    sub = info.subscription_id.lower()
-    prefix = f"/subscriptions/{sub}/"
-    for key in [k for k in state.resources if k.startswith(prefix)]:
-        del state.resources[key]
-    for vm in info.vms:
-        key = info.vm_id(vm).lower()
-        state.instance_views.pop(key, None)
-        state.serial_logs.pop(key, None)
+    info = state.reload(name)
     hub = state.extras.get("console")
     if hub is not None:
         for vm in info.vms:
             hub.guests.pop(info.vm_id(vm).lower(), None)
-    del state.scenarios[name]
-    state._by_subscription.pop(sub, None)  # noqa: SLF001 - re-adding goes through the loader
-    state._add(info)  # noqa: SLF001
 
 
 async def _reset(request: web.Request) -> web.Response:
