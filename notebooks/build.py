@@ -117,9 +117,12 @@ classification = classify(bundle, peers, responder_ip=responder)
 display(s.classification_section(classification))"""),
         md("## 8. Reproduce the evidence with `az`\nThe same calls the collector made, for the ticket or a second pair of eyes."),
         code("display(code_block('\\n'.join(f\"# {r['evidence']}\\n{r['command']}\" for r in t.az_commands(bundle, responder_ip=responder))))"),
-        md("## 9. Evidence manifest\nEvery file of every bundle with its sha256; `kit verify` recomputes them for the whole incident archive."),
-        code("""for b in [bundle, *peers]:
-    display(table(t.evidence_files(b), caption=f"{b.name} ({b.role}): {b.path.name}"))
+        md("## 9. Evidence manifest\nEvery file of every bundle with its sha256 (the known-good VMs' behind a click); `kit verify` "
+           "recomputes them for the whole incident archive."),
+        code("""from kit.report.present import details
+for b in [bundle, *peers]:
+    files = table(t.evidence_files(b), caption=f"{b.name} ({b.role}): {b.path.name}", nowrap=("bytes", "api-version"))
+    display(files if b is bundle else details(f"{b.name} ({b.role}): {len(b.manifest.get('files', []))} files", files))
     if b.failures:
         display(table(b.failures, caption=f"{b.name}: calls that failed during collection"))"""),
         code("""if run_dir:
@@ -148,20 +151,23 @@ wanted_ports = [int(p) for p in str(ports).replace(",", " ").split()]
 display(callout(f"{bundle.name} against {', '.join(p.name for p in peers) or 'no known-good VM'}; "
                 f"responder {responder or 'not given'}", title="Scope"))"""),
         md("## Rules side by side\nOne row per rule name and hop; rows where the VMs disagree come first."),
-        code("display(table(nv.rules_side_by_side(net, peer_nets), caption='Custom NSG rules (subnet and NIC NSGs)'))"),
+        code("display(table(nv.rules_side_by_side(net, peer_nets), caption='Custom NSG rules (subnet and NIC NSGs)',\n"
+             "              nowrap=('differs', 'hop', 'direction')))"),
         md("## Flow matrix\nInbound TCP from each source to each port of each VM: the NSG answer and the deciding rule."),
         code("""matrix_sources = nv.sources_for(net, responder)
 matrix = nv.flow_matrix([net, *peer_nets], matrix_sources, wanted_ports)
-display(table(matrix, caption="Inbound TCP verdicts"))"""),
+display(table(matrix, caption="Inbound TCP verdicts", nowrap=("VM",)))"""),
         md("## Routes\nThe primary NIC's routes (effective when captured, else system routes plus UDRs)."),
         code("""for n in [net, *peer_nets]:
-    display(table(nv.route_rows(n), caption=f"Routes of {n.vm_name}"))"""),
+    display(table(nv.route_rows(n), caption=f"Routes of {n.vm_name}",
+                  nowrap=("VM", "from", "prefix", "next hop", "next hop IP", "source", "state")))"""),
         md("## Differences and what they change"),
         code("""diff = diff_from_bundles(bundle, peers, responder_ip=responder) if responder and peers else None
 display(s.network_section(diff.subject_verdicts if diff else {}, diff, bundle))"""),
         md("## Every rule, in evaluation order"),
         code("""for n in [net, *peer_nets]:
-    display(table(nv.rule_rows(n, include_default=True), caption=f"NSG rules on the path of {n.vm_name}"))"""),
+    display(table(nv.rule_rows(n, include_default=True), caption=f"NSG rules on the path of {n.vm_name}",
+                  nowrap=("hop", "direction", "priority", "access", "protocol")))"""),
         code("""if run_dir:
     save_result(run_dir, "network-diff", {"vm": bundle.name, "peers": [p.name for p in peers],
                 "responder_ip": responder, "diff": diff.to_json() if diff else None, "flow_matrix": matrix})"""),
@@ -230,7 +236,8 @@ if explaining:
 boot = triage.get("boot") or {}
 problems = [f for f in boot.get("findings") or [] if f.get("severity") != "info"]
 if problems:
-    display(table(problems, ["severity", "kind", "line", "summary", "text"], caption="Boot log findings (warnings and worse)"))
+    display(table(s.group_findings(problems), caption=f"Boot log findings, warnings and worse, by kind ({len(problems)} lines)",
+                  nowrap=("severity", "finding", "count", "lines")))
 display(callout("Why the change was made and why it was not caught earlier.", kind="todo", title="TO COMPLETE: contributing factors"))"""),
         md("## What the console session did\nFrom the redacted transcripts in the archive (no secrets are recorded)."),
         code("""sessions = pm.transcripts(archive_dir)

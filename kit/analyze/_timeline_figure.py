@@ -44,6 +44,10 @@ _REFERENCE_STYLE = {
     "last good boot": ("#2CA02C", "dot"),
     "fix applied": ("#1F77B4", "dashdot"),
 }
+#: Vertical distance between two rows of reference-line labels, in pixels.
+_LABEL_ROW_PX = 16
+#: Two reference lines closer than this fraction of the time axis get their labels on different rows.
+_LABEL_GAP = 0.12
 _SUMMARY_CHARS = 160
 _WRAP = 90
 # Rows whose kind marks a boot that reached a usable system (bootlog event / finding kinds).
@@ -90,6 +94,33 @@ def reference_times(df: pd.DataFrame) -> dict[str, pd.Timestamp]:
         if not fixes.empty:
             result["fix applied"] = fixes["time"].iloc[0]
     return result
+
+
+def _time_span(timed: pd.DataFrame, references: Mapping[str, pd.Timestamp]) -> pd.Timedelta:
+    """How much time the x axis covers: the timed rows and the reference lines."""
+    times = [*references.values()]
+    if not timed.empty:
+        times += [timed["time"].min(), timed["time"].max()]
+    return (max(times) - min(times)) if len(times) > 1 else pd.Timedelta(0)
+
+
+def _label_rows(references: Mapping[str, pd.Timestamp], span: pd.Timedelta) -> dict[str, int]:
+    """A text row (0 = lowest) per reference label so that labels of nearby lines do not overlap.
+
+    Labels are placed in time order; each takes the lowest row whose previous label is more than
+    :data:`_LABEL_GAP` of the axis away (a label is about that wide on a report-sized figure).
+    """
+    rows: dict[str, int] = {}
+    last_in_row: list[pd.Timestamp] = []
+    gap = span * _LABEL_GAP
+    for label, when in sorted(references.items(), key=lambda item: item[1]):
+        row = next((i for i, previous in enumerate(last_in_row) if when - previous > gap), len(last_in_row))
+        if row == len(last_in_row):
+            last_in_row.append(when)
+        else:
+            last_in_row[row] = when
+        rows[label] = row
+    return rows
 
 
 def _matching(kinds: pd.Series, pattern: str) -> list[str]:
@@ -234,13 +265,16 @@ def timeline_figure(
     fig = go.Figure(data=traces)  # dicts of arrays: validated, not deep-copied element by element
     references = reference_times(df) if reference_lines is None else _normalise_references(reference_lines)
     shapes, notes = [], []
-    for index, (label, when) in enumerate(references.items()):
+    span = _time_span(timed, references)
+    rows = _label_rows(references, span)
+    for label, when in references.items():
         colour, dash = _REFERENCE_STYLE.get(label, ("#555555", "dash"))
         at = when.tz_convert("UTC").tz_localize(None).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
         shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": at, "x1": at, "y0": 0, "y1": 1,
                        "line": {"color": colour, "width": 1.5, "dash": dash}})
-        notes.append({"x": at, "xref": "x", "y": 1.0 + 0.08 * index, "yref": "paper", "yanchor": "bottom", "text": label,
-                      "showarrow": False, "font": {"color": colour, "size": 11}})
+        notes.append({"x": at, "xref": "x", "y": 1.0, "yref": "paper", "yanchor": "bottom", "text": label,
+                      "yshift": 2 + _LABEL_ROW_PX * rows[label], "showarrow": False,
+                      "font": {"color": colour, "size": 11}, "bgcolor": "rgba(255,255,255,0.85)"})
     heading = title or f"Timeline: {len(timed):,} events"
     if untimed:
         heading += f" ({untimed:,} without wall time not shown)"
@@ -251,7 +285,7 @@ def timeline_figure(
         shapes=shapes,
         annotations=notes,
         legend={"title": {"text": "severity"}},
-        margin={"l": 140, "r": 20, "t": 70 + 20 * len(references), "b": 40},
+        margin={"l": 140, "r": 20, "t": 70 + _LABEL_ROW_PX * (max(rows.values(), default=-1) + 1), "b": 40},
         xaxis={"type": "date", "title": {"text": "time (UTC)"}},
         yaxis={"tickmode": "array", "tickvals": [-i for i in range(len(lanes))],
                "ticktext": [_LANE_TITLES.get(lane, lane) for lane in lanes],

@@ -13,7 +13,7 @@ import html
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ __all__ = [
     "callout",
     "clean_text",
     "code_block",
+    "details",
     "heading",
     "kv_table",
     "log_excerpt",
@@ -41,12 +42,19 @@ _STYLE = """<style>
 .kit-table th{background:#eef1f4}
 .kit-table caption{caption-side:top;text-align:left;font-weight:600;padding:2px 0}
 .kit-table td{white-space:pre-wrap;word-break:break-word;max-width:60em}
-.kit-pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;white-space:pre-wrap;
- word-break:break-all;background:#f6f8fa;border:1px solid #d0d7de;padding:6px 8px;margin:.4em 0 1em}
+.kit-table td.kit-nowrap,.kit-table th.kit-nowrap{white-space:pre;word-break:normal}
+pre.kit-pre,.jp-RenderedHTMLCommon pre.kit-pre{font-family:ui-monospace,Menlo,Consolas,"DejaVu Sans Mono",monospace;
+ font-size:12px;line-height:1.35;white-space:pre-wrap;word-break:break-all;background:#f6f8fa;
+ border:1px solid #d0d7de;padding:6px 8px;margin:.2em 0 1em}
+pre.kit-pre .kit-line{display:block;padding-left:8ch;text-indent:-8ch}
+pre.kit-pre .kit-hit{background:#fde2e1;box-shadow:inset 3px 0 #c62828}
+pre.kit-pre .kit-gap{color:#6a737d;font-style:italic}
+.kit-caption{font-weight:600;margin:.6em 0 .1em}
 .kit-callout{border-left:5px solid #888;background:#f6f8fa;padding:6px 10px;margin:.5em 0 1em}
 .kit-callout.bad{border-color:#c62828;background:#fdecea}.kit-callout.good{border-color:#2e7d32;background:#edf7ed}
 .kit-callout.warn{border-color:#ef8a00;background:#fff4e5}.kit-callout.todo{border-color:#6a1b9a;background:#f5eefa}
 .kit-allow{color:#2e7d32;font-weight:600}.kit-deny{color:#c62828;font-weight:600}
+details.kit-details{margin:.2em 0 1em}details.kit-details>summary{cursor:pointer;color:#0b5cad}
 </style>"""
 
 
@@ -107,7 +115,8 @@ def _cell(value: Any) -> str:
 
 
 def table(rows: Iterable[Mapping[str, Any]] | Any, columns: Sequence[str] | None = None, *,
-          caption: str | None = None, empty: str = "nothing to show", max_rows: int = 500) -> Html:
+          caption: str | None = None, empty: str = "nothing to show", max_rows: int = 500,
+          nowrap: Collection[str] = ()) -> Html:
     """An HTML table of ``rows`` (dicts or a DataFrame) with every value escaped.
 
     Parameters
@@ -122,6 +131,9 @@ def table(rows: Iterable[Mapping[str, Any]] | Any, columns: Sequence[str] | None
         What to say when there are no rows.
     max_rows
         Rows shown before the table is cut (with a note).
+    nowrap
+        Columns whose cells never wrap (short values: ports, severities, times, line ranges);
+        a newline in such a cell still starts a new line.
     """
     if hasattr(rows, "to_dict") and hasattr(rows, "columns"):
         rows = rows.to_dict("records")
@@ -131,9 +143,11 @@ def table(rows: Iterable[Mapping[str, Any]] | Any, columns: Sequence[str] | None
         for row in rows:
             seen.update(dict.fromkeys(row))
         columns = list(seen)
-    head = "".join(f"<th>{_esc(c)}</th>" for c in columns)
+    tight = {c: ' class="kit-nowrap"' if c in nowrap else "" for c in columns}
+    head = "".join(f"<th{tight[c]}>{_esc(c)}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(row.get(c))}</td>" for c in columns) + "</tr>" for row in rows[:max_rows]
+        "<tr>" + "".join(f"<td{tight[c]}>{_cell(row.get(c))}</td>" for c in columns) + "</tr>"
+        for row in rows[:max_rows]
     )
     if not rows:
         body = f'<tr><td colspan="{max(len(columns), 1)}"><em>{_esc(empty)}</em></td></tr>'
@@ -148,17 +162,22 @@ def kv_table(pairs: Mapping[str, Any], *, caption: str | None = None) -> Html:
 
 
 def log_excerpt(lines: Iterable[tuple[int | None, Any]] | Iterable[Any], *, caption: str | None = None,
-                max_lines: int = 400) -> Html:
+                max_lines: int = 400, highlight: Collection[int] = ()) -> Html:
     """Log lines in a ``<pre>``, escaped, each optionally prefixed by its line number.
+
+    NUL padding at the end of a line (Azure pads serial logs with ``\\x00``) is not shown.
 
     Parameters
     ----------
     lines
-        ``(line_number, text)`` pairs or plain strings/bytes.
+        ``(line_number, text)`` pairs or plain strings/bytes; a pair with number ``None`` is
+        shown as a note (for example "… 120 lines not shown …").
     caption
         A line of text above the block.
     max_lines
         Lines shown before the block is cut (with a note).
+    highlight
+        Line numbers to mark (the evidence lines of findings).
     """
     out: list[str] = []
     total = 0
@@ -167,17 +186,41 @@ def log_excerpt(lines: Iterable[tuple[int | None, Any]] | Iterable[Any], *, capt
         if total > max_lines:
             continue
         number, text = item if isinstance(item, tuple) else (None, item)
-        prefix = f"{number:>6}  " if number is not None else ""
-        out.append(_esc(prefix) + _esc(clean_text(text).rstrip("\r\n")))
-    note = f"\n… {total - max_lines:,} more lines not shown" if total > max_lines else ""
-    cap = f"<p><strong>{_esc(caption)}</strong></p>" if caption else ""
-    return Html(f'{cap}<pre class="kit-pre">{chr(10).join(out)}{_esc(note)}</pre>')
+        if isinstance(text, bytes):
+            text = text.rstrip(b"\r\n\x00")
+        elif isinstance(text, str):
+            text = text.rstrip("\r\n\x00")
+        shown = html.escape(clean_text(text).rstrip("\r\n"), quote=True)  # cut once: the note counts the whole line
+        if number is not None:  # one block per line: a wrapped line is indented under its text
+            hit = " kit-hit" if number in highlight else ""
+            out.append(f'<span class="kit-line{hit}">{_esc(f"{number:>6}  ")}{shown}\n</span>')
+        elif isinstance(item, tuple):
+            out.append(f'<span class="kit-line kit-gap">{shown}\n</span>')
+        else:
+            out.append(shown + "\n")
+    if total > max_lines:
+        out.append(_esc(f"… {total - max_lines:,} more lines not shown"))
+    body = "".join(out)
+    body = body[:-1] if body.endswith("\n") else body  # a last plain line needs no line end
+    cap = f'<p class="kit-caption"><strong>{_esc(caption)}</strong></p>' if caption else ""
+    return Html(f'{cap}<pre class="kit-pre">{body}</pre>')
 
 
 def code_block(text: str, *, caption: str | None = None) -> Html:
     """Commands or JSON in a ``<pre>``, escaped."""
-    cap = f"<p><strong>{_esc(caption)}</strong></p>" if caption else ""
+    cap = f'<p class="kit-caption"><strong>{_esc(caption)}</strong></p>' if caption else ""
     return Html(f'{cap}<pre class="kit-pre">{_esc(text, limit=200_000)}</pre>')
+
+
+def details(summary: str, body: Html | str, *, open_: bool = False) -> Html:
+    """A collapsed ``<details>`` block: ``summary`` (escaped) shown, ``body`` on a click.
+
+    ``body`` is escaped unless it is already :class:`Html`. Used for evidence a reader rarely
+    needs at first (every finding line, the known-good VMs' manifests) so the page stays short.
+    """
+    inner = str(body) if isinstance(body, Html) else _esc(body, limit=200_000)
+    return Html(f'<details class="kit-details"{" open" if open_ else ""}><summary>{_esc(summary)}</summary>'
+                f"{inner}</details>")
 
 
 def callout(text: str, *, kind: str = "info", title: str | None = None) -> Html:

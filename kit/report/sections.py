@@ -6,15 +6,19 @@ The notebooks call these so their cells stay narrative; each function takes the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kit.report.present import Html, callout, code_block, log_excerpt, table
+from kit.report.present import Html, callout, code_block, details, log_excerpt, table
 
 __all__ = [
+    "PROGRESS_KINDS",
     "boot_section",
     "classification_section",
+    "collapse_repeats",
+    "excerpt_regions",
+    "group_findings",
     "hypotheses",
     "network_section",
     "notable_events",
@@ -22,59 +26,232 @@ __all__ = [
     "verdict_rows",
 ]
 
+#: Info findings that only mark how far a boot got; the boot section names them in one sentence.
+PROGRESS_KINDS = frozenset({
+    "boot:waagent:started", "boot:sshd:started", "boot:systemd:multi_user", "boot:systemd:login_prompt",
+    "boot:windows:cmd_available", "boot:windows:rdp_running",
+})
+_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
+_PROBLEMS = ("critical", "error", "warning")
+
 
 def _lines(serial: bytes | None) -> list[str]:
-    if not serial:
-        return []
-    # lines end at \n only, as the boot log parser counts them (a lone \r is a console redraw)
-    lines = serial.decode("utf-8", errors="backslashreplace").rstrip("\x00").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line.rstrip("\r") for line in lines]
+    """The serial log's lines as the boot log parser numbers them (NUL padding dropped)."""
+    from kit.analyze.bootlog import log_lines
+
+    return log_lines(serial) if serial else []
 
 
-def boot_section(boot: Any, serial: bytes | None, *, context: int = 2, max_findings: int = 12, tail: int = 25) -> Html:
-    """Stage reached, findings (kind, line, text), the log lines around each finding, the log's tail."""
+def _span(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}–{last}"
+
+
+def group_findings(findings: Iterable[Any]) -> list[dict[str, Any]]:
+    """One row per finding kind: severity, count, first–last line, meaning, one example line.
+
+    Rows are worst first (critical, error, warning, info), then by first line. Accepts
+    :class:`~kit.analyze.bootlog.Finding` objects or their ``to_json()`` dicts.
+
+    Parameters
+    ----------
+    findings
+        Boot log findings, any order.
+    """
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for f in sorted(findings, key=lambda f: int(_get(f, "line", default=0) or 0)):
+        groups.setdefault((str(_get(f, "kind")), str(_get(f, "severity"))), []).append(f)
+    rows: list[dict[str, Any]] = []
+    for (kind, severity), items in sorted(groups.items(), key=lambda g: (_RANK.get(g[0][1], 4),
+                                                                        _get(g[1][0], "line", default=0) or 0)):
+        numbers = [int(_get(f, "line", default=0) or 0) for f in items]
+        summaries = {_get(f, "summary") for f in items}
+        first = items[0]
+        summary = str(_get(first, "summary", default="") or "")
+        if len(summaries) > 1:
+            summary += f" (first of {len(summaries)} variants)"
+        rows.append({"severity": severity, "finding": kind, "count": len(items),
+                     "lines": _span(min(numbers), max(numbers)), "what it means": summary,
+                     "example": f"{numbers[0]}: {_get(first, 'text', default='')}"})
+    return rows
+
+
+def excerpt_regions(lines: Iterable[int], *, context: int = 2, last: int | None = None) -> list[tuple[int, int]]:
+    """Windows of ``context`` lines around each line, merged when they overlap or touch.
+
+    Parameters
+    ----------
+    lines
+        1-based line numbers (findings' evidence lines), any order.
+    context
+        Lines shown before and after each.
+    last
+        The log's last line number; windows are clipped to it.
+
+    Returns
+    -------
+    list[tuple[int, int]]
+        ``(first, last)`` line numbers, in log order, none overlapping or adjacent.
+    """
+    regions: list[tuple[int, int]] = []
+    for n in sorted(set(lines)):
+        lo, hi = max(n - context, 1), n + context if last is None else min(n + context, last)
+        if regions and lo <= regions[-1][1] + 1:
+            regions[-1] = (regions[-1][0], max(regions[-1][1], hi))
+        else:
+            regions.append((lo, hi))
+    return regions
+
+
+def _numbered(lines: Sequence[str], lo: int, hi: int, limit: int) -> list[tuple[int | None, str]]:
+    """Lines ``lo``..``hi``; past ``limit`` lines, the middle is replaced by one note."""
+    if hi - lo + 1 <= limit:
+        return [(n, lines[n - 1]) for n in range(lo, hi + 1)]
+    head = limit // 2
+    keep_from = hi - (limit - head) + 1
+    return ([(n, lines[n - 1]) for n in range(lo, lo + head)]
+            + [(None, f"… lines {lo + head}–{keep_from - 1} not shown ({keep_from - lo - head:,} lines) …")]
+            + [(n, lines[n - 1]) for n in range(keep_from, hi + 1)])
+
+
+def _kinds_in(findings: Sequence[Any], lo: int, hi: int) -> str:
+    counts: dict[str, int] = {}
+    for f in findings:
+        if lo <= f.line <= hi:
+            counts[f"{f.kind} ({f.severity})"] = counts.get(f"{f.kind} ({f.severity})", 0) + 1
+    return ", ".join(k if c == 1 else f"{k} ×{c}" for k, c in counts.items())
+
+
+def _progress(findings: Sequence[Any]) -> str:
+    marks: dict[str, list[int]] = {}
+    for f in findings:
+        if f.kind in PROGRESS_KINDS and f.severity == "info":
+            marks.setdefault(f.kind.removeprefix("boot:"), []).append(f.line)
+    if not marks:
+        return ""
+    parts = [f"{kind} (line{'s' if len(ns) > 1 else ''} {_span(min(ns), max(ns))}"
+             + (f", {len(ns)}×)" if len(ns) > 1 else ")") for kind, ns in marks.items()]
+    return " Progress markers: " + "; ".join(parts) + "."
+
+
+def boot_section(boot: Any, serial: bytes | None, *, context: int = 2, max_excerpts: int = 5, tail: int = 25,
+                 region_lines: int = 40) -> Html:
+    """How far the boot got, its findings grouped by kind, merged log excerpts, the log's tail.
+
+    Parameters
+    ----------
+    boot
+        A :class:`~kit.analyze.bootlog.BootReport`.
+    serial
+        The raw serial log (line numbers and text of the excerpts).
+    context
+        Lines shown around each warning-or-worse finding.
+    max_excerpts
+        Excerpts shown besides the tail; the other regions are listed by line number.
+    tail
+        Lines of the log's end shown (where the boot stopped).
+    region_lines
+        Lines an excerpt shows before its middle is left out.
+    """
     summary = (f"OS {boot.os}, platform {boot.platform}; {boot.boots} boot(s) in {boot.lines:,} lines; "
                f"the last boot reached stage '{boot.stage}'.")
-    kind = "bad" if boot.worst_severity in {"critical", "error"} else "warn" if boot.findings else "good"
-    out = callout(summary + ("" if boot.findings else " No failure found in the boot log."), kind=kind,
-                  title="Boot log")
-    rank = {"critical": 0, "error": 1, "warning": 2}
-    ordered = sorted(boot.findings, key=lambda f: (rank.get(f.severity, 3), f.line))
-    problems = [f for f in ordered if f.severity in rank]
-    out += table([{"severity": f.severity, "finding": f.kind, "line": f.line, "summary": f.summary, "log text": f.text}
-                  for f in ordered], caption="Findings of the last boot (worst first)", empty="no findings",
-                 max_rows=60)
+    findings = list(boot.findings)
+    worst = "bad" if boot.worst_severity in {"critical", "error"} else "warn" if findings else "good"
+    out = callout(summary + _progress(findings) + ("" if findings else " No failure found in the boot log."),
+                  kind=worst, title="Boot log")
+    shown = [f for f in findings if not (f.kind in PROGRESS_KINDS and f.severity == "info")]
+    if findings:
+        out += table(group_findings(shown), ["severity", "finding", "count", "lines", "what it means", "example"],
+                     caption=f"Findings of the last boot by kind, worst first ({len(findings)} finding lines)",
+                     empty="only progress markers (above)", nowrap=("severity", "finding", "count", "lines"))
+        out += details(f"Every finding line ({len(findings)})", table(
+            [{"severity": f.severity, "finding": f.kind, "line": f.line, "log text": f.text}
+             for f in sorted(findings, key=lambda f: f.line)], nowrap=("severity", "finding", "line"), max_rows=1000))
     lines = _lines(serial)
-    shown: set[str] = set()
-    for finding in problems:
-        if len(shown) >= max_findings or finding.kind in shown:
-            continue  # one excerpt per kind of problem; the table lists every line
-        shown.add(finding.kind)
-        lo, hi = max(finding.line - context, 1), min(finding.line + context, len(lines))
-        out += log_excerpt([(n, lines[n - 1]) for n in range(lo, hi + 1)],
-                           caption=f"{finding.evidence}: {finding.kind} ({finding.severity})")
+    problems = [f for f in findings if f.severity in _PROBLEMS]
+    marked = {f.line for f in problems if f.line <= len(lines)}
+    regions = excerpt_regions(marked, context=context, last=len(lines)) if lines else []
+    tail_lo = max(len(lines) - tail + 1, 1)
+    while regions and regions[-1][1] >= tail_lo - 1 - context:  # regions reaching the tail are shown with it
+        tail_lo = min(tail_lo, regions.pop()[0])
+    worst_first = sorted(regions, key=lambda r: (min(_RANK.get(f.severity, 4) for f in problems
+                                                      if r[0] <= f.line <= r[1]), r[0]))
+    chosen, left = sorted(worst_first[:max_excerpts]), sorted(worst_first[max_excerpts:])
+    for lo, hi in chosen:
+        out += log_excerpt(_numbered(lines, lo, hi, region_lines), highlight=marked,
+                           caption=f"serial.log lines {lo}–{hi}: {_kinds_in(problems, lo, hi)}")
+    if left:
+        out += Html('<p class="kit-caption">') + (
+            f"{len(left)} more region(s) with findings, not excerpted: "
+            + "; ".join(f"lines {lo}–{hi} ({_kinds_in(problems, lo, hi)})" for lo, hi in left)) + Html("</p>")
     if lines:
-        start = max(len(lines) - tail + 1, 1)
-        out += log_excerpt([(n, lines[n - 1]) for n in range(start, len(lines) + 1)],
-                           caption=f"serial.log: the last {len(lines) - start + 1} lines (where the boot stopped)")
+        inside = _kinds_in(problems, tail_lo, len(lines))
+        out += log_excerpt(_numbered(lines, tail_lo, len(lines), max(region_lines, 2 * tail)), highlight=marked,
+                           caption=f"serial.log: the last {len(lines) - tail_lo + 1} lines (where the boot stopped)"
+                                   + (f"; highlighted: {inside}" if inside else ""))
     if boot.warnings:
         out += table([w.to_json() for w in boot.warnings][:50], caption=f"{len(boot.warnings)} parse warning(s)")
     return out
 
 
+def collapse_repeats(rows: Iterable[Mapping[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
+    """Fold runs of consecutive rows that agree on ``keys`` into one.
+
+    Each result is ``{"first": row, "last": row, "count": n}``; rows that repeat but not one
+    after the other stay apart, so the order of events is kept.
+
+    Parameters
+    ----------
+    rows
+        Rows in time order.
+    keys
+        The columns that must be equal (for example source, severity, kind, summary, actor).
+    """
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        if out and all(out[-1]["first"].get(k) == row.get(k) for k in keys):
+            out[-1]["last"] = row
+            out[-1]["count"] += 1
+        else:
+            out.append({"first": row, "last": row, "count": 1})
+    return out
+
+
+def _evidence_span(first: Any, last: Any) -> str:
+    a, b = str(first or ""), str(last or "")
+    if a == b:
+        return a
+    (file_a, _, n_a), (file_b, _, n_b) = a.rpartition(":"), b.rpartition(":")
+    if file_a and file_a == file_b and n_a.isdigit() and n_b.isdigit():
+        return f"{file_a}:{n_a}–{n_b}"
+    return f"{a} … {b}"
+
+
+def _time_span(first: Any, last: Any) -> str:
+    a, b = _when(first), _when(last)
+    if a == b:
+        return a
+    return f"{a}\n→ {b[11:] if a[:10] == b[:10] else b}"
+
+
 def notable_events(timeline: Any, *, limit: int = 40) -> Html:
-    """Timeline rows of severity warning or worse (and every Activity Log write), time-ordered."""
+    """Timeline rows of severity warning or worse (and every Activity Log write), time-ordered.
+
+    Consecutive rows of the same source, severity, kind, summary and actor are shown as one row
+    with a count and a time range.
+    """
     if timeline is None or len(timeline) == 0:
         return table([], caption="Notable events", empty="the timeline is empty")
     frame = timeline[(timeline["severity"].isin(["warning", "error", "critical"]))
                      | (timeline["source"] == "activity_log")]
-    rows = [{"time": _when(r["time"]),
-             "source": r["source"], "severity": r["severity"], "what": r["summary"], "actor": r["actor"],
-             "evidence": r["evidence"]} for r in frame.head(limit).to_dict("records")]
-    more = f" (first {limit} of {len(frame)})" if len(frame) > limit else ""
-    return table(rows, caption=f"Notable events{more}", empty="no warnings and no Activity Log operations")
+    runs = collapse_repeats(frame.to_dict("records"), ("source", "severity", "kind", "summary", "actor"))
+    rows = [{"time": _time_span(r["first"]["time"], r["last"]["time"]), "source": r["first"]["source"],
+             "severity": r["first"]["severity"], "count": r["count"], "what": r["first"]["summary"],
+             "actor": r["first"]["actor"], "evidence": _evidence_span(r["first"]["evidence"], r["last"]["evidence"])}
+            for r in runs[:limit]]
+    more = f"first {limit} of {len(runs)} rows, " if len(runs) > limit else ""
+    caption = f"Notable events ({more}{len(frame)} events; repeats one after another shown once with a count)"
+    return table(rows, caption=caption, empty="no warnings and no Activity Log operations",
+                 nowrap=("time", "source", "severity", "count"))
 
 
 def _when(value: Any) -> str:
@@ -109,7 +286,8 @@ def network_section(verdicts: Mapping[int, Any], diff: Any, bundle: Any) -> Html
             rows += verdict_rows(peer_verdicts, f"{peer} (known good)")
     if rows:
         out += Html('<div class="kit-network-verdicts">') + table(
-            rows, caption="SSH/RDP verdict from the responder's address (offline IP flow verify)") + Html("</div>")
+            rows, caption="SSH/RDP verdict from the responder's address (offline IP flow verify)",
+            nowrap=("VM", "port", "NSG access", "reachable", "decided at")) + Html("</div>")
     if diff is None:
         return out + callout("No known-good VM was given, so nothing to compare against.", kind="warn")
     explaining = diff.explaining

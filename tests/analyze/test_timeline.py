@@ -409,3 +409,17 @@ def test_unreadable_transcript_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text("not json\n")
     with pytest.raises(AnalysisError, match="cannot read the console transcript"):
         build_timeline(make_bundle(tmp_path), console_events=bad)
+
+
+def test_labels_of_nearby_reference_lines_are_staggered_far_ones_share_a_row() -> None:
+    df = synthetic(3600)  # one hour of points
+    close = timeline_figure(df, reference_lines={"last good boot": "2026-03-02T08:30:00Z",
+                                                 "incident start": "2026-03-02T08:31:00Z",
+                                                 "fix applied": "2026-03-02T08:32:00Z"})
+    shifts = {a.text: a.yshift for a in close.layout.annotations}
+    assert len(set(shifts.values())) == 3, f"three close lines, three label rows: {shifts}"
+    assert shifts["last good boot"] < shifts["incident start"] < shifts["fix applied"]
+    assert close.layout.margin.t >= 70 + max(shifts.values()), "room above the plot for the top row"
+    apart = timeline_figure(df, reference_lines={"last good boot": "2026-03-02T08:05:00Z",
+                                                 "incident start": "2026-03-02T08:50:00Z"})
+    assert len({a.yshift for a in apart.layout.annotations}) == 1, "far apart: one row"

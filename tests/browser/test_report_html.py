@@ -125,6 +125,27 @@ def test_demo_report_renders_offline_with_plot_verdicts_and_classification(demo:
     assert (DOCS / "report.png").stat().st_size > 10_000
 
 
+def test_demo_report_is_short_with_code_blocks_and_unwrapped_short_cells(demo: Any, browser: Any) -> None:
+    """The firewall-lockout report was 10,800 px tall before findings were grouped and repeats folded."""
+    page, _, _ = _open_offline(browser, demo.html)
+    try:
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert height < 8_500, f"the report is {height} px tall"
+        style = page.evaluate("""() => { const pre = document.querySelector('pre.kit-pre');
+            const s = getComputedStyle(pre); return [s.fontFamily, s.whiteSpace, s.backgroundColor]; }""")
+        assert "mono" in style[0].lower() and style[1] == "pre-wrap" and style[2] != "rgba(0, 0, 0, 0)", style
+        assert page.locator("p.kit-caption:has-text('Commands for the next step') + pre.kit-pre").count() == 1
+        port = page.locator(".kit-network-verdicts td.kit-nowrap").first
+        assert port.evaluate("e => getComputedStyle(e).whiteSpace") == "pre"
+        assert port.evaluate("e => e.getClientRects().length") == 1
+        text = page.inner_text("body")
+        assert text.count("boot:firewall:admin_port_blocked") <= 4, "one table row, the excerpt caption, the evidence"
+        assert "\\x00" not in text
+        assert page.locator(".kit-hit").count() == 10, "the ten SSH drops are highlighted once, in the tail"
+    finally:
+        page.close()
+
+
 def test_hostile_evidence_is_shown_as_text_and_never_runs(hostile: Any, browser: Any) -> None:
     page, blocked, errors = _open_offline(browser, hostile.html)
     try:

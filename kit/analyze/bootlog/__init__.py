@@ -7,8 +7,9 @@ Example::
 
 The parser tolerates what real serial logs hold (NUL padding, ``\\r\\r\\n``, invalid UTF-8,
 ANSI colours with or without the ESC byte, megabyte-long lines) and returns what it could not
-read as warnings. Finding kinds are ``boot:<family>:<what>``; the families are the rule
-modules in :mod:`kit.analyze.bootlog.rules`. Findings (severity in brackets; info findings are
+read as warnings; :func:`log_lines` gives the log's lines numbered the same way, for excerpts.
+Finding kinds are ``boot:<family>:<what>``; the families are the rule modules in
+:mod:`kit.analyze.bootlog.rules`. Findings (severity in brackets; info findings are
 positive evidence such as a login prompt):
 
 ==========  ==============================================================================
@@ -53,6 +54,7 @@ from kit.analyze.bootlog._model import (
     TimeAnchor,
     stage_reached,
 )
+from kit.analyze.bootlog._decode import log_lines
 from kit.analyze.bootlog._parse import parse_boot_log
 
 __all__ = [
@@ -66,6 +68,7 @@ __all__ = [
     "ParseWarning",
     "TimeAnchor",
     "boot_report_from_bundle",
+    "log_lines",
     "parse_boot_log",
     "stage_reached",
 ]

@@ -12,7 +12,7 @@ import threading
 
 from kit.analyze.bootlog._model import ParseWarning
 
-__all__ = ["DISPLAY_LIMIT", "clean_line", "decode", "display"]
+__all__ = ["DISPLAY_LIMIT", "clean_line", "decode", "display", "log_lines"]
 
 #: Longest text kept for an event or finding; longer lines are cut (they are still scanned).
 DISPLAY_LIMIT = 400
@@ -82,6 +82,27 @@ def decode(data: bytes) -> tuple[str, list[ParseWarning]]:
     if "\x00" in text:
         text = text.replace("\x00", "")
     return text, warnings
+
+
+def log_lines(data: bytes) -> list[str]:
+    """The log's lines numbered as the parser numbers them (``lines[n - 1]`` is line ``n``).
+
+    Decoded by :func:`decode` (NUL padding dropped, undecodable bytes as ``\\xNN``), split at
+    ``\\n`` only, the ``\\r`` of ``\\r\\n`` removed; colour codes and other control bytes are
+    kept for the caller to show or escape.
+
+    Parameters
+    ----------
+    data
+        The raw serial log bytes.
+    """
+    if not data:
+        return []
+    text, _ = decode(data)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.rstrip("\r") for line in lines]
 
 
 def clean_line(raw: str, position: int = 0) -> str:

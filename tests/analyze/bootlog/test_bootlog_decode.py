@@ -3,7 +3,7 @@ forms, console redraws and megabyte-long lines."""
 
 from __future__ import annotations
 
-from kit.analyze.bootlog import parse_boot_log
+from kit.analyze.bootlog import log_lines, parse_boot_log
 from kit.analyze.bootlog._decode import clean_line, decode
 
 PANIC = b"[    0.541200] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)"
@@ -76,3 +76,14 @@ def test_decode_keeps_byte_offsets_for_several_bad_runs() -> None:
 def test_truncated_last_line_is_read() -> None:
     report = parse_boot_log(b"[  1.0] Linux version 5.15.0-1051-azure (x)\r\n[  2.0] Kernel panic - not sync")
     assert report.stage == "kernel" and report.lines == 2
+
+
+def test_log_lines_number_lines_like_the_parser_without_nul_padding() -> None:
+    data = b"a\r\r\n" + PANIC + b"\r\n\x00\x00vm login: \x00" + b"\x00" * 8192
+    lines = log_lines(data)
+    report = parse_boot_log(data)
+    assert len(lines) == report.lines == 3 and lines[2] == "vm login: "
+    panic = report.findings_of("boot:kernel:panic")[0]
+    assert lines[panic.line - 1] == PANIC.decode()
+    assert log_lines(b"") == [] and log_lines(b"\x00" * 100) == []
+    assert log_lines(b"x\xff\n") == ["x\\xff"], "undecodable bytes shown as escapes, as the parser does"
