@@ -115,6 +115,7 @@ function render({ model, el: root }) {
     for (let i = 0; i < data.length; i++) hash = Math.imul(hash ^ data.charCodeAt(i), 0x01000193) >>> 0;
     chars += data.length;
     root.dataset.chars = String(chars);
+    root.dataset.receivedAt = String(performance.now());
     root.dataset.hash = hash.toString(16);
   };
   const onMessage = (msg) => {

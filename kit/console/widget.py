@@ -1,10 +1,10 @@
 """The serial console in a notebook: an anywidget around a bundled xterm.js.
 
 Keystrokes travel as custom messages (``{"type": "input"}``) and output as batched custom
-messages (at most one batch every ``batch_seconds``, each message at most ``max_message_bytes``),
-because one message per serial read trips Jupyter's IOPub rate limit and loses output. Output
-after a quiet spell (the echo of a keystroke) goes out at once; only what follows within the
-window waits for it. A bounded
+messages (each at most ``max_message_bytes``), because one message per serial read trips
+Jupyter's IOPub rate limit and loses output. While output is sparse (the echo of keystrokes)
+it goes out at once; once more than ``immediate_per_second`` messages a second would be
+needed, it is collected for ``batch_seconds`` and sent as one batch. A bounded
 history is replayed when a view (re)renders. Traits carry only configuration and state.
 
 Exported reports cannot run the widget (its JavaScript is not in the HTML), so the widget's
@@ -76,6 +76,11 @@ class SerialTerminal(anywidget.AnyWidget):
         the widget's own (bounded) history with escape sequences removed.
     batch_seconds
         Longest time output waits before it is sent to the browser.
+    immediate_per_second, burst
+        Output is sent at once while fewer than this many messages per second went out (a
+        token bucket holding ``burst``); beyond that it is batched per ``batch_seconds``. So
+        typing echoes without delay, a flood becomes at most ``1 / batch_seconds`` messages a
+        second, and the whole stays far below Jupyter's IOPub limit of 1000 messages a second.
     max_message_bytes
         Largest output message.
     history_chars
@@ -99,6 +104,8 @@ class SerialTerminal(anywidget.AnyWidget):
         batch_seconds: float = 0.05,
         max_message_bytes: int = 64 * 1024,
         history_chars: int = 512 * 1024,
+        immediate_per_second: float = 100.0,
+        burst: int = 20,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -114,7 +121,10 @@ class SerialTerminal(anywidget.AnyWidget):
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._timer: threading.Timer | None = None
-        self._last_flush = float("-inf")
+        self._rate = float(immediate_per_second)
+        self._burst = float(burst)
+        self._tokens = float(burst)
+        self._token_time = time.monotonic()
         self._handle: Any = None
         self.size: tuple[int, int] | None = None
         self.on_msg(self._on_custom_msg)
@@ -128,22 +138,29 @@ class SerialTerminal(anywidget.AnyWidget):
             self._remember(data)
             if self._timer is not None:
                 return  # a flush is already due: this joins its batch
-            wait = self._last_flush + self._batch_seconds - time.monotonic()
-            if wait > 0:  # sent recently: collect until the window ends
-                self._timer = threading.Timer(wait, self.flush)
+            if not self._take_token():  # busy: collect for one window, then send it all
+                self._timer = threading.Timer(self._batch_seconds, self.flush)
                 self._timer.daemon = True
                 self._timer.start()
                 return
-            self._last_flush = time.monotonic()
-        # quiet until now (a keystroke's echo): send at once instead of waiting for a window
+        # few messages lately (a keystroke's echo): send at once instead of waiting for a window
         self.flush()
+
+    def _take_token(self) -> bool:
+        """A token bucket: at most ``immediate_per_second`` immediate sends, in bursts of ``burst``."""
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._token_time) * self._rate)
+        self._token_time = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
 
     def flush(self) -> None:
         """Send queued output now, in messages of at most ``max_message_bytes``."""
         with self._send_lock:  # a replay cannot come between taking the output and sending it
             with self._lock:
                 pending, self._pending = "".join(self._pending), []
-                self._last_flush = time.monotonic()
                 if self._timer is not None:
                     self._timer.cancel()
                     self._timer = None

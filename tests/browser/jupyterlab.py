@@ -49,10 +49,14 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def jupyterlab(root: Path, timeout: float = 60) -> Iterator[Lab]:
-    """Start ``jupyter lab`` serving ``root`` on a free port; stop it (the whole process group) after."""
+def jupyterlab(root: Path, timeout: float = 60, *, extensions: tuple[str, ...] = ()) -> Iterator[Lab]:
+    """Start ``jupyter lab`` serving ``root`` on a free port; stop it (the whole process group) after.
+
+    ``extensions`` are extra server extensions to enable (module names).
+    """
     port, token = _free_port(), secrets.token_hex(16)
     scratch = Path(tempfile.mkdtemp(prefix="kit-jlab-"))
+    enable = [f"--ServerApp.jpserver_extensions={name}=True" for name in extensions]
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(scratch / "cfg"), "JUPYTER_RUNTIME_DIR": str(scratch / "rt"),
            "JUPYTER_DATA_DIR": str(Path(sys.prefix) / "share" / "jupyter"), "PYTHONUNBUFFERED": "1"}
     log = scratch / "lab.log"
@@ -61,7 +65,7 @@ def jupyterlab(root: Path, timeout: float = 60) -> Iterator[Lab]:
             [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
              f"--IdentityProvider.token={token}", "--allow-root", f"--ServerApp.root_dir={root}",
              f"--LabApp.workspaces_dir={scratch / 'ws'}", "--LabApp.expose_app_in_browser=True",
-             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", *enable],
             stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=root)
     lab = Lab(url=f"http://127.0.0.1:{port}", token=token, root=root, log=log)
     try:
