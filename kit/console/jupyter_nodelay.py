@@ -3,9 +3,9 @@
 jupyter_server never turns Nagle's algorithm off on its websockets, so a small kernel message
 (a keystroke's echo) that follows another one can wait for the browser's delayed ACK, about
 40 ms on Linux. The console widget's keystroke-to-echo time then sits at 25–75 ms instead of a
-few. Enable this extension on the JupyterLab you use for serial consoles::
+few. ``kit train start`` enables it; enable it on any other JupyterLab you use for serial consoles::
 
-    jupyter lab --ServerApp.jpserver_extensions='{"kit.console.jupyter_nodelay": true}'
+    jupyter lab --ServerApp.jpserver_extensions=kit.console.jupyter_nodelay=True
 
 or in ``jupyter_server_config.json``: ``{"ServerApp": {"jpserver_extensions":
 {"kit.console.jupyter_nodelay": true}}}``. It changes nothing else: every websocket the server

@@ -101,7 +101,9 @@ def start_jupyter(root: str | Path, *, env: dict[str, str], port: int = 0, timeo
                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={Path(root).resolve()}",
                f"--LabApp.workspaces_dir={state / 'workspaces'}", "--LabApp.expose_app_in_browser=True",
                "--ServerApp.port_retries=0", "--LabApp.news_url=",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+               # the terminal widget's echo would otherwise wait ~40 ms for Nagle on Jupyter's websockets
+               "--ServerApp.jpserver_extensions=kit.console.jupyter_nodelay=True"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     log = (state / "jupyter.log").open("wb")
