@@ -157,3 +157,19 @@ async def test_live_findings_surface_emergency_mode(tmp_path: Path) -> None:
         await asyncio.sleep(0.3)
         session.findings.analyse()
     assert any("emergency" in f.kind or "emergency" in f.summary.lower() for f in session.findings.findings)
+
+
+def test_live_findings_analyse_each_line_once_however_long_the_session() -> None:
+    from kit.console.findings import LiveFindings
+
+    seen: list[str] = []
+    findings = LiveFindings(lambda f: seen.append(f.kind), min_interval=0)
+    findings.feed("Give root password for mainte")          # a line still being printed waits for its end
+    assert seen == []
+    findings.feed("nance\r\n")
+    assert seen == ["boot:systemd:emergency_mode"]
+    for _ in range(5_000):
+        findings.feed("ordinary output\r\n")
+    findings.feed("Give root password for maintenance\r\n")   # the same line again is not a new finding
+    assert seen == ["boot:systemd:emergency_mode"]
+    assert findings._lines == []                             # nothing analysed twice, nothing kept
