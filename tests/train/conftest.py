@@ -56,11 +56,10 @@ def _combined(seed: int, archive: Path, runs: list[tuple[str, bool]], drills: di
         cells.append(nbformat.v4.new_code_cell("drill.close()"))
     head = nbformat.v4.new_code_cell("# the runs below carry their own parameters")
     head.metadata["tags"] = ["parameters"]
-    out = nbformat.v4.new_notebook(cells=[head, *cells], metadata=copy.deepcopy(nb.metadata))
-    for index, cell in enumerate(out.cells):
+    for index, cell in enumerate([head, *cells]):  # unique ids before nbformat validates the whole notebook
         cell.id = f"c{index:03d}"
         cell.metadata.setdefault("tags", [])
-    return out
+    return nbformat.v4.new_notebook(cells=[head, *cells], metadata=copy.deepcopy(nb.metadata))
 
 
 def _kernel_manager(extra_env: dict[str, str]) -> type:
