@@ -113,6 +113,9 @@ def run(records_count: int = 100_000, boot_events: int = 100_000) -> dict[str, f
     """Run the benchmark, print its figures, and return them."""
     import pandas as pd
     import plotly.express as px
+    import plotly.graph_objects as go
+
+    go.Figure(go.Scattergl())  # plotly loads its figure classes lazily: pay that once, outside both timings
 
     from kit.analyze.bootlog import parse_boot_log
     from kit.analyze.timeline import build_timeline, timeline_figure, write_timeline_html
