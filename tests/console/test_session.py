@@ -173,3 +173,17 @@ def test_live_findings_analyse_each_line_once_however_long_the_session() -> None
     findings.feed("Give root password for maintenance\r\n")   # the same line again is not a new finding
     assert seen == ["boot:systemd:emergency_mode"]
     assert findings._lines == []                             # nothing analysed twice, nothing kept
+
+
+def test_the_screen_after_a_flood_shows_what_the_guest_last_drew() -> None:
+    from kit.console.screen import Screen
+
+    screen = Screen(80, 24)
+    screen.feed("\x1b[2J\x1b[Hboot banner\r\n")
+    for n in range(20_000):                              # only the backlog's tail is drawn: its lines must land right
+        screen.feed(f"line {n:05d} " + "x" * 60 + "\r\n")
+    screen.feed("sched-01 login: ")
+    rows = screen.lines()
+    assert rows[-1] == "sched-01 login:"
+    assert rows[-2] == "line 19999 " + "x" * 60 and rows[-3] == "line 19998 " + "x" * 60
+    assert screen.cursor == (len("sched-01 login: "), 23)
