@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from kit.cli._options import utc_time
 
 if TYPE_CHECKING:
     from kit.analyze.bootlog import BootReport
@@ -53,22 +54,10 @@ def _read(file: str) -> tuple[bytes, str]:
         raise AnalysisError(f"cannot read {path}: {error.strerror or error}") from None
 
 
-def _anchor(text: str | None) -> datetime | None:
-    from kit.errors import UsageError
-
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--anchor {text!r} is not an ISO 8601 time (e.g. 2026-11-25T09:13:40Z)") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def _boot(args: argparse.Namespace) -> int:
     from kit.analyze.bootlog import parse_boot_log
 
-    anchor = _anchor(args.anchor)
+    anchor = utc_time(args.anchor, "--anchor") if args.anchor is not None else None
     data, name = _read(args.file)
     report = parse_boot_log(data, source=name, anchor=anchor)
     if args.json:

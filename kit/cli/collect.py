@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from kit.cli._options import utc_time
+
 if TYPE_CHECKING:
     from kit.cli import Commands
 
@@ -88,16 +90,6 @@ def register(commands: Commands) -> None:
     importer.set_defaults(handler=_import)
 
 
-def _when(text: str, option: str) -> datetime:
-    from kit.errors import UsageError
-
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"{option} {text!r} is not an ISO 8601 time such as 2026-11-25T08:00:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @contextmanager
 def _progress(names: list[str]) -> Iterator[Any]:
     """A live line per VM (calls done/failed) on a terminal; nothing when stderr is not a TTY."""
@@ -132,8 +124,8 @@ def _request_and_target(args: argparse.Namespace, lab: Any) -> tuple[Any, Any]:
     if args.retries < 0 or args.timeout <= 0 or args.deadline <= 0:
         raise UsageError("--retries must be >= 0, --timeout and --deadline > 0")
     retry = RetrySettings(total=args.retries, read_timeout=args.timeout, deadline=args.deadline)
-    end = _when(args.end, "--end") if args.end else None
-    start = _when(args.start, "--start") if args.start else None
+    end = utc_time(args.end, "--end") if args.end else None
+    start = utc_time(args.start, "--start") if args.start else None
     if lab is not None:
         scenario = lab.scenario(args.lab)
         target = AzureTarget.for_lab(lab, retry=retry)

@@ -27,11 +27,11 @@ from typing import Any, Literal, TypedDict
 import anywidget
 import traitlets
 
+from kit.console.transcript import render_text
+
 __all__ = ["STATUSES", "AdminCommand", "SerialTerminal"]
 
 _STATIC = Path(__file__).parent / "static"
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78DEHMNOZc]|\x1b\][^\x07]*(\x07|\x1b\\)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 AdminCommand = Literal["nmi", "sysrq", "reset"]
 
@@ -181,7 +181,7 @@ class SerialTerminal(anywidget.AnyWidget):
 
     def transcript_html(self) -> str:
         """The static fallback: the transcript as escaped, monospaced HTML."""
-        text = self._transcript() if self._transcript else _plain("".join(self._history))
+        text = self._transcript() if self._transcript else render_text("".join(self._history))
         return (
             f'<div class="kit-serial-transcript"><div style="font-weight:bold">{html.escape(self.title)}'
             f" — transcript ({html.escape(self.status)})</div>"
@@ -264,9 +264,3 @@ def _chunks(text: str, max_bytes: int) -> list[str]:
         chunks.append(data[start:end].decode())
         start = end
     return chunks
-
-
-def _plain(text: str) -> str:
-    """Terminal output as plain text: escape sequences removed, line ends normalised."""
-    text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", text)
