@@ -1,6 +1,6 @@
 // The kit's serial console widget: an xterm.js terminal relaying keystrokes to the kernel.
 // Wire (custom messages, never synced traits):
-//   JS -> Python  {type:"ready", view, cols, rows} | {type:"input", data} | {type:"resize", cols, rows}
+//   JS -> Python  {type:"ready", view, cols, rows} | {type:"input", view, seq, data} | {type:"resize", cols, rows}
 //                 {type:"admin", command, key?, confirmed:true}   (key: the SysRq letter)
 //   Python -> JS  {type:"output", data} | {type:"replay", view, data, last} | {type:"clear"}
 // A new view ignores "output" until its own replay (history up to now) has arrived, so nothing is
@@ -102,9 +102,10 @@ function render({ model, el: root }) {
   model.on("change:title", showStatus);
   model.on("change:admin_commands", showAdmin);
 
-  const onInput = term.onData((data) => model.send({ type: "input", data }));
-  const onResize = term.onResize(({ cols, rows }) => model.send({ type: "resize", cols, rows }));
   const view = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  let typed = 0;  // keys are numbered: the kernel may dispatch two comm messages out of order
+  const onInput = term.onData((data) => model.send({ type: "input", view, seq: typed++, data }));
+  const onResize = term.onResize(({ cols, rows }) => model.send({ type: "resize", cols, rows }));
   let replayed = false;
   // What this view received, for tests and benchmarks ("none dropped"): a character count and
   // a running FNV-1a hash over UTF-16 code units, exposed as data attributes on the root.

@@ -36,9 +36,11 @@ _STATIC = Path(__file__).parent / "static"
 AdminCommand = Literal["nmi", "sysrq", "reset"]
 
 
-class _InputMessage(TypedDict):
+class _InputMessage(TypedDict, total=False):
     type: Literal["input"]
     data: str
+    view: str
+    seq: int
 
 
 class _AdminMessage(TypedDict, total=False):
@@ -127,6 +129,7 @@ class SerialTerminal(anywidget.AnyWidget):
         self._token_time = time.monotonic()
         self._handle: Any = None
         self.size: tuple[int, int] | None = None
+        self._typed: dict[str, tuple[int, dict[int, str]]] = {}  # view -> (next key number, keys ahead of it)
         self.on_msg(self._on_custom_msg)
 
     def write(self, data: str) -> None:
@@ -222,7 +225,8 @@ class SerialTerminal(anywidget.AnyWidget):
         if kind == "input":
             message: _InputMessage = content  # type: ignore[assignment]
             if self._on_input is not None and isinstance(message.get("data"), str):
-                self._on_input(message["data"])
+                for keys in self._in_typing_order(message):
+                    self._on_input(keys)
         elif kind == "admin":
             admin: _AdminMessage = content  # type: ignore[assignment]
             command = admin.get("command")
@@ -240,6 +244,29 @@ class SerialTerminal(anywidget.AnyWidget):
             self.size = (int(size.get("cols", 80)), int(size.get("rows", 24)))
             if kind == "ready":
                 self._replay(str(size.get("view", "")))
+
+    def _in_typing_order(self, message: _InputMessage) -> list[str]:
+        """Keystrokes in the order they were typed.
+
+        ipykernel dispatches a comm message that arrives while a cell runs without waiting for
+        the cell, so two keys typed as a cell ends can reach Python swapped. Each view numbers
+        its keys; keys ahead of a missing number wait for it (at most 64 of them).
+        """
+        seq, view = message.get("seq"), str(message.get("view", ""))
+        if not isinstance(seq, int):
+            return [message["data"]]
+        expected, waiting = self._typed.get(view, (0, {}))
+        waiting[seq] = message["data"]
+        ready: list[str] = []
+        while expected in waiting:
+            ready.append(waiting.pop(expected))
+            expected += 1
+        if len(waiting) > 64:  # a number that never comes must not hold the keyboard
+            for number in sorted(waiting):
+                ready.append(waiting.pop(number))
+                expected = number + 1
+        self._typed[view] = (expected, waiting)
+        return ready
 
     def _replay(self, view: str) -> None:
         """Send the new view everything shown so far, except what the next flush will send to all views."""

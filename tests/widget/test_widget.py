@@ -155,3 +155,11 @@ def test_sparse_output_like_keystroke_echoes_is_sent_at_once() -> None:
     assert sent.outputs() == "abc", "past the budget, output waits for the window"
     widget.flush()
     assert sent.outputs() == "abcde" and len(sent) == 4
+
+
+def test_keys_reach_the_session_in_typing_order_even_when_the_kernel_swaps_them(terminal: Any) -> None:
+    widget, _, typed, _ = terminal
+    for seq, key in [(0, "n"), (1, "t"), (3, "s"), (2, " "), (4, "a")]:   # " " and "s" dispatched swapped
+        browser_says(widget, {"type": "input", "view": "v1", "seq": seq, "data": key})
+    browser_says(widget, {"type": "input", "view": "v2", "seq": 0, "data": "X"})  # another view numbers its own
+    assert "".join(typed) == "nt saX"
