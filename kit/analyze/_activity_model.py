@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-__all__ = ["LEVELS", "ActivityEvent", "ActivityLog", "Operation"]
+__all__ = ["LEVELS", "LEVEL_RANK", "ActivityEvent", "ActivityLog", "Operation"]
 
 #: Activity Log levels, least to most severe, and the timeline severity each maps to.
 LEVELS: dict[str, str] = {
@@ -17,7 +17,7 @@ LEVELS: dict[str, str] = {
     "error": "error",
     "critical": "critical",
 }
-_LEVEL_RANK = {name: rank for rank, name in enumerate(LEVELS)}
+LEVEL_RANK = {name: rank for rank, name in enumerate(LEVELS)}
 
 
 class ActivityEvent(NamedTuple):

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kit.analyze.activity import Operation, parse_time
+from kit.analyze._timeline_rows import TIME_KINDS, Rows
+from kit.analyze.activity import Operation
+from kit.analyze.bootlog import BootReport, parse_boot_log
+from kit.times import parse_time
+
+if TYPE_CHECKING:
+    from kit.evidence import Bundle
 
 __all__ = ["boot_rows", "vm_start_anchor"]
 
@@ -83,8 +89,8 @@ def vm_start_anchor(
     return None, None
 
 
-def boot_rows(rows: Any, bundle: Any, operations: Sequence[Operation], instance_view: Mapping[str, Any] | None,
-              vm_id: str, warnings: list[str], *, report: Any = None) -> dict[str, Any] | None:
+def boot_rows(rows: Rows, bundle: Bundle, operations: Sequence[Operation], instance_view: Mapping[str, Any] | None,
+              vm_id: str, warnings: list[str], *, report: BootReport | None = None) -> dict[str, Any] | None:
     """Add the serial log's events and findings to ``rows``; return how uptime was anchored.
 
     A finding is merged into the event of its line (kind, summary and severity of the finding,
@@ -92,11 +98,9 @@ def boot_rows(rows: Any, bundle: Any, operations: Sequence[Operation], instance_
     are anchored by the log itself when it can (cloud-init, syslog dates), else by the VM start
     from the Activity Log / instance view; without either they are listed with time NaT.
     """
-    data = getattr(bundle, "serial_log", None)
+    data = bundle.serial_log
     if not data and report is None:
         return None
-    from kit.analyze.bootlog import parse_boot_log
-
     if report is None:
         report = parse_boot_log(data, source="serial.log")
     anchor: dict[str, Any] | None = None
@@ -119,9 +123,7 @@ def boot_rows(rows: Any, bundle: Any, operations: Sequence[Operation], instance_
     return anchor
 
 
-def _add_events(rows: Any, report: Any, vm_id: str) -> None:
-    from kit.analyze.timeline import TIME_KINDS
-
+def _add_events(rows: Rows, report: BootReport, vm_id: str) -> None:
     wall, estimated = TIME_KINDS[("boot_log", "wall_time")], TIME_KINDS[("boot_log", "uptime_anchored")]
     unanchored, untimed = TIME_KINDS[("boot_log", "uptime_unanchored")], TIME_KINDS[("boot_log", "none")]
     preceding = TIME_KINDS[("boot_log", "preceding_line")]

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kit.analyze.activity import parse_time
 from kit.errors import AnalysisError
+from kit.times import parse_time
 
 __all__ = ["console_events_from_cast"]
 

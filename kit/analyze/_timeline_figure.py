@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kit.analyze._gc import gc_paused
+from kit.analyze._timeline_rows import SOURCES
 from kit.errors import AnalysisError
 
 __all__ = [
@@ -31,7 +33,6 @@ __all__ = [
 WEBGL_THRESHOLD = 3000
 #: Marker colour per severity (colour-blind safe: blue, orange, red, dark red).
 SEVERITY_COLOURS = {"info": "#4C78A8", "warning": "#F58518", "error": "#D62728", "critical": "#67000D"}
-_LANES = ("activity_log", "instance_view", "boot_log", "console", "kit")
 _LANE_TITLES = {
     "activity_log": "Activity Log",
     "instance_view": "instance view",
@@ -224,15 +225,13 @@ def timeline_figure(
     untimed = len(df) - len(timed)
     use_gl = webgl if webgl is not None else len(timed) > WEBGL_THRESHOLD
     trace_type = "scattergl" if use_gl else "scatter"
-    lanes = [lane for lane in _LANES if (timed["source"] == lane).any()]
+    lanes = [lane for lane in SOURCES if (timed["source"] == lane).any()]
     lanes += sorted(set(timed["source"]) - set(lanes))
     lane_of = {lane: index for index, lane in enumerate(lanes)}
 
     x_all = timed["time"].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ms]").astype("int64").to_numpy()
     y_all = timed["source"].map(lane_of).to_numpy(dtype=np.int16) * -1
-    from kit.analyze.activity import _gc_paused
-
-    with _gc_paused():
+    with gc_paused():
         hover = _hover_texts(timed["kind"].tolist(), timed["summary"].tolist(), timed["actor"].tolist(),
                              timed["time_desc"].tolist())
     hover_all = np.array(hover, dtype=object)

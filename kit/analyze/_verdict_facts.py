@@ -15,6 +15,7 @@ from typing import Any
 from kit.analyze._verdict_rules import BOOT_SIGNALS
 from kit.analyze.activity import Operation, activity_from_bundle
 from kit.errors import KitError
+from kit.ids import name_of
 
 __all__ = ["DEFAULT_RESPONDER", "Evidence", "Facts", "gather_facts"]
 
@@ -217,7 +218,7 @@ class Facts:
 
     def _verdict_row(self, verdict: Any, text: str | None = None) -> Evidence:
         flow = verdict.flow
-        where = f"nsgs/{_name(flow.nsg_id)}.json: {flow.rule_name}" if flow.nsg_id and flow.rule_name else "network"
+        where = f"nsgs/{name_of(flow.nsg_id, '?')}.json: {flow.rule_name}" if flow.nsg_id and flow.rule_name else "network"
         origin = "" if self.responder_given else f" (from the Internet address {self.responder_ip}; no responder address given)"
         return Evidence("network", flow.rule_name or "no NSG", (text or verdict.explain()) + origin, where, None,
                         verdict.to_json())
@@ -240,11 +241,9 @@ class Facts:
             return 0.0, []
         route = verdict.route
         table_id = route.route_table_id if route.route_table_id != "System Route" else None
-        from kit.analyze._verdict_steps import _table_holding
-
         table_id = table_id or getattr(route.route, "route_table_id", None) or (
-            _table_holding(self, route.route) if route.route is not None else None)
-        where = f"route_tables/{_name(table_id)}.json: {route.route.name}" if (
+            self.network.table_holding(route.route) if route.route is not None and self.network is not None else None)
+        where = f"route_tables/{name_of(table_id, '?')}.json: {route.route.name}" if (
             route.route is not None and route.route.name and table_id
         ) else f"effective_routes/{route.nic}.json" if route.source == "effective" else "route configuration"
         row = Evidence("network", f"next_hop:{route.next_hop_type}", verdict.explain(), where, None, verdict.to_json())
@@ -365,18 +364,6 @@ def boot_signal(kind: str) -> str | None:
         if signal is not None:
             return signal
     return None
-
-
-def _name(resource_id: str | None) -> str:
-    if not resource_id:
-        return "?"
-    from kit.azure.ids import parse_resource_id
-    from kit.errors import InvalidResourceId
-
-    try:
-        return parse_resource_id(resource_id).name
-    except InvalidResourceId:
-        return resource_id
 
 
 def _power(view: Any) -> tuple[str | None, Evidence | None]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kit.analyze._verdict_rules import CONSOLE_COMMANDS, REPAIR_RUN_IDS, STEP_TEXT
+from kit.ids import name_of, resource_group_of
 
 __all__ = ["NextStep", "next_step_for"]
 
@@ -52,10 +53,8 @@ def _nsg_step(facts: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     if verdict is None or verdict.flow.allowed:
         return "see the network verdict", (), {}
     flow = verdict.flow
-    from kit.analyze._verdict_facts import _name
-
-    nsg = _name(flow.nsg_id)
-    rg = _resource_group(flow.nsg_id) or facts.resource_group
+    nsg = name_of(flow.nsg_id, "?")
+    rg = resource_group_of(flow.nsg_id) or facts.resource_group
     rule = (flow.rule_name or "").split("/", 1)[-1]
     hop = next((h for h in flow.trace if h.rule_name == flow.rule_name), None)
     priority = hop.priority if hop is not None else None
@@ -89,16 +88,15 @@ def _route_step(facts: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     route = verdict.route if verdict is not None else None
     if route is None or route.route is None:
         return "see the next-hop verdict", (), {}
-    from kit.analyze._verdict_facts import _name
-
     what = f"replies to {route.destination} go {route.explain()}"
     commands: list[str] = []
     details: dict[str, Any] = {"destination": route.destination, "next_hop_type": route.next_hop_type,
                                "next_hop_ip": route.next_hop_ip, "prefix": route.route.address_prefix}
     table_id = route.route_table_id if route.route_table_id and route.route_table_id != "System Route" else None
-    table_id = table_id or getattr(route.route, "route_table_id", None) or _table_holding(facts, route.route)
+    table_id = table_id or getattr(route.route, "route_table_id", None) or (
+        facts.network.table_holding(route.route) if facts.network is not None else None)
     if table_id and route.route.name:
-        table, rg = _name(table_id), _resource_group(table_id) or facts.resource_group
+        table, rg = name_of(table_id, "?"), resource_group_of(table_id) or facts.resource_group
         what += f"; fix or remove route {route.route.name} in route table {table}"
         commands = [
             f"az network route-table route show -g {rg} --route-table-name {table} -n {route.route.name}",
@@ -106,28 +104,6 @@ def _route_step(facts: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
         ]
         details.update({"route_table": table, "route_table_id": table_id, "route": route.route.name, "resource_group": rg})
     return what, tuple(commands), details
-
-
-def _table_holding(facts: Any, route: Any) -> str | None:
-    """The configured route table that holds a route seen in the effective routes (same name and prefix)."""
-    tables = getattr(facts.network, "route_tables", None) or {}
-    for table in tables.values():
-        for candidate in getattr(table, "routes", ()):
-            if candidate.name == route.name and candidate.address_prefix == route.address_prefix:
-                return table.id
-    return None
-
-
-def _resource_group(resource_id: str | None) -> str | None:
-    if not resource_id:
-        return None
-    from kit.azure.ids import parse_resource_id
-    from kit.errors import InvalidResourceId
-
-    try:
-        return parse_resource_id(resource_id).resource_group
-    except InvalidResourceId:
-        return None
 
 
 def next_step_for(hypothesis: str, kind: str, facts: Any) -> NextStep:

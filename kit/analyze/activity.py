@@ -19,17 +19,17 @@ except when the input as a whole is not a list of records.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
-from kit.analyze._activity_model import _LEVEL_RANK, LEVELS, ActivityEvent, ActivityLog, Operation
-from kit.azure.ids import ResourceId, parse_resource_id
-from kit.errors import AnalysisError, InvalidResourceId
+from kit.analyze._activity_model import LEVEL_RANK, LEVELS, ActivityEvent, ActivityLog, Operation
+from kit.analyze._gc import gc_paused
+from kit.errors import AnalysisError
+from kit.ids import try_parse
+from kit.times import parse_time
 
 __all__ = [
     "LEVELS",
@@ -40,7 +40,6 @@ __all__ = [
     "normalize_event",
     "operations",
     "parse_activity_log",
-    "parse_time",
 ]
 
 
@@ -87,59 +86,6 @@ def _shape(record: Mapping[str, Any]) -> tuple[str, ...]:
     return _SHAPES["log_analytics"]
 
 
-def parse_time(text: Any) -> datetime | None:
-    """Parse an Activity Log time string into an aware UTC ``datetime``.
-
-    Parameters
-    ----------
-    text
-        ISO 8601 (any number of fractional digits, ``Z`` or an offset). A time without an offset
-        is taken as UTC, which is what the Activity Log and ``az`` write.
-
-    Returns
-    -------
-    datetime | None
-        The time in UTC, or ``None`` when ``text`` is empty or not a time.
-    """
-    if type(text) is str and text:
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            parsed = _parse_slow(text)
-            if parsed is None:
-                return None
-    elif isinstance(text, datetime):
-        parsed = text
-    elif isinstance(text, str) and text:
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            parsed = _parse_slow(text)
-            if parsed is None:
-                return None
-    else:
-        return None
-    tz = parsed.tzinfo
-    if tz is UTC:
-        return parsed
-    if tz is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _parse_slow(text: str) -> datetime | None:
-    """Times ``fromisoformat`` rejects (``1/21/2015 10:14:26 PM``, long fractions …)."""
-    import pandas as pd
-
-    try:
-        stamp = pd.Timestamp(text)
-    except (ValueError, TypeError, OverflowError):
-        return None
-    if stamp is pd.NaT:
-        return None
-    return stamp.to_pydatetime()
-
-
 def _text(value: Any) -> str:
     kind = type(value)
     if kind is str:
@@ -167,15 +113,8 @@ def _label(value: Any, fallback: str) -> str:
     return fallback
 
 
-@lru_cache(maxsize=65536)
-def _parsed(resource_id: str) -> ResourceId | None:
-    """The parsed id (cached: big logs name the same resources over and over), or ``None``."""
-    if not resource_id:
-        return None
-    try:
-        return parse_resource_id(resource_id)
-    except InvalidResourceId:
-        return None
+#: ``try_parse`` cached: big logs name the same resources over and over.
+_parsed = lru_cache(maxsize=65536)(try_parse)
 
 
 def _type_of(resource_id: str) -> str:
@@ -286,7 +225,7 @@ def parse_activity_log(records: Iterable[Mapping[str, Any] | ActivityEvent] | Ma
         raise AnalysisError(f"the Activity Log should be a list of records, not {type(records).__name__}")
     events: list[ActivityEvent] = []
     warnings: list[str] = []
-    with _gc_paused():
+    with gc_paused():
         for index, record in enumerate(records):
             if isinstance(record, ActivityEvent):
                 events.append(record)
@@ -298,22 +237,6 @@ def parse_activity_log(records: Iterable[Mapping[str, Any] | ActivityEvent] | Ma
         events.sort(key=lambda event: (event.time, _PHASE.get(event.status.lower(), 1)))
         grouped = _group(events)
     return ActivityLog(events=tuple(events), operations=tuple(grouped), warnings=tuple(warnings))
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small acyclic objects.
-
-    A 100k-record log allocates a million dicts and tuples; the collector would walk them
-    again and again for nothing (none of them form cycles). Reference counting still frees them.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def operations(records: Iterable[Mapping[str, Any] | ActivityEvent] | Mapping[str, Any]) -> list[Operation]:
@@ -379,7 +302,7 @@ def _operation(correlation_id: str, events: list[ActivityEvent]) -> Operation:
             resource_type = event.resource_type
         if not category and event.category:
             category = event.category
-        rank = _LEVEL_RANK.get(event.level.lower(), 1)
+        rank = LEVEL_RANK.get(event.level.lower(), 1)
         if rank > level_rank:
             level, level_rank = event.level, rank
         if phase == _TERMINAL and event.status == "Failed":

@@ -32,13 +32,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from kit.analyze._gc import gc_paused
+from kit.analyze._timeline_boot import boot_rows
 from kit.analyze._timeline_console import console_events_from_cast
 from kit.analyze._timeline_figure import reference_times, timeline_figure, write_timeline_html
-from kit.analyze.activity import Operation, _gc_paused, activity_from_bundle, parse_time
+from kit.analyze._timeline_rows import COLUMNS, SEVERITIES, SOURCES, TIME_KINDS, Rows, normalize_severity
+from kit.analyze.activity import Operation, activity_from_bundle
 from kit.errors import AnalysisError
+from kit.times import parse_time
 
 __all__ = [
     "COLUMNS",
@@ -55,95 +58,10 @@ __all__ = [
     "write_timeline_html",
 ]
 
-#: The DataFrame's columns, in order.
-COLUMNS = ("time", "time_desc", "source", "kind", "summary", "actor", "resource_id", "severity", "evidence", "details")
-#: Lanes of the figure, top to bottom.
-SOURCES = ("activity_log", "instance_view", "boot_log", "console", "kit")
-#: Severities, least to most severe.
-SEVERITIES = ("info", "warning", "error", "critical")
-
-#: Which kind of time a row carries: (source, the time attribute it came from) → ``time_desc``.
-#: The one place this mapping lives (plaso keeps it in ``timeliner.yaml``).
-TIME_KINDS: dict[tuple[str, str], str] = {
-    ("activity_log", "eventTimestamp"): "event",
-    ("activity_log", "submissionTimestamp"): "submitted",
-    ("boot_log", "wall_time"): "event",
-    ("boot_log", "uptime_anchored"): "estimated from uptime",
-    ("boot_log", "uptime_unanchored"): "uptime only (no anchor)",
-    ("boot_log", "preceding_line"): "estimated from the preceding line",
-    ("boot_log", "none"): "no time in the log",
-    ("instance_view", "time"): "status",
-    ("instance_view", "collected_at"): "observed at collection",
-    ("console", "recorded"): "recorded",
-    ("console", "event"): "event",
-    ("kit", "collected_at"): "collected",
-}
-
-_LEVEL_SEVERITY = {"info": "info", "warning": "warning", "error": "error", "critical": "critical"}
-_SEVERITY_ALIASES = {
-    "informational": "info", "information": "info", "notice": "info", "debug": "info", "verbose": "info",
-    "ok": "info", "warn": "warning", "err": "error", "fatal": "critical", "emergency": "critical",
-    "alert": "critical", "crit": "critical",
-}
-
-
-class _Rows:
-    """Column lists filled row by row (cheaper than a dict per row at 200k rows)."""
-
-    def __init__(self) -> None:
-        self.columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
-
-    def add(self, time: datetime | None, time_desc: str, source: str, kind: str, summary: str, *, actor: str = "",
-            resource_id: str = "", severity: str = "info", evidence: str = "", details: dict[str, Any] | None = None) -> None:
-        c = self.columns
-        c["time"].append(time)
-        c["time_desc"].append(time_desc)
-        c["source"].append(source)
-        c["kind"].append(kind)
-        c["summary"].append(summary)
-        c["actor"].append(actor)
-        c["resource_id"].append(resource_id)
-        c["severity"].append(severity)
-        c["evidence"].append(evidence)
-        c["details"].append(details if details is not None else {})
-
-    def frame(self) -> pd.DataFrame:
-        times = pd.to_datetime(pd.Series(self.columns["time"], dtype=object), utc=True, format="mixed")
-        data: dict[str, Any] = {"time": times}
-        for name in COLUMNS[1:-1]:
-            data[name] = pd.Series(self.columns[name], dtype="str")
-        data["details"] = pd.Series(self.columns["details"], dtype=object)
-        frame = pd.DataFrame(data, columns=list(COLUMNS))
-        if len(frame):
-            frame = frame.take(self._order(times)).reset_index(drop=True)
-        return frame
-
-    def _order(self, times: pd.Series) -> np.ndarray:
-        """Time order (then lane, log line, insertion); rows without a time last, by lane and line."""
-        count = len(times)
-        missing = times.isna().to_numpy()
-        stamps = np.where(missing, 0, times.array.asi8)
-        lane_of = {source: index for index, source in enumerate(SOURCES)}
-        lanes = np.fromiter((lane_of.get(s, len(SOURCES)) for s in self.columns["source"]), dtype=np.int64, count=count)
-        lines = np.fromiter((_line_of(d) for d in self.columns["details"]), dtype=np.int64, count=count)
-        return np.lexsort((np.arange(count), lines, lanes, stamps, missing))
-
-
-def _line_of(details: Mapping[str, Any]) -> int:
-    line = details.get("line") if type(details) is dict else None
-    return line if type(line) is int else 0
-
-
-def normalize_severity(value: Any) -> str:
-    """Map any severity spelling onto ``info``/``warning``/``error``/``critical``."""
-    text = str(value or "info").strip().lower()
-    return _LEVEL_SEVERITY.get(text) or _SEVERITY_ALIASES.get(text, "info")
-
-
 # ---------------------------------------------------------------- sources
 
 
-def _activity_rows(rows: _Rows, operations: Iterable[Operation]) -> None:
+def _activity_rows(rows: Rows, operations: Iterable[Operation]) -> None:
     event_desc = TIME_KINDS[("activity_log", "eventTimestamp")]
     submitted_desc = TIME_KINDS[("activity_log", "submissionTimestamp")]
     add = rows.add
@@ -189,7 +107,7 @@ def _operation_severity(op: Operation) -> str:
     return severity
 
 
-def _instance_view_rows(rows: _Rows, view: Mapping[str, Any] | None, collected: datetime | None, vm_id: str) -> None:
+def _instance_view_rows(rows: Rows, view: Mapping[str, Any] | None, collected: datetime | None, vm_id: str) -> None:
     if not isinstance(view, Mapping):
         return
     groups: list[tuple[str, str, Any]] = [("", "statuses", view.get("statuses"))]
@@ -236,7 +154,7 @@ def _instance_view_rows(rows: _Rows, view: Mapping[str, Any] | None, collected: 
             )
 
 
-def _kit_rows(rows: _Rows, manifest: Mapping[str, Any], collected: datetime | None, vm_id: str) -> None:
+def _kit_rows(rows: Rows, manifest: Mapping[str, Any], collected: datetime | None, vm_id: str) -> None:
     if collected is None:
         return
     desc = TIME_KINDS[("kit", "collected_at")]
@@ -344,20 +262,18 @@ def build_timeline(bundle: Any, *, console_events: Any = None, boot_report: Any 
     manifest = bundle.manifest or {}
     collected = parse_time(manifest.get("collected_at"))
     vm_id = str(manifest.get("vm_id") or (getattr(bundle, "vm", None) or {}).get("id") or "")
-    with _gc_paused():  # hundreds of thousands of small acyclic dicts: nothing for the collector to find
+    with gc_paused():  # hundreds of thousands of small acyclic dicts: nothing for the collector to find
         return _build(bundle, manifest, collected, vm_id, console_events, boot_report)
 
 
 def _build(bundle: Any, manifest: Mapping[str, Any], collected: datetime | None, vm_id: str, console_events: Any,
            boot_report: Any) -> pd.DataFrame:
-    rows = _Rows()
+    rows = Rows()
     warnings: list[str] = []
     activity = activity_from_bundle(bundle)
     warnings.extend(activity.warnings)
     _activity_rows(rows, activity.operations)
     _instance_view_rows(rows, getattr(bundle, "instance_view", None), collected, vm_id)
-    from kit.analyze._timeline_boot import boot_rows
-
     anchor = boot_rows(rows, bundle, activity.operations, getattr(bundle, "instance_view", None), vm_id, warnings,
                        report=boot_report)
     _kit_rows(rows, manifest, collected, vm_id)

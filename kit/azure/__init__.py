@@ -1,13 +1,20 @@
 """ARM access with the official SDKs: targets, credentials, the evidence collector.
 
-The only package that imports ``azure.*``. Names are loaded lazily so that importing
-:mod:`kit.azure.ids` (pure, used everywhere) never pulls in the SDK.
+The only package that imports ``azure.*``. Names are imported on first use: the SDK costs
+about half a second to import, and ``kit --help`` or a notebook reading a bundle never needs it.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
+
+from kit._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from kit.azure.collect import CollectionRequest, CollectionResult, collect, collect_async
+    from kit.azure.credentials import AsyncStaticTokenCredential, StaticTokenCredential
+    from kit.azure.errors import map_azure_errors
+    from kit.azure.target import AzureTarget, RetrySettings
 
 __all__ = [
     "AsyncStaticTokenCredential",
@@ -21,7 +28,7 @@ __all__ = [
     "map_azure_errors",
 ]
 
-_WHERE = {
+__getattr__, __dir__ = lazy_exports(__name__, {
     "AsyncStaticTokenCredential": "kit.azure.credentials",
     "StaticTokenCredential": "kit.azure.credentials",
     "AzureTarget": "kit.azure.target",
@@ -31,14 +38,4 @@ _WHERE = {
     "collect": "kit.azure.collect",
     "collect_async": "kit.azure.collect",
     "map_azure_errors": "kit.azure.errors",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'kit.azure' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+})

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from azure.core.rest import HttpRequest
 
-from kit.azure import ids
+from kit import ids
 from kit.azure._calls import Capture, Clients
 from kit.azure.errors import failure_record, map_azure_errors
 from kit.errors import AzureError
-from kit.evidence.manifest import utc_now
 from kit.evidence.writer import BundleWriter
+from kit.times import utc_text
 
 if TYPE_CHECKING:
     from kit.azure.collect import CollectionRequest
@@ -39,7 +39,7 @@ class _Outcome:
     value: Any = None
     api_version: str | None = None
     failure: dict[str, Any] | None = None
-    at: str = field(default_factory=utc_now)
+    at: str = field(default_factory=utc_text)
 
 
 class _Job:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kit.azure.errors import map_azure_errors
-from kit.azure.ids import nsg_id
+from kit.ids import nsg_id
 
 __all__ = ["delete_security_rule", "list_security_rules"]
 

@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kit.azure import ids
+from kit import ids
 from kit.azure._calls import Clients
 from kit.azure._graph import ProgressCallback, _Job, _Run
 from kit.azure.errors import map_azure_errors

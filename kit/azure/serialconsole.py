@@ -2,22 +2,22 @@
 
 Raw ARM requests through azure-core's pipeline (the target's credential, CA bundle and retry
 settings), so no ``azure-mgmt-serialconsole`` dependency and the required ``Content-Type`` on
-the connect POST. The websocket itself is :class:`kit.console.AzureSerialTransport`.
+the connect POST. This client only returns connection facts (the websocket URL, a token, the
+TLS settings); :func:`kit.console.azure_transport` builds the websocket transport from them.
 
 >>> client = SerialConsoleClient.from_target(AzureTarget(credential="cli"))
->>> client.precheck(vm_id)          # ConsolePrecheck: console enabled, boot diagnostics, power, OS
->>> transport, pre = client.transport(vm_id)   # raises ConsolePrecheckError with the reasons
+>>> client.precheck(vm_id)            # ConsolePrecheck: console enabled, boot diagnostics, power, OS
+>>> client.connection_string(vm_id)   # the per-session wss:// URL
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import ssl
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from azure.core import PipelineClient
@@ -25,13 +25,22 @@ from azure.core.pipeline.policies import BearerTokenCredentialPolicy, HeadersPol
 from azure.core.rest import HttpRequest
 
 from kit.azure.errors import map_azure_errors
-from kit.azure.ids import VM, VMSS_VM, ResourceId, parse_resource_id
-from kit.azure.target import AzureTarget
-from kit.console.transports import AzureSerialTransport, SerialConnection
-from kit.errors import AzureError, ConsoleAuthError, ConsoleError, ConsolePrecheckError, UsageError
+from kit.azure.target import AzureTarget, LabAddress
+from kit.azure.tokens import read_claims
+from kit.errors import (
+    AuthenticationError,
+    AzureError,
+    ConsoleAuthError,
+    ConsoleError,
+    ConsolePrecheckError,
+    ResourceNotFoundError,
+    UsageError,
+)
+from kit.ids import VM, VMSS_VM, ResourceId, parse_resource_id
 
 __all__ = [
     "ADMIN_COMMANDS",
+    "ConsoleEndpoint",
     "ConsolePrecheck",
     "SerialConsoleClient",
     "admin_command_url",
@@ -90,19 +99,19 @@ class ConsolePrecheck:
         return "\n".join(lines)
 
 
+class ConsoleEndpoint(Protocol):
+    """What an admin command needs of an open console: its websocket URL and the token it used."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def token(self) -> str: ...
+
+
 def token_principal(token: str) -> str:
-    """Who a JWT access token belongs to (``upn``, ``unique_name``, ``appid`` or ``oid``); never the token."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return "unknown principal"
-    for claim in ("upn", "unique_name", "preferred_username", "email"):
-        if claims.get(claim):
-            return str(claims[claim])
-    if claims.get("appid"):
-        return f"app {claims['appid']}"
-    return f"object {claims.get('oid', 'unknown')}"
+    """Who an access token belongs to (:func:`kit.azure.tokens.read_claims`); never the token."""
+    return read_claims(token).principal or "unknown principal"
 
 
 def admin_command_url(connection_string: str, command: str) -> str:
@@ -151,7 +160,7 @@ class SerialConsoleClient:
         return cls(target)
 
     @classmethod
-    def for_lab(cls, lab: Any) -> SerialConsoleClient:
+    def for_lab(cls, lab: LabAddress) -> SerialConsoleClient:
         """A client for a running lab (endpoint, CA, token through ``env-token``)."""
         return cls(AzureTarget.for_lab(lab))
 
@@ -181,13 +190,9 @@ class SerialConsoleClient:
             message = error.get("message") or response.text()[:300]
             code = error.get("code")
             if status in (401, 403):
-                from kit.errors import AuthenticationError
-
                 raise AuthenticationError(f"{operation}: HTTP {status} {code}: {message}", status=status, code=code,
                                           operation=operation, resource_id=resource_id)
             if status == 404:
-                from kit.errors import ResourceNotFoundError
-
                 raise ResourceNotFoundError(f"{operation}: not found (HTTP 404 {code}): {message}", status=status,
                                             code=code, operation=operation, resource_id=resource_id)
             raise AzureError(f"{operation}: HTTP {status} {code}: {message}", status=status, code=code,
@@ -284,32 +289,12 @@ class SerialConsoleClient:
             return ssl.create_default_context(cafile=str(self.target.ca_bundle))
         return ssl.create_default_context()
 
-    def connect(self, vm_id: str | ResourceId) -> SerialConnection:
-        """A fresh connection string and token, ready for :class:`AzureSerialTransport`."""
-        url = self.connection_string(vm_id)
-        return SerialConnection(url=url, token=self.token(), ssl_context=self.ssl_context(),
-                                admin=self._admin_sender())
-
-    def transport(self, vm_id: str | ResourceId, *, check: bool = True,
-                  **options: Any) -> tuple[AzureSerialTransport, ConsolePrecheck | None]:
-        """An (unconnected) transport whose every (re)connect POSTs ``/connect`` with a fresh token."""
-        pre = self.require(vm_id) if check else None
-
-        async def connector() -> SerialConnection:
-            return await asyncio.to_thread(self.connect, vm_id)
-
-        transport = AzureSerialTransport(connector, os_type=pre.os_type if pre else None, **options)
-        transport.description = f"azure serial console ({self.target.arm_endpoint})"
-        return transport, pre
-
-    def _admin_sender(self) -> Any:
-        async def send(connection: SerialConnection, command: str, parameters: dict[str, Any]) -> None:
-            await send_admin_command(connection, command, parameters, confirm=True, verify=self._verify)
-
-        return send
+    async def admin_command(self, endpoint: ConsoleEndpoint, command: str, parameters: dict[str, Any]) -> None:
+        """Post an admin command for an open console (:func:`send_admin_command`), TLS as the target's."""
+        await send_admin_command(endpoint, command, parameters, confirm=True, verify=self._verify)
 
 
-async def send_admin_command(connection: SerialConnection, command: str, parameters: dict[str, Any] | None = None,
+async def send_admin_command(connection: ConsoleEndpoint, command: str, parameters: dict[str, Any] | None = None,
                              *, confirm: bool = False, verify: str | bool = True) -> None:
     """POST an admin command (``nmi``, ``sysrq`` with ``{"SysRqCommand": key}``, ``reset``) to the gateway.
 

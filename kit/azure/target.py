@@ -8,16 +8,29 @@ keyword arguments every ``azure.mgmt.*`` client takes, so there is one code path
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from kit.azure.credentials import CREDENTIAL_KINDS, async_credential, sync_credential
+from kit.azure.choices import CREDENTIAL_KINDS
+from kit.azure.credentials import async_credential, sync_credential
 from kit.errors import UsageError
 
-__all__ = ["AzureTarget", "CLOUDS", "Cloud", "RetrySettings"]
+__all__ = ["CLOUDS", "AzureTarget", "Cloud", "LabAddress", "RetrySettings"]
+
+
+class LabAddress(Protocol):
+    """What :meth:`AzureTarget.for_lab` needs of a running lab (``kit.lab.RunningLab`` has it)."""
+
+    @property
+    def endpoint(self) -> str: ...
+
+    @property
+    def ca_path(self) -> Path: ...
+
+    @property
+    def token(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,9 @@ class AzureTarget:
         The variable ``env-token`` reads the bearer token from.
     retry
         Retry and timeout settings.
+    token
+        For ``env-token``: the token itself, held in this object only (a running lab's, set by
+        :meth:`for_lab`); never shown by ``repr`` and never written anywhere.
     """
 
     arm_endpoint: str = ""
@@ -107,12 +123,15 @@ class AzureTarget:
     ca_bundle: Path | None = None
     token_env: str = "KIT_ARM_TOKEN"
     retry: RetrySettings = field(default_factory=RetrySettings)
+    token: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.cloud not in CLOUDS:
             raise UsageError(f"unknown cloud {self.cloud!r}: choose one of {', '.join(CLOUDS)}")
         if self.credential not in CREDENTIAL_KINDS:
             raise UsageError(f"unknown credential {self.credential!r}: choose one of {', '.join(CREDENTIAL_KINDS)}")
+        if self.token is not None and self.credential != "env-token":
+            raise UsageError("a token held in the target is only used by the 'env-token' credential")
         endpoint = (self.arm_endpoint or CLOUDS[self.cloud].arm_endpoint).rstrip("/")
         parts = urlsplit(endpoint)
         if parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment:
@@ -125,14 +144,13 @@ class AzureTarget:
             object.__setattr__(self, "ca_bundle", path)
 
     @classmethod
-    def for_lab(cls, lab: Any, *, retry: RetrySettings | None = None) -> AzureTarget:
-        """Point at a running lab: its endpoint and CA, with its token in ``KIT_ARM_TOKEN``.
+    def for_lab(cls, lab: LabAddress, *, retry: RetrySettings | None = None) -> AzureTarget:
+        """Point at a running lab: its endpoint, its CA, and its token held in the target.
 
-        The token goes into this process's environment only, never to disk.
+        Nothing is written to the environment or to disk: the token lives as long as this object.
         """
-        os.environ["KIT_ARM_TOKEN"] = lab.token
         return cls(arm_endpoint=lab.endpoint, credential="env-token", ca_bundle=Path(lab.ca_path),
-                   retry=retry or RetrySettings())
+                   retry=retry or RetrySettings(), token=lab.token)
 
     @property
     def is_public_cloud(self) -> bool:
@@ -160,8 +178,10 @@ class AzureTarget:
 
     def async_credential(self) -> Any:
         """A new async credential for this target (close it when done)."""
-        return async_credential(self.credential, authority=CLOUDS[self.cloud].authority, token_env=self.token_env)
+        return async_credential(self.credential, authority=CLOUDS[self.cloud].authority, token_env=self.token_env,
+                                token=self.token)
 
     def sync_credential(self) -> Any:
         """A new blocking credential for this target."""
-        return sync_credential(self.credential, authority=CLOUDS[self.cloud].authority, token_env=self.token_env)
+        return sync_credential(self.credential, authority=CLOUDS[self.cloud].authority, token_env=self.token_env,
+                               token=self.token)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kit.cli._options import utc_time
+from kit.times import require_time
 
 if TYPE_CHECKING:
     from kit.analyze.bootlog import BootReport
@@ -57,7 +57,7 @@ def _read(file: str) -> tuple[bytes, str]:
 def _boot(args: argparse.Namespace) -> int:
     from kit.analyze.bootlog import parse_boot_log
 
-    anchor = utc_time(args.anchor, "--anchor") if args.anchor is not None else None
+    anchor = require_time(args.anchor, "--anchor") if args.anchor is not None else None
     data, name = _read(args.file)
     report = parse_boot_log(data, source=name, anchor=anchor)
     if args.json:

@@ -20,15 +20,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from kit.cli._options import utc_time
+from kit.times import require_time
 
 if TYPE_CHECKING:
     from kit.cli import Commands
 
+from kit.azure.choices import CLOUD_NAMES, CREDENTIAL_KINDS
+
 __all__ = ["register"]
 
-_CLOUDS = ("AzureCloud", "AzureUSGovernment", "AzureChinaCloud")
-_CREDENTIALS = ("default", "cli", "managed-identity", "env-token")
 
 
 def register(commands: Commands) -> None:
@@ -52,10 +52,10 @@ def register(commands: Commands) -> None:
     where.add_argument("--out", required=True, metavar="DIR", help="parent folder of the bundles")
     how = collect.add_argument_group("where and how to connect")
     how.add_argument("--lab", metavar="SCENARIO", help="start the lab in-process and collect this scenario")
-    how.add_argument("--cloud", choices=_CLOUDS, default="AzureCloud", help="public cloud (default AzureCloud)")
+    how.add_argument("--cloud", choices=CLOUD_NAMES, default="AzureCloud", help="public cloud (default AzureCloud)")
     how.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (Azure Stack Hub, a TLS-inspecting proxy)")
     how.add_argument("--ca-bundle", metavar="PEM", help="CA bundle to verify TLS against (replaces the system store)")
-    how.add_argument("--credential", choices=_CREDENTIALS, default=None,
+    how.add_argument("--credential", choices=CREDENTIAL_KINDS, default=None,
                      help="default (DefaultAzureCredential), cli (az login), managed-identity, or env-token "
                      "(a pre-issued ARM token in KIT_ARM_TOKEN); default: 'default', env-token with --lab")
     how.add_argument("--retries", type=int, default=5, metavar="N", help="retries per call (default 5)")
@@ -124,8 +124,8 @@ def _request_and_target(args: argparse.Namespace, lab: Any) -> tuple[Any, Any]:
     if args.retries < 0 or args.timeout <= 0 or args.deadline <= 0:
         raise UsageError("--retries must be >= 0, --timeout and --deadline > 0")
     retry = RetrySettings(total=args.retries, read_timeout=args.timeout, deadline=args.deadline)
-    end = utc_time(args.end, "--end") if args.end else None
-    start = utc_time(args.start, "--start") if args.start else None
+    end = require_time(args.end, "--end") if args.end else None
+    start = require_time(args.start, "--start") if args.start else None
     if lab is not None:
         scenario = lab.scenario(args.lab)
         target = AzureTarget.for_lab(lab, retry=retry)

@@ -20,10 +20,10 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from kit.azure.choices import CLOUD_NAMES, CREDENTIAL_KINDS
+
 __all__ = ["register"]
 
-_CLOUDS = ("AzureCloud", "AzureUSGovernment", "AzureChinaCloud")
-_CREDENTIALS = ("default", "cli", "managed-identity", "env-token")
 
 
 def register(commands: Any) -> None:
@@ -52,10 +52,10 @@ def _where(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--subscription", metavar="GUID", help="subscription id (with --resource-group and --vm NAME)")
     parser.add_argument("--resource-group", metavar="NAME", help="resource group of the VM")
     parser.add_argument("--lab", metavar="SCENARIO", help="start the lab in-process and use this scenario's broken VM")
-    parser.add_argument("--cloud", choices=_CLOUDS, default="AzureCloud", help="public cloud (default AzureCloud)")
+    parser.add_argument("--cloud", choices=CLOUD_NAMES, default="AzureCloud", help="public cloud (default AzureCloud)")
     parser.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (Azure Stack Hub, a TLS proxy, a lab)")
     parser.add_argument("--ca-bundle", metavar="PEM", help="CA bundle to verify TLS against")
-    parser.add_argument("--credential", choices=_CREDENTIALS, default="default",
+    parser.add_argument("--credential", choices=CREDENTIAL_KINDS, default="default",
                         help="how to get the ARM token (default: DefaultAzureCredential)")
 
 
@@ -84,7 +84,7 @@ def _client(args: argparse.Namespace) -> Iterator[tuple[Any, str, Any]]:
         if not (args.subscription and args.resource_group):
             raise UsageError(f"--vm {args.vm} is a name: also give --subscription and --resource-group "
                              "(or pass the VM's full ARM resource id)")
-        from kit.azure.ids import vm_id
+        from kit.ids import vm_id
 
         args.vm = str(vm_id(args.subscription, args.resource_group, args.vm))
     target = AzureTarget(arm_endpoint=args.arm_endpoint or "", cloud=args.cloud, credential=args.credential,
@@ -100,10 +100,10 @@ def _precheck(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace) -> int:
-    from kit.console import Session
+    from kit.console import Session, azure_transport
 
     with _client(args) as (client, vm_id, lab):
-        transport, pre = client.transport(vm_id, check=True)
+        transport, pre = azure_transport(client, vm_id, check=True)
         for hint in pre.hints if pre else ():
             print(f"note: {hint}", file=sys.stderr)
         session = Session(transport, approval=args.approval, transcript=args.transcript, vm_id=vm_id,

@@ -67,7 +67,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from kit.report.archive import verify_archive
+    from kit.archive import verify_archive
 
     result = verify_archive(args.path)
     for line in result.lines():

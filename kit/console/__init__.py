@@ -5,22 +5,33 @@
 - :class:`Transcript`: redacted asciinema v2 ``.cast`` + ``.txt``.
 - :class:`Screen`: the current screen as text (pyte).
 - :mod:`kit.console.transports`: Azure websocket, TCP/unix socket, mock.
-- :func:`open_lab_session`, :func:`open_azure_session`: sessions wired to the lab or to Azure.
+- :func:`open_lab_session`, :func:`open_azure_session`, :func:`azure_transport`: sessions and
+  transports wired to the lab or to Azure.
+
+Names are imported on first use: the Azure wiring loads azure-core (~0.15 s) and the widget
+anywidget and ipywidgets (~0.2 s), which a session over a socket needs neither of.
 """
 
-from kit.console.findings import LiveFinding, LiveFindings
-from kit.console.open import open_azure_session, open_lab_session
-from kit.console.screen import Screen
-from kit.console.session import PROMPTS, Session, SessionOptions, SessionState
-from kit.console.transcript import Transcript, render_text
-from kit.console.transports import (
-    AzureSerialTransport,
-    MockTransport,
-    Notice,
-    SerialConnection,
-    SocketTransport,
-    Transport,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kit._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from kit.console.findings import LiveFinding, LiveFindings
+    from kit.console.open import azure_connection, azure_transport, open_azure_session, open_lab_session
+    from kit.console.screen import Screen
+    from kit.console.session import PROMPTS, Session, SessionOptions, SessionState
+    from kit.console.transcript import Transcript, render_text
+    from kit.console.transports import (
+        AzureSerialTransport,
+        MockTransport,
+        Notice,
+        SerialConnection,
+        SocketTransport,
+        Transport,
+    )
 
 __all__ = [
     "PROMPTS",
@@ -37,7 +48,31 @@ __all__ = [
     "SocketTransport",
     "Transcript",
     "Transport",
+    "azure_connection",
+    "azure_transport",
     "open_azure_session",
     "open_lab_session",
     "render_text",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "LiveFinding": "kit.console.findings",
+    "LiveFindings": "kit.console.findings",
+    "azure_connection": "kit.console.open",
+    "azure_transport": "kit.console.open",
+    "open_azure_session": "kit.console.open",
+    "open_lab_session": "kit.console.open",
+    "Screen": "kit.console.screen",
+    "PROMPTS": "kit.console.session",
+    "Session": "kit.console.session",
+    "SessionOptions": "kit.console.session",
+    "SessionState": "kit.console.session",
+    "Transcript": "kit.console.transcript",
+    "render_text": "kit.console.transcript",
+    "AzureSerialTransport": "kit.console.transports",
+    "MockTransport": "kit.console.transports",
+    "Notice": "kit.console.transports",
+    "SerialConnection": "kit.console.transports",
+    "SocketTransport": "kit.console.transports",
+    "Transport": "kit.console.transports",
+})

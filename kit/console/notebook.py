@@ -31,13 +31,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kit.archive import check_appendable, incident_dir, record, transcript_path
 from kit.console._redact import redact_text
 from kit.console._sync import background_loop
 from kit.console.findings import LiveFinding
+from kit.console.open import azure_transport
 from kit.console.session import Session, SessionState
 from kit.console.transcript import render_text
 from kit.console.transports import Notice
 from kit.console.widget import SerialTerminal
+from kit.ids import name_of
+from kit.times import utc_text
 
 __all__ = [
     "ConsoleRun",
@@ -290,8 +294,6 @@ class ConsoleRun:
         Returns the archive manifest written (calling it again returns the same one), or ``None``
         under ``kit report``, whose run manifest records the transcript when the notebook ends.
         """
-        from kit.report.archive import record, utc_now
-
         if self.manifest is not None or self._finished:
             return self.manifest
         self._finished = True
@@ -302,7 +304,7 @@ class ConsoleRun:
             "kind": "console", "source": self.source, "vm_id": self.vm_id, "approval": self.session.approval,
             "responder": self.session.responder,
             "transcripts": [p.relative_to(self.incident_root).as_posix() for p in (self.cast_path, self.text_path)],
-            "started_at": self._started_at, "finished_at": utc_now(),
+            "started_at": self._started_at, "finished_at": utc_text(),
         }
         if check is not None:
             event["lab_check"] = {"passed": bool(check.passed), "message": str(check.message)}
@@ -315,8 +317,8 @@ class ConsoleRun:
 
 
 def _vm_id(subscription: str, resource_group: str, vm: str) -> str:
-    from kit.azure.ids import parse_resource_id, vm_id
     from kit.errors import UsageError
+    from kit.ids import parse_resource_id, vm_id
 
     if vm.startswith("/"):
         return str(parse_resource_id(vm))
@@ -359,7 +361,6 @@ def open_console(source: str, *, approval: str, incident: str, archive_dir: str 
     from kit.azure.serialconsole import SerialConsoleClient
     from kit.azure.target import AzureTarget
     from kit.errors import ConsolePrecheckError, UsageError
-    from kit.report.archive import check_appendable, incident_dir, utc_now
 
     if not approval or not str(approval).strip():
         raise UsageError("set the approval parameter to the change or incident ticket allowing this console access")
@@ -388,14 +389,13 @@ def open_console(source: str, *, approval: str, incident: str, archive_dir: str 
         pre = client.precheck(vm_id)
         if not pre.ok:
             raise ConsolePrecheckError(str(pre))
-        transport, _ = client.transport(vm_id, check=False)
+        transport, _ = azure_transport(client, vm_id, check=False)
         transport.os_type = transport.os_type or pre.os_type
-        name = vm_id.rstrip("/").rsplit("/", 1)[-1]
-        stamp = utc_now().replace(":", "").replace("-", "").split(".")[0] + "Z"
-        cast = root / "transcripts" / f"{stamp}-{name}.cast"
+        name = name_of(vm_id)
+        cast = transcript_path(root, name)
         session = Session(transport, approval=approval, transcript=cast, vm_id=vm_id,
                           responder=responder or client.responder(), os_type=pre.os_type)
-        started = utc_now()
+        started = utc_text()
         widget = console_widget(session, title=title or name)
         stack.callback(session.close)
         return ConsoleRun(source=source, vm_id=vm_id, precheck=pre, session=session, widget=widget,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kit.azure import ids
+from kit import ids
 from kit.errors import BundleFormatError, InvalidResourceId, UsageError
 from kit.evidence.importers import IMPORTERS, Artifact, Importers
 from kit.evidence.manifest import new_manifest

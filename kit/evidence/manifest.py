@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from kit import __version__
+from kit.times import utc_text
 
 __all__ = [
     "FOLDERS",
@@ -13,7 +13,6 @@ __all__ = [
     "MANIFEST",
     "SINGLE_FILES",
     "new_manifest",
-    "utc_now",
 ]
 
 FORMAT = "kit-bundle/1"
@@ -42,11 +41,6 @@ FOLDERS: dict[str, str] = {
     "effective_nsgs": "effective_nsg",
     "effective_routes": "effective_routes",
 }
-
-
-def utc_now() -> str:
-    """Now, as ISO 8601 UTC with a ``Z`` (``2026-11-25T18:00:00Z``)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def new_manifest(
@@ -84,7 +78,7 @@ def new_manifest(
     return {
         "format": FORMAT,
         "kit_version": __version__,
-        "collected_at": utc_now(),
+        "collected_at": utc_text(),
         "collector": collector or {"principal": None, "tenant": None},
         "source": source,
         "arm_endpoint": arm_endpoint,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kit.azure import ids
+from kit import ids
 from kit.errors import InvalidResourceId
 from kit.evidence.bundle import Bundle
 

@@ -16,9 +16,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from kit.errors import BundleExistsError, BundleError, UsageError
-from kit.evidence.manifest import FOLDERS, MANIFEST, SINGLE_FILES, utc_now
+from kit.errors import BundleError, BundleExistsError, UsageError
+from kit.evidence.manifest import FOLDERS, MANIFEST, SINGLE_FILES
 from kit.evidence.sas import strip_sas_everywhere
+from kit.times import utc_text
 
 __all__ = ["BundleWriter", "check_free", "safe_name"]
 
@@ -115,7 +116,7 @@ class BundleWriter:
             "bytes": len(data),
             "call": call,
             "api_version": api_version,
-            "collected_at": utc_now(),
+            "collected_at": utc_text(),
             **provenance,
         })
 

@@ -10,7 +10,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from kit.azure.ids import parse_resource_id
+from kit.ids import parse_resource_id
 from kit.lab._state import LabState
 
 __all__ = ["record_write"]
@@ -59,7 +59,7 @@ def record_write(state: LabState, resource_id: str, action: str, method: str, st
     parsed = parse_resource_id(resource_id)
     operation = f"{parsed.kind}/{action}"
     correlation = str(uuid.uuid4())
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     claims = {
         "aud": "https://management.azure.com/", "iss": f"https://sts.windows.net/{state.principal.tenant_id}/",
         "http://schemas.microsoft.com/identity/claims/objectidentifier": state.principal.object_id,
@@ -119,4 +119,4 @@ def _stamp(when: dt.datetime) -> str:
 
 
 def _ticks(when: dt.datetime) -> int:
-    return int((when - dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)).total_seconds() * 10_000_000)
+    return int((when - dt.datetime(1, 1, 1, tzinfo=dt.UTC)).total_seconds() * 10_000_000)

@@ -20,8 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
-from kit.azure.ids import parse_resource_id
 from kit.errors import InvalidResourceId, LabError
+from kit.ids import parse_resource_id
 from kit.lab.faults import FaultPlan, Faults
 from kit.lab.scenario import ScenarioInfo
 

@@ -10,8 +10,8 @@ import re
 
 from aiohttp import web
 
-from kit.azure.ids import parse_resource_id
 from kit.errors import InvalidResourceId
+from kit.ids import parse_resource_id
 from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, state_of
 from kit.lab._roles import role_definition
 

@@ -91,7 +91,7 @@ async def _retrieve_boot_diagnostics(request: web.Request, params: dict[str, str
     if not raw_minutes.isdigit() or not 1 <= int(raw_minutes) <= 1440:
         return arm_error(400, "InvalidParameter", "The value of parameter sasUriExpirationTimeInMinutes is invalid. "
                                                   "It must be an integer between 1 and 1440.")
-    expiry = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=int(raw_minutes))
+    expiry = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=int(raw_minutes))
     vm_name = str(vm.get("name", name))
     return arm_json({
         "consoleScreenshotBlobUri": _sas_url(state, sub, rg, f"{vm_name}.{_SHOT}", expiry),
@@ -112,8 +112,8 @@ async def _get_blob(request: web.Request) -> web.StreamResponse:
     try:
         expires = dt.datetime.fromisoformat(expiry.replace("Z", "+00:00"))
     except ValueError:
-        expires = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
-    if expires < dt.datetime.now(dt.timezone.utc):
+        expires = dt.datetime.min.replace(tzinfo=dt.UTC)
+    if expires < dt.datetime.now(dt.UTC):
         return _storage_error(403, "AuthenticationFailed",
                               "Server failed to authenticate the request. Signature not valid in the specified "
                               f"time frame: Start [] - Expiry [{expiry}] - Current [{_now_text()}]")
@@ -149,7 +149,7 @@ def _sign(state: LabState, path: str, expiry: str) -> str:
 
 
 def _now_text() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _blob(data: bytes, content_type: str) -> web.Response:

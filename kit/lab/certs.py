@@ -60,7 +60,7 @@ def make_certificates(folder: Path) -> LabCertificates:
     LabCertificates
         The paths of the CA, the server certificate and its key.
     """
-    now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kit lab CA (local, throw-away)")])
     ca_cert = (

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
-from kit.azure.ids import parse_resource_id
+from kit.ids import parse_resource_id
 
 __all__ = ["DEFAULT_SECURITY_RULES", "LOAD_BALANCER_PREFIX", "effective_routes", "effective_security_groups"]
 

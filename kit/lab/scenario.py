@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from kit.azure.ids import vm_id as _vm_id
 from kit.errors import LabError
+from kit.ids import vm_id as _vm_id
 
 __all__ = ["Expected", "ScenarioInfo", "default_scenario_dirs", "list_scenarios", "load_scenario"]
 
@@ -202,5 +202,5 @@ def _when(value: object, source: Path) -> dt.datetime:
         except ValueError:
             raise LabError(f"{source}: {value!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)

@@ -7,13 +7,12 @@ record the evidence in the archive → run ``triage.ipynb`` on it → verify the
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kit.archive import incident_dir, new_incident, record, verify_archive
 from kit.errors import ArchiveError
 
 __all__ = ["DemoResult", "run_demo"]
@@ -64,31 +63,23 @@ def run_demo(scenario: str = "firewall-lockout", *, archive_root: str | Path = "
     from kit.azure.collect import CollectionRequest
     from kit.azure.target import AzureTarget
     from kit.lab import running_lab
-    from kit.report.archive import incident_dir, record, verify_archive
     from kit.report.runner import run_report
     from kit.report.sources import collect_into_archive
 
     began = time.monotonic()
     timings: dict[str, float] = {}
-    incident = incident or "DEMO-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    root = incident_dir(archive_root, incident)
-    token_before = os.environ.get("KIT_ARM_TOKEN")
+    root = incident_dir(archive_root, incident) if incident else new_incident(archive_root, "DEMO")
+    incident = root.name
     step = time.monotonic()
-    try:
-        with running_lab(scenarios=[scenario]) as lab:
-            timings["lab start"] = time.monotonic() - step
-            info = lab.scenario(scenario)
-            start, end = info.window
-            request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
-                                        start=start, end=end, source=f"lab:{scenario}")
-            step = time.monotonic()
-            result = collect_into_archive(AzureTarget.for_lab(lab), request, root)
-            timings["collect"] = time.monotonic() - step
-    finally:
-        if token_before is None:
-            os.environ.pop("KIT_ARM_TOKEN", None)
-        else:
-            os.environ["KIT_ARM_TOKEN"] = token_before
+    with running_lab(scenarios=[scenario]) as lab:
+        timings["lab start"] = time.monotonic() - step
+        info = lab.scenario(scenario)
+        start, end = info.window
+        request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
+                                    start=start, end=end, source=f"lab:{scenario}")
+        step = time.monotonic()
+        result = collect_into_archive(AzureTarget.for_lab(lab), request, root)
+        timings["collect"] = time.monotonic() - step
     record(root, {"kind": "evidence", "source": f"lab:{scenario}",
                   "bundles": [p.relative_to(root).as_posix() for p in result.bundles]})
     run = run_report("triage", incident=incident, archive_root=archive_root, parameters={

@@ -47,7 +47,7 @@ def export_html(notebook: Path, html: Path, *, title: str | None = None) -> Path
     nb = _without_external_scripts(nbformat.read(notebook, as_version=4))
     resources = {"metadata": {"name": title or notebook.stem}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    from kit.report.archive import atomic_write
+    from kit.archive import atomic_write
 
     atomic_write(html, body.encode("utf-8"))
     return html

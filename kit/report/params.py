@@ -12,16 +12,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from kit.azure.choices import CREDENTIAL_KINDS
 from kit.errors import SecretParameterError, UsageError
 
-__all__ = ["CREDENTIAL_KINDS", "check_parameters", "convert_value", "looks_like_secret"]
+__all__ = ["check_parameters", "convert_value", "looks_like_secret"]
 
 #: Parameter-name fragments that mark a secret.
 _SECRET_NAME_PARTS = ("token", "password", "passwd", "secret", "key", "sas", "credential")
 
 #: The one secret-sounding parameter that is allowed: the *kind* of credential, by name.
-CREDENTIAL_KINDS = frozenset({"default", "cli", "managed-identity", "env-token"})
-_ALLOWED_NAMES = {"credential": CREDENTIAL_KINDS}
+_ALLOWED_NAMES = {"credential": frozenset(CREDENTIAL_KINDS)}
 
 _SECRET_VALUES = (
     ("a JSON Web Token", re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")),

@@ -105,7 +105,7 @@ def read_incident(archive_dir: str | Path) -> IncidentRecord:
     ArchiveError
         The folder is not an incident archive.
     """
-    from kit.report.archive import read_manifest
+    from kit.archive import read_manifest
 
     root = Path(archive_dir)
     manifest = read_manifest(root)

@@ -273,8 +273,8 @@ def save_result(run_dir: str | Path, name: str, value: Any) -> Path:
     SecretParameterError
         The value contains something that looks like a secret (it would be archived).
     """
+    from kit.archive import atomic_write
     from kit.errors import SecretParameterError
-    from kit.report.archive import atomic_write
     from kit.report.params import looks_like_secret
 
     what = looks_like_secret(value)

@@ -13,7 +13,6 @@ run folder, and the archive records the run as ``failed`` before
 from __future__ import annotations
 
 import ast
-import datetime as dt
 import json
 import logging
 import os
@@ -25,17 +24,18 @@ from typing import Any
 
 import nbformat
 
+from kit.archive import check_appendable, incident_dir, new_run_dir, record
 from kit.errors import NotebookExecutionError, ReportError, UsageError
-from kit.report.archive import check_appendable, incident_dir, record, utc_now
 from kit.report.export import export_html, export_pdf
 from kit.report.params import check_parameters
+from kit.times import utc_text
 
 __all__ = [
     "NOTEBOOK_DIR",
     "ReportRun",
     "execute",
+    "describe_failure",
     "load_notebook",
-    "new_run_dir",
     "notebook_parameters",
     "resolve_notebook",
     "run_report",
@@ -161,22 +161,6 @@ def notebook_parameters(nb: nbformat.NotebookNode) -> dict[str, str]:
     return {}
 
 
-def new_run_dir(incident_root: Path, notebook: Path) -> Path:
-    """Create ``reports/<UTC timestamp>-<notebook stem>/`` (``-2``, ``-3`` … on a collision)."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    reports = incident_root / "reports"
-    reports.mkdir(parents=True, exist_ok=True)
-    for attempt in range(1, 1000):
-        suffix = "" if attempt == 1 else f"-{attempt}"
-        run_dir = reports / f"{stamp}-{notebook.stem}{suffix}"
-        try:
-            run_dir.mkdir()
-        except FileExistsError:
-            continue
-        return run_dir
-    raise ReportError(f"could not create a run folder under {reports}")
-
-
 def execute(source: Path, executed: Path, parameters: Mapping[str, Any], *, cwd: Path,
             timeout: float | None = None) -> None:
     """Execute ``source`` into ``executed`` with papermill on this interpreter's kernel.
@@ -204,7 +188,7 @@ def execute(source: Path, executed: Path, parameters: Mapping[str, Any], *, cwd:
     )
 
 
-def _describe_failure(error: BaseException) -> tuple[str, dict[str, Any]]:
+def describe_failure(error: BaseException) -> tuple[str, dict[str, Any]]:
     """A sentence and fields for a failed execution."""
     from papermill.exceptions import PapermillExecutionError
 
@@ -274,7 +258,7 @@ def run_report(
     if "incident" in params and params["incident"] != incident:
         raise UsageError(f"parameter incident={params['incident']!r} contradicts --incident {incident}")
     check_appendable(root)
-    run_dir = new_run_dir(root, source)
+    run_dir = new_run_dir(root, source.stem)
     run = ReportRun(incident=incident, notebook=source, run_dir=run_dir,
                     executed=run_dir / source.name, parameters=params)
     injected = {"incident": incident, "run_dir": str(run_dir.resolve()), "archive_dir": str(root.resolve())}
@@ -282,7 +266,7 @@ def run_report(
 
     failure: BaseException | None = None
     started = time.monotonic()
-    started_at = utc_now()
+    started_at = utc_text()
     try:
         execute(source, run.executed, full, cwd=Path.cwd(), timeout=timeout)
     except (Exception, KeyboardInterrupt) as error:  # noqa: BLE001 - every failure is archived, then raised
@@ -308,7 +292,7 @@ def run_report(
     fields: dict[str, Any] = {}
     if failure is not None:
         run.status = "failed"
-        run.error, fields = _describe_failure(failure)
+        run.error, fields = describe_failure(failure)
     elif export_error is not None:
         run.status = "failed"
         run.error = f"export failed: {export_error}"
@@ -324,7 +308,7 @@ def run_report(
         "error": run.error,
         **({"failure": fields} if fields else {}),
         "started_at": started_at,
-        "finished_at": utc_now(),
+        "finished_at": utc_text(),
     })
     run.timings["archive"] = time.monotonic() - step
 

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kit.archive import new_evidence_dir
 from kit.errors import BundleFormatError, UsageError
+from kit.times import require_time
 
-__all__ = ["Sources", "collect_into_archive", "evidence_dir", "load_source", "parse_names", "parse_time"]
+__all__ = ["Sources", "collect_into_archive", "load_source", "parse_names"]
 
 
 @dataclass
@@ -62,37 +63,10 @@ def parse_names(value: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(item for item in items if item)
 
 
-def parse_time(value: str | dt.datetime | None) -> dt.datetime | None:
-    """An ISO 8601 time with a zone (``2026-11-25T06:00:00Z``) as an aware datetime.
-
-    Raises
-    ------
-    UsageError
-        Not ISO 8601, or no time zone.
-    """
-    if value in (None, ""):
+def _window_time(value: str | dt.datetime | None, what: str) -> dt.datetime | None:
+    if value is None or value == "":
         return None
-    if isinstance(value, dt.datetime):
-        moment = value
-    else:
-        try:
-            moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError as error:
-            raise UsageError(f"{value!r} is not an ISO 8601 time such as 2026-11-25T06:00:00Z") from error
-    if moment.tzinfo is None:
-        raise UsageError(f"time {value!r} needs a time zone (end it with Z for UTC)")
-    return moment.astimezone(dt.UTC)
-
-
-def evidence_dir(archive_dir: str | Path | None) -> Path:
-    """A fresh ``evidence/<UTC timestamp>/`` under the incident folder (or ``./evidence``)."""
-    base = Path(archive_dir) / "evidence" if archive_dir else Path("evidence")
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    for attempt in range(1, 1000):
-        folder = base / (stamp if attempt == 1 else f"{stamp}-{attempt}")
-        if not folder.exists():
-            return folder
-    raise UsageError(f"could not pick a new evidence folder under {base}")
+    return require_time(value, what)
 
 
 def collect_into_archive(target: Any, request: Any, archive_dir: str | Path | None, **kwargs: Any) -> Any:
@@ -102,24 +76,17 @@ def collect_into_archive(target: Any, request: Any, archive_dir: str | Path | No
     """
     from kit.azure.collect import collect
 
-    return collect(target, request, evidence_dir(archive_dir), **kwargs)
+    return collect(target, request, new_evidence_dir(archive_dir), **kwargs)
 
 
 @contextlib.contextmanager
 def _lab_target(scenario: str) -> Iterator[tuple[Any, Any]]:
-    """A lab serving ``scenario`` and an ``AzureTarget`` for it; the token leaves the env after."""
+    """A lab serving ``scenario`` and an ``AzureTarget`` for it (the token stays in the target)."""
     from kit.azure.target import AzureTarget
     from kit.lab import running_lab
 
-    before = os.environ.get("KIT_ARM_TOKEN")
-    try:
-        with running_lab(scenarios=[scenario]) as lab:
-            yield lab.scenario(scenario), AzureTarget.for_lab(lab)
-    finally:
-        if before is None:
-            os.environ.pop("KIT_ARM_TOKEN", None)
-        else:
-            os.environ["KIT_ARM_TOKEN"] = before
+    with running_lab(scenarios=[scenario]) as lab:
+        yield lab.scenario(scenario), AzureTarget.for_lab(lab)
 
 
 def _bundle_paths(path: Path, vm: str | None) -> Path:
@@ -187,7 +154,7 @@ def load_source(
     from kit.evidence.bundle import load_bundle
 
     kind, _, rest = str(source).partition(":")
-    start, end = parse_time(window_start), parse_time(window_end)
+    start, end = _window_time(window_start, "window_start"), _window_time(window_end, "window_end")
     if window_hours is not None and start is None:
         end = end or dt.datetime.now(dt.UTC)
         start = end - dt.timedelta(hours=float(window_hours))

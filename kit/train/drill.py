@@ -17,7 +17,6 @@ this process for the variant asked for.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import html
 import shutil
 import tempfile
@@ -28,11 +27,12 @@ from typing import Any
 
 import yaml
 
+from kit.archive import incident_dir, new_incident, new_run_dir, record
 from kit.errors import LabError, UsageError
-from kit.report.archive import incident_dir, utc_now
+from kit.times import utc_text
 from kit.train.lab import connect_lab, served_seed, training_lab
 from kit.train.questions import AnswerResult, check_answer, hints_html, question_form, questions_for
-from kit.train.records import format_duration, record_event
+from kit.train.records import drill_prefix, format_duration, record_event
 
 __all__ = ["CheckOutcome", "Drill", "Triage", "open_drill"]
 
@@ -85,10 +85,6 @@ class Triage:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _drill_id(scenario: str, seed: int) -> str:
-    return f"DRILL-{scenario}-s{seed}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"[:-3]
-
-
 class Drill:
     """One drill; build it with :func:`open_drill`."""
 
@@ -118,8 +114,9 @@ class Drill:
         self.answers: dict[str, AnswerResult] = {}
         self.mode = mode
         self.trainee = trainee
-        self.id = drill_id or _drill_id(scenario, self.seed)
-        self.root = incident_dir(archive_root, self.id)
+        self.root = incident_dir(archive_root, drill_id) if drill_id else new_incident(archive_root, drill_prefix(
+            scenario, self.seed))
+        self.id = self.root.name
         self.archive_root = Path(archive_root)
         self._work = Path(tempfile.mkdtemp(prefix="kit-drill-"))
         self._stack.callback(shutil.rmtree, self._work, True)
@@ -127,7 +124,7 @@ class Drill:
         self.actions: list[dict[str, Any]] = []
         self.triage_result: Triage | None = None
         self._started = time.monotonic()
-        self.started_at = utc_now()
+        self.started_at = utc_text()
         self._checks = 0
         self._passed: CheckOutcome | None = None
         record_event(self.root, "start", {"scenario": scenario, "seed": self.seed, "mode": mode,
@@ -209,14 +206,11 @@ class Drill:
         diff = diff_network(net, [load_network(p) for p in peers], responder_ip=src.responder_ip) if peers else None
         classification = classify(bundle, peers, responder_ip=src.responder_ip)
         self.triage_result = Triage(src, boot, timeline, verdicts, diff, classification)
-        run = self.root / "reports" / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-triage"
-        run.mkdir(parents=True, exist_ok=True)
+        run = new_run_dir(self.root, "triage")
         save_result(run, "triage", sections.triage_result(src, boot, verdicts, diff, classification, timeline, self.root))
-        from kit.report.archive import record
-
         record(self.root, {"kind": "report", "notebook": f"training/{self.scenario}.ipynb (triage step)",
                            "run": run.relative_to(self.root).as_posix(), "parameters": {"incident": self.id},
-                           "status": "ok", "error": None, "started_at": self.started_at, "finished_at": utc_now()})
+                           "status": "ok", "error": None, "started_at": self.started_at, "finished_at": utc_text()})
         return self.triage_result
 
     # ------------------------------------------------------------------ questions
@@ -274,7 +268,7 @@ class Drill:
             session.open()
         outputs = solve_console(self.scenario, session, str(guest.get("username", "azureuser")),
                                 str(guest.get("password", "")), self.facts)
-        self.actions.append({"action": "console fix (solution mode)", "at": utc_now()})
+        self.actions.append({"action": "console fix (solution mode)", "at": utc_text()})
         return outputs
 
     def nsg_rules(self, nsg: str | None = None) -> list[dict[str, Any]]:
@@ -301,7 +295,7 @@ class Drill:
         if not nsg or not rule:
             raise UsageError("name the NSG and the rule to delete")
         delete_security_rule(self.target(), self.info.subscription_id, self.info.resource_group, nsg, rule)
-        self.actions.append({"action": f"deleted NSG rule {rule} from {nsg}", "at": utc_now()})
+        self.actions.append({"action": f"deleted NSG rule {rule} from {nsg}", "at": utc_text()})
         record_event(self.root, "action", {"action": "delete_nsg_rule", "nsg": nsg, "rule": rule})
         return f"deleted {rule} from {nsg}"
 
@@ -352,7 +346,7 @@ class Drill:
                      files={f"check-{self._checks}.json": {"attempt": self._checks, "passed": passed,
                                                           "message": message, "time_to_repair_s": ttr,
                                                           "answers": answers, "actions": self.actions,
-                                                          "checked_at": utc_now()}})
+                                                          "checked_at": utc_text()}})
         return outcome
 
     def archive_transcripts(self) -> list[Path]:

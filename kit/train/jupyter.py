@@ -7,7 +7,6 @@ start) and only 127.0.0.1.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import secrets
@@ -22,8 +21,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from kit.errors import KitError
+from kit.times import folder_stamp
 from kit.train.registry import get_walkthrough
 
 __all__ = ["JupyterServer", "prepare_workspace", "start_jupyter"]
@@ -42,7 +41,7 @@ def prepare_workspace(scenario: str, workspace: str | Path, *, archive_root: str
     if target.exists() and not fresh:
         return target
     if target.exists():
-        target.rename(folder / f"{scenario}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.ipynb")
+        target.rename(folder / f"{scenario}-{folder_stamp()}.ipynb")
     import nbformat
 
     nb = nbformat.read(get_walkthrough(scenario).notebook, as_version=4)

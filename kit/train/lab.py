@@ -48,7 +48,7 @@ def _reset_in_state(state: Any, name: str) -> None:
 
 
 async def _reset(request: web.Request) -> web.Response:
-    from kit.lab._state import STATE_KEY
+    from kit.lab import STATE_KEY
 
     state = request.app[STATE_KEY]
     if request.headers.get("Authorization", "") != f"Bearer {state.token}":

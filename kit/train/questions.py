@@ -8,8 +8,8 @@ stays folded until the trainee asks for it by opening it.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from kit.errors import UsageError

@@ -14,9 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kit.report.archive import read_manifest, record, utc_now
+from kit.archive import read_manifest, record
+from kit.times import utc_text
 
-__all__ = ["DrillRow", "drill_rows", "format_duration", "format_report", "record_event"]
+__all__ = ["DrillRow", "drill_prefix", "drill_rows", "format_duration", "format_report", "record_event"]
+
+
+def drill_prefix(scenario: str, seed: int) -> str:
+    """The start of a drill's incident id: ``DRILL-<scenario>-s<seed>`` (the folder adds ``-<UTC stamp>``)."""
+    return f"DRILL-{scenario}-s{seed}"
 
 
 def record_event(root: Path, event: str, fields: dict[str, Any], *, files: dict[str, Any] | None = None) -> None:
@@ -25,7 +31,7 @@ def record_event(root: Path, event: str, fields: dict[str, Any], *, files: dict[
         path = root / "drill" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(value, indent=2, default=str) + "\n", encoding="utf-8")
-    record(root, {"kind": "drill", "event": event, "at": utc_now(), **fields})
+    record(root, {"kind": "drill", "event": event, "at": utc_text(), **fields})
 
 
 def format_duration(seconds: float | None) -> str:

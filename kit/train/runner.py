@@ -8,7 +8,6 @@ cell, and the archive only takes files that never change), then copied into
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import shutil
 import tempfile
@@ -17,9 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kit.archive import new_incident, record
 from kit.errors import UsageError
-from kit.report.archive import incident_dir, record, utc_now
-from kit.train.records import DrillRow, drill_rows
+from kit.report.runner import describe_failure, execute
+from kit.times import utc_text
+from kit.train.records import DrillRow, drill_prefix, drill_rows
 from kit.train.registry import get_walkthrough
 
 __all__ = ["WalkthroughRun", "run_walkthrough"]
@@ -93,8 +94,6 @@ def run_walkthrough(scenario: str, *, seed: int | None = None, solution: bool = 
     timeout
         Seconds allowed per cell.
     """
-    from kit.report.runner import execute
-
     walkthrough = get_walkthrough(scenario)
     if lab is not None:
         served = lab.seeds.get(scenario)
@@ -105,8 +104,8 @@ def run_walkthrough(scenario: str, *, seed: int | None = None, solution: bool = 
         seed = served
         lab.reset(scenario)
     seed_value = 0 if seed is None else int(seed)
-    drill = f"DRILL-{scenario}-s{seed_value}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
-    root = incident_dir(archive_root, drill)
+    root = new_incident(archive_root, drill_prefix(scenario, seed_value))
+    drill = root.name
     parameters = {"scenario": scenario, "seed": seed_value, "solution": bool(solution), "trainee": trainee,
                   "archive_root": str(Path(archive_root).resolve()), "drill_id": drill, "postmortem": bool(postmortem),
                   "figures": bool(figures)}
@@ -118,15 +117,13 @@ def run_walkthrough(scenario: str, *, seed: int | None = None, solution: bool = 
             try:
                 execute(walkthrough.notebook, executed, parameters, cwd=work, timeout=timeout)
             except Exception as failure:  # noqa: BLE001 - archived, then reported in the result
-                from kit.report.runner import _describe_failure
-
-                error = _describe_failure(failure)[0]
+                error = describe_failure(failure)[0]
         archived = None
         if executed.exists():
             archived = root / "walkthrough" / executed.name
             archived.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(executed, archived)
-        record(root, {"kind": "drill", "event": "walkthrough", "at": utc_now(), "notebook": f"training/{executed.name}",
+        record(root, {"kind": "drill", "event": "walkthrough", "at": utc_text(), "notebook": f"training/{executed.name}",
                       "parameters": parameters, "status": "failed" if error else "ok", "error": error})
     finally:
         shutil.rmtree(work, ignore_errors=True)

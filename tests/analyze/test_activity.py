@@ -14,7 +14,6 @@ from kit.analyze.activity import (
     normalize_event,
     operations,
     parse_activity_log,
-    parse_time,
 )
 from kit.errors import AnalysisError
 
@@ -180,12 +179,6 @@ def test_submission_time_is_used_and_labelled_when_event_time_is_missing() -> No
     del body["eventTimestamp"]
     event = normalize_event(body)
     assert event.time_desc == "submitted"
-
-
-def test_parse_time_odd_forms() -> None:
-    assert parse_time("1/21/2015 10:14:26 PM") == datetime(2015, 1, 21, 22, 14, 26, tzinfo=UTC)
-    assert parse_time("not a time") is None
-    assert parse_time(None) is None
 
 
 def test_already_normalised_events_are_accepted() -> None:

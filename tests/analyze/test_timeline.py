@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -301,23 +301,14 @@ def test_without_any_anchor_uptime_events_are_listed_without_time(tmp_path: Path
 
 @pytest.fixture(scope="module")
 def firewall_bundle(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    import os
-
     from kit.azure.collect import CollectionRequest, collect
     from kit.azure.target import AzureTarget
 
-    token_before = os.environ.get("KIT_ARM_TOKEN")
-    try:
-        info = lab.scenario("firewall-lockout")
-        start, end = info.window
-        request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
-                                    start=start, end=end, source="lab:firewall-lockout")
-        result = collect(AzureTarget.for_lab(lab), request, tmp_path_factory.mktemp("firewall"))
-    finally:
-        if token_before is None:
-            os.environ.pop("KIT_ARM_TOKEN", None)
-        else:
-            os.environ["KIT_ARM_TOKEN"] = token_before
+    info = lab.scenario("firewall-lockout")
+    start, end = info.window
+    request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
+                                start=start, end=end, source="lab:firewall-lockout")
+    result = collect(AzureTarget.for_lab(lab), request, tmp_path_factory.mktemp("firewall"))
     return load_bundle(result.subject)
 
 

@@ -7,7 +7,6 @@ as a responder would collect them; the classifier then reads them offline.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -38,22 +37,15 @@ def scenario_bundles(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> dict
     from kit.evidence import load_bundle
     from kit.lab import list_scenarios
 
-    token_before = os.environ.get("KIT_ARM_TOKEN")
     out: dict[str, Any] = {}
-    try:
-        target = AzureTarget.for_lab(lab)
-        for info in list_scenarios():
-            start, end = info.window
-            request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
-                                        start=start, end=end, source=f"lab:{info.name}")
-            result = collect(target, request, tmp_path_factory.mktemp(info.name))
-            subject = load_bundle(result.subject)
-            out[info.name] = (info, subject, subject.peers())
-    finally:
-        if token_before is None:
-            os.environ.pop("KIT_ARM_TOKEN", None)
-        else:
-            os.environ["KIT_ARM_TOKEN"] = token_before
+    target = AzureTarget.for_lab(lab)
+    for info in list_scenarios():
+        start, end = info.window
+        request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
+                                    start=start, end=end, source=f"lab:{info.name}")
+        result = collect(target, request, tmp_path_factory.mktemp(info.name))
+        subject = load_bundle(result.subject)
+        out[info.name] = (info, subject, subject.peers())
     return out
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kit.azure import ids
+from kit import ids
 from kit.azure.collect import CollectionRequest, collect
 from kit.azure.target import AzureTarget, RetrySettings
 from kit.errors import AuthenticationError, BundleExistsError, ResourceNotFoundError
@@ -166,7 +166,7 @@ def test_injected_faults_are_retried_or_recorded_and_nothing_escapes(lab: Any, t
 def test_wrong_token_is_an_authentication_error_and_writes_nothing(lab: Any, tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     info = lab.scenario(SCENARIOS[0])
-    target = AzureTarget.for_lab(lab)
+    target = AzureTarget(arm_endpoint=lab.endpoint, credential="env-token", ca_bundle=lab.ca_path)
     monkeypatch.setenv("KIT_ARM_TOKEN", "not-the-lab-token")
     with pytest.raises(AuthenticationError, match="401") as caught:
         collect(target, _request(info), tmp_path)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceResponseError
 
+from kit.azure.choices import CLOUD_NAMES, CREDENTIAL_KINDS
 from kit.azure.credentials import AsyncStaticTokenCredential, StaticTokenCredential
 from kit.azure.errors import failure_record, map_azure_errors
-from kit.azure.target import AzureTarget
+from kit.azure.target import CLOUDS, AzureTarget
 from kit.errors import AuthenticationError, AzureError, UsageError
 
 
@@ -55,6 +58,29 @@ def test_env_token_is_read_at_use_and_never_stored(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("KIT_ARM_TOKEN", "second")
     assert asyncio.run(aio.get_token("scope")).token == "second"
     assert "second" not in repr(aio) and "second" not in repr(vars(sync))
+
+
+def test_a_lab_target_holds_its_token_and_leaves_the_environment_alone(monkeypatch: pytest.MonkeyPatch,
+                                                                       tmp_path: Path) -> None:
+    monkeypatch.delenv("KIT_ARM_TOKEN", raising=False)
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    lab = SimpleNamespace(endpoint="https://127.0.0.1:8443", ca_path=ca, token="lab-token-7f3e")
+    target = AzureTarget.for_lab(lab)
+    assert "KIT_ARM_TOKEN" not in os.environ
+    assert target.sync_credential().get_token("scope").token == "lab-token-7f3e"
+    assert asyncio.run(target.async_credential().get_token("scope")).token == "lab-token-7f3e"
+    monkeypatch.setenv("KIT_ARM_TOKEN", "someone-elses")  # the environment does not override a held token
+    assert target.sync_credential().get_token("scope").token == "lab-token-7f3e"
+    for shown in (repr(target), repr(target.sync_credential()), repr(vars(target.sync_credential()))):
+        assert "lab-token-7f3e" not in shown
+    with pytest.raises(UsageError, match="only used by the 'env-token' credential"):
+        AzureTarget(credential="cli", token="x")
+
+
+def test_clouds_and_credential_kinds_are_one_list() -> None:
+    assert tuple(CLOUDS) == CLOUD_NAMES
+    assert set(CREDENTIAL_KINDS) == {"default", "cli", "managed-identity", "env-token"}
 
 
 def test_missing_env_token_is_a_clear_authentication_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -245,8 +245,8 @@ def test_findings_panel_shows_what_the_analyzer_sees() -> None:
 
 # ------------------------------------------------------------------ the console notebook's steps
 def test_open_console_records_the_transcript_in_the_incident_archive(tmp_path: Path) -> None:
+    from kit.archive import read_manifest, verify_archive
     from kit.console.notebook import open_console
-    from kit.report import read_manifest, verify_archive
 
     run = open_console("lab:firewall-lockout", approval="CHG-5", incident="INC-5", archive_root=tmp_path)
     browser = Browser(run.widget)

@@ -6,8 +6,6 @@ import asyncio
 
 import pytest
 
-import kit.console
-import kit.console.transports
 from kit.console import Session, SocketTransport
 from kit.errors import ConsoleClosedError, ConsoleTimeoutError
 
@@ -51,12 +49,3 @@ async def test_the_other_end_closing_is_console_closed(tmp_path) -> None:
         with pytest.raises(ConsoleClosedError, match="closed by the other end"):
             await transport.receive()
         await transport.close()
-
-
-@pytest.mark.parametrize("module", [kit.console, kit.console.transports])
-def test_all_names_exactly_what_is_public(module) -> None:
-    public = {name for name in vars(module) if not name.startswith("_")}
-    public -= {"annotations", "findings", "open", "screen", "session", "transcript", "transports"}
-    assert sorted(module.__all__) == sorted(n for n in public if not isinstance(getattr(module, n), type(kit)))
-    for name in module.__all__:
-        assert getattr(module, name) is not None

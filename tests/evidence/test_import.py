@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kit.azure import ids
+from kit import ids
 from kit.errors import BundleExistsError, BundleFormatError
 from kit.evidence import import_folder, load_bundle
 from kit.evidence.importers import IMPORTERS, Importers

@@ -117,7 +117,7 @@ def test_starting_a_deallocated_vm_changes_its_state_and_logs_it(fresh_lab):
     compute = ComputeManagementClient(Token(fresh_lab.token), SUB, **client_kwargs(fresh_lab, polling_interval=0.01))
     with pytest.raises(ResourceExistsError, match="not allowed on VM 'db-01' since the VM is deallocated"):
         compute.virtual_machines.begin_restart(RG, "db-01").result()
-    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
     compute.virtual_machines.begin_start(RG, "db-01").result()
     assert compute.virtual_machines.instance_view(RG, "db-01").statuses[-1].code == "PowerState/running"
     network = NetworkManagementClient(Token(fresh_lab.token), SUB, **client_kwargs(fresh_lab, polling_interval=0.01))

@@ -20,7 +20,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from kit.azure.serialconsole import SerialConsoleClient, admin_command_url, send_admin_command
-from kit.console import AzureSerialTransport, SerialConnection, open_lab_session
+from kit.console import AzureSerialTransport, SerialConnection, azure_connection, open_lab_session
 from kit.errors import ConsoleAuthError, ConsoleError, UsageError
 
 SCENARIO = "firewall-lockout"
@@ -162,7 +162,7 @@ async def test_admin_commands_print_what_a_linux_kernel_prints(lab, tmp_path: Pa
 
 
 async def test_admin_command_needs_the_token_and_a_live_session(lab, client, vm_id) -> None:
-    connection = client.connect(vm_id)
+    connection = azure_connection(client, vm_id)
     with pytest.raises(ConsoleError, match="live console session"):
         await send_admin_command(connection, "nmi", confirm=True, verify=str(lab.ca_path))
     forged = SerialConnection(connection.url, "forged-token", connection.ssl_context)
@@ -219,7 +219,7 @@ async def test_a_failed_connect_post_during_reconnect_is_retried(lab, client, vm
         calls += 1
         if calls == 2:  # the first reconnect's /connect POST is throttled
             raise AzureError("serial_ports.connect: HTTP 429 TooManyRequests", status=429)
-        return await asyncio.to_thread(client.connect, vm_id)
+        return await asyncio.to_thread(azure_connection, client, vm_id)
 
     transport = AzureSerialTransport(flaky_connector)
     notices = []

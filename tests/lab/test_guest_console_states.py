@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kit.azure.serialconsole import SerialConsoleClient
-from kit.console import open_lab_session
+from kit.console import azure_transport, open_lab_session
 from kit.errors import AzureError, ConsolePrecheckError
 
 
@@ -46,7 +46,7 @@ def test_a_deallocated_vm_fails_the_precheck_and_the_connect(lab: Any) -> None:
     assert not result.ok and result.power_state == "deallocated"
     assert any("requires a virtual machine to be running" in p for p in result.problems)
     with pytest.raises(ConsolePrecheckError, match="running"):
-        client.transport(vm_id)
+        azure_transport(client, vm_id)
     with pytest.raises(AzureError) as refused:
         client.connection_string(vm_id)
     assert refused.value.status == 409

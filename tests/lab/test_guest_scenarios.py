@@ -149,7 +149,7 @@ def test_fstab_emergency(walkthrough: Any) -> None:
         assert "emergency mode" in w.boot_log()
         escaped = mount_point.replace("/", r"\/")
         s.run(f"sed -i '/{escaped}/s/^/#/' /etc/fstab")
-        assert f"#" in s.run(f"grep {mount_point} /etc/fstab")
+        assert "#" in s.run(f"grep {mount_point} /etc/fstab")
         assert s.run("mount -a") == ""
         result = w.check()
         assert not result.passed and "reboot" in result.message

@@ -92,7 +92,7 @@ def test_put_rule_changes_effective_nsgs_and_logs_the_write(fresh_lab):
     from azure.mgmt.network import NetworkManagementClient
 
     network = NetworkManagementClient(Token(fresh_lab.token), SUB, **client_kwargs(fresh_lab, polling_interval=0.01))
-    before = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
     rule = SecurityRule(protocol="Tcp", source_address_prefix="203.0.113.10", source_port_range="*",
                         destination_address_prefix="*", destination_port_range="22", access="Allow",
                         priority=110, direction="Inbound")

@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from kit.azure.ids import parse_resource_id
+from kit.ids import parse_resource_id
 from kit.lab.scenarios import SCENARIOS_DIR
 from kit.lab.scenarios._render.stories import STORIES
 from kit.lab.scenarios.build import render, write
@@ -33,7 +33,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def _ts(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -227,7 +227,7 @@ def test_serial_logs_are_raw_azure_bytes_with_dated_lines_in_the_window(scenario
         dated = 0
         for pattern, fmt in _DATED:
             for match in pattern.finditer(text):
-                moment = datetime.strptime(match.group(1), fmt).replace(tzinfo=timezone.utc)
+                moment = datetime.strptime(match.group(1), fmt).replace(tzinfo=UTC)
                 assert start <= moment <= end, (vm, match.group(0))
                 dated += 1
         if "Linux version" in text:
@@ -256,7 +256,7 @@ def test_boots_line_up_with_the_restarts_in_the_activity_log(scenario):
         if "Linux version" not in text:
             continue
         started = _ts(record["eventTimestamp"])
-        boots = [datetime.strptime(m, "%a, %d %b %Y %H:%M:%S").replace(tzinfo=timezone.utc)
+        boots = [datetime.strptime(m, "%a, %d %b %Y %H:%M:%S").replace(tzinfo=UTC)
                  for m in re.findall(r"running 'init-local' at (\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d)", text)]
         if vm == info["broken_vm"] and info["name"] in ("kernel-panic", "fstab-emergency"):
             assert text.count("Linux version") >= 2  # the failing boot never reaches cloud-init

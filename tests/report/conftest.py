@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,6 @@ def collected(lab: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     from kit.azure.target import AzureTarget
 
     root = tmp_path_factory.mktemp("evidence")
-    before = os.environ.get("KIT_ARM_TOKEN")
     target = AzureTarget.for_lab(lab)
     out: dict[str, Path] = {}
     for name in lab.scenario_names:  # type: ignore[attr-defined]
@@ -25,10 +23,4 @@ def collected(lab: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
                                     start=start, end=end, source=f"lab:{name}")
         out[name] = collect(target, request, root / name).subject
-    try:
-        yield out
-    finally:
-        if before is None:
-            os.environ.pop("KIT_ARM_TOKEN", None)
-        else:
-            os.environ["KIT_ARM_TOKEN"] = before
+    yield out

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from kit.archive import verify_archive
 from kit.lab import list_scenarios
-from kit.report import run_report, verify_archive
+from kit.report import run_report
 
 SCENARIOS = sorted(s.name for s in list_scenarios())
 
@@ -99,8 +100,8 @@ def test_postmortem_reads_the_archive_after_triage(scenario: str, collected: dic
 
 
 def test_postmortem_without_triage_fails_with_an_archived_report(tmp_path: Path) -> None:
+    from kit.archive import record
     from kit.errors import NotebookExecutionError
-    from kit.report.archive import record
 
     (tmp_path / "INC-EMPTY").mkdir()
     record(tmp_path / "INC-EMPTY", {"kind": "note"})

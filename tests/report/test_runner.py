@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from kit.archive import read_manifest, verify_archive
 from kit.cli import main
 from kit.errors import NotebookExecutionError
-from kit.report import ReportRun, read_manifest, run_report, verify_archive
+from kit.report import ReportRun, run_report
 
 TINY = Path(__file__).parent / "data" / "tiny.ipynb"
 

@@ -64,7 +64,7 @@ def test_console_transcripts_are_archived_without_the_typed_password(matrix) -> 
 
 @pytest.mark.slow
 def test_archives_verify_after_the_drills(matrix) -> None:
-    from kit.report import verify_archive
+    from kit.archive import verify_archive
 
     for drill in list(matrix.drills.values())[:4]:
         assert verify_archive(matrix.archive / drill).ok

@@ -42,6 +42,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from kit.analyze.bootlog._decode import log_lines
 from kit.analyze.bootlog._model import (
     LINUX_STAGES,
     SEVERITIES,
@@ -54,7 +55,6 @@ from kit.analyze.bootlog._model import (
     TimeAnchor,
     stage_reached,
 )
-from kit.analyze.bootlog._decode import log_lines
 from kit.analyze.bootlog._parse import parse_boot_log
 
 __all__ = [

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 __all__ = ["LineTime", "line_time", "parse_iso", "parse_rfc2822", "with_year"]
@@ -44,8 +44,8 @@ def parse_iso(match: re.Match[str]) -> datetime | None:
             sign = 1 if zone[0] == "+" else -1
             digits = zone[1:].replace(":", "")
             offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4]))
-            return value.replace(tzinfo=timezone(sign * offset)).astimezone(timezone.utc)
-        return value.replace(tzinfo=timezone.utc)
+            return value.replace(tzinfo=timezone(sign * offset)).astimezone(UTC)
+        return value.replace(tzinfo=UTC)
     except (ValueError, OverflowError):
         return None
 
@@ -57,8 +57,8 @@ def parse_rfc2822(text: str) -> datetime | None:
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def line_time(text: str) -> LineTime:
@@ -87,6 +87,6 @@ def with_year(parts: tuple[int, int, int, int, int], year: int) -> datetime | No
     """A syslog date without a year, placed in ``year`` (UTC), or None if it does not exist."""
     month, day, hour, minute, second = parts
     try:
-        return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError:
         return None

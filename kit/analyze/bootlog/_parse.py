@@ -11,7 +11,7 @@ import gc
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kit.analyze.bootlog import rules as _rules  # noqa: F401  (registers every rule)
 from kit.analyze.bootlog._decode import DISPLAY_LIMIT, clean_line, decode, display
@@ -25,7 +25,7 @@ from kit.analyze.bootlog._model import (
     stage_rank,
 )
 from kit.analyze.bootlog._scan import Scanner, scanner_for
-from kit.analyze.bootlog.rules._base import REGISTRY, Context, Hit, Rule
+from kit.analyze.bootlog.rules import REGISTRY, Context, Hit, Rule
 from kit.errors import AnalysisError
 
 __all__ = ["parse_boot_log"]
@@ -276,8 +276,8 @@ def _boot_anchor(state: _State, boot: int, last: int, given: datetime | None) ->
             if candidate.source == source:
                 return candidate
     if boot == last and given is not None:
-        when = given if given.tzinfo else given.replace(tzinfo=timezone.utc)
-        return TimeAnchor("given", when.astimezone(timezone.utc), 0.0)
+        when = given if given.tzinfo else given.replace(tzinfo=UTC)
+        return TimeAnchor("given", when.astimezone(UTC), 0.0)
     return None
 
 

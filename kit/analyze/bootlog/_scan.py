@@ -11,7 +11,7 @@ import re
 from collections import defaultdict
 from functools import lru_cache
 
-from kit.analyze.bootlog.rules._base import REGISTRY, Rule
+from kit.analyze.bootlog.rules import REGISTRY, Rule
 
 __all__ = ["Scanner", "scanner_for"]
 

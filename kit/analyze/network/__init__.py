@@ -14,6 +14,7 @@ subnet NSG then NIC NSG, outbound NIC then subnet, both must allow, no NSG allow
 priority. Routes: longest prefix, User over BGP over System.
 """
 
+from kit.analyze.network._arm import default_rules, load_network, network_from_dicts
 from kit.analyze.network._diff import Difference, NetworkDiff, diff_from_bundles, diff_network
 from kit.analyze.network._flow import FlowVerdict, HopVerdict, flow_verdict
 from kit.analyze.network._model import (
@@ -28,7 +29,6 @@ from kit.analyze.network._model import (
     VmNetwork,
     Vnet,
 )
-from kit.analyze.network._arm import default_rules, load_network, network_from_dicts
 from kit.analyze.network._responder import ACCESS_PORTS, ResponderVerdict, responder_verdict, ssh_rdp_verdicts
 from kit.analyze.network._routes import NextHop, configured_routes, next_hop, select_route, system_routes
 

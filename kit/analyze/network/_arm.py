@@ -25,11 +25,10 @@ from kit.analyze.network._model import (
     Subnet,
     VmNetwork,
     Vnet,
-    _key,
-    _name,
+    id_key,
 )
-from kit.azure.ids import parse_resource_id
 from kit.errors import AnalysisError, InvalidResourceId
+from kit.ids import name_of, parse_resource_id, try_parse
 
 _DIRECTIONS = {"inbound": "Inbound", "outbound": "Outbound"}
 _ACCESS = {"allow": "Allow", "deny": "Deny"}
@@ -70,19 +69,11 @@ def _list(value: Any, where: str) -> list[Any]:
 def _identity(body: Mapping[str, Any], where: str, fallback_name: str) -> tuple[str, str]:
     resource_id = body.get("id")
     if isinstance(resource_id, str) and resource_id:
-        parsed = parse_resource_id(resource_id) if _valid(resource_id) else None
+        parsed = try_parse(resource_id)
         if parsed is None:
             raise AnalysisError(f"{where}: 'id' {resource_id!r} is not a valid ARM resource id")
         return str(parsed), str(body.get("name") or parsed.name)
     return "", str(body.get("name") or fallback_name)
-
-
-def _valid(resource_id: str) -> bool:
-    try:
-        parse_resource_id(resource_id)
-    except InvalidResourceId:
-        return False
-    return True
 
 
 def _entries(props: Mapping[str, Any], singular: str, plural: str, where: str, default: str | None) -> tuple[str, ...]:
@@ -336,13 +327,13 @@ def parse_effective_nsgs(body: Any, where: str, nic: Nic | None, subnet: Subnet 
         has_nic = isinstance(association, Mapping) and bool(_id_of(association.get("networkInterface")))
         hops = [hop for hop, present in (("subnet", has_subnet), ("nic", has_nic)) if present]
         if not hops:  # no association given: place it by the configuration, else on the NIC
-            in_subnet = subnet is not None and subnet.nsg_id and _key(subnet.nsg_id) == _key(nsg_id)
+            in_subnet = subnet is not None and subnet.nsg_id and id_key(subnet.nsg_id) == id_key(nsg_id)
             hops = ["subnet" if in_subnet else "nic"]
         rules = tuple(
             parse_rule(rule, "securityRules", f"{at} effectiveSecurityRules[{n}]", effective=True)
             for n, rule in enumerate(_list(raw.get("effectiveSecurityRules"), f"{at} effectiveSecurityRules"))
         )
-        name = _name(nsg_id) if nsg_id else f"effective-{hops[0]}"
+        name = name_of(nsg_id) if nsg_id else f"effective-{hops[0]}"
         nsg = Nsg(nsg_id, name, rules, _tag_map(raw.get("tagMap"), at), "effective")
         # one NSG on both the subnet and the NIC comes as one entry with both associations
         entries += [EffectiveNsg(hop, nsg) for hop in hops]
@@ -432,49 +423,49 @@ def network_from_dicts(
     nsg_models = {}
     for key, body in _items(nsgs, "nsgs"):
         nsg = parse_nsg(body, f"nsgs/{key}.json", key)
-        nsg_models[_key(nsg.id or key)] = nsg
+        nsg_models[id_key(nsg.id or key)] = nsg
     subnet_models: dict[str, Subnet] = {}
     vnet_models = {}
     for key, body in _items(vnets, "vnets"):
         vnet, inner = parse_vnet(body, f"vnets/{key}.json", key)
-        vnet_models[_key(vnet.id or key)] = vnet
+        vnet_models[id_key(vnet.id or key)] = vnet
         for subnet in inner:
-            subnet_models.setdefault(_key(subnet.id), subnet)
+            subnet_models.setdefault(id_key(subnet.id), subnet)
     for key, body in _items(subnets, "subnets"):
         subnet = parse_subnet(body, f"subnets/{key}.json", key)
-        subnet_models[_key(subnet.id or key)] = subnet  # the subnet's own GET wins over the VNet's copy
+        subnet_models[id_key(subnet.id or key)] = subnet  # the subnet's own GET wins over the VNet's copy
     table_models = {}
     for key, body in _items(route_tables, "route_tables"):
         table = parse_route_table(body, f"route_tables/{key}.json", key)
-        table_models[_key(table.id or key)] = table
+        table_models[id_key(table.id or key)] = table
     addresses = {}
     for key, body in _items(public_ips, "public_ips"):
         props = _props(body, f"public_ips/{key}.json")
         pip_id, _ = _identity(body, f"public_ips/{key}.json", key)
         if props.get("ipAddress"):
-            addresses[_key(pip_id)] = str(props["ipAddress"])
+            addresses[id_key(pip_id)] = str(props["ipAddress"])
     by_name = {nic.name.lower(): nic for nic in nic_models}
     effective: dict[str, tuple[EffectiveNsg, ...]] = {}
     for key, body in (effective_nsgs or {}).items():
         nic = by_name.get(str(key).lower())
         config = nic.primary_ip_configuration if nic else None
-        subnet = subnet_models.get(_key(config.subnet_id)) if config else None
+        subnet = subnet_models.get(id_key(config.subnet_id)) if config else None
         effective[nic.name if nic else str(key)] = parse_effective_nsgs(body, f"effective_nsg/{key}.json", nic, subnet)
     routes = {}
     for key, body in (effective_routes or {}).items():
         nic = by_name.get(str(key).lower())
         routes[nic.name if nic else str(key)] = parse_effective_routes(body, f"effective_routes/{key}.json")
     for nic in nic_models:
-        if nic.nsg_id and _key(nic.nsg_id) not in nsg_models:
-            warnings.append(f"NIC {nic.name}: its NSG {_name(nic.nsg_id)} was not captured; its rules are unknown")
+        if nic.nsg_id and id_key(nic.nsg_id) not in nsg_models:
+            warnings.append(f"NIC {nic.name}: its NSG {name_of(nic.nsg_id)} was not captured; its rules are unknown")
         for config in nic.ip_configurations:
-            subnet = subnet_models.get(_key(config.subnet_id))
+            subnet = subnet_models.get(id_key(config.subnet_id))
             if config.subnet_id and subnet is None:
-                warnings.append(f"NIC {nic.name}: subnet {_name(config.subnet_id)} was not captured")
-            elif subnet and subnet.nsg_id and _key(subnet.nsg_id) not in nsg_models:
-                warnings.append(f"subnet {subnet.name}: its NSG {_name(subnet.nsg_id)} was not captured")
-            elif subnet and subnet.route_table_id and _key(subnet.route_table_id) not in table_models:
-                warnings.append(f"subnet {subnet.name}: its route table {_name(subnet.route_table_id)} was not captured")
+                warnings.append(f"NIC {nic.name}: subnet {name_of(config.subnet_id)} was not captured")
+            elif subnet and subnet.nsg_id and id_key(subnet.nsg_id) not in nsg_models:
+                warnings.append(f"subnet {subnet.name}: its NSG {name_of(subnet.nsg_id)} was not captured")
+            elif subnet and subnet.route_table_id and id_key(subnet.route_table_id) not in table_models:
+                warnings.append(f"subnet {subnet.name}: its route table {name_of(subnet.route_table_id)} was not captured")
     vm_name = name or (str(vm.get("name")) if isinstance(vm, Mapping) and vm.get("name") else None)
     return VmNetwork(
         vm_name=vm_name or (nic_models[0].name if nic_models else "vm"),
@@ -501,19 +492,19 @@ def _order_nics(nics: list[Nic], vm: Mapping[str, Any] | None) -> list[Nic]:
         ref_id = _id_of(ref)
         if not ref_id:
             continue
-        order.append(_key(ref_id))
+        order.append(id_key(ref_id))
         props = ref.get("properties") or {}
         if isinstance(props, Mapping) and props.get("primary"):
-            primary_id = _key(ref_id)
+            primary_id = id_key(ref_id)
     if primary_id is None and len(order) == 1:
         primary_id = order[0]
     ordered = []
     for nic in nics:
-        if primary_id and _key(nic.id) == primary_id and not nic.primary:
+        if primary_id and id_key(nic.id) == primary_id and not nic.primary:
             nic = dataclasses.replace(nic, primary=True)
         ordered.append(nic)
     rank = {nic_id: index for index, nic_id in enumerate(order)}
-    return sorted(ordered, key=lambda nic: (not nic.primary, rank.get(_key(nic.id), len(rank))))
+    return sorted(ordered, key=lambda nic: (not nic.primary, rank.get(id_key(nic.id), len(rank))))
 
 
 def load_network(bundle: Any) -> VmNetwork:

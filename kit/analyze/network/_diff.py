@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kit.analyze.network._model import Nsg, Route, RouteTable, SecurityRule, Subnet, VmNetwork, _key, _name
+from kit.analyze.network._model import Nsg, Route, RouteTable, SecurityRule, Subnet, VmNetwork, id_key
 from kit.analyze.network._responder import ACCESS_PORTS, ResponderVerdict, ssh_rdp_verdicts
-from kit.azure.ids import parse_resource_id
-from kit.errors import AnalysisError, InvalidResourceId, KitError
+from kit.errors import AnalysisError, KitError
+from kit.ids import canonical_id, name_of, try_parse
 
 Apply = Callable[[VmNetwork], VmNetwork]
 # the most specific differences first: a rule or route says more than an association
@@ -183,15 +183,15 @@ def _bring(net: VmNetwork, peer: VmNetwork, *, nsg_id: str | None = None, table_
            subnet_id: str | None = None) -> VmNetwork:
     nsgs, tables, subnets, vnets = dict(net.nsgs), dict(net.route_tables), dict(net.subnets), dict(net.vnets)
     if nsg_id and peer.nsg(nsg_id):
-        nsgs[_key(nsg_id)] = peer.nsg(nsg_id)  # type: ignore[assignment]
+        nsgs[id_key(nsg_id)] = peer.nsg(nsg_id)  # type: ignore[assignment]
     if table_id and peer.route_table(table_id):
-        tables[_key(table_id)] = peer.route_table(table_id)  # type: ignore[assignment]
+        tables[id_key(table_id)] = peer.route_table(table_id)  # type: ignore[assignment]
     if subnet_id and peer.subnet(subnet_id):
         subnet = peer.subnet(subnet_id)
-        subnets[_key(subnet_id)] = subnet  # type: ignore[assignment]
+        subnets[id_key(subnet_id)] = subnet  # type: ignore[assignment]
         vnet = peer.vnet_of(subnet_id)
         if vnet is not None:
-            vnets[_key(vnet.id)] = vnet
+            vnets[id_key(vnet.id)] = vnet
         assert subnet is not None
         return _bring(dataclasses.replace(net, subnets=subnets, vnets=vnets, nsgs=nsgs, route_tables=tables),
                       peer, nsg_id=subnet.nsg_id, table_id=subnet.route_table_id)
@@ -205,7 +205,7 @@ def _set_subnet(subnet_id: str, peer: VmNetwork, **changes: Any) -> Apply:
         if subnet is None:
             return net
         subnets = dict(net.subnets)
-        subnets[_key(subnet_id)] = dataclasses.replace(subnet, **changes)
+        subnets[id_key(subnet_id)] = dataclasses.replace(subnet, **changes)
         return dataclasses.replace(net, subnets=subnets)
     return apply
 
@@ -216,7 +216,7 @@ def _edit_rules(nsg_id: str, edit: Callable[[tuple[SecurityRule, ...]], tuple[Se
         if nsg is None:
             return net
         nsgs = dict(net.nsgs)
-        nsgs[_key(nsg_id)] = dataclasses.replace(nsg, rules=edit(nsg.rules))
+        nsgs[id_key(nsg_id)] = dataclasses.replace(nsg, rules=edit(nsg.rules))
         return dataclasses.replace(net, nsgs=nsgs)
     return apply
 
@@ -227,7 +227,7 @@ def _edit_routes(table_id: str, edit: Callable[[tuple[Route, ...]], tuple[Route,
         if table is None:
             return net
         tables = dict(net.route_tables)
-        tables[_key(table_id)] = dataclasses.replace(table, routes=edit(table.routes))
+        tables[id_key(table_id)] = dataclasses.replace(table, routes=edit(table.routes))
         return dataclasses.replace(net, route_tables=tables)
     return apply
 
@@ -248,7 +248,7 @@ def _show(value: Any) -> str:
 
 
 def _nsg_name(nsg_id: str | None) -> str:
-    return _name(nsg_id) if nsg_id else "none"
+    return name_of(nsg_id) if nsg_id else "none"
 
 
 def _compare(subject: VmNetwork, peer: VmNetwork) -> list[_Raw]:
@@ -272,8 +272,8 @@ def _compare(subject: VmNetwork, peer: VmNetwork) -> list[_Raw]:
     if s_cfg is not None and p_cfg is not None:
         nic_setting("private_ip", "private IP", s_cfg.private_ip, p_cfg.private_ip,
                     _set_config(private_ip=p_cfg.private_ip))
-        s_asgs = tuple(sorted(_name(a) for a in s_cfg.asg_ids))
-        p_asgs = tuple(sorted(_name(a) for a in p_cfg.asg_ids))
+        s_asgs = tuple(sorted(name_of(a) for a in s_cfg.asg_ids))
+        p_asgs = tuple(sorted(name_of(a) for a in p_cfg.asg_ids))
         nic_setting("asgs", "application security groups", s_asgs, p_asgs, _set_config(asg_ids=p_cfg.asg_ids))
         nic_setting("public_ip", "public IP", bool(s_cfg.public_ip_id), bool(p_cfg.public_ip_id), lambda net: net)
     if bool(s_nic.nsg_id) != bool(p_nic.nsg_id):  # both have one: the rule differences say more
@@ -283,11 +283,11 @@ def _compare(subject: VmNetwork, peer: VmNetwork) -> list[_Raw]:
                          lambda net, p=p_nic.nsg_id: _set_nic(nsg_id=p)(_bring(net, peer, nsg_id=p)), (nic_id or "",)))
     s_sub = subject.subnet(s_cfg.subnet_id if s_cfg else None)
     p_sub = peer.subnet(p_cfg.subnet_id if p_cfg else None)
-    if s_cfg and p_cfg and _key(s_cfg.subnet_id) != _key(p_cfg.subnet_id):
-        raws.append(_Raw("association:subnet", "subnet", _show(_name(s_cfg.subnet_id) if s_cfg.subnet_id else None),
-                         _show(_name(p_cfg.subnet_id) if p_cfg.subnet_id else None), nic_id,
-                         f"NIC {s_nic.name} is in subnet {_name(s_cfg.subnet_id or '') or 'none'}; peer "
-                         f"{peer.vm_name} is in {_name(p_cfg.subnet_id or '') or 'none'}",
+    if s_cfg and p_cfg and id_key(s_cfg.subnet_id) != id_key(p_cfg.subnet_id):
+        raws.append(_Raw("association:subnet", "subnet", _show(name_of(s_cfg.subnet_id) if s_cfg.subnet_id else None),
+                         _show(name_of(p_cfg.subnet_id) if p_cfg.subnet_id else None), nic_id,
+                         f"NIC {s_nic.name} is in subnet {name_of(s_cfg.subnet_id or '') or 'none'}; peer "
+                         f"{peer.vm_name} is in {name_of(p_cfg.subnet_id or '') or 'none'}",
                          lambda net, s=p_cfg.subnet_id: _set_config(subnet_id=s)(_bring(net, peer, subnet_id=s)),
                          (nic_id or "",)))
     if s_sub is not None and p_sub is not None:
@@ -302,12 +302,9 @@ def _compare(subject: VmNetwork, peer: VmNetwork) -> list[_Raw]:
 
 def _subnet_related(subnet: Subnet) -> tuple[str, ...]:
     related = [subnet.id]
-    try:
-        parent = parse_resource_id(subnet.id).parent
-        if parent is not None:
-            related.append(str(parent))
-    except InvalidResourceId:
-        pass
+    parsed = try_parse(subnet.id)
+    if parsed is not None and parsed.parent is not None:
+        related.append(str(parsed.parent))
     return tuple(related)
 
 
@@ -416,28 +413,19 @@ def _compare_tables(peer: VmNetwork, s_table: RouteTable | None, p_table: RouteT
 # --------------------------------------------------------------------------------------------
 
 
-def _norm_id(text: str | None) -> str:
-    if not text:
-        return ""
-    try:
-        return str(parse_resource_id(text)).lower()
-    except InvalidResourceId:
-        return text.strip().rstrip("/").lower()
-
-
 def _iso(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else (str(value) if value else None)
 
 
 def _find_operation(related: tuple[str, ...], operations: Sequence[Any],
                     window: tuple[datetime, datetime] | None) -> Any:
-    wanted = {_norm_id(r) for r in related if r}
+    wanted = {canonical_id(r) for r in related if r}
     matches = []
     for op in operations:
         name = str(getattr(op, "operation_name", "") or "").lower()
         if not (name.endswith("/write") or name.endswith("/delete")):
             continue
-        if _norm_id(getattr(op, "resource_id", None)) not in wanted:
+        if canonical_id(getattr(op, "resource_id", None)) not in wanted:
             continue
         start = getattr(op, "start", None)
         if window is not None and isinstance(start, datetime) and not window[0] <= start <= window[1]:
@@ -447,7 +435,7 @@ def _find_operation(related: tuple[str, ...], operations: Sequence[Any],
         return None
     # the most specific resource first (a rule over its NSG), then succeeded, then the latest
     def rank(op: Any) -> tuple[int, int, Any]:
-        specific = len(_norm_id(getattr(op, "resource_id", "")))
+        specific = len(canonical_id(getattr(op, "resource_id", "")))
         ok = str(getattr(op, "status", "")).lower() == "succeeded"
         return specific, int(ok), getattr(op, "start", None) or datetime.min
     try:

@@ -23,8 +23,9 @@ from kit.analyze.network._addresses import (
     parse_prefix,
     port_in,
 )
-from kit.analyze.network._model import Nic, Nsg, SecurityRule, VmNetwork, _key, _name
+from kit.analyze.network._model import Nic, Nsg, SecurityRule, VmNetwork, id_key
 from kit.errors import AnalysisError, UsageError
+from kit.ids import name_of
 
 _DIRECTIONS = {"inbound": "Inbound", "in": "Inbound", "outbound": "Outbound", "out": "Outbound"}
 _HOP_LABEL = {"subnet": "subnet", "nic": "NIC"}
@@ -125,7 +126,7 @@ class FlowVerdict:
         """One sentence: what decided and where."""
         if self.rule_name is None:
             return f"{self.access}: no NSG on the subnet or the NIC {self.nic} (every hop allows)"
-        where = f"{_HOP_LABEL.get(self.hop or '', self.hop)} NSG {_name(self.nsg_id) if self.nsg_id else '?'}"
+        where = f"{_HOP_LABEL.get(self.hop or '', self.hop)} NSG {name_of(self.nsg_id) if self.nsg_id else '?'}"
         return f"{self.access} by {self.rule_name} on the {where} ({self.source})"
 
     def to_json(self) -> dict[str, Any]:
@@ -171,7 +172,7 @@ class _Context:
         if captured is not None:
             return contains((parse_prefix(p, f"tagMap[{tag!r}]") for p in captured), address)
         owner = self.network.owner_of(str(address))
-        if owner is not None and any(_name(asg).lower() == tag.lower() for asg in owner[1].asg_ids):
+        if owner is not None and any(name_of(asg).lower() == tag.lower() for asg in owner[1].asg_ids):
             return True  # effective rules name application security groups by name
         if self._is_asg_name(tag):
             return False
@@ -190,11 +191,11 @@ class _Context:
 
     def _is_asg_name(self, tag: str) -> bool:
         nics = (*self.network.nics, *self.network.known_nics)
-        return any(_name(asg).lower() == tag.lower() for nic in nics for c in nic.ip_configurations for asg in c.asg_ids)
+        return any(name_of(asg).lower() == tag.lower() for nic in nics for c in nic.ip_configurations for asg in c.asg_ids)
 
     def asgs_of(self, address: IPAddress) -> set[str]:
         owner = self.network.owner_of(str(address))
-        return {_key(asg) for asg in owner[1].asg_ids} if owner else set()
+        return {id_key(asg) for asg in owner[1].asg_ids} if owner else set()
 
     def _warn(self, text: str) -> None:
         if text not in self.warnings:
@@ -205,7 +206,7 @@ def _side_matches(rule: SecurityRule, side: str, address: IPAddress, context: _C
     expanded = rule._parsed[f"expanded_{side}"]
     entries = rule._parsed[side]
     asgs = rule.source_asgs if side == "source" else rule.destination_asgs
-    if asgs and {_key(asg) for asg in asgs} & context.asgs_of(address):
+    if asgs and {id_key(asg) for asg in asgs} & context.asgs_of(address):
         return True
     if expanded and contains(expanded, address):
         return True
@@ -282,7 +283,7 @@ def _hops(network: VmNetwork, nic: Nic, subnet_id: str | None, use_effective: bo
     subnet = network.subnet(subnet_id)
     hops = {"subnet": None, "nic": None}
     if subnet_id and subnet is None:
-        warnings.append(f"subnet {_name(subnet_id)} was not captured: whether it has an NSG is unknown")
+        warnings.append(f"subnet {name_of(subnet_id)} was not captured: whether it has an NSG is unknown")
     if subnet is not None and subnet.nsg_id:
         hops["subnet"] = network.nsg(subnet.nsg_id) or _missing(subnet.nsg_id)
     if nic.nsg_id:
@@ -291,7 +292,7 @@ def _hops(network: VmNetwork, nic: Nic, subnet_id: str | None, use_effective: bo
 
 
 def _missing(nsg_id: str) -> Nsg:
-    return Nsg(id=nsg_id, name=_name(nsg_id), rules=(), source="missing")
+    return Nsg(id=nsg_id, name=name_of(nsg_id), rules=(), source="missing")
 
 
 def _evaluate(

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kit.analyze.network._addresses import IPNetwork, parse_address_entry, parse_ports, parse_prefix
-from kit.azure.ids import parse_resource_id
-from kit.errors import AnalysisError, InvalidResourceId
+from kit.errors import AnalysisError
+from kit.ids import name_of, try_parse
 
 DEFAULT_RULES: tuple[dict[str, Any], ...] = (
     {"name": "AllowVnetInBound", "priority": 65000, "direction": "Inbound", "access": "Allow",
@@ -34,7 +34,8 @@ DEFAULT_RULES: tuple[dict[str, Any], ...] = (
 DEFAULT_RULE_NAMES = frozenset(rule["name"].lower() for rule in DEFAULT_RULES)
 
 
-def _key(resource_id: str | None) -> str:
+def id_key(resource_id: str | None) -> str:
+    """The dictionary key of a resource id (ARM compares ids case-insensitively)."""
     return (resource_id or "").lower()
 
 
@@ -109,8 +110,8 @@ class SecurityRule:
 
     def summary(self) -> str:
         """One line: ``300 Deny Inbound Tcp * → 22 from 203.0.113.0/24``."""
-        source = ",".join(self.source_prefixes + tuple(_name(a) for a in self.source_asgs))
-        destination = ",".join(self.destination_prefixes + tuple(_name(a) for a in self.destination_asgs))
+        source = ",".join(self.source_prefixes + tuple(name_of(a) for a in self.source_asgs))
+        destination = ",".join(self.destination_prefixes + tuple(name_of(a) for a in self.destination_asgs))
         return (
             f"{self.priority} {self.access} {self.direction} {self.protocol} "
             f"{source}:{','.join(self.source_ports)} → {destination}:{','.join(self.destination_ports)}"
@@ -126,13 +127,6 @@ class SecurityRule:
             tuple(sorted(a.lower() for a in self.source_asgs)),
             tuple(sorted(a.lower() for a in self.destination_asgs)),
         )
-
-
-def _name(resource_id: str) -> str:
-    try:
-        return parse_resource_id(resource_id).name
-    except InvalidResourceId:
-        return resource_id
 
 
 @dataclass(frozen=True)
@@ -348,25 +342,34 @@ class VmNetwork:
 
     def nsg(self, nsg_id: str | None) -> Nsg | None:
         """The NSG with this id, if captured."""
-        return self.nsgs.get(_key(nsg_id)) if nsg_id else None
+        return self.nsgs.get(id_key(nsg_id)) if nsg_id else None
 
     def subnet(self, subnet_id: str | None) -> Subnet | None:
         """The subnet with this id, if captured."""
-        return self.subnets.get(_key(subnet_id)) if subnet_id else None
+        return self.subnets.get(id_key(subnet_id)) if subnet_id else None
 
     def route_table(self, route_table_id: str | None) -> RouteTable | None:
         """The route table with this id, if captured."""
-        return self.route_tables.get(_key(route_table_id)) if route_table_id else None
+        return self.route_tables.get(id_key(route_table_id)) if route_table_id else None
+
+    def table_holding(self, route: Route) -> str | None:
+        """The id of the configured route table holding ``route`` (same name and prefix), if captured.
+
+        Effective routes name no table; this finds the one a user route came from.
+        """
+        for table in self.route_tables.values():
+            for candidate in table.routes:
+                if candidate.name == route.name and candidate.address_prefix == route.address_prefix:
+                    return table.id
+        return None
 
     def vnet_of(self, subnet_id: str | None) -> Vnet | None:
         """The VNet holding a subnet, if captured."""
         if not subnet_id:
             return None
-        try:
-            parent = parse_resource_id(subnet_id).parent
-        except InvalidResourceId:
-            return None
-        return self.vnets.get(_key(str(parent))) if parent else None
+        parsed = try_parse(subnet_id)
+        parent = parsed.parent if parsed is not None else None
+        return self.vnets.get(id_key(str(parent))) if parent else None
 
     def locate(self, address: str) -> tuple[Nic, IpConfiguration] | None:
         """The NIC and ip configuration of this VM that own ``address`` (private, or public via NAT)."""
@@ -376,7 +379,7 @@ class VmNetwork:
                     return nic, config
         for nic in self.nics:
             for config in nic.ip_configurations:
-                if config.public_ip_id and self.public_ips.get(_key(config.public_ip_id)) == address:
+                if config.public_ip_id and self.public_ips.get(id_key(config.public_ip_id)) == address:
                     return nic, config
         return None
 
@@ -390,5 +393,5 @@ class VmNetwork:
 
     def with_known_nics(self, nics: Iterable[Nic]) -> VmNetwork:
         """A copy that also knows ``nics`` (e.g. the peers' NICs)."""
-        extra = tuple(nic for nic in nics if all(_key(nic.id) != _key(own.id) for own in self.nics))
+        extra = tuple(nic for nic in nics if all(id_key(nic.id) != id_key(own.id) for own in self.nics))
         return dataclasses.replace(self, known_nics=self.known_nics + extra)

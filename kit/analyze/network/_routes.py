@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kit.analyze.network._addresses import RESERVED_DROP, parse_ip, parse_prefix
-from kit.analyze.network._model import Nic, Route, VmNetwork, _name
+from kit.analyze.network._model import Nic, Route, VmNetwork
+from kit.ids import name_of
 
 #: Route sources by precedence on equal prefixes (lower wins).
 _SOURCE_RANK = {"user": 0, "virtualnetworkgateway": 1, "default": 2}
@@ -262,6 +263,6 @@ def _hop(network: VmNetwork, nic: Nic, routes: Any, destination: str, source: st
     else:
         table = SYSTEM_ROUTE if route.source.lower() == "default" else None
     if route.source.lower() == "user" and table:
-        notes.append(f"user route {route.name or route.address_prefix} in route table {_name(table)}")
+        notes.append(f"user route {route.name or route.address_prefix} in route table {name_of(table)}")
     return NextHop(destination, route.next_hop_type, route.next_hop_ip, route, table, nic.name, source,
                    dropped=dropped, suspect=suspect, appliance=appliance, notes=tuple(notes))

@@ -119,7 +119,7 @@ def emergency_tail(shell: LinuxGuest) -> str:
     for mount in failing:
         unit = mount.strip("/").replace("/", "-") or "-"
         lines += [f"[ TIME ] Timed out waiting for device /dev/disk/by-uuid/… ({mount}).",
-                  f"[DEPEND] Dependency failed for {mount}.", f"[DEPEND] Dependency failed for Local File Systems.",
+                  f"[DEPEND] Dependency failed for {mount}.", "[DEPEND] Dependency failed for Local File Systems.",
                   f"         Mounting {unit}.mount skipped."]
     lines += ["You are in emergency mode. After logging in, type \"journalctl -xb\" to view",
               "system logs, \"systemctl reboot\" to reboot, \"systemctl default\" or \"exit\"",

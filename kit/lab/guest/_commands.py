@@ -354,7 +354,7 @@ def _systemctl(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[s
         lines = [f"\u25cf {s.unit} loaded failed failed {s.description}" for s in failed]
         return "\n".join(lines) + f"\n{len(failed)} loaded units listed.\n", 0
     if not units:
-        return f"Too few arguments.\n", 1
+        return "Too few arguments.\n", 1
     service = guest.services.get(units[0])
     if service is None:
         return f"Unit {units[0]}.service could not be found.\n", 4

@@ -145,7 +145,7 @@ class Firewall:
     def _chain(self, chain: str) -> None:
         if chain not in self.rules:
             raise IptablesError(f"{_VERSION}: chain `{chain}' in table `filter' is incompatible, use 'nft' tool.\n"
-                                if chain.islower() else f"iptables: No chain/target/match by that name.")
+                                if chain.islower() else "iptables: No chain/target/match by that name.")
 
     # ---------------------------------------------------------------- evaluation
     def verdict(self, chain: str, *, proto: str, dport: int, source: str, interface: str = "eth0",

@@ -54,7 +54,7 @@ def serial_log(story: dict[str, Any], vm: dict[str, Any]) -> bytes:
 
 def scenario_yaml(story: dict[str, Any]) -> str:
     doc = {key: story[key] for key in YAML_KEYS}
-    header = f"# Rendered by kit/lab/scenarios/build.py from _render/stories; do not edit by hand.\n"
+    header = "# Rendered by kit/lab/scenarios/build.py from _render/stories; do not edit by hand.\n"
     return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
 

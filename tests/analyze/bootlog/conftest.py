@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from bootlog_data import without_esc
 
 

@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from bootlog_data import DATA
+
 from kit.cli import main
 
 

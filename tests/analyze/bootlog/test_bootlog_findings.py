@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from bootlog_data import read
+
 from kit.analyze.bootlog import parse_boot_log
 
 _ANSI = re.compile(r"\x1b?\[[0-9;]*[mKHJ]")

@@ -6,10 +6,10 @@ import sys
 import time
 from pathlib import Path
 
+from bootlog_data import DATA, read
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bootlog_data import DATA, read
 from kit.analyze.bootlog import SEVERITIES, STAGES, BootReport, parse_boot_log
 
 FRAGMENTS = [line for path in sorted(DATA.glob("*.log")) for line in path.read_bytes().split(b"\n")]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from bootlog_data import read
+
 from kit.analyze.bootlog import STAGES, parse_boot_log, stage_reached
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.mark.parametrize(("reached", "wanted", "expected"), [

@@ -8,9 +8,9 @@ Each test quotes the sentence it encodes.
 from __future__ import annotations
 
 import pytest
+from network_build import network, nic, nsg, rule, subnet, vnet
 
 from kit.analyze.network import flow_verdict
-from network_build import network, nic, nsg, rule, subnet, vnet
 
 INTERNET = "203.0.113.7"
 VMS = {"VM1": ("10.0.1.4", "Subnet1", "NSG2"), "VM2": ("10.0.1.5", "Subnet1", None),

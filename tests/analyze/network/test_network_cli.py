@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from network_build import SUB, nic, nsg, nsg_id, rule, subnet, vnet
 
 from kit.cli import main
 from kit.evidence import BundleWriter
 from kit.evidence.manifest import new_manifest
-from network_build import SUB, nic, nsg, nsg_id, rule, subnet, vnet
 
 RESPONDER = "203.0.113.7"
 ALLOW_SSH = rule("allow-ssh", 300, dport="22", src="Internet")

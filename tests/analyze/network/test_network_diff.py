@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from network_build import nic, nsg, nsg_id, route, route_table, rt_id, rule, subnet, vnet
 
 from kit.analyze.activity import operations
 from kit.analyze.network import diff_network, network_from_dicts
 from kit.errors import AnalysisError
-from network_build import nic, nsg, nsg_id, route, route_table, rt_id, rule, subnet, vnet
 
 RESPONDER = "203.0.113.7"
 ALLOW_SSH = rule("allow-ssh", 300, dport="22", src=RESPONDER)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from network_build import asg_id, nic, nsg, route, route_table, rule, subnet, vnet
 
 from kit.analyze.network import flow_verdict, network_from_dicts, next_hop
-from network_build import asg_id, nic, nsg, route, route_table, rule, subnet, vnet
 
 effective = pytest.importorskip("kit.lab.effective")
 

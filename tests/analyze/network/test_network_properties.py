@@ -6,10 +6,10 @@ import ipaddress
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from network_build import network, nic, nsg, rule, subnet, vnet
 
 from kit.analyze.network import flow_verdict, select_route
 from kit.analyze.network._model import Route
-from network_build import network, nic, nsg, rule, subnet, vnet
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from network_build import network, nic, route, route_table, subnet, vnet
 
 from kit.analyze.network import configured_routes, network_from_dicts, next_hop, ssh_rdp_verdicts, system_routes
 from kit.errors import AnalysisError, UsageError
-from network_build import network, nic, route, route_table, subnet, vnet
 
 RESPONDER = "203.0.113.7"
 

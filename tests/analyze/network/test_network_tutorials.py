@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
+from network_build import network, nic, nsg, subnet, vnet
 
 from kit.analyze.network import flow_verdict, network_from_dicts, next_hop
-from network_build import network, nic, nsg, subnet, vnet
 
 EXAMPLES = Path("/work/shared/reference/arm-examples")
 

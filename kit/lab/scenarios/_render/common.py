@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _NAMESPACE = uuid.UUID("5f0c9a52-3e61-4b2c-9d57-1a8e4c0b7d21")
 _EPOCH_TICKS = 621355968000000000  # .NET ticks at 1970-01-01T00:00:00Z
@@ -28,12 +28,12 @@ def rng(*parts: object) -> random.Random:
 
 def ts(text: str) -> datetime:
     """Parse ``2026-11-24T21:47:03Z`` (or with fractional seconds) as an aware UTC datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def iso(moment: datetime, digits: int = 7) -> str:
     """ARM style: ``2026-11-24T21:47:03.1234567Z`` (``digits`` fractional digits; 0 for none)."""
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     base = moment.strftime("%Y-%m-%dT%H:%M:%S")
     if digits == 0:
         return base + "Z"
@@ -48,7 +48,7 @@ def iso_offset(moment: datetime) -> str:
 
 def ticks(moment: datetime) -> int:
     """.NET ticks (100 ns) of ``moment``, as in Activity Log record ids."""
-    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
     return _EPOCH_TICKS + (delta.days * 86400 + delta.seconds) * 10_000_000 + delta.microseconds * 10
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from kit.cli import main
 from kit.errors import ArchiveError, UsageError
-from kit.report.archive import incident_dir, read_manifest, record, verify_archive
+from kit.archive import incident_dir, read_manifest, record, verify_archive
 
 
 def _write(root: Path, rel: str, text: str) -> None:

@@ -28,12 +28,16 @@ __all__ = [
     "VMSS_VM",
     "VNET",
     "ResourceId",
+    "canonical_id",
+    "name_of",
     "nic_id",
     "nsg_id",
     "parse_resource_id",
     "public_ip_id",
+    "resource_group_of",
     "route_table_id",
     "subnet_id",
+    "try_parse",
     "vm_id",
     "vmss_vm_id",
     "vnet_id",
@@ -135,7 +139,7 @@ def parse_resource_id(text: str, *, expect: str | None = None) -> ResourceId:
     text
         The id, e.g. ``/subscriptions/…/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/vm``.
     expect
-        A full resource type the id must have (``kit.azure.ids.VM``); matched case-insensitively.
+        A full resource type the id must have (``kit.ids.VM``); matched case-insensitively.
 
     Returns
     -------
@@ -207,6 +211,43 @@ def parse_resource_id(text: str, *, expect: str | None = None) -> ResourceId:
     if expect is not None and not parsed.is_kind(expect):
         raise InvalidResourceId(f"resource id {shown!r} is a {parsed.kind}, expected a {expect}")
     return parsed
+
+
+def try_parse(text: str | None) -> ResourceId | None:
+    """:func:`parse_resource_id`, or ``None`` for an empty or malformed id (evidence is not always clean)."""
+    if not text:
+        return None
+    try:
+        return parse_resource_id(text)
+    except InvalidResourceId:
+        return None
+
+
+def name_of(text: str | None, default: str | None = None) -> str:
+    """The innermost name of an id; for a malformed id the text itself (or ``default`` when given).
+
+    An empty or missing id gives ``default`` (``""`` when none is given).
+    """
+    parsed = try_parse(text)
+    if parsed is not None:
+        return parsed.name
+    if default is not None:
+        return default
+    return text or ""
+
+
+def resource_group_of(text: str | None) -> str | None:
+    """The resource group an id lives in, or ``None`` (subscription-level or malformed id)."""
+    parsed = try_parse(text)
+    return parsed.resource_group if parsed is not None else None
+
+
+def canonical_id(text: str | None) -> str:
+    """A comparison key: the parsed id lower-cased, else the trimmed text lower-cased (``""`` for none)."""
+    if not text:
+        return ""
+    parsed = try_parse(text)
+    return str(parsed).lower() if parsed is not None else text.strip().rstrip("/").lower()
 
 
 def _check_name(name: str, what: str) -> None:

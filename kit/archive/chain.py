@@ -1,6 +1,6 @@
-"""The incident archive: append-only folders with a hash-chained manifest.
+"""The manifest chain: append-only recording of an incident folder, and its verification.
 
-Layout::
+Layout (folder names: :mod:`kit.archive.layout`)::
 
     archive/<incident>/
       manifest.json          the newest manifest (a copy of manifests/<n>.json)
@@ -20,93 +20,33 @@ rename) under an exclusive lock on ``.lock``.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fcntl
-import getpass
 import hashlib
 import json
 import os
-import re
-import socket
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kit import __version__
-from kit.errors import ArchiveError, UsageError
+from kit.archive.files import atomic_write, sha256_file
+from kit.archive.layout import run_by
+from kit.errors import ArchiveError
+from kit.times import utc_text
 
 __all__ = [
     "ARCHIVE_FORMAT",
     "VerifyResult",
-    "atomic_write",
     "check_appendable",
-    "incident_dir",
     "read_manifest",
     "record",
-    "run_by",
-    "utc_now",
     "verify_archive",
 ]
 
 ARCHIVE_FORMAT = "kit-archive/1"
-_INCIDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 _LOCK = ".lock"
 _SKIP_TOP = {"manifest.json", "manifests", _LOCK}
-
-
-def utc_now() -> str:
-    """The current UTC time as ``2026-11-25T18:00:00.123456Z``."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def run_by() -> str:
-    """Who is running the kit, as ``user@host``."""
-    try:
-        user = getpass.getuser()
-    except Exception:  # no login name (containers): fall back to the uid
-        user = f"uid{os.getuid()}"
-    return f"{user}@{socket.gethostname()}"
-
-
-def incident_dir(archive_root: str | os.PathLike[str], incident: str) -> Path:
-    """The folder of ``incident`` under ``archive_root`` (not created).
-
-    Raises
-    ------
-    UsageError
-        The incident id is not a plain name (letters, digits, ``.``, ``_``, ``-``).
-    """
-    if not isinstance(incident, str) or not _INCIDENT.match(incident) or incident in {".", ".."}:
-        raise UsageError(
-            f"incident id {incident!r} must be a plain name of letters, digits, '.', '_' or '-' (e.g. INC-1234)"
-        )
-    return Path(archive_root) / incident
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _scan(root: Path) -> dict[str, dict[str, Any]]:
@@ -125,7 +65,7 @@ def _scan(root: Path) -> dict[str, dict[str, Any]]:
                 target = os.readlink(path).encode("utf-8", "surrogateescape")
                 files[rel] = {"sha256": hashlib.sha256(b"symlink:" + target).hexdigest(), "bytes": 0}
             elif path.is_file():
-                files[rel] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
+                files[rel] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
     return files
 
 
@@ -216,13 +156,13 @@ def record(root: str | os.PathLike[str], event: Mapping[str, Any]) -> Path:
             check_appendable(root)
             sequence = int(previous["sequence"]) + 1
             prev_name = _manifest_name(sequence - 1)
-            previous_ref = {"manifest": prev_name, "sha256": _sha256(root / prev_name)}
+            previous_ref = {"manifest": prev_name, "sha256": sha256_file(root / prev_name)}
             history = list(previous.get("history", []))
         manifest = {
             "format": ARCHIVE_FORMAT,
             "incident": root.name,
             "sequence": sequence,
-            "written_at": utc_now(),
+            "written_at": utc_text(),
             "kit_version": __version__,
             "run_by": run_by(),
             "previous": previous_ref,

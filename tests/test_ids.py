@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kit.azure import ids
-from kit.azure.ids import parse_resource_id
+from kit import ids
 from kit.errors import InvalidResourceId, KitError
+from kit.ids import parse_resource_id
 
 SUB = "5ab1e000-0000-4000-8000-000000000001"
 
@@ -69,3 +69,24 @@ def test_expect_rejects_another_type() -> None:
 def test_builders_refuse_names_that_would_change_the_path() -> None:
     with pytest.raises(InvalidResourceId, match="cannot be empty or contain '/'"):
         ids.nsg_id(SUB, "rg", "a/b")
+
+
+VM_ID = "/subscriptions/1f3a2b4c-0000-4000-8000-000000000001/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm-web-01"
+
+
+def test_lenient_readers_for_evidence_that_is_not_always_clean() -> None:
+    assert ids.try_parse(VM_ID) == parse_resource_id(VM_ID)
+    assert ids.try_parse("not/an/id") is None and ids.try_parse("") is None and ids.try_parse(None) is None
+    assert ids.name_of(VM_ID) == "vm-web-01"
+    assert ids.name_of("garbage") == "garbage"
+    assert ids.name_of("garbage", "?") == "?" and ids.name_of(None, "?") == "?" and ids.name_of(None) == ""
+    assert ids.resource_group_of(VM_ID) == "rg-web"
+    assert ids.resource_group_of("/subscriptions/1f3a2b4c-0000-4000-8000-000000000001") is None
+    assert ids.resource_group_of("garbage") is None
+
+
+def test_canonical_ids_compare_as_arm_does() -> None:
+    shouting = VM_ID.replace("resourceGroups", "RESOURCEGROUPS").replace("vm-web-01", "VM-WEB-01") + "/"
+    assert ids.canonical_id(shouting) == ids.canonical_id(VM_ID) == VM_ID.lower()
+    assert ids.canonical_id(" Not An Id/ ") == "not an id"
+    assert ids.canonical_id(None) == ""
