@@ -5,8 +5,9 @@
 - :class:`Transcript`: redacted asciinema v2 ``.cast`` + ``.txt``.
 - :class:`Screen`: the current screen as text (pyte).
 - :mod:`kit.console.transports`: Azure websocket, TCP/unix socket, mock.
-- :func:`open_lab_session`, :func:`open_azure_session`, :func:`azure_transport`: sessions and
-  transports wired to the lab or to Azure.
+- :func:`open_lab_session`, :func:`open_azure_session`, :func:`azure_transport`,
+  :func:`azure_connection`, :func:`lab_console_client`: sessions and transports wired to the lab
+  or to Azure (:mod:`kit.console.open`).
 
 Names are imported on first use: the Azure wiring loads azure-core (~0.15 s) and the widget
 anywidget and ipywidgets (~0.2 s), which a session over a socket needs neither of.
@@ -20,7 +21,14 @@ from kit._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kit.console.findings import LiveFinding, LiveFindings
-    from kit.console.open import azure_connection, azure_transport, open_azure_session, open_lab_session
+    from kit.console.open import (
+        ConsoleLab,
+        azure_connection,
+        azure_transport,
+        lab_console_client,
+        open_azure_session,
+        open_lab_session,
+    )
     from kit.console.screen import Screen
     from kit.console.session import PROMPTS, Session, SessionOptions, SessionState
     from kit.console.transcript import Transcript, render_text
@@ -36,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PROMPTS",
     "AzureSerialTransport",
+    "ConsoleLab",
     "LiveFinding",
     "LiveFindings",
     "MockTransport",
@@ -50,6 +59,7 @@ __all__ = [
     "Transport",
     "azure_connection",
     "azure_transport",
+    "lab_console_client",
     "open_azure_session",
     "open_lab_session",
     "render_text",
@@ -58,8 +68,10 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(__name__, {
     "LiveFinding": "kit.console.findings",
     "LiveFindings": "kit.console.findings",
+    "ConsoleLab": "kit.console.open",
     "azure_connection": "kit.console.open",
     "azure_transport": "kit.console.open",
+    "lab_console_client": "kit.console.open",
     "open_azure_session": "kit.console.open",
     "open_lab_session": "kit.console.open",
     "Screen": "kit.console.screen",

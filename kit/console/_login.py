@@ -4,20 +4,22 @@ Linux: ``login:`` → user, ``Password:`` → password; systemd emergency mode: 
 for maintenance" → password. Windows: ``SAC>`` → ``cmd`` → ``ch -sn CmdNNNN`` → a key →
 ``Username:`` / ``Domain:`` / ``Password:``. The password is registered with the transcript as
 a secret first, so it is never written even if a guest echoes it.
+
+The state machine drives anything shaped like a session (:class:`LoginConsole`), so this module
+needs nothing of :mod:`kit.console.session`, which calls it.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
-from kit.errors import ConsoleError
+from kit.console.transcript import Transcript
+from kit.errors import ConsoleError, ConsoleTimeoutError
 
-if TYPE_CHECKING:
-    from kit.console.session import Session
-
-__all__ = ["login"]
+__all__ = ["LoginConsole", "login"]
 
 _LOGIN = re.compile(r"(?i)(?:^|\n)[^\n]*login:\s*$")
 _PASSWORD = re.compile(r"(?i)(?:password[^\n]*|passwort):\s*$|give root password for maintenance[\s\S]*:\s*$")
@@ -26,23 +28,66 @@ _DOMAIN = re.compile(r"(?i)domain\s*:\s*$")
 _LOGIN_FAILED = re.compile(r"(?i)login incorrect|authentication failure|logon failure|unable to authenticate")
 
 
-async def login(session: Session, username: str, password: str, timeout: float) -> str:
-    """Drive the console to a shell prompt; return the prompt reached."""
+class _Settle(Protocol):
+    @property
+    def settle(self) -> float: ...
+
+
+class LoginConsole(Protocol):
+    """What :func:`login` needs of a session (:class:`~kit.console.Session` has all of it)."""
+
+    @property
+    def options(self) -> _Settle: ...
+
+    @property
+    def transcript(self) -> Transcript | None: ...
+
+    @property
+    def prompt_pattern(self) -> re.Pattern[str]: ...
+
+    @property
+    def pending(self) -> str: ...
+
+    def discard_pending(self) -> None: ...
+
+    def timeout_error(self, what: str, timeout: float) -> ConsoleTimeoutError: ...
+
+    async def async_wait_quiet(self, limit: float) -> None: ...
+
+    async def async_send(self, data: str | bytes) -> None: ...
+
+    async def async_sendline(self, line: str = "") -> None: ...
+
+    async def async_expect(self, pattern: str | re.Pattern[str] | Sequence[str | re.Pattern[str]],
+                           timeout: float | None = None, *, settle: float = 0.0) -> re.Match[str]: ...
+
+    async def async_expect_prompt(self, timeout: float | None = None) -> str: ...
+
+
+async def login(session: LoginConsole, username: str, password: str, timeout: float) -> str:
+    """Drive the console to a shell prompt; return the prompt reached.
+
+    Raises
+    ------
+    ConsoleError
+        The guest refused the credentials twice.
+    ConsoleTimeoutError
+        No shell prompt within ``timeout`` seconds.
+    """
     if session.transcript is not None:
         session.transcript.add_secret(password)
     deadline = time.monotonic() + timeout
-    prompt = session._prompt_regex()
     sac_cmd_started = False
-    states = [_LOGIN_FAILED, _PASSWORD, _LOGIN, _USERNAME, _DOMAIN, prompt]
-    await session._wait_quiet(min(1.0, timeout))
-    if not any(regex.search(session._pending) for regex in states[1:]):
-        session._pending = ""
-        await session.async_send(session.options.newline)  # wake the console: it shows nothing until a key
+    states = [_LOGIN_FAILED, _PASSWORD, _LOGIN, _USERNAME, _DOMAIN, session.prompt_pattern]
+    await session.async_wait_quiet(min(1.0, timeout))
+    if not any(regex.search(session.pending) for regex in states[1:]):
+        session.discard_pending()
+        await session.async_sendline()  # wake the console: it shows nothing until a key
     attempts = 0
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise session._timeout_error("login", timeout)
+            raise session.timeout_error("login", timeout)
         match = await session.async_expect(states, remaining, settle=session.options.settle)
         regex = match.re
         if regex is _LOGIN_FAILED:
@@ -51,11 +96,11 @@ async def login(session: Session, username: str, password: str, timeout: float) 
                 raise ConsoleError(f"the guest refused the credentials for {username!r} (Login incorrect)")
             continue
         if regex is _PASSWORD:
-            await session.async_send(password + session.options.newline)
+            await session.async_sendline(password)
         elif regex is _LOGIN or regex is _USERNAME:
-            await session.async_send(username + session.options.newline)
+            await session.async_sendline(username)
         elif regex is _DOMAIN:
-            await session.async_send(session.options.newline)
+            await session.async_sendline()
         else:
             reached = match.group(0).strip()
             if reached.endswith("SAC>") and not sac_cmd_started:
@@ -67,11 +112,11 @@ async def login(session: Session, username: str, password: str, timeout: float) 
             return reached
 
 
-async def _sac_open_cmd(session: Session) -> None:
+async def _sac_open_cmd(session: LoginConsole) -> None:
     """SAC: create a cmd channel, switch to it, and get to its login."""
     await session.async_sendline("cmd")
     match = await session.async_expect(r"Channel:\s+(Cmd\d+)", 10)
     await session.async_expect_prompt(10)
     await session.async_sendline(f"ch -sn {match.group(1)}")
     await session.async_expect(r"(?i)use any other key to view this channel", 10)
-    await session.async_send(session.options.newline)
+    await session.async_sendline()

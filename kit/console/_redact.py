@@ -25,10 +25,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)([?&\s]sig=)[^&\s\"'<>]+"), r"\1" + MASK),
     (re.compile(r"(?i)(\bsig=)[^&\s\"'<>]+"), r"\1" + MASK),
     # password=…, secret=…, token=…, key=… assignments (config files, URLs, command lines)
-    (re.compile(r"(?i)(?<![A-Za-z0-9])((?:password|passwd|pwd|pass|secret|client_secret|access_token|token|api_?key|accountkey)\s*=\s*)(\"[^\"]*\"|'[^']*'|[^\s;\"']+)"),
+    (re.compile(r"(?i)(?<![A-Za-z0-9])((?:password|passwd|pwd|pass|secret|client_secret|access_token|token|api_?key"
+                r"|accountkey)\s*=\s*)(\"[^\"]*\"|'[^']*'|[^\s;\"']+)"),
      r"\1" + MASK),
     # "password": "…" in JSON
-    (re.compile(r"(?i)(\"(?:password|secret|token|access_token|client_secret)\"\s*:\s*\")[^\"]*(\")"), r"\1" + MASK + r"\2"),
+    (re.compile(r"(?i)(\"(?:password|secret|token|access_token|client_secret)\"\s*:\s*\")[^\"]*(\")"),
+     r"\1" + MASK + r"\2"),
 )
 
 _KEY_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
@@ -90,9 +92,10 @@ class RedactingStream:
         out: list[str] = []
         for line in text.splitlines(keepends=True):
             if self._in_key:
-                if _KEY_END.search(line):
+                end = _KEY_END.search(line)
+                if end:
                     self._in_key = False
-                    out.append(line[_KEY_END.search(line).start():])  # type: ignore[union-attr]
+                    out.append(line[end.start():])
                 continue
             begin = _KEY_BEGIN.search(line)
             if begin:

@@ -10,15 +10,22 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from collections.abc import Awaitable, Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from kit.errors import ConsoleError
 
 __all__ = ["background_loop", "sync_twin"]
 
+
+class _OnLoop(Protocol):
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None: ...
+
+
 P = ParamSpec("P")
 T = TypeVar("T")
+S = TypeVar("S", bound=_OnLoop)
 
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
@@ -36,12 +43,15 @@ def background_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
-def sync_twin(afunc: Callable[Concatenate[Any, P], Awaitable[T]]) -> Callable[Concatenate[Any, P], T]:
-    """Blocking version of an ``async_…`` method of an object with a ``_loop`` attribute."""
+def sync_twin(afunc: Callable[Concatenate[S, P], Coroutine[Any, Any, T]]) -> Callable[Concatenate[S, P], T]:
+    """Blocking version of an ``async_…`` method of an object with a ``loop`` property.
+
+    The coroutine runs on the object's loop, or on :func:`background_loop` while it has none.
+    """
 
     @functools.wraps(afunc)
-    def wrapper(self: Any, *args: P.args, **kwargs: P.kwargs) -> T:
-        loop: asyncio.AbstractEventLoop = getattr(self, "_loop", None) or background_loop()
+    def wrapper(self: S, *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = self.loop or background_loop()
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -51,8 +61,7 @@ def sync_twin(afunc: Callable[Concatenate[Any, P], Awaitable[T]]) -> Callable[Co
                 f"{afunc.__name__.removeprefix('async_')}() would block the event loop this session runs on; "
                 f"use `await session.{afunc.__name__}(...)` in async code"
             )
-        future = asyncio.run_coroutine_threadsafe(afunc(self, *args, **kwargs), loop)  # type: ignore[arg-type]
-        return future.result()
+        return asyncio.run_coroutine_threadsafe(afunc(self, *args, **kwargs), loop).result()
 
     wrapper.__doc__ = f"Blocking twin of :meth:`{afunc.__name__}`."
     wrapper.__name__ = afunc.__name__.removeprefix("async_")

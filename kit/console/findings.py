@@ -61,9 +61,7 @@ class LiveFindings:
         complete, newline, partial = (self._partial + text).rpartition("\n")
         if newline:
             self._lines.append(complete + newline)
-            self._partial = partial
-        else:
-            self._partial = partial
+        self._partial = partial
         if self._lines and time.monotonic() - self._last >= self.min_interval:
             return self.analyse()
         return []

@@ -24,26 +24,37 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
-import threading
-from collections.abc import Callable
+from collections.abc import Coroutine
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets
 
 from kit.archive import check_appendable, incident_dir, record, transcript_path
+from kit.azure.serialconsole import ConsolePrecheck, SerialConsoleClient
+from kit.azure.target import AzureTarget
 from kit.console._redact import redact_text
 from kit.console._sync import background_loop
 from kit.console.findings import LiveFinding
-from kit.console.open import azure_transport
+from kit.console.open import azure_transport, lab_console_client
 from kit.console.session import Session, SessionState
 from kit.console.transcript import render_text
 from kit.console.transports import Notice
-from kit.console.widget import SerialTerminal
-from kit.ids import name_of
+from kit.console.widget import AdminCommand, SerialTerminal
+from kit.errors import ConsolePrecheckError, UsageError
+from kit.evidence.source import parse_source
+from kit.ids import name_of, parse_resource_id
+from kit.ids import vm_id as arm_vm_id
 from kit.times import utc_text
 
+if TYPE_CHECKING:
+    from kit.lab import RunningLab
+    from kit.lab.guest import CheckResult
+
 __all__ = [
+    "ConsoleGlue",
     "ConsoleRun",
     "admin_commands_for",
     "console_widget",
@@ -67,49 +78,55 @@ def transcript_text(session: Session) -> str:
             return Path(transcript.text_path).read_text(encoding="utf-8", errors="replace")
         except OSError:
             pass
-    token = getattr(session.transport, "token", None)
+    token = session.transport.token
     return redact_text(render_text(session.history_text()), [token] if token else [])
 
 
-class _Glue:
-    """Hooks between one session and one widget (kept on the widget as ``widget.glue``)."""
+class ConsoleGlue:
+    """Hooks between one session and one widget, kept on the widget as ``widget.glue``.
+
+    Session → widget: output, notices and the end of the connection (:meth:`attach`,
+    :meth:`watch_end`). Widget → session: keys and confirmed admin commands (:meth:`on_input`,
+    :meth:`on_admin`), scheduled on the session's loop without blocking the kernel.
+
+    Parameters
+    ----------
+    session, widget
+        What is wired together.
+    """
 
     def __init__(self, session: Session, widget: SerialTerminal) -> None:
         self.session = session
         self.widget = widget
         self._send_lock: asyncio.Lock | None = None
         self._told_closed = False
-        self._lock = threading.Lock()
 
     # -------------------------------------------------------------- session → widget
     def on_output(self, text: str) -> None:
+        """Guest output: to the terminal."""
         self.widget.write(text)
 
     def on_notice(self, notice: Notice) -> None:
+        """A transport notice: the status badge follows reconnects, the message is shown."""
         if notice.kind == "reconnecting":
             self.widget.status = "reconnecting"
         elif notice.kind == "gap":
             self.widget.status = "connected"
         self.widget.notice(notice.message)
 
-    def on_finding(self, finding: LiveFinding) -> None:
-        return None  # shown by findings_panel; kept as a seam for the terminal if ever wanted
-
-    def on_reader_done(self, _task: Any) -> None:
+    def on_ended(self) -> None:
+        """The connection ended: close the badge and say why."""
         self.widget.status = "closed"
-        error = getattr(self.session, "_closed_error", None)
+        error = self.session.closed_error
         if self.session.state is not SessionState.CLOSED and error is not None:
             self.widget.notice(f"{error}; run the cell again to reconnect")
         else:
             self.widget.notice("session closed")
 
     # -------------------------------------------------------------- widget → session
-    def _loop(self) -> asyncio.AbstractEventLoop:
-        return getattr(self.session, "_loop", None) or background_loop()
-
-    def _schedule(self, coro: Any, what: str) -> Future[Any] | None:
+    def _schedule(self, coro: Coroutine[Any, Any, None], what: str) -> Future[None] | None:
         try:
-            future = asyncio.run_coroutine_threadsafe(coro, self._loop())
+            future = asyncio.run_coroutine_threadsafe(coro, self.session.loop or background_loop())
         except RuntimeError as error:  # the loop is gone
             coro.close()
             self.widget.notice(f"{what} failed: {error}")
@@ -117,7 +134,7 @@ class _Glue:
         future.add_done_callback(lambda f: self._report(f, what))
         return future
 
-    def _report(self, future: Future[Any], what: str) -> None:
+    def _report(self, future: Future[None], what: str) -> None:
         if future.cancelled():
             return
         error = future.exception()
@@ -125,6 +142,7 @@ class _Glue:
             self.widget.notice(f"{what} failed: {error}")
 
     def on_input(self, data: str) -> None:
+        """Keys typed in the widget: to the guest, in order; refused (said once) when not connected."""
         if self.session.state is not SessionState.OPEN or self.widget.status == "closed":
             if ("\r" in data or "\n" in data) and not self._told_closed:
                 self._told_closed = True
@@ -138,7 +156,8 @@ class _Glue:
         async with self._send_lock:  # FIFO: keys reach the guest in the order they were typed
             await self.session.async_send(data)
 
-    def on_admin(self, command: str, key: str | None) -> None:
+    def on_admin(self, command: AdminCommand, key: str | None) -> None:
+        """An admin command the user confirmed in the widget: to the session (confirmed)."""
         if self.session.state is not SessionState.OPEN:
             self.widget.notice(f"{command} not sent: the console is not connected")
             return
@@ -152,20 +171,20 @@ class _Glue:
 
     # -------------------------------------------------------------- life cycle
     def attach(self) -> None:
+        """Start relaying the session's output and notices to the widget."""
         self.session.on_output.append(self.on_output)
         self.session.on_notice.append(self.on_notice)
 
     def detach(self) -> None:
-        for hooks, hook in ((self.session.on_output, self.on_output), (self.session.on_notice, self.on_notice)):
-            if hook in hooks:
-                hooks.remove(hook)
+        """Stop relaying output and notices."""
+        if self.on_output in self.session.on_output:
+            self.session.on_output.remove(self.on_output)
+        if self.on_notice in self.session.on_notice:
+            self.session.on_notice.remove(self.on_notice)
 
-    def watch_reader(self) -> None:
-        reader = getattr(self.session, "_reader", None)
-        if reader is None:
-            return
-        loop = self._loop()
-        loop.call_soon_threadsafe(reader.add_done_callback, self.on_reader_done)
+    def watch_end(self) -> None:
+        """Call :meth:`on_ended` when the open session's connection ends."""
+        self.session.call_when_ended(self.on_ended)
 
 
 def console_widget(session: Session, *, title: str | None = None, open: bool = True, rows: int = 24,
@@ -193,13 +212,12 @@ def console_widget(session: Session, *, title: str | None = None, open: bool = T
         Display it with ``widget.show()`` and call ``widget.finalize()`` at the end of a report.
         ``widget.glue.detach()`` stops the relaying.
     """
-    name = title or (session.vm_id.rstrip("/").rsplit("/", 1)[-1] if session.vm_id else "serial console")
+    name = title or name_of(session.vm_id) or "serial console"
     widget = SerialTerminal(transcript=lambda: transcript_text(session), rows=rows, title=name, **widget_options)
-    glue = _Glue(session, widget)
+    glue = ConsoleGlue(session, widget)
     widget.glue = glue
-    widget._on_input = glue.on_input  # the widget's callbacks, set once the glue exists
-    widget._on_admin = glue.on_admin
-    widget.admin_commands = admin_commands_for(session.os_type)
+    widget.on_input = glue.on_input  # the widget's callbacks, set once the glue exists
+    widget.on_admin = glue.on_admin
     earlier = session.history_text()
     if earlier:
         widget.write(earlier)
@@ -214,15 +232,13 @@ def console_widget(session: Session, *, title: str | None = None, open: bool = T
             raise
     widget.status = "connected" if session.state is SessionState.OPEN else "closed"
     if session.state is SessionState.OPEN:
-        glue.watch_reader()
-    widget.admin_commands = admin_commands_for(session.os_type)  # the transport may know the OS only now
+        glue.watch_end()
+    widget.admin_commands = admin_commands_for(session.os_type)  # the transport may know the OS only once open
     return widget
 
 
-def findings_panel(session: Session) -> Any:
+def findings_panel(session: Session) -> ipywidgets.HTML:
     """An ``ipywidgets.HTML`` listing the session's live findings as they are detected."""
-    import ipywidgets
-
     panel = ipywidgets.HTML()
 
     def render(_finding: LiveFinding | None = None) -> None:
@@ -234,8 +250,7 @@ def findings_panel(session: Session) -> Any:
                        f"<span style='font-family:monospace'>{html.escape(f.text[:200])}</span></li>" for f in items)
         panel.value = f'<div class="kit-live-findings"><ul>{rows}</ul></div>'
 
-    hooks: list[Callable[[LiveFinding], Any]] = session._finding_hooks  # noqa: SLF001 - same package
-    hooks.append(render)
+    session.on_finding.append(render)
     render()
     return panel
 
@@ -252,38 +267,42 @@ class ConsoleRun:
     vm_id
         The VM's ARM id.
     precheck
-        What the pre-checks found (``kit.azure.serialconsole.ConsolePrecheck``).
+        What the pre-checks found.
     session
         The open :class:`Session`.
     widget
         Its terminal (display with ``widget.show()``).
     incident_root
         ``archive/<incident>``; the transcript goes to ``transcripts/`` inside it.
+    cast_path, text_path
+        The redacted transcript being written (flushed as data arrives).
+    scenario, lab
+        The lab scenario and the lab started for it (``None`` for ``"azure"``).
     in_report
         Running under ``kit report`` (``run_dir`` given): the runner's own manifest, written when
         the notebook ends, records the transcript, so :meth:`finish` does not write one.
-    cast_path, text_path
-        The redacted transcript being written (flushed as data arrives).
+    manifest
+        The archive manifest :meth:`finish` wrote.
     """
 
     source: str
     vm_id: str
-    precheck: Any
+    precheck: ConsolePrecheck
     session: Session
     widget: SerialTerminal
     incident_root: Path
     cast_path: Path
     text_path: Path
     scenario: str | None = None
-    lab: Any = None
+    lab: RunningLab | None = None
     in_report: bool = False
     manifest: Path | None = None
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
     _started_at: str = ""
     _finished: bool = False
 
-    def check(self) -> Any:
-        """The lab's verdict on the fix (``CheckResult`` with ``passed`` and ``message``); ``None`` outside the lab."""
+    def check(self) -> CheckResult | None:
+        """The lab's verdict on the fix (``passed`` and ``message``); ``None`` outside the lab."""
         if self.lab is None or self.scenario is None:
             return None
         return self.lab.check(self.scenario)
@@ -316,15 +335,13 @@ class ConsoleRun:
         return self.manifest
 
 
-def _vm_id(subscription: str, resource_group: str, vm: str) -> str:
-    from kit.errors import UsageError
-    from kit.ids import parse_resource_id, vm_id
-
+def _azure_vm_id(subscription: str, resource_group: str, vm: str) -> str:
+    """The ARM id of the VM ``source="azure"`` names: ``vm`` as a full id, or a name in a subscription and group."""
     if vm.startswith("/"):
         return str(parse_resource_id(vm))
     if not (subscription and resource_group and vm):
         raise UsageError("source='azure' needs subscription, resource_group and vm (or vm as a full ARM resource id)")
-    return str(vm_id(subscription, resource_group, vm))
+    return str(arm_vm_id(subscription, resource_group, vm))
 
 
 def open_console(source: str, *, approval: str, incident: str, archive_dir: str | Path = "", run_dir: str | Path = "",
@@ -350,70 +367,61 @@ def open_console(source: str, *, approval: str, incident: str, archive_dir: str 
     arm_endpoint, cloud, credential, ca_bundle
         The same connection options as ``kit collect`` (a credential *kind*; secrets only ever
         come from the environment).
+    title
+        Shown above the terminal; defaults to the VM's name.
 
     Raises
     ------
     ConsolePrecheckError
         The console cannot be used for this VM (each reason said); nothing is opened.
     UsageError
-        Missing approval, VM coordinates or a bad incident id.
+        Missing approval, another kind of source, VM coordinates or a bad incident id.
     """
-    from kit.azure.serialconsole import SerialConsoleClient
-    from kit.azure.target import AzureTarget
-    from kit.errors import ConsolePrecheckError, UsageError
-
     if not approval or not str(approval).strip():
         raise UsageError("set the approval parameter to the change or incident ticket allowing this console access")
+    where = parse_source(source, allowed=("lab", "azure"))
     root = Path(archive_dir) if archive_dir else incident_dir(archive_root, incident)
     check_appendable(root)
     stack = contextlib.ExitStack()
     try:
-        lab = scenario = None
-        if source.startswith("lab:"):
+        lab = None
+        if where.scenario is not None:
+            # deferred: kit.lab adds 0.3-0.4 s to this module's import, which an Azure console never needs
             from kit.lab import running_lab
 
-            scenario = source.removeprefix("lab:")
-            lab = stack.enter_context(running_lab(scenarios=[scenario]))
-            info = lab.scenario(scenario)
-            client = SerialConsoleClient.for_lab(lab)
-            vm_id = str(info.vm_id(vm or info.broken_vm))
-            responder = "lab"
-        elif source == "azure":
+            lab = stack.enter_context(running_lab(scenarios=[where.scenario]))
+            client, vm_id = lab_console_client(lab, where.scenario, vm or None)
+        else:
             target = AzureTarget(arm_endpoint=arm_endpoint or "", cloud=cloud, credential=credential,
                                  ca_bundle=Path(ca_bundle) if ca_bundle else None)
             client = SerialConsoleClient.from_target(target)
-            vm_id = _vm_id(subscription, resource_group, vm)
-            responder = ""
-        else:
-            raise UsageError(f"source must be 'lab:<scenario>' or 'azure', not {source!r}")
+            vm_id = _azure_vm_id(subscription, resource_group, vm)
         pre = client.precheck(vm_id)
         if not pre.ok:
             raise ConsolePrecheckError(str(pre))
         transport, _ = azure_transport(client, vm_id, check=False)
-        transport.os_type = transport.os_type or pre.os_type
         name = name_of(vm_id)
         cast = transcript_path(root, name)
         session = Session(transport, approval=approval, transcript=cast, vm_id=vm_id,
-                          responder=responder or client.responder(), os_type=pre.os_type)
+                          responder="lab" if lab is not None else client.responder(), os_type=pre.os_type)
         started = utc_text()
         widget = console_widget(session, title=title or name)
         stack.callback(session.close)
-        return ConsoleRun(source=source, vm_id=vm_id, precheck=pre, session=session, widget=widget,
+        return ConsoleRun(source=str(where), vm_id=vm_id, precheck=pre, session=session, widget=widget,
                           incident_root=root, cast_path=cast, text_path=cast.with_suffix(".txt"),
-                          scenario=scenario, lab=lab, in_report=bool(run_dir), _stack=stack, _started_at=started)
+                          scenario=where.scenario, lab=lab, in_report=bool(run_dir), _stack=stack,
+                          _started_at=started)
     except BaseException:
         stack.close()
         raise
 
 
-def controls(run: ConsoleRun) -> Any:
+def controls(run: ConsoleRun) -> ipywidgets.VBox:
     """Buttons under the terminal: "Check the fix" (lab only) and "Close and archive the transcript"."""
-    import ipywidgets
-
     result = ipywidgets.HTML()
-    buttons = []
+    buttons: list[ipywidgets.Button] = []
 
-    def show_check(_button: Any = None) -> None:
+    def show_check(_button: ipywidgets.Button | None = None) -> None:
         check = run.check()
         if check is None:
             return
@@ -422,7 +430,7 @@ def controls(run: ConsoleRun) -> Any:
                         f'style="padding:4px 8px;border-left:4px solid {colour}">'
                         f'<b>{"PASS" if check.passed else "NOT FIXED"}</b> {html.escape(str(check.message))}</div>')
 
-    def finish(_button: Any = None) -> None:
+    def finish(_button: ipywidgets.Button | None = None) -> None:
         for button in buttons:
             button.disabled = True
         try:
@@ -430,13 +438,15 @@ def controls(run: ConsoleRun) -> Any:
         except Exception as error:  # shown to the user; the session is closed either way
             result.value = f'<div class="kit-console-finished" data-ok="false">{html.escape(str(error))}</div>'
             return
-        files = ", ".join(html.escape(p.relative_to(run.incident_root).as_posix()) for p in (run.cast_path, run.text_path))
+        files = ", ".join(html.escape(path.relative_to(run.incident_root).as_posix())
+                          for path in (run.cast_path, run.text_path))
         recorded = f" (manifest <code>{html.escape(manifest.name)}</code>)" if manifest else ""
         result.value = (f'<div class="kit-console-finished" data-ok="true">Session closed. Transcript archived in '
                         f'<code>{html.escape(str(run.incident_root))}</code>: {files}{recorded}.</div>')
 
     if run.lab is not None:
-        check_button = ipywidgets.Button(description="Check the fix", tooltip="ask the lab whether the VM is reachable again")
+        check_button = ipywidgets.Button(description="Check the fix",
+                                         tooltip="ask the lab whether the VM is reachable again")
         check_button.on_click(show_check)
         buttons.append(check_button)
     finish_button = ipywidgets.Button(description="Close and archive", button_style="warning",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kit.azure.serialconsole import ConsolePrecheck, SerialConsoleClient
 from kit.azure.target import AzureTarget, LabAddress
@@ -18,11 +18,31 @@ from kit.console.session import Session
 from kit.console.transports import AzureSerialTransport, SerialConnection
 from kit.ids import ResourceId
 
-__all__ = ["azure_connection", "azure_transport", "open_azure_session", "open_lab_session"]
+if TYPE_CHECKING:
+    from kit.lab import ScenarioInfo
+
+__all__ = [
+    "ConsoleLab",
+    "azure_connection",
+    "azure_transport",
+    "lab_console_client",
+    "open_azure_session",
+    "open_lab_session",
+]
 
 
-class _LabWithScenarios(LabAddress, Protocol):
-    def scenario(self, name: str) -> Any: ...
+class ConsoleLab(LabAddress, Protocol):
+    """What a console needs of a running lab (``kit.lab.RunningLab`` has it): its address and scenarios."""
+
+    def scenario(self, name: str) -> ScenarioInfo:
+        """The served scenario ``name``."""
+        ...
+
+
+def lab_console_client(lab: ConsoleLab, scenario: str, vm: str | None = None) -> tuple[SerialConsoleClient, str]:
+    """The serial console client for ``lab`` and the ARM id of ``vm`` in ``scenario`` (default: its broken VM)."""
+    info = lab.scenario(scenario)
+    return SerialConsoleClient.for_lab(lab), info.vm_id(vm or info.broken_vm)
 
 
 def azure_connection(client: SerialConsoleClient, vm_id: str | ResourceId) -> SerialConnection:
@@ -74,6 +94,8 @@ def open_azure_session(target: AzureTarget | SerialConsoleClient, vm_id: str, *,
         Where to record the ``.cast`` (and ``.txt``).
     check
         Run the prechecks first (console enabled, boot diagnostics, not deallocated).
+    options
+        :class:`~kit.console.SessionOptions` fields.
     """
     client = target if isinstance(target, SerialConsoleClient) else SerialConsoleClient.from_target(target)
     transport, info = azure_transport(client, vm_id, check=check)
@@ -81,17 +103,15 @@ def open_azure_session(target: AzureTarget | SerialConsoleClient, vm_id: str, *,
                    responder=client.responder(), os_type=info.os_type if info else None, **options)
 
 
-def open_lab_session(lab: _LabWithScenarios, scenario: str, *, approval: str, vm: str | None = None,
+def open_lab_session(lab: ConsoleLab, scenario: str, *, approval: str, vm: str | None = None,
                      transcript: str | Path | None = None, **options: Any) -> Session:
     """A session (not yet opened) to a scenario VM of a running lab, through its ARM + gateway.
 
     The lab is reached exactly like Azure: a ``/connect`` POST over HTTPS (TLS verified against
-    the lab's CA), then the websocket with the token as the first frame.
+    the lab's CA), then the websocket with the token as the first frame. ``vm`` defaults to the
+    scenario's broken VM; ``options`` are :class:`~kit.console.SessionOptions` fields.
     """
-    client = SerialConsoleClient.for_lab(lab)
-    info = lab.scenario(scenario)
-    vm_name = vm or info.broken_vm
-    vm_id = str(info.vm_id(vm_name))
+    client, vm_id = lab_console_client(lab, scenario, vm)
     transport, pre = azure_transport(client, vm_id, check=True)
     return Session(transport, approval=approval, transcript=transcript, vm_id=vm_id,
                    responder="lab", os_type=pre.os_type if pre else None, **options)

@@ -60,19 +60,19 @@ class Screen:
             self._pending_chars = 0
             self._stream.feed(backlog)
 
+    def _used_rows(self) -> list[str]:
+        rows = self.lines()
+        while rows and not rows[-1]:
+            rows.pop()
+        return rows
+
     def text(self) -> str:
         """The screen as text, trailing blank rows dropped."""
-        rows = self.lines()
-        while rows and not rows[-1]:
-            rows.pop()
-        return "\n".join(rows)
+        return "\n".join(self._used_rows())
 
     def last_lines(self, count: int = 10) -> list[str]:
-        """The last ``count`` non-empty-tail rows (for error messages)."""
-        rows = self.lines()
-        while rows and not rows[-1]:
-            rows.pop()
-        return rows[-count:]
+        """The last ``count`` rows down to the last non-blank one (for error messages)."""
+        return self._used_rows()[-count:]
 
     @property
     def cursor(self) -> tuple[int, int]:

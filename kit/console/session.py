@@ -9,18 +9,20 @@ widget to replay, and passes output through the boot-log analyzer for live findi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import inspect
 import re
 import time
 import warnings
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from kit.console._history import History
+from kit.console._login import login
 from kit.console._sync import sync_twin
 from kit.console.findings import LiveFinding, LiveFindings
 from kit.console.screen import Screen
@@ -114,6 +116,16 @@ class Session:
     on_output, on_prompt, on_finding, on_notice
         Hooks (sync or async): raw output text; a detected prompt; a :class:`LiveFinding`;
         a transport :class:`Notice` (reconnect gap, admin command).
+
+    Attributes
+    ----------
+    on_output, on_prompt, on_finding, on_notice
+        The hook lists; append to add a hook, remove to stop it (a widget or a terminal does).
+    screen, history, findings
+        The pyte :class:`Screen`, the bounded raw output (:meth:`history_text`) and the
+        :class:`LiveFindings` so far.
+    transcript
+        The :class:`Transcript` being written (created on open from a path), or ``None``.
     """
 
     def __init__(
@@ -144,22 +156,21 @@ class Session:
             setattr(self.options, name, value)
         self.transport = transport
         self.approval = str(approval).strip()
-        self.vm_id = vm_id or getattr(transport, "description", "")
+        self.vm_id = vm_id or transport.description
         self.responder = responder or "unknown"
         self.owns_transport = owns_transport
         self.state = SessionState.UNOPENED
         self.screen = Screen(self.options.width, self.options.height)
-        self.history: deque[str] = deque()
-        self._history_size = 0
+        self.history = History(self.options.history_limit)
         self.on_output: list[Callable[[str], Any]] = [on_output] if on_output else []
         self.on_prompt: list[Callable[[str], Any]] = [on_prompt] if on_prompt else []
+        self.on_finding: list[Callable[[LiveFinding], Any]] = [on_finding] if on_finding else []
         self.on_notice: list[Callable[[Notice], Any]] = [on_notice] if on_notice else []
-        self._finding_hooks: list[Callable[[LiveFinding], Any]] = [on_finding] if on_finding else []
         self._new_findings: list[LiveFinding] = []
         self.findings = LiveFindings(self._new_findings.append)
         self._marked: set[str] = set()
-        self._transcript_spec = transcript
         self.transcript: Transcript | None = transcript if isinstance(transcript, Transcript) else None
+        self._transcript_path = None if isinstance(transcript, Transcript) else transcript
         self._pending = ""
         self._changed: asyncio.Event | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -171,12 +182,39 @@ class Session:
     @property
     def os_type(self) -> str | None:
         """The guest OS, from the options or the transport."""
-        return self.options.os_type or getattr(self.transport, "os_type", None)
+        return self.options.os_type or self.transport.os_type
 
-    def _prompt_regex(self) -> re.Pattern[str]:
+    @property
+    def prompt_pattern(self) -> re.Pattern[str]:
+        """The shell prompt looked for: ``options.prompt``, else the OS's (:data:`PROMPTS`), else any."""
         if self.options.prompt:
             return re.compile(self.options.prompt)
         return re.compile(PROMPTS.get(self.os_type or "", _ANY_PROMPT))
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop the session was opened on (``None`` before); its reader runs there."""
+        return self._loop
+
+    @property
+    def closed_error(self) -> ConsoleError | None:
+        """Why the connection ended (the guest hung up, the socket failed, the session closed), else ``None``."""
+        return self._closed_error
+
+    @property
+    def ended(self) -> bool:
+        """Whether nothing more will arrive: the session is closed or its connection ended for good."""
+        return self.state is SessionState.CLOSED or (self._reader is not None and self._reader.done())
+
+    def call_when_ended(self, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` on the session's loop once the connection has ended; safe from any thread.
+
+        Does nothing for a session that was never opened.
+        """
+        reader, loop = self._reader, self._loop
+        if reader is None or loop is None:
+            return
+        loop.call_soon_threadsafe(reader.add_done_callback, lambda _task: callback())
 
     async def async_open(self) -> Session:
         """Connect the transport, start the transcript and the reader."""
@@ -193,18 +231,12 @@ class Session:
             if self.owns_transport:
                 await self.transport.close()
             raise
-        if self._transcript_spec is not None and self.transcript is None:
-            token = getattr(self.transport, "token", None)
+        if self._transcript_path is not None and self.transcript is None:
             self.transcript = Transcript(
-                self._transcript_spec,  # type: ignore[arg-type]
-                vm_id=self.vm_id, responder=self.responder, approval=self.approval,
-                transport=self.transport.description, secrets=[token] if token else [],
-                width=self.options.width, height=self.options.height,
+                self._transcript_path, vm_id=self.vm_id, responder=self.responder, approval=self.approval,
+                transport=self.transport.description, width=self.options.width, height=self.options.height,
             )
-        elif self.transcript is not None:
-            token = getattr(self.transport, "token", None)
-            if token:
-                self.transcript.add_secret(token)
+        self._protect_token()
         if self.transcript is not None:
             self.transcript.marker("session opened", approval=self.approval)
         self.state = SessionState.OPEN
@@ -219,10 +251,8 @@ class Session:
         try:
             if self._reader is not None:
                 self._reader.cancel()
-                try:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
                     await self._reader
-                except (asyncio.CancelledError, Exception):
-                    pass
         finally:
             try:
                 if self.owns_transport:
@@ -269,9 +299,6 @@ class Session:
         self._last_output = time.monotonic()
         self._pending = (self._pending + text)[-self.options.history_limit:]
         self.history.append(text)
-        self._history_size += len(text)
-        while self._history_size > self.options.history_limit and len(self.history) > 1:
-            self._history_size -= len(self.history.popleft())
         self.screen.feed(text)
         if self.transcript is not None:
             self.transcript.output(text)
@@ -285,15 +312,19 @@ class Session:
             if self.transcript is not None and finding.summary not in self._marked:
                 self._marked.add(finding.summary)
                 self.transcript.marker(f"finding: {finding.summary}", kind=finding.kind)
-            for hook in self._finding_hooks:
-                await _run_hook(hook, finding)
+            for finding_hook in self.on_finding:
+                await _run_hook(finding_hook, finding)
+
+    def _protect_token(self) -> None:
+        """Never write the transport's current token (a reconnect brings a fresh one)."""
+        token = self.transport.token
+        if token and self.transcript is not None:
+            self.transcript.add_secret(token)
 
     def _notice(self, notice: Notice) -> None:
+        if notice.kind == "gap":
+            self._protect_token()
         if self.transcript is not None:
-            if notice.kind == "gap":
-                token = getattr(self.transport, "token", None)
-                if token:
-                    self.transcript.add_secret(token)
             self.transcript.marker(notice.message, **notice.details)
         for hook in self.on_notice:
             result = hook(notice)
@@ -306,7 +337,8 @@ class Session:
         if self.state is SessionState.CLOSED:
             raise ConsoleClosedError("the session is closed; open a new Session")
 
-    def _timeout_error(self, what: str, timeout: float) -> ConsoleTimeoutError:
+    def timeout_error(self, what: str, timeout: float) -> ConsoleTimeoutError:
+        """A :class:`~kit.errors.ConsoleTimeoutError` saying ``what`` did not happen, with the last screen lines."""
         lines = self.screen.last_lines(self.options.error_lines)
         shown = "\n".join(f"  | {line}" for line in lines) or "  | (the screen is empty)"
         return ConsoleTimeoutError(f"{what} did not happen within {timeout:g} s; the screen ends with:\n{shown}")
@@ -323,6 +355,15 @@ class Session:
     async def async_sendline(self, line: str = "") -> None:
         """Send ``line`` followed by Enter."""
         await self.async_send(line + self.options.newline)
+
+    @property
+    def pending(self) -> str:
+        """Output received but not consumed yet by ``expect``/``read``/``run``."""
+        return self._pending
+
+    def discard_pending(self) -> None:
+        """Forget the output not consumed yet (the next ``expect`` only sees what arrives after)."""
+        self._pending = ""
 
     async def async_read(self, timeout: float = 0.5) -> str:
         """Return output not consumed yet, waiting up to ``timeout`` seconds for some to arrive."""
@@ -344,9 +385,9 @@ class Session:
         except TimeoutError:
             return False
 
-    async def async_expect(self, pattern: str | re.Pattern[str] | list[str | re.Pattern[str]],
+    async def async_expect(self, pattern: str | re.Pattern[str] | Sequence[str | re.Pattern[str]],
                            timeout: float | None = None, *, settle: float = 0.0) -> re.Match[str]:
-        """Wait until the unconsumed output matches ``pattern`` (one regex or a list).
+        """Wait until the unconsumed output matches ``pattern`` (one regex or a list, tried in order).
 
         Output up to the end of the match is consumed. With ``settle``, a match at the end of the
         output only counts after that many seconds without new output.
@@ -359,35 +400,29 @@ class Session:
             When the connection ends first.
         """
         self._check_open()
-        patterns = pattern if isinstance(pattern, list) else [pattern]
+        patterns = [pattern] if isinstance(pattern, str | re.Pattern) else pattern
         compiled = [re.compile(p) if isinstance(p, str) else p for p in patterns]
         timeout = self.options.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while True:
-            for regex in compiled:
-                match = regex.search(self._pending)
-                if match is None:
-                    continue
+            match = next((m for regex in compiled if (m := regex.search(self._pending))), None)
+            wait_until = deadline
+            if match is not None:
                 quiet = time.monotonic() - self._last_output
-                if settle and match.end() == len(self._pending) and quiet < settle:
-                    await self._wait_change(min(deadline, time.monotonic() + settle - quiet))
-                    break
-                self._pending = self._pending[match.end():]
-                return match
-            else:
-                if self._closed_error is not None:
-                    raise ConsoleClosedError(f"the console closed while waiting for {compiled[0].pattern!r}: "
-                                             f"{self._closed_error}") from self._closed_error
-                if time.monotonic() >= deadline:
-                    raise self._timeout_error(f"output matching {compiled[0].pattern!r}", timeout)
-                await self._wait_change(deadline)
-                continue
+                if not settle or match.end() < len(self._pending) or quiet >= settle:
+                    self._pending = self._pending[match.end():]
+                    return match
+                wait_until = min(deadline, time.monotonic() + settle - quiet)  # a prompt only once it settles
+            elif self._closed_error is not None:
+                raise ConsoleClosedError(f"the console closed while waiting for {compiled[0].pattern!r}: "
+                                         f"{self._closed_error}") from self._closed_error
             if time.monotonic() >= deadline:
-                raise self._timeout_error(f"output matching {compiled[0].pattern!r}", timeout)
+                raise self.timeout_error(f"output matching {compiled[0].pattern!r}", timeout)
+            await self._wait_change(wait_until)
 
     async def async_expect_prompt(self, timeout: float | None = None) -> str:
         """Wait for the shell prompt; return the output before it (as plain text)."""
-        match = await self.async_expect(self._prompt_regex(), timeout, settle=self.options.settle)
+        match = await self.async_expect(self.prompt_pattern, timeout, settle=self.options.settle)
         prompt = match.group(0).lstrip("\r\n")
         for hook in self.on_prompt:
             await _run_hook(hook, prompt)
@@ -400,14 +435,9 @@ class Session:
         line ends are ``\\n``. Meant for scripted, read-only diagnostic steps.
         """
         self._check_open()
-        self._pending = ""
+        self.discard_pending()
         await self.async_sendline(command)
-        match = await self.async_expect(self._prompt_regex(), timeout, settle=self.options.settle)
-        before = match.string[: match.start()]
-        prompt = match.group(0).lstrip("\r\n")
-        for hook in self.on_prompt:
-            await _run_hook(hook, prompt)
-        text = render_text(before)
+        text = await self.async_expect_prompt(timeout)
         first_newline = text.find("\n")
         text = text[first_newline + 1:] if first_newline >= 0 else ""
         return text.rstrip("\n") + ("\n" if text.strip() else "")
@@ -418,11 +448,9 @@ class Session:
         Returns the prompt reached. The password is registered as a secret so it never reaches
         the transcript, even if the guest echoes it. See :func:`kit.console._login.login`.
         """
-        from kit.console._login import login
-
         return await login(self, username, password, self.options.timeout if timeout is None else timeout)
 
-    async def _wait_quiet(self, limit: float) -> None:
+    async def async_wait_quiet(self, limit: float) -> None:
         """Wait until the guest has been silent for ``settle`` seconds (at most ``limit``)."""
         deadline = time.monotonic() + limit
         while time.monotonic() - self._last_output < self.options.settle and time.monotonic() < deadline:
@@ -460,7 +488,7 @@ class Session:
 
     def history_text(self) -> str:
         """The bounded raw output history (for a widget replaying on ``ready``)."""
-        return "".join(self.history)
+        return self.history.text()
 
     # ------------------------------------------------------------------ blocking twins
     open = sync_twin(async_open)

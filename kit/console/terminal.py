@@ -26,7 +26,8 @@ import tty
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kit.console.session import Session, SessionState
+from kit.console.session import Session
+from kit.errors import KitError
 
 __all__ = ["ESCAPE", "EscapeMenu", "MenuAction", "run_terminal"]
 
@@ -115,7 +116,8 @@ class EscapeMenu:
                 return MenuAction(say=f"\r\n[kit] send {_NAMES[self._command]} to the VM? type capital Y to confirm: ")
             if key == b"s":
                 if self.os_type == "windows":
-                    return MenuAction(say="\r\n[kit] SysRq exists only on Linux guests; use NMI or reset on Windows\r\n")
+                    return MenuAction(
+                        say="\r\n[kit] SysRq exists only on Linux guests; use NMI or reset on Windows\r\n")
                 self._command = "sysrq"
                 self._state = "sysrq-key"
                 return MenuAction(say="\r\n[kit] SysRq key (h=help, b=reboot now, c=crash): ")
@@ -142,11 +144,6 @@ def _write(fd: int, text: str | bytes) -> None:
             select.select([], [fd], [], 1)
             continue
         data = data[written:]
-
-
-def _finished(session: Session) -> bool:
-    reader = getattr(session, "_reader", None)
-    return session.state is SessionState.CLOSED or (reader is not None and reader.done())
 
 
 def run_terminal(
@@ -192,7 +189,7 @@ def run_terminal(
             tty.setraw(fd_in)
         told_closed = False
         while True:
-            if _finished(session):
+            if session.ended:
                 if new_session is None:
                     break
                 if not told_closed:
@@ -211,7 +208,7 @@ def run_terminal(
                 if action.quit:
                     quit_now = True
                     break
-                if _finished(session):
+                if session.ended:
                     if action.send and (b"\r" in action.send or b"\n" in action.send) and new_session is not None:
                         session.close()
                         session = new_session()
@@ -235,8 +232,6 @@ def run_terminal(
 
 
 def _admin(session: Session, command: str, key: str | None, *, fd_err: int) -> None:
-    from kit.errors import KitError
-
     try:
         if command == "nmi":
             session.nmi(confirm=True)

@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kit.console._redact import RedactingStream
+from kit.errors import BundleExistsError
 
-__all__ = ["Transcript", "TranscriptHeader", "render_text"]
+__all__ = ["Transcript", "render_text"]
 
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]|\x1b\(.|[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
+#: CSI and OSC sequences, other escapes, and control characters except tab, LF and CR
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]|\x1b\(."
+                   r"|[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
 _PASSWORD_PROMPT = re.compile(r"(?i)(password|passphrase|passcode)")
-
-
 _ERASED = re.compile(r"[^\n\x08]\x08")
 
 
@@ -35,10 +36,6 @@ def render_text(text: str) -> str:
             break
         text = erased
     return _ANSI.sub("", text.replace("\r\n", "\n")).replace("\r", "")
-
-
-class TranscriptHeader(dict):  # type: ignore[type-arg]
-    """The ``kit`` part of the cast header (VM id, responder, approval, start time, transport)."""
 
 
 class Transcript:
@@ -81,16 +78,15 @@ class Transcript:
         self.text_path = self.cast_path.with_suffix(".txt")
         for existing in (self.cast_path, self.text_path):
             if existing.exists():
-                from kit.errors import BundleExistsError
-
                 raise BundleExistsError(f"transcript {existing} already exists; choose another name")
         self.cast_path.parent.mkdir(parents=True, exist_ok=True)
         self.started = datetime.now(UTC).replace(microsecond=0)
         self._t0 = time.monotonic()
-        self.header = TranscriptHeader(
-            vm_id=vm_id, responder=responder, approval=approval,
-            started_at=self.started.isoformat().replace("+00:00", "Z"), transport=transport,
-        )
+        #: the ``kit`` part of the cast header
+        self.header: dict[str, str] = {
+            "vm_id": vm_id, "responder": responder, "approval": approval,
+            "started_at": self.started.isoformat().replace("+00:00", "Z"), "transport": transport,
+        }
         self._output = RedactingStream(secrets)
         self._input = RedactingStream(secrets)
         self._since_enter = ""
@@ -112,11 +108,6 @@ class Transcript:
             f"# started: {self.header['started_at']}\n# transport: {transport}\n\n"
         )
         self._flush()
-
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
-        return self._closed
 
     def add_secret(self, secret: str) -> None:
         """Never write ``secret`` from now on (a password the session typed, a new token)."""

@@ -19,14 +19,15 @@ import html
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, cast
 
 import anywidget
 import traitlets
+from IPython.display import DisplayHandle, display
 
+from kit.console._history import History
 from kit.console.transcript import render_text
 
 __all__ = ["STATUSES", "AdminCommand", "SerialTerminal"]
@@ -87,6 +88,13 @@ class SerialTerminal(anywidget.AnyWidget):
         Largest output message.
     history_chars
         How much output is kept for replay when a view renders.
+
+    Attributes
+    ----------
+    on_input, on_admin
+        The callbacks above; may be set after construction (the notebook glue does).
+    size
+        ``(cols, rows)`` of the last view that reported its size, else ``None``.
     """
 
     _esm = _STATIC / "widget.js"
@@ -111,14 +119,12 @@ class SerialTerminal(anywidget.AnyWidget):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self._on_input = on_input
-        self._on_admin = on_admin
+        self.on_input = on_input
+        self.on_admin = on_admin
         self._transcript = transcript
         self._batch_seconds = batch_seconds
         self._max_message = max_message_bytes
-        self._history: deque[str] = deque()
-        self._history_chars = 0
-        self._history_limit = history_chars
+        self._history = History(history_chars)
         self._pending: list[str] = []
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
@@ -127,7 +133,7 @@ class SerialTerminal(anywidget.AnyWidget):
         self._burst = float(burst)
         self._tokens = float(burst)
         self._token_time = time.monotonic()
-        self._handle: Any = None
+        self._handle: DisplayHandle | None = None
         self.size: tuple[int, int] | None = None
         self._typed: dict[str, tuple[int, dict[int, str]]] = {}  # view -> (next key number, keys ahead of it)
         self.on_msg(self._on_custom_msg)
@@ -138,7 +144,7 @@ class SerialTerminal(anywidget.AnyWidget):
             return
         with self._lock:
             self._pending.append(data)
-            self._remember(data)
+            self._history.append(data)
             if self._timer is not None:
                 return  # a flush is already due: this joins its batch
             if not self._take_token():  # busy: collect for one window, then send it all
@@ -179,12 +185,11 @@ class SerialTerminal(anywidget.AnyWidget):
         with self._lock:
             self._pending.clear()
             self._history.clear()
-            self._history_chars = 0
         self.send({"type": "clear"})
 
     def transcript_html(self) -> str:
         """The static fallback: the transcript as escaped, monospaced HTML."""
-        text = self._transcript() if self._transcript else render_text("".join(self._history))
+        text = self._transcript() if self._transcript else render_text(self._history.text())
         return (
             f'<div class="kit-serial-transcript"><div style="font-weight:bold">{html.escape(self.title)}'
             f" — transcript ({html.escape(self.status)})</div>"
@@ -193,10 +198,8 @@ class SerialTerminal(anywidget.AnyWidget):
             f"{html.escape(text)}</pre></div>"
         )
 
-    def show(self) -> Any:
+    def show(self) -> DisplayHandle:
         """Display the widget and return the display handle that :meth:`finalize` updates."""
-        from IPython.display import display
-
         self._handle = display(self, display_id=True)
         return self._handle
 
@@ -206,31 +209,25 @@ class SerialTerminal(anywidget.AnyWidget):
         if self._handle is not None:
             self._handle.update(self)
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | None:
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         bundle = super()._repr_mimebundle_(**kwargs)
         if bundle is None:
             return None
         data, metadata = bundle
         return {**data, "text/html": self.transcript_html()}, metadata
 
-    def _remember(self, data: str) -> None:
-        self._history.append(data)
-        self._history_chars += len(data)
-        while self._history_chars > self._history_limit and len(self._history) > 1:
-            self._history_chars -= len(self._history.popleft())
-
-    def _on_custom_msg(self, _widget: Any, content: dict[str, Any], _buffers: list[bytes]) -> None:
+    def _on_custom_msg(self, _widget: object, content: dict[str, Any], _buffers: list[bytes]) -> None:
         # Not `_handle_msg`: that name is ipywidgets' own comm dispatcher.
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "input":
-            message: _InputMessage = content  # type: ignore[assignment]
-            if self._on_input is not None and isinstance(message.get("data"), str):
+            message = cast(_InputMessage, content)
+            if self.on_input is not None and isinstance(message.get("data"), str):
                 for keys in self._in_typing_order(message):
-                    self._on_input(keys)
+                    self.on_input(keys)
         elif kind == "admin":
-            admin: _AdminMessage = content  # type: ignore[assignment]
+            admin = cast(_AdminMessage, content)
             command = admin.get("command")
-            if admin.get("confirmed") is not True or command not in self.admin_commands or not self._on_admin:
+            if admin.get("confirmed") is not True or command not in self.admin_commands or not self.on_admin:
                 return
             key = admin.get("key")
             if command == "sysrq":
@@ -238,9 +235,9 @@ class SerialTerminal(anywidget.AnyWidget):
                     return
             else:
                 key = None
-            self._on_admin(command, key)
+            self.on_admin(command, key)
         elif kind in ("ready", "resize"):
-            size: _SizeMessage = content  # type: ignore[assignment]
+            size = cast(_SizeMessage, content)
             self.size = (int(size.get("cols", 80)), int(size.get("rows", 24)))
             if kind == "ready":
                 self._replay(str(size.get("view", "")))
@@ -272,7 +269,7 @@ class SerialTerminal(anywidget.AnyWidget):
         """Send the new view everything shown so far, except what the next flush will send to all views."""
         with self._send_lock:
             with self._lock:
-                history = "".join(self._history)
+                history = self._history.text()
                 pending = sum(len(p) for p in self._pending)
             history = history[: max(0, len(history) - pending)]
             chunks = _chunks(history, self._max_message) or [""]

@@ -103,7 +103,8 @@ def test_lab_check_in_process_is_red_until_fixed() -> None:
         assert not result.passed and "DROP" in result.message
 
 
-def test_lab_check_turns_green_after_the_fix(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_lab_check_turns_green_after_the_fix(monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
     from kit.console import open_lab_session
     from kit.lab import running_lab
 

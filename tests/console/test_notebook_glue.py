@@ -190,7 +190,7 @@ def test_a_guest_hanging_up_closes_the_badge_and_further_keys_are_not_sent() -> 
     widget = console_widget(session)
     browser = Browser(widget)
     browser.wait_for("login: ")
-    session._loop.call_soon_threadsafe(transport.hangup)
+    session.loop.call_soon_threadsafe(transport.hangup)
     _eventually(lambda: widget.status == "closed")
     browser.type("root\r")
     browser.wait_for("not connected")
@@ -235,7 +235,7 @@ def test_findings_panel_shows_what_the_analyzer_sees() -> None:
     widget = console_widget(session)
     panel = findings_panel(session)
     assert "no findings" in panel.value
-    session._loop.call_soon_threadsafe(
+    session.loop.call_soon_threadsafe(
         transport.feed, "[  OK  ] Reached target Basic System.\r\nYou are in emergency mode. After logging in, "
                         "type \"journalctl -xb\" to view\r\nGive root password for maintenance\r\n")
     _eventually(lambda: "emergency" in panel.value.lower())
@@ -274,3 +274,22 @@ def test_open_console_refuses_without_approval_or_when_the_prechecks_fail(tmp_pa
     with pytest.raises(ConsolePrecheckError, match="deallocated|running"):
         open_console("lab:deallocated", approval="CHG-6", incident="INC-6", archive_root=tmp_path)
     assert not (tmp_path / "INC-6" / "transcripts").exists()
+
+
+def test_open_console_takes_a_lab_or_azure_source_only(tmp_path: Path) -> None:
+    from kit.console.notebook import open_console
+    from kit.errors import UsageError
+
+    for source in ("bundle:archive/INC-1/evidence/x", "lab:", "azure:sub", "aws"):
+        with pytest.raises(UsageError, match=r"must be lab:<scenario> or azure$"):
+            open_console(source, approval="CHG-7", incident="INC-7", archive_root=tmp_path)
+    assert not (tmp_path / "INC-7").exists()
+
+
+def test_the_title_is_the_vm_name_or_what_the_transport_says() -> None:
+    vm = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/" \
+         "virtualMachines/web-01"
+    assert console_widget(Session(MockTransport(), approval="CHG-9", vm_id=vm), open=False).title == "web-01"
+    assert console_widget(Session(MockTransport(), approval="CHG-9"), open=False).title == "mock"
+    unopened = console_widget(Session(MockTransport(), approval="CHG-9"), open=False, title="x")
+    assert unopened.status == "closed" and unopened.admin_commands == ["nmi", "sysrq", "reset"]

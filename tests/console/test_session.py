@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -119,7 +120,7 @@ async def test_admin_commands_need_confirmation_and_sysrq_is_linux_only(tmp_path
         await session.async_sysrq("h", confirm=True)
         await session.async_nmi(confirm=True)
     assert transport.admin == [("sysrq", {"SysRqCommand": "h"}), ("nmi", {})]
-    markers = [json.loads(l)[2] for l in (tmp_path / "t.cast").read_text().splitlines()[1:] if '"m"' in l]
+    markers = [json.loads(line)[2] for line in (tmp_path / "t.cast").read_text().splitlines()[1:] if '"m"' in line]
     assert any("admin command sysrq" in m for m in markers)
     windows = MockTransport(lambda d: None, banner="SAC>", os_type="windows")
     async with Session(windows, approval="T-1") as session:
@@ -187,3 +188,52 @@ def test_the_screen_after_a_flood_shows_what_the_guest_last_drew() -> None:
     assert rows[-1] == "sched-01 login:"
     assert rows[-2] == "line 19999 " + "x" * 60 and rows[-3] == "line 19998 " + "x" * 60
     assert screen.cursor == (len("sched-01 login: "), 23)
+
+
+def test_the_session_says_when_and_why_its_connection_ended() -> None:
+    transport = MockTransport(banner="login: ")
+    session = Session(transport, approval="T-1")
+    ended: list[str] = []
+    session.call_when_ended(lambda: ended.append("never opened"))   # nothing to watch yet: ignored
+    assert not session.ended and session.closed_error is None and session.loop is None
+    with session:
+        session.call_when_ended(lambda: ended.append("ended"))
+        assert not session.ended
+        session.loop.call_soon_threadsafe(transport.hangup)
+        deadline = time.monotonic() + 5
+        while not ended and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert ended == ["ended"] and session.ended
+        assert isinstance(session.closed_error, ConsoleClosedError) and "hung up" in str(session.closed_error)
+    assert session.ended
+
+
+async def test_pending_output_can_be_waited_for_read_and_discarded() -> None:
+    async with Session(MockTransport(lambda d: None, banner="booting\r\n"), approval="T-1", settle=0.05) as session:
+        await session.async_wait_quiet(2)
+        assert session.pending == "booting\r\n"
+        session.discard_pending()
+        assert session.pending == ""
+        error = session.timeout_error("the login prompt", 3)
+        assert isinstance(error, ConsoleTimeoutError)
+        assert "the login prompt did not happen within 3 s" in str(error) and "  | booting" in str(error)
+
+
+def test_the_prompt_pattern_follows_the_option_and_the_os() -> None:
+    assert Session(MockTransport(), approval="T-1", prompt=r"=> $").prompt_pattern.pattern == r"=> $"
+    windows = Session(MockTransport(os_type="windows"), approval="T-1").prompt_pattern
+    assert windows.search("\r\nSAC>") and not windows.search("\r\nroot@vm:~# ")
+    assert Session(MockTransport(), approval="T-1").prompt_pattern.search("\r\nSAC>")   # unknown OS: any prompt
+
+
+def test_history_keeps_the_newest_output_within_its_limit() -> None:
+    from kit.console._history import History
+
+    history = History(10)
+    for piece in ("0123", "4567", "89ab"):
+        history.append(piece)
+    assert history.text() == "456789ab"                   # whole pieces dropped from the front
+    history.append("a piece longer than the limit")
+    assert history.text() == "a piece longer than the limit"
+    history.clear()
+    assert history.text() == ""

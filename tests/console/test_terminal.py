@@ -162,7 +162,7 @@ def test_enter_after_the_guest_hung_up_opens_a_new_session() -> None:
             time.sleep(0.01)  # keys typed before raw mode are the terminal's, not the guest's
         os.write(master, b"hi")
         _read_until(master, b"hi", seen)
-        first._loop.call_soon_threadsafe(transports[0].hangup)
+        first.loop.call_soon_threadsafe(transports[0].hangup)
         _read_until(master, b'press "Enter" to reconnect', seen)
         os.write(master, b"lost")                                # not sent anywhere: nothing is connected
         os.write(master, b"\r")

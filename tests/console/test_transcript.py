@@ -68,8 +68,8 @@ def test_input_after_a_password_prompt_is_not_recorded(tmp_path: Path) -> None:
         ("Authorization: Bearer abcdefghijklmnop1234\r\n", "abcdefghijklmnop1234"),
         ("https://x.blob.core.windows.net/c/b?sv=2020&sig=AbCdEf%2Bghij&se=1\r\n", "AbCdEf%2Bghij"),
         ("db_password=Tr0ub4dor&3 next\r\n", "Tr0ub4dor"),
-        ("-----BEGIN OPENSSH PRIVATE KEY-----\r\nb3BlbnNzaC1rZXktdjEAAAAA\r\nQUFBQUFB\r\n-----END OPENSSH PRIVATE KEY-----\r\n",
-         "b3BlbnNzaC1rZXktdjEAAAAA"),
+        ("-----BEGIN OPENSSH PRIVATE KEY-----\r\nb3BlbnNzaC1rZXktdjEAAAAA\r\nQUFBQUFB\r\n"
+         "-----END OPENSSH PRIVATE KEY-----\r\n", "b3BlbnNzaC1rZXktdjEAAAAA"),
         (f"token {TOKEN}\r\n", TOKEN[:30]),
     ],
 )

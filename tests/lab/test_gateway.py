@@ -20,7 +20,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from kit.azure.serialconsole import SerialConsoleClient, admin_command_url, send_admin_command
-from kit.console import AzureSerialTransport, SerialConnection, azure_connection, open_lab_session
+from kit.console import AzureSerialTransport, SerialConnection, azure_connection, lab_console_client, open_lab_session
 from kit.errors import ConsoleAuthError, ConsoleError, UsageError
 
 SCENARIO = "firewall-lockout"
@@ -109,9 +109,8 @@ async def test_connect_refuses_without_a_bearer_token(lab, vm_id) -> None:
     import aiohttp
 
     path = f"{vm_id}/providers/Microsoft.SerialConsole/serialPorts/0/connect?api-version=2024-07-01"
-    async with aiohttp.ClientSession() as http:
-        async with http.post(lab.endpoint + path, ssl=_ssl(lab)) as response:
-            assert response.status == 401
+    async with aiohttp.ClientSession() as http, http.post(lab.endpoint + path, ssl=_ssl(lab)) as response:
+        assert response.status == 401
 
 
 async def test_multibyte_characters_split_across_binary_frames_arrive_whole(lab, tmp_path: Path) -> None:
@@ -178,6 +177,14 @@ def test_admin_url_rewrites_only_the_scheme_and_the_last_segment() -> None:
         "https://westus.gateway.serialconsole.azure.com/n/connector/wsabc/sessions/ws1/adminCommand/sysrq"
     with pytest.raises(UsageError):
         admin_command_url(url, "format-c")
+
+
+def test_lab_console_client_reaches_the_lab_and_names_the_scenario_vm(lab, vm_id) -> None:
+    info = lab.scenario(SCENARIO)
+    client, broken = lab_console_client(lab, SCENARIO)
+    assert broken == vm_id and client.target.arm_endpoint == lab.endpoint
+    _, other = lab_console_client(lab, SCENARIO, info.known_good[0])
+    assert other == info.vm_id(info.known_good[0]) != vm_id
 
 
 def test_precheck_reports_a_linux_vm_ready(lab, client, vm_id) -> None:

@@ -17,7 +17,8 @@ from kit.errors import AzureError, ConsolePrecheckError
 def lab() -> Iterator[Any]:
     from kit.lab import running_lab
 
-    with running_lab(scenarios=["kernel-panic", "nsg-deny", "deallocated", "fstab-emergency", "windows-rdp"]) as running:
+    scenarios = ["kernel-panic", "nsg-deny", "deallocated", "fstab-emergency", "windows-rdp"]
+    with running_lab(scenarios=scenarios) as running:
         yield running
 
 

@@ -9,6 +9,7 @@ POST and a fresh token (the URL is per session); the gap is reported as a :class
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -41,7 +42,8 @@ class SerialConnection:
         TLS settings (the lab's CA, a corporate proxy CA); ``None`` = system defaults.
     admin
         Async callable ``admin(connection, command, parameters)`` that posts an admin command
-        for this connection (provided by :mod:`kit.azure.serialconsole`).
+        for this connection (:func:`kit.console.azure_connection` gives
+        :meth:`~kit.azure.serialconsole.SerialConsoleClient.admin_command`).
     """
 
     url: str
@@ -60,8 +62,9 @@ class AzureSerialTransport(Transport):
     ----------
     connector
         Async callable returning a fresh :class:`SerialConnection` (a new ``/connect`` POST and
-        a fresh token). Called on connect and on every reconnect. A plain
-        :class:`SerialConnection` is accepted too (then there is no reconnect).
+        a fresh token: :func:`kit.console.azure_transport` passes one calling
+        :func:`kit.console.azure_connection`). Called on connect and on every reconnect. A
+        plain :class:`SerialConnection` is accepted too (then a reconnect reuses it).
     reconnect
         Reopen the socket when it drops (up to ``max_reconnects`` times in a row).
     ping_interval
@@ -213,7 +216,7 @@ class AzureSerialTransport(Transport):
                 except ConsoleAuthError:
                     raise
                 except KitError as failure:  # the gateway, or the /connect POST (throttled, 5xx), failed
-                    if getattr(failure, "exit_code", 1) == 3:  # ARM refused the credential: retrying won't help
+                    if failure.exit_code == 3:  # ARM refused the credential: retrying won't help
                         raise ConsoleAuthError(f"reconnecting failed: {failure}") from failure
                     if attempt == self.max_reconnects:
                         return False
@@ -221,8 +224,9 @@ class AzureSerialTransport(Transport):
                     continue
                 self.reconnects += 1
                 gap = time.monotonic() - started
-                self._decoder.reset()
-                self._notify(Notice("gap", f"connection dropped; reconnected after {gap:.1f} s (output in between is lost)",
+                self._restart_decoding()
+                self._notify(Notice("gap", f"connection dropped; reconnected after {gap:.1f} s "
+                                           "(output in between is lost)",
                                     {"seconds": round(gap, 3), "reconnects": self.reconnects}))
                 return True
         return False
@@ -241,10 +245,8 @@ class AzureSerialTransport(Transport):
         self._closed = True
         ws, self._ws = self._ws, None
         if ws is not None:
-            try:
+            with contextlib.suppress(ConnectionClosed, OSError):
                 await ws.close()
-            except (ConnectionClosed, OSError):
-                pass
 
 
 

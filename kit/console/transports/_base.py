@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+from kit.errors import ConsoleError
+
 __all__ = ["Notice", "Transport"]
 
 
@@ -24,8 +26,8 @@ class Notice:
     Parameters
     ----------
     kind
-        ``"gap"`` (the connection dropped and came back), ``"admin"`` (an admin command was
-        sent), ``"info"``.
+        ``"reconnecting"`` (the connection dropped), ``"gap"`` (it came back; output in between
+        is lost), ``"admin"`` (an admin command was sent).
     message
         One sentence for a human.
     details
@@ -55,6 +57,11 @@ class Transport(abc.ABC):
         self.on_notice: Callable[[Notice], None] | None = None
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
+    @property
+    def token(self) -> str | None:
+        """The secret the current connection authenticated with, for redaction (never print it); ``None`` here."""
+        return None
+
     @abc.abstractmethod
     async def connect(self) -> None:
         """Open the connection."""
@@ -80,17 +87,21 @@ class Transport(abc.ABC):
 
         Only the Azure serial console has these; other transports raise ``ConsoleError``.
         """
-        from kit.errors import ConsoleError
-
         raise ConsoleError(f"{self.description} has no admin commands ({command!r} needs the Azure serial console)")
 
-    def _decode(self, data: bytes | str, *, final: bool = False) -> str:
+    # ------------------------------------------------------------------ for subclasses
+    def _decode(self, data: bytes | str) -> str:
         """Decode one chunk with the transport's incremental UTF-8 decoder."""
         if isinstance(data, str):
             return data
-        return self._decoder.decode(bytes(data), final)
+        return self._decoder.decode(bytes(data))
+
+    def _restart_decoding(self) -> None:
+        """Drop a character cut off by a dropped connection (the next bytes start afresh)."""
+        self._decoder.reset()
 
     def _notify(self, notice: Notice) -> None:
+        """Tell the session (``on_notice``) about ``notice``."""
         if self.on_notice is not None:
             self.on_notice(notice)
 

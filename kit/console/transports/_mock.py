@@ -70,7 +70,7 @@ class MockTransport(Transport):
         if inspect.isawaitable(answer):
             answer = await answer
         if answer:
-            self.feed(answer)  # type: ignore[arg-type]
+            self.feed(answer)
 
     async def receive(self) -> str:
         """Return the next queued output."""
