@@ -5,6 +5,8 @@ UTC, which is what the Activity Log, ``az`` and the ARM REST API write.
 
 >>> utc_text(datetime(2026, 11, 25, 18, 0, tzinfo=UTC))
 '2026-11-25T18:00:00.000000Z'
+>>> iso_z(datetime(2026, 11, 25, 18, 0, tzinfo=UTC))
+'2026-11-25T18:00:00Z'
 >>> folder_stamp(datetime(2026, 11, 25, 18, 0, tzinfo=UTC))
 '20261125T180000Z'
 >>> parse_time("2026-11-25T19:00:00+01:00")
@@ -18,7 +20,7 @@ from typing import Any
 
 from kit.errors import UsageError
 
-__all__ = ["UTC", "folder_stamp", "parse_time", "require_time", "utc_now", "utc_text"]
+__all__ = ["UTC", "folder_stamp", "iso_z", "parse_time", "require_time", "utc_now", "utc_text"]
 
 
 def utc_now() -> datetime:
@@ -29,6 +31,14 @@ def utc_now() -> datetime:
 def utc_text(moment: datetime | None = None) -> str:
     """``moment`` (default: now) as ``2026-11-25T18:00:00.123456Z``, the form every record holds."""
     return (moment or utc_now()).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def iso_z(moment: datetime) -> str:
+    """``moment`` in UTC as ISO 8601 with a ``Z``, at the precision it has (``2026-11-25T09:13:50Z``).
+
+    For times the kit reports (analysis JSON, what a command prints); records use :func:`utc_text`.
+    """
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def folder_stamp(moment: datetime | None = None) -> str:

@@ -82,6 +82,10 @@ JupyterLab and edit the parameters cell.
 """),
         code(PARAMETERS, "parameters"),
         code(LOAD),
+        md("One pass over the evidence: the boot log, the Activity Log and the network are each read once, and every "
+           "section below shows a part of that one analysis."),
+        code("""from kit.analyze.triage import triage
+result = triage(bundle, peers, responder_ip=responder)"""),
         md("## 1. Identity and scope\nWhat this report is about, where the evidence came from and who collected it."),
         code("from kit.report import triage as t\ndisplay(kv_table(t.identity(bundle, incident=incident, responder_ip=responder, source=src.source)))"),
         md("## 2. Power and provisioning state\nA VM that is not running cannot answer: check this before anything else."),
@@ -90,31 +94,21 @@ if t.power_note(power):
     display(callout(t.power_note(power), kind="bad", title="Not running"))
 display(kv_table(power))"""),
         md("## 3. Boot diagnostics and the boot log\nHow far the last boot got, and the log lines behind each finding."),
-        code("""from kit.analyze.bootlog import boot_report_from_bundle
-from kit.report import sections as s
+        code("""from kit.report import sections as s
 display(kv_table(t.boot_diagnostics(bundle)))
-boot = boot_report_from_bundle(bundle)
-display(s.boot_section(boot, bundle.serial_log))"""),
+display(s.boot_section(result.boot, bundle.serial_log))"""),
         md("## 4. Timeline\nControl plane (Activity Log) and guest (boot log) on one UTC axis; dashed lines mark the reference times."),
-        code("""from kit.analyze.timeline import build_timeline, timeline_figure
-timeline = build_timeline(bundle)
-timeline_figure(timeline, title=f"{bundle.name}: Activity Log, instance view and boot log").show()
-display(s.notable_events(timeline))"""),
+        code("""from kit.analyze.timeline import timeline_figure
+timeline_figure(result.timeline, title=f"{bundle.name}: Activity Log, instance view and boot log").show()
+display(s.notable_events(result.timeline))"""),
         md("## 5. Network path\nThe broken VM's NSGs and routes against the known-good VMs, the offline SSH/RDP verdict from the "
            "responder's address with the deciding rule, and the Activity Log operation that introduced the difference."),
-        code("""from kit.analyze.network import load_network, diff_network, ssh_rdp_verdicts
-net = load_network(bundle)
-peer_nets = [load_network(p) for p in peers]
-verdicts = ssh_rdp_verdicts(net, responder) if responder else {}
-diff = diff_network(net, peer_nets, responder_ip=responder) if peer_nets else None
-display(s.network_section(verdicts, diff, bundle))"""),
+        code("display(s.network_section(result.verdicts, result.diff, bundle, assumed_responder=result.assumed_responder))"),
         md("## 6. Who may open the serial console\nRole assignments on the VM (inherited included). Opening the console needs "
            "Virtual Machine Contributor or higher, and boot diagnostics enabled."),
         code("display(table(t.console_access(bundle), caption='Role assignments'))"),
         md("## 7. Classification and next step\nHypotheses ranked by the evidence; each lists what supports and what contradicts it."),
-        code("""from kit.analyze.verdict import classify
-classification = classify(bundle, peers, responder_ip=responder)
-display(s.classification_section(classification))"""),
+        code("display(s.classification_section(result.classification))"),
         md("## 8. Reproduce the evidence with `az`\nThe same calls the collector made, for the ticket or a second pair of eyes."),
         code("display(code_block('\\n'.join(f\"# {r['evidence']}\\n{r['command']}\" for r in t.az_commands(bundle, responder_ip=responder))))"),
         md("## 9. Evidence manifest\nEvery file of every bundle with its sha256 (the known-good VMs' behind a click); `kit verify` "
@@ -126,7 +120,7 @@ for b in [bundle, *peers]:
     if b.failures:
         display(table(b.failures, caption=f"{b.name}: calls that failed during collection"))"""),
         code("""if run_dir:
-    save_result(run_dir, "triage", s.triage_result(src, boot, verdicts, diff, classification, timeline, archive_dir))"""),
+    save_result(run_dir, "triage", s.triage_result(src, result, archive_dir))"""),
     ])
 
 

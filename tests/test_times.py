@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from kit.errors import UsageError
-from kit.times import folder_stamp, parse_time, require_time, utc_now, utc_text
+from kit.times import folder_stamp, iso_z, parse_time, require_time, utc_now, utc_text
 
 
 def test_parse_time_odd_forms() -> None:
@@ -53,3 +53,9 @@ def test_written_times_and_folder_stamps_have_one_form() -> None:
     assert re.fullmatch(r"\d{8}T\d{6}Z", folder_stamp())
     assert parse_time(utc_text(moment)) == moment
     assert abs(utc_now() - datetime.now(UTC)) < timedelta(seconds=5)
+
+
+def test_reported_times_keep_their_precision_in_utc() -> None:
+    cet = timezone(timedelta(hours=1))
+    assert iso_z(datetime(2026, 11, 25, 10, 13, 50, tzinfo=cet)) == "2026-11-25T09:13:50Z"
+    assert iso_z(datetime(2026, 11, 25, 9, 13, 50, 250000, tzinfo=UTC)) == "2026-11-25T09:13:50.250000Z"

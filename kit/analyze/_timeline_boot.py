@@ -99,7 +99,7 @@ def boot_rows(rows: Rows, bundle: Bundle, operations: Sequence[Operation], insta
     from the Activity Log / instance view; without either they are listed with time NaT.
     """
     data = bundle.serial_log
-    if not data and report is None:
+    if not data:
         return None
     if report is None:
         report = parse_boot_log(data, source="serial.log")

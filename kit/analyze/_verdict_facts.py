@@ -7,20 +7,21 @@ against peers, Activity Log operations); :meth:`Facts.signal` answers one named 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kit.analyze._verdict_rules import BOOT_SIGNALS
-from kit.analyze.activity import Operation, activity_from_bundle
-from kit.errors import KitError
+from kit.analyze.activity import ActivityLog, Operation, activity_from_bundle
+from kit.analyze.bootlog import BootReport, parse_boot_log
+from kit.analyze.network import NetworkDiff, NetworkReading, ResponderVerdict, VmNetwork, read_network
 from kit.ids import name_of
 
-__all__ = ["DEFAULT_RESPONDER", "Evidence", "Facts", "gather_facts"]
+if TYPE_CHECKING:
+    from kit.evidence import Bundle
 
-#: Where SSH/RDP verdicts come from when no responder address is given (RFC 5737 TEST-NET-3).
-DEFAULT_RESPONDER = "203.0.113.10"
+__all__ = ["Evidence", "Facts", "boot_signal", "gather_facts"]
 _BOOT_FAILURE_SIGNALS = ("boot_panic", "boot_root_device", "boot_fstab", "boot_filesystem", "boot_bootloader", "boot_emergency")
 _STOP_OPS = ("microsoft.compute/virtualmachines/deallocate/action", "microsoft.compute/virtualmachines/poweroff/action")
 _START_OPS = ("microsoft.compute/virtualmachines/start/action", "microsoft.compute/virtualmachines/restart/action")
@@ -79,12 +80,12 @@ class Facts:
     power: str | None
     power_row: Evidence | None
     operations: list[Operation]
-    boot: Any = None
-    network: Any = None
-    verdicts: dict[int, Any] | None = None
-    diff: Any = None
-    responder_ip: str | None = None
-    responder_given: bool = False
+    responder_ip: str
+    responder_given: bool
+    boot: BootReport | None = None
+    network: VmNetwork | None = None
+    verdicts: dict[int, ResponderVerdict] | None = None
+    diff: NetworkDiff | None = None
     console_status: dict[str, Any] | None = None
     path_resources: tuple[str, ...] = ()
     checked: list[str] = field(default_factory=list)
@@ -366,7 +367,7 @@ def boot_signal(kind: str) -> str | None:
     return None
 
 
-def _power(view: Any) -> tuple[str | None, Evidence | None]:
+def _power(view: dict[str, Any] | None) -> tuple[str | None, Evidence | None]:
     if not isinstance(view, dict):
         return None, None
     for i, status in enumerate(view.get("statuses") or []):
@@ -378,28 +379,36 @@ def _power(view: Any) -> tuple[str | None, Evidence | None]:
     return None, None
 
 
-def _os(bundle: Any, boot: Any) -> str:
-    vm = getattr(bundle, "vm", None) or {}
+def _os(bundle: Bundle, boot: BootReport | None) -> str:
+    vm = bundle.vm or {}
     os_type = (((vm.get("properties") or {}).get("storageProfile") or {}).get("osDisk") or {}).get("osType")
     if os_type:
         return str(os_type).lower()
     return boot.os if boot is not None and boot.os in ("linux", "windows") else "unknown"
 
 
-def gather_facts(bundle: Any, peers: list[Any], *, responder_ip: str | None, boot_report: Any = None) -> Facts:
-    """Read everything the rules need from a bundle and its peers, once."""
+def gather_facts(bundle: Bundle, peers: Sequence[Bundle], *, responder_ip: str | None,
+                 boot_report: BootReport | None = None, network: NetworkReading | None = None,
+                 activity: ActivityLog | None = None) -> Facts:
+    """Read everything the rules need from a bundle and its peers, once.
+
+    ``boot_report``, ``network`` and ``activity`` are taken as given when the caller already has
+    them (:func:`kit.analyze.triage.triage`), else read from the bundle here.
+    """
     manifest = bundle.manifest or {}
-    activity = activity_from_bundle(bundle)
-    power, power_row = _power(getattr(bundle, "instance_view", None))
+    activity = activity if activity is not None else activity_from_bundle(bundle)
+    power, power_row = _power(bundle.instance_view)
+    if network is None:
+        network = read_network(bundle, peers, responder_ip=responder_ip, operations=activity.operations)
     facts = Facts(
         vm_name=str(manifest.get("vm_name") or ""), vm_id=str(manifest.get("vm_id") or ""),
         role=str(manifest.get("role") or "subject"), resource_group=str(manifest.get("resource_group") or ""),
         os="unknown", power=power, power_row=power_row, operations=list(activity.operations),
-        responder_ip=responder_ip or DEFAULT_RESPONDER, responder_given=responder_ip is not None,
-        console_status=getattr(bundle, "serial_console_status", None),
+        responder_ip=network.responder_ip, responder_given=network.responder_given,
+        console_status=bundle.serial_console_status,
         path_resources=tuple(
-            str(body.get("id")) for folder in ("nsgs", "route_tables")
-            for body in (getattr(bundle, folder, None) or {}).values() if isinstance(body, dict) and body.get("id")
+            str(body.get("id")) for folder in (bundle.nsgs, bundle.route_tables)
+            for body in folder.values() if isinstance(body, dict) and body.get("id")
         ),
     )
     facts.warnings.extend(activity.warnings)
@@ -411,47 +420,20 @@ def gather_facts(bundle: Any, peers: list[Any], *, responder_ip: str | None, boo
         facts.missing.append("no instance view (power state unknown)")
     _read_boot(bundle, facts, boot_report)
     facts.os = _os(bundle, facts.boot)
-    _read_network(bundle, peers, facts)
+    facts.network, facts.verdicts, facts.diff = network.network, network.verdicts or None, network.diff
+    facts.checked.extend(network.checked)
+    facts.missing.extend(network.missing)
+    facts.warnings.extend(network.warnings)
     return facts
 
 
-def _read_boot(bundle: Any, facts: Facts, report: Any = None) -> None:
-    data = getattr(bundle, "serial_log", None)
-    if not data and report is None:
+def _read_boot(bundle: Bundle, facts: Facts, report: BootReport | None) -> None:
+    data = bundle.serial_log
+    if not data:
         facts.missing.append("no serial log (boot diagnostics off or not collected)")
         return
-    from kit.analyze.bootlog import parse_boot_log
-
-    try:
-        facts.boot = report if report is not None else parse_boot_log(data, source="serial.log")
-    except KitError as error:
-        facts.warnings.append(f"serial.log could not be parsed: {error}")
-        facts.missing.append("the serial log could not be read")
-        return
+    facts.boot = report if report is not None else parse_boot_log(data, source="serial.log")
     if facts.boot.events:
         facts.checked.append("serial_log")
     else:
         facts.missing.append("the serial log holds no recognisable boot output")
-
-
-def _read_network(bundle: Any, peers: list[Any], facts: Facts) -> None:
-    from kit.analyze.network import diff_network, load_network, ssh_rdp_verdicts
-
-    try:
-        facts.network = load_network(bundle)
-        facts.verdicts = ssh_rdp_verdicts(facts.network, facts.responder_ip)
-    except KitError as error:
-        facts.warnings.append(f"network: {error}")
-        facts.missing.append("no network verdict (NICs or NSGs missing from the bundle)")
-        return
-    facts.checked.append("network")
-    if not peers:
-        return
-    try:
-        peer_networks = [load_network(peer) for peer in peers]
-        facts.diff = diff_network(facts.network, peer_networks, responder_ip=facts.responder_ip,
-                                  operations=facts.operations)
-        facts.checked.append("peers")
-        facts.warnings.extend(facts.diff.warnings)
-    except KitError as error:
-        facts.warnings.append(f"peers: {error}")

@@ -2,8 +2,8 @@
 what level it sits at, and the next step it leads to.
 
 A *signal* is a named question about the evidence (``nsg_denies_access``: does an NSG deny the
-responder's SSH/RDP?) answered by a function in ``verdict.py`` with the evidence rows that show
-it. A hypothesis's score is the sum of the weights of its supporting signals that fired, minus
+responder's SSH/RDP?) answered by a ``_s_<signal>`` method of :class:`~kit.analyze._verdict_facts.Facts`
+(or, for boot findings, by :data:`BOOT_SIGNALS`) with the evidence rows that show it. A hypothesis's score is the sum of the weights of its supporting signals that fired, minus
 the weights of its contradicting ones. Read a row of :data:`RULES` as a sentence: "*kind* is
 supported by … and contradicted by …; it is a *level* problem; do *next_step*".
 """

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kit.analyze._verdict_rules import CONSOLE_COMMANDS, REPAIR_RUN_IDS, STEP_TEXT
 from kit.ids import name_of, resource_group_of
+
+if TYPE_CHECKING:
+    from kit.analyze._verdict_facts import Facts
 
 __all__ = ["NextStep", "next_step_for"]
 
@@ -39,7 +42,7 @@ class NextStep:
         return {"kind": self.kind, "text": self.text, "commands": list(self.commands), "details": self.details}
 
 
-def _console_how(facts: Any) -> str:
+def _console_how(facts: Facts) -> str:
     how = f"az serial-console connect -g {facts.resource_group} -n {facts.vm_name}, or the kit's console widget"
     status = facts.console_status or {}
     disabled = (status.get("properties") or {}).get("disabled")
@@ -48,14 +51,14 @@ def _console_how(facts: Any) -> str:
     return how
 
 
-def _nsg_step(facts: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+def _nsg_step(facts: Facts) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     verdict = (facts.verdicts or {}).get(facts.port)
     if verdict is None or verdict.flow.allowed:
         return "see the network verdict", (), {}
     flow = verdict.flow
     nsg = name_of(flow.nsg_id, "?")
     rg = resource_group_of(flow.nsg_id) or facts.resource_group
-    rule = (flow.rule_name or "").split("/", 1)[-1]
+    rule = flow.rule or ""
     hop = next((h for h in flow.trace if h.rule_name == flow.rule_name), None)
     priority = hop.priority if hop is not None else None
     service = "SSH" if facts.port == 22 else "RDP"
@@ -83,7 +86,7 @@ def _nsg_step(facts: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     return what, tuple(commands), details
 
 
-def _route_step(facts: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+def _route_step(facts: Facts) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     verdict = (facts.verdicts or {}).get(facts.port)
     route = verdict.route if verdict is not None else None
     if route is None or route.route is None:
@@ -106,7 +109,7 @@ def _route_step(facts: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     return what, tuple(commands), details
 
 
-def next_step_for(hypothesis: str, kind: str, facts: Any) -> NextStep:
+def next_step_for(hypothesis: str, kind: str, facts: Facts) -> NextStep:
     """The next step for a hypothesis, filled in with this VM's names, rules and routes."""
     rg, vm = facts.resource_group or "<resource-group>", facts.vm_name or "<vm>"
     if hypothesis == "insufficient_evidence":

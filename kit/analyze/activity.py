@@ -23,13 +23,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kit.analyze._activity_model import LEVEL_RANK, LEVELS, ActivityEvent, ActivityLog, Operation
 from kit.analyze._gc import gc_paused
 from kit.errors import AnalysisError
 from kit.ids import try_parse
 from kit.times import parse_time
+
+if TYPE_CHECKING:
+    from kit.evidence import Bundle
 
 __all__ = [
     "LEVELS",
@@ -255,7 +258,7 @@ def operations(records: Iterable[Mapping[str, Any] | ActivityEvent] | Mapping[st
     return list(parse_activity_log(records).operations)
 
 
-def activity_from_bundle(bundle: Any) -> ActivityLog:
+def activity_from_bundle(bundle: Bundle) -> ActivityLog:
     """The Activity Log of an evidence bundle (``bundle.activity_log``), parsed.
 
     Parameters

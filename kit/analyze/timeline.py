@@ -30,7 +30,7 @@ import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -39,9 +39,13 @@ from kit.analyze._timeline_boot import boot_rows
 from kit.analyze._timeline_console import console_events_from_cast
 from kit.analyze._timeline_figure import reference_times, timeline_figure, write_timeline_html
 from kit.analyze._timeline_rows import COLUMNS, SEVERITIES, SOURCES, TIME_KINDS, Rows, normalize_severity
-from kit.analyze.activity import Operation, activity_from_bundle
+from kit.analyze.activity import ActivityLog, Operation, activity_from_bundle
+from kit.analyze.bootlog import BootReport
 from kit.errors import AnalysisError
 from kit.times import parse_time
+
+if TYPE_CHECKING:
+    from kit.evidence import Bundle
 
 __all__ = [
     "COLUMNS",
@@ -232,7 +236,8 @@ def console_rows(events: Any) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- the bundle
 
 
-def build_timeline(bundle: Any, *, console_events: Any = None, boot_report: Any = None) -> pd.DataFrame:
+def build_timeline(bundle: Bundle, *, console_events: Any = None, boot_report: BootReport | None = None,
+                   activity: ActivityLog | None = None) -> pd.DataFrame:
     """Lay a bundle's evidence on one UTC timeline.
 
     Parameters
@@ -241,9 +246,9 @@ def build_timeline(bundle: Any, *, console_events: Any = None, boot_report: Any 
         A loaded :class:`kit.evidence.Bundle`.
     console_events
         Later serial-console events (see :func:`console_rows`), added to the ``console`` lane.
-    boot_report
-        The bundle's serial log already parsed (``kit.analyze.bootlog.parse_boot_log``), to
-        avoid parsing it twice in a notebook; parsed here when ``None``.
+    boot_report, activity
+        The bundle's serial log and Activity Log already read (as :func:`kit.analyze.triage.triage`
+        does once for every analysis); read here when ``None``.
 
     Returns
     -------
@@ -261,21 +266,19 @@ def build_timeline(bundle: Any, *, console_events: Any = None, boot_report: Any 
         raise AnalysisError(f"build_timeline needs a loaded evidence bundle (kit.evidence.load_bundle), got {type(bundle).__name__}")
     manifest = bundle.manifest or {}
     collected = parse_time(manifest.get("collected_at"))
-    vm_id = str(manifest.get("vm_id") or (getattr(bundle, "vm", None) or {}).get("id") or "")
+    vm_id = str(manifest.get("vm_id") or (bundle.vm or {}).get("id") or "")
     with gc_paused():  # hundreds of thousands of small acyclic dicts: nothing for the collector to find
-        return _build(bundle, manifest, collected, vm_id, console_events, boot_report)
+        return _build(bundle, manifest, collected, vm_id, console_events, boot_report,
+                      activity if activity is not None else activity_from_bundle(bundle))
 
 
-def _build(bundle: Any, manifest: Mapping[str, Any], collected: datetime | None, vm_id: str, console_events: Any,
-           boot_report: Any) -> pd.DataFrame:
+def _build(bundle: Bundle, manifest: Mapping[str, Any], collected: datetime | None, vm_id: str, console_events: Any,
+           boot_report: BootReport | None, activity: ActivityLog) -> pd.DataFrame:
     rows = Rows()
-    warnings: list[str] = []
-    activity = activity_from_bundle(bundle)
-    warnings.extend(activity.warnings)
+    warnings: list[str] = list(activity.warnings)
     _activity_rows(rows, activity.operations)
-    _instance_view_rows(rows, getattr(bundle, "instance_view", None), collected, vm_id)
-    anchor = boot_rows(rows, bundle, activity.operations, getattr(bundle, "instance_view", None), vm_id, warnings,
-                       report=boot_report)
+    _instance_view_rows(rows, bundle.instance_view, collected, vm_id)
+    anchor = boot_rows(rows, bundle, activity.operations, bundle.instance_view, vm_id, warnings, report=boot_report)
     _kit_rows(rows, manifest, collected, vm_id)
     if console_events is not None:
         for row in console_rows(console_events):

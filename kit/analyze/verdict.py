@@ -19,14 +19,20 @@ import ipaddress
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kit.analyze._verdict_facts import Evidence, Facts, gather_facts
 from kit.analyze._verdict_rules import MIN_SCORE, RULES, Rule
 from kit.analyze._verdict_steps import NextStep, next_step_for
+from kit.analyze.activity import ActivityLog
+from kit.analyze.bootlog import BootReport
+from kit.analyze.network import NetworkReading
 from kit.errors import AnalysisError, UsageError
 
-__all__ = ["Classification", "Evidence", "Hypothesis", "NextStep", "classify"]
+if TYPE_CHECKING:
+    from kit.evidence import Bundle
+
+__all__ = ["Classification", "Evidence", "Hypothesis", "NextStep", "check_responder", "classify"]
 
 FORMAT = "kit-verdict/1"
 
@@ -167,8 +173,27 @@ def _unique(rows: list[Evidence]) -> list[Evidence]:
     return result
 
 
-def classify(bundle: Any, peers: Sequence[Any] = (), *, responder_ip: str | None = None,
-             boot_report: Any = None) -> Classification:
+def check_responder(responder_ip: str | None) -> None:
+    """Refuse a responder address that is not IPv4 (``None`` is fine: a documentation address is used).
+
+    Raises
+    ------
+    UsageError
+        Not an IPv4 address; the message says what to give.
+    """
+    if responder_ip is None:
+        return
+    try:
+        if ipaddress.ip_address(str(responder_ip)).version != 4:
+            raise ValueError
+    except ValueError:
+        raise UsageError(f"responder address {responder_ip!r} is not an IPv4 address (e.g. 203.0.113.7); "
+                         f"give the address you connect from, as the VM sees it") from None
+
+
+def classify(bundle: Bundle, peers: Sequence[Bundle] = (), *, responder_ip: str | None = None,
+             boot_report: BootReport | None = None, network: NetworkReading | None = None,
+             activity: ActivityLog | None = None) -> Classification:
     """Rank the explanations for an unreachable VM from its evidence bundle.
 
     Parameters
@@ -181,9 +206,10 @@ def classify(bundle: Any, peers: Sequence[Any] = (), *, responder_ip: str | None
     responder_ip
         The address the responder connects from, as the VM sees it. Without it, SSH/RDP verdicts
         are computed from a documentation Internet address (203.0.113.10) and say so.
-    boot_report
-        The bundle's serial log already parsed (``kit.analyze.bootlog.parse_boot_log``), to
-        avoid parsing it twice in a notebook; parsed here when ``None``.
+    boot_report, network, activity
+        The bundle's serial log, network and Activity Log already read (as
+        :func:`kit.analyze.triage.triage` does once for every analysis); read here when ``None``.
+        ``network`` must have been read with the same ``peers`` and ``responder_ip``.
 
     Returns
     -------
@@ -199,14 +225,9 @@ def classify(bundle: Any, peers: Sequence[Any] = (), *, responder_ip: str | None
     """
     if not hasattr(bundle, "manifest"):
         raise AnalysisError(f"classify needs a loaded evidence bundle (kit.evidence.load_bundle), got {type(bundle).__name__}")
-    if responder_ip is not None:
-        try:
-            if ipaddress.ip_address(str(responder_ip)).version != 4:
-                raise ValueError
-        except ValueError:
-            raise UsageError(f"responder address {responder_ip!r} is not an IPv4 address (e.g. 203.0.113.7); "
-                             f"give the address you connect from, as the VM sees it") from None
-    facts = gather_facts(bundle, list(peers), responder_ip=responder_ip, boot_report=boot_report)
+    check_responder(responder_ip)
+    facts = gather_facts(bundle, list(peers), responder_ip=responder_ip, boot_report=boot_report, network=network,
+                         activity=activity)
     scored: list[Hypothesis] = []
     for order, rule in enumerate(RULES):
         score, supporting, contradicting = _score(rule, facts)

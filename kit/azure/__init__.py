@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 from kit._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from kit.azure.collect import CollectionRequest, CollectionResult, collect, collect_async
+    from kit.azure.collect import collect, collect_async
     from kit.azure.credentials import AsyncStaticTokenCredential, StaticTokenCredential
     from kit.azure.errors import map_azure_errors
+    from kit.azure.request import CollectionRequest, CollectionResult
     from kit.azure.target import AzureTarget, RetrySettings
 
 __all__ = [
@@ -33,8 +34,8 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     "StaticTokenCredential": "kit.azure.credentials",
     "AzureTarget": "kit.azure.target",
     "RetrySettings": "kit.azure.target",
-    "CollectionRequest": "kit.azure.collect",
-    "CollectionResult": "kit.azure.collect",
+    "CollectionRequest": "kit.azure.request",
+    "CollectionResult": "kit.azure.request",
     "collect": "kit.azure.collect",
     "collect_async": "kit.azure.collect",
     "map_azure_errors": "kit.azure.errors",

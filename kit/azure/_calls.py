@@ -21,7 +21,7 @@ from azure.core.rest import HttpRequest
 from kit import __version__
 from kit.azure.target import AzureTarget
 
-__all__ = ["Capture", "Clients", "RETRY_METHODS"]
+__all__ = ["RETRY_METHODS", "Capture", "Clients", "api_version_of", "body_of"]
 
 #: every call the collector makes is a read; its POSTs (retrieveBootDiagnosticsData, effective
 #: NSGs/routes) change nothing, so they are retried on timeouts and resets like GETs.

@@ -1,8 +1,8 @@
 """Private: the call graph of one collection (which call follows which) and per-VM recording.
 
-:class:`_Run` makes every call through the SDK clients, each wrapped so that a failure
+:class:`Run` makes every call through the SDK clients, each wrapped so that a failure
 becomes a manifest entry instead of an exception; resources several VMs share are fetched
-once. :class:`_Job` is one VM's bundle in the making.
+once. :class:`Job` is one VM's bundle in the making.
 """
 
 from __future__ import annotations
@@ -10,30 +10,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from azure.core.rest import HttpRequest
 
 from kit import ids
 from kit.azure._calls import Capture, Clients
 from kit.azure.errors import failure_record, map_azure_errors
+from kit.azure.request import CollectionRequest, ProgressCallback
 from kit.errors import AzureError
 from kit.evidence.writer import BundleWriter
 from kit.times import utc_text
 
-if TYPE_CHECKING:
-    from kit.azure.collect import CollectionRequest
-
-__all__ = ["CONSOLE_API_VERSION", "ProgressCallback"]
-
-ProgressCallback = Callable[[str, int, int], None]
-"""Called as ``progress(vm_name, calls_done, calls_failed)`` after every call."""
+__all__ = ["CONSOLE_API_VERSION", "Job", "Outcome", "Run"]
 
 CONSOLE_API_VERSION = "2024-07-01"
 
 
 @dataclass
-class _Outcome:
+class Outcome:
     call: str
     resource_id: str | None
     value: Any = None
@@ -42,7 +37,7 @@ class _Outcome:
     at: str = field(default_factory=utc_text)
 
 
-class _Job:
+class Job:
     """One VM's bundle in the making: its writer, counters and file names."""
 
     def __init__(self, name: str, writer: BundleWriter, progress: ProgressCallback | None) -> None:
@@ -66,7 +61,7 @@ class _Job:
             return resource.name
         return f"{resource.parent.name}.{resource.name}"
 
-    def record(self, outcome: _Outcome, path: str) -> Any:
+    def record(self, outcome: Outcome, path: str) -> Any:
         """Store a successful outcome at ``path`` or its failure; returns the value or ``None``."""
         key = (outcome.call, outcome.resource_id)
         if key in self._seen:
@@ -96,7 +91,7 @@ def _ref(value: Any) -> str | None:
     return value.get("id") if isinstance(value, dict) and isinstance(value.get("id"), str) else None
 
 
-class _Run:
+class Run:
     """One collection: shared calls are made once, per-VM calls for each VM, all concurrent."""
 
     def __init__(self, clients: Clients, request: CollectionRequest, polling_interval: float,
@@ -105,7 +100,7 @@ class _Run:
         self.request = request
         self.polling_interval = polling_interval
         self.concurrent = concurrent
-        self._shared: dict[str, asyncio.Future[_Outcome]] = {}
+        self._shared: dict[str, asyncio.Future[Outcome]] = {}
 
     async def gather(self, *work: Awaitable[Any]) -> list[Any]:
         """All of ``work`` at once, or one after another when the run is not concurrent."""
@@ -114,21 +109,21 @@ class _Run:
         return [await item for item in work]
 
     async def arm(self, call: str, resource_id: str | None,
-                  invoke: Callable[[Capture], Awaitable[Any]], *, paging: bool = False) -> _Outcome:
+                  invoke: Callable[[Capture], Awaitable[Any]], *, paging: bool = False) -> Outcome:
         """Make one SDK call; a failure becomes a recorded outcome, never an exception."""
         capture = Capture()
         try:
             with map_azure_errors(call, resource_id):
                 await asyncio.wait_for(invoke(capture), self.clients.target.retry.deadline)
         except AzureError as error:
-            return _Outcome(call, resource_id, failure=failure_record(error, call=call, resource_id=resource_id))
+            return Outcome(call, resource_id, failure=failure_record(error, call=call, resource_id=resource_id))
         if paging:
             value: Any = {"value": [item for page in capture.pages for item in (page.get("value") or [])]}
         else:
             value = capture.body
-        return _Outcome(call, resource_id, value=value, api_version=capture.api_version)
+        return Outcome(call, resource_id, value=value, api_version=capture.api_version)
 
-    def shared(self, key: str, make: Callable[[], Awaitable[_Outcome]]) -> asyncio.Future[_Outcome]:
+    def shared(self, key: str, make: Callable[[], Awaitable[Outcome]]) -> asyncio.Future[Outcome]:
         """The one task for ``key`` (resource id or call), started on first use."""
         key = key.lower()
         if key not in self._shared:
@@ -136,14 +131,14 @@ class _Run:
         return self._shared[key]
 
     # -- single resources ------------------------------------------------------------------
-    def get_vm(self, name: str) -> asyncio.Future[_Outcome]:
+    def get_vm(self, name: str) -> asyncio.Future[Outcome]:
         rid = ids.vm_id(self.request.subscription_id, self.request.resource_group, name)
         compute = self.clients.get("compute", rid.subscription_id)
         return self.shared(f"vm:{rid}", lambda: self.arm(
             "virtual_machines.get", str(rid),
             lambda c: compute.virtual_machines.get(rid.resource_group, rid.name, **c.kwargs())))
 
-    def _network_get(self, call: str, rid: ids.ResourceId) -> asyncio.Future[_Outcome]:
+    def _network_get(self, call: str, rid: ids.ResourceId) -> asyncio.Future[Outcome]:
         network = self.clients.get("network", rid.subscription_id)
         group = rid.resource_group
         if call == "subnets.get":
@@ -156,7 +151,7 @@ class _Run:
         return self.shared(f"{call}:{rid}", lambda: self.arm(call, str(rid), invoke))
 
     # -- per VM ----------------------------------------------------------------------------
-    async def vm(self, job: _Job, name: str) -> None:
+    async def vm(self, job: Job, name: str) -> None:
         rid = ids.vm_id(self.request.subscription_id, self.request.resource_group, name)
         model = job.record(await self.get_vm(name), "vm.json")
         network_profile = _props(model).get("networkProfile") or {}
@@ -170,14 +165,14 @@ class _Run:
             *(self.nic(job, nic) for nic in nic_ids if nic),
         )
 
-    async def instance_view(self, job: _Job, rid: ids.ResourceId) -> None:
+    async def instance_view(self, job: Job, rid: ids.ResourceId) -> None:
         compute = self.clients.get("compute", rid.subscription_id)
         job.record(await self.arm("virtual_machines.instance_view", str(rid),
                                   lambda c: compute.virtual_machines.instance_view(rid.resource_group, rid.name,
                                                                                    **c.kwargs())),
                    "instance_view.json")
 
-    async def boot_diagnostics(self, job: _Job, rid: ids.ResourceId) -> None:
+    async def boot_diagnostics(self, job: Job, rid: ids.ResourceId) -> None:
         compute = self.clients.get("compute", rid.subscription_id)
         result = job.record(await self.arm(
             "virtual_machines.retrieve_boot_diagnostics_data", str(rid),
@@ -192,10 +187,10 @@ class _Run:
         for (_, path, _), outcome in zip(blobs, outcomes, strict=True):
             job.record(outcome, path)
 
-    async def blob(self, call: str, url: str | None, vm_id: str) -> _Outcome:
+    async def blob(self, call: str, url: str | None, vm_id: str) -> Outcome:
         """Download a boot-diagnostics blob by its SAS URL (recorded under the VM's id)."""
         if not url:
-            return _Outcome(call, vm_id, failure={"call": call, "resource_id": vm_id, "status": None,
+            return Outcome(call, vm_id, failure={"call": call, "resource_id": vm_id, "status": None,
                                                   "code": "NoBlobUri", "message": "boot diagnostics returned no URL"})
         try:
             with map_azure_errors(call, vm_id):
@@ -204,10 +199,10 @@ class _Run:
                 if status != 200:
                     response.raise_for_status()
         except AzureError as error:
-            return _Outcome(call, vm_id, failure=failure_record(error, call=call, resource_id=vm_id))
-        return _Outcome(call, vm_id, value=data, api_version=None)
+            return Outcome(call, vm_id, failure=failure_record(error, call=call, resource_id=vm_id))
+        return Outcome(call, vm_id, value=data, api_version=None)
 
-    async def role_assignments(self, job: _Job, rid: ids.ResourceId) -> None:
+    async def role_assignments(self, job: Job, rid: ids.ResourceId) -> None:
         authorization = self.clients.get("authorization", rid.subscription_id)
 
         async def listing(capture: Capture) -> None:
@@ -228,7 +223,7 @@ class _Run:
                     item["properties"]["roleDefinitionName"] = name
         job.record(outcome, "role_assignments.json")
 
-    async def role_name(self, job: _Job, role_id: str, subscription_id: str) -> str | None:
+    async def role_name(self, job: Job, role_id: str, subscription_id: str) -> str | None:
         authorization = self.clients.get("authorization", subscription_id)
         outcome = await self.shared(f"roledef:{role_id}", lambda: self.arm(
             "role_definitions.get_by_id", role_id,
@@ -238,7 +233,7 @@ class _Run:
             return None
         return _props(outcome.value).get("roleName")
 
-    async def activity_log(self, job: _Job) -> None:
+    async def activity_log(self, job: Job) -> None:
         request = self.request
         monitor = self.clients.get("monitor", request.subscription_id)
         window = request.window
@@ -253,7 +248,7 @@ class _Run:
         job.record(await self.shared("activity_log", lambda: self.arm("activity_logs.list", group, listing,
                                                                       paging=True)), "activity_log.json")
 
-    async def console_status(self, job: _Job) -> None:
+    async def console_status(self, job: Job) -> None:
         subscription = self.request.subscription_id
         compute = self.clients.get("compute", subscription)
         path = (f"/subscriptions/{subscription}/providers/Microsoft.SerialConsole/consoleServices/default"
@@ -271,7 +266,7 @@ class _Run:
             "serial_console.get_console_status", f"/subscriptions/{subscription}", status)),
             "serial_console_status.json")
 
-    async def nic(self, job: _Job, nic_id: str) -> None:
+    async def nic(self, job: Job, nic_id: str) -> None:
         rid = ids.parse_resource_id(nic_id, expect=ids.NIC)
         body = job.record(await self._network_get("network_interfaces.get", rid),
                           BundleWriter.path_for("nics", job.file_name("nics", rid)))
@@ -299,7 +294,7 @@ class _Run:
                                               _ref(inner["publicIPAddress"])))
         await self.gather(*work)
 
-    async def effective(self, job: _Job, call: str, rid: ids.ResourceId, begin: Callable[..., Any], path: str) -> None:
+    async def effective(self, job: Job, call: str, rid: ids.ResourceId, begin: Callable[..., Any], path: str) -> None:
         async def run(capture: Capture) -> None:
             poller = await begin(rid.resource_group, rid.name, polling_interval=self.polling_interval,
                                  **capture.kwargs())
@@ -307,14 +302,14 @@ class _Run:
 
         job.record(await self.arm(call, str(rid), run), path)
 
-    async def resource(self, job: _Job, attribute: str, call: str, resource_id: str | None) -> Any:
+    async def resource(self, job: Job, attribute: str, call: str, resource_id: str | None) -> Any:
         if not resource_id:
             return None
         rid = ids.parse_resource_id(resource_id)
         return job.record(await self._network_get(call, rid),
                           BundleWriter.path_for(attribute, job.file_name(attribute, rid)))
 
-    async def subnet(self, job: _Job, subnet_id: str) -> None:
+    async def subnet(self, job: Job, subnet_id: str) -> None:
         rid = ids.parse_resource_id(subnet_id, expect=ids.SUBNET)
         body = await self.resource(job, "subnets", "subnets.get", subnet_id)
         assert rid.parent is not None

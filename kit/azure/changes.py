@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from azure.mgmt.network import NetworkManagementClient
+
 from kit.azure.errors import map_azure_errors
+from kit.azure.target import AzureTarget
 from kit.ids import nsg_id
 
 __all__ = ["delete_security_rule", "list_security_rules"]
 
 
-def _client(target: Any, subscription_id: str) -> Any:
-    from azure.mgmt.network import NetworkManagementClient
-
+def _client(target: AzureTarget, subscription_id: str) -> NetworkManagementClient:
     return NetworkManagementClient(target.sync_credential(), subscription_id, **target.client_kwargs())
 
 
-def list_security_rules(target: Any, subscription_id: str, resource_group: str, nsg: str) -> list[dict[str, Any]]:
+def list_security_rules(target: AzureTarget, subscription_id: str, resource_group: str, nsg: str) -> list[dict[str, Any]]:
     """The NSG's own rules as ``{name, priority, direction, access, protocol, ports, sources}`` rows."""
     rid = str(nsg_id(subscription_id, resource_group, nsg))
     with map_azure_errors("network_security_groups.get", rid):
@@ -35,7 +36,7 @@ def list_security_rules(target: Any, subscription_id: str, resource_group: str, 
     return rows
 
 
-def delete_security_rule(target: Any, subscription_id: str, resource_group: str, nsg: str, rule: str) -> None:
+def delete_security_rule(target: AzureTarget, subscription_id: str, resource_group: str, nsg: str, rule: str) -> None:
     """Delete the security rule ``rule`` from NSG ``nsg`` and wait for ARM to finish.
 
     Raises

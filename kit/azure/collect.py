@@ -29,136 +29,30 @@ resources matter as much as those to the VM itself.
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
+import concurrent.futures
 from contextlib import ExitStack
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from kit import ids
 from kit.azure._calls import Clients
-from kit.azure._graph import ProgressCallback, _Job, _Run
+from kit.azure._graph import Job, Run
 from kit.azure.errors import map_azure_errors
+from kit.azure.request import CollectionRequest, CollectionResult, ProgressCallback
 from kit.azure.target import AzureTarget
-from kit.errors import AuthenticationError, ResourceNotFoundError, UsageError
+from kit.azure.tokens import read_claims
+from kit.errors import AuthenticationError, ResourceNotFoundError
 from kit.evidence.manifest import new_manifest
 from kit.evidence.writer import BundleWriter
 
 __all__ = ["CollectionRequest", "CollectionResult", "ProgressCallback", "collect", "collect_async"]
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass(frozen=True)
-class CollectionRequest:
-    """What to collect.
-
-    Parameters
-    ----------
-    subscription_id
-        The subscription GUID.
-    resource_group
-        The VMs' resource group.
-    vm
-        The broken VM's name.
-    known_good
-        Names of healthy VMs to compare against (same resource group).
-    start, end
-        The Activity Log window (timezone-aware); ``end`` defaults to now, ``start`` to 24 h before.
-    source
-        ``azure`` or ``lab:<scenario>``, recorded in the manifest.
-    """
-
-    subscription_id: str
-    resource_group: str
-    vm: str
-    known_good: tuple[str, ...] = ()
-    start: datetime | None = None
-    end: datetime | None = None
-    source: str = "azure"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "known_good", tuple(self.known_good))
-        for name in self.names:  # validates subscription GUID, group and names (InvalidResourceId)
-            ids.vm_id(self.subscription_id, self.resource_group, name)
-        if len({name.lower() for name in self.names}) != len(self.names):
-            raise UsageError(f"a VM is named twice in {', '.join(self.names)} (the broken VM and known-good VMs differ)")
-        end = self.end or datetime.now(UTC)
-        start = self.start or end - timedelta(hours=24)
-        if start.tzinfo is None or end.tzinfo is None:
-            raise UsageError("the window's start and end must carry a time zone (use …Z for UTC)")
-        if start >= end:
-            raise UsageError(f"the window starts ({_iso(start)}) after it ends ({_iso(end)})")
-        object.__setattr__(self, "start", start)
-        object.__setattr__(self, "end", end)
-
-    @classmethod
-    def for_vm_id(cls, vm_id: str, **kwargs: Any) -> CollectionRequest:
-        """A request for the VM with this ARM id (known-good names are in the same group)."""
-        parsed = ids.parse_resource_id(vm_id, expect=ids.VM)
-        assert parsed.resource_group is not None
-        return cls(parsed.subscription_id, parsed.resource_group, parsed.name, **kwargs)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The broken VM followed by the known-good VMs."""
-        return (self.vm, *self.known_good)
-
-    @property
-    def window(self) -> dict[str, str]:
-        """The window as the manifest stores it."""
-        assert self.start is not None and self.end is not None
-        return {"start": _iso(self.start), "end": _iso(self.end)}
-
-
-@dataclass
-class CollectionResult:
-    """What a collection produced.
-
-    Attributes
-    ----------
-    bundles
-        Bundle folders, the broken VM's first.
-    failures
-        Failed calls per VM name.
-    calls
-        Calls made per VM name (done + failed).
-    seconds
-        Wall time.
-    """
-
-    bundles: list[Path] = field(default_factory=list)
-    failures: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    calls: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    @property
-    def subject(self) -> Path:
-        """The broken VM's bundle."""
-        return self.bundles[0]
-
-
-
-def _claims(token: str) -> dict[str, Any]:
-    parts = token.split(".")
-    if len(parts) != 3:
-        return {}
-    try:
-        return dict(json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))))
-    except (ValueError, TypeError):
-        return {}
-
-
 async def _identity(credential: Any, target: AzureTarget) -> dict[str, Any]:
     """Who collects: principal and tenant from the token's claims (unverified, for the record)."""
     with map_azure_errors("credential.get_token", target.arm_endpoint):
         token = await credential.get_token(target.scope)
-    claims = _claims(token.token)
-    principal = claims.get("upn") or claims.get("unique_name") or claims.get("appid") or claims.get("oid")
-    return {"principal": principal, "tenant": claims.get("tid")}
+    claims = read_claims(token.token)
+    return {"principal": claims.principal, "tenant": claims.tenant}
 
 
 async def collect_async(
@@ -208,12 +102,12 @@ async def collect_async(
     names = request.names
     with ExitStack() as stack:
         writers = [stack.enter_context(BundleWriter(out / name)) for name in names]
-        jobs = [_Job(name, writer, progress) for name, writer in zip(names, writers, strict=True)]
+        jobs = [Job(name, writer, progress) for name, writer in zip(names, writers, strict=True)]
         credential = target.async_credential()
         clients = Clients(target, credential)
         try:
             collector = await _identity(credential, target)
-            run = _Run(clients, request, polling_interval, concurrent)
+            run = Run(clients, request, polling_interval, concurrent)
             for outcome in await run.gather(*(run.get_vm(name) for name in names)):
                 failure = outcome.failure or {}
                 if failure.get("status") in (401, 403):
@@ -252,7 +146,5 @@ def collect(target: AzureTarget, request: CollectionRequest, out_dir: str | Path
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(collect_async(target, request, out_dir, **kwargs))
-    import concurrent.futures
-
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, collect_async(target, request, out_dir, **kwargs)).result()

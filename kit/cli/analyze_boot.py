@@ -13,13 +13,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kit.times import require_time
+from kit.times import iso_z, require_time
 
 if TYPE_CHECKING:
     from kit.analyze.bootlog import BootReport
-    from kit.cli import Commands
 
-__all__ = ["register"]
+from kit.cli._common import Commands
+from kit.errors import AnalysisError, UsageError
+
+__all__ = ["register", "summary"]
 
 
 def register(commands: Commands) -> None:
@@ -39,7 +41,6 @@ def register(commands: Commands) -> None:
 
 
 def _read(file: str) -> tuple[bytes, str]:
-    from kit.errors import AnalysisError, UsageError
 
     path = Path(file)
     if path.is_dir():
@@ -80,7 +81,7 @@ def summary(report: BootReport) -> str:
         out.append("time: uptime only (no dated line to anchor it; pass --anchor with the VM start time)")
     else:
         where = f"line {report.anchor.line}" if report.anchor.line else "--anchor"
-        stamp = report.anchor.time.isoformat().replace("+00:00", "Z")
+        stamp = iso_z(report.anchor.time)
         out.append(f"time: anchored from {report.anchor.source} ({where}): uptime {report.anchor.uptime:.2f} s = {stamp}")
     if report.findings:
         out.append(f"findings in the last boot ({len(report.findings)}):")

@@ -10,17 +10,16 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kit.cli._common import Commands, print_json
+from kit.errors import UsageError
+from kit.times import iso_z
 
 if TYPE_CHECKING:
-    from kit.cli import Commands
+    from kit.analyze.network import Difference
 
 __all__ = ["register"]
-
-#: Used when no responder address is given: an address from TEST-NET-2 standing for "the Internet".
-INTERNET_STAND_IN = "198.51.100.10"
 
 
 def register(commands: Commands) -> None:
@@ -53,14 +52,10 @@ def register(commands: Commands) -> None:
     diff.add_argument("--against", nargs="+", default=None, metavar="BUNDLE",
                       help="known-good bundles (default: the peers named in BUNDLE's manifest)")
     diff.add_argument("--responder", metavar="IP", default=None,
-                      help=f"the address you connect from (default: an Internet address, {INTERNET_STAND_IN})")
+                      help="the address you connect from (default: a documentation Internet address, 203.0.113.10)")
     diff.add_argument("--json", action="store_true", help="print the diff as JSON")
     diff.set_defaults(handler=_diff)
 
-
-def _print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
 
 
 def _flow(args: argparse.Namespace) -> int:
@@ -71,7 +66,7 @@ def _flow(args: argparse.Namespace) -> int:
     verdict = flow_verdict(network, args.direction, args.protocol, args.local, args.remote,
                            use_effective=not args.configuration)
     if args.json:
-        _print_json({"vm": network.vm_name, **verdict.to_json()})
+        print_json({"vm": network.vm_name, **verdict.to_json()})
         return 0
     arrow = (f"{verdict.remote} → {verdict.local}" if verdict.direction == "Inbound"
              else f"{verdict.local} → {verdict.remote}")
@@ -90,18 +85,17 @@ def _flow(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from kit.analyze.network import ACCESS_PORTS, diff_from_bundles
-    from kit.errors import UsageError
+    from kit.analyze.network import ACCESS_PORTS, DEFAULT_RESPONDER, diff_from_bundles
     from kit.evidence import load_bundle
 
     subject = load_bundle(args.bundle)
     peers = [load_bundle(path) for path in args.against] if args.against else subject.peers()
     if not peers:
         raise UsageError(f"{args.bundle} names no known-good peers in its manifest; give --against BUNDLE")
-    responder = args.responder or INTERNET_STAND_IN
+    responder = args.responder or DEFAULT_RESPONDER
     result = diff_from_bundles(subject, peers, responder_ip=responder)
     if args.json:
-        _print_json(result.to_json())
+        print_json(result.to_json())
         return 0
     print(f"{result.subject} against {', '.join(result.peers)}; responder {responder}"
           + ("" if args.responder else " (an Internet stand-in: give --responder for your address)"))
@@ -126,7 +120,7 @@ def _diff(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_difference(difference: Any, *, detail: bool) -> None:
+def _print_difference(difference: Difference, *, detail: bool) -> None:
     print(f"  * [{difference.kind}] {difference.description} (peers: {', '.join(difference.peers)})")
     if detail:
         for port in difference.ports:
@@ -134,7 +128,7 @@ def _print_difference(difference: Any, *, detail: bool) -> None:
             print(f"      {port} with the peer's value: {difference.after[port]}")
     op = difference.operation
     if op is not None:
-        when = op.start.isoformat().replace("+00:00", "Z") if hasattr(op.start, "isoformat") else op.start
+        when = iso_z(op.start)
         print(f"      introduced by {op.operation_name} at {when} by {op.caller or 'unknown caller'} "
               f"({op.status}, correlation {op.correlation_id})")
         if difference.operation_note and not difference.operation_note.startswith("a write/delete"):

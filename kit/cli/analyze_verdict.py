@@ -11,12 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TextIO
+
+from kit.cli._common import Commands
+from kit.errors import KitError
 
 if TYPE_CHECKING:
-    from kit.cli import Commands
+    from kit.analyze.verdict import Classification
+    from kit.evidence import Bundle
 
-__all__ = ["register"]
+__all__ = ["print_classification", "register"]
 
 
 def register(commands: Commands) -> None:
@@ -38,21 +42,20 @@ def register(commands: Commands) -> None:
     parser.set_defaults(handler=_verdict)
 
 
-def _responder(bundle: Any) -> str | None:
-    source = str(bundle.manifest.get("source") or "")
-    if not source.startswith("lab:"):
-        return None
-    try:
-        from kit.lab import load_scenario
+def _responder(bundle: Bundle) -> str | None:
+    """A lab bundle's scenario names the responder's address; other bundles name none."""
+    from kit.evidence import parse_source
+    from kit.lab import load_scenario
 
-        return load_scenario(source.split(":", 1)[1]).responder_ip or None
-    except Exception:  # the scenario may not ship with this kit version; fall back to the default
+    try:
+        scenario = parse_source(str(bundle.manifest.get("source") or ""), allowed=("lab",)).scenario
+        return load_scenario(scenario).responder_ip or None if scenario else None
+    except KitError:  # not a lab bundle, or a scenario this kit version does not ship: the default address
         return None
 
 
 def _verdict(args: argparse.Namespace) -> int:
     from kit.analyze.verdict import classify
-    from kit.errors import KitError
     from kit.evidence import load_bundle
 
     bundle = load_bundle(args.bundle)
@@ -74,7 +77,7 @@ def _verdict(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_classification(result: Any, out: Any = None) -> None:
+def print_classification(result: Classification, out: TextIO | None = None) -> None:
     """Print a classification for people: the top hypothesis in full, then the rest."""
     out = out or sys.stdout
     top = result.top

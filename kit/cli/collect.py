@@ -20,12 +20,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from kit.cli._common import Commands
+from kit.cli._connection import add_connection_options
+from kit.errors import UsageError
 from kit.times import require_time
 
 if TYPE_CHECKING:
-    from kit.cli import Commands
-
-from kit.azure.choices import CLOUD_NAMES, CREDENTIAL_KINDS
+    from kit.azure.request import CollectionRequest
+    from kit.azure.target import AzureTarget
+    from kit.lab import RunningLab
 
 __all__ = ["register"]
 
@@ -52,12 +55,9 @@ def register(commands: Commands) -> None:
     where.add_argument("--out", required=True, metavar="DIR", help="parent folder of the bundles")
     how = collect.add_argument_group("where and how to connect")
     how.add_argument("--lab", metavar="SCENARIO", help="start the lab in-process and collect this scenario")
-    how.add_argument("--cloud", choices=CLOUD_NAMES, default="AzureCloud", help="public cloud (default AzureCloud)")
-    how.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (Azure Stack Hub, a TLS-inspecting proxy)")
-    how.add_argument("--ca-bundle", metavar="PEM", help="CA bundle to verify TLS against (replaces the system store)")
-    how.add_argument("--credential", choices=CREDENTIAL_KINDS, default=None,
-                     help="default (DefaultAzureCredential), cli (az login), managed-identity, or env-token "
-                     "(a pre-issued ARM token in KIT_ARM_TOKEN); default: 'default', env-token with --lab")
+    add_connection_options(how, credential_default=None, credential_help=(
+        "default (DefaultAzureCredential), cli (az login), managed-identity, or env-token (a pre-issued ARM token "
+        "in KIT_ARM_TOKEN); default: 'default', the lab's own token with --lab"))
     how.add_argument("--retries", type=int, default=5, metavar="N", help="retries per call (default 5)")
     how.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                      help="read timeout per try of a call (default 60)")
@@ -116,10 +116,9 @@ def _progress(names: list[str]) -> Iterator[Any]:
         yield update
 
 
-def _request_and_target(args: argparse.Namespace, lab: Any) -> tuple[Any, Any]:
+def _request_and_target(args: argparse.Namespace, lab: RunningLab | None) -> tuple[CollectionRequest, AzureTarget]:
     from kit.azure.collect import CollectionRequest
     from kit.azure.target import AzureTarget, RetrySettings
-    from kit.errors import UsageError
 
     if args.retries < 0 or args.timeout <= 0 or args.deadline <= 0:
         raise UsageError("--retries must be >= 0, --timeout and --deadline > 0")
@@ -161,7 +160,6 @@ def _collect(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
     from kit.azure.collect import collect
-    from kit.errors import UsageError
 
     if args.lab and (args.arm_endpoint or args.ca_bundle or (args.credential not in (None, "env-token"))):
         raise UsageError("--lab fills in the endpoint, CA and credential itself; drop --arm-endpoint/--ca-bundle/"

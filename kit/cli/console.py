@@ -18,15 +18,18 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
-from kit.azure.choices import CLOUD_NAMES, CREDENTIAL_KINDS
+from kit.cli._common import Commands, print_help
+from kit.cli._connection import add_connection_options, vm_resource_id
+
+if TYPE_CHECKING:
+    from kit.azure.serialconsole import SerialConsoleClient
 
 __all__ = ["register"]
 
 
-
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     """Add ``kit console precheck`` and ``kit console open``."""
     console = commands.top.add_parser("console", help="the Azure serial console: prechecks and a terminal session")
     sub = console.add_subparsers(dest="console_command", metavar="CONSOLE_COMMAND")
@@ -34,7 +37,7 @@ def register(commands: Any) -> None:
     console.add_argument("--approval", metavar="REF",
                          help="open the console now (same as `kit console open`): the approval / ticket reference")
     console.add_argument("--transcript", metavar="PATH.cast", help="record a redacted transcript (.cast + .txt)")
-    console.set_defaults(handler=lambda args: _open(args) if args.approval else _help(console))
+    console.set_defaults(handler=lambda args: _open(args) if args.approval else print_help(console))
     precheck = sub.add_parser("precheck", help="can the serial console be used for this VM? (and why not)")
     _where(precheck)
     precheck.set_defaults(handler=_precheck)
@@ -52,48 +55,29 @@ def _where(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--subscription", metavar="GUID", help="subscription id (with --resource-group and --vm NAME)")
     parser.add_argument("--resource-group", metavar="NAME", help="resource group of the VM")
     parser.add_argument("--lab", metavar="SCENARIO", help="start the lab in-process and use this scenario's broken VM")
-    parser.add_argument("--cloud", choices=CLOUD_NAMES, default="AzureCloud", help="public cloud (default AzureCloud)")
-    parser.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (Azure Stack Hub, a TLS proxy, a lab)")
-    parser.add_argument("--ca-bundle", metavar="PEM", help="CA bundle to verify TLS against")
-    parser.add_argument("--credential", choices=CREDENTIAL_KINDS, default="default",
-                        help="how to get the ARM token (default: DefaultAzureCredential)")
-
-
-def _help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
+    add_connection_options(parser, credential_help="how to get the ARM token (default: DefaultAzureCredential)")
 
 
 @contextlib.contextmanager
-def _client(args: argparse.Namespace) -> Iterator[tuple[Any, str, Any]]:
+def _client(args: argparse.Namespace) -> Iterator[tuple[SerialConsoleClient, str]]:
     from kit.azure.serialconsole import SerialConsoleClient
     from kit.azure.target import AzureTarget
-    from kit.errors import UsageError
 
     if args.lab:
+        from kit.console.open import lab_console_client
         from kit.lab import running_lab
 
         with running_lab(scenarios=[args.lab]) as lab:
-            info = lab.scenario(args.lab)
-            yield SerialConsoleClient.for_lab(lab), info.vm_id(info.broken_vm), lab
+            yield lab_console_client(lab, args.lab)
         return
-    if not args.vm:
-        raise UsageError("give --vm with the VM's ARM resource id (or --subscription, --resource-group and "
-                         "--vm NAME), or --lab SCENARIO")
-    if not args.vm.startswith("/"):
-        if not (args.subscription and args.resource_group):
-            raise UsageError(f"--vm {args.vm} is a name: also give --subscription and --resource-group "
-                             "(or pass the VM's full ARM resource id)")
-        from kit.ids import vm_id
-
-        args.vm = str(vm_id(args.subscription, args.resource_group, args.vm))
+    vm = vm_resource_id(args, command="kit console")
     target = AzureTarget(arm_endpoint=args.arm_endpoint or "", cloud=args.cloud, credential=args.credential,
                          ca_bundle=args.ca_bundle)
-    yield SerialConsoleClient.from_target(target), args.vm, None
+    yield SerialConsoleClient.from_target(target), vm
 
 
 def _precheck(args: argparse.Namespace) -> int:
-    with _client(args) as (client, vm_id, _lab):
+    with _client(args) as (client, vm_id):
         result = client.precheck(vm_id)
     print(result)
     return 0 if result.ok else 1
@@ -102,7 +86,7 @@ def _precheck(args: argparse.Namespace) -> int:
 def _open(args: argparse.Namespace) -> int:
     from kit.console import Session, azure_transport
 
-    with _client(args) as (client, vm_id, lab):
+    with _client(args) as (client, vm_id):
         transport, pre = azure_transport(client, vm_id, check=True)
         for hint in pre.hints if pre else ():
             print(f"note: {hint}", file=sys.stderr)

@@ -11,10 +11,8 @@ or the archive does not verify.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from kit.cli import Commands
+from kit.cli._common import Commands
 
 __all__ = ["register"]
 

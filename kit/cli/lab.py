@@ -1,22 +1,34 @@
-"""``kit lab serve`` and ``kit lab list``: run the local Azure emulator, list its scenarios."""
+"""``kit lab serve``, ``kit lab list`` and ``kit lab check``: the local Azure emulator.
+
+``serve`` runs it in the foreground, ``list`` names its scenarios, and ``check SCENARIO`` asks a lab
+started with ``kit lab serve`` (in another terminal) whether a trainee's console fix made the VM
+reachable again (exit 0 when it did, 1 when not; the message says what is left).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+from kit.cli._common import Commands, print_help
+from kit.errors import UsageError
+
+if TYPE_CHECKING:
+    from kit.lab import Faults, RunningLab
 
 __all__ = ["register"]
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     """Add ``kit lab serve`` and ``kit lab list``."""
     lab = commands.top.add_parser("lab", help="the local Azure emulator (training, demos, tests)")
     sub = lab.add_subparsers(dest="lab_command", metavar="LAB_COMMAND")
-    lab.set_defaults(handler=lambda _args: _help(lab))
+    lab.set_defaults(handler=lambda _args: print_help(lab))
 
     serve = sub.add_parser("serve", help="serve the lab over HTTPS in the foreground until Ctrl-C")
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
@@ -37,10 +49,16 @@ def register(commands: Any) -> None:
                          help="find scenarios in DIR instead of the built-in ones (repeatable)")
     listing.set_defaults(handler=_list)
 
+    check = sub.add_parser("check", help="check a trainee's console fix against a running lab (kit lab serve)")
+    check.add_argument("scenario", metavar="SCENARIO")
+    check.add_argument("--arm-endpoint", metavar="URL", default=os.environ.get("KIT_LAB_ENDPOINT"),
+                       help="the lab's https://127.0.0.1:PORT as `kit lab serve` printed it (or KIT_LAB_ENDPOINT)")
+    check.add_argument("--ca-bundle", metavar="PEM", default=os.environ.get("KIT_LAB_CA"),
+                       help="the lab's CA certificate as `kit lab serve` printed it (or KIT_LAB_CA)")
+    check.add_argument("--token-env", default="KIT_ARM_TOKEN", metavar="VAR",
+                       help="environment variable holding the lab token (default KIT_ARM_TOKEN)")
+    check.set_defaults(handler=_check)
 
-def _help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -80,7 +98,7 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _announce(lab: Any, faults: Any) -> None:
+def _announce(lab: RunningLab, faults: Faults) -> None:
     print(f"lab listening on {lab.endpoint}")
     print(f"CA certificate:  {lab.ca_path}")
     if sys.stdout.isatty():
@@ -100,3 +118,16 @@ def _announce(lab: Any, faults: Any) -> None:
         print(f"  {name:<20} subscription {info.subscription_id}  group {info.resource_group}  "
               f"broken VM {info.broken_vm}  (known good: {peers})")
     print("\nCtrl-C stops the lab.", flush=True)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from kit.lab.gateway import check_remote
+
+    if not args.arm_endpoint:
+        raise UsageError("give the running lab's --arm-endpoint (start one with `kit lab serve`)")
+    token = os.environ.get(args.token_env)
+    if not token:
+        raise UsageError(f"${args.token_env} is empty: export the token `kit lab serve` printed")
+    result = check_remote(args.arm_endpoint, args.scenario, token=token, ca_path=args.ca_bundle)
+    print(str(result))
+    return 0 if result.passed else 1

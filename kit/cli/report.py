@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from kit.cli import Commands
+from kit.cli._common import Commands
+from kit.errors import UsageError
 
 __all__ = ["register"]
 
@@ -49,7 +48,6 @@ def register(commands: Commands) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from kit.errors import UsageError
     from kit.report.params import convert_value
     from kit.report.runner import run_report
 

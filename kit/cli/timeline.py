@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from kit.cli import Commands
+from kit.cli._common import Commands
 
-__all__ = ["register"]
+__all__ = ["print_rows", "register"]
 
 
 def register(commands: Commands) -> None:

@@ -12,16 +12,18 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+
+from kit.cli._common import Commands, print_help
+from kit.errors import UsageError
 
 __all__ = ["register"]
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     """Add ``kit train list|start|reset|report``."""
     train = commands.top.add_parser("train", help="training drills: walkthroughs on the lab, checked automatically")
     sub = train.add_subparsers(dest="train_command", metavar="TRAIN_COMMAND")
-    train.set_defaults(handler=lambda _args: _help(train))
+    train.set_defaults(handler=lambda _args: print_help(train))
 
     listing = sub.add_parser("list", help="list the walkthroughs")
     listing.set_defaults(handler=_list)
@@ -50,10 +52,6 @@ def register(commands: Any) -> None:
     report.set_defaults(handler=_report)
 
 
-def _help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
-
 
 def _list(_args: argparse.Namespace) -> int:
     from kit.train import list_walkthroughs
@@ -66,7 +64,6 @@ def _list(_args: argparse.Namespace) -> int:
 
 
 def _start(args: argparse.Namespace) -> int:
-    from kit.errors import UsageError
     from kit.train import get_walkthrough, training_lab
     from kit.train.jupyter import prepare_workspace, start_jupyter
 

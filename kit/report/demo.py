@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from kit.archive import incident_dir, new_incident, record, verify_archive
+from kit.azure.request import CollectionRequest
+from kit.azure.target import AzureTarget
 from kit.errors import ArchiveError
+from kit.lab import running_lab
+from kit.report.runner import run_report
+from kit.report.sources import collect_into_archive
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -60,12 +65,6 @@ def run_demo(scenario: str = "firewall-lockout", *, archive_root: str | Path = "
     ArchiveError
         The archive did not verify afterwards.
     """
-    from kit.azure.collect import CollectionRequest
-    from kit.azure.target import AzureTarget
-    from kit.lab import running_lab
-    from kit.report.runner import run_report
-    from kit.report.sources import collect_into_archive
-
     began = time.monotonic()
     timings: dict[str, float] = {}
     root = incident_dir(archive_root, incident) if incident else new_incident(archive_root, "DEMO")
@@ -93,5 +92,6 @@ def run_demo(scenario: str = "firewall-lockout", *, archive_root: str | Path = "
         raise ArchiveError(f"the demo archive {root} does not verify: {check.summary()}")
     timings["total"] = time.monotonic() - began
     assert run.html is not None
-    return DemoResult(incident=incident, archive=root, html=run.html, top=run.result("triage").get("top_hypothesis") or {},
-                      expected=info.expected.hypothesis, verify_summary=check.summary(), timings=timings)
+    top = run.result("triage").get("top_hypothesis") or {}
+    return DemoResult(incident=incident, archive=root, html=run.html, top=top, expected=info.expected.hypothesis,
+                      verify_summary=check.summary(), timings=timings)

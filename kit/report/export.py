@@ -9,7 +9,9 @@ from pathlib import Path
 
 import nbformat
 
+from kit.archive import atomic_write
 from kit.errors import ReportError
+from kit.report.present import EXTERNAL_SCRIPT
 
 __all__ = ["export_html", "export_pdf", "find_chromium"]
 
@@ -47,16 +49,12 @@ def export_html(notebook: Path, html: Path, *, title: str | None = None) -> Path
     nb = _without_external_scripts(nbformat.read(notebook, as_version=4))
     resources = {"metadata": {"name": title or notebook.stem}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    from kit.archive import atomic_write
-
     atomic_write(html, body.encode("utf-8"))
     return html
 
 
 def _without_external_scripts(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop ``<script src="https://…">`` from HTML outputs: an archived page fetches nothing."""
-    from kit.report.present import EXTERNAL_SCRIPT
-
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data") or {}

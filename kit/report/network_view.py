@@ -5,8 +5,12 @@ matrix (ports × sources → verdict) and routes. Rendering only; verdicts come 
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 from collections.abc import Sequence
 from typing import Any
+
+from kit.analyze.network import DEFAULT_RESPONDER, Nsg, VmNetwork, configured_routes, flow_verdict
 
 __all__ = ["DEFAULT_PORTS", "flow_matrix", "route_rows", "rule_rows", "rules_side_by_side", "sources_for"]
 
@@ -14,7 +18,7 @@ __all__ = ["DEFAULT_PORTS", "flow_matrix", "route_rows", "rule_rows", "rules_sid
 DEFAULT_PORTS = (22, 3389, 80, 443, 5986)
 
 
-def _nsgs(net: Any) -> list[tuple[str, Any]]:
+def _nsgs(net: VmNetwork) -> list[tuple[str, Nsg | None]]:
     """(hop, Nsg) for the primary NIC: subnet NSG then NIC NSG (the inbound order)."""
     nic = net.primary_nic
     config = nic.primary_ip_configuration
@@ -34,7 +38,7 @@ def _rule_text(rule: Any) -> str:
             f"{dst}:{','.join(rule.destination_ports)}")
 
 
-def rule_rows(net: Any, *, include_default: bool = False) -> list[dict[str, Any]]:
+def rule_rows(net: VmNetwork, *, include_default: bool = False) -> list[dict[str, Any]]:
     """Every NSG rule on the VM's primary NIC path, by hop, direction and priority."""
     rows = []
     for hop, nsg in _nsgs(net):
@@ -50,7 +54,7 @@ def rule_rows(net: Any, *, include_default: bool = False) -> list[dict[str, Any]
     return rows
 
 
-def rules_side_by_side(subject: Any, peers: Sequence[Any]) -> list[dict[str, Any]]:
+def rules_side_by_side(subject: VmNetwork, peers: Sequence[VmNetwork]) -> list[dict[str, Any]]:
     """One row per (hop, direction, rule name) across all VMs; a column per VM (``absent`` if missing).
 
     Rows where the VMs disagree come first and carry ``differs: yes``.
@@ -72,7 +76,7 @@ def rules_side_by_side(subject: Any, peers: Sequence[Any]) -> list[dict[str, Any
     return rows
 
 
-def sources_for(subject: Any, responder_ip: str | None) -> dict[str, str]:
+def sources_for(subject: VmNetwork, responder_ip: str | None) -> dict[str, str]:
     """Label → address for the flow matrix: the responder, a VNet neighbour, the internet, Azure's platform."""
     sources: dict[str, str] = {}
     if responder_ip:
@@ -80,22 +84,18 @@ def sources_for(subject: Any, responder_ip: str | None) -> dict[str, str]:
     config = subject.primary_nic.primary_ip_configuration
     subnet = subject.subnet(config.subnet_id if config else None)
     if subnet is not None and subnet.address_prefixes:
-        import ipaddress
-
         network = ipaddress.ip_network(subnet.address_prefixes[0], strict=False)
-        hosts = [str(h) for h in network.hosts()][3:8]
+        hosts = [str(h) for h in itertools.islice(network.hosts(), 3, 8)]  # a /8 has 16 M hosts: never list them
         neighbour = next((h for h in hosts if h != subject.primary_ip), None)
         if neighbour:
             sources["same subnet"] = neighbour
-    sources["internet"] = "198.51.100.10"
+    sources["internet"] = DEFAULT_RESPONDER
     sources["Azure platform (168.63.129.16)"] = "168.63.129.16"
     return sources
 
 
-def flow_matrix(nets: Sequence[Any], sources: dict[str, str], ports: Sequence[int] = DEFAULT_PORTS) -> list[dict[str, Any]]:
+def flow_matrix(nets: Sequence[VmNetwork], sources: dict[str, str], ports: Sequence[int] = DEFAULT_PORTS) -> list[dict[str, Any]]:
     """Inbound TCP verdicts: one row per (VM, source), a column per port (``Allow``/``Deny`` + rule)."""
-    from kit.analyze.network import flow_verdict
-
     rows = []
     for net in nets:
         for label, address in sources.items():
@@ -110,10 +110,8 @@ def flow_matrix(nets: Sequence[Any], sources: dict[str, str], ports: Sequence[in
     return rows
 
 
-def route_rows(net: Any) -> list[dict[str, Any]]:
+def route_rows(net: VmNetwork) -> list[dict[str, Any]]:
     """The primary NIC's routes: effective ones when captured, else configured (system + UDR)."""
-    from kit.analyze.network import configured_routes
-
     nic = net.primary_nic
     effective = net.effective_routes.get(nic.name) or net.effective_routes.get(nic.id)
     routes = effective if effective else configured_routes(net, nic)

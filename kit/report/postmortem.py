@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kit.archive import read_manifest
 from kit.errors import ArchiveError
 
 __all__ = ["FOLLOW_UPS", "IncidentRecord", "durations", "follow_ups", "read_incident", "transcripts"]
@@ -105,8 +106,6 @@ def read_incident(archive_dir: str | Path) -> IncidentRecord:
     ArchiveError
         The folder is not an incident archive.
     """
-    from kit.archive import read_manifest
-
     root = Path(archive_dir)
     manifest = read_manifest(root)
     if manifest is None:

@@ -17,6 +17,10 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from kit.archive import atomic_write
+from kit.errors import SecretParameterError
+from kit.report.params import looks_like_secret
+
 __all__ = [
     "Html",
     "callout",
@@ -273,10 +277,6 @@ def save_result(run_dir: str | Path, name: str, value: Any) -> Path:
     SecretParameterError
         The value contains something that looks like a secret (it would be archived).
     """
-    from kit.archive import atomic_write
-    from kit.errors import SecretParameterError
-    from kit.report.params import looks_like_secret
-
     what = looks_like_secret(value)
     if what:
         raise SecretParameterError(f"result {name!r} contains what looks like {what}; it is not saved")

@@ -27,6 +27,7 @@ import nbformat
 from kit.archive import check_appendable, incident_dir, new_run_dir, record
 from kit.errors import NotebookExecutionError, ReportError, UsageError
 from kit.report.export import export_html, export_pdf
+from kit.report.kernel import ThisPythonKernelManager
 from kit.report.params import check_parameters
 from kit.times import utc_text
 
@@ -170,8 +171,6 @@ def execute(source: Path, executed: Path, parameters: Mapping[str, Any], *, cwd:
     Raises papermill's / nbclient's own errors; :func:`run_report` translates them.
     """
     import papermill
-
-    from kit.report.kernel import ThisPythonKernelManager
 
     papermill.execute_notebook(
         str(source),

@@ -6,11 +6,26 @@ The notebooks call these so their cells stay narrative; each function takes the 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from kit.analyze.bootlog import log_lines
+from kit.analyze.network import NetworkDiff, ResponderVerdict
+from kit.analyze.timeline import reference_times
 from kit.report.present import Html, callout, code_block, details, log_excerpt, table
+
+if TYPE_CHECKING:
+    import pandas as pd
+    
+    from kit.analyze.bootlog import BootReport
+    from kit.analyze.verdict import Classification
+
+if TYPE_CHECKING:
+    from kit.analyze.triage import TriageResult
+    from kit.evidence import Bundle
+    from kit.report.sources import Sources
 
 __all__ = [
     "PROGRESS_KINDS",
@@ -37,7 +52,6 @@ _PROBLEMS = ("critical", "error", "warning")
 
 def _lines(serial: bytes | None) -> list[str]:
     """The serial log's lines as the boot log parser numbers them (NUL padding dropped)."""
-    from kit.analyze.bootlog import log_lines
 
     return log_lines(serial) if serial else []
 
@@ -133,7 +147,7 @@ def _progress(findings: Sequence[Any]) -> str:
     return " Progress markers: " + "; ".join(parts) + "."
 
 
-def boot_section(boot: Any, serial: bytes | None, *, context: int = 2, max_excerpts: int = 5, tail: int = 25,
+def boot_section(boot: BootReport, serial: bytes | None, *, context: int = 2, max_excerpts: int = 5, tail: int = 25,
                  region_lines: int = 40) -> Html:
     """How far the boot got, its findings grouped by kind, merged log excerpts, the log's tail.
 
@@ -233,7 +247,7 @@ def _time_span(first: Any, last: Any) -> str:
     return f"{a}\n→ {b[11:] if a[:10] == b[:10] else b}"
 
 
-def notable_events(timeline: Any, *, limit: int = 40) -> Html:
+def notable_events(timeline: pd.DataFrame, *, limit: int = 40) -> Html:
     """Timeline rows of severity warning or worse (and every Activity Log write), time-ordered.
 
     Consecutive rows of the same source, severity, kind, summary and actor are shown as one row
@@ -274,12 +288,21 @@ def verdict_rows(verdicts: Mapping[int, Any], vm: str) -> list[dict[str, Any]]:
     return rows
 
 
-def network_section(verdicts: Mapping[int, Any], diff: Any, bundle: Any) -> Html:
-    """The SSH/RDP verdict table, the verdict-changing differences and the operations behind them."""
+def network_section(verdicts: Mapping[int, ResponderVerdict], diff: NetworkDiff | None, bundle: Bundle, *,
+                    assumed_responder: str | None = None) -> Html:
+    """The SSH/RDP verdict table, the verdict-changing differences and the operations behind them.
+
+    ``assumed_responder`` is the documentation address the verdicts are from when no responder
+    address was given (:attr:`kit.analyze.triage.TriageResult.assumed_responder`); it is said first.
+    """
     out = Html("")
     if not verdicts:
         out += callout("No responder address was given, so no SSH/RDP verdict was computed; set responder_ip.",
                        kind="warn")
+    elif assumed_responder:
+        out += callout(f"No responder address was given: the verdicts below are from the Internet address "
+                       f"{assumed_responder} (a documentation address); set responder_ip to the address you "
+                       f"connect from, as the VM sees it.", kind="warn")
     rows = verdict_rows(verdicts, bundle.name)
     if diff is not None:
         for peer, peer_verdicts in diff.peer_verdicts.items():
@@ -324,13 +347,13 @@ def _get(obj: Any, *names: str, default: Any = None) -> Any:
     return default
 
 
-def hypotheses(classification: Any) -> list[dict[str, Any]]:
+def hypotheses(classification: Classification) -> list[dict[str, Any]]:
     """The ranked hypotheses as JSON-ready dicts (``kind``, ``next_step``, ``score``, evidence)."""
     doc = classification.to_json() if hasattr(classification, "to_json") else dict(classification)
     return list(doc.get("hypotheses", []))
 
 
-def classification_section(classification: Any) -> Html:
+def classification_section(classification: Classification) -> Html:
     """The top hypothesis and next step, then the ranked list with supporting/contradicting evidence."""
     ranked = hypotheses(classification)
     if not ranked:
@@ -364,15 +387,11 @@ def _evidence_row(e: Any) -> dict[str, Any]:
 
 
 def _attr(value: Any) -> str:
-    import html
-
     return html.escape(str(value or ""), quote=True)
 
 
-def triage_result(src: Any, boot: Any, verdicts: Mapping[int, Any], diff: Any, classification: Any,
-                  timeline: Any, archive_dir: str | Path | None) -> dict[str, Any]:
-    """What later notebooks (postmortem) and the archive need from a triage run, as JSON."""
-    from kit.analyze.timeline import reference_times
+def triage_result(src: Sources, result: TriageResult, archive_dir: str | Path | None) -> dict[str, Any]:
+    """What later notebooks (postmortem) and the archive need from a triage run, as JSON (``kit-triage/1``)."""
 
     def rel(path: Path) -> str:
         if archive_dir:
@@ -382,25 +401,26 @@ def triage_result(src: Any, boot: Any, verdicts: Mapping[int, Any], diff: Any, c
                 pass
         return str(path)
 
-    ranked = hypotheses(classification)
-    refs = {k: str(v) for k, v in reference_times(timeline).items()} if timeline is not None and len(timeline) else {}
+    ranked = hypotheses(result.classification)
+    timeline = result.timeline
+    refs = {k: str(v) for k, v in reference_times(timeline).items()} if len(timeline) else {}
+    manifest = src.subject.manifest
     return {
         "format": "kit-triage/1",
         "source": src.source,
         "vm": src.subject.name,
-        "vm_id": src.subject.manifest.get("vm_id"),
-        "subscription_id": src.subject.manifest.get("subscription_id"),
-        "resource_group": src.subject.manifest.get("resource_group"),
-        "window": src.subject.manifest.get("window"),
-        "collected_at": src.subject.manifest.get("collected_at"),
+        "vm_id": manifest.get("vm_id"),
+        "subscription_id": manifest.get("subscription_id"),
+        "resource_group": manifest.get("resource_group"),
+        "window": manifest.get("window"),
+        "collected_at": manifest.get("collected_at"),
         "responder_ip": src.responder_ip,
         "bundles": {b.name: rel(b.path) for b in src.bundles},
         "top_hypothesis": ranked[0] if ranked else None,
         "hypotheses": ranked,
-        "boot": boot.to_json(events=False) if boot is not None else None,
-        "verdicts": {str(p): v.to_json() for p, v in verdicts.items()},
-        "network_diff": diff.to_json() if diff is not None else None,
+        "boot": result.boot.to_json(events=False),
+        "verdicts": {str(p): v.to_json() for p, v in result.verdicts.items()},
+        "verdicts_from": result.responder_ip,
+        "network_diff": result.diff.to_json() if result.diff is not None else None,
         "reference_times": refs,
     }
-
-

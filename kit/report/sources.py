@@ -6,7 +6,8 @@ them::
     archive/<incident>/evidence/<UTC timestamp>/<vm>/     one bundle per VM (broken VM + peers)
 
 The lab's token and any Azure credential stay in this process's memory/environment; only the
-bundles (which never hold a token) reach the archive.
+bundles (which never hold a token) reach the archive. The Azure SDK and the lab are imported only
+when a source collects (together about 1.3 s), so a report on a ``bundle:`` source starts fast.
 """
 
 from __future__ import annotations
@@ -16,11 +17,17 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kit.archive import new_evidence_dir
+from kit.azure.request import CollectionRequest, CollectionResult
 from kit.errors import BundleFormatError, UsageError
+from kit.evidence import Bundle, load_bundle, parse_source
 from kit.times import require_time
+
+if TYPE_CHECKING:
+    from kit.azure.target import AzureTarget
+    from kit.lab import ScenarioInfo
 
 __all__ = ["Sources", "collect_into_archive", "load_source", "parse_names"]
 
@@ -43,14 +50,14 @@ class Sources:
         The responder's source address: the parameter, else the scenario's, else ``None``.
     """
 
-    subject: Any
-    peers: list[Any] = field(default_factory=list)
+    subject: Bundle
+    peers: list[Bundle] = field(default_factory=list)
     source: str = ""
-    scenario: Any = None
+    scenario: ScenarioInfo | None = None
     responder_ip: str | None = None
 
     @property
-    def bundles(self) -> list[Any]:
+    def bundles(self) -> list[Bundle]:
         """The broken VM's bundle followed by the peers'."""
         return [self.subject, *self.peers]
 
@@ -69,21 +76,22 @@ def _window_time(value: str | dt.datetime | None, what: str) -> dt.datetime | No
     return require_time(value, what)
 
 
-def collect_into_archive(target: Any, request: Any, archive_dir: str | Path | None, **kwargs: Any) -> Any:
+def collect_into_archive(target: AzureTarget, request: CollectionRequest, archive_dir: str | Path | None,
+                         **kwargs: Any) -> CollectionResult:
     """Collect ``request`` with ``target`` into ``<archive_dir>/evidence/<timestamp>/``.
 
     Returns the collector's ``CollectionResult`` (bundle paths, broken VM first).
     """
-    from kit.azure.collect import collect
+    from kit.azure.collect import collect  # the SDK (~0.7 s), only when collecting
 
     return collect(target, request, new_evidence_dir(archive_dir), **kwargs)
 
 
 @contextlib.contextmanager
-def _lab_target(scenario: str) -> Iterator[tuple[Any, Any]]:
+def _lab_target(scenario: str) -> Iterator[tuple[ScenarioInfo, AzureTarget]]:
     """A lab serving ``scenario`` and an ``AzureTarget`` for it (the token stays in the target)."""
     from kit.azure.target import AzureTarget
-    from kit.lab import running_lab
+    from kit.lab import running_lab  # aiohttp and the scenario data (~0.6 s), only for lab: sources
 
     with running_lab(scenarios=[scenario]) as lab:
         yield lab.scenario(scenario), AzureTarget.for_lab(lab)
@@ -100,8 +108,6 @@ def _bundle_paths(path: Path, vm: str | None) -> Path:
         for child in children:
             if child.name == vm:
                 return child
-    from kit.evidence.bundle import load_bundle
-
     subjects = [c for c in children if load_bundle(c).role == "subject"]
     if len(subjects) == 1:
         return subjects[0]
@@ -139,8 +145,8 @@ def load_source(
     archive_dir
         The incident folder; collections go to its ``evidence/<timestamp>/``.
     window_start, window_end, window_hours
-        The Activity Log window (ISO 8601 with zone); default: the scenario's, else the
-        ``window_hours`` (24) before ``window_end`` (now).
+        The Activity Log window (ISO 8601; a time without a zone is UTC); default: the
+        scenario's, else the ``window_hours`` (24) before ``window_end`` (now).
     responder_ip
         The responder's source address for the SSH/RDP verdict.
     arm_endpoint, cloud, credential
@@ -151,16 +157,14 @@ def load_source(
     UsageError
         Unknown source form or missing coordinates.
     """
-    from kit.evidence.bundle import load_bundle
-
-    kind, _, rest = str(source).partition(":")
+    where = parse_source(source)
     start, end = _window_time(window_start, "window_start"), _window_time(window_end, "window_end")
     if window_hours is not None and start is None:
         end = end or dt.datetime.now(dt.UTC)
         start = end - dt.timedelta(hours=float(window_hours))
     peers_wanted = parse_names(known_good)
-    if kind == "bundle" and rest:
-        subject = load_bundle(_bundle_paths(Path(rest).expanduser(), vm))
+    if where.path is not None:
+        subject = load_bundle(_bundle_paths(where.path, vm))
         peers = subject.peers()
         if peers_wanted:
             peers = [p for p in peers if p.name in peers_wanted]
@@ -168,27 +172,24 @@ def load_source(
             if missing:
                 raise BundleFormatError(f"no bundle for known-good VM(s) {', '.join(missing)} next to {subject.path}")
         return Sources(subject=subject, peers=peers, source=source, responder_ip=responder_ip)
-    from kit.azure.collect import CollectionRequest
-
-    if kind == "lab" and rest:
-        with _lab_target(rest) as (info, target):
+    if where.scenario is not None:
+        with _lab_target(where.scenario) as (info, target):
             s, e = info.window
             request = CollectionRequest(
                 subscription or info.subscription_id, resource_group or info.resource_group, vm or info.broken_vm,
-                peers_wanted or info.known_good, start=start or s, end=end or e, source=f"lab:{rest}")
+                peers_wanted or info.known_good, start=start or s, end=end or e, source=str(where))
             result = collect_into_archive(target, request, archive_dir)
         subject = load_bundle(result.subject)
         return Sources(subject=subject, peers=subject.peers(), source=source, scenario=info,
                        responder_ip=responder_ip or info.responder_ip)
-    if kind == "azure" and not rest:
-        from kit.azure.target import AzureTarget
+    from kit.azure.target import AzureTarget  # the SDK's credentials, only when collecting
 
-        missing = [n for n, v in (("subscription", subscription), ("resource_group", resource_group), ("vm", vm)) if not v]
-        if missing:
-            raise UsageError(f"source 'azure' needs {', '.join(missing)}")
-        target = AzureTarget(arm_endpoint=arm_endpoint or "", cloud=cloud, credential=credential)
-        request = CollectionRequest(str(subscription), str(resource_group), str(vm), peers_wanted,
-                                    start=start, end=end, source="azure")
-        subject = load_bundle(collect_into_archive(target, request, archive_dir).subject)
-        return Sources(subject=subject, peers=subject.peers(), source=source, responder_ip=responder_ip)
-    raise UsageError(f"source {source!r} must be lab:<scenario>, azure or bundle:<path>")
+    missing = [n for n, v in (("subscription", subscription), ("resource_group", resource_group), ("vm", vm))
+               if not v]
+    if missing:
+        raise UsageError(f"source 'azure' needs {', '.join(missing)}")
+    target = AzureTarget(arm_endpoint=arm_endpoint or "", cloud=cloud, credential=credential)
+    request = CollectionRequest(str(subscription), str(resource_group), str(vm), peers_wanted,
+                                start=start, end=end, source="azure")
+    subject = load_bundle(collect_into_archive(target, request, archive_dir).subject)
+    return Sources(subject=subject, peers=subject.peers(), source=source, responder_ip=responder_ip)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kit.evidence import Bundle
 
 __all__ = [
     "CONSOLE_ROLES",
@@ -45,7 +48,7 @@ def _status(view: Mapping[str, Any] | None, prefix: str) -> dict[str, Any]:
     return {}
 
 
-def identity(bundle: Any, *, incident: str = "", responder_ip: str | None = None, source: str = "") -> dict[str, Any]:
+def identity(bundle: Bundle, *, incident: str = "", responder_ip: str | None = None, source: str = "") -> dict[str, Any]:
     """Who and what the report is about: incident, subscription, group, VM, responder, collection."""
     manifest = bundle.manifest
     vm = bundle.vm or {}
@@ -72,7 +75,7 @@ def identity(bundle: Any, *, incident: str = "", responder_ip: str | None = None
     }
 
 
-def power_state(bundle: Any) -> dict[str, Any]:
+def power_state(bundle: Bundle) -> dict[str, Any]:
     """Power and provisioning state, VM agent health, from the instance view."""
     view = bundle.instance_view or {}
     power = _status(view, "PowerState/")
@@ -102,7 +105,7 @@ def power_note(power: Mapping[str, Any]) -> str | None:
     return f"Power state is '{power.get('power state')}': confirm the VM is running before looking further."
 
 
-def boot_diagnostics(bundle: Any) -> dict[str, Any]:
+def boot_diagnostics(bundle: Bundle) -> dict[str, Any]:
     """Whether boot diagnostics are on and what the bundle holds from them."""
     diag = ((_props(bundle.vm).get("diagnosticsProfile") or {}).get("bootDiagnostics")) or {}
     console = _props(bundle.serial_console_status)
@@ -119,7 +122,7 @@ def boot_diagnostics(bundle: Any) -> dict[str, Any]:
     }
 
 
-def console_access(bundle: Any) -> list[dict[str, Any]]:
+def console_access(bundle: Bundle) -> list[dict[str, Any]]:
     """Role assignments on the VM's scope (inherited included) and whether each opens the console."""
     rows = []
     vm_id = str(bundle.manifest.get("vm_id") or "").lower()
@@ -145,7 +148,7 @@ def _q(value: Any) -> str:
     return shlex.quote(str(value))
 
 
-def az_commands(bundle: Any, *, responder_ip: str | None = None) -> list[dict[str, str]]:
+def az_commands(bundle: Bundle, *, responder_ip: str | None = None) -> list[dict[str, str]]:
     """The ``az`` commands that reproduce each piece of evidence in the bundle (shell-quoted)."""
     m = bundle.manifest
     sub, rg, vm = m.get("subscription_id"), m.get("resource_group"), m.get("vm_name")
@@ -190,7 +193,7 @@ def _id(body: Mapping[str, Any], sub: Any, rg: Any, kind: str, name: str) -> str
     return str(body.get("id") or f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/{kind}/{name}")
 
 
-def evidence_files(bundle: Any) -> list[dict[str, Any]]:
+def evidence_files(bundle: Bundle) -> list[dict[str, Any]]:
     """The bundle manifest's files: path, bytes, sha256, the call that produced it."""
     return [
         {"file": f.get("path"), "bytes": f.get("bytes"), "sha256": f.get("sha256"),

@@ -9,7 +9,7 @@
 - :func:`drill_rows`, :func:`format_report`: the drills recorded in an archive.
 """
 
-from kit.train.drill import CheckOutcome, Drill, Triage, open_drill
+from kit.train.drill import CheckOutcome, Drill, open_drill
 from kit.train.lab import RemoteLab, TrainingLab, connect_lab, training_lab
 from kit.train.questions import AnswerResult, Question, check_answer, questions_for
 from kit.train.records import DrillRow, drill_rows, format_report
@@ -24,7 +24,6 @@ __all__ = [
     "Question",
     "RemoteLab",
     "TrainingLab",
-    "Triage",
     "Walkthrough",
     "WalkthroughRun",
     "check_answer",

@@ -21,20 +21,33 @@ import html
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from kit.analyze.network import load_network, ssh_rdp_verdicts
+from kit.analyze.triage import TriageResult, triage
 from kit.archive import incident_dir, new_incident, new_run_dir, record
+from kit.azure.changes import delete_security_rule, list_security_rules
+from kit.azure.collect import CollectionRequest
+from kit.azure.target import AzureTarget
+from kit.console.open import open_lab_session
+from kit.console.session import Session
 from kit.errors import LabError, UsageError
+from kit.evidence import load_bundle
+from kit.report import sections
+from kit.report.present import Html, save_result
+from kit.report.runner import ReportRun, run_report
+from kit.report.sources import Sources, collect_into_archive
 from kit.times import utc_text
 from kit.train.lab import connect_lab, served_seed, training_lab
 from kit.train.questions import AnswerResult, check_answer, hints_html, question_form, questions_for
 from kit.train.records import drill_prefix, format_duration, record_event
+from kit.train.solutions import solve_console
 
-__all__ = ["CheckOutcome", "Drill", "Triage", "open_drill"]
+__all__ = ["CheckOutcome", "Drill", "open_drill"]
 
 NETWORK_FIX = ("change_nsg", "change_route")
 
@@ -72,19 +85,6 @@ class CheckOutcome:
         return f"{'PASS' if self.passed else 'FAIL'}: {self.message}"
 
 
-@dataclass
-class Triage:
-    """What the triage step found (the objects the notebook displays)."""
-
-    sources: Any
-    boot: Any
-    timeline: Any
-    verdicts: dict[int, Any]
-    diff: Any
-    classification: Any
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
 class Drill:
     """One drill; build it with :func:`open_drill`."""
 
@@ -120,9 +120,10 @@ class Drill:
         self.archive_root = Path(archive_root)
         self._work = Path(tempfile.mkdtemp(prefix="kit-drill-"))
         self._stack.callback(shutil.rmtree, self._work, True)
-        self.sessions: list[Any] = []
+        self.sessions: list[Session] = []
         self.actions: list[dict[str, Any]] = []
-        self.triage_result: Triage | None = None
+        self.sources: Sources | None = None
+        self.triage_result: TriageResult | None = None
         self._started = time.monotonic()
         self.started_at = utc_text()
         self._checks = 0
@@ -142,10 +143,8 @@ class Drill:
             return "network"
         return "console" if step == "serial_console" else "decision"
 
-    def briefing(self) -> Any:
+    def briefing(self) -> Html:
         """What the on-call engineer knows: symptom, VM, time; and the lab-only console account."""
-        from kit.report.present import Html
-
         info = self.info
         rows = [("VM", info.broken_vm), ("subscription", info.subscription_id), ("resource group", info.resource_group),
                 ("region", info.location), ("healthy peers", ", ".join(info.known_good) or "none"),
@@ -163,18 +162,12 @@ class Drill:
                     f"<p><small>Drill {html.escape(self.id)} · variant seed {self.seed}</small></p></div>")
 
     # ------------------------------------------------------------------ triage
-    def target(self) -> Any:
-        """An ``AzureTarget`` for the lab (its token goes to this process's environment only)."""
-        from kit.azure.target import AzureTarget
-
+    def target(self) -> AzureTarget:
+        """An ``AzureTarget`` for the lab (it holds the lab's token in memory)."""
         return AzureTarget.for_lab(self.lab)
 
-    def collect(self, *, peers: bool = True) -> Any:
+    def collect(self, *, peers: bool = True) -> Sources:
         """Collect the broken VM (and its peers) into the drill's ``evidence/``; the ``Sources``."""
-        from kit.azure.collect import CollectionRequest
-        from kit.evidence.bundle import load_bundle
-        from kit.report.sources import Sources, collect_into_archive
-
         info = self.info
         request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm,
                                     info.known_good if peers else (), start=info.window_start, end=info.window_end,
@@ -184,30 +177,16 @@ class Drill:
         return Sources(subject=subject, peers=subject.peers(), source=f"lab:{info.name}", scenario=info,
                        responder_ip=info.responder_ip)
 
-    def triage(self) -> Triage:
-        """Collect, then read the boot log, build the timeline, judge the network path, classify.
+    def triage(self) -> TriageResult:
+        """Collect, then run the triage pipeline (:func:`kit.analyze.triage.triage`) on the evidence.
 
         The result is archived as a triage run (``reports/<time>-triage/triage.json``), so the
         postmortem finds it.
         """
-        from kit.analyze.bootlog import boot_report_from_bundle
-        from kit.analyze.network import diff_network, load_network, ssh_rdp_verdicts
-        from kit.analyze.timeline import build_timeline
-        from kit.analyze.verdict import classify
-        from kit.report import sections
-        from kit.report.present import save_result
-
-        src = self.collect()
-        bundle, peers = src.subject, src.peers
-        boot = boot_report_from_bundle(bundle)
-        timeline = build_timeline(bundle)
-        net = load_network(bundle)
-        verdicts = ssh_rdp_verdicts(net, src.responder_ip)
-        diff = diff_network(net, [load_network(p) for p in peers], responder_ip=src.responder_ip) if peers else None
-        classification = classify(bundle, peers, responder_ip=src.responder_ip)
-        self.triage_result = Triage(src, boot, timeline, verdicts, diff, classification)
+        src = self.sources = self.collect()
+        self.triage_result = triage(src.subject, src.peers, responder_ip=src.responder_ip)
         run = new_run_dir(self.root, "triage")
-        save_result(run, "triage", sections.triage_result(src, boot, verdicts, diff, classification, timeline, self.root))
+        save_result(run, "triage", sections.triage_result(src, self.triage_result, self.root))
         record(self.root, {"kind": "report", "notebook": f"training/{self.scenario}.ipynb (triage step)",
                            "run": run.relative_to(self.root).as_posix(), "parameters": {"incident": self.id},
                            "status": "ok", "error": None, "started_at": self.started_at, "finished_at": utc_text()})
@@ -231,10 +210,8 @@ class Drill:
         """
         return question_form(self.questions[key], lambda given: self.ask(key, given), answer)
 
-    def hints(self, key: str) -> Any:
+    def hints(self, key: str) -> Html:
         """The question's hints, folded (``<details>``) until opened."""
-        from kit.report.present import Html
-
         question = self.questions[key]
         return Html(f"<p><b>{html.escape(question.prompt)}</b> "
                     f"{'(' + ' / '.join(question.choices) + ')' if question.choices else ''}</p>{hints_html(question)}")
@@ -244,14 +221,12 @@ class Drill:
         return self.questions[key].answer
 
     # ------------------------------------------------------------------ acting
-    def console(self, approval: str) -> Any:
+    def console(self, approval: str) -> Session:
         """A serial-console session to the broken VM (opened by the widget or ``with``).
 
         The transcript is redacted (the typed password never reaches it) and archived with the
         drill once the check passes.
         """
-        from kit.console import open_lab_session
-
         if not str(approval or "").strip():
             raise UsageError("opening the serial console needs an approval reference: set approval = 'CHG-…'")
         transcript = self._work / f"{self.id}-console-{len(self.sessions) + 1}.cast"
@@ -259,10 +234,8 @@ class Drill:
         self.sessions.append(session)
         return session
 
-    def solve(self, session: Any) -> list[str]:
+    def solve(self, session: Session) -> list[str]:
         """Perform the reference fix through ``session`` (solution mode)."""
-        from kit.train.solutions import solve_console
-
         guest = self.info.guest or {}
         if session.state.name == "UNOPENED":
             session.open()
@@ -273,8 +246,6 @@ class Drill:
 
     def nsg_rules(self, nsg: str | None = None) -> list[dict[str, Any]]:
         """The rules of ``nsg`` (default: every NSG on the broken VM's path), read from ARM now."""
-        from kit.azure.changes import list_security_rules
-
         names = [nsg] if nsg else self._path_nsgs()
         rows = []
         for name in names:
@@ -286,12 +257,10 @@ class Drill:
         if self.triage_result is None:
             self.triage()
         assert self.triage_result is not None
-        return sorted(self.triage_result.sources.subject.nsgs)
+        return sorted(self.triage_result.bundle.nsgs)
 
     def delete_nsg_rule(self, nsg: str, rule: str) -> str:
         """Delete ``rule`` from ``nsg`` through the lab's ARM API (the Azure SDK), as in production."""
-        from kit.azure.changes import delete_security_rule
-
         if not nsg or not rule:
             raise UsageError("name the NSG and the rule to delete")
         delete_security_rule(self.target(), self.info.subscription_id, self.info.resource_group, nsg, rule)
@@ -305,12 +274,10 @@ class Drill:
             result = self.lab.check(self.scenario)
             return bool(result.passed), str(result.message)
         if self.kind == "network":
-            from kit.analyze.network import load_network, ssh_rdp_verdicts
-
             src = self.collect(peers=False)
             port = 3389 if (self.info.guest or {}).get("os") == "windows" else 22
             verdict = ssh_rdp_verdicts(load_network(src.subject), self.info.responder_ip)[port]
-            rule = (verdict.flow.rule_name or "").split("/")[-1]
+            rule = verdict.flow.rule
             if verdict.reachable:
                 return True, (f"Azure now lets {self.info.responder_ip} reach {self.info.broken_vm} on port {port} "
                               f"(the offline verdict on fresh evidence: {verdict.access} by {rule or 'no NSG'}).")
@@ -364,10 +331,8 @@ class Drill:
         return copied
 
     # ------------------------------------------------------------------ after
-    def postmortem(self, *, service: str = "") -> Any:
+    def postmortem(self, *, service: str = "") -> ReportRun:
         """The trainee's postmortem: ``postmortem.ipynb`` run on this drill's archive (a ``ReportRun``)."""
-        from kit.report import run_report
-
         self.archive_transcripts()
         return run_report("postmortem", incident=self.id, archive_root=self.archive_root,
                           parameters={"service": service or self.info.title, "owner": self.trainee or "trainee"})

@@ -27,6 +27,11 @@ from typing import Any
 from aiohttp import web
 
 from kit.errors import LabError
+from kit.lab import STATE_KEY, LabState, RunningLab, ScenarioInfo, list_scenarios
+from kit.lab.gateway import check_remote
+from kit.lab.guest import CheckResult
+from kit.lab.server import ROUTE_MODULES
+from kit.lab.variants import render_variants, variant_summary
 
 __all__ = ["ENV_CA", "ENV_ENDPOINT", "ENV_SCENARIOS", "ENV_TOKEN", "RemoteLab", "TrainingLab", "add_routes",
            "connect_lab", "reset_scenario", "served_seed", "training_lab"]
@@ -38,7 +43,7 @@ ENV_SCENARIOS = "KIT_TRAIN_SCENARIOS"
 
 
 # ---------------------------------------------------------------------- the lab side
-def _reset_in_state(state: Any, name: str) -> None:
+def _reset_in_state(state: LabState, name: str) -> None:
     """Put scenario ``name`` back as it was loaded: resources, views, logs, activity, its guests."""
     info = state.reload(name)
     hub = state.extras.get("console")
@@ -48,8 +53,6 @@ def _reset_in_state(state: Any, name: str) -> None:
 
 
 async def _reset(request: web.Request) -> web.Response:
-    from kit.lab import STATE_KEY
-
     state = request.app[STATE_KEY]
     if request.headers.get("Authorization", "") != f"Bearer {state.token}":
         return web.json_response({"error": "the lab token is required"}, status=401)
@@ -86,7 +89,7 @@ class TrainingLab:
         Scenario → seed served.
     """
 
-    lab: Any
+    lab: RunningLab
     scenario_dir: Path
     seeds: dict[str, int]
 
@@ -108,10 +111,6 @@ class TrainingLab:
 @contextlib.contextmanager
 def training_lab(seeds: Mapping[str, int], *, port: int = 0) -> Iterator[TrainingLab]:
     """Render the variants ``seeds`` (scenario → seed) and serve them until the block ends."""
-    from kit.lab import LabState, RunningLab, list_scenarios
-    from kit.lab.server import ROUTE_MODULES
-    from kit.lab.variants import render_variants
-
     folder = Path(tempfile.mkdtemp(prefix="kit-train-"))
     try:
         render_variants(dict(seeds), folder)
@@ -154,14 +153,12 @@ class RemoteLab:
     endpoint, ca_path
         Where it listens and the CA that signed it.
     token
-        Its bearer token (kept in memory and in ``KIT_ARM_TOKEN``).
+        Its bearer token (kept in memory; read from ``KIT_ARM_TOKEN`` by :func:`connect_lab`).
     scenario_dir
         The folder of the variants it serves.
     """
 
     def __init__(self, endpoint: str, ca_path: str | Path, token: str, scenario_dir: str | Path) -> None:
-        from kit.lab import list_scenarios
-
         self.endpoint = endpoint.rstrip("/")
         self.ca_path = Path(ca_path)
         self.token = token
@@ -173,16 +170,14 @@ class RemoteLab:
         """The scenarios served, sorted."""
         return tuple(sorted(self._scenarios))
 
-    def scenario(self, name: str) -> Any:
+    def scenario(self, name: str) -> ScenarioInfo:
         """The served scenario's ``ScenarioInfo``."""
         if name not in self._scenarios:
             raise LabError(f"the training lab does not serve {name!r}; it serves: {', '.join(self._scenarios)}")
         return self._scenarios[name]
 
-    def check(self, scenario: str) -> Any:
+    def check(self, scenario: str) -> CheckResult:
         """The lab's verdict on the console fix (``CheckResult``)."""
-        from kit.lab.gateway import check_remote
-
         return check_remote(self.endpoint, scenario, token=self.token, ca_path=self.ca_path)
 
     def reset(self, scenario: str) -> None:
@@ -203,6 +198,4 @@ def connect_lab(environ: Mapping[str, str] | None = None) -> RemoteLab | None:
 
 def served_seed(scenario_folder: str | Path) -> int:
     """The seed of the variant rendered in ``scenario_folder`` (0 for the committed scenario)."""
-    from kit.lab.variants import variant_summary
-
     return int(variant_summary(scenario_folder).get("seed", 0))

@@ -10,9 +10,12 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kit.errors import UsageError
+
+if TYPE_CHECKING:
+    from kit.lab import ScenarioInfo
 
 __all__ = ["AnswerResult", "Question", "answer_html", "check_answer", "hints_html", "question_form", "questions_for"]
 
@@ -80,7 +83,7 @@ class AnswerResult:
         return answer_html(self)
 
 
-def questions_for(info: Any) -> dict[str, Question]:
+def questions_for(info: ScenarioInfo) -> dict[str, Question]:
     """The questions of the scenario ``info`` (a ``ScenarioInfo``), keyed by ``Question.key``."""
     expected = info.expected
     facts = _facts(info)
@@ -107,7 +110,7 @@ def questions_for(info: Any) -> dict[str, Question]:
     return questions
 
 
-def _facts(info: Any) -> dict[str, Any]:
+def _facts(info: ScenarioInfo) -> dict[str, Any]:
     import yaml
 
     path = getattr(info, "path", None)

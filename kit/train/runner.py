@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kit.archive import new_incident, record
 from kit.errors import UsageError
@@ -22,6 +22,9 @@ from kit.report.runner import describe_failure, execute
 from kit.times import utc_text
 from kit.train.records import DrillRow, drill_prefix, drill_rows
 from kit.train.registry import get_walkthrough
+
+if TYPE_CHECKING:
+    from kit.train.lab import TrainingLab
 
 __all__ = ["WalkthroughRun", "run_walkthrough"]
 
@@ -68,7 +71,7 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
 
 
 def run_walkthrough(scenario: str, *, seed: int | None = None, solution: bool = False,
-                    archive_root: str | os.PathLike[str] = "archive", lab: Any = None, postmortem: bool = False,
+                    archive_root: str | os.PathLike[str] = "archive", lab: TrainingLab | None = None, postmortem: bool = False,
                     trainee: str = "", figures: bool = False, timeout: float | None = 300) -> WalkthroughRun:
     """Execute ``notebooks/training/<scenario>.ipynb`` and record it with the drill.
 

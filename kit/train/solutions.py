@@ -8,14 +8,17 @@ walkthroughs with ``solution=True`` to prove each one solvable.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kit.errors import KitError
+
+if TYPE_CHECKING:
+    from kit.console.session import Session
 
 __all__ = ["CONSOLE_SOLUTIONS", "solve_console"]
 
 
-def _firewall(session: Any, username: str, password: str, facts: dict[str, Any]) -> list[str]:
+def _firewall(session: Session, username: str, password: str, facts: dict[str, Any]) -> list[str]:
     session.login(username, password)
     done = [session.run("sudo iptables -S")]
     for blocked in facts.get("blocked") or [{"src": "203.0.113.7", "port": 22}]:
@@ -26,7 +29,7 @@ def _firewall(session: Any, username: str, password: str, facts: dict[str, Any])
     return done
 
 
-def _fstab(session: Any, username: str, password: str, facts: dict[str, Any]) -> list[str]:
+def _fstab(session: Session, username: str, password: str, facts: dict[str, Any]) -> list[str]:
     session.expect(r"Give root password for maintenance", timeout=15)
     session.login("root", password)
     failed = session.run("mount -a")
@@ -43,7 +46,7 @@ def _fstab(session: Any, username: str, password: str, facts: dict[str, Any]) ->
     return [failed, after]
 
 
-def _sshd(session: Any, username: str, password: str, facts: dict[str, Any]) -> list[str]:
+def _sshd(session: Session, username: str, password: str, facts: dict[str, Any]) -> list[str]:
     session.login(username, password)
     errors = session.run("sudo sshd -t")
     where = re.search(r"^(/\S+?):? line (\d+): Bad configuration option", errors, re.M)
@@ -56,7 +59,7 @@ def _sshd(session: Any, username: str, password: str, facts: dict[str, Any]) -> 
     return [errors, clean]
 
 
-def _rdp(session: Any, username: str, password: str, facts: dict[str, Any]) -> list[str]:
+def _rdp(session: Session, username: str, password: str, facts: dict[str, Any]) -> list[str]:
     session.login(username, password)
     config = session.run("sc qc TermService")
     session.run("sc config TermService start= demand")
@@ -69,7 +72,7 @@ CONSOLE_SOLUTIONS = {"firewall-lockout": _firewall, "fstab-emergency": _fstab, "
                      "windows-rdp": _rdp}
 
 
-def solve_console(scenario: str, session: Any, username: str, password: str, facts: dict[str, Any]) -> list[str]:
+def solve_console(scenario: str, session: Session, username: str, password: str, facts: dict[str, Any]) -> list[str]:
     """Fix ``scenario``'s VM through ``session`` (opened); returns the console outputs it read."""
     try:
         fix = CONSOLE_SOLUTIONS[scenario]

@@ -57,7 +57,7 @@ lab's ARM API, exactly as it would from Azure. First, the boot log: how far did 
 """),
         code("""
 t = drill.triage()
-display(s.boot_section(t.boot, t.sources.subject.serial_log))
+display(s.boot_section(t.boot, t.bundle.serial_log))
 """),
         md("""
 ## 2. Timeline
@@ -74,7 +74,7 @@ display(s.notable_events(t.timeline, limit=25))
 
 Can your connection reach the VM as far as Azure is concerned (NSGs, routes), compared with the peers?
 """),
-        code("display(s.network_section(t.verdicts, t.diff, t.sources.subject))"),
+        code("display(s.network_section(t.verdicts, t.diff, t.bundle, assumed_responder=t.assumed_responder))"),
         md("""
 ### Question 1: guest-level or platform-level?
 

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from answers import ANSWERS
 
 from kit.archive import verify_archive
 from kit.lab import list_scenarios
@@ -29,9 +30,9 @@ def test_triage_shows_the_scenarios_expected_classification(scenario: str, colle
         "source": f"bundle:{collected[scenario]}", "responder_ip": info.responder_ip})
     assert run.status == "ok" and run.html is not None
     page = run.html.read_text()
-    assert _shown_hypothesis(page) == info.expected.hypothesis
+    assert _shown_hypothesis(page) == ANSWERS[scenario].hypothesis
     top = run.result("triage")["top_hypothesis"]
-    assert (top["kind"], top["next_step"]) == (info.expected.hypothesis, info.expected.next_step)
+    assert (top["kind"], top["next_step"]) == (ANSWERS[scenario].hypothesis, ANSWERS[scenario].next_step)
     for section in ("1. Identity and scope", "2. Power and provisioning state", "3. Boot diagnostics",
                     "4. Timeline", "5. Network path", "6. Who may open the serial console",
                     "7. Classification and next step", "8. Reproduce the evidence", "9. Evidence manifest"):
@@ -61,7 +62,7 @@ def test_network_diff_compares_rules_flows_and_routes(scenario: str, collected: 
     assert result["vm"] == info.broken_vm and set(result["peers"]) == set(info.known_good)
     assert any(row["VM"] == info.broken_vm for row in result["flow_matrix"])
     family = {"nsg_deny": ("nsg_rule", "association:subnet_nsg", "association:nic_nsg"),
-              "route_blackhole": ("route", "association:route_table")}.get(info.expected.hypothesis)
+              "route_blackhole": ("route", "association:route_table")}.get(ANSWERS[scenario].hypothesis)
     if family:
         kinds = [d["kind"] for d in result["diff"]["differences"]]
         assert any(k.startswith(family) for k in kinds), f"the diff shows the {family[0]} difference: {kinds}"
@@ -94,7 +95,7 @@ def test_postmortem_reads_the_archive_after_triage(scenario: str, collected: dic
     assert "Console sessions" in page and "iptables -D INPUT -p tcp --dport 22 -j DROP" in page
     result = run.result("postmortem")
     assert result["sessions"] == ["console-1"]
-    assert result["cause"] == info.expected.hypothesis
+    assert result["cause"] == ANSWERS[scenario].hypothesis
     assert result["follow_ups"], "standard follow-ups for the cause"
     assert verify_archive(tmp_path / "INC-PM").ok
 

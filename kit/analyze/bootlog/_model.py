@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from kit.times import iso_z
 
 __all__ = [
     "LINUX_STAGES",
@@ -16,6 +18,7 @@ __all__ = [
     "Finding",
     "ParseWarning",
     "TimeAnchor",
+    "stage_rank",
     "stage_reached",
 ]
 
@@ -65,7 +68,7 @@ def stage_reached(reached: str, wanted: str) -> bool:
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return iso_z(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ Pure functions over the ARM REST bodies an evidence bundle stores (no Azure call
     # FlowVerdict(access='Deny', rule_name='securityRules/deny-ssh', hop='nic', ...)
     next_hop(net, "203.0.113.7")
     diff_network(net, [load_network(peer) for peer in bundle.peers()], responder_ip="203.0.113.7")
+    read_network(bundle, bundle.peers(), responder_ip="203.0.113.7")   # all of it, errors as data
 
 NSG semantics follow Microsoft's "How network security groups filter network traffic": inbound
 subnet NSG then NIC NSG, outbound NIC then subnet, both must allow, no NSG allows, first match by
@@ -15,7 +16,7 @@ priority. Routes: longest prefix, User over BGP over System.
 """
 
 from kit.analyze.network._arm import default_rules, load_network, network_from_dicts
-from kit.analyze.network._diff import Difference, NetworkDiff, diff_from_bundles, diff_network
+from kit.analyze.network._diff import Difference, NetworkDiff, diff_network
 from kit.analyze.network._flow import FlowVerdict, HopVerdict, flow_verdict
 from kit.analyze.network._model import (
     EffectiveNsg,
@@ -29,6 +30,13 @@ from kit.analyze.network._model import (
     VmNetwork,
     Vnet,
 )
+from kit.analyze.network._reading import (
+    DEFAULT_RESPONDER,
+    NetworkReading,
+    bundle_window,
+    diff_from_bundles,
+    read_network,
+)
 from kit.analyze.network._responder import ACCESS_PORTS, ResponderVerdict, responder_verdict, ssh_rdp_verdicts
 from kit.analyze.network._routes import NextHop, configured_routes, next_hop, select_route, system_routes
 
@@ -37,12 +45,14 @@ diff = diff_network
 
 __all__ = [
     "ACCESS_PORTS",
+    "DEFAULT_RESPONDER",
     "Difference",
     "EffectiveNsg",
     "FlowVerdict",
     "HopVerdict",
     "IpConfiguration",
     "NetworkDiff",
+    "NetworkReading",
     "NextHop",
     "Nic",
     "Nsg",
@@ -53,6 +63,7 @@ __all__ = [
     "Subnet",
     "VmNetwork",
     "Vnet",
+    "bundle_window",
     "configured_routes",
     "default_rules",
     "diff",
@@ -62,6 +73,7 @@ __all__ = [
     "load_network",
     "network_from_dicts",
     "next_hop",
+    "read_network",
     "responder_verdict",
     "select_route",
     "ssh_rdp_verdicts",

@@ -12,6 +12,18 @@ from collections.abc import Iterable
 
 from kit.errors import AnalysisError, UsageError
 
+__all__ = [
+    "contains",
+    "is_public",
+    "normalize_protocol",
+    "parse_address_entry",
+    "parse_endpoint",
+    "parse_ip",
+    "parse_ports",
+    "parse_prefix",
+    "port_in",
+]
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kit.analyze.network._addresses import normalize_protocol, parse_prefix
 from kit.analyze.network._model import (
@@ -29,6 +29,23 @@ from kit.analyze.network._model import (
 )
 from kit.errors import AnalysisError, InvalidResourceId
 from kit.ids import name_of, parse_resource_id, try_parse
+
+if TYPE_CHECKING:
+    from kit.evidence import Bundle
+
+__all__ = [
+    "default_rules",
+    "load_network",
+    "network_from_dicts",
+    "parse_effective_nsgs",
+    "parse_effective_routes",
+    "parse_nic",
+    "parse_nsg",
+    "parse_route_table",
+    "parse_rule",
+    "parse_subnet",
+    "parse_vnet",
+]
 
 _DIRECTIONS = {"inbound": "Inbound", "outbound": "Outbound"}
 _ACCESS = {"allow": "Allow", "deny": "Deny"}
@@ -507,7 +524,7 @@ def _order_nics(nics: list[Nic], vm: Mapping[str, Any] | None) -> list[Nic]:
     return sorted(ordered, key=lambda nic: (not nic.primary, rank.get(id_key(nic.id), len(rank))))
 
 
-def load_network(bundle: Any) -> VmNetwork:
+def load_network(bundle: Bundle) -> VmNetwork:
     """The :class:`VmNetwork` of an evidence bundle (``kit.evidence.Bundle``).
 
     Parameters

@@ -17,8 +17,12 @@ from typing import Any
 
 from kit.analyze.network._model import Nsg, Route, RouteTable, SecurityRule, Subnet, VmNetwork, id_key
 from kit.analyze.network._responder import ACCESS_PORTS, ResponderVerdict, ssh_rdp_verdicts
+from kit.analyze.network._routes import next_hop
 from kit.errors import AnalysisError, KitError
 from kit.ids import canonical_id, name_of, try_parse
+from kit.times import iso_z
+
+__all__ = ["Difference", "NetworkDiff", "diff_network"]
 
 Apply = Callable[[VmNetwork], VmNetwork]
 # the most specific differences first: a rule or route says more than an association
@@ -414,7 +418,7 @@ def _compare_tables(peer: VmNetwork, s_table: RouteTable | None, p_table: RouteT
 
 
 def _iso(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else (str(value) if value else None)
+    return iso_z(value) if isinstance(value, datetime) else (str(value) if value else None)
 
 
 def _find_operation(related: tuple[str, ...], operations: Sequence[Any],
@@ -490,8 +494,6 @@ def _verdicts(net: VmNetwork, responder_ip: str, *, use_effective: bool) -> dict
 
 def _appliances(peers: Sequence[VmNetwork], responder_ip: str) -> list[str]:
     """Next hop addresses of VirtualAppliance routes the peers' replies to the responder take."""
-    from kit.analyze.network._routes import next_hop
-
     found = []
     for peer in peers:
         for use_effective in (True, False):
@@ -606,33 +608,3 @@ def diff_network(
         subject_verdicts=subject_verdicts, peer_verdicts=peer_verdicts, differences=tuple(differences),
         warnings=tuple(dict.fromkeys(warnings + list(subject.warnings))),
     )
-
-
-def diff_from_bundles(subject: Any, peers: Sequence[Any] | None = None, *, responder_ip: str) -> NetworkDiff:
-    """:func:`diff_network` over evidence bundles, with the subject's Activity Log and window.
-
-    Parameters
-    ----------
-    subject
-        The subject's ``kit.evidence.Bundle``.
-    peers
-        Known-good bundles (default: ``subject.peers()``).
-    responder_ip
-        The responder's address.
-    """
-    from kit.analyze.activity import operations as group_operations
-    from kit.analyze.activity import parse_time
-    from kit.analyze.network._arm import load_network
-
-    peer_bundles = list(peers) if peers is not None else list(subject.peers())
-    manifest = getattr(subject, "manifest", None) or {}
-    window = None
-    raw_window = manifest.get("window") if isinstance(manifest, dict) else None
-    if isinstance(raw_window, dict):
-        start, end = parse_time(raw_window.get("start")), parse_time(raw_window.get("end"))
-        if start is not None and end is not None:
-            window = (start, end)
-    events = getattr(subject, "activity_log", None) or []
-    ops = group_operations(events) if events else []
-    return diff_network(load_network(subject), [load_network(b) for b in peer_bundles],
-                        responder_ip=responder_ip, operations=ops, window=window)

@@ -27,6 +27,8 @@ from kit.analyze.network._model import Nic, Nsg, SecurityRule, VmNetwork, id_key
 from kit.errors import AnalysisError, UsageError
 from kit.ids import name_of
 
+__all__ = ["FlowVerdict", "HopVerdict", "evaluate_nsg", "flow_verdict", "rule_matches"]
+
 _DIRECTIONS = {"inbound": "Inbound", "in": "Inbound", "outbound": "Outbound", "out": "Outbound"}
 _HOP_LABEL = {"subnet": "subnet", "nic": "NIC"}
 
@@ -116,6 +118,11 @@ class FlowVerdict:
     trace: tuple[HopVerdict, ...]
     cross_check: str | None = None
     warnings: tuple[str, ...] = ()
+
+    @property
+    def rule(self) -> str | None:
+        """The deciding rule's own name (``deny-ssh`` of ``securityRules/deny-ssh``), or ``None``."""
+        return self.rule_name.rpartition("/")[2] if self.rule_name else None
 
     @property
     def allowed(self) -> bool:

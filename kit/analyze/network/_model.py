@@ -17,6 +17,22 @@ from kit.analyze.network._addresses import IPNetwork, parse_address_entry, parse
 from kit.errors import AnalysisError
 from kit.ids import name_of, try_parse
 
+__all__ = [
+    "DEFAULT_RULES",
+    "DEFAULT_RULE_NAMES",
+    "EffectiveNsg",
+    "IpConfiguration",
+    "Nic",
+    "Nsg",
+    "Route",
+    "RouteTable",
+    "SecurityRule",
+    "Subnet",
+    "VmNetwork",
+    "Vnet",
+    "id_key",
+]
+
 DEFAULT_RULES: tuple[dict[str, Any], ...] = (
     {"name": "AllowVnetInBound", "priority": 65000, "direction": "Inbound", "access": "Allow",
      "sourceAddressPrefix": "VirtualNetwork", "destinationAddressPrefix": "VirtualNetwork"},
@@ -31,6 +47,7 @@ DEFAULT_RULES: tuple[dict[str, Any], ...] = (
     {"name": "DenyAllOutBound", "priority": 65500, "direction": "Outbound", "access": "Deny",
      "sourceAddressPrefix": "*", "destinationAddressPrefix": "*"},
 )
+
 DEFAULT_RULE_NAMES = frozenset(rule["name"].lower() for rule in DEFAULT_RULES)
 
 

@@ -10,6 +10,8 @@ from kit.analyze.network._flow import FlowVerdict, flow_verdict
 from kit.analyze.network._model import VmNetwork
 from kit.analyze.network._routes import NextHop, next_hop
 
+__all__ = ["ResponderVerdict", "responder_verdict", "ssh_rdp_verdicts"]
+
 #: The ports the kit cares about, and what listens there.
 ACCESS_PORTS = {22: "SSH", 3389: "RDP"}
 

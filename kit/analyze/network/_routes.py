@@ -17,7 +17,10 @@ from typing import Any
 
 from kit.analyze.network._addresses import RESERVED_DROP, parse_ip, parse_prefix
 from kit.analyze.network._model import Nic, Route, VmNetwork
+from kit.errors import AnalysisError
 from kit.ids import name_of
+
+__all__ = ["NextHop", "configured_routes", "next_hop", "select_route", "system_routes"]
 
 #: Route sources by precedence on equal prefixes (lower wins).
 _SOURCE_RANK = {"user": 0, "virtualnetworkgateway": 1, "default": 2}
@@ -196,8 +199,6 @@ def next_hop(
     AnalysisError
         When ``source_ip`` is not an address of the VM.
     """
-    from kit.errors import AnalysisError
-
     parse_ip(destination_ip, "destination")
     nic = network.primary_nic
     if source_ip is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["ENVELOPE", "is_az_shape", "rest_key", "to_rest"]
+__all__ = ["ENVELOPE", "is_az_shape", "rest_key", "to_rest", "vm_to_rest"]
 
 #: keys that stay at the top level of an ARM resource (everything else is a property)
 ENVELOPE = frozenset({"id", "name", "type", "location", "tags", "etag", "zones", "identity", "plan", "sku",

@@ -6,9 +6,22 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from kit.evidence.importers._base import Artifact, Importers
 from kit.evidence.importers._shapes import to_rest, vm_to_rest
 
-__all__ = ["register"]
+__all__ = [
+    "ActivityLogImporter",
+    "BootDiagnosticsImporter",
+    "ConsoleStatusImporter",
+    "EffectiveNsgImporter",
+    "EffectiveRoutesImporter",
+    "InstanceViewImporter",
+    "ResourceImporter",
+    "ResourceListImporter",
+    "RoleAssignmentsImporter",
+    "VmImporter",
+    "register",
+]
 
 _SNAKE = re.compile(r"_([a-z])")
 _TIMESTAMPS = ("eventTimestamp", "submissionTimestamp")
@@ -48,8 +61,6 @@ class ResourceImporter:
 
     def load(self, doc: Any) -> list[Any]:
         """The resource in REST shape."""
-        from kit.evidence.importers import Artifact
-
         return [Artifact(self.attribute, to_rest(doc), name=doc.get("name"), resource_id=doc.get("id"))]
 
 
@@ -65,8 +76,6 @@ class VmImporter:
 
     def load(self, doc: Any) -> list[Any]:
         """The model, and the instance view when the document holds one."""
-        from kit.evidence.importers import Artifact
-
         body = vm_to_rest(dict(doc))
         properties = dict(body.get("properties") or {})
         instance_view = properties.pop("instanceView", None)
@@ -90,8 +99,6 @@ class InstanceViewImporter:
 
     def load(self, doc: Any) -> list[Any]:
         """The instance view as is."""
-        from kit.evidence.importers import Artifact
-
         return [Artifact("instance_view", doc)]
 
 
@@ -107,8 +114,6 @@ class BootDiagnosticsImporter:
 
     def load(self, doc: Any) -> list[Any]:
         """The URIs (the writer removes their signatures)."""
-        from kit.evidence.importers import Artifact
-
         return [Artifact("boot_diagnostics", doc)]
 
 
@@ -126,8 +131,6 @@ class ConsoleStatusImporter:
 
     def load(self, doc: Any) -> list[Any]:
         """The status body as is."""
-        from kit.evidence.importers import Artifact
-
         return [Artifact("serial_console_status", doc)]
 
 
@@ -144,8 +147,6 @@ class EffectiveNsgImporter:
 
     def load(self, doc: Any) -> list[Any]:
         """``{"value": [...]}``; the NIC is resolved from the association when the bundle is built."""
-        from kit.evidence.importers import Artifact
-
         items = _items(doc) or []
         nic = next((((item.get("association") or {}).get("networkInterface") or {}).get("id")
                     for item in items if ((item.get("association") or {}).get("networkInterface") or {}).get("id")),
@@ -168,8 +169,6 @@ class EffectiveRoutesImporter:
 
     def load(self, doc: Any) -> list[Any]:
         """``{"value": [...]}``; the NIC is resolved when the bundle is built."""
-        from kit.evidence.importers import Artifact
-
         return [Artifact("effective_routes", {"value": _items(doc) or []})]
 
 
@@ -200,8 +199,6 @@ class ActivityLogImporter:
 
     def load(self, doc: Any) -> list[Any]:
         """``{"value": [...]}`` with REST keys and ``Z`` timestamps."""
-        from kit.evidence.importers import Artifact
-
         return [Artifact("activity_log", {"value": [_event_to_rest(item) for item in _items(doc) or []]})]
 
 
@@ -218,8 +215,6 @@ class RoleAssignmentsImporter:
 
     def load(self, doc: Any) -> list[Any]:
         """``{"value": [...]}`` with every assignment nested under ``properties``."""
-        from kit.evidence.importers import Artifact
-
         return [Artifact("role_assignments", {"value": [to_rest(item) for item in _items(doc) or []]})]
 
 
@@ -256,7 +251,7 @@ class ResourceListImporter:
 _SINGLE: tuple[Any, ...] = (VmImporter(), *_RESOURCES)
 
 
-def register(registry: Any) -> None:
+def register(registry: Importers) -> None:
     """Add the ARM importers to ``registry``."""
     for importer in (*_SINGLE, InstanceViewImporter(), BootDiagnosticsImporter(), ConsoleStatusImporter(),
                      EffectiveNsgImporter(), EffectiveRoutesImporter(), ActivityLogImporter(),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["register"]
+from kit.evidence.importers._base import Artifact, Importers
+
+__all__ = ["BootLogImporter", "ScreenshotImporter", "register"]
 
 #: lines that only a console/boot log has (Linux kernel, systemd, GRUB, cloud-init, Windows SAC)
 _BOOT_MARKERS = re.compile(
@@ -29,8 +31,6 @@ class BootLogImporter:
 
     def load(self, doc: Any) -> list[Any]:
         """The log bytes, unchanged."""
-        from kit.evidence.importers import Artifact
-
         data = doc.encode("utf-8") if isinstance(doc, str) else doc
         return [Artifact("serial_log", data)]
 
@@ -47,12 +47,10 @@ class ScreenshotImporter:
 
     def load(self, doc: Any) -> list[Any]:
         """The image bytes."""
-        from kit.evidence.importers import Artifact
-
         return [Artifact("screenshot", doc)]
 
 
-def register(registry: Any) -> None:
+def register(registry: Importers) -> None:
     """Add the file importers to ``registry``."""
     registry.register(BootLogImporter())
     registry.register(ScreenshotImporter())

@@ -1,0 +1,44 @@
+"""The options that say which VM and how to reach ARM, shared by ``kit collect`` and ``kit console``.
+
+Not a command module (the dispatcher skips ``_`` names); imports no SDK.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from kit.azure.choices import CLOUD_NAMES, CREDENTIAL_KINDS
+from kit.errors import UsageError
+from kit.ids import parse_resource_id, vm_id
+
+__all__ = ["add_connection_options", "vm_resource_id"]
+
+
+def add_connection_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, *,
+                           credential_default: str | None = "default", credential_help: str | None = None) -> None:
+    """``--cloud``, ``--arm-endpoint``, ``--ca-bundle`` and ``--credential``: the same on every command."""
+    parser.add_argument("--cloud", choices=CLOUD_NAMES, default="AzureCloud", help="public cloud (default AzureCloud)")
+    parser.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (Azure Stack Hub, a TLS-inspecting proxy)")
+    parser.add_argument("--ca-bundle", metavar="PEM", help="CA bundle to verify TLS against (replaces the system store)")
+    parser.add_argument("--credential", choices=CREDENTIAL_KINDS, default=credential_default, help=credential_help or (
+        "default (DefaultAzureCredential), cli (az login), managed-identity, or env-token (a pre-issued ARM token "
+        "in KIT_ARM_TOKEN); default: default"))
+
+
+def vm_resource_id(args: argparse.Namespace, *, command: str) -> str:
+    """The VM's ARM id from ``--vm ID`` or ``--subscription``/``--resource-group``/``--vm NAME``.
+
+    Raises
+    ------
+    UsageError
+        Neither form is complete; the message says what to add.
+    """
+    if not args.vm:
+        raise UsageError(f"{command} needs --vm with the VM's ARM resource id (or --subscription, --resource-group "
+                         "and --vm NAME), or --lab SCENARIO")
+    if args.vm.startswith("/"):
+        return str(parse_resource_id(args.vm))
+    if not (args.subscription and args.resource_group):
+        raise UsageError(f"--vm {args.vm} is a name: also give --subscription and --resource-group "
+                         "(or pass the VM's full ARM resource id)")
+    return str(vm_id(args.subscription, args.resource_group, args.vm))
