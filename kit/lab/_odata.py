@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
+
+from kit.times import parse_time
 
 __all__ = ["ActivityFilter", "FilterError", "parse_activity_filter"]
 
@@ -49,9 +52,9 @@ class ActivityFilter:
     end: dt.datetime | None
     equals: dict[str, str] = field(default_factory=dict)
 
-    def matches(self, event: dict) -> bool:
+    def matches(self, event: dict[str, Any]) -> bool:
         """Whether the EventData record passes the filter."""
-        when = _parse_time(str(event.get("eventTimestamp", "")))
+        when = parse_time(str(event.get("eventTimestamp", "")).strip())
         if when is None or when < self.start or (self.end is not None and when > self.end):
             return False
         for key, wanted in self.equals.items():
@@ -85,7 +88,7 @@ def parse_activity_filter(text: str) -> ActivityFilter:
             raise FilterError(f"cannot parse the $filter at character {position + 1}: {text[position:position + 40]!r}")
         name, op, value = match.group(1).lower(), match.group(2).lower(), match.group(3).replace("''", "'")
         if name == "eventtimestamp":
-            when = _parse_time(value)
+            when = parse_time(value.strip())
             if when is None or op == "eq":
                 raise FilterError(f"eventTimestamp needs ge/le and an ISO 8601 time, got {op} {value!r}")
             if op == "ge":
@@ -111,15 +114,3 @@ def parse_activity_filter(text: str) -> ActivityFilter:
     if end is not None and end < start:
         raise FilterError("the $filter end time is before its start time")
     return ActivityFilter(start, end, equals)
-
-
-def _parse_time(text: str) -> dt.datetime | None:
-    cleaned = text.strip().replace("Z", "+00:00")
-    fraction = re.match(r"^(.*T\d\d:\d\d:\d\d)\.(\d+)(.*)$", cleaned)
-    if fraction:  # Python wants at most 6 fractional digits; Azure writes 7
-        cleaned = f"{fraction.group(1)}.{fraction.group(2)[:6]}{fraction.group(3)}"
-    try:
-        moment = dt.datetime.fromisoformat(cleaned)
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)

@@ -53,14 +53,15 @@ BUILT_IN_ROLES: dict[str, tuple[str, str, list[str], list[str]]] = {
                                              "resources.", ["*/read", "Microsoft.Authorization/*"], []),
     "00c29273-979b-4161-815c-10b084fb9324": ("Backup Operator", "Lets you manage backup services, except removal "
                                              "of backup, vault creation and giving access to others.",
-                                             ["Microsoft.Authorization/*/read", "Microsoft.Compute/virtualMachines/read",
+                                             ["Microsoft.Authorization/*/read",
+                                              "Microsoft.Compute/virtualMachines/read",
                                               "Microsoft.RecoveryServices/Vaults/backupFabrics/*",
                                               "Microsoft.RecoveryServices/Vaults/read",
                                               "Microsoft.Resources/subscriptions/resourceGroups/read"], []),
     "17d1049b-9a84-46fb-8f53-869881c3d3ab": ("Storage Account Contributor", "Permits management of storage "
-                                             "accounts.", ["Microsoft.Authorization/*/read",
-                                                           "Microsoft.Storage/storageAccounts/*",
-                                                           "Microsoft.Resources/subscriptions/resourceGroups/read"], []),
+                                             "accounts.",
+                                             ["Microsoft.Authorization/*/read", "Microsoft.Storage/storageAccounts/*",
+                                              "Microsoft.Resources/subscriptions/resourceGroups/read"], []),
     "73c42c96-874c-492b-b04d-ab87d138a893": ("Log Analytics Reader", "Log Analytics Reader can view and search all "
                                              "monitoring data as well as and view monitoring settings.",
                                              ["*/read", "Microsoft.OperationalInsights/workspaces/search/action"], []),

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from kit.errors import InvalidResourceId, LabError
-from kit.ids import parse_resource_id
+from kit.ids import parse_resource_id, try_parse
 from kit.lab.faults import FaultPlan, Faults
 from kit.lab.scenario import ScenarioInfo
 
@@ -134,7 +134,8 @@ class LabState:
     def scenario(self, name: str) -> ScenarioInfo:
         """The served scenario ``name``; :class:`LabError` naming those served otherwise."""
         if name not in self.scenarios:
-            raise LabError(f"the lab is not serving a scenario named {name!r}; it serves: {', '.join(self.scenarios) or 'none'}")
+            raise LabError(f"the lab is not serving a scenario named {name!r}; "
+                           f"it serves: {', '.join(self.scenarios) or 'none'}")
         return self.scenarios[name]
 
     def scenario_for(self, subscription_id: str) -> ScenarioInfo | None:
@@ -204,9 +205,8 @@ class LabState:
 
     def _child_list(self, key: str) -> tuple[list[dict[str, Any]], str] | None:
         """The list inside the parent body that holds the child ``key``, and the child's name."""
-        try:
-            parsed = parse_resource_id(key)
-        except InvalidResourceId:
+        parsed = try_parse(key)
+        if parsed is None:
             return None
         parent = parsed.parent
         if parent is None or str(parent).lower() not in self.resources:
@@ -248,7 +248,8 @@ class LabState:
             except InvalidResourceId as error:
                 raise LabError(f"{info.path / 'resources.json'}: {error}") from None
             if parsed.subscription_id.lower() != sub or parsed.resource_group is None:
-                raise LabError(f"{info.path / 'resources.json'}: resource {resource_id!r} is outside subscription {sub}")
+                raise LabError(f"{info.path / 'resources.json'}: resource {resource_id!r} is outside "
+                               f"subscription {sub}")
             self._groups.add((sub, parsed.resource_group.lower()))
             self.resources[resource_id.lower()] = copy.deepcopy(body)
         for view_path in sorted((info.path / "instance_views").glob("*.json")):

@@ -20,6 +20,7 @@ from aiohttp import web
 from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, find, state_of
 from kit.lab._bmp import screenshot_bmp
 from kit.lab._state import LabState
+from kit.times import parse_time, utc_now
 
 __all__ = ["add_routes"]
 
@@ -91,7 +92,7 @@ async def _retrieve_boot_diagnostics(request: web.Request, params: dict[str, str
     if not raw_minutes.isdigit() or not 1 <= int(raw_minutes) <= 1440:
         return arm_error(400, "InvalidParameter", "The value of parameter sasUriExpirationTimeInMinutes is invalid. "
                                                   "It must be an integer between 1 and 1440.")
-    expiry = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=int(raw_minutes))
+    expiry = utc_now() + dt.timedelta(minutes=int(raw_minutes))
     vm_name = str(vm.get("name", name))
     return arm_json({
         "consoleScreenshotBlobUri": _sas_url(state, sub, rg, f"{vm_name}.{_SHOT}", expiry),
@@ -109,11 +110,8 @@ async def _get_blob(request: web.Request) -> web.StreamResponse:
         return _storage_error(403, "AuthenticationFailed",
                               "Server failed to authenticate the request. Make sure the value of Authorization "
                               "header is formed correctly including the signature.")
-    try:
-        expires = dt.datetime.fromisoformat(expiry.replace("Z", "+00:00"))
-    except ValueError:
-        expires = dt.datetime.min.replace(tzinfo=dt.UTC)
-    if expires < dt.datetime.now(dt.UTC):
+    expires = parse_time(expiry) or dt.datetime.min.replace(tzinfo=dt.UTC)
+    if expires < utc_now():
         return _storage_error(403, "AuthenticationFailed",
                               "Server failed to authenticate the request. Signature not valid in the specified "
                               f"time frame: Start [] - Expiry [{expiry}] - Current [{_now_text()}]")

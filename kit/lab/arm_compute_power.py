@@ -55,6 +55,7 @@ def _handler(action: str) -> ArmHandler:
 
 def _set_power(state: LabState, vm_id: str, power: str, display: str) -> None:
     view = state.instance_views.setdefault(vm_id.lower(), {"statuses": []})
-    statuses = [status for status in view.get("statuses", []) if not str(status.get("code", "")).startswith("PowerState/")]
+    statuses = [status for status in view.get("statuses", [])
+                if not str(status.get("code", "")).startswith("PowerState/")]
     statuses.append({"code": f"PowerState/{power}", "level": "Info", "displayStatus": display})
     view["statuses"] = statuses

@@ -51,5 +51,6 @@ async def _list(request: web.Request, params: dict[str, str]) -> web.StreamRespo
     if offset + PAGE_SIZE < len(events):
         query = [(key, value) for key, value in request.query.items() if key != "$skiptoken"]
         query.append(("$skiptoken", str(offset + PAGE_SIZE)))
-        body["nextLink"] = f"{state.endpoint}{request.path}?{urllib.parse.urlencode(query, quote_via=urllib.parse.quote)}"
+        encoded = urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
+        body["nextLink"] = f"{state.endpoint}{request.path}?{encoded}"
     return arm_json(body)

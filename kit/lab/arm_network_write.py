@@ -142,8 +142,9 @@ def _check_rule(name: object, props: dict[str, Any], siblings: list[dict[str, An
             return arm_error(400, "InvalidRequestFormat", f"Cannot parse the request: security rule '{name}' lacks "
                                                            f"properties.{key}.")
     if str(props["protocol"]).lower() not in _PROTOCOLS:
-        return arm_error(400, "SecurityRuleInvalidProtocol", f"Security rule {name} has invalid Protocol "
-                                                              f"{props['protocol']}. Allowed: Tcp, Udp, Icmp, Esp, Ah, *.")
+        return arm_error(400, "SecurityRuleInvalidProtocol",
+                         f"Security rule {name} has invalid Protocol {props['protocol']}. "
+                         "Allowed: Tcp, Udp, Icmp, Esp, Ah, *.")
     if str(props["access"]) not in ("Allow", "Deny") or str(props["direction"]) not in ("Inbound", "Outbound"):
         return arm_error(400, "InvalidRequestFormat", f"Security rule {name}: access must be Allow or Deny and "
                                                        "direction Inbound or Outbound.")

@@ -61,13 +61,9 @@ def start_operation(request: web.Request, sub: str, location: str, result: dict[
 
 
 async def _status(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
-    state = state_of(request)
-    problem = check_scope(state, params["sub"])
-    if problem is not None:
-        return problem
-    operation = _operation(request, params)
-    if operation is None:
-        return arm_error(404, "OperationNotFound", f"The operation '{params['operation']}' could not be found.")
+    operation = _polled(request, params)
+    if isinstance(operation, web.Response):
+        return operation
     body: dict[str, Any] = {"id": request.path, "name": params["operation"], "startTime": operation.started}
     if operation.polls_left > 0:
         operation.polls_left -= 1
@@ -78,24 +74,26 @@ async def _status(request: web.Request, params: dict[str, str]) -> web.StreamRes
 
 
 async def _result(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
-    state = state_of(request)
-    problem = check_scope(state, params["sub"])
-    if problem is not None:
-        return problem
-    operation = _operation(request, params)
-    if operation is None:
-        return arm_error(404, "OperationNotFound", f"The operation '{params['operation']}' could not be found.")
+    operation = _polled(request, params)
+    if isinstance(operation, web.Response):
+        return operation
     if operation.polls_left > 0:
-        return web.Response(status=202, headers={"Location": state.endpoint + request.path_qs, "Retry-After-Ms": str(POLL_DELAY_MS)})
+        return web.Response(status=202, headers={"Location": state_of(request).endpoint + request.path_qs,
+                                                 "Retry-After-Ms": str(POLL_DELAY_MS)})
     if not operation.result:
         return web.Response(status=204)
     return arm_json(operation.result)
 
 
-def _operation(request: web.Request, params: dict[str, str]) -> Operation | None:
-    if params["namespace"].lower() not in _NAMESPACES:
-        return None
-    operation = state_of(request).operations.get(params["operation"].lower())
+def _polled(request: web.Request, params: dict[str, str]) -> Operation | web.Response:
+    """The operation a status or result URL names, or the error ARM answers instead."""
+    state = state_of(request)
+    problem = check_scope(state, params["sub"])
+    if problem is not None:
+        return problem
+    operation = None
+    if params["namespace"].lower() in _NAMESPACES:
+        operation = state.operations.get(params["operation"].lower())
     if operation is None or operation.subscription_id.lower() != params["sub"].lower():
-        return None
+        return arm_error(404, "OperationNotFound", f"The operation '{params['operation']}' could not be found.")
     return operation

@@ -14,8 +14,9 @@ from typing import Any
 
 from kit.ids import parse_resource_id
 
-__all__ = ["DEFAULT_SECURITY_RULES", "LOAD_BALANCER_PREFIX", "effective_routes", "effective_security_groups"]
+__all__ = ["DEFAULT_SECURITY_RULES", "LOAD_BALANCER_PREFIX", "Lookup", "effective_routes", "effective_security_groups"]
 
+#: ``lookup(resource_id)``: any resource body (a subnet too), or ``None``.
 Lookup = Callable[[str], "dict[str, Any] | None"]
 LOAD_BALANCER_PREFIX = "168.63.129.16/32"
 _ANY = "0.0.0.0/0"

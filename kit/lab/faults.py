@@ -15,10 +15,11 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from kit.errors import UsageError
 
@@ -115,10 +116,7 @@ class FaultPlan:
         return self.faults.kinds[int.from_bytes(digest[8:12], "big") % len(self.faults.kinds)]
 
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def fault_middleware(plan_of: Callable[[web.Request], FaultPlan]) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def fault_middleware(plan_of: Callable[[web.Request], FaultPlan]) -> Middleware:
     """An aiohttp middleware applying the plan ``plan_of(request)`` returns."""
 
     @web.middleware

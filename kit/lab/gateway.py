@@ -16,12 +16,17 @@ sockets abruptly, :meth:`ConsoleHub.say` writes raw bytes to them in frames of a
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import json
 import shutil
+import ssl
 import tempfile
+import urllib.error
+import urllib.request
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,10 +35,13 @@ from aiohttp import WSMsgType, web
 
 from kit.errors import LabError
 from kit.lab._arm import arm_error, arm_json, arm_route, find, state_of
-from kit.lab._state import LabState
+from kit.lab._state import STATE_KEY, LabState
 from kit.lab.guest import CheckResult, Guest, load_guest
 
-__all__ = ["ConsoleHub", "add_routes", "check", "check_remote", "hub_of"]
+__all__ = ["HUB_EXTRA", "ConsoleHub", "ConsoleSession", "add_routes", "check", "check_remote", "hub_of"]
+
+#: The key of :attr:`LabState.extras <kit.lab.LabState>` the console hub is kept under.
+HUB_EXTRA = "console"
 
 _CONNECT = ("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}"
             "/providers/Microsoft.SerialConsole/serialPorts/{port}/connect")
@@ -44,7 +52,19 @@ _UNAUTHORIZED = 4401
 
 
 @dataclass
-class _Session:
+class ConsoleSession:
+    """One ``serialPorts/0/connect`` answer: the VM it is for and the websockets opened on it.
+
+    Parameters
+    ----------
+    vm_id
+        The VM's ARM id, lower-cased.
+    scenario
+        The scenario the VM belongs to.
+    sockets
+        The open (authenticated) websockets of this session.
+    """
+
     vm_id: str
     scenario: str
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
@@ -57,12 +77,23 @@ class ConsoleHub:
     ----------
     state
         The lab's state (token, scenarios, serial logs).
+
+    Attributes
+    ----------
+    guests
+        Lower-cased VM id → its scripted guest.
+    sessions
+        Session id → :class:`ConsoleSession`.
+    chunk
+        The byte size guest output is cut into binary frames at.
+    loop
+        The lab's event loop, once a websocket has been opened (for the thread-safe hooks).
     """
 
     def __init__(self, state: LabState) -> None:
         self.state = state
         self.guests: dict[str, Guest] = {}
-        self.sessions: dict[str, _Session] = {}
+        self.sessions: dict[str, ConsoleSession] = {}
         self.chunk = 256
         self.loop: asyncio.AbstractEventLoop | None = None
         self._folder: Path | None = None
@@ -76,7 +107,7 @@ class ConsoleHub:
             log_path = self.state.serial_logs.get(key)
             vm_name = next((vm for vm in info.vms if info.vm_id(vm).lower() == key), info.broken_vm)
             guest = load_guest(info, log_path.read_bytes() if log_path is not None else b"", vm=vm_name)
-            guest.on_reboot.append(lambda g, key=key: self._store_boot_log(key, g))
+            guest.on_reboot.append(functools.partial(self._store_boot_log, key))
             self.guests[key] = guest
         return self.guests[key]
 
@@ -123,7 +154,7 @@ class ConsoleHub:
         """Write raw ``data`` to the VM's sockets in binary frames of ``chunk`` bytes."""
         self._threadsafe(self.broadcast(vm_id.lower(), data, chunk))
 
-    def _threadsafe(self, coro: Any) -> None:
+    def _threadsafe(self, coro: Coroutine[Any, Any, None]) -> None:
         if self.loop is None:
             coro.close()
             raise LabError("no console websocket has been opened on this lab yet")
@@ -138,9 +169,9 @@ class ConsoleHub:
 
 def hub_of(state: LabState) -> ConsoleHub:
     """The lab's console hub (created on first use)."""
-    hub = state.extras.get("console")
+    hub: ConsoleHub | None = state.extras.get(HUB_EXTRA)
     if hub is None:
-        hub = state.extras["console"] = ConsoleHub(state)
+        hub = state.extras[HUB_EXTRA] = ConsoleHub(state)
     return hub
 
 
@@ -170,7 +201,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/kit-lab/check/{scenario}", _check)
 
     async def _cleanup(app: web.Application) -> None:
-        hub = app[_state_key()].extras.get("console")
+        hub: ConsoleHub | None = app[STATE_KEY].extras.get(HUB_EXTRA)
         if hub is not None:
             for session in hub.sessions.values():
                 for ws in list(session.sockets):
@@ -180,12 +211,6 @@ def add_routes(app: web.Application) -> None:
     app.on_shutdown.append(_cleanup)
 
 
-def _state_key() -> Any:
-    from kit.lab._state import STATE_KEY
-
-    return STATE_KEY
-
-
 # ---------------------------------------------------------------------- ARM side
 async def _connect(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
@@ -193,7 +218,8 @@ async def _connect(request: web.Request, params: dict[str, str]) -> web.StreamRe
     if vm is None:
         return problem  # type: ignore[return-value]
     if params["port"] != "0":
-        return arm_error(404, "ResourceNotFound", f"Serial port '{params['port']}' does not exist; only port 0 is available.")
+        return arm_error(404, "ResourceNotFound",
+                         f"Serial port '{params['port']}' does not exist; only port 0 is available.")
     info = state.scenario_for(params["sub"])
     assert info is not None
     if not info.console_enabled:
@@ -203,10 +229,11 @@ async def _connect(request: web.Request, params: dict[str, str]) -> web.StreamRe
         return arm_error(409, "OperationNotAllowed", "Azure Serial Console requires a virtual machine to be running.")
     boot = vm.get("properties", {}).get("diagnosticsProfile", {}).get("bootDiagnostics", {})
     if not boot.get("enabled"):
-        return arm_error(409, "BootDiagnosticsDisabled", "Azure Serial Console requires boot diagnostics to be enabled.")
+        return arm_error(409, "BootDiagnosticsDisabled",
+                         "Azure Serial Console requires boot diagnostics to be enabled.")
     hub = hub_of(state)
     session_id = uuid.uuid4().hex
-    hub.sessions[session_id] = _Session(vm_id.lower(), info.name)
+    hub.sessions[session_id] = ConsoleSession(vm_id.lower(), info.name)
     container = hashlib.sha256(vm_id.lower().encode()).hexdigest()[:32]
     endpoint = (state.endpoint or f"https://{request.host}").replace("https://", "wss://", 1)
     return arm_json({"connectionString": f"{endpoint}/n/connector/{container}/sessions/{session_id}/client"})
@@ -284,8 +311,8 @@ async def _admin(request: web.Request) -> web.StreamResponse:
         output = guest.reboot(reset=True)
     elif command == "sysrq":
         if guest.os == "windows":
-            return web.json_response({"error": {"code": "BadRequest", "message": "SysRq is only available on Linux VMs."}},
-                                     status=400)
+            return web.json_response({"error": {"code": "BadRequest",
+                                                "message": "SysRq is only available on Linux VMs."}}, status=400)
         key = str(parameters.get("SysRqCommand", ""))
         if len(key) != 1 or not key.isalnum():
             return web.json_response({"error": {"code": "BadRequest",
@@ -324,11 +351,9 @@ def check_remote(endpoint: str, scenario: str, *, token: str, ca_path: str | Pat
         The lab's bearer token (``KIT_ARM_TOKEN``); sent only in the Authorization header.
     ca_path
         The lab's CA certificate (TLS is always verified).
+    timeout
+        Seconds to wait for the answer.
     """
-    import ssl
-    import urllib.error
-    import urllib.request
-
     context = ssl.create_default_context(cafile=str(ca_path) if ca_path else None)
     request = urllib.request.Request(f"{endpoint.rstrip('/')}/kit-lab/check/{scenario}",
                                      headers={"Authorization": f"Bearer {token}"})

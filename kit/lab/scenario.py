@@ -17,8 +17,10 @@ import yaml
 
 from kit.errors import LabError
 from kit.ids import vm_id as _vm_id
+from kit.lab.scenarios import SCENARIOS_DIR
+from kit.times import parse_time
 
-__all__ = ["Expected", "ScenarioInfo", "default_scenario_dirs", "list_scenarios", "load_scenario"]
+__all__ = ["Expected", "ScenarioInfo", "list_scenarios", "load_scenario"]
 
 _REQUIRED = ("name", "title", "subscription_id", "tenant_id", "resource_group", "location", "broken_vm", "window")
 
@@ -102,11 +104,6 @@ class ScenarioInfo:
         return str(_vm_id(self.subscription_id, self.resource_group, name))
 
 
-def default_scenario_dirs() -> tuple[Path, ...]:
-    """The folders searched when no ``scenario_dirs`` are given (the built-in scenarios)."""
-    return (Path(__file__).resolve().parent / "scenarios",)
-
-
 def list_scenarios(scenario_dirs: Iterable[Path | str] | None = None) -> list[ScenarioInfo]:
     """Every scenario found, sorted by name.
 
@@ -149,8 +146,8 @@ def load_scenario(name: str, scenario_dirs: Iterable[Path | str] | None = None) 
 
 
 def _dirs(scenario_dirs: Iterable[Path | str] | None) -> tuple[Path, ...]:
-    if scenario_dirs is None:
-        return default_scenario_dirs()
+    if scenario_dirs is None:  # the built-in scenarios
+        return (SCENARIOS_DIR,)
     return tuple(Path(folder) for folder in scenario_dirs)
 
 
@@ -194,13 +191,7 @@ def _read(folder: Path) -> ScenarioInfo:
 
 
 def _when(value: object, source: Path) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        moment = value
-    else:
-        try:
-            moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise LabError(f"{source}: {value!r} is not an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
+    moment = parse_time(value if isinstance(value, dt.datetime) else str(value))  # YAML reads bare dates as dates
+    if moment is None:
+        raise LabError(f"{source}: {value!r} is not an ISO 8601 time")
+    return moment

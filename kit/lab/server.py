@@ -15,18 +15,20 @@ import logging
 import shutil
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from kit.errors import LabError
 from kit.lab._arm import arm_error, dispatch
 from kit.lab._state import STATE_KEY, LabState
 from kit.lab.certs import LabCertificates, make_certificates
 from kit.lab.faults import Faults, fault_middleware
+from kit.lab.gateway import check
+from kit.lab.guest import CheckResult
 from kit.lab.scenario import ScenarioInfo, list_scenarios
 
 __all__ = ["ROUTE_MODULES", "RunningLab", "arunning_lab", "build_app", "running_lab"]
@@ -46,7 +48,6 @@ ROUTE_MODULES: tuple[str, ...] = (
 _ARM_PREFIXES = ("/subscriptions/", "/providers/")
 _START_TIMEOUT = 15.0
 _log = logging.getLogger(__name__)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def build_app(state: LabState, route_modules: Sequence[str | ModuleType] = ROUTE_MODULES) -> web.Application:
@@ -99,7 +100,8 @@ async def _arm_guard(request: web.Request, handler: Handler) -> web.StreamRespon
     if token.strip() != request.app[STATE_KEY].token:
         return arm_error(401, "InvalidAuthenticationToken", "The access token is invalid.",
                          {"WWW-Authenticate": 'Bearer authorization_uri="https://login.windows.net/", '
-                                              'error="invalid_token", error_description="The access token is invalid."'})
+                                              'error="invalid_token", '
+                                              'error_description="The access token is invalid."'})
     if not request.query.get("api-version"):
         return arm_error(400, "MissingApiVersionParameter",
                          "The api-version query parameter (?api-version=) is required for all requests.")
@@ -147,10 +149,8 @@ class RunningLab:
         """The served scenario ``name`` (:class:`~kit.errors.LabError` if it is not served)."""
         return self.state.scenario(name)
 
-    def check(self, scenario: str) -> Any:
+    def check(self, scenario: str) -> CheckResult:
         """Whether the console fix of ``scenario`` is right: ``CheckResult(passed, message)``."""
-        from kit.lab.gateway import check
-
         return check(self.state, scenario)
 
     def set_faults(self, faults: Faults) -> None:

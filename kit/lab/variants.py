@@ -32,8 +32,10 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from kit.errors import LabError
+from kit.lab.scenarios.build import STORIES, render
 
 __all__ = ["VARIANT_FILE", "render_variant", "render_variants", "variant_story", "variant_summary"]
 
@@ -59,11 +61,10 @@ def _rng(scenario: str, seed: int) -> random.Random:
 
 
 def _story(scenario: str) -> dict[str, Any]:
-    from kit.lab.scenarios._render.stories import STORIES
-
     for story in STORIES:
         if story["name"] == scenario:
-            return json.loads(json.dumps(story))
+            copied: dict[str, Any] = json.loads(json.dumps(story))
+            return copied
     known = ", ".join(sorted(s["name"] for s in STORIES))
     raise LabError(f"no lab scenario named {scenario!r} to vary; known scenarios: {known}")
 
@@ -169,7 +170,7 @@ def variant_story(scenario: str, seed: int) -> tuple[dict[str, Any], dict[str, A
     if scenario == "fstab-emergency":
         mount = rng.choice([m for m in _MOUNTS if m != facts["mount_point"]])
         digest = hashlib.sha256(f"uuid/{scenario}/{seed}".encode()).hexdigest()
-        uuid = f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-{'89ab'[int(digest[16], 16) % 4]}{digest[17:20]}-{digest[20:32]}"
+        uuid = str(UUID(hex=digest[:32], version=4))
         tokens.update({facts["mount_point"]: mount, facts["uuid"]: uuid})
         changes.update(mount_point=mount, uuid=uuid)
     elif scenario == "sshd-broken":
@@ -206,8 +207,6 @@ def render_variant(scenario: str, seed: int, out_dir: str | Path) -> Path:
 
     The folder holds every file the lab serves plus :data:`VARIANT_FILE` (what was varied).
     """
-    from kit.lab.scenarios.build import render
-
     story, changes = variant_story(scenario, seed)
     folder = Path(out_dir) / scenario
     for rel, data in render(story).items():

@@ -35,9 +35,9 @@ def test_load_scenario_exposes_the_yaml_fields():
 def test_unknown_scenario_is_a_lab_error_naming_the_known_ones(tmp_path):
     with pytest.raises(LabError, match="no lab scenario named 'nope'; known scenarios: tiny"):
         load_scenario("nope", [DATA])
-    with pytest.raises(LabError, match="no lab scenario named 'nope'"):
-        with running_lab(scenarios=["nope"], scenario_dirs=[DATA]):
-            pass
+    with (pytest.raises(LabError, match="no lab scenario named 'nope'"),
+          running_lab(scenarios=["nope"], scenario_dirs=[DATA])):
+        pass
 
 
 def test_malformed_scenario_yaml_is_a_lab_error(tmp_path):
@@ -113,6 +113,6 @@ def test_a_busy_port_is_a_lab_error_saying_what_to_do():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(LabError, match=f"could not listen on 127.0.0.1:{port}.*choose another --port"):
-            with running_lab(port=port, scenario_dirs=[DATA]):
-                pass
+        with (pytest.raises(LabError, match=f"could not listen on 127.0.0.1:{port}.*choose another --port"),
+              running_lab(port=port, scenario_dirs=[DATA])):
+            pass

@@ -124,6 +124,7 @@ def test_starting_a_deallocated_vm_changes_its_state_and_logs_it(fresh_lab):
     assert network.network_interfaces.begin_get_effective_route_table(RG, "db-01-nic").result().value
     monitor = MonitorManagementClient(Token(fresh_lab.token), SUB, **client_kwargs(fresh_lab))
     vm_id = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachines/db-01"
-    events = list(monitor.activity_logs.list(filter=f"eventTimestamp ge '{since.isoformat()}' and resourceId eq '{vm_id}'"))
+    window = f"eventTimestamp ge '{since.isoformat()}' and resourceId eq '{vm_id}'"
+    events = list(monitor.activity_logs.list(filter=window))
     assert {event.operation_name.value for event in events} == {"Microsoft.Compute/virtualMachines/start/action"}
     assert sorted(event.status.value for event in events) == ["Started", "Succeeded"]

@@ -114,9 +114,9 @@ async def test_async_context_manager_serves_without_blocking_the_loop():
     from kit.lab import arunning_lab
     from lab.conftest import DATA, AsyncToken
 
-    async with arunning_lab(scenario_dirs=[DATA], scenarios=["tiny"]) as lab:
-        async with ComputeManagementClient(AsyncToken(lab.token), SUB, **client_kwargs(lab)) as client:
-            names = sorted([vm.name async for vm in client.virtual_machines.list(RG)])
+    async with (arunning_lab(scenario_dirs=[DATA], scenarios=["tiny"]) as lab,
+                ComputeManagementClient(AsyncToken(lab.token), SUB, **client_kwargs(lab)) as client):
+        names = sorted([vm.name async for vm in client.virtual_machines.list(RG)])
     assert names == ["db-01", "old-01", "web-01", "web-02"]
     assert not lab.ca_path.exists()
 

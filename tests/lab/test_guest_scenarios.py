@@ -193,5 +193,6 @@ def test_windows_rdp(walkthrough: Any) -> None:
         assert "DISABLED" in s.run("sc qc TermService")
         assert "SUCCESS" in s.run("sc config TermService start= auto")
         assert "started successfully" in s.run("net start TermService")
-        assert "0x0" in s.run('reg query "HKLM\\System\\CurrentControlSet\\Control\\Terminal Server" /v fDenyTSConnections')
+        key = "HKLM\\System\\CurrentControlSet\\Control\\Terminal Server"
+        assert "0x0" in s.run(f'reg query "{key}" /v fDenyTSConnections')
         assert w.check().passed

@@ -50,6 +50,21 @@ def test_backspace_and_ctrl_c_edit_the_line() -> None:
     assert guest.feed("sleep 100\x03").endswith("^C\r\nazureuser@vm-test-01:~$ ")
 
 
+def test_ctrl_d_back_to_emergency_mode_hides_what_is_typed_next() -> None:
+    guest = Guest("fstab-emergency", "vm-test-01", guest_definition("fstab-emergency"))
+    assert guest.feed(guest.definition["password"] + "\r").endswith("root@vm-test-01:~# ")
+    out = guest.feed("\x04" + guest.definition["password"])  # one chunk: the root shell ends, the prompt asks again
+    assert out.endswith("(or press Control-D to continue): ") and guest.definition["password"] not in out
+    assert guest.feed("\r").endswith("root@vm-test-01:~# ")
+
+
+def test_sac_drops_tabs_and_escape_tab_zero_returns_to_sac() -> None:
+    guest = Guest("windows-rdp", "vm-win-01", guest_definition("windows-rdp"))
+    assert guest.feed("c\tmd") == "cmd"
+    guest.feed("\r")
+    assert guest.feed("\x1b\t0") == "\x1b[2J\x1b[H\r\nSAC>"
+
+
 def test_iptables_round_trips_save_format_and_evaluates_packets() -> None:
     rules = ("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
              "-A INPUT -s 10.40.0.0/16 -p tcp -m tcp --dport 22 -j ACCEPT\n"

@@ -181,6 +181,6 @@ def test_detaching_the_route_table_from_the_subnet_restores_the_internet_route(f
     assert (internet.source, internet.next_hop_type, internet.state) == ("Default", "Internet", "Active")
     ghost = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Network/networkSecurityGroups/ghost"
     with pytest.raises(HttpResponseError) as caught:
-        network.subnets.begin_create_or_update(
-            RG, "vnet-tiny", "web", Subnet(address_prefix="10.20.1.0/24", network_security_group=Nsg(id=ghost))).result()
+        subnet = Subnet(address_prefix="10.20.1.0/24", network_security_group=Nsg(id=ghost))
+        network.subnets.begin_create_or_update(RG, "vnet-tiny", "web", subnet).result()
     assert caught.value.error.code == "InvalidResourceReference"

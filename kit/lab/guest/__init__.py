@@ -2,8 +2,9 @@
 
 A guest is data (``kit/lab/guest/scenarios/<scenario>.yaml``: files, firewall rules, services,
 devices, which check decides the fix) plus a small interpreter (:mod:`._linux` with
-:mod:`._commands`, :mod:`._windows`). The gateway keeps one :class:`Guest` per VM for the
-lab's lifetime, so a reconnect finds the console where it was left.
+:mod:`._commands`, :mod:`._windows`, both editing lines with :mod:`._keys`); :mod:`._boot` writes
+the boot after a reboot and :mod:`._checks` judges the fix. The gateway keeps one :class:`Guest`
+per VM for the lab's lifetime, so a reconnect finds the console where it was left.
 
 >>> guest = load_guest(info)            # info: the scenario's ScenarioInfo
 >>> guest.connect()                     # what a new console connection shows
@@ -13,7 +14,10 @@ lab's lifetime, so a reconnect finds the console where it was left.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,15 +25,14 @@ from typing import Any
 import yaml
 
 from kit.errors import LabError
-from kit.lab.guest._checks import JUDGES, block_start, emergency_tail, healthy_tail, last_boot
+from kit.lab.guest._boot import last_boot, next_boot
+from kit.lab.guest._checks import JUDGES
 from kit.lab.guest._linux import LinuxGuest
 from kit.lab.guest._windows import WindowsGuest
 
 __all__ = ["CheckResult", "Guest", "guest_definition", "load_guest"]
 
 _DEFINITIONS = Path(__file__).resolve().parent / "scenarios"
-_FAILURE = re.compile(r"Timed out waiting for device|Dependency failed for|You are in emergency mode|"
-                      r"Give root password for maintenance")
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ def guest_definition(scenario: str) -> dict[str, Any]:
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in _DEFINITIONS.glob("*.yaml")))
         raise LabError(f"scenario {scenario!r} has no scripted guest; scenarios with one: {known}")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    definition: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return definition
 
 
 class Guest:
@@ -80,6 +84,15 @@ class Guest:
         Where the responder's SSH/RDP comes from (for the firewall verdict).
     username, password
         The scenario's credentials (override the definition's).
+
+    Attributes
+    ----------
+    shell
+        The interpreter and state of the VM (:class:`~._linux.LinuxGuest` or :class:`~._windows.WindowsGuest`).
+    reboots
+        How many times the VM restarted.
+    on_reboot
+        Called with the guest after each reboot (the gateway stores the new boot log).
     """
 
     def __init__(self, scenario: str, hostname: str, definition: dict[str, Any], boot_log: bytes = b"",
@@ -94,7 +107,7 @@ class Guest:
         factory = WindowsGuest if self.os == "windows" else LinuxGuest
         self.shell: LinuxGuest | WindowsGuest = factory.create(definition, hostname, user, secret)
         self.reboots = 0
-        self.on_reboot: list[Any] = []
+        self.on_reboot: list[Callable[[Guest], None]] = []
         self._boots: list[str] = []
 
     # ------------------------------------------------------------------ console
@@ -124,17 +137,19 @@ class Guest:
         The new boot is appended to the VM's serial log, as Azure's boot diagnostics keeps it.
         """
         self.reboots += 1
-        self.shell.boot()
+        shell = self.shell
+        shell.boot()
         if self.silent:
             boot, stop = last_boot(self._original_text()), ""
-        elif self.os == "windows":
-            boot = self.shell.banner()  # type: ignore[union-attr]
+        elif isinstance(shell, WindowsGuest):
+            boot = shell.banner()
             stop = "" if reset else "\r\nThe system is shutting down.\r\n"
         else:
-            boot = self._linux_boot()
+            boot = next_boot(self._original_text(), shell)
             stop = "" if reset else ("\r\n[  OK  ] Stopped target Multi-User System.\r\n"
                                      "[  OK  ] Stopped ssh.service - OpenBSD Secure Shell server.\r\n"
-                                     "[  OK  ] Reached target System Reboot.\r\n[ 7421.553190] reboot: Restarting system\r\n")
+                                     "[  OK  ] Reached target System Reboot.\r\n"
+                                     "[ 7421.553190] reboot: Restarting system\r\n")
         self._boots.append(stop + boot)
         for hook in self.on_reboot:
             hook(self)
@@ -150,9 +165,10 @@ class Guest:
             return "[ 7301.118322] sysrq: Resetting\r\n" + self.reboot(reset=True)
         if key == "h":
             return ("[ 7301.118322] sysrq: HELP : loglevel(0-9) reboot(b) crash(c) terminate-all-tasks(e) "
-                    "memory-full-oom-kill(f) kill-all-tasks(i) thaw-filesystems(j) sak(k) show-backtrace-all-active-cpus(l) "
-                    "show-memory-usage(m) nice-all-RT-tasks(n) poweroff(o) show-registers(p) show-all-timers(q) unraw(r) "
-                    "sync(s) show-task-states(t) unmount(u) show-blocked-tasks(w) dump-ftrace-buffer(z)\r\n")
+                    "memory-full-oom-kill(f) kill-all-tasks(i) thaw-filesystems(j) sak(k) "
+                    "show-backtrace-all-active-cpus(l) show-memory-usage(m) nice-all-RT-tasks(n) poweroff(o) "
+                    "show-registers(p) show-all-timers(q) unraw(r) sync(s) show-task-states(t) unmount(u) "
+                    "show-blocked-tasks(w) dump-ftrace-buffer(z)\r\n")
         names = {"s": "Emergency Sync", "u": "Emergency Remount R/O", "e": "Terminate All Tasks",
                  "i": "Kill All Tasks", "m": "Show Memory", "t": "Show State", "w": "Show Blocked State"}
         name = names.get(key, "HELP")
@@ -181,27 +197,6 @@ class Guest:
     def _original_text(self) -> str:
         text = self.original_log.rstrip(b"\x00").decode("utf-8", errors="replace")
         return text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\n", "\r\n")
-
-    def _linux_boot(self) -> str:
-        """The next boot's serial output, from the last boot in the log, changed by the guest's state."""
-        shell: LinuxGuest = self.shell  # type: ignore[assignment]
-        text = last_boot(self._original_text())
-        match = _FAILURE.search(text)
-        if shell.booted_emergency:
-            return text if match else text + emergency_tail(shell)
-        if match:
-            start = text.rfind("\n", 0, match.start()) + 1
-            start = block_start(text, start)
-            text = text[:start] + healthy_tail(shell)
-        elif not text.rstrip().endswith("login:"):
-            text += healthy_tail(shell)
-        if shell.services["ssh"].active:
-            text = re.sub(r"[^\n]*sshd\[\d+\]: [^\n]*(?:Bad configuration option|terminating|Badly formatted|unsupported option)[^\n]*\n", "", text)
-            text = re.sub(r"[^\n]*ssh\.service: (?:Main process exited|Failed with result|Control process exited)[^\n]*\n", "", text)
-            text = re.sub(r"See 'systemctl status ssh\.service' for details\.\r?\n", "", text)
-            text = re.sub(r"\[(?:\x1b\[0;1;31m)?FAILED(?:\x1b\[0m)?\] Failed to start ([^\n]*?)(ssh\.service)([^\n]*?)OpenBSD Secure Shell server\.",
-                          "[\x1b[0;32m  OK  \x1b[0m] Started \\1\\2\\3OpenBSD Secure Shell server.", text)
-        return text
 
     # ------------------------------------------------------------------ the check
     def check(self) -> CheckResult:
@@ -248,9 +243,7 @@ def load_guest(info: Any, boot_log: bytes | None = None, vm: str | None = None) 
         definition = {**definition, "kernel": kernel.group(1).decode()}
     end = getattr(info, "window_end", None)
     if end is not None:
-        import datetime as _dt
-
-        stamp = end - _dt.timedelta(minutes=45)
+        stamp = end - dt.timedelta(minutes=45)
         definition = {**definition, "clock": stamp.strftime("%b %d %H:%M:%S"),
                       "clock_long": stamp.strftime("%a %Y-%m-%d %H:%M:%S UTC")}
     issue = re.findall(rb"\n\r?\r?\n?([A-Z][^\r\n]*?) \S+ ttyS0", boot_log)
@@ -296,8 +289,6 @@ def _with_facts(definition: dict[str, Any], facts: dict[str, Any]) -> dict[str, 
             files[path] = facts[key]
     definition["files"] = files
     if isinstance(facts.get("fstab_line"), str):
-        import uuid as _uuid
-
         remaining = [str(m) for m in facts.get("remaining_mounts", [])]
         devices = list(definition.get("devices", []))
         root = devices[0] if devices else "UUID=3f1b9a52-7c4e-4d2a-8e61-9b0c5d7e2f13"
@@ -305,15 +296,15 @@ def _with_facts(definition: dict[str, Any], facts: dict[str, Any]) -> dict[str, 
                  f"{root}\t/\text4\tdiscard,commit=30,errors=remount-ro\t0 1"]
         lines += [f"{d}\t/boot/efi\tvfat\tumask=0077\t0 1" for d in devices[1:2]]
         for mount in remaining:
-            device = f"UUID={_uuid.uuid5(_uuid.NAMESPACE_URL, mount)}"
+            device = f"UUID={uuid.uuid5(uuid.NAMESPACE_URL, mount)}"
             devices.append(device)
             lines.append(f"{device}\t{mount}\text4\tdefaults,nofail\t0\t2")
         line = str(facts["fstab_line"])
         if facts.get("mount_point") and facts.get("uuid"):  # the facts' own fields win (variants change them)
             fields = line.split()
             options = fields[3:] if len(fields) >= 6 else ["defaults", "0", "2"]
-            line = "\t".join([f"UUID={facts['uuid']}", str(facts["mount_point"]), fields[2] if len(fields) > 2 else "ext4",
-                              *options])
+            line = "\t".join([f"UUID={facts['uuid']}", str(facts["mount_point"]),
+                              fields[2] if len(fields) > 2 else "ext4", *options])
         lines.append(line)
         files["/etc/fstab"] = "\n".join(lines) + "\n"
         definition["devices"] = devices
@@ -338,13 +329,14 @@ def _with_facts(definition: dict[str, Any], facts: dict[str, Any]) -> dict[str, 
             files[str(facts["backup"])] = "\n".join(good) + "\n"
     blocked = facts.get("blocked")
     if isinstance(blocked, list) and all(isinstance(b, dict) and "port" in b for b in blocked):
-        definition["must_accept"] = [{"src": str(b.get("src", "203.0.113.10")), "port": int(b["port"])} for b in blocked]
+        definition["must_accept"] = [{"src": str(b.get("src", "203.0.113.10")), "port": int(b["port"])}
+                                     for b in blocked]
     return definition
 
 
 def _healthy(definition: dict[str, Any]) -> dict[str, Any]:
     """A known-good peer: the same image, with none of the broken VM's faults."""
-    base = {k: definition[k] for k in ("os", "issue", "username", "password") if k in definition}
+    base: dict[str, Any] = {k: definition[k] for k in ("os", "issue", "username", "password") if k in definition}
     if definition.get("os") == "windows":
         services = {name: {**body, "start": "auto" if name == "TermService" else body.get("start", "demand")}
                     for name, body in definition.get("services", {}).items()}

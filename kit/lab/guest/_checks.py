@@ -3,21 +3,53 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from kit.lab.guest import Guest
-    from kit.lab.guest._linux import LinuxGuest
-    from kit.lab.guest._windows import WindowsGuest
+from kit.lab.guest._iptables import Firewall
+from kit.lab.guest._linux import LinuxGuest
+from kit.lab.guest._windows import WindowsGuest
 
-__all__ = ["JUDGES", "emergency_tail", "healthy_tail", "last_boot", "block_start"]
+__all__ = ["JUDGES", "Judge", "Judged"]
 
 
-# ---------------------------------------------------------------------- judges
-def check_firewall(guest: Guest) -> tuple[bool, str]:
-    from kit.lab.guest._iptables import Firewall
+class Judged(Protocol):
+    """What a judge reads of a guest (:class:`kit.lab.guest.Guest` is one)."""
 
-    shell: LinuxGuest = guest.shell  # type: ignore[assignment]
+    @property
+    def shell(self) -> LinuxGuest | WindowsGuest:
+        """The guest's interpreter and state."""
+        ...
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        """The guest data (``must_accept`` lists the flows the firewall check wants accepted)."""
+        ...
+
+    @property
+    def responder_ip(self) -> str:
+        """Where the responder's SSH/RDP comes from."""
+        ...
+
+
+#: A judge: ``(passed, what a trainee reads)`` for a guest.
+Judge = Callable[[Judged], tuple[bool, str]]
+
+
+def _linux(guest: Judged) -> LinuxGuest:
+    shell = guest.shell
+    assert isinstance(shell, LinuxGuest), f"a Linux check on a {type(shell).__name__}"
+    return shell
+
+
+def _windows(guest: Judged) -> WindowsGuest:
+    shell = guest.shell
+    assert isinstance(shell, WindowsGuest), f"a Windows check on a {type(shell).__name__}"
+    return shell
+
+
+def _check_firewall(guest: Judged) -> tuple[bool, str]:
+    shell = _linux(guest)
     port = shell.sshd_port()
     try:
         ipaddress.ip_address(guest.responder_ip)
@@ -43,8 +75,8 @@ def check_firewall(guest: Guest) -> tuple[bool, str]:
     return True, f"the guest firewall accepts {shown}, sshd is listening, and the rules persist across reboots"
 
 
-def check_fstab(guest: Guest) -> tuple[bool, str]:
-    shell: LinuxGuest = guest.shell  # type: ignore[assignment]
+def _check_fstab(guest: Judged) -> tuple[bool, str]:
+    shell = _linux(guest)
     if not shell.root_in_fstab():
         return False, "/etc/fstab no longer mounts the root filesystem (/): the VM would not boot; restore that line"
     blocking = [mount for mount, nofail in shell.fstab_failures() if not nofail]
@@ -56,8 +88,8 @@ def check_fstab(guest: Guest) -> tuple[bool, str]:
     return True, "the VM boots to the login prompt with every remaining fstab entry mounted; sshd is up"
 
 
-def check_sshd(guest: Guest) -> tuple[bool, str]:
-    shell: LinuxGuest = guest.shell  # type: ignore[assignment]
+def _check_sshd(guest: Judged) -> tuple[bool, str]:
+    shell = _linux(guest)
     errors = shell.sshd_errors()
     if errors:
         return False, f"sshd -t still rejects the configuration: {errors[0]}"
@@ -66,10 +98,11 @@ def check_sshd(guest: Guest) -> tuple[bool, str]:
     return True, f"sshd -t is clean and ssh.service is listening on port {shell.sshd_port()}"
 
 
-def check_rdp(guest: Guest) -> tuple[bool, str]:
-    shell: WindowsGuest = guest.shell  # type: ignore[assignment]
+def _check_rdp(guest: Judged) -> tuple[bool, str]:
+    shell = _windows(guest)
     service = shell.services.get("termservice", {})
-    deny = shell.registry.get("hklm\\system\\currentcontrolset\\control\\terminal server", {}).get("fDenyTSConnections", "0x0")
+    terminal_server = shell.registry.get("hklm\\system\\currentcontrolset\\control\\terminal server", {})
+    deny = terminal_server.get("fDenyTSConnections", "0x0")
     if service.get("start") == "disabled":
         return False, "TermService (Remote Desktop Services) is still disabled: sc config TermService start= demand"
     if service.get("state") != "RUNNING":
@@ -79,52 +112,6 @@ def check_rdp(guest: Guest) -> tuple[bool, str]:
     return True, "Remote Desktop Services is running and accepts connections on port 3389"
 
 
-def last_boot(text: str) -> str:
-    """The last boot in a serial log (from the line with its kernel banner), or the whole text."""
-    index = text.rfind("Linux version ")
-    if index < 0:
-        return text
-    return text[text.rfind("\n", 0, index) + 1:]
-
-
-def block_start(text: str, start: int) -> int:
-    """Back up over the ``[ TIME ]``/``[DEPEND]`` lines right before a failure message."""
-    while start > 0:
-        previous = text.rfind("\n", 0, start - 1) + 1
-        line = text[previous:start]
-        if "TIME" in line[:20] or "DEPEND" in line[:20] or "Dependency failed" in line or "Timed out" in line:
-            start = previous
-            continue
-        break
-    return start
-
-
-def healthy_tail(shell: LinuxGuest) -> str:
-    return ("[  OK  ] Reached target Local File Systems.\r\n"
-            "         Starting Create Volatile Files and Directories...\r\n"
-            "[  OK  ] Finished Create Volatile Files and Directories.\r\n"
-            "[  OK  ] Reached target System Initialization.\r\n"
-            "[  OK  ] Reached target Basic System.\r\n"
-            "         Starting OpenBSD Secure Shell server...\r\n"
-            + ("[  OK  ] Started OpenBSD Secure Shell server.\r\n" if shell.services["ssh"].active else
-               "[FAILED] Failed to start OpenBSD Secure Shell server.\r\n")
-            + "[  OK  ] Reached target Multi-User System.\r\n"
-            "[  OK  ] Reached target Graphical Interface.\r\n"
-            f"\r\n{shell.os_release()} {shell.hostname} ttyS0\r\n\r\n{shell.hostname} login: ")
-
-
-def emergency_tail(shell: LinuxGuest) -> str:
-    failing = [m for m, nofail in shell.fstab_failures() if not nofail]
-    lines = []
-    for mount in failing:
-        unit = mount.strip("/").replace("/", "-") or "-"
-        lines += [f"[ TIME ] Timed out waiting for device /dev/disk/by-uuid/… ({mount}).",
-                  f"[DEPEND] Dependency failed for {mount}.", "[DEPEND] Dependency failed for Local File Systems.",
-                  f"         Mounting {unit}.mount skipped."]
-    lines += ["You are in emergency mode. After logging in, type \"journalctl -xb\" to view",
-              "system logs, \"systemctl reboot\" to reboot, \"systemctl default\" or \"exit\"",
-              "to boot into default mode.", "Give root password for maintenance", "(or press Control-D to continue): "]
-    return "\r\n".join(lines)
-
-
-JUDGES = {"firewall": check_firewall, "fstab": check_fstab, "sshd": check_sshd, "rdp": check_rdp}
+#: ``check:`` kind of a guest definition → its judge.
+JUDGES: dict[str, Judge] = {"firewall": _check_firewall, "fstab": _check_fstab, "sshd": _check_sshd,
+                            "rdp": _check_rdp}

@@ -1,28 +1,27 @@
-"""The commands of the scripted Linux shell (bash-like output, in-memory effects)."""
+"""The commands of the scripted Linux shell (bash-like output, in-memory effects).
+
+They see the guest as a :class:`~._shell.ShellState`; :class:`~._linux.LinuxGuest` runs them.
+"""
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from kit.lab.guest._linux import LinuxGuest
+from kit.lab.guest._iptables import Firewall, IptablesError
+from kit.lab.guest._shell import Service, ShellState
 
 __all__ = ["run_line"]
+
+_Command = Callable[[ShellState, list[str], str | None], tuple[str, int]]
 
 _ROOT_ONLY = {"cp", "mv", "iptables", "iptables-save", "iptables-restore", "ufw", "sed", "mount", "reboot", "shutdown",
               "netfilter-persistent", "sshd", "/usr/sbin/sshd", "ss"}
 
 
-class _Fail(Exception):
-    def __init__(self, message: str, status: int = 1) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def run_line(guest: LinuxGuest, line: str) -> str:
+def run_line(guest: ShellState, line: str) -> str:
     """Run one command line (``;``, ``&&``, ``||``, one ``|`` filter, ``>``/``>>``/``<``)."""
     out: list[str] = []
     status = 0
@@ -62,7 +61,7 @@ def _split_ops(line: str) -> list[tuple[str, str]]:
     return [(s, p) for s, p in parts if p.strip()]
 
 
-def _run_pipeline(guest: LinuxGuest, text: str) -> tuple[str, int]:
+def _run_pipeline(guest: ShellState, text: str) -> tuple[str, int]:
     try:
         stages = _split_unquoted(text, "|")
         words = shlex.split(stages[0])
@@ -70,7 +69,9 @@ def _run_pipeline(guest: LinuxGuest, text: str) -> tuple[str, int]:
         return "-bash: unexpected EOF while looking for matching quote\n", 2
     if not words:
         return "", 0
-    redirect, target, stdin = None, None, None
+    redirect: str | None = None
+    target: str | None = None
+    stdin: str | None = None
     for op in (">>", ">", "<"):
         if op in words:
             index = words.index(op)
@@ -86,10 +87,7 @@ def _run_pipeline(guest: LinuxGuest, text: str) -> tuple[str, int]:
             words.remove(word)
         elif word in ("2>&1", "2>/dev/null"):
             words.remove(word)
-    try:
-        output, status = _command(guest, words, stdin)
-    except _Fail as failure:
-        output, status = str(failure) + ("\n" if str(failure) else ""), failure.status
+    output, status = _command(guest, words, stdin)
     for stage in stages[1:]:
         output = _filter(shlex.split(stage), output)
     if redirect and target:
@@ -127,7 +125,7 @@ def _filter(words: list[str], text: str) -> str:
         flags = [a for a in args if a.startswith("-")]
         pattern = next((a for a in args if not a.startswith("-")), "")
         regex = re.compile(pattern, re.I if "-i" in flags else 0)
-        keep = [l for l in lines if bool(regex.search(l)) != ("-v" in flags)]
+        keep = [line for line in lines if bool(regex.search(line)) != ("-v" in flags)]
         return "".join(keep)
     if name in ("head", "tail"):
         count = 10
@@ -144,16 +142,16 @@ def _filter(words: list[str], text: str) -> str:
     return text
 
 
-def _writable(guest: LinuxGuest, path: str) -> bool:
+def _writable(guest: ShellState, path: str) -> bool:
     return guest.user == "root" or path.startswith(("/tmp/", "/home/", "~"))
 
 
-def _command(guest: LinuxGuest, words: list[str], stdin: str | None) -> tuple[str, int]:
+def _command(guest: ShellState, words: list[str], stdin: str | None) -> tuple[str, int]:
     if words[0] == "sudo":
         words = words[1:]
         if words[:1] in (["-i"], ["-s"], ["su"], ["bash"]) or words[:2] in (["su", "-"],):
-            guest._pending_user = guest.user
-            guest.definition["_sudo_shell"] = True
+            guest.pending_user = guest.user
+            guest.sudo_shell = True
             guest.user, guest.cwd = "root", "~"
             return "", 0
         if not words:
@@ -175,16 +173,18 @@ def _command(guest: LinuxGuest, words: list[str], stdin: str | None) -> tuple[st
 
 def _permission(name: str) -> str:
     if name.startswith("iptables"):
-        return "iptables v1.8.10 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n"
+        return ("iptables v1.8.10 (nf_tables): Could not fetch rule set generation id: Permission denied "
+                "(you must be root)\n")
     if name == "ufw":
         return "ERROR: You need to be root to run this script\n"
     if name == "reboot":
-        return "Failed to set wall message, ignoring: Interactive authentication required.\nFailed to reboot system via logind: Interactive authentication required.\n"
+        return ("Failed to set wall message, ignoring: Interactive authentication required.\n"
+                "Failed to reboot system via logind: Interactive authentication required.\n")
     return f"{name}: Permission denied (are you root? try sudo)\n"
 
 
 # ---------------------------------------------------------------------- commands
-def _cat(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+def _cat(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     out, status = [], 0
     for path in [a for a in args if not a.startswith("-")] or ([stdin] if stdin else []):
         if path in guest.files:
@@ -195,13 +195,13 @@ def _cat(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, in
     return "".join(out), status
 
 
-def _echo(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+def _echo(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     newline = "-n" not in args
     text = " ".join(a for a in args if a not in ("-n", "-e"))
     return text + ("\n" if newline else ""), 0
 
 
-def _sed(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+def _sed(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     in_place = any(a == "-i" or a.startswith("-i") for a in args)
     quiet = "-n" in args
     rest = [a for a in args if not a.startswith("-i") and a not in ("-n", "-e", "-E", "-r")]
@@ -227,7 +227,7 @@ def _sed(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, in
 def _sed_script(script: str, quiet: bool) -> Callable[[str], str]:
     match = re.fullmatch(r"(?:(\d+)|/((?:[^/\\]|\\.)*)/)?\s*(d|p|s(.)(.*))", script, re.S)
     if not match:
-        raise ValueError("unknown command: `%s'" % script[:1])
+        raise ValueError(f"unknown command: `{script[:1]}'")
     line_no, address, command, delim = match.group(1), match.group(2), match.group(3), match.group(4)
     if command.startswith("s"):
         parts = re.split(r"(?<!\\)" + re.escape(delim), command[2:])
@@ -268,7 +268,7 @@ def _sed_script(script: str, quiet: bool) -> Callable[[str], str]:
     return apply
 
 
-def _grep(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+def _grep(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     flags = [a for a in args if a.startswith("-")]
     rest = [a for a in args if not a.startswith("-")]
     if not rest:
@@ -286,22 +286,18 @@ def _grep(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, i
     return "".join(out), 0 if out else 1
 
 
-def _iptables(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
-    from kit.lab.guest._iptables import IptablesError
-
+def _iptables(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     try:
         return guest.firewall.command(args), 0
     except IptablesError as error:
         return str(error) + "\n", 1
 
 
-def _iptables_save(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+def _iptables_save(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     return guest.firewall.save(), 0
 
 
-def _iptables_restore(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
-    from kit.lab.guest._iptables import Firewall
-
+def _iptables_restore(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     path = stdin or (args[0] if args else None)
     if path is None or path not in guest.files:
         return f"iptables-restore: unable to open {path}\n" if path else "", 1
@@ -309,7 +305,7 @@ def _iptables_restore(guest: LinuxGuest, args: list[str], stdin: str | None) -> 
     return "", 0
 
 
-def _persistent(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+def _persistent(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     if args[:1] == ["save"]:
         guest.files["/etc/iptables/rules.v4"] = guest.firewall.save()
         return "run-parts: executing /usr/share/netfilter-persistent/plugins.d/15-ip4tables save\n", 0
@@ -318,7 +314,7 @@ def _persistent(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[
     return "Usage: /usr/sbin/netfilter-persistent (start|stop|restart|reload|flush|save)\n", 1
 
 
-def _ufw(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+def _ufw(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     active = guest.definition.get("ufw_active", False)
     if args[:1] == ["status"]:
         return ("Status: active\n" if active else "Status: inactive\n"), 0
@@ -338,7 +334,7 @@ def _service_name(name: str) -> str:
     return "ssh" if name in ("ssh", "sshd") else name
 
 
-def _systemctl(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+def _systemctl(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     args = [a for a in args if a not in ("--no-pager", "-l", "--full")]
     if not args:
         return "", 0
@@ -384,7 +380,7 @@ def _systemctl(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[s
     return f"Unknown command verb {verb}.\n", 1
 
 
-def _status(guest: LinuxGuest, service: _Service) -> str:
+def _status(guest: ShellState, service: Service) -> str:
     head = f"{'●' if service.active else '×'} {service.unit} - {service.description}\n"
     loaded = (f"     Loaded: loaded (/lib/systemd/system/{service.unit}; "
               f"{'enabled' if service.enabled else 'disabled'}; vendor preset: enabled)\n")
@@ -394,19 +390,21 @@ def _status(guest: LinuxGuest, service: _Service) -> str:
                 f"   Main PID: {service.pid} (sshd)\n      Tasks: 1 (limit: 9498)\n     Memory: 2.9M\n"
                 f"        CPU: 31ms\n     CGroup: /system.slice/{service.unit}\n"
                 f"             └─{service.pid} \"sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups\"\n")
-    return (head + loaded + f"     Active: failed (Result: exit-code) since {guest.definition.get('clock_long', 'Tue 2026-11-24 22:14:05 UTC')}; 45min ago\n"
+    failed_since = guest.definition.get("clock_long", "Tue 2026-11-24 22:14:05 UTC")
+    return (head + loaded + f"     Active: failed (Result: exit-code) since {failed_since}; 45min ago\n"
             "       Docs: man:sshd(8)\n             man:sshd_config(5)\n"
             "    Process: 731 ExecStartPre=/usr/sbin/sshd -t (code=exited, status=255/EXCEPTION)\n"
             "        CPU: 12ms\n\n" + _journal(guest, 5))
 
 
-def _journal(guest: LinuxGuest, count: int | None = None) -> str:
+def _journal(guest: ShellState, count: int | None = None) -> str:
     lines = []
     stamp = guest.clock()
     for error in guest.sshd_errors():
         lines.append(f"{stamp} {guest.hostname} sshd[731]: {error}")
     if lines:
-        lines += [f"{stamp} {guest.hostname} systemd[1]: ssh.service: Control process exited, code=exited, status=255/EXCEPTION",
+        lines += [f"{stamp} {guest.hostname} systemd[1]: ssh.service: Control process exited, code=exited, "
+                  "status=255/EXCEPTION",
                   f"{stamp} {guest.hostname} systemd[1]: ssh.service: Failed with result 'exit-code'.",
                   f"{stamp} {guest.hostname} systemd[1]: Failed to start OpenBSD Secure Shell server.",
                   f"{stamp} {guest.hostname} systemd[1]: ssh.service: Scheduled restart job, restart counter is at 5.",
@@ -421,30 +419,32 @@ def _journal(guest: LinuxGuest, count: int | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _journalctl(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+def _journalctl(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     count = None
     for i, a in enumerate(args):
         if a == "-n" and i + 1 < len(args):
             count = int(args[i + 1])
     if "-u" in args or any(a.startswith("--unit") for a in args) or any("ssh" in a for a in args):
-        return f"{guest.clock()} {guest.hostname} systemd[1]: Starting OpenBSD Secure Shell server...\n" + _journal(guest, count), 0
+        starting = f"{guest.clock()} {guest.hostname} systemd[1]: Starting OpenBSD Secure Shell server...\n"
+        return starting + _journal(guest, count), 0
     failing = guest.fstab_failures()
     lines = [f"{guest.clock()} {guest.hostname} systemd[1]: dev-disk-by\\x2duuid-{dev.split('=')[-1]}.device: "
              "Job dev-disk-by\\x2duuid-...device/start timed out." for dev in
              [d for m, d in guest.fstab_entries() if m in {f for f, _ in failing}]]
-    lines += [f"{guest.clock()} {guest.hostname} systemd[1]: Timed out waiting for device /dev/disk/by-uuid/…",
-              f"{guest.clock()} {guest.hostname} systemd[1]: Dependency failed for Local File Systems."] if failing else []
+    if failing:
+        lines += [f"{guest.clock()} {guest.hostname} systemd[1]: Timed out waiting for device /dev/disk/by-uuid/…",
+                  f"{guest.clock()} {guest.hostname} systemd[1]: Dependency failed for Local File Systems."]
     return ("\n".join(lines) + "\n") if lines else "-- No entries --\n", 0
 
 
-def _sshd(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+def _sshd(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     if "-t" in args or "-T" in args:
         errors = guest.sshd_errors()
         return ("\n".join(errors) + "\n", 255) if errors else ("", 0)
     return "sshd re-exec requires execution with an absolute path\n", 1
 
 
-def _ss(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+def _ss(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     out = "State  Recv-Q Send-Q Local Address:Port  Peer Address:PortProcess\n"
     out += 'LISTEN 0      4096   127.0.0.53%lo:53         0.0.0.0:*    users:(("systemd-resolve",pid=602,fd=14))\n'
     ssh = guest.services.get("ssh")
@@ -455,7 +455,7 @@ def _ss(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int
     return out, 0
 
 
-def _mount(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+def _mount(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     if "-a" in args:
         failing = dict(guest.fstab_failures())
         out = []
@@ -468,24 +468,21 @@ def _mount(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, 
     if "-o" in args and any("remount" in a for a in args):
         return "", 0
     lines = [f"{d} on {m} type ext4 (rw,relatime)" for m, d in guest.fstab_entries() if m in guest.mounted]
-    return "\n".join(["/dev/sda1 on / type ext4 (rw,relatime,discard)", *[l for l in lines if " on / " not in l]]) + "\n", 0
+    data = [line for line in lines if " on / " not in line]
+    return "\n".join(["/dev/sda1 on / type ext4 (rw,relatime,discard)", *data]) + "\n", 0
 
 
-def _reboot(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+def _reboot(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     guest.mode = "rebooting"
     return "", 0
 
 
-def _simple(text: str, status: int = 0) -> Callable[[LinuxGuest, list[str], str | None], tuple[str, int]]:
-    return lambda guest, args, stdin: (text.format(g=guest), status)
-
-
-def _ls(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+def _ls(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     target = next((a for a in args if not a.startswith("-")), None)
     if target is None:
         return "", 0
     prefix = target.rstrip("/") + "/"
-    names = sorted({p[len(prefix):].split("/")[0] for p in guest.files if p.startswith(prefix)})
+    names = sorted({p[len(prefix):].partition("/")[0] for p in guest.files if p.startswith(prefix)})
     if target in guest.files:
         return target + "\n", 0
     if not names:
@@ -493,7 +490,7 @@ def _ls(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int
     return "  ".join(names) + "\n", 0
 
 
-def _copy(guest: LinuxGuest, args: list[str], stdin: str | None, *, move: bool = False) -> tuple[str, int]:
+def _copy(guest: ShellState, args: list[str], stdin: str | None, *, move: bool = False) -> tuple[str, int]:
     paths = [a for a in args if not a.startswith("-")]
     name = "mv" if move else "cp"
     if len(paths) != 2:
@@ -502,24 +499,24 @@ def _copy(guest: LinuxGuest, args: list[str], stdin: str | None, *, move: bool =
     if source not in guest.files:
         return f"{name}: cannot stat '{source}': No such file or directory\n", 1
     if target.endswith("/") or any(p.startswith(target.rstrip("/") + "/") for p in guest.files):
-        target = target.rstrip("/") + "/" + source.rsplit("/", 1)[-1]
+        target = target.rstrip("/") + "/" + posixpath.basename(source)
     guest.files[target] = guest.files[source]
     if move:
         del guest.files[source]
     return "", 0
 
 
-def _exit(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
-    text = guest._logout()
+def _exit(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
+    text = guest.logout()
     return text.replace("\r\n", "\n"), 0
 
 
-def _editor(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+def _editor(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     return ("the lab's scripted guest cannot run full-screen editors over the console; "
             "edit with sed -i 's/old/new/' FILE or echo '...' >> FILE\n"), 1
 
 
-def _blkid(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, int]:
+def _blkid(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
     lines = []
     for i, device in enumerate(guest.definition.get("devices", [])):
         if device.startswith("UUID="):
@@ -527,7 +524,7 @@ def _blkid(guest: LinuxGuest, args: list[str], stdin: str | None) -> tuple[str, 
     return "\n".join(lines) + "\n", 0
 
 
-_COMMANDS: dict[str, Callable[[LinuxGuest, list[str], str | None], tuple[str, int]]] = {
+_COMMANDS: dict[str, _Command] = {
     "cp": _copy, "mv": lambda g, a, s: _copy(g, a, s, move=True),
     "cat": _cat, "echo": _echo, "sed": _sed, "grep": _grep, "ls": _ls,
     "iptables": _iptables, "iptables-save": _iptables_save, "iptables-restore": _iptables_restore,
@@ -542,7 +539,9 @@ _COMMANDS: dict[str, Callable[[LinuxGuest, list[str], str | None], tuple[str, in
     "uname": lambda g, a, s: ((f"Linux {g.hostname} {g.kernel()} #17-Ubuntu SMP x86_64 x86_64 x86_64 GNU/Linux\n")
                               if "-a" in a else (g.kernel() + "\n" if "-r" in a else "Linux\n"), 0),
     "exit": _exit, "logout": _exit, "clear": lambda g, a, s: ("\x1b[H\x1b[2J", 0), "true": lambda g, a, s: ("", 0),
-    "vi": _editor, "vim": _editor, "nano": _editor, "pwd": lambda g, a, s: (("/root" if g.user == "root" else f"/home/{g.user}") + "\n", 0),
+    "vi": _editor, "vim": _editor, "nano": _editor,
+    "pwd": lambda g, a, s: (("/root" if g.user == "root" else f"/home/{g.user}") + "\n", 0),
     "cd": lambda g, a, s: ("", 0), "sync": lambda g, a, s: ("", 0),
-    "df": lambda g, a, s: ("Filesystem      Size  Used Avail Use% Mounted on\n/dev/sda1        29G  2.4G   27G   9% /\n", 0),
+    "df": lambda g, a, s: ("Filesystem      Size  Used Avail Use% Mounted on\n"
+                           "/dev/sda1        29G  2.4G   27G   9% /\n", 0),
 }

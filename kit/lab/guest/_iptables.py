@@ -10,6 +10,7 @@ __all__ = ["Firewall", "IptablesError"]
 
 _CHAINS = ("INPUT", "FORWARD", "OUTPUT")
 _VERSION = "iptables v1.8.10 (nf_tables)"
+_TRY_HELP = "Try `iptables -h' or 'iptables --help' for more information."
 
 
 class IptablesError(Exception):
@@ -75,7 +76,7 @@ class Firewall:
             out.append(head)
             out.append(("num  " if numbers else "") + "target     prot opt source               destination")
             for i, rule in enumerate(self.rules[c], 1):
-                out.append(("%-4d " % i if numbers else "") + _describe(rule))
+                out.append((f"{i:<4d} " if numbers else "") + _describe(rule))
             out.append("")
         return "\n".join(out).rstrip("\n") + "\n"
 
@@ -83,7 +84,7 @@ class Firewall:
     def command(self, args: list[str]) -> str:
         """Run ``iptables ARGS``; return its output or raise :class:`IptablesError`."""
         if not args:
-            raise IptablesError(f"{_VERSION}: no command specified\nTry `iptables -h' or 'iptables --help' for more information.")
+            raise IptablesError(f"{_VERSION}: no command specified\n{_TRY_HELP}")
         args = [a for a in args if a not in ("-w", "--wait")]
         if args[:2] == ["-t", "filter"]:
             args = args[2:]
@@ -120,10 +121,7 @@ class Firewall:
                     raise IptablesError(f"{_VERSION}: Index of deletion too big.")
                 del self.rules[chain][position - 1]
                 return ""
-            rule = _normalise(" ".join(shlex.quote(s) for s in spec))
-            if "-j" not in rule.split() and "-g" not in rule.split():
-                if cmd not in ("-D", "--delete", "-C", "--check"):
-                    pass  # a rule without a target only counts packets; iptables allows it
+            rule = _normalise(" ".join(shlex.quote(s) for s in spec))  # no -j/-g: a rule that only counts packets
             if cmd in ("-D", "--delete", "-C", "--check"):
                 if rule not in self.rules[chain]:
                     raise IptablesError(f"{_VERSION}: Bad rule (does a matching rule exist in that chain?).")
@@ -140,7 +138,7 @@ class Firewall:
             return ""
         if cmd in ("-h", "--help", "--version", "-V"):
             return _VERSION + "\n"
-        raise IptablesError(f"{_VERSION}: unknown option \"{cmd}\"\nTry `iptables -h' or 'iptables --help' for more information.")
+        raise IptablesError(f"{_VERSION}: unknown option \"{cmd}\"\n{_TRY_HELP}")
 
     def _chain(self, chain: str) -> None:
         if chain not in self.rules:

@@ -1,4 +1,7 @@
-"""A scripted Windows guest on COM1: the Special Administration Console (SAC) and a cmd channel."""
+"""A scripted Windows guest on COM1: the Special Administration Console (SAC) and a cmd channel.
+
+The line editing is :mod:`._keys`, shared with the Linux guest.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from kit.lab.guest._keys import feed_keys
+
 __all__ = ["WindowsGuest"]
 
 _STATES = {"RUNNING": 4, "STOPPED": 1}
 _START = {"auto": ("2", "AUTO_START"), "demand": ("3", "DEMAND_START"), "disabled": ("4", "DISABLED")}
+#: what ``sc config … start=`` accepts → the start type it stores
+_START_VALUES = {"auto": "auto", "demand": "demand", "disabled": "disabled", "delayed-auto": "auto"}
 _SAC_BANNER = ("\r\nComputer is booting, SAC started and initialized.\r\n\r\n"
                "Use the \"ch -?\" command for information about using channels.\r\n"
                "Use the \"?\" command for general help.\r\n\r\n\r\nSAC>")
@@ -18,7 +25,32 @@ _SAC_BANNER = ("\r\nComputer is booting, SAC started and initialized.\r\n\r\n"
 
 @dataclass
 class WindowsGuest:
-    """SAC, one cmd channel, and the services/registry values the RDP scenarios need."""
+    """SAC, one cmd channel, and the services/registry values the RDP scenarios need.
+
+    Parameters
+    ----------
+    definition
+        The guest data (``kit/lab/guest/scenarios/<scenario>.yaml`` with the scenario's facts).
+    hostname
+        The VM name.
+    username, password
+        The credentials the cmd channel accepts (the user name in any case).
+
+    Attributes
+    ----------
+    services
+        Lower-cased service name → ``start`` (``auto``/``demand``/``disabled``), ``state``, ``display`` ….
+    registry
+        Lower-cased key → value name → ``0x…`` data.
+    mode
+        ``sac``, ``channel_info``, ``username``, ``domain``, ``password``, ``cmd`` or ``rebooting``.
+    line
+        What has been typed since the last ENTER.
+    pending_user
+        The name typed at ``Username:``.
+    user
+        Who is logged in to the cmd channel (``""`` before the login).
+    """
 
     definition: dict[str, Any]
     hostname: str
@@ -26,15 +58,15 @@ class WindowsGuest:
     password: str
     services: dict[str, dict[str, str]] = field(default_factory=dict)
     registry: dict[str, dict[str, str]] = field(default_factory=dict)
-    mode: str = "sac"        # sac | channel_info | username | domain | password | cmd | rebooting
-    reboots: int = 0
-    _line: str = ""
-    _user: str = ""
+    mode: str = "sac"
+    line: str = ""
+    pending_user: str = ""
+    user: str = ""
     _channel: bool = False
-    booted_emergency: bool = False
 
     @classmethod
     def create(cls, definition: dict[str, Any], hostname: str, username: str, password: str) -> WindowsGuest:
+        """The guest with the definition's services and registry, booted."""
         guest = cls(definition, hostname, username, password)
         guest.services = {name.lower(): dict(body) for name, body in definition.get("services", {}).items()}
         guest.registry = {key.lower(): dict(values) for key, values in definition.get("registry", {}).items()}
@@ -44,79 +76,73 @@ class WindowsGuest:
     def boot(self) -> None:
         """Services set to start automatically run again; disabled or demand ones stay stopped."""
         for service in self.services.values():
-            starts = service.get("start") == "auto" or (service.get("start") == "demand" and service.get("trigger") == "yes")
+            start = service.get("start")
+            starts = start == "auto" or (start == "demand" and service.get("trigger") == "yes")
             service["state"] = "RUNNING" if starts else "STOPPED"
         self.mode = "sac"
         self._channel = False
-        self._line = ""
+        self.line = ""
 
     def prompt(self) -> str:
+        """The prompt of the current mode (``SAC>``, the login fields, cmd's)."""
         return {"sac": "SAC>", "username": "Username: ", "domain": "Domain  : ", "password": "Password: ",
                 "cmd": "C:\\Windows\\system32>"}.get(self.mode, "")
 
     def screen(self) -> str:
+        """What a fresh console connection shows."""
         return "\r\n" + self.prompt() if self.mode != "sac" else "\r\nSAC>"
 
     def banner(self) -> str:
+        """What SAC prints when Windows boots."""
         return _SAC_BANNER
 
     def feed(self, data: str) -> str:
-        out: list[str] = []
-        i = 0
-        while i < len(data):
-            ch = data[i]
-            i += 1
-            if self.mode == "channel_info":
-                if data[i - 1:i + 1] == "\x1b\t":
-                    self.mode = "sac"
-                    i += 1
-                    out.append("\r\nSAC>")
-                    continue
-                self.mode = "cmd" if self._user else "username"
-                out.append("\x1b[2J\x1b[H" + ("Please enter login credentials.\r\n" if not self._user else "") + self.prompt())
-                continue
-            if ch == "\x1b" and data[i:i + 1] == "\t":
-                i += 1
-                if data[i:i + 1] == "0":
-                    i += 1
-                    self.mode = "sac"
-                    out.append("\x1b[2J\x1b[H\r\nSAC>")
-                continue
-            if ch in "\r\n":
-                if ch == "\n" and i >= 2 and data[i - 2] == "\r":
-                    continue
-                line, self._line = self._line, ""
-                out.append("\r\n")
-                out.append(self._enter(line))
-            elif ch in "\x7f\x08":
-                if self._line:
-                    self._line = self._line[:-1]
-                    if self.mode != "password":
-                        out.append("\x08 \x08")
-            elif ch >= " ":
-                self._line += ch
-                if self.mode != "password":
-                    out.append(ch)
-        return "".join(out)
+        """Keystrokes in, what COM1 prints back out."""
+        return feed_keys(self, data)
 
-    def _enter(self, line: str) -> str:
+    def echoes(self) -> bool:
+        """Whether typed characters are echoed: not at ``Password:``."""
+        return self.mode != "password"
+
+    def control(self, data: str, index: int) -> tuple[str, int] | None:
+        """SAC's channel keys: after ``ch -si`` any key shows the channel, ``<esc><tab>[0]`` go back; TAB is dropped."""
+        if self.mode == "channel_info":
+            if data[index:index + 2] == "\x1b\t":
+                self.mode = "sac"
+                return "\r\nSAC>", index + 2
+            self.mode = "cmd" if self.user else "username"
+            return ("\x1b[2J\x1b[H" + ("Please enter login credentials.\r\n" if not self.user else "")
+                    + self.prompt()), index + 1
+        if data[index] == "\x1b" and data[index + 1:index + 2] == "\t":
+            after = index + 2
+            if data[after:after + 1] == "0":
+                self.mode = "sac"
+                return "\x1b[2J\x1b[H\r\nSAC>", after + 1
+            return "", after
+        if data[index] == "\t":
+            return "", index + 1
+        return None
+
+    def enter(self, line: str) -> str:
+        """Act on a finished line: a SAC command, a login field, or a cmd command line."""
         if self.mode == "sac":
             return self._sac(line.strip())
         if self.mode == "username":
-            self._pending = line.strip()
+            self.pending_user = line.strip()
             self.mode = "domain"
             return self.prompt()
         if self.mode == "domain":
             self.mode = "password"
             return self.prompt()
         if self.mode == "password":
-            if self._pending.lower() == self.username.lower() and line == self.password:
-                self._user = self._pending
+            if self.pending_user.lower() == self.username.lower() and line == self.password:
+                self.user = self.pending_user
                 self.mode = "cmd"
                 return ("Attempting to authenticate...\r\n\r\nMicrosoft Windows [Version 10.0.20348.2849]\r\n"
                         "(c) Microsoft Corporation. All rights reserved.\r\n\r\n" + self.prompt())
             self.mode = "username"
-            return ("Attempting to authenticate...\r\nUnable to authenticate: The user name or password is incorrect.\r\n\r\n"
+            return ("Attempting to authenticate...\r\n"
+                    "Unable to authenticate: The user name or password is incorrect.\r\n\r\n"
                     "Please enter login credentials.\r\n" + self.prompt())
         if self.mode == "cmd":
             text = self._cmd(line.strip())
@@ -151,7 +177,8 @@ class WindowsGuest:
                 if words[2] not in ("1", "Cmd0001"):
                     return "Error: There is no channel present at the specified index.\r\nSAC>"
                 self.mode = "channel_info"
-                return (f"Name:                  Cmd0001\r\nDescription:           Command\r\nType:                  VT-UTF8\r\n"
+                return ("Name:                  Cmd0001\r\nDescription:           Command\r\n"
+                        "Type:                  VT-UTF8\r\n"
                         f"Channel GUID:          {{{uuid.uuid5(uuid.NAMESPACE_DNS, self.hostname)}}}\r\n"
                         "Application Type GUID: {63d02271-8aa4-11d5-bccf-00b0d014a2d0}\r\n\r\n"
                         "Press <esc><tab> for next channel.\r\nPress <esc><tab>0 to return to the SAC channel.\r\n"
@@ -187,15 +214,17 @@ class WindowsGuest:
         if verb == "hostname":
             return self.hostname
         if verb == "whoami":
-            return f"{self.hostname.lower()}\\{self._user.lower()}"
+            return f"{self.hostname.lower()}\\{self.user.lower()}"
         if verb == "exit":
             self.mode = "sac"
-            self._user = ""
+            self.user = ""
             return ""
         if verb == "ipconfig":
-            return ("\nWindows IP Configuration\n\n\nEthernet adapter Ethernet:\n\n   Connection-specific DNS Suffix  . : "
-                    "reddog.microsoft.com\n   IPv4 Address. . . . . . . . . . . : 10.0.0.4\n"
-                    "   Subnet Mask . . . . . . . . . . . : 255.255.255.0\n   Default Gateway . . . . . . . . . : 10.0.0.1\n")
+            return ("\nWindows IP Configuration\n\n\nEthernet adapter Ethernet:\n\n"
+                    "   Connection-specific DNS Suffix  . : reddog.microsoft.com\n"
+                    "   IPv4 Address. . . . . . . . . . . : 10.0.0.4\n"
+                    "   Subnet Mask . . . . . . . . . . . : 255.255.255.0\n"
+                    "   Default Gateway . . . . . . . . . : 10.0.0.1\n")
         return f"'{words[0]}' is not recognized as an internal or external command,\noperable program or batch file."
 
     def _service(self, name: str) -> dict[str, str] | None:
@@ -203,35 +232,42 @@ class WindowsGuest:
 
     def _sc(self, verb: str, args: list[str]) -> str:
         if not args:
-            return "DESCRIPTION:\n        SC is a command line program used for communicating with the\n        Service Control Manager and services."
+            return ("DESCRIPTION:\n        SC is a command line program used for communicating with the\n"
+                    "        Service Control Manager and services.")
         name = args[0]
         service = self._service(name)
         if service is None:
-            return f"[SC] {'OpenService' if verb != 'query' else 'EnumQueryServicesStatus:OpenService'} FAILED 1060:\n\nThe specified service does not exist as an installed service.\n"
+            call = "OpenService" if verb != "query" else "EnumQueryServicesStatus:OpenService"
+            return f"[SC] {call} FAILED 1060:\n\nThe specified service does not exist as an installed service.\n"
         real = service.get("name", name)
         if verb in ("query", "queryex"):
             state = service["state"]
+            running = state == "RUNNING"
+            flags = ("STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN" if running
+                     else "NOT_STOPPABLE, NOT_PAUSABLE, IGNORES_SHUTDOWN")
+            exit_code = 0 if running else 1077
             return (f"\nSERVICE_NAME: {real}\n        TYPE               : 20  WIN32_SHARE_PROCESS\n"
                     f"        STATE              : {_STATES[state]}  {state}\n"
-                    + ("                                (STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN)\n" if state == "RUNNING"
-                       else "                                (NOT_STOPPABLE, NOT_PAUSABLE, IGNORES_SHUTDOWN)\n")
-                    + f"        WIN32_EXIT_CODE    : {0 if state == 'RUNNING' else 1077}  (0x{0 if state == 'RUNNING' else 0x435:x})\n"
-                    "        SERVICE_EXIT_CODE  : 0  (0x0)\n        CHECKPOINT         : 0x0\n        WAIT_HINT          : 0x0\n")
+                    f"                                ({flags})\n"
+                    f"        WIN32_EXIT_CODE    : {exit_code}  (0x{exit_code:x})\n"
+                    "        SERVICE_EXIT_CODE  : 0  (0x0)\n        CHECKPOINT         : 0x0\n"
+                    "        WAIT_HINT          : 0x0\n")
         if verb == "qc":
             code, text = _START[service["start"]]
-            return (f"[SC] QueryServiceConfig SUCCESS\n\nSERVICE_NAME: {real}\n        TYPE               : 20  WIN32_SHARE_PROCESS\n"
+            return (f"[SC] QueryServiceConfig SUCCESS\n\nSERVICE_NAME: {real}\n"
+                    "        TYPE               : 20  WIN32_SHARE_PROCESS\n"
                     f"        START_TYPE         : {code}   {text}\n        ERROR_CONTROL      : 1   NORMAL\n"
                     "        BINARY_PATH_NAME   : C:\\Windows\\System32\\svchost.exe -k NetworkService\n"
-                    f"        LOAD_ORDER_GROUP   :\n        TAG                : 0\n        DISPLAY_NAME       : {service.get('display', real)}\n"
+                    "        LOAD_ORDER_GROUP   :\n        TAG                : 0\n"
+                    f"        DISPLAY_NAME       : {service.get('display', real)}\n"
                     "        DEPENDENCIES       : RPCSS\n        SERVICE_START_NAME : NT Authority\\NetworkService\n")
         if verb == "config":
             joined = " ".join(args[1:]).lower().replace("start=", "start= ").split()
             if "start=" in joined and joined.index("start=") + 1 < len(joined):
-                value = joined[joined.index("start=") + 1]
-                value = {"auto": "auto", "demand": "demand", "disabled": "disabled", "delayed-auto": "auto"}.get(value)
-                if value is None:
+                start = _START_VALUES.get(joined[joined.index("start=") + 1])
+                if start is None:
                     return "[SC] ChangeServiceConfig FAILED 87:\n\nThe parameter is incorrect.\n"
-                service["start"] = value
+                service["start"] = start
                 return "[SC] ChangeServiceConfig SUCCESS"
             return "[SC] ChangeServiceConfig SUCCESS"
         if verb == "start":
@@ -247,10 +283,12 @@ class WindowsGuest:
         display = service.get("display", name)
         if verb == "start":
             if service["state"] == "RUNNING":
-                return "The requested service has already been started.\n\nMore help is available by typing NET HELPMSG 2182.\n"
+                return ("The requested service has already been started.\n\n"
+                        "More help is available by typing NET HELPMSG 2182.\n")
             if service["start"] == "disabled":
                 return ("[SC] StartService FAILED 1058:\n\n" if sc else "System error 1058 has occurred.\n\n") + (
-                    "The service cannot be started, either because it is disabled or because it has no enabled devices associated with it.\n")
+                    "The service cannot be started, either because it is disabled or because it has no enabled "
+                    "devices associated with it.\n")
             service["state"] = "RUNNING"
             return f"The {display} service is starting.\nThe {display} service was started successfully.\n"
         service["state"] = "STOPPED"
@@ -277,6 +315,3 @@ class WindowsGuest:
             self.registry.setdefault(key, {})[name] = value
             return "The operation completed successfully."
         return "ERROR: Invalid syntax.\nType \"REG /?\" for usage."
-
-    def reboot_text(self) -> str:
-        return _SAC_BANNER

@@ -6,7 +6,8 @@
 
 Deterministic: every id, jitter and timestamp comes from the stories and seeded hashes, never the
 clock, so re-rendering gives byte-identical files. Files a scenario owns are rewritten; anything
-else in its folder (the scripted guest's ``guest.yaml``/``guest/``) is left alone.
+else in its folder is left alone. (The scripted guests' data is not rendered: it lives in
+``kit/lab/guest/scenarios/<scenario>.yaml`` and reads the ``facts`` of ``scenario.yaml``.)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from kit.lab.scenarios import SCENARIOS_DIR
 from kit.lab.scenarios._render.activity import build_activity_log
 from kit.lab.scenarios._render.arm import build_resources
 from kit.lab.scenarios._render.common import mac_for, rng
@@ -28,8 +30,9 @@ from kit.lab.scenarios._render.stories import STORIES
 from kit.lab.scenarios._render.views import instance_view, role_assignments
 from kit.lab.scenarios._render.windows_boot import boot_windows
 
-HERE = Path(__file__).resolve().parent
-YAML_KEYS = ["name", "title", "briefing", "subscription_id", "tenant_id", "resource_group", "location",
+__all__ = ["STORIES", "main", "render", "write"]
+
+_YAML_KEYS = ["name", "title", "briefing", "subscription_id", "tenant_id", "resource_group", "location",
              "broken_vm", "known_good", "responder_ip", "window", "console_enabled", "expected", "guest",
              "fix", "facts"]
 
@@ -42,7 +45,7 @@ def _prepare(story: dict[str, Any]) -> dict[str, Any]:
     return story
 
 
-def serial_log(story: dict[str, Any], vm: dict[str, Any]) -> bytes:
+def _serial_log(story: dict[str, Any], vm: dict[str, Any]) -> bytes:
     con = Console(rng(story["name"], vm["name"], "serial"))
     for boot in vm["boots"]:
         if IMAGES[vm["image"]]["os_type"] == "Windows":
@@ -52,32 +55,33 @@ def serial_log(story: dict[str, Any], vm: dict[str, Any]) -> bytes:
     return con.to_bytes(pad_to=vm.get("serial_pad", 0))
 
 
-def scenario_yaml(story: dict[str, Any]) -> str:
-    doc = {key: story[key] for key in YAML_KEYS}
+def _scenario_yaml(story: dict[str, Any]) -> str:
+    doc = {key: story[key] for key in _YAML_KEYS}
     header = "# Rendered by kit/lab/scenarios/build.py from _render/stories; do not edit by hand.\n"
     return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
 
 def render(story: dict[str, Any]) -> dict[str, bytes]:
-    """Relative path -> bytes for every file the scenario owns."""
+    """Relative path → bytes of every file the scenario of ``story`` owns (an item of :data:`STORIES`, or a variant)."""
     story = _prepare(story)
 
     def as_json(obj: Any) -> bytes:
         return (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
     files = {
-        "scenario.yaml": scenario_yaml(story).encode("utf-8"),
+        "scenario.yaml": _scenario_yaml(story).encode("utf-8"),
         "resources.json": as_json({"value": build_resources(story)}),
         "activity_log.json": as_json(build_activity_log(story)),
         "role_assignments.json": as_json(role_assignments(story)),
     }
     for vm in story["vms"]:
         files[f"instance_views/{vm['name']}.json"] = as_json(instance_view(story, vm))
-        files[f"serial/{vm['name']}.log"] = serial_log(story, vm)
+        files[f"serial/{vm['name']}.log"] = _serial_log(story, vm)
     return files
 
 
 def write(out: Path, only: list[str] | None = None) -> list[Path]:
+    """Render every story (or those named in ``only``) into ``out/<scenario>/``; the files written."""
     written = []
     for story in STORIES:
         if only and story["name"] not in only:
@@ -92,8 +96,9 @@ def write(out: Path, only: list[str] | None = None) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m kit.lab.scenarios.build [--out DIR] [--only NAME …]``; the exit status."""
     parser = argparse.ArgumentParser(prog="python -m kit.lab.scenarios.build", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=HERE, help="where to write (default: the package folder)")
+    parser.add_argument("--out", type=Path, default=SCENARIOS_DIR, help="where to write (default: the package folder)")
     parser.add_argument("--only", action="append", help="render only this scenario (repeatable)")
     args = parser.parse_args(argv)
     written = write(args.out, args.only)

@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .common import guid, iso, plus, rng, ticks, ts
+from kit.lab.scenarios._render.common import guid, iso, plus, rng, ticks, ts
+
+__all__ = ["build_activity_log"]
 
 # op key -> (operationName, localized, method, long-running, resource type)
-OPERATIONS: dict[str, tuple[str, str, str, bool, str]] = {
+_OPERATIONS: dict[str, tuple[str, str, str, bool, str]] = {
     "vm_write": ("Microsoft.Compute/virtualMachines/write", "Create or Update Virtual Machine", "PUT", True, "Microsoft.Compute/virtualMachines"),
     "vm_restart": ("Microsoft.Compute/virtualMachines/restart/action", "Restart Virtual Machine", "POST", True, "Microsoft.Compute/virtualMachines"),
     "vm_start": ("Microsoft.Compute/virtualMachines/start/action", "Start Virtual Machine", "POST", True, "Microsoft.Compute/virtualMachines"),
@@ -38,11 +40,11 @@ OPERATIONS: dict[str, tuple[str, str, str, bool, str]] = {
     "schedule_write": ("Microsoft.DevTestLab/schedules/write", "Add or modify Schedules", "PUT", False, "Microsoft.DevTestLab/schedules"),
 }
 
-SYNC_STATUS = {"PUT": ("Created", 201), "PATCH": ("OK", 200), "POST": ("OK", 200), "DELETE": ("OK", 200)}
-APPS = {"portal": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c", "cli": "04b07795-8ddb-461a-bbee-02f9e1bf7b46"}
+_SYNC_STATUS = {"PUT": ("Created", 201), "PATCH": ("OK", 200), "POST": ("OK", 200), "DELETE": ("OK", 200)}
+_APPS = {"portal": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c", "cli": "04b07795-8ddb-461a-bbee-02f9e1bf7b46"}
 
 
-def resource_id(story: dict[str, Any], op: dict[str, Any]) -> str:
+def _resource_id(story: dict[str, Any], op: dict[str, Any]) -> str:
     """The resourceId an operation is recorded against (shortcuts: vm, nsg+rule, rt+route, nic, …)."""
     sub, rg = story["subscription_id"], op.get("rg", story["resource_group"])
     base = f"/subscriptions/{sub}/resourceGroups/{rg}/providers"
@@ -78,7 +80,7 @@ def _claims(story: dict[str, Any], who: dict[str, Any], at: datetime, key: str) 
             "http://schemas.microsoft.com/claims/authnclassreference": "1",
             "aio": guid(key, "aio").replace("-", "")[:32] + "=",
             "http://schemas.microsoft.com/claims/authnmethodsreferences": "pwd,mfa",
-            "appid": APPS[who.get("app", "portal")], "appidacr": "0",
+            "appid": _APPS[who.get("app", "portal")], "appidacr": "0",
             "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname": who["name"].split()[-1],
             "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname": who["name"].split()[0],
             "ipaddr": who["ip"], "name": who["name"],
@@ -105,8 +107,11 @@ def _claims(story: dict[str, Any], who: dict[str, Any], at: datetime, key: str) 
     return claims
 
 
-def _record(story, op, who, rid, *, key, status, sub_status, event_name, at, http, props, level="Informational"):
-    name, localized, _method, _lro, rtype = OPERATIONS[op["op"]]
+def _record(story: dict[str, Any], op: dict[str, Any], who: dict[str, Any], rid: str, *, key: str, status: str,
+            sub_status: tuple[str, str], event_name: str, at: datetime, http: dict[str, Any] | None,
+            props: dict[str, Any], level: str = "Informational") -> dict[str, Any]:
+    """One EventData record of an operation (Started, Accepted, Succeeded or Failed)."""
+    name, localized, _method, _lro, rtype = _OPERATIONS[op["op"]]
     rg = op.get("rg", story["resource_group"])
     event_id = guid(key, status, "event")
     submit = plus(at, 4 + rng(key, status, "lag").random() * 14)
@@ -127,7 +132,7 @@ def _record(story, op, who, rid, *, key, status, sub_status, event_name, at, htt
         "operationId": guid(key, "operation"),
         "operationName": {"value": name, "localizedValue": localized},
         "resourceGroupName": rg.upper() if op.get("upper_rg") else rg,
-        "resourceProviderName": {"value": name.split("/")[0], "localizedValue": name.split("/")[0]},
+        "resourceProviderName": {"value": name.partition("/")[0], "localizedValue": name.partition("/")[0]},
         "resourceType": {"value": rtype, "localizedValue": rtype},
         "resourceId": rid,
         "status": {"value": status, "localizedValue": status},
@@ -150,16 +155,17 @@ def _record(story, op, who, rid, *, key, status, sub_status, event_name, at, htt
     return record
 
 
-def operation_records(story: dict[str, Any], op: dict[str, Any], index: int) -> list[dict[str, Any]]:
+def _operation_records(story: dict[str, Any], op: dict[str, Any], index: int) -> list[dict[str, Any]]:
     """The records of one story operation."""
     who = story["principals"][op["by"]]
-    name, _localized, method, lro, _rtype = OPERATIONS[op["op"]]
-    rid = resource_id(story, op)
+    name, _localized, method, lro, _rtype = _OPERATIONS[op["op"]]
+    rid = _resource_id(story, op)
     key = f"{story['name']}/{index}/{op['op']}/{op['at']}"
     start = plus(ts(op["at"]), rng(key, "sub-ms").random() * 0.000999)  # ARM stamps carry 100 ns ticks
     http = {"clientRequestId": guid(key, "client-request"), "clientIpAddress": who["ip"], "method": method}
     hierarchy = f"{story['tenant_id']}/{story.get('management_group', 'mg-root')}/{story['subscription_id']}"
-    base_props = {"eventCategory": "Administrative", "entity": rid, "message": name, "hierarchy": hierarchy}
+    base_props: dict[str, Any] = {"eventCategory": "Administrative", "entity": rid, "message": name,
+                                  "hierarchy": hierarchy}
     final = op.get("status", "Succeeded")
     records = [_record(story, op, who, rid, key=key, status="Started", sub_status=("", ""), event_name="BeginRequest",
                        at=start, http=http, props=dict(base_props))]
@@ -175,7 +181,7 @@ def operation_records(story: dict[str, Any], op: dict[str, Any], index: int) -> 
                                at=accepted_at, http=http, props=props))
     end_at = plus(start, took + rng(key, "end").random())
     if final == "Succeeded":
-        code, http_code = ("OK", 200) if lro else SYNC_STATUS[method]
+        code, http_code = ("OK", 200) if lro else _SYNC_STATUS[method]
         props = dict(base_props, statusCode=code, serviceRequestId=None if lro else guid(key, "srid"))
         if op.get("response_body"):
             props["responseBody"] = op["response_body"]
@@ -193,9 +199,9 @@ def operation_records(story: dict[str, Any], op: dict[str, Any], index: int) -> 
     return records
 
 
-def health_records(story: dict[str, Any], event: dict[str, Any], index: int) -> list[dict[str, Any]]:
+def _health_records(story: dict[str, Any], event: dict[str, Any], index: int) -> list[dict[str, Any]]:
     """A Resource Health event: one record per stage (Activated, Updated, Resolved)."""
-    rid = resource_id(story, event)
+    rid = _resource_id(story, event)
     key = f"{story['name']}/health/{index}"
     out = []
     for stage in event["stages"]:
@@ -233,7 +239,7 @@ def health_records(story: dict[str, Any], event: dict[str, Any], index: int) -> 
     return out
 
 
-def service_health_records(story: dict[str, Any], event: dict[str, Any], index: int) -> list[dict[str, Any]]:
+def _service_health_records(story: dict[str, Any], event: dict[str, Any], index: int) -> list[dict[str, Any]]:
     """A Service Health communication (subscription scope), one record per update."""
     key = f"{story['name']}/service/{index}"
     sub = story["subscription_id"]
@@ -269,12 +275,13 @@ def service_health_records(story: dict[str, Any], event: dict[str, Any], index: 
 
 
 def build_activity_log(story: dict[str, Any]) -> dict[str, Any]:
+    """The story's Activity Log, ``{"value": [EventData…]}`` newest first: operations, Resource and Service Health."""
     records: list[dict[str, Any]] = []
     for i, op in enumerate(story["activity"]):
-        records.extend(operation_records(story, op, i))
+        records.extend(_operation_records(story, op, i))
     for i, event in enumerate(story.get("resource_health", [])):
-        records.extend(health_records(story, event, i))
+        records.extend(_health_records(story, event, i))
     for i, event in enumerate(story.get("service_health", [])):
-        records.extend(service_health_records(story, event, i))
+        records.extend(_service_health_records(story, event, i))
     records.sort(key=lambda r: (r["eventTimestamp"], r["eventDataId"]), reverse=True)
     return {"value": records}

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import guid, hexid, iso, mac_for, ts
-from .images import IMAGES
+from kit.lab.scenarios._render.common import guid, hexid, iso, mac_for, ts
+from kit.lab.scenarios._render.images import IMAGES
 
-NET = "Microsoft.Network"
-CMP = "Microsoft.Compute"
+__all__ = ["Ids", "build_resources", "os_disk_name"]
 
-DEFAULT_RULES = [
+_NET = "Microsoft.Network"
+_CMP = "Microsoft.Compute"
+
+_DEFAULT_RULES = [
     ("AllowVnetInBound", "Allow inbound traffic from all VMs in VNET", "VirtualNetwork", "VirtualNetwork", "Allow", 65000, "Inbound"),
     ("AllowAzureLoadBalancerInBound", "Allow inbound traffic from azure load balancer", "AzureLoadBalancer", "*", "Allow", 65001, "Inbound"),
     ("DenyAllInBound", "Deny all inbound traffic", "*", "*", "Deny", 65500, "Inbound"),
@@ -27,45 +29,56 @@ DEFAULT_RULES = [
 class Ids:
     """Resource ids of one scenario (string building only: the lab imports nothing from kit.azure)."""
 
-    def __init__(self, story: dict[str, Any]):
+    def __init__(self, story: dict[str, Any]) -> None:
         self.sub = story["subscription_id"]
         self.rg = story["resource_group"]
 
     def rg_id(self) -> str:
+        """The resource group's id."""
         return f"/subscriptions/{self.sub}/resourceGroups/{self.rg}"
 
     def of(self, namespace: str, type_: str, name: str, rg: str | None = None) -> str:
+        """A top-level resource of ``namespace/type_`` (in ``rg``, default the story's group)."""
         return f"/subscriptions/{self.sub}/resourceGroups/{rg or self.rg}/providers/{namespace}/{type_}/{name}"
 
     def vm(self, name: str) -> str:
-        return self.of(CMP, "virtualMachines", name)
+        """A virtual machine."""
+        return self.of(_CMP, "virtualMachines", name)
 
     def disk(self, name: str) -> str:
-        return self.of(CMP, "disks", name)
+        """A managed disk."""
+        return self.of(_CMP, "disks", name)
 
     def nic(self, name: str) -> str:
-        return self.of(NET, "networkInterfaces", name)
+        """A network interface."""
+        return self.of(_NET, "networkInterfaces", name)
 
     def nsg(self, name: str) -> str:
-        return self.of(NET, "networkSecurityGroups", name)
+        """A network security group."""
+        return self.of(_NET, "networkSecurityGroups", name)
 
     def vnet(self, name: str) -> str:
-        return self.of(NET, "virtualNetworks", name)
+        """A virtual network."""
+        return self.of(_NET, "virtualNetworks", name)
 
     def subnet(self, vnet: str, name: str) -> str:
+        """A subnet of ``vnet``."""
         return f"{self.vnet(vnet)}/subnets/{name}"
 
     def rt(self, name: str) -> str:
-        return self.of(NET, "routeTables", name)
+        """A route table."""
+        return self.of(_NET, "routeTables", name)
 
     def pip(self, name: str) -> str:
-        return self.of(NET, "publicIPAddresses", name)
+        """A public IP address."""
+        return self.of(_NET, "publicIPAddresses", name)
 
     def asg(self, name: str) -> str:
-        return self.of(NET, "applicationSecurityGroups", name)
+        """An application security group."""
+        return self.of(_NET, "applicationSecurityGroups", name)
 
 
-def etag(*parts: object) -> str:
+def _etag(*parts: object) -> str:
     return f'W/"{guid("etag", *parts)}"'
 
 
@@ -76,15 +89,16 @@ def _base32(*parts: object) -> str:
     return base64.b32encode(bytes.fromhex(hexid(*parts, length=40))).decode().lower()[:26]
 
 
-def nic_name(vm: dict[str, Any]) -> str:
+def _nic_name(vm: dict[str, Any]) -> str:
     return vm.get("nic", f"{vm['name']}-nic")
 
 
-def pip_name(vm: dict[str, Any]) -> str:
+def _pip_name(vm: dict[str, Any]) -> str:
     return f"{vm['name']}-pip"
 
 
 def os_disk_name(story: dict[str, Any], vm: dict[str, Any]) -> str:
+    """The VM's OS disk name, as Azure names one created with the VM (``<vm>_OsDisk_1_<hex>``)."""
     return f"{vm['name']}_OsDisk_1_{hexid(story['name'], vm['name'], 'osdisk')}"
 
 
@@ -97,7 +111,7 @@ def _address_fields(prefix: str, value: Any, *, kind: str) -> dict[str, Any]:
     return {single: value, plural: []}
 
 
-def security_rule(ids: Ids, nsg: str, rule: dict[str, Any], *, default: bool = False) -> dict[str, Any]:
+def _security_rule(ids: Ids, nsg: str, rule: dict[str, Any], *, default: bool = False) -> dict[str, Any]:
     collection = "defaultSecurityRules" if default else "securityRules"
     props: dict[str, Any] = {"provisioningState": "Succeeded"}
     if rule.get("description"):
@@ -119,18 +133,18 @@ def security_rule(ids: Ids, nsg: str, rule: dict[str, Any], *, default: bool = F
     return {
         "name": rule["name"],
         "id": f"{ids.nsg(nsg)}/{collection}/{rule['name']}",
-        "etag": etag(ids.sub, nsg, rule.get("etag_seed", "v1")),
-        "type": f"{NET}/networkSecurityGroups/{collection}",
+        "etag": _etag(ids.sub, nsg, rule.get("etag_seed", "v1")),
+        "type": f"{_NET}/networkSecurityGroups/{collection}",
         "properties": props,
     }
 
 
-def default_rules(ids: Ids, nsg: str) -> list[dict[str, Any]]:
+def _default_rules(ids: Ids, nsg: str) -> list[dict[str, Any]]:
     out = []
-    for name, desc, src, dst, access, prio, direction in DEFAULT_RULES:
+    for name, desc, src, dst, access, prio, direction in _DEFAULT_RULES:
         rule = {"name": name, "description": desc, "src": src, "dst": dst, "access": access,
                 "priority": prio, "direction": direction}
-        out.append(security_rule(ids, nsg, rule, default=True))
+        out.append(_security_rule(ids, nsg, rule, default=True))
     return out
 
 
@@ -147,28 +161,28 @@ def build_resources(story: dict[str, Any]) -> list[dict[str, Any]]:
     nic_ipconfigs: dict[str, list[str]] = {s: [] for s in subnet_of}
     nsg_nics: dict[str, list[str]] = {}
     for vm in vms:
-        nic = nic_name(vm)
+        nic = _nic_name(vm)
         nic_ipconfigs[vm["subnet"]].append(f"{ids.nic(nic)}/ipConfigurations/ipconfig1")
         if vm.get("nic_nsg"):
             nsg_nics.setdefault(vm["nic_nsg"], []).append(ids.nic(nic))
 
     out: list[dict[str, Any]] = []
     for vm in vms:
-        out.append(vm_body(story, ids, vm))
+        out.append(_vm_body(story, ids, vm))
     for vm in vms:
-        out.append(nic_body(story, ids, vm))
+        out.append(_nic_body(story, ids, vm))
         if vm.get("public_ip"):
-            out.append(pip_body(story, ids, vm))
+            out.append(_pip_body(story, ids, vm))
     for nsg in net.get("nsgs", []):
         subnets = [ids.subnet(vnet, s["name"]) for s in net["vnet"]["subnets"] if s.get("nsg") == nsg["name"]]
         body = {
-            "name": nsg["name"], "id": ids.nsg(nsg["name"]), "etag": etag(ids.sub, nsg["name"], nsg.get("etag_seed", "v1")),
-            "type": f"{NET}/networkSecurityGroups", "location": loc, "tags": dict(tags),
+            "name": nsg["name"], "id": ids.nsg(nsg["name"]), "etag": _etag(ids.sub, nsg["name"], nsg.get("etag_seed", "v1")),
+            "type": f"{_NET}/networkSecurityGroups", "location": loc, "tags": dict(tags),
             "properties": {
                 "provisioningState": "Succeeded",
                 "resourceGuid": guid(story["name"], "nsg", nsg["name"]),
-                "securityRules": [security_rule(ids, nsg["name"], r) for r in nsg["rules"]],
-                "defaultSecurityRules": default_rules(ids, nsg["name"]),
+                "securityRules": [_security_rule(ids, nsg["name"], r) for r in nsg["rules"]],
+                "defaultSecurityRules": _default_rules(ids, nsg["name"]),
             },
         }
         if nsg_nics.get(nsg["name"]):
@@ -177,18 +191,18 @@ def build_resources(story: dict[str, Any]) -> list[dict[str, Any]]:
             body["properties"]["subnets"] = [{"id": s} for s in subnets]
         out.append(body)
     for rt in net.get("route_tables", []):
-        out.append(route_table_body(story, ids, rt))
+        out.append(_route_table_body(story, ids, rt))
     for asg in net.get("asgs", []):
         out.append({
-            "name": asg, "id": ids.asg(asg), "etag": etag(ids.sub, asg), "type": f"{NET}/applicationSecurityGroups",
+            "name": asg, "id": ids.asg(asg), "etag": _etag(ids.sub, asg), "type": f"{_NET}/applicationSecurityGroups",
             "location": loc, "tags": dict(tags),
             "properties": {"resourceGuid": guid(story["name"], "asg", asg), "provisioningState": "Succeeded"},
         })
-    out.append(vnet_body(story, ids, nic_ipconfigs))
+    out.append(_vnet_body(story, ids, nic_ipconfigs))
     return out
 
 
-def vnet_body(story: dict[str, Any], ids: Ids, nic_ipconfigs: dict[str, list[str]]) -> dict[str, Any]:
+def _vnet_body(story: dict[str, Any], ids: Ids, nic_ipconfigs: dict[str, list[str]]) -> dict[str, Any]:
     net = story["network"]
     vnet = net["vnet"]["name"]
     subnets = []
@@ -203,11 +217,11 @@ def vnet_body(story: dict[str, Any], ids: Ids, nic_ipconfigs: dict[str, list[str
         props.update({"delegations": [], "privateEndpointNetworkPolicies": "Disabled",
                       "privateLinkServiceNetworkPolicies": "Enabled"})
         subnets.append({"name": s["name"], "id": ids.subnet(vnet, s["name"]),
-                        "etag": etag(ids.sub, vnet, s["name"], s.get("etag_seed", "v1")),
-                        "type": f"{NET}/virtualNetworks/subnets", "properties": props})
+                        "etag": _etag(ids.sub, vnet, s["name"], s.get("etag_seed", "v1")),
+                        "type": f"{_NET}/virtualNetworks/subnets", "properties": props})
     return {
-        "name": vnet, "id": ids.vnet(vnet), "etag": etag(ids.sub, vnet, net["vnet"].get("etag_seed", "v1")),
-        "type": f"{NET}/virtualNetworks", "location": story["location"], "tags": dict(story.get("tags", {})),
+        "name": vnet, "id": ids.vnet(vnet), "etag": _etag(ids.sub, vnet, net["vnet"].get("etag_seed", "v1")),
+        "type": f"{_NET}/virtualNetworks", "location": story["location"], "tags": dict(story.get("tags", {})),
         "properties": {
             "provisioningState": "Succeeded",
             "resourceGuid": guid(story["name"], "vnet", vnet),
@@ -220,7 +234,7 @@ def vnet_body(story: dict[str, Any], ids: Ids, nic_ipconfigs: dict[str, list[str
     }
 
 
-def route_table_body(story: dict[str, Any], ids: Ids, rt: dict[str, Any]) -> dict[str, Any]:
+def _route_table_body(story: dict[str, Any], ids: Ids, rt: dict[str, Any]) -> dict[str, Any]:
     vnet = story["network"]["vnet"]["name"]
     routes = []
     for r in rt["routes"]:
@@ -229,21 +243,21 @@ def route_table_body(story: dict[str, Any], ids: Ids, rt: dict[str, Any]) -> dic
             props["nextHopIpAddress"] = r["next_hop_ip"]
         props["hasBgpOverride"] = False
         routes.append({"name": r["name"], "id": f"{ids.rt(rt['name'])}/routes/{r['name']}",
-                       "etag": etag(ids.sub, rt["name"], r["name"]), "type": f"{NET}/routeTables/routes",
+                       "etag": _etag(ids.sub, rt["name"], r["name"]), "type": f"{_NET}/routeTables/routes",
                        "properties": props})
     subnets = [{"id": ids.subnet(vnet, s["name"])} for s in story["network"]["vnet"]["subnets"]
                if s.get("route_table") == rt["name"]]
     return {
-        "name": rt["name"], "id": ids.rt(rt["name"]), "etag": etag(ids.sub, rt["name"], rt.get("etag_seed", "v1")),
-        "type": f"{NET}/routeTables", "location": story["location"], "tags": dict(story.get("tags", {})),
+        "name": rt["name"], "id": ids.rt(rt["name"]), "etag": _etag(ids.sub, rt["name"], rt.get("etag_seed", "v1")),
+        "type": f"{_NET}/routeTables", "location": story["location"], "tags": dict(story.get("tags", {})),
         "properties": {"provisioningState": "Succeeded", "resourceGuid": guid(story["name"], "rt", rt["name"]),
                        "disableBgpRoutePropagation": rt.get("disable_bgp", False), "routes": routes,
                        "subnets": subnets},
     }
 
 
-def nic_body(story: dict[str, Any], ids: Ids, vm: dict[str, Any]) -> dict[str, Any]:
-    nic = nic_name(vm)
+def _nic_body(story: dict[str, Any], ids: Ids, vm: dict[str, Any]) -> dict[str, Any]:
+    nic = _nic_name(vm)
     vnet = story["network"]["vnet"]["name"]
     ipprops: dict[str, Any] = {
         "provisioningState": "Succeeded",
@@ -251,7 +265,7 @@ def nic_body(story: dict[str, Any], ids: Ids, vm: dict[str, Any]) -> dict[str, A
         "privateIPAllocationMethod": vm.get("ip_allocation", "Static"),
     }
     if vm.get("public_ip"):
-        ipprops["publicIPAddress"] = {"id": ids.pip(pip_name(vm))}
+        ipprops["publicIPAddress"] = {"id": ids.pip(_pip_name(vm))}
     ipprops["subnet"] = {"id": ids.subnet(vnet, vm["subnet"])}
     ipprops["primary"] = True
     ipprops["privateIPAddressVersion"] = "IPv4"
@@ -262,7 +276,7 @@ def nic_body(story: dict[str, Any], ids: Ids, vm: dict[str, Any]) -> dict[str, A
         "resourceGuid": guid(story["name"], "nic", nic),
         "ipConfigurations": [{
             "name": "ipconfig1", "id": f"{ids.nic(nic)}/ipConfigurations/ipconfig1",
-            "etag": etag(ids.sub, nic), "type": f"{NET}/networkInterfaces/ipConfigurations", "properties": ipprops,
+            "etag": _etag(ids.sub, nic), "type": f"{_NET}/networkInterfaces/ipConfigurations", "properties": ipprops,
         }],
         "dnsSettings": {"dnsServers": list(vm.get("dns_servers", [])), "appliedDnsServers": list(vm.get("dns_servers", [])),
                         "internalDomainNameSuffix": f"{_base32(story['name'], 'dns')}.{story.get('dns_zone', 'ax')}.internal.cloudapp.net"},
@@ -277,14 +291,14 @@ def nic_body(story: dict[str, Any], ids: Ids, vm: dict[str, Any]) -> dict[str, A
     props.update({"hostedWorkloads": [], "tapConfigurations": [], "virtualMachine": {"id": ids.vm(vm["name"])},
                   "nicType": "Standard", "allowPort25Out": False, "auxiliaryMode": "None", "auxiliarySku": "None",
                   "primary": True})
-    return {"name": nic, "id": ids.nic(nic), "etag": etag(ids.sub, nic), "type": f"{NET}/networkInterfaces",
+    return {"name": nic, "id": ids.nic(nic), "etag": _etag(ids.sub, nic), "type": f"{_NET}/networkInterfaces",
             "location": story["location"], "tags": dict(story.get("tags", {})), "kind": "Regular", "properties": props}
 
 
-def pip_body(story: dict[str, Any], ids: Ids, vm: dict[str, Any]) -> dict[str, Any]:
-    name = pip_name(vm)
+def _pip_body(story: dict[str, Any], ids: Ids, vm: dict[str, Any]) -> dict[str, Any]:
+    name = _pip_name(vm)
     body: dict[str, Any] = {
-        "name": name, "id": ids.pip(name), "etag": etag(ids.sub, name), "type": f"{NET}/publicIPAddresses",
+        "name": name, "id": ids.pip(name), "etag": _etag(ids.sub, name), "type": f"{_NET}/publicIPAddresses",
         "location": story["location"], "tags": dict(story.get("tags", {})),
         "sku": {"name": "Standard", "tier": "Regional"},
     }
@@ -294,13 +308,13 @@ def pip_body(story: dict[str, Any], ids: Ids, vm: dict[str, Any]) -> dict[str, A
         "provisioningState": "Succeeded", "resourceGuid": guid(story["name"], "pip", name),
         "ipAddress": vm["public_ip"], "publicIPAddressVersion": "IPv4", "publicIPAllocationMethod": "Static",
         "idleTimeoutInMinutes": 4, "ipTags": [],
-        "ipConfiguration": {"id": f"{ids.nic(nic_name(vm))}/ipConfigurations/ipconfig1"},
+        "ipConfiguration": {"id": f"{ids.nic(_nic_name(vm))}/ipConfigurations/ipconfig1"},
         "ddosSettings": {"protectionMode": "VirtualNetworkInherited"},
     }
     return body
 
 
-def vm_body(story: dict[str, Any], ids: Ids, vm: dict[str, Any]) -> dict[str, Any]:
+def _vm_body(story: dict[str, Any], ids: Ids, vm: dict[str, Any]) -> dict[str, Any]:
     image = IMAGES[vm["image"]]
     name = vm["name"]
     os_disk = os_disk_name(story, vm)
@@ -350,12 +364,12 @@ def vm_body(story: dict[str, Any], ids: Ids, vm: dict[str, Any]) -> dict[str, An
         "storageProfile": storage,
         "osProfile": os_profile,
         "securityProfile": {"uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}, "securityType": "TrustedLaunch"},
-        "networkProfile": {"networkInterfaces": [{"id": ids.nic(nic_name(vm)), "properties": {"deleteOption": "Detach"}}]},
+        "networkProfile": {"networkInterfaces": [{"id": ids.nic(_nic_name(vm)), "properties": {"deleteOption": "Detach"}}]},
         "diagnosticsProfile": {"bootDiagnostics": {"enabled": True}},
         "timeCreated": iso(ts(vm["created"])),
     }
     body: dict[str, Any] = {
-        "name": name, "id": ids.vm(name), "type": f"{CMP}/virtualMachines", "location": story["location"],
+        "name": name, "id": ids.vm(name), "type": f"{_CMP}/virtualMachines", "location": story["location"],
         "tags": {**story.get("tags", {}), **vm.get("tags", {})},
     }
     if vm.get("zone"):
@@ -363,14 +377,14 @@ def vm_body(story: dict[str, Any], ids: Ids, vm: dict[str, Any]) -> dict[str, An
     body["etag"] = f'"{vm.get("model_version", 3)}"'
     body["properties"] = props
     if vm.get("extensions"):
-        body["resources"] = [extension_body(story, ids, vm, e) for e in vm["extensions"]]
+        body["resources"] = [_extension_body(story, ids, vm, e) for e in vm["extensions"]]
     return body
 
 
-def extension_body(story: dict[str, Any], ids: Ids, vm: dict[str, Any], ext: dict[str, Any]) -> dict[str, Any]:
+def _extension_body(story: dict[str, Any], ids: Ids, vm: dict[str, Any], ext: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": ext["name"], "id": f"{ids.vm(vm['name'])}/extensions/{ext['name']}",
-        "type": f"{CMP}/virtualMachines/extensions", "location": story["location"],
+        "type": f"{_CMP}/virtualMachines/extensions", "location": story["location"],
         "properties": {"autoUpgradeMinorVersion": True, "provisioningState": "Succeeded",
                        "publisher": ext["publisher"], "type": ext["type"], "typeHandlerVersion": ext["version"],
                        **({"enableAutomaticUpgrade": True} if ext.get("auto_upgrade") else {}),

@@ -7,6 +7,10 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from kit.times import require_time
+
+__all__ = ["guid", "hexid", "iso", "iso_offset", "mac_for", "plus", "rfc2822", "rng", "ticks", "ts"]
+
 _NAMESPACE = uuid.UUID("5f0c9a52-3e61-4b2c-9d57-1a8e4c0b7d21")
 _EPOCH_TICKS = 621355968000000000  # .NET ticks at 1970-01-01T00:00:00Z
 
@@ -27,8 +31,8 @@ def rng(*parts: object) -> random.Random:
 
 
 def ts(text: str) -> datetime:
-    """Parse ``2026-11-24T21:47:03Z`` (or with fractional seconds) as an aware UTC datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    """Parse a story's ``2026-11-24T21:47:03Z`` (or with fractional seconds) as an aware UTC datetime."""
+    return require_time(text, "story time")
 
 
 def iso(moment: datetime, digits: int = 7) -> str:
@@ -58,6 +62,7 @@ def rfc2822(moment: datetime) -> str:
 
 
 def plus(moment: datetime, seconds: float) -> datetime:
+    """``moment`` plus ``seconds``."""
     return moment + timedelta(seconds=seconds)
 
 

@@ -3,13 +3,21 @@ configuration, a kernel without its initramfs, and dated events after the login 
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from .common import iso, plus, ts
-from .guest_sections import device_unit
-from .serial import Console
+from kit.lab.scenarios._render.common import iso, plus, ts
+from kit.lab.scenarios._render.guest_sections import device_unit, mount_disks, mount_unit
+from kit.lab.scenarios._render.serial import Console
 
-PANIC_TRACE = [
+__all__ = ["EventWriter", "expand_events", "fstab_emergency", "kernel_panic_no_initrd", "sshd_fail"]
+
+#: Writes one dated console line after the login prompt: ``writer(console, guest parameters)``.
+EventWriter = Callable[[Console, dict[str, Any]], None]
+
+_PANIC_TRACE = [
     "dump_stack_lvl+0x76/0xa0",
     "dump_stack+0x10/0x20",
     "panic+0x366/0x3c0",
@@ -29,23 +37,10 @@ def fstab_emergency(con: Console, p: dict[str, Any], boot: dict[str, Any], disks
     """systemd waits 90 s for the retired disk's UUID, gives up, and drops to the emergency shell."""
     stale = boot["stale_mount"]
     uuid, mount = stale["uuid"], stale["mount"]
-    unit = mount.strip("/").replace("/", "-") + ".mount"
+    unit = mount_unit(mount)
     fsck = f"systemd-fsck@{device_unit(uuid)[:-len('.device')]}.service"
     con.ok("Found device {u:dev-disk-by\\x2dlabel-UEFI.device} - Virtual_Disk UEFI.")
-    for d in disks:
-        con.ok(f"Found device {{u:{device_unit(d['uuid'])}}} - Virtual_Disk {d['mount'].rstrip('/').rsplit('/', 1)[-1]}.")
-    con.starting("Starting {u:systemd-fsck@dev-disk-by\\x2dlabel-BOOT.service} - File System Check on /dev/disk/by-label/BOOT...")
-    con.ok("Finished {u:systemd-fsck@dev-disk-by\\x2dlabel-BOOT.service} - File System Check on /dev/disk/by-label/BOOT.")
-    con.starting("Mounting {u:boot.mount} - /boot...")
-    con.kern(f"EXT4-fs (sda16): mounted filesystem {p['rootfs_uuid'][:9]}b0c1-{p['rootfs_uuid'][14:]} r/w with ordered data mode. Quota mode: none.", 2.61)
-    con.ok("Mounted {u:boot.mount} - /boot.")
-    con.starting("Mounting {u:boot-efi.mount} - /boot/efi...")
-    con.ok("Mounted {u:boot-efi.mount} - /boot/efi.")
-    for d in disks:
-        u = d["mount"].strip("/").replace("/", "-") + ".mount"
-        con.starting(f"Mounting {{u:{u}}} - {d['mount']}...")
-        con.kern(f"EXT4-fs ({d['dev']}1): mounted filesystem {d['uuid']} r/w with ordered data mode. Quota mode: none.")
-        con.ok(f"Mounted {{u:{u}}} - {d['mount']}.")
+    mount_disks(con, p, disks)
     con.at_uptime(91.6)
     con.timeout(f"Timed out waiting for device {{u:{device_unit(uuid)}}} - /dev/disk/by-uuid/{uuid}.")
     con.depend(f"Dependency failed for {{u:{unit}}} - {mount}.")
@@ -73,6 +68,7 @@ def fstab_emergency(con: Console, p: dict[str, Any], boot: dict[str, Any], disks
 
 
 def sshd_fail(con: Console, p: dict[str, Any], boot: dict[str, Any]) -> None:
+    """ssh.service fails to start: sshd rejects an option of its configuration."""
     bad = boot["sshd"]
     pid = 1000 + len(p["host"]) * 7
     con.starting("Starting {u:ssh.service} - OpenBSD Secure Shell server...")
@@ -85,6 +81,7 @@ def sshd_fail(con: Console, p: dict[str, Any], boot: dict[str, Any]) -> None:
 
 
 def kernel_panic_no_initrd(con: Console, p: dict[str, Any]) -> None:
+    """The kernel, booted without its initramfs, cannot mount root and panics."""
     con.kern("List of all partitions:", 0.302)
     con.kern("No filesystem could mount root, tried: ")
     con.kern("")
@@ -95,21 +92,21 @@ def kernel_panic_no_initrd(con: Console, p: dict[str, Any]) -> None:
     con.kern("Hardware name: Microsoft Corporation Virtual Machine/Virtual Machine, BIOS Hyper-V UEFI Release v4.1 08/23/2024")
     con.kern("Call Trace:")
     con.kern(" <TASK>")
-    for frame in PANIC_TRACE:
+    for frame in _PANIC_TRACE:
         con.kern(f" {frame}")
     con.kern(" </TASK>")
     con.kern("Kernel Offset: 0x2c200000 from 0xffffffff81000000 (relocation range: 0xffffffff80000000-0xffffffffbfffffff)")
     con.kern(f"---[ end Kernel panic - not syncing: {reason} ]---")
 
 
-def expand_events(events: list[dict[str, Any]], rnd) -> list[tuple[Any, Any]]:
+def expand_events(events: list[dict[str, Any]], rnd: random.Random) -> list[tuple[datetime, EventWriter]]:
     """Dated console events -> ``(moment, writer)`` pairs, one per line, to be sorted by time.
 
     Kinds: ``agent`` (the Azure Linux Agent's dated console lines), ``kernel`` (one kernel line),
     ``ufw_block``/``fw_drop`` (netfilter LOG lines, ``prefix`` as logged: a series of dropped SYNs: new connections every ``every`` seconds, or with
     ``backoff`` one connection's SYN retransmissions, 1 s, 2 s, 4 s, ... apart, same source port).
     """
-    out: list[tuple[Any, Any]] = []
+    out: list[tuple[datetime, EventWriter]] = []
     for ev in events:
         start = ts(ev["at"])
         kind = ev["kind"]
@@ -133,21 +130,21 @@ def expand_events(events: list[dict[str, Any]], rnd) -> list[tuple[Any, Any]]:
     return out
 
 
-def _agent_line(moment, text):
+def _agent_line(moment: datetime, text: str) -> EventWriter:
     def write(con: Console, p: dict[str, Any]) -> None:
         con.until(moment)
         con.plain(f"{iso(moment, 6)} {text}")
     return write
 
 
-def _kernel_line(moment, text):
+def _kernel_line(moment: datetime, text: str) -> EventWriter:
     def write(con: Console, p: dict[str, Any]) -> None:
         con.until(moment)
         con.kern(text)
     return write
 
 
-def _ufw_line(moment, ev, spt, ident):
+def _ufw_line(moment: datetime, ev: dict[str, Any], spt: int, ident: int) -> EventWriter:
     def write(con: Console, p: dict[str, Any]) -> None:
         con.until(moment)
         con.kern(

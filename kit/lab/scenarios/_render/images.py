@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-IMAGES = {
+from typing import Any
+
+__all__ = ["IMAGES"]
+
+#: Image key (a VM's ``image``) → its marketplace reference, OS facts and the versions its guest prints.
+IMAGES: dict[str, dict[str, Any]] = {
     "ubuntu2404": {
         "reference": {"publisher": "canonical", "offer": "ubuntu-24_04-lts", "sku": "server",
                       "version": "latest", "exactVersion": "24.04.202410170"},

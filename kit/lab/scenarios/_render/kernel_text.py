@@ -5,6 +5,9 @@ fills ``{placeholders}``. ``@ACCEL`` lines appear only with accelerated networki
 once per attached data disk.
 """
 
+__all__ = ["SYSTEMD_KERNEL", "UBUNTU_INITRAMFS_MODULES", "UBUNTU_INITRAMFS_TAIL", "UBUNTU_INITRAMFS_TEXT",
+           "UBUNTU_KERNEL", "UBUNTU_ROOT_MOUNT"]
+
 UBUNTU_KERNEL = r"""
 0.000000|Linux version {kernel} {kernel_build}
 0.000000|Command line: {cmdline}

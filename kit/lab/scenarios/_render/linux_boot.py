@@ -1,4 +1,5 @@
-"""Render whole Linux boots (Ubuntu 24.04 on Azure) onto a :class:`~.serial.Console`.
+"""Render whole Linux boots (Ubuntu 24.04 and RHEL 9 on Azure) onto a serial
+:class:`~kit.lab.scenarios._render.serial.Console`.
 
 A boot is a dict from the story: ``at`` (kernel start, UTC), ``kind`` (``normal``,
 ``fstab_emergency``, ``sshd_fail``, ``no_initrd_panic``), optional ``kernel``, ``events`` (dated
@@ -11,22 +12,32 @@ import ipaddress
 import re
 from typing import Any
 
-from . import kernel_text as KT
-from . import rhel_text as RT
-from . import systemd_text as ST
-from .common import hexid, ts
-from .images import IMAGES
-from .serial import Console
+from kit.lab.scenarios._render import kernel_text as KT
+from kit.lab.scenarios._render import rhel_text as RT
+from kit.lab.scenarios._render import systemd_text as ST
+from kit.lab.scenarios._render.common import hexid, ts
+from kit.lab.scenarios._render.failures import (
+    expand_events,
+    fstab_emergency,
+    kernel_panic_no_initrd,
+    sshd_fail,
+)
+from kit.lab.scenarios._render.guest_sections import mount_unit, sections_for
+from kit.lab.scenarios._render.images import IMAGES
+from kit.lab.scenarios._render.serial import Console
+
+__all__ = ["boot_linux"]
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
-def fill(text: str, params: dict[str, Any]) -> str:
-    """Substitute ``{name}`` placeholders (leaving ``{u:unit}`` markers for :func:`serial.units`)."""
+def _fill(text: str, params: dict[str, Any]) -> str:
+    """Substitute ``{name}`` placeholders (leaving the ``{u:unit}`` markers to :class:`~kit.lab.scenarios._render.serial.Console`)."""
     return _PLACEHOLDER.sub(lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), text)
 
 
-def guest_params(story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any]) -> dict[str, Any]:
+def _guest_params(story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any]) -> dict[str, Any]:
+    """The ``{placeholder}`` values of one boot's templates (hardware, kernel, disks, network, versions)."""
     image = IMAGES[vm["image"]]
     kernel = boot.get("kernel", vm.get("kernel", image["kernel"]))
     mem_gib = vm.get("mem_gib", 16)
@@ -61,7 +72,7 @@ def guest_params(story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any]
         "mask": str(subnet.netmask), "prefixlen": subnet.prefixlen,
         "cloud_init": image["cloud_init"], "waagent": image["waagent"], "agent_goal": image["agent_goal"],
     }
-    params["cmdline"] = fill(image["cmdline"], params)
+    params["cmdline"] = _fill(image["cmdline"], params)
     params["boot_image"] = params["cmdline"].split()[0]
     return params
 
@@ -79,9 +90,10 @@ def _vmbus_guid(mac: str) -> str:
 _NO_INITRD = ("initramfs", "RAMDISK", "INITRD=", "Run /init", "Freeing unused", "initrd memory")
 
 
-def render_template(con: Console, template: str, params: dict[str, Any], *, accelerated: bool,
+def _render_template(con: Console, template: str, params: dict[str, Any], *, accelerated: bool,
                     data_disks: list[dict[str, Any]], no_initrd: bool = False,
                     subst: dict[str, str | None] | None = None, shift: float = 0.0) -> None:
+    """Write a kernel template of :mod:`~kit.lab.scenarios._render.kernel_text` (``@ACCEL``/``@DATA`` lines too)."""
     for line in template.strip("\n").splitlines():
         if no_initrd and any(marker in line for marker in _NO_INITRD):
             continue
@@ -98,13 +110,13 @@ def render_template(con: Console, template: str, params: dict[str, Any], *, acce
         if line.startswith("@DATA "):
             up, text = line[len("@DATA "):].split("|", 1)
             for i, disk in enumerate(data_disks):
-                con.kern(fill(text, {**params, **disk}), float(up) + shift + i * 0.002)
+                con.kern(_fill(text, {**params, **disk}), float(up) + shift + i * 0.002)
             continue
         up, text = line.split("|", 1)
-        con.kern(fill(text, params), float(up) + shift)
+        con.kern(_fill(text, params), float(up) + shift)
 
 
-def systemd_lines(con: Console, template: str, params: dict[str, Any], sections: dict[str, Any]) -> None:
+def _systemd_lines(con: Console, template: str, params: dict[str, Any], sections: dict[str, Any]) -> None:
     """Walk a systemd status template, calling ``sections[name](con)`` at each ``#NAME`` marker."""
     for line in template.strip("\n").splitlines():
         if line.startswith("#"):
@@ -113,7 +125,7 @@ def systemd_lines(con: Console, template: str, params: dict[str, Any], sections:
                 hook(con)
             continue
         kind, text = line.split(" ", 1)
-        text = fill(text, params)
+        text = _fill(text, params)
         if kind == "OK":
             con.ok(text)
         else:
@@ -124,7 +136,7 @@ def boot_linux(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: di
     """One whole boot, from GRUB to the login prompt (or to the failure), then its events and end."""
     boot["_at"] = ts(boot["at"])
     con.new_boot(boot["_at"])
-    p = guest_params(story, vm, boot)
+    p = _guest_params(story, vm, boot)
     kind = boot.get("kind", "normal")
     disks = [dict(d, blocks=d["size_gb"] * 2**30 // 512, gb_dec=f"{d['size_gb'] * 2**30 / 1e9:.1f}",
                   gib=f"{d['size_gb']:.1f}") for d in boot.get("guest_disks", vm.get("guest_disks", []))]
@@ -142,10 +154,9 @@ def boot_linux(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: di
         else:
             con.plain("Loading initial ramdisk ...")
     rhel = p["distro"] == "rhel"
-    render_template(con, KT.UBUNTU_KERNEL, p, accelerated=accel, data_disks=disks,
+    _render_template(con, KT.UBUNTU_KERNEL, p, accelerated=accel, data_disks=disks,
                     no_initrd=kind == "no_initrd_panic", subst=RT.KERNEL_SUBST if rhel else None)
     if kind == "no_initrd_panic":
-        from .failures import kernel_panic_no_initrd
         kernel_panic_no_initrd(con, p)
         return
     if rhel:
@@ -163,33 +174,33 @@ def boot_linux(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: di
 
 def _ubuntu_initramfs(con: Console, p: dict[str, Any], accel: bool, disks: list[dict[str, Any]]) -> None:
     for text in KT.UBUNTU_INITRAMFS_TEXT[:4]:
-        con.plain(fill(text, p))
-    render_template(con, KT.UBUNTU_INITRAMFS_MODULES, p, accelerated=accel, data_disks=disks)
+        con.plain(_fill(text, p))
+    _render_template(con, KT.UBUNTU_INITRAMFS_MODULES, p, accelerated=accel, data_disks=disks)
     for text in KT.UBUNTU_INITRAMFS_TEXT[4:]:
-        con.plain(fill(text.replace("[[0.61]]", ""), p))
-    con.kern(fill(KT.UBUNTU_ROOT_MOUNT, p), 0.95)
+        con.plain(_fill(text.replace("[[0.61]]", ""), p))
+    con.kern(_fill(KT.UBUNTU_ROOT_MOUNT, p), 0.95)
     for text in KT.UBUNTU_INITRAMFS_TAIL:
         con.plain(text)
-    render_template(con, KT.SYSTEMD_KERNEL, p, accelerated=accel, data_disks=disks)
+    _render_template(con, KT.SYSTEMD_KERNEL, p, accelerated=accel, data_disks=disks)
 
 
 def _rhel_initrd(con: Console, p: dict[str, Any], accel: bool, disks: list[dict[str, Any]]) -> None:
     """dracut: systemd runs in the initrd, finds the LVM root, mounts XFS, switches root, loads SELinux."""
-    render_template(con, KT.SYSTEMD_KERNEL, p, accelerated=accel, data_disks=[], shift=-0.8)
+    _render_template(con, KT.SYSTEMD_KERNEL, p, accelerated=accel, data_disks=[], shift=-0.8)
     con.kern("systemd[1]: Running in initrd.")
     con.plain("")
     con.plain(f"Welcome to \x1b[0;31m{p['pretty']} dracut-057-53.git20240104.el9 (Initramfs)\x1b[0m!")
     con.plain("")
-    systemd_lines(con, RT.INITRD_BEFORE_MODULES, p, {})
+    _systemd_lines(con, RT.INITRD_BEFORE_MODULES, p, {})
     modules = KT.UBUNTU_INITRAMFS_MODULES.replace(" sda: sda1 sda14 sda15 sda16", " sda: sda1 sda2 sda3 sda4")
-    render_template(con, modules, p, accelerated=accel, data_disks=disks)
+    _render_template(con, modules, p, accelerated=accel, data_disks=disks)
 
     def xfs_root(c: Console) -> None:
         c.kern("SGI XFS with ACLs, security attributes, scrub, quota, no debug enabled", 1.62)
         c.kern(f"XFS (dm-0): Mounting V5 Filesystem {p['rootfs_uuid']}")
         c.kern("XFS (dm-0): Ending clean mount", 1.71)
 
-    systemd_lines(con, RT.INITRD_AFTER_MODULES, p, {"XFS_ROOT": xfs_root})
+    _systemd_lines(con, RT.INITRD_AFTER_MODULES, p, {"XFS_ROOT": xfs_root})
     con.kern("systemd-journald[236]: Received SIGTERM from PID 1 (systemd).", 2.05)
     con.kern("audit: type=1404 audit(1.998:2): enforcing=1 old_enforcing=0 auid=4294967295 ses=4294967295 enabled=1 old-enabled=1 lsm=selinux res=1", 2.21)
     con.kern("SELinux:  policy capability network_peer_controls=1", 2.30)
@@ -202,30 +213,28 @@ def _rhel_initrd(con: Console, p: dict[str, Any], accel: bool, disks: list[dict[
     con.kern("audit: type=1403 audit(2.313:3): auid=4294967295 ses=4294967295 lsm=selinux res=1", 2.44)
     con.kern("systemd[1]: Successfully loaded SELinux policy in 171.224ms.", 2.58)
     con.kern("systemd[1]: Relabelled /dev, /dev/shm, /run, /sys/fs/cgroup in 24.611ms.", 2.61)
-    render_template(con, KT.SYSTEMD_KERNEL, p, accelerated=accel, data_disks=[], shift=1.5)
+    _render_template(con, KT.SYSTEMD_KERNEL, p, accelerated=accel, data_disks=[], shift=1.5)
 
 
 def _main_boot(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any], p: dict[str, Any],
                disks: list[dict[str, Any]], kind: str, rhel: bool) -> None:
-    from . import failures
-    from .guest_sections import sections_for
     sections = sections_for(story, vm, boot, p, disks)
     if kind == "fstab_emergency":
-        sections["MOUNTS"] = lambda c: failures.fstab_emergency(c, p, boot, disks)
+        sections["MOUNTS"] = lambda c: fstab_emergency(c, p, boot, disks)
         cut = ST.UBUNTU_BOOT.split("OK Reached target {u:local-fs.target}")[0]
-        systemd_lines(con, RT.convert_units(cut) if rhel else cut, p, sections)
+        _systemd_lines(con, RT.convert_units(cut) if rhel else cut, p, sections)
         return
     if kind == "sshd_fail":
-        sections["SSH"] = lambda c: failures.sshd_fail(c, p, boot)
-    systemd_lines(con, RT.convert_units(ST.UBUNTU_BOOT) if rhel else ST.UBUNTU_BOOT, p, sections)
-    for _at, line in sorted(failures.expand_events(boot.get("events", []), con.rnd), key=lambda x: x[0]):
+        sections["SSH"] = lambda c: sshd_fail(c, p, boot)
+    _systemd_lines(con, RT.convert_units(ST.UBUNTU_BOOT) if rhel else ST.UBUNTU_BOOT, p, sections)
+    for _at, line in sorted(expand_events(boot.get("events", []), con.rnd), key=lambda x: x[0]):
         line(con, p)
     if boot.get("end"):
         gone = set(boot.get("detached_mounts", []))
-        shutdown(con, story, vm, boot, p, [d for d in disks if d["mount"] not in gone])
+        _shutdown(con, story, vm, boot, p, [d for d in disks if d["mount"] not in gone])
 
 
-def shutdown(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any],
+def _shutdown(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any],
              p: dict[str, Any], disks: list[dict[str, Any]]) -> None:
     end = boot["end"]
     con.until(ts(end["at"]))
@@ -243,14 +252,14 @@ def shutdown(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: dict
 
     def unmount(c: Console) -> None:
         for d in disks:
-            unit = d["mount"].strip("/").replace("/", "-") + ".mount"
+            unit = mount_unit(d["mount"])
             c.starting(f"Unmounting {{u:{unit}}} - {d['mount']}...")
             c.ok(f"Unmounted {{u:{unit}}} - {d['mount']}.")
 
     template = RT.convert_units(ST.UBUNTU_SHUTDOWN) if p["distro"] == "rhel" else ST.UBUNTU_SHUTDOWN
     for unit in boot.get("dead_units", []):
         template = "\n".join(line for line in template.splitlines() if "{u:" + unit + "}" not in line)
-    systemd_lines(con, template, params,
+    _systemd_lines(con, template, params,
                   {"UNMOUNT": unmount, "APP_STOP": stop_apps})
     con.advance(0.4)
     for text in ["Syncing filesystems and block devices.", "Sending SIGTERM to remaining processes..."]:
@@ -274,6 +283,3 @@ def shutdown(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: dict
         con.kern(f"systemd-shutdown[1]: {text}")
     con.advance(0.03)
     con.kern("reboot: Power down" if how == "poweroff" else "reboot: Restarting system")
-
-
-__all__ = ["boot_linux", "fill", "guest_params", "shutdown"]

@@ -1,9 +1,12 @@
 """What differs on a RHEL 9 guest: kernel-line substitutions, the dracut initramfs (systemd in the
-initrd, LVM root on XFS, SELinux), unit names in the main boot and shutdown, and the login banner."""
+initrd, LVM root on XFS, SELinux), and unit names in the main boot and shutdown. (The login banner
+is written by :mod:`~kit.lab.scenarios._render.guest_sections`.)"""
 
 from __future__ import annotations
 
 # Ubuntu kernel lines -> RHEL 9 (None drops the line).
+__all__ = ["INITRD_AFTER_MODULES", "INITRD_BEFORE_MODULES", "KERNEL_SUBST", "convert_units"]
+
 KERNEL_SUBST = {
     "LSM: initializing lsm=lockdown,capability,landlock,yama,apparmor,ima,evm": "LSM: initializing lsm=lockdown,capability,yama,integrity,selinux,bpf",
     "landlock: Up and running.": None,
@@ -70,7 +73,7 @@ ST Starting {u:initrd-switch-root.service} - Switch Root...
 """
 
 # Ubuntu unit lines -> RHEL (a substring of the unit marker; None drops the line).
-UNIT_SUBST = {
+_UNIT_SUBST = {
     "{u:ssh.service} - OpenBSD Secure Shell server": "{u:sshd.service} - OpenSSH server daemon",
     "{u:walinuxagent.service} - Azure Linux Agent": "{u:waagent.service} - Azure Linux Agent",
     "{u:chrony.service} - chrony, an NTP client/server": "{u:chronyd.service} - NTP client/server",
@@ -82,22 +85,19 @@ UNIT_SUBST = {
     "{u:motd-news.timer} - Message of the Day": "{u:insights-client-boot.service} - Run Insights Client at boot",
     "{u:console-setup.service} - Set console font and keymap": "{u:systemd-vconsole-setup.service} - Setup Virtual Console",
 }
-UNIT_DROP = ("apparmor", "snapd", "ufw.service", "apt-daily-upgrade", "dpkg-db-backup", "e2scrub_all", "man-db",
+_UNIT_DROP = ("apparmor", "snapd", "ufw.service", "apt-daily-upgrade", "dpkg-db-backup", "e2scrub_all", "man-db",
              "keyboard-setup", "iscsid.socket", "uuidd.socket", "systemd-resolved", "systemd-timesyncd",
              "time-set.target", "systemd-networkd.socket", "systemd-pcrextend", "syslog.socket", "lvm2-lvmpolld",
              "boot-efi.mount", "label-BOOT", "boot.mount", "graphical.target")
-
-LOGIN_BANNER = ["", "{pretty}", "Kernel {kernel} on an x86_64", "",
-                "Activate the web console with: systemctl enable --now cockpit.socket", ""]
 
 
 def convert_units(template: str) -> str:
     """The Ubuntu systemd template, rewritten for RHEL 9."""
     out = []
     for line in template.splitlines():
-        if any(drop in line for drop in UNIT_DROP):
+        if any(drop in line for drop in _UNIT_DROP):
             continue
-        for old, new in UNIT_SUBST.items():
+        for old, new in _UNIT_SUBST.items():
             if old in line:
                 line = line.replace(old, new)
         out.append(line)

@@ -4,6 +4,8 @@
 where the renderer inserts a section (mounts, cloud-init stages, ssh, the agent, the login prompt).
 """
 
+__all__ = ["UBUNTU_BOOT", "UBUNTU_SHUTDOWN"]
+
 UBUNTU_BOOT = r"""
 OK Created slice {u:system-modprobe.slice} - Slice /system/modprobe.
 OK Created slice {u:system-serial\x2dgetty.slice} - Slice /system/serial-getty.

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .arm import Ids, os_disk_name
-from .common import guid, hexid, iso_offset, ts
-from .images import IMAGES
+from kit.lab.scenarios._render.arm import Ids, os_disk_name
+from kit.lab.scenarios._render.common import guid, hexid, iso_offset, ts
+from kit.lab.scenarios._render.images import IMAGES
 
-ROLES = {
+__all__ = ["instance_view", "role_assignments"]
+
+_ROLES = {
     "Owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
     "Contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
     "Reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
@@ -19,7 +21,8 @@ ROLES = {
 }
 
 
-def _status(code: str, display: str, at: str | None = None, level: str = "Info", message: str | None = None):
+def _status(code: str, display: str, at: str | None = None, level: str = "Info",
+            message: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"code": code, "level": level, "displayStatus": display}
     if message:
         out["message"] = message
@@ -32,6 +35,7 @@ def _status(code: str, display: str, at: str | None = None, level: str = "Info",
 
 
 def instance_view(story: dict[str, Any], vm: dict[str, Any]) -> dict[str, Any]:
+    """The VM's ``instanceView`` body, from its ``view`` facts (power state, agent, disks, extensions)."""
     image = IMAGES[vm["image"]]
     view_state = vm["view"]
     running = view_state["power"] == "running"
@@ -84,6 +88,7 @@ def instance_view(story: dict[str, Any], vm: dict[str, Any]) -> dict[str, Any]:
 
 
 def role_assignments(story: dict[str, Any]) -> dict[str, Any]:
+    """The story's role assignments, ``{"value": [roleAssignment…]}``."""
     ids = Ids(story)
     sub = story["subscription_id"]
     out = []
@@ -96,7 +101,7 @@ def role_assignments(story: dict[str, Any]) -> dict[str, Any]:
             "type": "Microsoft.Authorization/roleAssignments",
             "name": name,
             "properties": {
-                "roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{ROLES[ra['role']]}",
+                "roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{_ROLES[ra['role']]}",
                 "principalId": who["oid"],
                 "principalType": {"user": "User", "sp": "ServicePrincipal", "group": "Group"}[who["kind"]],
                 "scope": scope,

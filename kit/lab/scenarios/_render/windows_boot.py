@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import ts
-from .serial import Console
+from kit.lab.scenarios._render.common import ts
+from kit.lab.scenarios._render.serial import Console
 
-SAC_BANNER = [
+__all__ = ["boot_windows"]
+
+_SAC_BANNER = [
     "",
     "Computer is booting, SAC started and initialized.",
     "",
@@ -20,7 +22,7 @@ SAC_BANNER = [
     "",
 ]
 
-EVENTS = {
+_EVENTS = {
     "cmd_available": ["EVENT: The CMD command is now available."],
     "channel": ["EVENT:   A new channel has been created.  Use \"ch -?\" for channel help.", "        Channel: {channel}"],
     "channel_closed": ["EVENT:   A channel has been closed.", "        Channel: {channel}"],
@@ -28,11 +30,12 @@ EVENTS = {
 
 
 def boot_windows(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any]) -> None:
+    """One Windows boot: SAC's banner and prompt, then the boot's ``events``."""
     con.new_boot(ts(boot["at"]))
-    for line in SAC_BANNER:
+    for line in _SAC_BANNER:
         con.plain(line)
     con.plain("SAC>")
-    con.plain(EVENTS["cmd_available"][0])
+    con.plain(_EVENTS["cmd_available"][0])
     con.plain("SAC>", end="")
     for ev in boot.get("events", []):
         if ev["kind"] == "typed":          # what someone typed at SAC> and SAC's answer
@@ -47,7 +50,7 @@ def boot_windows(con: Console, story: dict[str, Any], vm: dict[str, Any], boot: 
                 con.plain(line)
             continue
         con.plain("")
-        for line in EVENTS[ev["kind"]]:
+        for line in _EVENTS[ev["kind"]]:
             con.plain(line.format(**ev))
         con.plain("SAC>", end="")
     if boot.get("end"):

@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
 from typing import Any
 
-from ..common import guid, hexid
+from kit.lab.scenarios._render.common import guid, hexid, ts
+
+__all__ = ["MONITOR_AGENT", "MONITOR_AGENT_WIN", "after", "boot_chain", "group", "linux_vm", "reboot_health",
+           "restart", "restore_points", "running_view", "sp", "user"]
 
 MONITOR_AGENT = {"name": "AzureMonitorLinuxAgent", "publisher": "Microsoft.Azure.Monitor", "type": "AzureMonitorLinuxAgent",
                  "version": "1.33", "handler_version": "1.33.2", "auto_upgrade": True}
 MONITOR_AGENT_WIN = {"name": "AzureMonitorWindowsAgent", "publisher": "Microsoft.Azure.Monitor", "type": "AzureMonitorWindowsAgent",
                      "version": "1.31", "handler_version": "1.31.0.0", "auto_upgrade": True}
-BACKUP_APP_ID = "262044b1-e2ce-469f-a196-69ab7ada62d3"  # "Backup Management Service" (first-party)
 
 
-def disk_uuid(*parts: object) -> str:
-    h = hexid(*parts, "fs-uuid")
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
+def _disk_uuid(*parts: object) -> str:
+    """A stable file-system UUID (version 4 in form) for ``parts``."""
+    return str(uuid.UUID(hex=hexid(*parts, "fs-uuid"), version=4))
 
 
 def user(upn: str, name: str, ip: str, app: str = "portal") -> dict[str, Any]:
+    """A user principal (its object id derived from the UPN)."""
     return {"kind": "user", "upn": upn, "name": name, "ip": ip, "oid": guid("oid", upn), "app": app}
 
 
 def sp(name: str, appid: str, ip: str) -> dict[str, Any]:
+    """A service principal (its object id derived from the name)."""
     return {"kind": "sp", "name": name, "appid": appid, "ip": ip, "oid": guid("oid", name)}
 
 
 def group(name: str) -> dict[str, Any]:
+    """An Entra group (its object id derived from the name)."""
     return {"kind": "group", "name": name, "oid": guid("oid", name)}
 
 
@@ -45,7 +52,7 @@ def linux_vm(name: str, ip: str, subnet: str, *, created: str, boots: list[dict[
         "boots": boots, "view": view, "extensions": [MONITOR_AGENT],
         "data_disks": [{"lun": d["lun"], "name": f"{name}-{d['suffix']}", "size_gb": d["size_gb"]} for d in disks],
         "guest_disks": [{"lun": d["lun"], "dev": "sd" + "cdefgh"[i], "size_gb": d["size_gb"], "mount": d["mount"],
-                         "uuid": d.get("uuid") or disk_uuid(name, d["mount"])} for i, d in enumerate(disks)],
+                         "uuid": d.get("uuid") or _disk_uuid(name, d["mount"])} for i, d in enumerate(disks)],
     }
     if zone:
         vm["zone"] = zone
@@ -69,15 +76,17 @@ def restore_points(vms: list[str], at: str, rg: str | None = None) -> list[dict[
 
 def after(at: str, seconds: float) -> str:
     """``at`` plus ``seconds``, in the stories' ``…Z`` form (millisecond precision)."""
-    from datetime import timedelta
-
-    from ..common import ts
-
     moment = ts(at) + timedelta(seconds=seconds)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def running_view(agent_at: str, provisioned: str, disks: str) -> dict[str, Any]:
+    """The instance-view facts of a running VM whose agent is ready (``view`` of :func:`linux_vm`)."""
+    return {"power": "running", "agent": "ready", "agent_at": agent_at, "provisioned_at": provisioned, "disks_at": disks}
+
+
 def restart(vm: str, at: str, by: str, took: int = 31) -> dict[str, Any]:
+    """A ``vm_restart`` operation of the story's Activity Log."""
     return {"at": at, "op": "vm_restart", "vm": vm, "by": by, "took": took}
 
 

@@ -2,7 +2,11 @@
 rpt-db-01 because its CPU looked idle between nightly report builds. Resource Health says
 Unavailable (user initiated). The serial log ends with the guest powering off."""
 
-from ._helpers import after, boot_chain, linux_vm, restart, restore_points, sp, user
+from typing import Any
+
+from kit.lab.scenarios._render.stories._helpers import after, boot_chain, linux_vm, restart, restore_points, sp, user
+
+__all__ = ["STORY"]
 
 SUB = "0f4a8d26-3c71-4e9b-a5d8-6b2e9c1f7a43"
 TENANT = "58d2b9e4-a0c6-4f13-9b7e-1e4c8a6d2f95"
@@ -13,7 +17,7 @@ PATCH = {"rpt-db-01": "2026-11-23T14:05:20.663Z", "rpt-db-02": "2026-11-23T14:13
 APP = [("postgresql-16.service", "PostgreSQL 16 database server"), ("pgbouncer.service", "A lightweight connection pooler for PostgreSQL")]
 
 
-def _vm(name, ip, zone, created, *, broken=False, **kw):
+def _vm(name: str, ip: str, zone: str, created: str, *, broken: bool = False, **kw: Any) -> dict[str, Any]:
     last = {"end": {"at": after(DEALLOC, 3.1), "how": "poweroff"}} if broken else None
     boots = boot_chain(after(PATCH[name], 17.5), [], each={"incarnation": 4}, last=last)
     vm = linux_vm(name, ip, "snet-reporting-db", zone=zone, created=created, services=APP, boots=boots,

@@ -7,8 +7,21 @@ disk, gives up, and drops to emergency mode. The two peer processors never had t
 """
 
 import json
+from typing import Any
 
-from ._helpers import after, boot_chain, group, linux_vm, reboot_health, restart, restore_points, sp, user
+from kit.lab.scenarios._render.stories._helpers import (
+    after,
+    boot_chain,
+    group,
+    linux_vm,
+    reboot_health,
+    restart,
+    restore_points,
+    sp,
+    user,
+)
+
+__all__ = ["STORY"]
 
 SUB = "6a0d4e8b-21f7-4c93-b5e0-9f3a7c1d2e84"
 TENANT = "e41c7a09-5d2b-4f8e-a6c3-1b9d0f7e2a55"
@@ -32,8 +45,8 @@ PATCH_START = {"customs-proc-01": ("2026-11-22T02:01:10.551Z", "2026-11-25T03:00
                "customs-proc-03": ("2026-11-22T02:22:58.402Z", "2026-11-25T03:26:02.615Z")}
 
 
-def _vm(name, ip, zone, created, *, broken=False, **kw):
-    wed_boot = {"kernel": NEW_KERNEL}
+def _vm(name: str, ip: str, zone: str, created: str, *, broken: bool = False, **kw: Any) -> dict[str, Any]:
+    wed_boot: dict[str, Any] = {"kernel": NEW_KERNEL}
     if broken:
         wed_boot.update({"kind": "fstab_emergency", "guest_disks": None,
                          "stale_mount": {"mount": ARCHIVE_MOUNT, "uuid": ARCHIVE_UUID}})

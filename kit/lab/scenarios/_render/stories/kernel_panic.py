@@ -2,7 +2,20 @@
 update-initramfs never wrote its initrd. GRUB boots the new kernel without one; with no storage
 drivers it cannot find the root disk. The peers (same patch run, roomier /boot) boot 1018 fine."""
 
-from ._helpers import after, boot_chain, linux_vm, reboot_health, restart, restore_points, sp, user
+from typing import Any
+
+from kit.lab.scenarios._render.stories._helpers import (
+    after,
+    boot_chain,
+    linux_vm,
+    reboot_health,
+    restart,
+    restore_points,
+    sp,
+    user,
+)
+
+__all__ = ["STORY"]
 
 SUB = "5c9d3a7e-0b6f-4e21-8d94-a3f7c1e5b028"
 TENANT = "a8e1f6c3-7d2b-4a95-b0c4-9e3d5f1a7c62"
@@ -20,7 +33,7 @@ APP = [("influxdb.service", "InfluxDB is an open-source, distributed, time serie
        ("opcua-collector.service", "Tidewater OPC UA to InfluxDB collector")]
 
 
-def _vm(name, ip, zone, created, *, broken=False, **kw):
+def _vm(name: str, ip: str, zone: str, created: str, *, broken: bool = False, **kw: Any) -> dict[str, Any]:
     last = {"kernel": NEW_KERNEL}
     if broken:
         last.update({"kind": "no_initrd_panic"})

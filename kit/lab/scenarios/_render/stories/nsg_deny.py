@@ -3,8 +3,11 @@ on the wrong NIC NSG (pos-api-01's instead of a dev box's). The guest is healthy
 and the peers' NIC NSGs are unchanged."""
 
 import json
+from typing import Any
 
-from ._helpers import after, boot_chain, linux_vm, restart, restore_points, sp, user
+from kit.lab.scenarios._render.stories._helpers import after, boot_chain, linux_vm, restart, restore_points, sp, user
+
+__all__ = ["STORY"]
 
 SUB = "d47a1c90-6e2b-4f35-8b1d-0c9e5a7f3b62"
 TENANT = "91c5e3a7-4d0f-4b28-a6e9-2f7b1d8c0e54"
@@ -17,7 +20,7 @@ APP = [("nginx.service", "A high performance web server and a reverse proxy serv
        ("pos-api.service", "Lumen POS pricing and basket API")]
 
 
-def _nic_nsg(name: str, *, deny: bool = False) -> dict:
+def _nic_nsg(name: str, *, deny: bool = False) -> dict[str, Any]:
     rules = [
         {"name": "Allow-SSH-Corp", "priority": 110, "direction": "Inbound", "access": "Allow", "protocol": "Tcp",
          "src": ["203.0.113.0/24", "10.30.0.4"], "dst": "*", "dst_port": "22", "description": "SSH from corp VPN and the jump host"},
@@ -31,7 +34,7 @@ def _nic_nsg(name: str, *, deny: bool = False) -> dict:
     return {"name": f"nsg-{name}", "etag_seed": "v2" if deny else "v1", "rules": rules}
 
 
-def _vm(name, ip, zone, created, **kw):
+def _vm(name: str, ip: str, zone: str, created: str, **kw: Any) -> dict[str, Any]:
     boots = boot_chain(after(PATCH[name], 17.4), [], each={"incarnation": 12})
     return linux_vm(name, ip, "snet-pos-api", zone=zone, created=created, nic_nsg=f"nsg-{name}", services=APP,
                     boots=boots, size="Standard_D2s_v5", **kw)

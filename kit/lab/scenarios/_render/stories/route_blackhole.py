@@ -4,7 +4,20 @@ tier) still sends 0.0.0.0/0 to it through rt-tms-b, so replies to anyone outside
 The peers live in snet-tms-a (same NSG; rt-tms-a has no default route, so Azure's Internet route
 applies). nva-fw-02 (10.70.0.5), built yesterday for the hub migration, is in no route yet."""
 
-from ._helpers import after, boot_chain, linux_vm, restart, restore_points, sp, user
+from typing import Any
+
+from kit.lab.scenarios._render.stories._helpers import (
+    after,
+    boot_chain,
+    linux_vm,
+    restart,
+    restore_points,
+    running_view,
+    sp,
+    user,
+)
+
+__all__ = ["STORY"]
 
 SUB = "2e8c5f14-9a7d-4b03-b6e2-5d1f0c8a7e39"
 TENANT = "c0a7e4d2-1f58-4e9b-8c36-7a2d5b9e1f04"
@@ -18,13 +31,9 @@ PATCH = {"tms-app-01": "2026-11-24T13:04:11.208Z", "tms-batch-01": "2026-11-24T1
 APP = [("tms-api.service", "Aurora TMS dispatch API"), ("filebeat.service", "Filebeat sends log files to Logstash or directly to Elasticsearch.")]
 
 
-def _vm(name, ip, subnet, zone, created, **kw):
+def _vm(name: str, ip: str, subnet: str, zone: str, created: str, **kw: Any) -> dict[str, Any]:
     boots = boot_chain(after(PATCH[name], 17.1), [], each={"incarnation": 18})
     return linux_vm(name, ip, subnet, zone=zone, created=created, services=APP, boots=boots, **kw)
-
-
-def _running(agent_at, provisioned, disks):
-    return {"power": "running", "agent": "ready", "agent_at": agent_at, "provisioned_at": provisioned, "disks_at": disks}
 
 
 STORY = {
@@ -98,19 +107,19 @@ STORY = {
     },
     "vms": [
         _vm("tms-app-01", "10.70.2.4", "snet-tms-b", "1", "2024-06-10T11:40:09.3318017Z", public_ip="20.122.71.34",
-            view=_running("2026-11-25T14:41:06Z", "2026-11-24T13:04:42.7763015Z", "2026-11-24T13:04:21.0039981Z"),
+            view=running_view("2026-11-25T14:41:06Z", "2026-11-24T13:04:42.7763015Z", "2026-11-24T13:04:21.0039981Z"),
             serial_pad=512),
         _vm("tms-batch-01", "10.70.2.5", "snet-tms-b", "2", "2024-06-10T11:40:12.0016634Z", size="Standard_E4s_v5",
-            view=_running("2026-11-25T14:40:33Z", "2026-11-24T13:11:03.1902558Z", "2026-11-24T13:10:42.6618820Z")),
+            view=running_view("2026-11-25T14:40:33Z", "2026-11-24T13:11:03.1902558Z", "2026-11-24T13:10:42.6618820Z")),
         _vm("tms-app-02", "10.70.1.4", "snet-tms-a", "2", "2024-06-10T11:40:10.7729113Z", public_ip="20.122.71.52",
-            view=_running("2026-11-25T14:41:19Z", "2026-11-24T13:17:21.4470962Z", "2026-11-24T13:17:00.3315127Z")),
+            view=running_view("2026-11-25T14:41:19Z", "2026-11-24T13:17:21.4470962Z", "2026-11-24T13:17:00.3315127Z")),
         _vm("tms-app-03", "10.70.1.5", "snet-tms-a", "3", "2024-06-10T11:40:11.5540187Z", accelerated=False,
-            view=_running("2026-11-25T14:40:58Z", "2026-11-24T13:23:38.9983450Z", "2026-11-24T13:23:17.7206631Z")),
+            view=running_view("2026-11-25T14:40:58Z", "2026-11-24T13:23:38.9983450Z", "2026-11-24T13:23:17.7206631Z")),
         linux_vm("nva-fw-02", NEW_NVA, "snet-nva", zone="1", created="2026-11-24T16:11:58.2204771Z",
                  size="Standard_D4s_v5", ip_forwarding=True,
                  services=[("nftables.service", "Netfilter Tables", "Finished"), ("frr.service", "FRRouting")],
                  boots=[{"at": NVA_FIRST_BOOT, "kind": "normal", "events": [], "incarnation": 1}],
-                 view=_running("2026-11-25T14:41:44Z", "2026-11-24T16:13:20.5507129Z", "2026-11-24T16:12:31.8807362Z")),
+                 view=running_view("2026-11-25T14:41:44Z", "2026-11-24T16:13:20.5507129Z", "2026-11-24T16:12:31.8807362Z")),
     ],
     "activity": [
         *[op for vm, at in PATCH.items() for op in (

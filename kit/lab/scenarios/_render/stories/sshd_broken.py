@@ -7,7 +7,21 @@ the VM at 06:52, and the boot shows ssh.service failing. The workers got the wor
 are fine; NSG and routes are unchanged.
 """
 
-from ._helpers import MONITOR_AGENT, after, boot_chain, linux_vm, reboot_health, restart, restore_points, sp, user
+from typing import Any
+
+from kit.lab.scenarios._render.stories._helpers import (
+    MONITOR_AGENT,
+    after,
+    boot_chain,
+    linux_vm,
+    reboot_health,
+    restart,
+    restore_points,
+    sp,
+    user,
+)
+
+__all__ = ["STORY"]
 
 SUB = "8f2b6d1c-3e49-4a7f-9c05-d4e1a8b7f236"
 TENANT = "2d9e5f17-8a4c-4b61-b3f0-7c2a1e9d5b48"
@@ -23,7 +37,7 @@ EXT = {"build-coord-01": "2026-11-25T01:18:04.207Z", "build-worker-01": "2026-11
 ONCALL_RESTART = "2026-11-25T06:52:31.540Z"
 
 
-def _agent_lines(vm: str, role: str) -> list[dict]:
+def _agent_lines(vm: str, role: str) -> list[dict[str, Any]]:
     h = "Microsoft.Azure.Extensions.CustomScript-2.1.10"
     start = after(EXT[vm], 6.3)
     return [
@@ -43,7 +57,8 @@ def _agent_lines(vm: str, role: str) -> list[dict]:
     ]
 
 
-def _vm(name, ip, zone, created, role, *, broken=False, **kw):
+def _vm(name: str, ip: str, zone: str, created: str, role: str, *, broken: bool = False,
+        **kw: Any) -> dict[str, Any]:
     restarts = [ONCALL_RESTART] if broken else []
     kinds = {1: {"kind": "sshd_fail", "sshd": BAD, "incarnation": 31}} if broken else {}
     boots = boot_chain(after(WEEKLY[name], 17.9), restarts, each={"incarnation": 30},

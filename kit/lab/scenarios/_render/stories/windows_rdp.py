@@ -3,7 +3,19 @@ Disabled. Nothing in ARM records a GPO; after the 03:14 Windows Update reboot no
 3389. The admin restarted the VM from the portal, then looked from SAC (the cmd channel's screen is
 in the serial log: TermService stopped, net start fails with error 1058) and ran a Run Command."""
 
-from ._helpers import MONITOR_AGENT_WIN, after, reboot_health, restore_points, sp, user
+from typing import Any
+
+from kit.lab.scenarios._render.stories._helpers import (
+    MONITOR_AGENT_WIN,
+    after,
+    reboot_health,
+    restore_points,
+    running_view,
+    sp,
+    user,
+)
+
+__all__ = ["STORY"]
 
 SUB = "7b3e0d52-8c19-4a6f-9e27-1d4c6b8f0a95"
 TENANT = "4f6a2c81-b9d3-4e07-a5f2-8c1e7d3b9a60"
@@ -67,22 +79,19 @@ ADMIN_SAC_SESSION = [
 ]
 
 
-def _win(name, ip, zone, created, view, *, restarted=False, **kw):
+def _win(name: str, ip: str, zone: str, created: str, view: dict[str, Any], *, restarted: bool = False,
+         **kw: Any) -> dict[str, Any]:
     # The blob starts with the boot after the Windows Update restart (SAC lines carry no dates).
-    boots = [{"at": after(WU_REBOOT[name], 24.0)}]
+    boots: list[dict[str, Any]] = [{"at": after(WU_REBOOT[name], 24.0)}]
     if restarted:
         boots[-1]["end"] = {"at": after(ADMIN_RESTART, 3.0), "how": "reboot"}
         boots.append({"at": after(ADMIN_RESTART, 41.0), "events": ADMIN_SAC_SESSION})
-    vm = {"name": name, "ip": ip, "subnet": "snet-claims-app", "size": "Standard_D4s_v5", "image": "win2022",
+    vm: dict[str, Any] = {"name": name, "ip": ip, "subnet": "snet-claims-app", "size": "Standard_D4s_v5", "image": "win2022",
           "created": created, "zone": zone, "admin": "azureadmin", "boots": boots, "view": view,
           "extensions": [MONITOR_AGENT_WIN], "asgs": ["asg-claims-app"], "data_disks": [
               {"lun": 0, "name": f"{name}-data", "size_gb": 512}]}
     vm.update(kw)
     return vm
-
-
-def _running(agent_at, provisioned, disks):
-    return {"power": "running", "agent": "ready", "agent_at": agent_at, "provisioned_at": provisioned, "disks_at": disks}
 
 
 STORY = {
@@ -149,13 +158,13 @@ STORY = {
     },
     "vms": [
         _win("claims-app-01", "10.50.3.10", "1", "2024-10-22T14:40:19.6628105Z",
-             _running("2026-11-25T09:12:40Z", "2026-11-25T08:21:52.3370441Z", "2026-11-25T08:20:30.1185530Z"),
+             running_view("2026-11-25T09:12:40Z", "2026-11-25T08:21:52.3370441Z", "2026-11-25T08:20:30.1185530Z"),
              restarted=True, public_ip="20.74.12.201", dns_servers=[]),
         _win("claims-app-02", "10.50.3.11", "2", "2024-10-22T14:40:21.0914462Z",
-             _running("2026-11-25T09:12:18Z", "2026-11-25T03:22:31.8804127Z", "2026-11-25T03:21:20.4471198Z"),
+             running_view("2026-11-25T09:12:18Z", "2026-11-25T03:22:31.8804127Z", "2026-11-25T03:21:20.4471198Z"),
              public_ip="20.74.12.207"),
         _win("claims-app-03", "10.50.3.12", "3", "2024-10-22T14:40:20.3350871Z",
-             _running("2026-11-25T09:13:01Z", "2026-11-25T03:29:09.6601935Z", "2026-11-25T03:28:04.9926213Z")),
+             running_view("2026-11-25T09:13:01Z", "2026-11-25T03:29:09.6601935Z", "2026-11-25T03:28:04.9926213Z")),
     ],
     "activity": [
         *restore_points(["claims-app-01", "claims-app-02", "claims-app-03"], "2026-11-24T20:00:22.781Z", rg="AzureBackupRG_francecentral_1"),
