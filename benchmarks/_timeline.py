@@ -22,14 +22,17 @@ _SUB = "1f3a2b4c-0000-4000-8000-000000000001"
 _OPS = (
     ("Microsoft.Network/networkSecurityGroups/securityRules/write", "Create or Update Security Rule",
      "Microsoft.Network/networkSecurityGroups/nsg-{g}/securityRules/rule-{i}"),
-    ("Microsoft.Compute/virtualMachines/start/action", "Start Virtual Machine", "Microsoft.Compute/virtualMachines/vm-{g}-{i}"),
-    ("Microsoft.Network/routeTables/routes/write", "Create or Update Route", "Microsoft.Network/routeTables/rt-{g}/routes/r-{i}"),
+    ("Microsoft.Compute/virtualMachines/start/action", "Start Virtual Machine",
+     "Microsoft.Compute/virtualMachines/vm-{g}-{i}"),
+    ("Microsoft.Network/routeTables/routes/write", "Create or Update Route",
+     "Microsoft.Network/routeTables/rt-{g}/routes/r-{i}"),
     ("Microsoft.Compute/virtualMachines/runCommand/action", "Run Command on Virtual Machine",
      "Microsoft.Compute/virtualMachines/vm-{g}-{i}"),
 )
 _HEAD = (
     "[    0.000000] Linux version 6.8.0-1017-azure (buildd@lcy02-amd64-017) #20-Ubuntu SMP",
-    "[    0.000000] DMI: Microsoft Corporation Virtual Machine/Virtual Machine, BIOS Hyper-V UEFI Release v4.1 05/09/2022",
+    "[    0.000000] DMI: Microsoft Corporation Virtual Machine/Virtual Machine,"
+    " BIOS Hyper-V UEFI Release v4.1 05/09/2022",
     "[    0.281402] hv_vmbus: Vmbus version:5.2",
     "[    5.200000] cloud-init[523]: Cloud-init v. 24.3.1-0ubuntu0~24.04.2 running 'init-local' at "
     "Sun, 01 Nov 2026 00:00:05 +0000. Up 5.20 seconds.",
@@ -47,7 +50,8 @@ def activity_records(count: int, seed: int = 1) -> list[dict[str, Any]]:
     n = 0
     while len(out) < count:
         op, label, path = rnd.choice(_OPS)
-        rid = f"/subscriptions/{_SUB}/resourceGroups/rg-{n % 7}/providers/" + path.format(g=n % 13, i=rnd.randint(1, 150))
+        rid = (f"/subscriptions/{_SUB}/resourceGroups/rg-{n % 7}/providers/"
+               + path.format(g=n % 13, i=rnd.randint(1, 150)))
         corr = f"{n:08x}-0000-4000-8000-{rnd.getrandbits(48):012x}"
         caller = f"user{rnd.randint(1, 40)}@contoso.com"
         moment += timedelta(seconds=rnd.random() * 20)
@@ -82,7 +86,8 @@ def event_heavy_log(events: int, seed: int = 3) -> bytes:
         uptime += rnd.random() * 0.5
         if rnd.random() < 0.85:
             lines.append(f"[{uptime:12.6f}] " + _UFW.format(a=rnd.randrange(256), b=rnd.randrange(65536),
-                                                            c=rnd.randrange(1024, 65535), d=rnd.choice((22, 23, 445, 3389))))
+                                                            c=rnd.randrange(1024, 65535),
+                                                            d=rnd.choice((22, 23, 445, 3389))))
         else:
             lines.append(_OK + f"Started {_ESC}[0;1;39mOpenBSD Secure Shell server{_ESC}[0m.")
     return ("\r\n".join(lines) + "\r\n").encode()
@@ -97,7 +102,8 @@ def _bundle(root: Path, records: list[dict[str, Any]], serial: bytes) -> Any:
                             window={"start": "2026-11-01T00:00:00Z", "end": "2026-12-01T00:00:00Z"})
     with BundleWriter(root / "vm-0-1") as writer:
         writer.add_json("activity_log.json", {"value": records}, call="activity_logs.list")
-        writer.add_json("instance_view.json", {"statuses": [{"code": "PowerState/running", "displayStatus": "VM running"}]},
+        writer.add_json("instance_view.json",
+                        {"statuses": [{"code": "PowerState/running", "displayStatus": "VM running"}]},
                         call="virtual_machines.instance_view")
         writer.add_bytes("serial.log", serial, call="boot_diagnostics")
         return load_bundle(writer.commit(manifest))
@@ -132,7 +138,8 @@ def run(records_count: int = 100_000, boot_events: int = 100_000) -> dict[str, f
         def flat_table() -> Any:
             flat = pd.json_normalize(records)
             flat["time"] = pd.to_datetime(flat["eventTimestamp"], utc=True, format="ISO8601")
-            flat = flat.assign(source="activity_log", text=flat["operationName.value"])[["time", "source", "text", "caller"]]
+            flat = flat.assign(source="activity_log",
+                               text=flat["operationName.value"])[["time", "source", "text", "caller"]]
             boot = pd.DataFrame({"time": [e.time for e in report.events], "text": [e.text for e in report.events]})
             return pd.concat([flat, boot.assign(source="boot_log", caller="")], ignore_index=True)
 
@@ -146,18 +153,21 @@ def run(records_count: int = 100_000, boot_events: int = 100_000) -> dict[str, f
     operations = int((df["source"] == "activity_log").sum())
     ours, ours_cpu = frame + figure, frame_cpu + figure_cpu
     base, base_cpu = base_table + base_figure, base_table_cpu + base_figure_cpu
-    print(f"timeline: {len(records):,} Activity Log records ({operations:,} operations) + {len(report.events):,} boot events "
+    print(f"timeline: {len(records):,} Activity Log records ({operations:,} operations) + "
+          f"{len(report.events):,} boot events "
           f"({len(serial) / 1e6:.1f} MB serial log) -> {len(df):,} rows (load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} CPUs)")
     print(f"timeline: parse_boot_log (the bootlog's cost, outside the target) {parse:.2f} s wall")
-    print(f"timeline: build_timeline {frame:.2f} s + timeline_figure {figure:.2f} s = {ours:.2f} s wall, {ours_cpu:.2f} s CPU "
+    print(f"timeline: build_timeline {frame:.2f} s + timeline_figure {figure:.2f} s = {ours:.2f} s wall, "
+          f"{ours_cpu:.2f} s CPU "
           f"(target < 3 s: {'met' if ours < 3 else 'NOT met'} wall, {'met' if ours_cpu < 3 else 'NOT met'} CPU); "
           f"WebGL: {fig.layout.meta['kit']['webgl']}")
     print(f"timeline: self-contained HTML {size / 1e6:.2f} MB written in {page:.2f} s (target <= 8 MB: "
           f"{'met' if size <= 8e6 else 'NOT met'})")
     print(f"timeline: baseline json_normalize + px.scatter {base:.2f} s wall, {base_cpu:.2f} s CPU; its write_html "
           f"{base_size / 1e6:.2f} MB in {base_page:.2f} s")
-    print(f"timeline: kit/baseline ratio: time {ours / base:.2f}x wall, {ours_cpu / base_cpu:.2f}x CPU (the kit also groups "
-          f"operations, anchors uptime, keeps original strings and builds hover text); HTML {size / base_size:.2f}x")
+    print(f"timeline: kit/baseline ratio: time {ours / base:.2f}x wall, {ours_cpu / base_cpu:.2f}x CPU "
+          f"(the kit also groups operations, anchors uptime, keeps original strings and builds hover text); "
+          f"HTML {size / base_size:.2f}x")
     return {"rows": len(df), "seconds": ours, "cpu_seconds": ours_cpu, "html_bytes": size, "baseline_seconds": base,
             "baseline_html_bytes": base_size, "parse_boot_log_seconds": parse}

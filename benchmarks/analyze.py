@@ -12,15 +12,19 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 _ESC = "\x1b"
 _OK = f"[{_ESC}[0;32m  OK  {_ESC}[0m] "
 _BOOT = [
-    "[    0.000000] Linux version 5.15.0-1051-azure (buildd@lcy02-amd64-017) (gcc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0) #59-Ubuntu SMP",
-    "[    0.000000] Command line: BOOT_IMAGE=/boot/vmlinuz-5.15.0-1051-azure root=PARTUUID=8b7c6d4e ro console=ttyS0 earlyprintk=ttyS0",
-    "[    0.000000] DMI: Microsoft Corporation Virtual Machine/Virtual Machine, BIOS Hyper-V UEFI Release v4.1 05/09/2022",
+    "[    0.000000] Linux version 5.15.0-1051-azure (buildd@lcy02-amd64-017) (gcc (Ubuntu 11.4.0-1ubuntu1~22.04)"
+    " 11.4.0) #59-Ubuntu SMP",
+    "[    0.000000] Command line: BOOT_IMAGE=/boot/vmlinuz-5.15.0-1051-azure root=PARTUUID=8b7c6d4e ro console=ttyS0"
+    " earlyprintk=ttyS0",
+    "[    0.000000] DMI: Microsoft Corporation Virtual Machine/Virtual Machine,"
+    " BIOS Hyper-V UEFI Release v4.1 05/09/2022",
     "[    0.000000] Hypervisor detected: Microsoft Hyper-V",
     "[    0.281402] hv_vmbus: Vmbus version:5.2",
     "[    0.441190] hv_vmbus: registering driver hv_storvsc",
@@ -31,8 +35,10 @@ _BOOT = [
     "[    1.201000] systemd[1]: Detected virtualization microsoft.",
     f"Welcome to {_ESC}[1mUbuntu 22.04.3 LTS{_ESC}[0m!",
     _OK + f"Started {_ESC}[0;1;39mJournal Service{_ESC}[0m.",
-    "[    5.200000] cloud-init[523]: Cloud-init v. 23.3.3-0ubuntu0~22.04.1 running 'init-local' at Wed, 25 Nov 2026 09:13:50 +0000. Up 5.20 seconds.",
-    "[    6.320000] cloud-init[598]: ci-info: |  eth0  | True |   10.0.0.4   | 255.255.255.0 | global | 00:0d:3a:5b:8c:2e |",
+    "[    5.200000] cloud-init[523]: Cloud-init v. 23.3.3-0ubuntu0~22.04.1 running 'init-local'"
+    " at Wed, 25 Nov 2026 09:13:50 +0000. Up 5.20 seconds.",
+    "[    6.320000] cloud-init[598]: ci-info: |  eth0  | True |   10.0.0.4   | 255.255.255.0 | global"
+    " | 00:0d:3a:5b:8c:2e |",
     "2026-11-25T09:13:58.631221Z INFO ExtHandler ExtHandler Wire server endpoint:168.63.129.16",
     _OK + f"Started {_ESC}[0;1;39mOpenBSD Secure Shell server{_ESC}[0m.",
     _OK + f"Reached target {_ESC}[0;1;39mMulti-User System{_ESC}[0m.",
@@ -43,8 +49,10 @@ _BOOT = [
 ]
 _CHATTER = [
     "hv_balloon: Balloon request will be partially fulfilled. Balloon floor reached.",
-    'audit: type=1400 audit(1764061991.123:456): apparmor="STATUS" operation="profile_replace" profile="unconfined" name="snap-update-ns.lxd" pid=4312 comm="apparmor_parser"',
-    "systemd-journald[345]: Data hash table of /var/log/journal/5d3c/system.journal has a fill level at 75.0 (8533 of 11377 items, 6291456 file size, 737 bytes per hash table item), suggesting rotation.",
+    'audit: type=1400 audit(1764061991.123:456): apparmor="STATUS" operation="profile_replace" profile="unconfined"'
+    ' name="snap-update-ns.lxd" pid=4312 comm="apparmor_parser"',
+    "systemd-journald[345]: Data hash table of /var/log/journal/5d3c/system.journal has a fill level at 75.0"
+    " (8533 of 11377 items, 6291456 file size, 737 bytes per hash table item), suggesting rotation.",
     "IPv6: ADDRCONF(NETDEV_CHANGE): enP12345s1: link becomes ready",
     "hv_netvsc 000d3a5b-8c2e-000d-3a5b-8c2e000d3a5b eth0: Data path switched to VF: enP12345s1",
     "mlx5_core 3039:00:02.0 enP12345s1: Link up",
@@ -128,6 +136,55 @@ def bench_timeline() -> None:
     import _timeline
 
     _timeline.run()
+
+
+def _big_bundle(scratch: Path, serial: bytes) -> tuple[Any, list[Any], str]:
+    """The firewall-lockout bundles collected from the lab, the broken VM's serial.log replaced by ``serial``."""
+    from kit.azure.collect import CollectionRequest, collect
+    from kit.azure.target import AzureTarget
+    from kit.evidence import load_bundle
+    from kit.evidence.writer import BundleWriter
+    from kit.lab import running_lab
+
+    with running_lab(scenarios=["firewall-lockout"]) as lab:
+        info = lab.scenario("firewall-lockout")
+        request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
+                                    start=info.window_start, end=info.window_end, source="lab:firewall-lockout")
+        collected = load_bundle(collect(AzureTarget.for_lab(lab), request, scratch / "lab").subject)
+    with BundleWriter(scratch / "big" / collected.name) as writer:
+        for entry in collected.manifest["files"]:
+            data = serial if entry["path"] == "serial.log" else (collected.path / entry["path"]).read_bytes()
+            writer.add_bytes(entry["path"], data, call=entry["call"], api_version=entry.get("api_version"))
+        writer.commit({k: v for k, v in collected.manifest.items() if k not in ("files", "failures")})
+    return load_bundle(scratch / "big" / collected.name), collected.peers(), info.responder_ip
+
+
+def bench_triage() -> None:
+    """kit.analyze.triage.triage (each source read once) against the analyses the triage report ran one by one."""
+    import tempfile
+
+    from kit.analyze.bootlog import boot_report_from_bundle
+    from kit.analyze.network import diff_network, load_network, ssh_rdp_verdicts
+    from kit.analyze.timeline import build_timeline
+    from kit.analyze.triage import triage
+    from kit.analyze.verdict import classify
+
+    with tempfile.TemporaryDirectory() as scratch:
+        bundle, peers, responder = _big_bundle(Path(scratch), realistic_log(20 * 1024 * 1024))
+
+        def one_by_one() -> None:  # what notebooks/triage.ipynb and the drill did before triage()
+            boot_report_from_bundle(bundle)
+            build_timeline(bundle)
+            net = load_network(bundle)
+            ssh_rdp_verdicts(net, responder)
+            diff_network(net, [load_network(p) for p in peers], responder_ip=responder)
+            classify(bundle, peers, responder_ip=responder)
+
+        base, base_cpu = _best_of(one_by_one)
+        ours, ours_cpu = _best_of(lambda: triage(bundle, peers, responder_ip=responder))
+    print(f"triage: 20 MB serial.log, {len(peers)} peers: one by one {base:.2f} s wall ({base_cpu:.2f} s CPU), "
+          f"triage() {ours:.2f} s wall ({ours_cpu:.2f} s CPU)")
+    print(f"triage: triage() costs {ours / base:.2f}x the one-by-one analyses (wall), {ours_cpu / base_cpu:.2f}x (CPU)")
 
 
 def main() -> int:

@@ -105,7 +105,8 @@ async def main_async(args: argparse.Namespace) -> None:
         await _bare_latency(lab, args.scenario, 30)  # warm-up (TLS, imports)
         rows = []
         for round_ in range(args.rounds):
-            rows.append(_summary(f"bare websocket (round {round_ + 1})", await _bare_latency(lab, args.scenario, args.keys)))
+            rows.append(_summary(f"bare websocket (round {round_ + 1})",
+                                 await _bare_latency(lab, args.scenario, args.keys)))
             rows.append(_summary(f"kit session (round {round_ + 1})",
                                  await _session_latency(lab, args.scenario, args.keys, password, user)))
     for row in rows:
@@ -148,7 +149,8 @@ ARM_ECHO = """(expected) => {
     let t0 = null;
     document.addEventListener('keydown', () => { t0 = performance.now(); }, {capture: true, once: true});
     const check = () => {
-      if (t0 !== null && rows.innerText.includes(expected)) { obs.disconnect(); clearTimeout(timer); resolve(performance.now() - t0); }
+      if (t0 !== null && rows.innerText.includes(expected)) { obs.disconnect(); clearTimeout(timer); \
+resolve(performance.now() - t0); }
     };
     const obs = new MutationObserver(check);
     obs.observe(rows, {childList: true, subtree: true, characterData: true});
@@ -198,7 +200,8 @@ def bench_widget_browser(scenario: str, keys: int, flood_lines: int, *, nodelay:
     with jupyterlab(root, extensions=extensions) as server, chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 1200})
         run_all(page, server, "bench.ipynb")
-        page.wait_for_function("() => document.querySelectorAll('.kit-serial .xterm-rows').length === 2", timeout=60_000)
+        page.wait_for_function("() => document.querySelectorAll('.kit-serial .xterm-rows').length === 2",
+                               timeout=60_000)
         page.wait_for_function("() => document.querySelectorAll('.kit-serial')[0].querySelector('.xterm-rows')"
                                ".innerText.trimEnd().endsWith('$')", timeout=60_000)
         page.click(".kit-serial .xterm-screen")
@@ -277,7 +280,8 @@ def bench_widget(args: argparse.Namespace) -> None:
             return session, await _session_flood(lab, args.scenario, args.flood_lines)
 
     session, session_flood = asyncio.run(baselines())
-    runs = [bench_widget_browser(args.scenario, args.keys, args.flood_lines, nodelay=nodelay) for nodelay in (False, True)]
+    runs = [bench_widget_browser(args.scenario, args.keys, args.flood_lines, nodelay=nodelay)
+            for nodelay in (False, True)]
     print()
     for row in (session, *(run["latency"] for run in runs)):
         print(f"{row['path']:<34} n={row['n']:<5} p50 {row['p50_ms']:>7.3f} ms   p95 {row['p95_ms']:>7.3f} ms   "

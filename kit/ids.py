@@ -114,7 +114,8 @@ class ResourceId:
     def child(self, type_: str, name: str) -> ResourceId:
         """The id of a child resource (``vnet.child("subnets", "default")``)."""
         _check_name(name, type_)
-        return ResourceId(self.subscription_id, self.resource_group, self.namespace, (*self.types, type_), (*self.names, name))
+        return ResourceId(self.subscription_id, self.resource_group, self.namespace, (*self.types, type_),
+                          (*self.names, name))
 
     def __str__(self) -> str:
         parts = ["", "subscriptions", self.subscription_id]

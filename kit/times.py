@@ -61,9 +61,10 @@ def parse_time(value: Any) -> datetime | None:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            parsed = _parse_slow(value)
-            if parsed is None:
+            slow = _parse_slow(value)
+            if slow is None:
                 return None
+            parsed = slow
     elif isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str) and value:

@@ -87,31 +87,43 @@ JupyterLab and edit the parameters cell.
         code("""from kit.analyze.triage import triage
 result = triage(bundle, peers, responder_ip=responder)"""),
         md("## 1. Identity and scope\nWhat this report is about, where the evidence came from and who collected it."),
-        code("from kit.report import triage as t\ndisplay(kv_table(t.identity(bundle, incident=incident, responder_ip=responder, source=src.source)))"),
-        md("## 2. Power and provisioning state\nA VM that is not running cannot answer: check this before anything else."),
+        code("from kit.report import triage as t\n"
+             "display(kv_table(t.identity(bundle, incident=incident, responder_ip=responder, source=src.source)))"),
+        md("## 2. Power and provisioning state\n"
+           "A VM that is not running cannot answer: check this before anything else."),
         code("""power = t.power_state(bundle)
 if t.power_note(power):
     display(callout(t.power_note(power), kind="bad", title="Not running"))
 display(kv_table(power))"""),
-        md("## 3. Boot diagnostics and the boot log\nHow far the last boot got, and the log lines behind each finding."),
+        md("## 3. Boot diagnostics and the boot log\n"
+           "How far the last boot got, and the log lines behind each finding."),
         code("""from kit.report import sections as s
 display(kv_table(t.boot_diagnostics(bundle)))
 display(s.boot_section(result.boot, bundle.serial_log))"""),
-        md("## 4. Timeline\nControl plane (Activity Log) and guest (boot log) on one UTC axis; dashed lines mark the reference times."),
+        md("## 4. Timeline\n"
+           "Control plane (Activity Log) and guest (boot log) on one UTC axis; dashed lines mark the reference times."),
         code("""from kit.analyze.timeline import timeline_figure
 timeline_figure(result.timeline, title=f"{bundle.name}: Activity Log, instance view and boot log").show()
 display(s.notable_events(result.timeline))"""),
-        md("## 5. Network path\nThe broken VM's NSGs and routes against the known-good VMs, the offline SSH/RDP verdict from the "
-           "responder's address with the deciding rule, and the Activity Log operation that introduced the difference."),
-        code("display(s.network_section(result.verdicts, result.diff, bundle, assumed_responder=result.assumed_responder))"),
-        md("## 6. Who may open the serial console\nRole assignments on the VM (inherited included). Opening the console needs "
+        md("## 5. Network path\n"
+           "The broken VM's NSGs and routes against the known-good VMs, the offline SSH/RDP verdict from the "
+           "responder's address with the deciding rule, and the Activity Log operation that introduced the "
+           "difference."),
+        code("display(s.network_section(result.verdicts, result.diff, bundle, "
+             "assumed_responder=result.assumed_responder))"),
+        md("## 6. Who may open the serial console\n"
+           "Role assignments on the VM (inherited included). Opening the console needs "
            "Virtual Machine Contributor or higher, and boot diagnostics enabled."),
         code("display(table(t.console_access(bundle), caption='Role assignments'))"),
-        md("## 7. Classification and next step\nHypotheses ranked by the evidence; each lists what supports and what contradicts it."),
+        md("## 7. Classification and next step\n"
+           "Hypotheses ranked by the evidence; each lists what supports and what contradicts it."),
         code("display(s.classification_section(result.classification))"),
-        md("## 8. Reproduce the evidence with `az`\nThe same calls the collector made, for the ticket or a second pair of eyes."),
-        code("display(code_block('\\n'.join(f\"# {r['evidence']}\\n{r['command']}\" for r in t.az_commands(bundle, responder_ip=responder))))"),
-        md("## 9. Evidence manifest\nEvery file of every bundle with its sha256 (the known-good VMs' behind a click); `kit verify` "
+        md("## 8. Reproduce the evidence with `az`\n"
+           "The same calls the collector made, for the ticket or a second pair of eyes."),
+        code("display(code_block('\\n'.join(f\"# {r['evidence']}\\n{r['command']}\" "
+             "for r in t.az_commands(bundle, responder_ip=responder))))"),
+        md("## 9. Evidence manifest\n"
+           "Every file of every bundle with its sha256 (the known-good VMs' behind a click); `kit verify` "
            "recomputes them for the whole incident archive."),
         code("""from kit.report.present import details
 for b in [bundle, *peers]:
@@ -147,7 +159,8 @@ display(callout(f"{bundle.name} against {', '.join(p.name for p in peers) or 'no
         md("## Rules side by side\nOne row per rule name and hop; rows where the VMs disagree come first."),
         code("display(table(nv.rules_side_by_side(net, peer_nets), caption='Custom NSG rules (subnet and NIC NSGs)',\n"
              "              nowrap=('differs', 'hop', 'direction')))"),
-        md("## Flow matrix\nInbound TCP from each source to each port of each VM: the NSG answer and the deciding rule."),
+        md("## Flow matrix\n"
+           "Inbound TCP from each source to each port of each VM: the NSG answer and the deciding rule."),
         code("""matrix_sources = nv.sources_for(net, responder)
 matrix = nv.flow_matrix([net, *peer_nets], matrix_sources, wanted_ports)
 display(table(matrix, caption="Inbound TCP verdicts", nowrap=("VM",)))"""),
@@ -195,19 +208,23 @@ display(setup())
 record = pm.read_incident(archive_dir)
 triage = record.triage
 if triage is None:
-    raise RuntimeError(f"no successful triage run in {archive_dir}: run `kit report triage --incident {incident}` first")
+    raise RuntimeError(f"no successful triage run in {archive_dir}: "
+                       f"run `kit report triage --incident {incident}` first")
 top = triage["top_hypothesis"] or {}
 times = pm.durations(triage)"""),
         md("## Summary"),
-        code("""display(callout(f"{triage['vm']} could not be reached over SSH/RDP. Most likely cause: {top.get('kind')} "
-                f"(next step: {top.get('next_step')}). {top.get('summary') or ''}", kind="bad", title=f"Incident {incident}"))
+        code("""display(callout(f"{triage['vm']} could not be reached over SSH/RDP. "
+                f"Most likely cause: {top.get('kind')} (next step: {top.get('next_step')}). "
+                f"{top.get('summary') or ''}", kind="bad", title=f"Incident {incident}"))
 display(kv_table({"incident": incident, "service": service or "TO COMPLETE", "VM": triage["vm"],
                   "subscription": triage["subscription_id"], "resource group": triage["resource_group"],
                   "triage run": record.triage_run.relative_to(record.root).as_posix(),
                   "reports in archive": len(record.reports)}))
-display(callout("Customer and business impact, who was paged, how it was noticed.", kind="todo", title="TO COMPLETE: impact"))"""),
+display(callout("Customer and business impact, who was paged, how it was noticed.", kind="todo",
+                title="TO COMPLETE: impact"))"""),
         md("## Impact window"),
-        code("display(kv_table({k: (v.isoformat() if hasattr(v, 'isoformat') else v) or 'unknown: TO COMPLETE' for k, v in times.items()}))"),
+        code("display(kv_table({k: (v.isoformat() if hasattr(v, 'isoformat') else v) or 'unknown: TO COMPLETE' "
+             "for k, v in times.items()}))"),
         md("## Timeline from first change to recovery\nThe broken VM's timeline, rebuilt from the archived evidence."),
         code("""from kit.analyze.timeline import build_timeline, timeline_figure
 subject_path = record.bundle_path(triage["vm"])
@@ -230,9 +247,11 @@ if explaining:
 boot = triage.get("boot") or {}
 problems = [f for f in boot.get("findings") or [] if f.get("severity") != "info"]
 if problems:
-    display(table(s.group_findings(problems), caption=f"Boot log findings, warnings and worse, by kind ({len(problems)} lines)",
+    display(table(s.group_findings(problems),
+                  caption=f"Boot log findings, warnings and worse, by kind ({len(problems)} lines)",
                   nowrap=("severity", "finding", "count", "lines")))
-display(callout("Why the change was made and why it was not caught earlier.", kind="todo", title="TO COMPLETE: contributing factors"))"""),
+display(callout("Why the change was made and why it was not caught earlier.", kind="todo",
+                title="TO COMPLETE: contributing factors"))"""),
         md("## What the console session did\nFrom the redacted transcripts in the archive (no secrets are recorded)."),
         code("""sessions = pm.transcripts(archive_dir)
 if sessions:

@@ -25,4 +25,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "browser" in item.keywords and not chromium:
             item.add_marker(pytest.mark.skip(reason="Debian chromium is not installed (apt-get install chromium)"))
         if "qemu" in item.keywords and not qemu:
-            item.add_marker(pytest.mark.skip(reason="qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"))
+            item.add_marker(pytest.mark.skip(
+                reason="qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"))

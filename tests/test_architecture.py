@@ -98,7 +98,8 @@ def test_no_private_name_is_imported_from_another_module(name: str) -> None:
     private = []
     for node in ast.walk(_tree(name)):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("kit"):
-            private += [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_") and a.name != "__version__"]
+            private += [f"{node.module}.{a.name}" for a in node.names
+                        if a.name.startswith("_") and a.name != "__version__"]
     assert not private, f"{name} imports private names of other modules: {private}"
 
 

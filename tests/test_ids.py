@@ -47,7 +47,8 @@ def test_vmss_instance_has_scale_set_as_parent() -> None:
         (f"/subscriptions/{SUB}/resourceGroups", "(the resource group name) is missing"),
         (f"/subscriptions/{SUB}/resourceGroups/g/providers/Microsoft.Compute/virtualMachines",
          "(the name of the 'virtualMachines' resource) is missing"),
-        (f"/subscriptions/{SUB}/resourceGroups/g/providers/Compute/virtualMachines/v", "should look like 'Microsoft.Compute'"),
+        (f"/subscriptions/{SUB}/resourceGroups/g/providers/Compute/virtualMachines/v",
+         "should look like 'Microsoft.Compute'"),
         (f"/subscriptions/{SUB}/resourceGroups/g//providers", "empty segment"),
         (f"/subscriptions/{SUB}/resourceGroups/bad name/providers/Microsoft.Compute/virtualMachines/v",
          "is not a valid name"),
@@ -62,7 +63,8 @@ def test_malformed_ids_raise_an_error_naming_the_bad_part(text: str, says: str) 
 
 def test_expect_rejects_another_type() -> None:
     nic = ids.nic_id(SUB, "rg", "nic-1")
-    with pytest.raises(InvalidResourceId, match="is a Microsoft.Network/networkInterfaces, expected a Microsoft.Compute/virtualMachines"):
+    with pytest.raises(InvalidResourceId, match="is a Microsoft.Network/networkInterfaces,"
+                                                " expected a Microsoft.Compute/virtualMachines"):
         parse_resource_id(str(nic), expect=ids.VM)
 
 
@@ -71,7 +73,8 @@ def test_builders_refuse_names_that_would_change_the_path() -> None:
         ids.nsg_id(SUB, "rg", "a/b")
 
 
-VM_ID = "/subscriptions/1f3a2b4c-0000-4000-8000-000000000001/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm-web-01"
+VM_ID = ("/subscriptions/1f3a2b4c-0000-4000-8000-000000000001/resourceGroups/rg-web"
+         "/providers/Microsoft.Compute/virtualMachines/vm-web-01")
 
 
 def test_lenient_readers_for_evidence_that_is_not_always_clean() -> None:

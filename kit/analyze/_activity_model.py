@@ -66,7 +66,7 @@ class ActivityEvent(NamedTuple):
         read (not copied).
     event_text, submitted_text
         The original time strings exactly as read (``None`` when absent); see :attr:`original`.
-    index
+    position
         Position of the record in the input list.
     """
 
@@ -90,7 +90,7 @@ class ActivityEvent(NamedTuple):
     properties: Mapping[str, Any]
     event_text: str | None
     submitted_text: str | None
-    index: int
+    position: int
 
     @property
     def original(self) -> dict[str, str]:

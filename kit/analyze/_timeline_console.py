@@ -40,7 +40,7 @@ def console_events_from_cast(path: str | Path) -> list[dict[str, Any]]:
         raise AnalysisError(f"cannot read the console transcript {path}: {error}") from error
     if not isinstance(header, dict) or header.get("version") != 2 or "timestamp" not in header:
         raise AnalysisError(f"{path} is not an asciinema v2 transcript (no version 2 header with a timestamp)")
-    kit = header.get("kit") if isinstance(header.get("kit"), dict) else {}
+    kit: dict[str, Any] = header["kit"] if isinstance(header.get("kit"), dict) else {}
     started = parse_time(kit.get("started_at")) or datetime.fromtimestamp(float(header["timestamp"]), UTC)
     responder = str(kit.get("responder") or "")
     events: list[dict[str, Any]] = []

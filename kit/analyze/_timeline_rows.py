@@ -54,7 +54,8 @@ class Rows:
         self.columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
 
     def add(self, time: datetime | None, time_desc: str, source: str, kind: str, summary: str, *, actor: str = "",
-            resource_id: str = "", severity: str = "info", evidence: str = "", details: dict[str, Any] | None = None) -> None:
+            resource_id: str = "", severity: str = "info", evidence: str = "",
+            details: dict[str, Any] | None = None) -> None:
         c = self.columns
         c["time"].append(time)
         c["time_desc"].append(time_desc)

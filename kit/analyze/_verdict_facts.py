@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from kit.evidence import Bundle
 
 __all__ = ["Evidence", "Facts", "boot_signal", "gather_facts"]
-_BOOT_FAILURE_SIGNALS = ("boot_panic", "boot_root_device", "boot_fstab", "boot_filesystem", "boot_bootloader", "boot_emergency")
+_BOOT_FAILURE_SIGNALS = ("boot_panic", "boot_root_device", "boot_fstab", "boot_filesystem", "boot_bootloader",
+                         "boot_emergency")
 _STOP_OPS = ("microsoft.compute/virtualmachines/deallocate/action", "microsoft.compute/virtualmachines/poweroff/action")
 _START_OPS = ("microsoft.compute/virtualmachines/start/action", "microsoft.compute/virtualmachines/restart/action")
 
@@ -62,7 +63,7 @@ class Evidence:
 
 
 def _op_evidence(op: Operation, summary: str | None = None) -> Evidence:
-    indices = ",".join(str(i) for i in sorted(e.index for e in op.events))
+    indices = ",".join(str(i) for i in sorted(e.position for e in op.events))
     return Evidence("activity_log", op.operation_name, summary or op.summary, f"activity_log.json#{indices}", op.start,
                     {"caller": op.caller, "status": op.status, "correlation_id": op.correlation_id,
                      "resource_id": op.resource_id})
@@ -124,7 +125,8 @@ class Facts:
         if self.boot is None:
             return 0.0, []
         rows = [
-            Evidence("boot_log", f.kind, f.summary, f.evidence, None, {"line": f.line, "text": f.text, "severity": f.severity})
+            Evidence("boot_log", f.kind, f.summary, f.evidence, None,
+                     {"line": f.line, "text": f.text, "severity": f.severity})
             for f in self.boot.findings
             if f.severity in ("critical", "error", "warning") and boot_signal(f.kind) == signal
         ]
@@ -174,22 +176,24 @@ class Facts:
         return boot is not None and (boot.reached("login") or boot.reached("sac") or boot.reached("windows-login"))
 
     def _s_login_prompt(self) -> tuple[float, list[Evidence]]:
-        if not self._login():
-            return 0.0, []
         boot = self.boot
+        if boot is None or not self._login():
+            return 0.0, []
         event = next((e for e in reversed(boot.events) if e.stage == boot.stage), None)
         reference = f"{boot.source}:{event.line}" if event else boot.source
         return 1.0, [Evidence("boot_log", f"stage:{boot.stage}", f"the last boot reached the {boot.stage} stage",
                               reference, event.time if event else None, {"stage": boot.stage})]
 
     def _s_no_login_prompt(self) -> tuple[float, list[Evidence]]:
-        if not self.has_guest_evidence or self._login():
+        boot = self.boot
+        if boot is None or not boot.events or self._login():
             return 0.0, []
-        return 1.0, [Evidence("boot_log", f"stage:{self.boot.stage}",
-                              f"the last boot stopped at the {self.boot.stage} stage (no login prompt)", self.boot.source)]
+        return 1.0, [Evidence("boot_log", f"stage:{boot.stage}",
+                              f"the last boot stopped at the {boot.stage} stage (no login prompt)", boot.source)]
 
     def _s_boot_failed_any(self) -> tuple[float, list[Evidence]]:
-        rows = [r for name in _BOOT_FAILURE_SIGNALS for r in self.signal(name)[1] if r.details.get("severity") == "critical"]
+        rows = [r for name in _BOOT_FAILURE_SIGNALS for r in self.signal(name)[1]
+                if r.details.get("severity") == "critical"]
         return (1.0, rows) if rows else (0.0, [])
 
     def _s_linux_guest(self) -> tuple[float, list[Evidence]]:
@@ -199,7 +203,8 @@ class Facts:
         return (1.0, [self._os_row()]) if self.os == "windows" else (0.0, [])
 
     def _os_row(self) -> Evidence:
-        return Evidence("kit", f"os:{self.os}", f"the guest runs {self.os.capitalize()}", "vm.json: storageProfile.osDisk.osType")
+        return Evidence("kit", f"os:{self.os}", f"the guest runs {self.os.capitalize()}",
+                        "vm.json: storageProfile.osDisk.osType")
 
     def _s_unexplained_subject(self) -> tuple[float, list[Evidence]]:
         """A subject reported unreachable on which every outside check passes."""
@@ -208,7 +213,8 @@ class Facts:
         clean = self.clean_checks()
         if not clean:
             return 0.0, []
-        note = Evidence("kit", "unexplained", "the VM runs, boots to a login prompt and the network lets the responder in, "
+        note = Evidence("kit", "unexplained",
+                        "the VM runs, boots to a login prompt and the network lets the responder in, "
                         "yet it is reported unreachable: the cause is inside the guest")
         return 1.0, [note, *clean]
 
@@ -219,8 +225,10 @@ class Facts:
 
     def _verdict_row(self, verdict: Any, text: str | None = None) -> Evidence:
         flow = verdict.flow
-        where = f"nsgs/{name_of(flow.nsg_id, '?')}.json: {flow.rule_name}" if flow.nsg_id and flow.rule_name else "network"
-        origin = "" if self.responder_given else f" (from the Internet address {self.responder_ip}; no responder address given)"
+        where = (f"nsgs/{name_of(flow.nsg_id, '?')}.json: {flow.rule_name}" if flow.nsg_id and flow.rule_name
+                 else "network")
+        origin = ("" if self.responder_given
+                  else f" (from the Internet address {self.responder_ip}; no responder address given)")
         return Evidence("network", flow.rule_name or "no NSG", (text or verdict.explain()) + origin, where, None,
                         verdict.to_json())
 
@@ -255,7 +263,8 @@ class Facts:
         if verdict is None or verdict.route.delivers is not True:
             return 0.0, []
         return 1.0, [Evidence("network", f"next_hop:{verdict.route.next_hop_type}",
-                              f"replies to {verdict.route.destination} are delivered ({verdict.route.explain()})", "effective_routes")]
+                              f"replies to {verdict.route.destination} are delivered ({verdict.route.explain()})",
+                              "effective_routes")]
 
     def _s_nsg_differs_from_peers(self) -> tuple[float, list[Evidence]]:
         return self._differences(("nsg_rule", "association:subnet_nsg", "association:nic_nsg"))
@@ -267,7 +276,8 @@ class Facts:
         if self.diff is None:
             return 0.0, []
         rows = [
-            Evidence("peers", d.kind, d.description, f"{d.kind}: {d.item}", getattr(d.operation, "start", None), d.to_json())
+            Evidence("peers", d.kind, d.description, f"{d.kind}: {d.item}", getattr(d.operation, "start", None),
+                     d.to_json())
             for d in self.diff.explaining if d.kind.startswith(prefixes)
         ]
         return (1.0, rows) if rows else (0.0, [])
@@ -291,11 +301,13 @@ class Facts:
 
     def _s_guest_change(self) -> tuple[float, list[Evidence]]:
         """Something pushed into the guest through the control plane (run command, extension)."""
-        names = ("microsoft.compute/virtualmachines/runcommand/action", "microsoft.compute/virtualmachines/extensions/write",
+        names = ("microsoft.compute/virtualmachines/runcommand/action",
+                 "microsoft.compute/virtualmachines/extensions/write",
                  "microsoft.compute/virtualmachines/runcommands/write")
         vm = self.vm_id.lower()
         rows = [_op_evidence(op) for op in self.operations
-                if op.operation_name.lower() in names and not op.failed and (not vm or op.resource_id.lower().startswith(vm))]
+                if op.operation_name.lower() in names and not op.failed
+                and (not vm or op.resource_id.lower().startswith(vm))]
         return (1.0, rows) if rows else (0.0, [])
 
     # ------------------------------------------------------------ signals: platform
@@ -311,7 +323,8 @@ class Facts:
         props = last.properties
         if str(props.get("currentHealthStatus", "")).lower() in ("unavailable", "degraded") and \
                 str(props.get("cause", "")).lower() == "platforminitiated":
-            return 1.0, [_op_evidence(op) for op in health if str(op.properties.get("cause", "")).lower() == "platforminitiated"]
+            return 1.0, [_op_evidence(op) for op in health
+                         if str(op.properties.get("cause", "")).lower() == "platforminitiated"]
         return 0.0, []
 
     def _s_platform_available(self) -> tuple[float, list[Evidence]]:
@@ -334,8 +347,8 @@ class Facts:
         network = self.signal("network_allows_access")
         if not (running[0] and login[0] and network[0]):
             return []
-        if any(self.signal(name)[0] for name in (*_BOOT_FAILURE_SIGNALS, "sshd_failed", "rdp_failed", "guest_firewall_seen",
-                                                  "platform_unavailable")):
+        blockers = (*_BOOT_FAILURE_SIGNALS, "sshd_failed", "rdp_failed", "guest_firewall_seen", "platform_unavailable")
+        if any(self.signal(name)[0] for name in blockers):
             return []
         return [*running[1], *login[1], *network[1]]
 

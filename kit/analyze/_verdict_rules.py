@@ -3,7 +3,8 @@ what level it sits at, and the next step it leads to.
 
 A *signal* is a named question about the evidence (``nsg_denies_access``: does an NSG deny the
 responder's SSH/RDP?) answered by a ``_s_<signal>`` method of :class:`~kit.analyze._verdict_facts.Facts`
-(or, for boot findings, by :data:`BOOT_SIGNALS`) with the evidence rows that show it. A hypothesis's score is the sum of the weights of its supporting signals that fired, minus
+(or, for boot findings, by :data:`BOOT_SIGNALS`) with the evidence rows that show it. A hypothesis's
+score is the sum of the weights of its supporting signals that fired, minus
 the weights of its contradicting ones. Read a row of :data:`RULES` as a sentence: "*kind* is
 supported by … and contradicted by …; it is a *level* problem; do *next_step*".
 """
@@ -123,7 +124,8 @@ STEP_TEXT: dict[str, tuple[str, tuple[str, ...]]] = {
     "serial_console": ("Open the serial console ({how}) and look at the guest first.", ()),
     "change_nsg": ("Change the network security group: {what}.", ()),
     "change_route": ("Change the route table: {what}.", ()),
-    "repair_vm": ("The guest cannot boot to a shell: attach its OS disk to a repair VM, fix it there, then swap it back.", (
+    "repair_vm": ("The guest cannot boot to a shell: attach its OS disk to a repair VM, fix it there, "
+                  "then swap it back.", (
         "az vm repair create -g {rg} -n {vm} --verbose",
         "az vm repair run -g {rg} -n {vm} --run-on-repair --run-id {run_id} --verbose",
         "az vm repair restore -g {rg} -n {vm} --verbose",
@@ -138,13 +140,15 @@ STEP_TEXT: dict[str, tuple[str, tuple[str, ...]]] = {
 CONSOLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "guest_firewall": ("iptables -S", "nft list ruleset", "ufw status verbose", "firewall-cmd --list-all",
                        "journalctl -b -u ssh --no-pager | tail -50"),
-    "service_failure:sshd": ("systemctl status ssh sshd --no-pager", "journalctl -u ssh -u sshd -b --no-pager | tail -50",
+    "service_failure:sshd": ("systemctl status ssh sshd --no-pager",
+                             "journalctl -u ssh -u sshd -b --no-pager | tail -50",
                              "sshd -t", "ls -l /etc/ssh/ssh_host_*"),
     "service_failure:rdp": ("cmd", "sc query TermService", "sc qc TermService",
-                            "reg query \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\" /v fDenyTSConnections",
+                            "reg query \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\" "
+                            "/v fDenyTSConnections",
                             "netstat -ano | findstr 3389"),
-    "boot_failure:fstab": ("cat /etc/fstab", "systemctl --failed", "journalctl -xb --no-pager | grep -i -e mount -e fstab",
-                           "lsblk -f", "blkid"),
+    "boot_failure:fstab": ("cat /etc/fstab", "systemctl --failed",
+                           "journalctl -xb --no-pager | grep -i -e mount -e fstab", "lsblk -f", "blkid"),
     "boot_failure:filesystem": ("journalctl -xb --no-pager | grep -i -e xfs -e ext4 -e fsck", "lsblk -f",
                                 "fsck -n /dev/<device>  (read-only check first)"),
 }

@@ -63,8 +63,8 @@ def _nsg_step(facts: Facts) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     priority = hop.priority if hop is not None else None
     service = "SSH" if facts.port == 22 else "RDP"
     source = f"{facts.responder_ip}/32" if facts.responder_given else "<your address>/32"
-    what = (f"{flow.rule_name} (priority {priority}) in NSG {nsg} on the {flow.hop} denies TCP {facts.port} ({service}) "
-            f"from {facts.responder_ip}")
+    what = (f"{flow.rule_name} (priority {priority}) in NSG {nsg} on the {flow.hop} denies TCP {facts.port} "
+            f"({service}) from {facts.responder_ip}")
     commands: list[str] = []
     custom = (flow.rule_name or "").startswith("securityRules/")
     if custom:
@@ -105,7 +105,8 @@ def _route_step(facts: Facts) -> tuple[str, tuple[str, ...], dict[str, Any]]:
             f"az network route-table route show -g {rg} --route-table-name {table} -n {route.route.name}",
             f"az network route-table route delete -g {rg} --route-table-name {table} -n {route.route.name}",
         ]
-        details.update({"route_table": table, "route_table_id": table_id, "route": route.route.name, "resource_group": rg})
+        details.update({"route_table": table, "route_table_id": table_id, "route": route.route.name,
+                        "resource_group": rg})
     return what, tuple(commands), details
 
 
@@ -116,7 +117,8 @@ def next_step_for(hypothesis: str, kind: str, facts: Facts) -> NextStep:
         missing = "; ".join(facts.missing) or "nothing points anywhere"
         return NextStep("escalate", f"Collect more before deciding ({missing}): enable boot diagnostics and collect "
                         f"again, or open the serial console to look.",
-                        (f"az vm boot-diagnostics enable -g {rg} -n {vm}", f"az vm boot-diagnostics get-boot-log -g {rg} -n {vm}"))
+                        (f"az vm boot-diagnostics enable -g {rg} -n {vm}",
+                         f"az vm boot-diagnostics get-boot-log -g {rg} -n {vm}"))
     if hypothesis == "no_fault_found":
         return NextStep("none", STEP_TEXT["none"][0])
     template, commands = STEP_TEXT[kind]

@@ -172,7 +172,10 @@ def normalize_event(record: Mapping[str, Any], *, index: int = 0) -> ActivityEve
         if isinstance(authorization, Mapping):
             resource_id = _text(authorization.get("scope"))
     text = _text
-    http_get = http.get if http else None
+    client_ip = method = ""
+    if http:
+        client_ip = text(http.get("clientIpAddress") or http.get("client_ip_address"))
+        method = text(http.get("method"))
     return _new_event(ActivityEvent, (  # positional: this runs once per record, 100k+ times on big logs
         time,
         time_desc,
@@ -188,8 +191,8 @@ def normalize_event(record: Mapping[str, Any], *, index: int = 0) -> ActivityEve
         text(get(k_level)) or "Informational",
         resource_id,
         text(get(k_type)),
-        text(http_get("clientIpAddress") or http_get("client_ip_address")) if http else "",
-        text(http_get("method")) if http else "",
+        client_ip,
+        method,
         text(get(k_description)),
         properties if type(properties) is dict else _NO_PROPERTIES,
         None if event_text is None else str(event_text),
@@ -220,16 +223,17 @@ def parse_activity_log(records: Iterable[Mapping[str, Any] | ActivityEvent] | Ma
     AnalysisError
         When ``records`` is neither a list nor a ``{"value": [...]}`` object.
     """
+    items: Any = records
     if isinstance(records, Mapping):
         if "value" not in records:
             raise AnalysisError("the Activity Log should be a list of records or an object with a 'value' list")
-        records = records["value"]
-    if isinstance(records, (str, bytes)) or not isinstance(records, Iterable):
-        raise AnalysisError(f"the Activity Log should be a list of records, not {type(records).__name__}")
+        items = records["value"]
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise AnalysisError(f"the Activity Log should be a list of records, not {type(items).__name__}")
     events: list[ActivityEvent] = []
     warnings: list[str] = []
     with gc_paused():
-        for index, record in enumerate(records):
+        for index, record in enumerate(items):
             if isinstance(record, ActivityEvent):
                 events.append(record)
                 continue
@@ -273,7 +277,7 @@ def _group(events: Sequence[ActivityEvent]) -> list[Operation]:
     groups: dict[tuple[str, str, str], list[ActivityEvent]] = {}
     for event in events:  # already in time order, so each group is too
         key = (
-            event.correlation_id or f"event:{event.event_id or event.index}",
+            event.correlation_id or f"event:{event.event_id or event.position}",
             event.operation_name.lower(),
             event.resource_id.lower(),
         )

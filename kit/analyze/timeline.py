@@ -74,12 +74,12 @@ def _activity_rows(rows: Rows, operations: Iterable[Operation]) -> None:
         first = events[0]
         records = []
         for e in events:
-            record = {"status": e.status, "sub_status": e.sub_status, "event_id": e.event_id, "index": e.index,
-                      "eventTimestamp": e.event_text}
+            record: dict[str, Any] = {"status": e.status, "sub_status": e.sub_status, "event_id": e.event_id,
+                                      "index": e.position, "eventTimestamp": e.event_text}
             if e.submitted_text is not None:
                 record["submissionTimestamp"] = e.submitted_text
             records.append(record)
-        details = {
+        details: dict[str, Any] = {
             "operation_name": op.operation_name, "operation": first.operation_label, "status": op.status,
             "category": op.category, "level": op.level, "correlation_id": op.correlation_id,
             "resource_type": op.resource_type, "end": op.end.isoformat() if op.end else None,
@@ -95,7 +95,8 @@ def _activity_rows(rows: Rows, operations: Iterable[Operation]) -> None:
             op.operation_name or "activity", op.summary,
             actor=op.caller or ("platform" if health else ""), resource_id=op.resource_id,
             severity=_operation_severity(op) if health else op.severity,
-            evidence="activity_log.json#" + ",".join([str(i) for i in sorted([e.index for e in events])]), details=details,
+            evidence="activity_log.json#" + ",".join([str(i) for i in sorted([e.position for e in events])]),
+            details=details,
         )
 
 
@@ -168,7 +169,8 @@ def _kit_rows(rows: Rows, manifest: Mapping[str, Any], collected: datetime | Non
         collected, desc, "kit", "kit:collected",
         f"evidence collected ({len(files)} files, source {manifest.get('source', '?')})",
         actor=str(principal), resource_id=vm_id, evidence="manifest.json",
-        details={"collected_at": manifest.get("collected_at"), "window": manifest.get("window"), "role": manifest.get("role")},
+        details={"collected_at": manifest.get("collected_at"), "window": manifest.get("window"),
+                 "role": manifest.get("role")},
     )
     for i, failure in enumerate(manifest.get("failures") or []):
         if not isinstance(failure, Mapping):
@@ -176,7 +178,8 @@ def _kit_rows(rows: Rows, manifest: Mapping[str, Any], collected: datetime | Non
         status = failure.get("status")
         rows.add(
             collected, desc, "kit", "kit:collection_failed",
-            f"not collected: {failure.get('call', '?')} ({status or ''} {failure.get('code') or ''}) {failure.get('message') or ''}".strip(),
+            (f"not collected: {failure.get('call', '?')} ({status or ''} {failure.get('code') or ''}) "
+             f"{failure.get('message') or ''}").strip(),
             actor=str(principal), resource_id=str(failure.get("resource_id") or vm_id), severity="warning",
             evidence=f"manifest.json: failures[{i}]", details=dict(failure),
         )
@@ -210,11 +213,13 @@ def console_rows(events: Any) -> list[dict[str, Any]]:
     result = []
     for n, event in enumerate(events):
         if not isinstance(event, Mapping):
-            raise AnalysisError(f"console event {n} is a {type(event).__name__}, not a mapping with 'time' and 'summary'")
+            raise AnalysisError(f"console event {n} is a {type(event).__name__}, "
+                                "not a mapping with 'time' and 'summary'")
         raw = event.get("time")
         time = raw.to_pydatetime() if isinstance(raw, pd.Timestamp) else parse_time(raw)
         if time is None:
-            raise AnalysisError(f"console event {n} has no readable time ({raw!r}); give an ISO 8601 time or a datetime")
+            raise AnalysisError(f"console event {n} has no readable time ({raw!r}); "
+                                "give an ISO 8601 time or a datetime")
         details = dict(event.get("details") or {})
         if isinstance(raw, str):
             details.setdefault("time_text", raw)
@@ -263,7 +268,8 @@ def build_timeline(bundle: Bundle, *, console_events: Any = None, boot_report: B
         When ``bundle`` is not a bundle or a console event is unreadable.
     """
     if not hasattr(bundle, "manifest"):
-        raise AnalysisError(f"build_timeline needs a loaded evidence bundle (kit.evidence.load_bundle), got {type(bundle).__name__}")
+        raise AnalysisError("build_timeline needs a loaded evidence bundle (kit.evidence.load_bundle), "
+                            f"got {type(bundle).__name__}")
     manifest = bundle.manifest or {}
     collected = parse_time(manifest.get("collected_at"))
     vm_id = str(manifest.get("vm_id") or (bundle.vm or {}).get("id") or "")

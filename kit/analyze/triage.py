@@ -10,7 +10,9 @@ The triage report and the training drills both call :func:`triage`::
     result.classification  # ranked hypotheses and the next step
 
 Steps: Activity Log → boot log → network (model, verdicts, diff) → timeline → classification.
-Nothing here raises for missing evidence: what could not be read is in ``warnings`` and in the
+Each source is read once; only a serial log with no dated line of its own is read a second time,
+by the timeline, with the VM's start (Activity Log or instance view) as uptime 0. Nothing here
+raises for missing evidence: what could not be read is in ``warnings`` and in the
 classification's ``missing``.
 """
 
@@ -123,7 +125,8 @@ def triage(bundle: Bundle, peers: Sequence[Bundle] = (), *, responder_ip: str | 
         ``responder_ip`` is not an IPv4 address.
     """
     if not hasattr(bundle, "manifest"):
-        raise AnalysisError(f"triage needs a loaded evidence bundle (kit.evidence.load_bundle), got {type(bundle).__name__}")
+        raise AnalysisError("triage needs a loaded evidence bundle (kit.evidence.load_bundle), "
+                            f"got {type(bundle).__name__}")
     check_responder(responder_ip)
     peers = tuple(peers)
     activity = activity_from_bundle(bundle)

@@ -163,7 +163,7 @@ def _unique(rows: list[Evidence]) -> list[Evidence]:
     result = []
     for same in groups.values():
         first = same[0]
-        lines = sorted({r.details.get("line") for r in same if isinstance(r.details.get("line"), int)})
+        lines = sorted({line for r in same if isinstance(line := r.details.get("line"), int)})
         if len(lines) > 1:
             summary = f"{first.summary} ({len(lines)} lines, {lines[0]}–{lines[-1]})"
             result.append(Evidence(first.source, first.kind, summary, first.evidence, first.time,
@@ -224,12 +224,13 @@ def classify(bundle: Bundle, peers: Sequence[Bundle] = (), *, responder_ip: str 
         When ``responder_ip`` is not an IPv4 address.
     """
     if not hasattr(bundle, "manifest"):
-        raise AnalysisError(f"classify needs a loaded evidence bundle (kit.evidence.load_bundle), got {type(bundle).__name__}")
+        raise AnalysisError("classify needs a loaded evidence bundle (kit.evidence.load_bundle), "
+                            f"got {type(bundle).__name__}")
     check_responder(responder_ip)
     facts = gather_facts(bundle, list(peers), responder_ip=responder_ip, boot_report=boot_report, network=network,
                          activity=activity)
     scored: list[Hypothesis] = []
-    for order, rule in enumerate(RULES):
+    for rule in RULES:
         score, supporting, contradicting = _score(rule, facts)
         primary = facts.signal(rule.support[0][0])[0] > 0
         if not supporting or (not primary and score < MIN_SCORE):

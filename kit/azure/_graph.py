@@ -214,7 +214,7 @@ class Run:
         outcome = await self.arm("role_assignments.list_for_scope", str(rid), listing, paging=True)
         if outcome.failure is None:
             assignments = outcome.value["value"]
-            wanted = sorted({_props(item).get("roleDefinitionId") for item in assignments} - {None})
+            wanted = sorted({str(role) for item in assignments if (role := _props(item).get("roleDefinitionId"))})
             names = await self.gather(*(self.role_name(job, role, rid.subscription_id) for role in wanted))
             by_id = {role.lower(): name for role, name in zip(wanted, names, strict=True)}
             for item in assignments:
@@ -287,8 +287,8 @@ class Run:
                                           _ref(properties["networkSecurityGroup"])))
             for configuration in properties.get("ipConfigurations") or []:
                 inner = _props(configuration)
-                if _ref(inner.get("subnet")):
-                    work.append(self.subnet(job, _ref(inner["subnet"])))
+                if subnet_ref := _ref(inner.get("subnet")):
+                    work.append(self.subnet(job, subnet_ref))
                 if _ref(inner.get("publicIPAddress")):
                     work.append(self.resource(job, "public_ips", "public_ip_addresses.get",
                                               _ref(inner["publicIPAddress"])))

@@ -22,7 +22,8 @@ def _client(target: AzureTarget, subscription_id: str) -> NetworkManagementClien
     return NetworkManagementClient(target.sync_credential(), subscription_id, **target.client_kwargs())
 
 
-def list_security_rules(target: AzureTarget, subscription_id: str, resource_group: str, nsg: str) -> list[dict[str, Any]]:
+def list_security_rules(target: AzureTarget, subscription_id: str, resource_group: str,
+                        nsg: str) -> list[dict[str, Any]]:
     """The NSG's own rules as ``{name, priority, direction, access, protocol, ports, sources}`` rows."""
     rid = str(nsg_id(subscription_id, resource_group, nsg))
     with map_azure_errors("network_security_groups.get", rid):

@@ -80,14 +80,16 @@ def translate(error: BaseException, *, operation: str | None = None, resource_id
         status = error.status_code
         code, message = _arm_error(error)
         text = _short(message or error.message or str(error))
-        fields = {"status": status, "code": code, "operation": operation, "resource_id": resource_id}
         if status in (401, 403):
             hint = ("the token was refused; check --credential (az login, KIT_ARM_TOKEN) and its tenant"
                     if status == 401 else "the identity lacks permission; it needs Reader on the resource group")
-            return AuthenticationError(f"{where}: HTTP {status} {code or ''} {text} ({hint})".replace("  ", " "), **fields)
+            return AuthenticationError(f"{where}: HTTP {status} {code or ''} {text} ({hint})".replace("  ", " "),
+                                       status=status, code=code, operation=operation, resource_id=resource_id)
         if status == 404:
-            return ResourceNotFoundError(f"{where}: not found (HTTP 404 {code or ''}) {text}".replace("  ", " "), **fields)
-        return AzureError(f"{where}: HTTP {status} {code or ''} {text}".replace("  ", " "), **fields)
+            return ResourceNotFoundError(f"{where}: not found (HTTP 404 {code or ''}) {text}".replace("  ", " "),
+                                         status=status, code=code, operation=operation, resource_id=resource_id)
+        return AzureError(f"{where}: HTTP {status} {code or ''} {text}".replace("  ", " "), status=status, code=code,
+                          operation=operation, resource_id=resource_id)
     if isinstance(error, core.ClientAuthenticationError):
         return AuthenticationError(
             f"{where}: could not get an ARM token: {_short(str(error))} "
@@ -136,7 +138,7 @@ def map_azure_errors(operation: str | None = None, resource_id: str | None = Non
     try:
         yield
     except KitError as error:
-        raise translate(error, operation=operation, resource_id=resource_id)
+        raise translate(error, operation=operation, resource_id=resource_id) from None
     except Exception as error:
         raise translate(error, operation=operation, resource_id=resource_id) from error
 

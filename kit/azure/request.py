@@ -55,7 +55,8 @@ class CollectionRequest:
         for name in self.names:  # validates subscription GUID, group and names (InvalidResourceId)
             ids.vm_id(self.subscription_id, self.resource_group, name)
         if len({name.lower() for name in self.names}) != len(self.names):
-            raise UsageError(f"a VM is named twice in {', '.join(self.names)} (the broken VM and known-good VMs differ)")
+            raise UsageError(f"a VM is named twice in {', '.join(self.names)} "
+                             "(the broken VM and known-good VMs differ)")
         end = self.end or datetime.now(UTC)
         start = self.start or end - timedelta(hours=24)
         if start.tzinfo is None or end.tzinfo is None:

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from azure.core import PipelineClient
 from azure.core.pipeline.policies import BearerTokenCredentialPolicy, HeadersPolicy, RetryPolicy, UserAgentPolicy
-from azure.core.rest import HttpRequest
+from azure.core.rest import HttpRequest, HttpResponse
 
 from kit.azure.errors import map_azure_errors
 from kit.azure.target import AzureTarget, LabAddress
@@ -145,7 +145,7 @@ class SerialConsoleClient:
         self.target = target
         self.credential = credential or target.sync_credential()
         kwargs = target.retry.as_kwargs() if hasattr(target, "retry") else {}
-        self._pipeline = PipelineClient(
+        self._pipeline: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
             base_url=target.arm_endpoint,
             policies=[HeadersPolicy(_HEADERS), UserAgentPolicy("kit-serialconsole/0.1"),
                       RetryPolicy(**{k: v for k, v in kwargs.items() if k.startswith("retry_")}),
@@ -249,7 +249,8 @@ class SerialConsoleClient:
             problems.append("Azure Serial Console requires a virtual machine to be running (it is deallocated; "
                             "start it first).")
         elif power == "stopped":
-            hints.append("the VM is stopped (but allocated): the console connects, but nothing will answer until it starts")
+            hints.append("the VM is stopped (but allocated): the console connects, "
+                         "but nothing will answer until it starts")
         os_type = "windows" if "windows" in (os_name + offer).lower() else ("linux" if (os_name or offer) else None)
         if os_type == "windows":
             hints.append("Windows: you get the Special Administration Console (SAC>); type `cmd`, then `ch -si 1`, "
@@ -307,8 +308,8 @@ async def send_admin_command(connection: ConsoleEndpoint, command: str, paramete
     body = json.dumps({"command": command, "requestId": str(uuid.uuid4()), "commandParameters": parameters or {}})
 
     def post() -> int:
-        client = PipelineClient(base_url=url, policies=[HeadersPolicy({**_HEADERS,
-                                                                       "Authorization": f"Bearer {connection.token}"})])
+        headers = HeadersPolicy({**_HEADERS, "Authorization": f"Bearer {connection.token}"})
+        client: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(base_url=url, policies=[headers])
         with client:
             response = client.send_request(HttpRequest("POST", url, content=body.encode()), connection_verify=verify)
             return response.status_code

@@ -19,7 +19,8 @@ def add_connection_options(parser: argparse.ArgumentParser | argparse._ArgumentG
     """``--cloud``, ``--arm-endpoint``, ``--ca-bundle`` and ``--credential``: the same on every command."""
     parser.add_argument("--cloud", choices=CLOUD_NAMES, default="AzureCloud", help="public cloud (default AzureCloud)")
     parser.add_argument("--arm-endpoint", metavar="URL", help="ARM endpoint (Azure Stack Hub, a TLS-inspecting proxy)")
-    parser.add_argument("--ca-bundle", metavar="PEM", help="CA bundle to verify TLS against (replaces the system store)")
+    parser.add_argument("--ca-bundle", metavar="PEM",
+                        help="CA bundle to verify TLS against (replaces the system store)")
     parser.add_argument("--credential", choices=CREDENTIAL_KINDS, default=credential_default, help=credential_help or (
         "default (DefaultAzureCredential), cli (az login), managed-identity, or env-token (a pre-issued ARM token "
         "in KIT_ARM_TOKEN); default: default"))

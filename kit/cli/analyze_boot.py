@@ -71,7 +71,8 @@ def _boot(args: argparse.Namespace) -> int:
 
 def summary(report: BootReport) -> str:
     """The plain-text summary ``kit analyze boot`` prints."""
-    markers = f" (markers: {', '.join(report.platform_markers)})" if report.platform_markers else " (no Hyper-V/Azure markers)"
+    markers = (f" (markers: {', '.join(report.platform_markers)})" if report.platform_markers
+               else " (no Hyper-V/Azure markers)")
     out = [
         f"{report.source}: {report.size:,} bytes, {report.lines:,} lines, {report.boots} boot(s)",
         f"os: {report.os}   platform: {report.platform}{markers}",
@@ -82,7 +83,8 @@ def summary(report: BootReport) -> str:
     else:
         where = f"line {report.anchor.line}" if report.anchor.line else "--anchor"
         stamp = iso_z(report.anchor.time)
-        out.append(f"time: anchored from {report.anchor.source} ({where}): uptime {report.anchor.uptime:.2f} s = {stamp}")
+        out.append(f"time: anchored from {report.anchor.source} ({where}): "
+                   f"uptime {report.anchor.uptime:.2f} s = {stamp}")
     if report.findings:
         out.append(f"findings in the last boot ({len(report.findings)}):")
         for finding in report.findings:

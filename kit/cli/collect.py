@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from kit.cli._common import Commands
+from kit.cli._common import Commands, print_help
 from kit.cli._connection import add_connection_options
 from kit.errors import UsageError
 from kit.times import require_time
@@ -73,7 +73,7 @@ def register(commands: Commands) -> None:
                                       "failures.")
     show.add_argument("path", metavar="PATH")
     show.set_defaults(handler=_show)
-    bundle.set_defaults(handler=lambda _args: (bundle.print_help(sys.stderr), 2)[1])
+    bundle.set_defaults(handler=lambda _args: print_help(bundle))
 
     importer = commands.top.add_parser(
         "import",

@@ -8,6 +8,7 @@ reachable again (exit 0 when it did, 1 when not; the message says what is left).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import sys
@@ -80,9 +81,9 @@ def _list(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from kit.lab import Faults, running_lab
 
-    kinds = tuple(kind.strip() for kind in args.fault_kinds.split(",")) if args.fault_kinds else None
-    faults = Faults(latency=args.latency, error_rate=args.error_rate, seed=args.seed,
-                    **({"kinds": kinds} if kinds else {}))
+    faults = Faults(latency=args.latency, error_rate=args.error_rate, seed=args.seed)
+    if args.fault_kinds:
+        faults = dataclasses.replace(faults, kinds=tuple(kind.strip() for kind in args.fault_kinds.split(",")))
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -41,10 +41,11 @@ def print_rows(df: Any, out: Any = None) -> None:
     """Print timeline rows as aligned text (time UTC, time kind, source, severity, kind, summary)."""
     out = out or sys.stdout
     for row in df.itertuples(index=False):
-        when = row.time.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if row.time is not None and row.time == row.time else "(no wall time)".ljust(23)
+        when = (row.time.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if row.time is not None and row.time == row.time
+                else "(no wall time)".ljust(23))
         estimate = "~" if str(row.time_desc).startswith("estimated") else " "
-        print(f"{when}{estimate} {row.source:<13} {row.severity:<8} {_short(row.kind, 40):<40} {_short(row.summary, 140)}",
-              file=out)
+        print(f"{when}{estimate} {row.source:<13} {row.severity:<8} {_short(row.kind, 40):<40} "
+              f"{_short(row.summary, 140)}", file=out)
 
 
 def _timeline(args: argparse.Namespace) -> int:

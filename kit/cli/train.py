@@ -32,7 +32,8 @@ def register(commands: Commands) -> None:
     start.add_argument("scenario", metavar="SCENARIO")
     start.add_argument("--seed", type=int, default=0,
                        help="the variant: VM names, rule names, mount point, sshd option, times (default 0)")
-    start.add_argument("--archive", type=Path, default=Path("archive"), help="where drills are recorded (default ./archive)")
+    start.add_argument("--archive", type=Path, default=Path("archive"),
+                       help="where drills are recorded (default ./archive)")
     start.add_argument("--workspace", type=Path, default=Path("training"),
                        help="where the trainee's copy of the walkthrough lives (default ./training)")
     start.add_argument("--trainee", default="", help="the trainee's name, for `kit train report`")
@@ -80,12 +81,14 @@ def _start(args: argparse.Namespace) -> int:
             try:
                 info = lab.lab.scenario(walkthrough.scenario)
                 print(f"drill:      {walkthrough.scenario} (seed {args.seed}): {info.title}")
-                print(f"lab:        {lab.endpoint} (serving the variant; its token is only in JupyterLab's environment)")
+                print(f"lab:        {lab.endpoint} "
+                      "(serving the variant; its token is only in JupyterLab's environment)")
                 print(f"notebook:   {notebook}")
                 print(f"archive:    {args.archive.resolve()}")
                 print(f"\nopen:       {server.notebook_url(notebook.name)}\n")
-                print("Run the cells in order. `kit train reset " + walkthrough.scenario + "` (in a JupyterLab terminal) "
-                      "breaks the VM again; `kit train report` lists the drills. Ctrl-C stops the lab and JupyterLab.",
+                print("Run the cells in order. `kit train reset " + walkthrough.scenario + "` "
+                      "(in a JupyterLab terminal) breaks the VM again; `kit train report` lists the drills. "
+                      "Ctrl-C stops the lab and JupyterLab.",
                       flush=True)
                 while not stop.wait(0.5):
                     if server.process.poll() is not None:
@@ -111,7 +114,8 @@ def _reset(args: argparse.Namespace) -> int:
         print(f"the lab's {walkthrough.scenario} VM is broken again (consoles to it were closed)")
     else:
         print("no training lab in this shell's environment: the lab is reset by restarting "
-              f"`kit train start {walkthrough.scenario}` (run `kit train reset` from a JupyterLab terminal to reset it live)")
+              f"`kit train start {walkthrough.scenario}` "
+              "(run `kit train reset` from a JupyterLab terminal to reset it live)")
     notebook = prepare_workspace(walkthrough.scenario, args.workspace, archive_root=args.archive, fresh=True)
     print(f"fresh walkthrough: {notebook} (the previous copy is kept next to it); re-open it and run all cells")
     return 0

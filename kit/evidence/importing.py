@@ -148,11 +148,11 @@ def import_folder(source: str | Path, out: str | Path, *, vm: str | None = None,
     if len(vms) > 1:
         found = [item for item in found if item[2].attribute != "instance_view"
                  or ids.parse_resource_id(str(item[2].resource_id or vm_rid)).same_as(vm_rid)]
-    nics = {artifact.name: artifact.value for _, _, artifact in found if artifact.attribute == "nics"}
+    nics = {artifact.name: artifact.value for _, _, artifact in found if artifact.attribute == "nics" and artifact.name}
     events = [event for _, _, artifact in found if artifact.attribute == "activity_log"
               for event in artifact.value["value"]]
     stamps = sorted(str(event["eventTimestamp"]) for event in events if event.get("eventTimestamp"))
-    window = {"start": stamps[0], "end": stamps[-1]} if stamps else {"start": None, "end": None}
+    window: dict[str, str | None] = {"start": stamps[0], "end": stamps[-1]} if stamps else {"start": None, "end": None}
     with BundleWriter(target) as writer:
         for shown, importer_name, artifact in found:
             name = artifact.name
@@ -163,15 +163,15 @@ def import_folder(source: str | Path, out: str | Path, *, vm: str | None = None,
                                         "code": "UnknownNic", "message": f"{shown}: cannot tell which NIC this "
                                         f"effective list belongs to (import one NIC's outputs per folder)"})
                     continue
-            path = BundleWriter.path_for(artifact.attribute, name)
-            if writer.has(path):
+            relative = BundleWriter.path_for(artifact.attribute, name)
+            if writer.has(relative):
                 result.duplicates.append(shown)
                 continue
             provenance = {"source_file": shown, "resource_id": artifact.resource_id}
             if isinstance(artifact.value, bytes):
-                writer.add_bytes(path, artifact.value, call=f"import:{importer_name}", **provenance)
+                writer.add_bytes(relative, artifact.value, call=f"import:{importer_name}", **provenance)
             else:
-                writer.add_json(path, artifact.value, call=f"import:{importer_name}", **provenance)
+                writer.add_json(relative, artifact.value, call=f"import:{importer_name}", **provenance)
         for shown in result.unrecognised:
             writer.add_failure({"call": "import", "resource_id": None, "status": None, "code": "UnrecognisedFile",
                                 "message": f"{shown}: not an az output the kit recognises; not imported"})

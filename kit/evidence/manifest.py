@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from kit import __version__
@@ -50,7 +51,7 @@ def new_manifest(
     resource_group: str,
     vm_name: str,
     vm_id: str,
-    window: dict[str, str],
+    window: Mapping[str, str | None],
     arm_endpoint: str = "",
     role: str = "subject",
     peers: list[str] | None = None,

@@ -93,7 +93,8 @@ def summary_lines(bundle: Bundle) -> list[tuple[str, str]]:
     rows.append(("Subnets", ", ".join(
         f"{name} {_props(subnet).get('addressPrefix') or ''}".strip() for name, subnet in bundle.subnets.items())
         or "none"))
-    rows.append(("Routes", f"{routes} effective, {user_routes} user-defined in {len(bundle.route_tables)} route table(s)"))
+    rows.append(("Routes",
+                 f"{routes} effective, {user_routes} user-defined in {len(bundle.route_tables)} route table(s)"))
     rows.append(("Activity log", f"{len(bundle.activity_log)} records, {len(operations - {None})} operations"))
     rows.append(("Role assignments", str(len(bundle.role_assignments))))
     rows.append(("Files", f"{len(manifest.get('files', []))} (sha256 verified)"))

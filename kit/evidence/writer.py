@@ -65,7 +65,8 @@ class BundleWriter:
             self.target.parent.mkdir(parents=True, exist_ok=True)
             self._temp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.partial-", dir=self.target.parent))
         except OSError as error:
-            raise BundleError(f"cannot create the bundle folder under {self.target.parent}: {error.strerror}") from error
+            raise BundleError(f"cannot create the bundle folder under {self.target.parent}: "
+                              f"{error.strerror}") from error
         self._files: list[dict[str, Any]] = []
         self._paths: set[str] = set()
         self.failures: list[dict[str, Any]] = []

@@ -10,7 +10,7 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from kit.analyze.network import DEFAULT_RESPONDER, Nsg, VmNetwork, configured_routes, flow_verdict
+from kit.analyze.network import DEFAULT_RESPONDER, Nsg, SecurityRule, VmNetwork, configured_routes, flow_verdict
 
 __all__ = ["DEFAULT_PORTS", "flow_matrix", "route_rows", "rule_rows", "rules_side_by_side", "sources_for"]
 
@@ -18,20 +18,16 @@ __all__ = ["DEFAULT_PORTS", "flow_matrix", "route_rows", "rule_rows", "rules_sid
 DEFAULT_PORTS = (22, 3389, 80, 443, 5986)
 
 
-def _nsgs(net: VmNetwork) -> list[tuple[str, Nsg | None]]:
-    """(hop, Nsg) for the primary NIC: subnet NSG then NIC NSG (the inbound order)."""
+def _nsgs(net: VmNetwork) -> list[tuple[str, Nsg]]:
+    """(hop, Nsg) for the primary NIC: subnet NSG then NIC NSG (the inbound order); NSGs not captured left out."""
     nic = net.primary_nic
     config = nic.primary_ip_configuration
     subnet = net.subnet(config.subnet_id if config else None)
-    out = []
-    if subnet is not None and net.nsg(subnet.nsg_id) is not None:
-        out.append(("subnet", net.nsg(subnet.nsg_id)))
-    if net.nsg(nic.nsg_id) is not None:
-        out.append(("nic", net.nsg(nic.nsg_id)))
-    return out
+    found = [("subnet", net.nsg(subnet.nsg_id) if subnet is not None else None), ("nic", net.nsg(nic.nsg_id))]
+    return [(hop, nsg) for hop, nsg in found if nsg is not None]
 
 
-def _rule_text(rule: Any) -> str:
+def _rule_text(rule: SecurityRule) -> str:
     src = ",".join(rule.source_prefixes or ()) + (f" asg:{','.join(rule.source_asgs)}" if rule.source_asgs else "")
     dst = ",".join(rule.destination_prefixes or ())
     return (f"{rule.priority} {rule.access} {rule.protocol} {src}:{','.join(rule.source_ports)} → "
@@ -94,7 +90,8 @@ def sources_for(subject: VmNetwork, responder_ip: str | None) -> dict[str, str]:
     return sources
 
 
-def flow_matrix(nets: Sequence[VmNetwork], sources: dict[str, str], ports: Sequence[int] = DEFAULT_PORTS) -> list[dict[str, Any]]:
+def flow_matrix(nets: Sequence[VmNetwork], sources: dict[str, str],
+                ports: Sequence[int] = DEFAULT_PORTS) -> list[dict[str, Any]]:
     """Inbound TCP verdicts: one row per (VM, source), a column per port (``Allow``/``Deny`` + rule)."""
     rows = []
     for net in nets:

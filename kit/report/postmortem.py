@@ -21,7 +21,8 @@ __all__ = ["FOLLOW_UPS", "IncidentRecord", "durations", "follow_ups", "read_inci
 #: Follow-up actions by hypothesis family: the field guide's examples first.
 FOLLOW_UPS: dict[str, list[str]] = {
     "guest_firewall": [
-        "Add a pre-deployment firewall validation script to the template pipeline (reject default-deny without an SSH/RDP allow).",
+        ("Add a pre-deployment firewall validation script to the template pipeline "
+         "(reject default-deny without an SSH/RDP allow)."),
         "Roll firewall template changes to a canary VM first, with a 10-minute gate before the fleet.",
         "Rehearse the serial-console recovery of a firewall lockout (console recovery drill).",
     ],
@@ -158,7 +159,8 @@ def durations(triage: dict[str, Any]) -> dict[str, Any]:
     ``first change`` is the Activity Log operation behind the verdict-changing network
     difference, else the timeline's ``incident start``; ``investigation started`` is when the
     evidence was collected (the page time, if earlier, belongs in the human sections);
-    ``recovered`` is the timeline's ``fix applied`` when a console session recorded one. Anything unknown is ``None`` (the notebook marks it for a person).
+    ``recovered`` is the timeline's ``fix applied`` when a console session recorded one. Anything
+    unknown is ``None`` (the notebook marks it for a person).
     """
     refs = triage.get("reference_times") or {}
     changes = []

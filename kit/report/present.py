@@ -260,7 +260,7 @@ def _offline_notebook_renderer() -> Any:
     """
     from plotly.io.base_renderers import NotebookRenderer
 
-    class OfflineNotebookRenderer(NotebookRenderer):  # type: ignore[misc]
+    class OfflineNotebookRenderer(NotebookRenderer):
         def to_mimebundle(self, fig_dict: Any) -> dict[str, Any]:
             bundle = super().to_mimebundle(fig_dict)
             bundle["text/html"] = EXTERNAL_SCRIPT.sub("", bundle["text/html"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from kit.report.present import Html, callout, code_block, details, log_excerpt, 
 if TYPE_CHECKING:
     import pandas as pd
     
+    from kit.analyze.activity import Operation
     from kit.analyze.bootlog import BootReport
     from kit.analyze.verdict import Classification
 
@@ -118,13 +120,15 @@ def excerpt_regions(lines: Iterable[int], *, context: int = 2, last: int | None 
 
 def _numbered(lines: Sequence[str], lo: int, hi: int, limit: int) -> list[tuple[int | None, str]]:
     """Lines ``lo``..``hi``; past ``limit`` lines, the middle is replaced by one note."""
+    shown: list[tuple[int | None, str]]
     if hi - lo + 1 <= limit:
         return [(n, lines[n - 1]) for n in range(lo, hi + 1)]
     head = limit // 2
     keep_from = hi - (limit - head) + 1
-    return ([(n, lines[n - 1]) for n in range(lo, lo + head)]
-            + [(None, f"… lines {lo + head}–{keep_from - 1} not shown ({keep_from - lo - head:,} lines) …")]
-            + [(n, lines[n - 1]) for n in range(keep_from, hi + 1)])
+    shown = [(n, lines[n - 1]) for n in range(lo, lo + head)]
+    shown.append((None, f"… lines {lo + head}–{keep_from - 1} not shown ({keep_from - lo - head:,} lines) …"))
+    shown.extend((n, lines[n - 1]) for n in range(keep_from, hi + 1))
+    return shown
 
 
 def _kinds_in(findings: Sequence[Any], lo: int, hi: int) -> str:
@@ -329,13 +333,11 @@ def network_section(verdicts: Mapping[int, ResponderVerdict], diff: NetworkDiff 
     return out
 
 
-def _operation(op: Any) -> str:
+def _operation(op: Operation | None) -> str:
     if op is None:
         return "—"
-    start = getattr(op, "start", None)
-    return " · ".join(str(x) for x in (getattr(op, "operation_name", None), getattr(op, "status", None),
-                                        start.isoformat() if hasattr(start, "isoformat") else start,
-                                        getattr(op, "caller", None)) if x)
+    start = op.start.isoformat() if isinstance(op.start, datetime) else op.start
+    return " · ".join(str(x) for x in (op.operation_name, op.status, start, op.caller) if x)
 
 
 def _get(obj: Any, *names: str, default: Any = None) -> Any:
@@ -349,8 +351,7 @@ def _get(obj: Any, *names: str, default: Any = None) -> Any:
 
 def hypotheses(classification: Classification) -> list[dict[str, Any]]:
     """The ranked hypotheses as JSON-ready dicts (``kind``, ``next_step``, ``score``, evidence)."""
-    doc = classification.to_json() if hasattr(classification, "to_json") else dict(classification)
-    return list(doc.get("hypotheses", []))
+    return list(classification.to_json()["hypotheses"])
 
 
 def classification_section(classification: Classification) -> Html:

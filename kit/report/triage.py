@@ -48,7 +48,8 @@ def _status(view: Mapping[str, Any] | None, prefix: str) -> dict[str, Any]:
     return {}
 
 
-def identity(bundle: Bundle, *, incident: str = "", responder_ip: str | None = None, source: str = "") -> dict[str, Any]:
+def identity(bundle: Bundle, *, incident: str = "", responder_ip: str | None = None,
+             source: str = "") -> dict[str, Any]:
     """Who and what the report is about: incident, subscription, group, VM, responder, collection."""
     manifest = bundle.manifest
     vm = bundle.vm or {}
@@ -175,10 +176,13 @@ def az_commands(bundle: Bundle, *, responder_ip: str | None = None) -> list[dict
              "command": f"az network nic show-effective-route-table {g} --name {_q(nic)} -o json"},
         ]
     for nsg in sorted(bundle.nsgs):
-        rows.append({"evidence": f"nsgs/{nsg}.json", "command": f"az network nsg show --ids {_q(_id(bundle.nsgs[nsg], sub, rg, 'networkSecurityGroups', nsg))} -o json"})
+        rows.append({"evidence": f"nsgs/{nsg}.json",
+                     "command": "az network nsg show --ids "
+                                f"{_q(_id(bundle.nsgs[nsg], sub, rg, 'networkSecurityGroups', nsg))} -o json"})
     for table in sorted(bundle.route_tables):
         rows.append({"evidence": f"route_tables/{table}.json",
-                     "command": f"az network route-table show --ids {_q(_id(bundle.route_tables[table], sub, rg, 'routeTables', table))} -o json"})
+                     "command": "az network route-table show --ids "
+                                f"{_q(_id(bundle.route_tables[table], sub, rg, 'routeTables', table))} -o json"})
     if responder_ip:
         port = 3389 if identity(bundle).get("OS") == "Windows" else 22
         rows.append({"evidence": "the offline SSH/RDP verdict (online twin, needs Network Watcher)",

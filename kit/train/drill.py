@@ -42,7 +42,7 @@ from kit.report.present import Html, save_result
 from kit.report.runner import ReportRun, run_report
 from kit.report.sources import Sources, collect_into_archive
 from kit.times import utc_text
-from kit.train.lab import connect_lab, served_seed, training_lab
+from kit.train.lab import DrillLab, connect_lab, served_seed, training_lab
 from kit.train.questions import AnswerResult, check_answer, hints_html, question_form, questions_for
 from kit.train.records import drill_prefix, format_duration, record_event
 from kit.train.solutions import solve_console
@@ -92,11 +92,13 @@ class Drill:
                  trainee: str, mode: str) -> None:
         self._stack = contextlib.ExitStack()
         self.scenario = scenario
-        lab = connect_lab()
-        if lab is not None:
-            if scenario not in lab.scenario_names:
-                raise LabError(f"the training lab serves {', '.join(lab.scenario_names)}, not {scenario!r}: "
+        lab: DrillLab
+        remote = connect_lab()
+        if remote is not None:
+            if scenario not in remote.scenario_names:
+                raise LabError(f"the training lab serves {', '.join(remote.scenario_names)}, not {scenario!r}: "
                                f"start it with `kit train start {scenario}`")
+            lab = remote
             served = served_seed(lab.scenario(scenario).path)
             if seed is not None and seed != served:
                 raise UsageError(f"the training lab serves seed {served} of {scenario}, not {seed}: "

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,11 @@ from kit.times import folder_stamp
 from kit.train.registry import get_walkthrough
 
 __all__ = ["JupyterServer", "prepare_workspace", "start_jupyter"]
+
+
+def _assignment(name: str, value: str) -> Callable[[re.Match[str]], str]:
+    """A ``re.sub`` replacement that sets ``name = value`` and keeps the line's trailing comment."""
+    return lambda match: f"{name} = {value!r}{match.group(1)}"
 
 
 def prepare_workspace(scenario: str, workspace: str | Path, *, archive_root: str | Path, trainee: str = "",
@@ -51,8 +57,8 @@ def prepare_workspace(scenario: str, workspace: str | Path, *, archive_root: str
     for cell in nb.cells:
         if "parameters" in cell.metadata.get("tags", []):
             for name, value in values.items():
-                cell.source = re.sub(rf"^{name} = [^#\n]*?(\s*#|$)", lambda m, n=name, v=value: f"{n} = {v!r}{m.group(1)}",
-                                     cell.source, count=1, flags=re.M)
+                cell.source = re.sub(rf"^{name} = [^#\n]*?(\s*#|$)", _assignment(name, value), cell.source, count=1,
+                                     flags=re.M)
     nbformat.write(nb, target)
     return target
 

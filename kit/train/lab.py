@@ -22,18 +22,19 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from kit.console.open import ConsoleLab
 from kit.errors import LabError
 from kit.lab import STATE_KEY, LabState, RunningLab, ScenarioInfo, list_scenarios
-from kit.lab.gateway import check_remote
+from kit.lab.gateway import HUB_EXTRA, check_remote
 from kit.lab.guest import CheckResult
 from kit.lab.server import ROUTE_MODULES
 from kit.lab.variants import render_variants, variant_summary
 
-__all__ = ["ENV_CA", "ENV_ENDPOINT", "ENV_SCENARIOS", "ENV_TOKEN", "RemoteLab", "TrainingLab", "add_routes",
+__all__ = ["ENV_CA", "ENV_ENDPOINT", "ENV_SCENARIOS", "ENV_TOKEN", "DrillLab", "RemoteLab", "TrainingLab", "add_routes",
            "connect_lab", "reset_scenario", "served_seed", "training_lab"]
 
 ENV_ENDPOINT = "KIT_LAB_ENDPOINT"
@@ -42,11 +43,19 @@ ENV_TOKEN = "KIT_ARM_TOKEN"
 ENV_SCENARIOS = "KIT_TRAIN_SCENARIOS"
 
 
+class DrillLab(ConsoleLab, Protocol):
+    """What a drill needs of its lab: :class:`~kit.lab.RunningLab` in this process, or a :class:`RemoteLab`."""
+
+    def check(self, scenario: str) -> CheckResult:
+        """The lab's verdict on the console fix of ``scenario``."""
+        ...
+
+
 # ---------------------------------------------------------------------- the lab side
 def _reset_in_state(state: LabState, name: str) -> None:
     """Put scenario ``name`` back as it was loaded: resources, views, logs, activity, its guests."""
     info = state.reload(name)
-    hub = state.extras.get("console")
+    hub = state.extras.get(HUB_EXTRA)
     if hub is not None:
         for vm in info.vms:
             hub.guests.pop(info.vm_id(vm).lower(), None)
@@ -59,7 +68,7 @@ async def _reset(request: web.Request) -> web.Response:
     name = request.match_info["scenario"]
     if name not in state.scenarios:
         return web.json_response({"error": f"the lab does not serve {name!r}"}, status=404)
-    hub = state.extras.get("console")
+    hub = state.extras.get(HUB_EXTRA)
     if hub is not None:  # close the consoles of that scenario: their guest is replaced
         ids = {state.scenario(name).vm_id(vm).lower() for vm in state.scenario(name).vms}
         for session in list(hub.sessions.values()):
@@ -137,7 +146,8 @@ def _request(endpoint: str, path: str, *, token: str, ca_path: str | Path | None
         raise LabError(f"the training lab refused {path}: {detail}") from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
-        raise LabError(f"cannot reach the training lab at {endpoint}: {reason} (is `kit train start` running?)") from None
+        raise LabError(f"cannot reach the training lab at {endpoint}: {reason} "
+                       "(is `kit train start` running?)") from None
 
 
 def reset_scenario(endpoint: str, scenario: str, *, token: str, ca_path: str | Path | None) -> None:

@@ -88,8 +88,8 @@ def questions_for(info: ScenarioInfo) -> dict[str, Question]:
     expected = info.expected
     facts = _facts(info)
     questions = {
-        "level": Question("level", f"Is {info.broken_vm}'s outage guest-level or platform-level?", ("guest", "platform"),
-                          expected.level, _LEVEL_HINTS, _EXPLAIN.get(expected.level, "")),
+        "level": Question("level", f"Is {info.broken_vm}'s outage guest-level or platform-level?",
+                          ("guest", "platform"), expected.level, _LEVEL_HINTS, _EXPLAIN.get(expected.level, "")),
         "hypothesis": Question(
             "hypothesis", "Which hypothesis explains the outage best?", _HYPOTHESES, expected.hypothesis,
             ("The classification ranks hypotheses; read what supports and contradicts the top one.",
@@ -159,7 +159,8 @@ def answer_html(result: AnswerResult) -> str:
     """A coloured box with the verdict on an answer."""
     colour = "#1a7f37" if result.correct else ("#9a6700" if not result.given else "#cf222e")
     mark = "✔" if result.correct else ("…" if not result.given else "✘")
-    return (f'<div class="kit-answer" data-key="{html.escape(result.key)}" data-correct="{str(result.correct).lower()}" '
+    return (f'<div class="kit-answer" data-key="{html.escape(result.key)}" '
+            f'data-correct="{str(result.correct).lower()}" '
             f'style="border-left:4px solid {colour};padding:4px 8px;margin:4px 0">'
             f'<b>{mark} {html.escape(result.key)}</b>: {html.escape(result.message)}</div>')
 

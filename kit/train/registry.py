@@ -39,11 +39,13 @@ class Walkthrough:
 
 
 WALKTHROUGHS: dict[str, Walkthrough] = {w.scenario: w for w in (
-    Walkthrough("firewall-lockout", "console", "a guest firewall template locks SSH out; fix iptables from the console"),
+    Walkthrough("firewall-lockout", "console",
+                "a guest firewall template locks SSH out; fix iptables from the console"),
     Walkthrough("fstab-emergency", "console", "a retired disk in /etc/fstab stops boot in emergency mode"),
     Walkthrough("sshd-broken", "console", "an agent update breaks sshd's configuration; find and fix the line"),
     Walkthrough("windows-rdp", "console", "a GPO disables Remote Desktop Services; fix it from SAC/cmd"),
-    Walkthrough("nsg-deny", "nsg", "a containment rule on the wrong NSG blocks SSH; fix it through ARM, not the console"),
+    Walkthrough("nsg-deny", "nsg",
+                "a containment rule on the wrong NSG blocks SSH; fix it through ARM, not the console"),
     Walkthrough("kernel-panic", "decision", "a kernel without initrd panics; the right call is a repair VM"),
 )}
 

@@ -71,8 +71,9 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
 
 
 def run_walkthrough(scenario: str, *, seed: int | None = None, solution: bool = False,
-                    archive_root: str | os.PathLike[str] = "archive", lab: TrainingLab | None = None, postmortem: bool = False,
-                    trainee: str = "", figures: bool = False, timeout: float | None = 300) -> WalkthroughRun:
+                    archive_root: str | os.PathLike[str] = "archive", lab: TrainingLab | None = None,
+                    postmortem: bool = False, trainee: str = "", figures: bool = False,
+                    timeout: float | None = 300) -> WalkthroughRun:
     """Execute ``notebooks/training/<scenario>.ipynb`` and record it with the drill.
 
     Parameters
@@ -126,8 +127,9 @@ def run_walkthrough(scenario: str, *, seed: int | None = None, solution: bool = 
             archived = root / "walkthrough" / executed.name
             archived.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(executed, archived)
-        record(root, {"kind": "drill", "event": "walkthrough", "at": utc_text(), "notebook": f"training/{executed.name}",
-                      "parameters": parameters, "status": "failed" if error else "ok", "error": error})
+        record(root, {"kind": "drill", "event": "walkthrough", "at": utc_text(),
+                      "notebook": f"training/{executed.name}", "parameters": parameters,
+                      "status": "failed" if error else "ok", "error": error})
     finally:
         shutil.rmtree(work, ignore_errors=True)
     row = next((r for r in drill_rows(archive_root) if r.drill == drill), None)

@@ -113,7 +113,7 @@ drill.question("next_step", next_step)
 
 def console_cells(scenario: str) -> list[nbformat.NotebookNode]:
     return [
-        md(f"""
+        md("""
 ## 5. Recover the VM through the serial console
 
 Opening the serial console is break-glass access: the approval reference (`approval` in the parameters cell) is

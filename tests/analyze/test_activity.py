@@ -18,13 +18,15 @@ from kit.analyze.activity import (
 from kit.errors import AnalysisError
 
 SUB = "1f3a2b4c-0000-4000-8000-000000000001"
-RULE = f"/subscriptions/{SUB}/resourceGroups/rg-web/providers/Microsoft.Network/networkSecurityGroups/nsg-web/securityRules/DenyAll"
+RULE = (f"/subscriptions/{SUB}/resourceGroups/rg-web/providers/Microsoft.Network/networkSecurityGroups/nsg-web"
+        "/securityRules/DenyAll")
 VM = f"/subscriptions/{SUB}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm-web-01"
 EXAMPLE = Path("/work/shared/reference/arm-examples/monitor_2015-04-01_GetActivityLogsFiltered.json")
 
 
-def record(correlation: str, operation: str, status: str, when: str, *, resource: str = RULE, caller: str = "alice@contoso.com",
-           level: str = "Informational", sub_status: str = "", label: str | None = None, **extra: object) -> dict:
+def record(correlation: str, operation: str, status: str, when: str, *, resource: str = RULE,
+           caller: str = "alice@contoso.com", level: str = "Informational", sub_status: str = "",
+           label: str | None = None, **extra: object) -> dict:
     body = {
         "caller": caller,
         "correlationId": correlation,
@@ -134,7 +136,8 @@ def test_sdk_snake_case_records_as_dftimewolf_writes_them() -> None:
         "caller": "bob@contoso.com",
         "correlation_id": "c-9",
         "event_data_id": "e-9",
-        "operation_name": {"value": "Microsoft.Compute/virtualMachines/deallocate/action", "localized_value": "Deallocate Virtual Machine"},
+        "operation_name": {"value": "Microsoft.Compute/virtualMachines/deallocate/action",
+                           "localized_value": "Deallocate Virtual Machine"},
         "status": {"value": "Succeeded"},
         "event_timestamp": "2026-03-02T08:00:00Z",
         "submission_timestamp": "2026-03-02T08:00:12Z",
@@ -153,7 +156,8 @@ def test_resource_health_summary_says_the_health_and_cause() -> None:
     health = record(
         "rh-1", "Microsoft.Resourcehealth/healthevent/Activated/action", "Active", "2026-03-02T09:20:00Z",
         resource=VM, caller="", category={"value": "ResourceHealth"},
-        properties={"currentHealthStatus": "Unavailable", "previousHealthStatus": "Available", "cause": "PlatformInitiated"},
+        properties={"currentHealthStatus": "Unavailable", "previousHealthStatus": "Available",
+                    "cause": "PlatformInitiated"},
     )
     [operation] = operations([health])
     assert operation.category == "ResourceHealth"
@@ -196,7 +200,8 @@ from hypothesis import strategies as st  # noqa: E402
 _VALUES = st.one_of(
     st.none(), st.text(max_size=30), st.integers(), st.floats(allow_nan=True), st.booleans(),
     st.sampled_from(["2026-03-02T09:14:05Z", "2026-03-02T09:14:05.1234567+01:00", "1/21/2015 10:14:26 PM", "", "Z"]),
-    st.dictionaries(st.sampled_from(["value", "localizedValue", "scope", "clientIpAddress"]), st.text(max_size=10), max_size=3),
+    st.dictionaries(st.sampled_from(["value", "localizedValue", "scope", "clientIpAddress"]), st.text(max_size=10),
+                    max_size=3),
     st.lists(st.integers(), max_size=3),
 )
 _KEYS = st.sampled_from([

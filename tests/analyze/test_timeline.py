@@ -63,7 +63,8 @@ def make_bundle(tmp_path: Path, *, activity: list[dict[str, Any]] | None = None,
                             collector={"principal": "responder@contoso.com", "tenant": "t"})
     manifest["collected_at"] = "2026-03-02T10:00:00Z"
     with BundleWriter(tmp_path / name) as writer:
-        writer.add_json("activity_log.json", {"value": ACTIVITY if activity is None else activity}, call="activity_logs.list")
+        writer.add_json("activity_log.json", {"value": ACTIVITY if activity is None else activity},
+                        call="activity_logs.list")
         if instance_view is not False:
             writer.add_json("instance_view.json", instance_view or INSTANCE_VIEW, call="virtual_machines.instance_view")
         if serial is not None:
@@ -212,7 +213,8 @@ def test_figure_rejects_a_frame_that_is_not_a_timeline() -> None:
 
 def test_untimed_rows_are_listed_but_not_plotted() -> None:
     df = synthetic(5)
-    df.loc[len(df)] = [pd.NaT, "uptime only (no anchor)", "boot_log", "boot:kernel", "x", "", "", "info", "serial.log:9", {}]
+    df.loc[len(df)] = [pd.NaT, "uptime only (no anchor)", "boot_log", "boot:kernel", "x", "", "", "info",
+                       "serial.log:9", {}]
     fig = timeline_figure(df)
     assert sum(len(t.x) for t in fig.data) == 5
     assert "1 without wall time not shown" in fig.layout.title.text
@@ -233,7 +235,8 @@ def test_html_page_is_self_contained_and_small(tmp_path: Path) -> None:
 
 def test_timesketch_jsonl_fields(tmp_path: Path) -> None:
     df = build_timeline(make_bundle(tmp_path))
-    df.loc[len(df)] = [pd.NaT, "uptime only (no anchor)", "boot_log", "boot:kernel", "x", "", "", "info", "serial.log:9", {"line": 9}]
+    df.loc[len(df)] = [pd.NaT, "uptime only (no anchor)", "boot_log", "boot:kernel", "x", "", "", "info",
+                       "serial.log:9", {"line": 9}]
     out = tmp_path / "t.jsonl"
     written = to_timesketch_jsonl(df, out)
     lines = [json.loads(line) for line in out.read_text().splitlines()]
@@ -257,7 +260,8 @@ def test_timesketch_rejects_other_frames(tmp_path: Path) -> None:
 
 PANIC_LOG = (
     b"[    0.000000] Linux version 6.8.0-1017-azure (buildd@lcy02-amd64-017) #20-Ubuntu SMP\r\n"
-    b"[    0.000000] DMI: Microsoft Corporation Virtual Machine/Virtual Machine, BIOS Hyper-V UEFI Release v4.1 05/09/2022\r\n"
+    b"[    0.000000] DMI: Microsoft Corporation Virtual Machine/Virtual Machine,"
+    b" BIOS Hyper-V UEFI Release v4.1 05/09/2022\r\n"
     b"[    0.281402] hv_vmbus: Vmbus version:5.2\r\n"
     b"[    2.500000] VFS: Cannot open root device \"sda1\" or unknown-block(0,0): error -6\r\n"
     b"[    2.600000] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)\r\n"
@@ -323,7 +327,8 @@ def test_lab_timeline_lines_up_control_plane_and_guest(firewall_bundle: Any) -> 
     assert pd.Timestamp(refs["last good boot"]) <= pd.Timestamp(refs["incident start"])
 
 
-def test_cli_timeline_writes_jsonl_and_html(firewall_bundle: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_timeline_writes_jsonl_and_html(firewall_bundle: Any, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
     from kit.cli import main
 
     jsonl, page = tmp_path / "t.jsonl", tmp_path / "t.html"
@@ -366,8 +371,8 @@ def test_html_page_draws_every_point_offline_in_chromium(tmp_path: Path) -> None
 
 def test_odd_instance_view_and_records_become_rows_or_warnings(tmp_path: Path) -> None:
     view = {"statuses": ["not a status", {"code": 7, "time": "garbage"}, {"level": "Error", "displayStatus": "x"}],
-            "vmAgent": {"statuses": None}, "disks": ["x", {"name": "os", "statuses": [{"code": "ProvisioningState/failed",
-                                                                                  "level": "Error"}]}]}
+            "vmAgent": {"statuses": None},
+            "disks": ["x", {"name": "os", "statuses": [{"code": "ProvisioningState/failed", "level": "Error"}]}]}
     bundle = make_bundle(tmp_path, instance_view=view, activity=[*ACTIVITY, "junk", {"correlationId": "x"}])
     df = build_timeline(bundle)
     assert len(df.attrs["warnings"]) == 2  # the two unusable Activity Log records, each named

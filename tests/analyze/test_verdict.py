@@ -18,26 +18,6 @@ from kit.cli import main
 from kit.errors import AnalysisError
 
 
-@pytest.fixture(scope="session")
-def scenario_bundles(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Every scenario the lab serves, collected once: name → (info, subject bundle, peer bundles)."""
-    from kit.azure.collect import CollectionRequest, collect
-    from kit.azure.target import AzureTarget
-    from kit.evidence import load_bundle
-    from kit.lab import list_scenarios
-
-    out: dict[str, Any] = {}
-    target = AzureTarget.for_lab(lab)
-    for info in list_scenarios():
-        start, end = info.window
-        request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
-                                    start=start, end=end, source=f"lab:{info.name}")
-        result = collect(target, request, tmp_path_factory.mktemp(info.name))
-        subject = load_bundle(result.subject)
-        out[info.name] = (info, subject, subject.peers())
-    return out
-
-
 def _scenario(scenario_bundles: dict[str, Any], name: str) -> tuple[Any, Any, list[Any]]:
     if name not in scenario_bundles:
         pytest.skip(f"scenario {name} is not in kit/lab/scenarios yet")
@@ -106,7 +86,8 @@ def _bare_bundle(tmp_path: Path, *, role: str = "subject", serial: bytes | None 
                             vm_id=f"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1",
                             window={"start": "2026-03-02T00:00:00Z", "end": "2026-03-03T00:00:00Z"}, role=role)
     with BundleWriter(tmp_path / "vm1") as writer:
-        writer.add_json("instance_view.json", {"statuses": [{"code": "PowerState/running", "displayStatus": "VM running"}]},
+        writer.add_json("instance_view.json",
+                        {"statuses": [{"code": "PowerState/running", "displayStatus": "VM running"}]},
                         call="virtual_machines.instance_view")
         if serial is not None:
             writer.add_bytes("serial.log", serial, call="boot_diagnostics")
@@ -141,7 +122,8 @@ def test_json_document_shape(scenario_bundles: dict[str, Any]) -> None:
     assert {"source", "kind", "summary", "evidence", "time"} <= set(first["supporting"][0])
 
 
-def test_cli_verdict_uses_the_manifest_peers(scenario_bundles: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_verdict_uses_the_manifest_peers(scenario_bundles: dict[str, Any],
+                                             capsys: pytest.CaptureFixture[str]) -> None:
     info, subject, _ = _scenario(scenario_bundles, "firewall-lockout")
     assert main(["analyze", "verdict", str(subject.path)]) == 0
     out = capsys.readouterr().out

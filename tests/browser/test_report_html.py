@@ -106,7 +106,8 @@ def test_demo_report_renders_offline_with_plot_verdicts_and_classification(demo:
         assert page.locator(".plotly-graph-div .scatterlayer .trace").count() >= 1, "the timeline has points"
         verdicts = page.locator(".kit-network-verdicts table")
         assert verdicts.first.is_visible()
-        assert "22" in verdicts.first.inner_text() and "Deny" in verdicts.first.inner_text() or "Allow" in verdicts.first.inner_text()
+        assert ("22" in verdicts.first.inner_text() and "Deny" in verdicts.first.inner_text()
+                or "Allow" in verdicts.first.inner_text())
         classification = page.locator(".kit-classification")
         assert classification.is_visible()
         assert classification.get_attribute("data-hypothesis") == demo.expected

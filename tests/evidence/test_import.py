@@ -126,7 +126,8 @@ def test_az_nic_is_stored_in_rest_shape(tmp_path: Path) -> None:
     nic = bundle.nics["web-01-nic"]
     assert nic["properties"]["enableIPForwarding"] is False
     assert nic["properties"]["ipConfigurations"][0] == {
-        "name": "ipconfig1", "properties": {"privateIPAddress": "10.0.0.4", "subnet": {"id": "/subscriptions/x/subnet"}}}
+        "name": "ipconfig1",
+        "properties": {"privateIPAddress": "10.0.0.4", "subnet": {"id": "/subscriptions/x/subnet"}}}
     assert "\"resourceGroup\"" not in json.dumps(nic)
 
 

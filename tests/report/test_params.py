@@ -47,7 +47,8 @@ def test_credential_must_name_a_kind_not_hold_one() -> None:
         check_parameters({"credential": "s3cr3t-client-secret"})
 
 
-def test_cli_refuses_a_secret_with_exit_2_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refuses_a_secret_with_exit_2_and_writes_nothing(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["report", str(TINY), "--incident", "INC-9", "--archive", str(tmp_path / "archive"),
                  "-p", "greeting", JWT])
     assert code == 2

@@ -50,7 +50,8 @@ def test_the_html_needs_no_network(ok_run: ReportRun) -> None:
     assert "unpkg.com" not in html and "cdnjs" not in html
 
 
-def test_a_failing_cell_still_archives_a_report_that_shows_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_failing_cell_still_archives_a_report_that_shows_it(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["report", str(TINY), "--incident", "INC-43", "--archive", str(tmp_path), "-p", "fail", "true"])
     assert code == 1
     err = capsys.readouterr().err

@@ -70,12 +70,14 @@ def decode(data: bytes) -> tuple[str, list[ParseWarning]]:
         offsets, bad = _state.offsets, _state.bad
         for offset, length in offsets:
             warnings.append(ParseWarning(
-                "decode", f"{length} undecodable byte(s) at byte offset {offset}, shown as \\xNN escapes", offset=offset,
+                "decode", f"{length} undecodable byte(s) at byte offset {offset}, shown as \\xNN escapes",
+                offset=offset,
             ))
         shown = sum(length for _, length in offsets[:_DECODE_WARNINGS])
         if bad > shown:
             warnings.append(ParseWarning(
-                "decode", f"{bad - shown} more undecodable byte(s) after byte offset {offsets[-1][0]}, shown as \\xNN escapes",
+                "decode", f"{bad - shown} more undecodable byte(s) after byte offset {offsets[-1][0]}, "
+                "shown as \\xNN escapes",
                 offset=offsets[-1][0],
             ))
     text = text.rstrip("\x00")

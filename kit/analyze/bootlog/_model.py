@@ -104,7 +104,8 @@ class TimeAnchor:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {"source": self.source, "time": _iso(self.time), "uptime": self.uptime, "line": self.line, "text": self.text}
+        return {"source": self.source, "time": _iso(self.time), "uptime": self.uptime, "line": self.line,
+                "text": self.text}
 
 
 @dataclass(frozen=True, slots=True)

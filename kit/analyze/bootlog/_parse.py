@@ -41,7 +41,8 @@ _RULE_FAILURES_BEFORE_STOP = 20
 _LONG_LINE_WARNINGS = 10
 #: Generic kinds dropped when a more specific finding comes from the same line.
 _GENERIC = frozenset({"boot:systemd:unit_failed", "boot:systemd:dependency_failed"})
-_AZURE_MARKERS = frozenset({"168.63.129.16", "DataSourceAzure", "waagent", "Azure VM Health Report", "WindowsAzureGuestAgent"})
+_AZURE_MARKERS = frozenset({"168.63.129.16", "DataSourceAzure", "waagent", "Azure VM Health Report",
+                            "WindowsAzureGuestAgent"})
 #: Boot-start lines printed once per boot: seeing one again means a new boot even at the same stage.
 _ONCE_PER_BOOT = frozenset({"boot:kernel:start", "boot:windows:sac_started"})
 _LINUX_LATE = frozenset({"systemd", "multi-user", "login"})

@@ -141,7 +141,8 @@ def parse_rule(raw: Any, collection: str, where: str, *, effective: bool = False
     )
     destination_asgs = tuple(
         _checked_id(_id_of(ref), f"{where} destinationApplicationSecurityGroups") or ""
-        for ref in _list(props.get("destinationApplicationSecurityGroups"), f"{where} destinationApplicationSecurityGroups")
+        for ref in _list(props.get("destinationApplicationSecurityGroups"),
+                         f"{where} destinationApplicationSecurityGroups")
     )
     rule_id = props.get("id") if effective else raw.get("id")
     return SecurityRule(
@@ -464,25 +465,27 @@ def network_from_dicts(
     by_name = {nic.name.lower(): nic for nic in nic_models}
     effective: dict[str, tuple[EffectiveNsg, ...]] = {}
     for key, body in (effective_nsgs or {}).items():
-        nic = by_name.get(str(key).lower())
-        config = nic.primary_ip_configuration if nic else None
-        subnet = subnet_models.get(id_key(config.subnet_id)) if config else None
-        effective[nic.name if nic else str(key)] = parse_effective_nsgs(body, f"effective_nsg/{key}.json", nic, subnet)
+        owner = by_name.get(str(key).lower())
+        config = owner.primary_ip_configuration if owner else None
+        on_subnet = subnet_models.get(id_key(config.subnet_id)) if config else None
+        effective[owner.name if owner else str(key)] = parse_effective_nsgs(body, f"effective_nsg/{key}.json", owner,
+                                                                            on_subnet)
     routes = {}
     for key, body in (effective_routes or {}).items():
-        nic = by_name.get(str(key).lower())
-        routes[nic.name if nic else str(key)] = parse_effective_routes(body, f"effective_routes/{key}.json")
+        owner = by_name.get(str(key).lower())
+        routes[owner.name if owner else str(key)] = parse_effective_routes(body, f"effective_routes/{key}.json")
     for nic in nic_models:
         if nic.nsg_id and id_key(nic.nsg_id) not in nsg_models:
             warnings.append(f"NIC {nic.name}: its NSG {name_of(nic.nsg_id)} was not captured; its rules are unknown")
-        for config in nic.ip_configurations:
-            subnet = subnet_models.get(id_key(config.subnet_id))
-            if config.subnet_id and subnet is None:
-                warnings.append(f"NIC {nic.name}: subnet {name_of(config.subnet_id)} was not captured")
-            elif subnet and subnet.nsg_id and id_key(subnet.nsg_id) not in nsg_models:
-                warnings.append(f"subnet {subnet.name}: its NSG {name_of(subnet.nsg_id)} was not captured")
-            elif subnet and subnet.route_table_id and id_key(subnet.route_table_id) not in table_models:
-                warnings.append(f"subnet {subnet.name}: its route table {name_of(subnet.route_table_id)} was not captured")
+        for ip_config in nic.ip_configurations:
+            captured = subnet_models.get(id_key(ip_config.subnet_id))
+            if ip_config.subnet_id and captured is None:
+                warnings.append(f"NIC {nic.name}: subnet {name_of(ip_config.subnet_id)} was not captured")
+            elif captured and captured.nsg_id and id_key(captured.nsg_id) not in nsg_models:
+                warnings.append(f"subnet {captured.name}: its NSG {name_of(captured.nsg_id)} was not captured")
+            elif captured and captured.route_table_id and id_key(captured.route_table_id) not in table_models:
+                warnings.append(f"subnet {captured.name}: its route table {name_of(captured.route_table_id)} "
+                                "was not captured")
     vm_name = name or (str(vm.get("name")) if isinstance(vm, Mapping) and vm.get("name") else None)
     return VmNetwork(
         vm_name=vm_name or (nic_models[0].name if nic_models else "vm"),

@@ -25,6 +25,9 @@ from kit.times import iso_z
 __all__ = ["Difference", "NetworkDiff", "diff_network"]
 
 Apply = Callable[[VmNetwork], VmNetwork]
+RuleEdit = Callable[[tuple[SecurityRule, ...]], tuple[SecurityRule, ...]]
+RouteEdit = Callable[[tuple[Route, ...]], tuple[Route, ...]]
+
 # the most specific differences first: a rule or route says more than an association
 _HOP = {"nic": "NIC", "subnet": "subnet"}
 _KIND_RANK = {"nsg_rule": 0, "route": 1, "route_table": 2, "association": 3, "nic": 4}
@@ -214,7 +217,7 @@ def _set_subnet(subnet_id: str, peer: VmNetwork, **changes: Any) -> Apply:
     return apply
 
 
-def _edit_rules(nsg_id: str, edit: Callable[[tuple[SecurityRule, ...]], tuple[SecurityRule, ...]]) -> Apply:
+def _edit_rules(nsg_id: str, edit: RuleEdit) -> Apply:
     def apply(net: VmNetwork) -> VmNetwork:
         nsg = net.nsg(nsg_id)
         if nsg is None:
@@ -225,7 +228,7 @@ def _edit_rules(nsg_id: str, edit: Callable[[tuple[SecurityRule, ...]], tuple[Se
     return apply
 
 
-def _edit_routes(table_id: str, edit: Callable[[tuple[Route, ...]], tuple[Route, ...]]) -> Apply:
+def _edit_routes(table_id: str, edit: RouteEdit) -> Apply:
     def apply(net: VmNetwork) -> VmNetwork:
         table = net.route_table(table_id)
         if table is None:
@@ -234,6 +237,38 @@ def _edit_routes(table_id: str, edit: Callable[[tuple[Route, ...]], tuple[Route,
         tables[id_key(table_id)] = dataclasses.replace(table, routes=edit(table.routes))
         return dataclasses.replace(net, route_tables=tables)
     return apply
+
+
+def _take_nic_nsg(peer: VmNetwork, nsg_id: str | None) -> Apply:
+    return lambda net: _set_nic(nsg_id=nsg_id)(_bring(net, peer, nsg_id=nsg_id))
+
+
+def _take_subnet(peer: VmNetwork, subnet_id: str | None) -> Apply:
+    return lambda net: _set_config(subnet_id=subnet_id)(_bring(net, peer, subnet_id=subnet_id))
+
+
+def _drop_rule(name: str) -> RuleEdit:
+    return lambda rules: tuple(r for r in rules if r.is_default or r.name.lower() != name)
+
+
+def _add_rule(rule: SecurityRule) -> RuleEdit:
+    return lambda rules: (*rules, rule)
+
+
+def _swap_rule(name: str, rule: SecurityRule) -> RuleEdit:
+    return lambda rules: tuple(rule if (not r.is_default and r.name.lower() == name) else r for r in rules)
+
+
+def _drop_route(key: str) -> RouteEdit:
+    return lambda routes: tuple(r for r in routes if _route_key(r) != key)
+
+
+def _add_route(route: Route) -> RouteEdit:
+    return lambda routes: (*routes, route)
+
+
+def _swap_route(key: str, route: Route) -> RouteEdit:
+    return lambda routes: tuple(route if _route_key(r) == key else r for r in routes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -284,7 +319,7 @@ def _compare(subject: VmNetwork, peer: VmNetwork) -> list[_Raw]:
         raws.append(_Raw("association:nic_nsg", "NIC NSG", _nsg_name(s_nic.nsg_id), _nsg_name(p_nic.nsg_id), nic_id,
                          f"NIC {s_nic.name} has NSG {_nsg_name(s_nic.nsg_id)}; peer {peer.vm_name}'s NIC has "
                          f"{_nsg_name(p_nic.nsg_id)}",
-                         lambda net, p=p_nic.nsg_id: _set_nic(nsg_id=p)(_bring(net, peer, nsg_id=p)), (nic_id or "",)))
+                         _take_nic_nsg(peer, p_nic.nsg_id), (nic_id or "",)))
     s_sub = subject.subnet(s_cfg.subnet_id if s_cfg else None)
     p_sub = peer.subnet(p_cfg.subnet_id if p_cfg else None)
     if s_cfg and p_cfg and id_key(s_cfg.subnet_id) != id_key(p_cfg.subnet_id):
@@ -292,7 +327,7 @@ def _compare(subject: VmNetwork, peer: VmNetwork) -> list[_Raw]:
                          _show(name_of(p_cfg.subnet_id) if p_cfg.subnet_id else None), nic_id,
                          f"NIC {s_nic.name} is in subnet {name_of(s_cfg.subnet_id or '') or 'none'}; peer "
                          f"{peer.vm_name} is in {name_of(p_cfg.subnet_id or '') or 'none'}",
-                         lambda net, s=p_cfg.subnet_id: _set_config(subnet_id=s)(_bring(net, peer, subnet_id=s)),
+                         _take_subnet(peer, p_cfg.subnet_id),
                          (nic_id or "",)))
     if s_sub is not None and p_sub is not None:
         raws += _compare_subnets(subject, peer, s_sub, p_sub)
@@ -345,19 +380,18 @@ def _compare_nsgs(subject: VmNetwork, peer: VmNetwork, hop: str, s_nsg: Nsg | No
             raws.append(_Raw("nsg_rule:added", rule_name, s_rule.summary(), "absent", s_nsg.id or None,
                              f"{where} has rule {rule_name} ({s_rule.summary()}) that peer {peer.vm_name}'s "
                              f"{_HOP[hop]} NSG lacks",
-                             _edit_rules(s_nsg.id, lambda rules, n=name: tuple(r for r in rules if r.is_default or r.name.lower() != n)),
+                             _edit_rules(s_nsg.id, _drop_rule(name)),
                              related))
         elif p_rule is not None and s_rule is None:
             raws.append(_Raw("nsg_rule:missing", rule_name, "absent", p_rule.summary(), s_nsg.id or None,
                              f"{where} lacks rule {rule_name} ({p_rule.summary()}) that peer {peer.vm_name}'s "
                              f"{_HOP[hop]} NSG has",
-                             _edit_rules(s_nsg.id, lambda rules, r=p_rule: rules + (r,)), related))
+                             _edit_rules(s_nsg.id, _add_rule(p_rule)), related))
         elif s_rule is not None and p_rule is not None and s_rule.comparable() != p_rule.comparable():
             raws.append(_Raw("nsg_rule:changed", rule_name, s_rule.summary(), p_rule.summary(), s_nsg.id or None,
                              f"{where} rule {rule_name} is {s_rule.summary()}; on peer {peer.vm_name} it is "
                              f"{p_rule.summary()}",
-                             _edit_rules(s_nsg.id, lambda rules, n=name, r=p_rule: tuple(
-                                 r if (not x.is_default and x.name.lower() == n) else x for x in rules)),
+                             _edit_rules(s_nsg.id, _swap_rule(name, p_rule)),
                              related))
     return raws
 
@@ -396,19 +430,17 @@ def _compare_tables(peer: VmNetwork, s_table: RouteTable | None, p_table: RouteT
             raws.append(_Raw("route:added", prefix, s_route.summary(), "absent", s_table.id or None,
                              f"route table {s_table.name} has {s_route.summary()} that peer {peer.vm_name}'s "
                              "route table lacks",
-                             _edit_routes(s_table.id, lambda routes, k=prefix: tuple(
-                                 r for r in routes if _route_key(r) != k)), related, _appliance(s_route)))
+                             _edit_routes(s_table.id, _drop_route(prefix)), related, _appliance(s_route)))
         elif p_route is not None and s_route is None:
             raws.append(_Raw("route:missing", prefix, "absent", p_route.summary(), s_table.id or None,
                              f"route table {s_table.name} lacks {p_route.summary()} that peer {peer.vm_name} has",
-                             _edit_routes(s_table.id, lambda routes, r=p_route: routes + (r,)), related))
+                             _edit_routes(s_table.id, _add_route(p_route)), related))
         elif s_route is not None and p_route is not None and (
             s_route.next_hop_type.lower(), s_route.next_hop_ip) != (p_route.next_hop_type.lower(), p_route.next_hop_ip):
             raws.append(_Raw("route:changed", prefix, s_route.summary(), p_route.summary(), s_table.id or None,
                              f"route {prefix} in {s_table.name} goes to {s_route.summary()}; on peer "
                              f"{peer.vm_name}: {p_route.summary()}",
-                             _edit_routes(s_table.id, lambda routes, k=prefix, r=p_route: tuple(
-                                 r if _route_key(x) == k else x for x in routes)), related, _appliance(s_route)))
+                             _edit_routes(s_table.id, _swap_route(prefix, p_route)), related, _appliance(s_route)))
     return raws
 
 

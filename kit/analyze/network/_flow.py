@@ -198,7 +198,8 @@ class _Context:
 
     def _is_asg_name(self, tag: str) -> bool:
         nics = (*self.network.nics, *self.network.known_nics)
-        return any(name_of(asg).lower() == tag.lower() for nic in nics for c in nic.ip_configurations for asg in c.asg_ids)
+        return any(name_of(asg).lower() == tag.lower()
+                   for nic in nics for c in nic.ip_configurations for asg in c.asg_ids)
 
     def asgs_of(self, address: IPAddress) -> set[str]:
         owner = self.network.owner_of(str(address))
@@ -279,7 +280,8 @@ def _parse_question(direction: str, protocol: str, local: str, remote: str) -> t
     return canonical, proto, local_end, remote_end
 
 
-def _hops(network: VmNetwork, nic: Nic, subnet_id: str | None, use_effective: bool) -> tuple[str, dict[str, Nsg | None], list[str]]:
+def _hops(network: VmNetwork, nic: Nic, subnet_id: str | None,
+          use_effective: bool) -> tuple[str, dict[str, Nsg | None], list[str]]:
     """(source, hop → NSG, warnings) for a NIC; an NSG id that was not captured maps to None."""
     warnings: list[str] = []
     if use_effective and nic.name in network.effective_nsgs:
@@ -340,8 +342,8 @@ def _evaluate(
             decided = ("Deny", rule_name, nsg.id or None, hop)
         else:
             last_allow = ("Allow", rule_name, nsg.id or None, hop)
-    access, rule_name, nsg_id, hop = decided or last_allow
-    return access, rule_name, nsg_id, hop, tuple(trace), source_kind, warnings + context.warnings
+    final_access, final_rule, final_nsg, final_hop = decided or last_allow
+    return final_access, final_rule, final_nsg, final_hop, tuple(trace), source_kind, warnings + context.warnings
 
 
 def flow_verdict(
@@ -412,15 +414,18 @@ def flow_verdict(
 
 def _cross_check(network: VmNetwork, nic: Nic, subnet_id: str | None, direction: str, protocol: str,
                  local: Any, remote: Any, effective: tuple[Any, ...]) -> str | None:
-    if not nic.nsg_id and not (network.subnet(subnet_id) and network.subnet(subnet_id).nsg_id) and not any(
+    subnet = network.subnet(subnet_id)
+    if not nic.nsg_id and not (subnet is not None and subnet.nsg_id) and not any(
         entry.nsg.rules for entry in network.effective_nsgs.get(nic.name, ())
     ):
         return None
     configured = _evaluate(network, nic, subnet_id, direction, protocol, local, remote, use_effective=False)
     if configured[:2] == effective[:2] and (configured[3] == effective[3] or configured[1] is None):
         return None
-    said = "no NSG (allowed)" if configured[1] is None else f"{configured[0]} by {configured[1]} on the {_HOP_LABEL.get(configured[3] or '', '?')} NSG"
-    got = "no NSG (allowed)" if effective[1] is None else f"{effective[0]} by {effective[1]} on the {_HOP_LABEL.get(effective[3] or '', '?')} NSG"
+    said = ("no NSG (allowed)" if configured[1] is None
+            else f"{configured[0]} by {configured[1]} on the {_HOP_LABEL.get(configured[3] or '', '?')} NSG")
+    got = ("no NSG (allowed)" if effective[1] is None
+           else f"{effective[0]} by {effective[1]} on the {_HOP_LABEL.get(effective[3] or '', '?')} NSG")
     return (
         f"the captured effective rules say {got}, but the configuration says {said}: the NSG or its "
         "association changed between the two captures, or rules outside the NSGs (Virtual Network "

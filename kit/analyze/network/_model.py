@@ -2,8 +2,8 @@
 
 :class:`VmNetwork` holds the VM's NICs, the NSGs, subnets, VNets and route tables they refer to,
 and, where they were captured while the VM ran, the NIC's effective security rules and routes.
-Build it with :func:`~kit.analyze.network.load_network` (an evidence bundle) or :func:`~kit.analyze.network.network_from_dicts` (plain
-dicts, e.g. in tests or from ``az ... -o json``).
+Build it with :func:`~kit.analyze.network.load_network` (an evidence bundle) or
+:func:`~kit.analyze.network.network_from_dicts` (plain dicts, e.g. in tests or from ``az ... -o json``).
 """
 
 from __future__ import annotations
@@ -108,7 +108,9 @@ class SecurityRule:
             ),
             "source_ports": parse_ports(self.source_ports, f"{where} source port"),
             "destination_ports": parse_ports(self.destination_ports, f"{where} destination port"),
-            "expanded_source": tuple(parse_prefix(v, f"{where} expandedSourceAddressPrefix") for v in self.expanded_source),
+            "expanded_source": tuple(
+                parse_prefix(v, f"{where} expandedSourceAddressPrefix") for v in self.expanded_source
+            ),
             "expanded_destination": tuple(
                 parse_prefix(v, f"{where} expandedDestinationAddressPrefix") for v in self.expanded_destination
             ),
@@ -269,7 +271,8 @@ class Route:
     _network: list[IPNetwork] = field(default_factory=list, compare=False, repr=False, init=False)
 
     def __post_init__(self) -> None:
-        self._network.append(parse_prefix(self.address_prefix, self.where or f"route {self.name or self.address_prefix}"))
+        self._network.append(parse_prefix(self.address_prefix,
+                                          self.where or f"route {self.name or self.address_prefix}"))
 
     @property
     def network(self) -> IPNetwork:

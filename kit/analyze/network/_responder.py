@@ -59,7 +59,8 @@ class ResponderVerdict:
         if not self.flow.allowed:
             return f"{service}: blocked, {self.flow.explain()}"
         if self.reachable is False:
-            return f"{service}: NSGs allow ({self.flow.rule_name or 'no NSG'}) but replies are dropped: {self.route.explain()}"
+            return (f"{service}: NSGs allow ({self.flow.rule_name or 'no NSG'}) but replies are dropped: "
+                    f"{self.route.explain()}")
         if self.reachable is None:
             return f"{service}: NSGs allow ({self.flow.rule_name or 'no NSG'}) but replies go to {self.route.explain()}"
         return f"{service}: reachable ({self.flow.explain()}; replies {self.route.next_hop_type})"

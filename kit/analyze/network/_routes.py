@@ -89,7 +89,8 @@ class NextHop:
         text = f"{self.destination} → {self.next_hop_type}"
         if self.next_hop_ip:
             text += f" {self.next_hop_ip}"
-        text += f" via {self.route.address_prefix} ({'UDR ' + self.route.name if self.route.source == 'User' and self.route.name else self.route.source})"
+        origin = "UDR " + self.route.name if self.route.source == "User" and self.route.name else self.route.source
+        text += f" via {self.route.address_prefix} ({origin})"
         if self.dropped:
             text += ": dropped"
         elif self.suspect:

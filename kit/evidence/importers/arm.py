@@ -143,7 +143,7 @@ class EffectiveNsgImporter:
     def accepts(self, doc: Any) -> bool:
         """A list whose items have ``effectiveSecurityRules`` or ``association``."""
         items = _nonempty_dicts(_items(doc))
-        return bool(items) and all("effectiveSecurityRules" in item or "association" in item for item in items)
+        return items is not None and all("effectiveSecurityRules" in item or "association" in item for item in items)
 
     def load(self, doc: Any) -> list[Any]:
         """``{"value": [...]}``; the NIC is resolved from the association when the bundle is built."""
@@ -165,7 +165,7 @@ class EffectiveRoutesImporter:
     def accepts(self, doc: Any) -> bool:
         """A list whose items have ``nextHopType`` and ``source``."""
         items = _nonempty_dicts(_items(doc))
-        return bool(items) and all("nextHopType" in item and "source" in item for item in items)
+        return items is not None and all("nextHopType" in item and "source" in item for item in items)
 
     def load(self, doc: Any) -> list[Any]:
         """``{"value": [...]}``; the NIC is resolved when the bundle is built."""
@@ -195,7 +195,7 @@ class ActivityLogImporter:
     def accepts(self, doc: Any) -> bool:
         """A list whose items have an event timestamp."""
         items = _nonempty_dicts(_items(doc))
-        return bool(items) and all("eventTimestamp" in item or "event_timestamp" in item for item in items)
+        return items is not None and all("eventTimestamp" in item or "event_timestamp" in item for item in items)
 
     def load(self, doc: Any) -> list[Any]:
         """``{"value": [...]}`` with REST keys and ``Z`` timestamps."""
@@ -211,7 +211,7 @@ class RoleAssignmentsImporter:
     def accepts(self, doc: Any) -> bool:
         """A list of ``Microsoft.Authorization/roleAssignments``."""
         items = _nonempty_dicts(_items(doc))
-        return bool(items) and all(_type_of(item) == "microsoft.authorization/roleassignments" for item in items)
+        return items is not None and all(_type_of(item) == "microsoft.authorization/roleassignments" for item in items)
 
     def load(self, doc: Any) -> list[Any]:
         """``{"value": [...]}`` with every assignment nested under ``properties``."""
@@ -237,7 +237,7 @@ class ResourceListImporter:
     def accepts(self, doc: Any) -> bool:
         """A list whose every item is a resource some other importer takes."""
         items = _nonempty_dicts(_items(doc))
-        return bool(items) and all(any(importer.accepts(item) for importer in _SINGLE) for item in items)
+        return items is not None and all(any(importer.accepts(item) for importer in _SINGLE) for item in items)
 
     def load(self, doc: Any) -> list[Any]:
         """The artefacts of every item."""

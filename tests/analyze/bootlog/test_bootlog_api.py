@@ -76,7 +76,8 @@ def test_repeated_findings_of_one_kind_are_capped_with_a_warning() -> None:
     assert "15 more boot:firewall:admin_port_blocked" in report.warnings[0].message
 
 
-def test_a_failing_rule_becomes_warnings_and_is_stopped_after_a_run_of_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_rule_becomes_warnings_and_is_stopped_after_a_run_of_failures(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(line: str, context: object) -> list:
         raise ValueError("cannot read this")
 

@@ -36,7 +36,8 @@ def test_many_undecodable_bytes_give_a_bounded_number_of_warnings() -> None:
 
 
 def test_ansi_with_and_without_esc_byte_is_removed() -> None:
-    with_esc = "[\x1b[0;1;31mFAILED\x1b[0m] Failed to start \x1b[0;1;39mssh.service\x1b[0m - OpenBSD Secure Shell server."
+    with_esc = ("[\x1b[0;1;31mFAILED\x1b[0m] Failed to start \x1b[0;1;39mssh.service\x1b[0m"
+                " - OpenBSD Secure Shell server.")
     without = with_esc.replace("\x1b", "")
     assert clean_line(with_esc) == clean_line(without) == \
         "[FAILED] Failed to start ssh.service - OpenBSD Secure Shell server."

@@ -14,7 +14,8 @@ from kit.analyze.bootlog import SEVERITIES, STAGES, BootReport, parse_boot_log
 
 FRAGMENTS = [line for path in sorted(DATA.glob("*.log")) for line in path.read_bytes().split(b"\n")]
 NASTY = [b"\x00" * 64, b"\r", b"\r\r\n", b"\x1b[", b"\x1b", b"[0;1;31m", b"\xff\xfe", b"\xc3", b"\xe2\x82",
-         b"[#", b"| False |", b"Up 1e999 seconds", b"Cloud-init v. 1 running 'x' at Mon, 99 Foo 99999 99:99:99 +9999. Up -1 seconds.",
+         b"[#", b"| False |", b"Up 1e999 seconds",
+         b"Cloud-init v. 1 running 'x' at Mon, 99 Foo 99999 99:99:99 +9999. Up -1 seconds.",
          b"[99999999999.999999999]", b"IN= OUT= SRC= DST= PROTO= SPT= DPT=", b"Linux version", b"GNU GRUB",
          b"Computer is booting, SAC started and initialized.", b"9999-99-99T99:99:99Z", b"Feb 30 25:61:61 h x:"]
 

@@ -46,7 +46,8 @@ def test_log_that_ends_in_emergency_mode_never_reached_multi_user() -> None:
 
 def test_empty_log() -> None:
     report = parse_boot_log(b"")
-    assert (report.boots, report.stage, report.os, report.platform, report.lines) == (0, "none", "unknown", "unknown", 0)
+    assert (report.boots, report.stage, report.os, report.platform, report.lines) == \
+        (0, "none", "unknown", "unknown", 0)
     assert report.events == report.findings == report.warnings == ()
 
 
@@ -103,7 +104,8 @@ def test_dated_syslog_line_with_uptime_anchors_and_earlier_boots_stay_unanchored
 
 
 def test_syslog_line_without_year_takes_the_year_of_a_dated_line() -> None:
-    log = (b"[    5.0] cloud-init[1]: Cloud-init v. 23.4 running 'init' at Wed, 25 Nov 2026 09:13:50 +0000. Up 5.00 seconds.\n"
+    log = (b"[    5.0] cloud-init[1]: Cloud-init v. 23.4 running 'init' at Wed, 25 Nov 2026 09:13:50 +0000."
+           b" Up 5.00 seconds.\n"
            b"Nov 25 09:20:01 vm sshd[900]: /etc/ssh/sshd_config line 3: Bad configuration option: Foo\n")
     report = parse_boot_log(log)
     bad = next(e for e in report.events if e.kind == "boot:sshd:bad_config")
@@ -111,7 +113,8 @@ def test_syslog_line_without_year_takes_the_year_of_a_dated_line() -> None:
 
 
 def test_unreadable_cloud_init_date_is_a_warning_with_its_line() -> None:
-    log = b"x\n[ 5.0] cloud-init[1]: Cloud-init v. 23.4 running 'init' at Someday, 99 Foo 2026 +0000. Up 5.00 seconds.\n"
+    log = (b"x\n[ 5.0] cloud-init[1]: Cloud-init v. 23.4 running 'init' at Someday, 99 Foo 2026 +0000."
+           b" Up 5.00 seconds.\n")
     report = parse_boot_log(log)
     assert report.anchor is None
     assert [(w.kind, w.line) for w in report.warnings] == [("date", 2)]

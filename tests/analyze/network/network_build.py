@@ -51,7 +51,8 @@ def vnet(name: str, *prefixes: str, subnets: list[dict[str, Any]] | None = None)
             "properties": {"addressSpace": {"addressPrefixes": list(prefixes)}, "subnets": subnets or []}}
 
 
-def subnet(vnet_name: str, name: str, prefix: str, *, nsg: str | None = None, route_table: str | None = None) -> dict[str, Any]:
+def subnet(vnet_name: str, name: str, prefix: str, *, nsg: str | None = None,
+           route_table: str | None = None) -> dict[str, Any]:
     props: dict[str, Any] = {"addressPrefix": prefix}
     if nsg:
         props["networkSecurityGroup"] = {"id": nsg_id(nsg)}
@@ -69,7 +70,8 @@ def nic(name: str, ip: str, subnet: str, *, vnet_name: str = "vnet1", nsg: str |
     if public_ip:
         config["publicIPAddress"] = {"id": f"{NET}/publicIPAddresses/{public_ip}"}
     body: dict[str, Any] = {"ipConfigurations": [
-        {"name": "ipconfig1", "id": f"{NET}/networkInterfaces/{name}/ipConfigurations/ipconfig1", "properties": config}],
+        {"name": "ipconfig1", "id": f"{NET}/networkInterfaces/{name}/ipConfigurations/ipconfig1",
+         "properties": config}],
         "primary": True, "enableIPForwarding": False, "enableAcceleratedNetworking": False,
         "dnsSettings": {"dnsServers": []}}
     if nsg:
@@ -90,8 +92,9 @@ def route_table(name: str, *routes: dict[str, Any], disable_bgp: bool = False) -
             "properties": {"routes": list(routes), "disableBgpRoutePropagation": disable_bgp}}
 
 
-def network(nic_body: dict[str, Any], *, nsgs: tuple[dict[str, Any], ...] = (), subnets: tuple[dict[str, Any], ...] = (),
-            vnets: tuple[dict[str, Any], ...] = (), route_tables: tuple[dict[str, Any], ...] = (),
+def network(nic_body: dict[str, Any], *, nsgs: tuple[dict[str, Any], ...] = (),
+            subnets: tuple[dict[str, Any], ...] = (), vnets: tuple[dict[str, Any], ...] = (),
+            route_tables: tuple[dict[str, Any], ...] = (),
             effective_nsgs: dict[str, Any] | None = None, effective_routes: dict[str, Any] | None = None,
             name: str | None = None, public_ips: tuple[dict[str, Any], ...] = ()) -> VmNetwork:
     return network_from_dicts(nics=[nic_body], nsgs=list(nsgs), subnets=list(subnets), vnets=list(vnets),

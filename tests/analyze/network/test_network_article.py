@@ -138,7 +138,8 @@ def test_vm3_outbound_nsg2_denies_or_allow_internet_outbound():
     is allowed by the AllowInternetOutbound default security rule in NSG2"."""
     assert outbound_80("VM3", nsg2=(DENY_80_OUT,)).access == "Deny"
     allowed = outbound_80("VM3")
-    assert (allowed.access, allowed.rule_name, allowed.hop) == ("Allow", "defaultSecurityRules/AllowInternetOutBound", "nic")
+    assert (allowed.access, allowed.rule_name, allowed.hop) == \
+        ("Allow", "defaultSecurityRules/AllowInternetOutBound", "nic")
 
 
 def test_vm4_outbound_all_allowed():

@@ -16,10 +16,12 @@ RESPONDER = "203.0.113.7"
 ALLOW_SSH = rule("allow-ssh", 300, dport="22", src="Internet")
 
 
-def write_bundle(root: Path, name: str, ip: str, rules, *, role="subject", peers=(), activity=(), effective=None) -> Path:
+def write_bundle(root: Path, name: str, ip: str, rules, *, role="subject", peers=(), activity=(),
+                 effective=None) -> Path:
     nsg_name = f"{name}-nsg"
     with BundleWriter(root / name) as writer:
-        writer.add_json(f"nics/{name}-nic.json", nic(f"{name}-nic", ip, "default", nsg=nsg_name), call="network_interfaces.get")
+        writer.add_json(f"nics/{name}-nic.json", nic(f"{name}-nic", ip, "default", nsg=nsg_name),
+                        call="network_interfaces.get")
         writer.add_json(f"nsgs/{nsg_name}.json", nsg(nsg_name, *rules), call="network_security_groups.get")
         writer.add_json("subnets/default.json", subnet("vnet1", "default", "10.0.0.0/24"), call="subnets.get")
         writer.add_json("vnets/vnet1.json", vnet("vnet1", "10.0.0.0/16"), call="virtual_networks.get")
@@ -61,7 +63,8 @@ def test_flow_json_output(bundles, capsys):
                  "--remote", f"{RESPONDER}:50000", "--json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert (data["access"], data["rule_name"], data["hop"], data["vm"]) == ("Allow", "securityRules/allow-ssh", "nic", "web2")
+    assert (data["access"], data["rule_name"], data["hop"], data["vm"]) == \
+        ("Allow", "securityRules/allow-ssh", "nic", "web2")
 
 
 def test_diff_uses_manifest_peers_and_links_the_operation(bundles, capsys):
@@ -72,7 +75,8 @@ def test_diff_uses_manifest_peers_and_links_the_operation(bundles, capsys):
     assert "SSH (22)\n    web1: blocked, Deny by securityRules/deny-ssh" in out and "web2: reachable" in out
     changing = out.split("Differences that change the SSH/RDP verdict:")[1].split("Other differences")[0]
     assert "[nsg_rule:added]" in changing and "deny-ssh" in changing
-    assert "introduced by Microsoft.Network/networkSecurityGroups/securityRules/write at 2026-11-25T09:41:00Z by bob@contoso.com" in changing
+    assert ("introduced by Microsoft.Network/networkSecurityGroups/securityRules/write"
+            " at 2026-11-25T09:41:00Z by bob@contoso.com") in changing
 
 
 def test_diff_json_with_against(bundles, capsys):
@@ -80,7 +84,8 @@ def test_diff_json_with_against(bundles, capsys):
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     first = data["differences"][0]
-    assert (first["kind"], first["item"], first["changes_verdict"], first["ports"]) == ("nsg_rule:added", "deny-ssh", True, [22])
+    assert (first["kind"], first["item"], first["changes_verdict"], first["ports"]) == \
+        ("nsg_rule:added", "deny-ssh", True, [22])
     assert first["operation"]["caller"] == "bob@contoso.com"
     assert data["subject_verdicts"]["22"]["reachable"] is False
 

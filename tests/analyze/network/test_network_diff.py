@@ -39,10 +39,15 @@ def test_extra_deny_rule_on_the_subject_changes_ssh_and_is_linked_to_its_write()
              for n in (2, 3)]
     rule_resource = f"{nsg_id('web1-nsg')}/securityRules/deny-ssh-temp"
     ops = operations([
-        record("c0", "2026-11-24T08:00:00Z", "Microsoft.Network/networkSecurityGroups/securityRules/write", rule_resource),
-        record("c1", "2026-11-25T09:58:00Z", "Microsoft.Network/networkSecurityGroups/securityRules/write", rule_resource, "Started"),
-        record("c1", "2026-11-25T09:58:05Z", "Microsoft.Network/networkSecurityGroups/securityRules/write", rule_resource),
-        record("c2", "2026-11-25T09:59:00Z", "Microsoft.Compute/virtualMachines/restart/action", "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg1/providers/Microsoft.Compute/virtualMachines/web1"),
+        record("c0", "2026-11-24T08:00:00Z", "Microsoft.Network/networkSecurityGroups/securityRules/write",
+               rule_resource),
+        record("c1", "2026-11-25T09:58:00Z", "Microsoft.Network/networkSecurityGroups/securityRules/write",
+               rule_resource, "Started"),
+        record("c1", "2026-11-25T09:58:05Z", "Microsoft.Network/networkSecurityGroups/securityRules/write",
+               rule_resource),
+        record("c2", "2026-11-25T09:59:00Z", "Microsoft.Compute/virtualMachines/restart/action",
+               "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg1"
+               "/providers/Microsoft.Compute/virtualMachines/web1"),
     ])
     window = (datetime(2026, 11, 25, 9, 0, tzinfo=UTC), datetime(2026, 11, 25, 11, 0, tzinfo=UTC))
     diff = diff_network(subject, peers, responder_ip=RESPONDER, operations=ops, window=window)
@@ -67,7 +72,8 @@ def test_missing_allow_rule_is_found_against_the_peer():
     peer = vm("app2", "10.0.0.5", nic_nsg="app2-nsg", nsgs=(nsg("app2-nsg", ALLOW_SSH, ALLOW_RDP),))
     diff = diff_network(subject, [peer], responder_ip=RESPONDER)
     missing = diff.explaining[0]
-    assert (missing.kind, missing.item, missing.subject_value, missing.ports) == ("nsg_rule:missing", "allow-ssh", "absent", (22,))
+    assert (missing.kind, missing.item, missing.subject_value, missing.ports) == \
+        ("nsg_rule:missing", "allow-ssh", "absent", (22,))
 
 
 def test_changed_rule_and_nic_nsg_association():
@@ -134,7 +140,8 @@ def test_route_to_a_vanished_appliance_is_linked_to_the_nic_deletion():
     subject = vm("s", "10.0.1.4", subnet_name="backend", route_tables=(dead,), subnet_rt="rt-b")
     good = route_table("rt-a", route("office", "198.51.100.0/24", "Internet"))
     peer = vm("p", "10.0.0.5", route_tables=(good,), subnet_rt="rt-a")
-    nic_resource = "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg1/providers/Microsoft.Network/networkInterfaces/nva-01-nic"
+    nic_resource = ("/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg1"
+                    "/providers/Microsoft.Network/networkInterfaces/nva-01-nic")
     ops = operations([
         record("d1", "2026-11-25T10:00:00Z", "Microsoft.Network/networkInterfaces/delete", nic_resource),
         record("d0", "2026-11-20T10:00:00Z", "Microsoft.Network/networkInterfaces/delete", nic_resource + "x"),

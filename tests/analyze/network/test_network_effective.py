@@ -30,10 +30,12 @@ def world(nic_body, nsgs=(), subnets=(), vnets=(), tables=(), others=()):
 
 SHARED = nsg("shared", rule("allow-ssh", 100, dport="22", src="Internet"),
              rule("deny-rdp-vnet", 110, access="Deny", dport="3389", src="VirtualNetwork"),
-             rule("web-asg", 120, dst=None, dport="80", destinationApplicationSecurityGroups=[{"id": asg_id("AsgWeb")}]),
+             rule("web-asg", 120, dst=None, dport="80",
+                  destinationApplicationSecurityGroups=[{"id": asg_id("AsgWeb")}]),
              rule("out-deny-dns", 130, direction="Outbound", access="Deny", protocol="Udp", dport="53"))
 NIC_NSG = nsg("nic-nsg", rule("allow-web-plural", 100, dport=None, destinationPortRanges=["80", "8000-8100"]),
-              rule("allow-ssh-office", 110, dport="22", src=None, sourceAddressPrefixes=["203.0.113.0/24", "198.51.100.7"]))
+              rule("allow-ssh-office", 110, dport="22", src=None,
+                   sourceAddressPrefixes=["203.0.113.0/24", "198.51.100.7"]))
 CASES = {
     "subnet nsg only": dict(nic_nsg=None, subnet_nsg="shared"),
     "nic nsg only": dict(nic_nsg="nic-nsg", subnet_nsg=None),
@@ -51,7 +53,8 @@ def test_effective_and_configuration_agree(case):
                 subnets=(subnet("vnet1", "default", "10.0.0.0/24", nsg=spec["subnet_nsg"]),),
                 vnets=(vnet("vnet1", "10.0.0.0/16"),))
     for remote, port, direction in itertools.product(DESTINATIONS, PORTS, ("Inbound", "Outbound")):
-        local, far = ("10.0.0.4:" + str(port), f"{remote}:50000") if direction == "Inbound" else ("10.0.0.4:50000", f"{remote}:{port}")
+        local, far = (("10.0.0.4:" + str(port), f"{remote}:50000") if direction == "Inbound"
+                      else ("10.0.0.4:50000", f"{remote}:{port}"))
         verdict = flow_verdict(net, direction, "TCP", local, far)
         configured = flow_verdict(net, direction, "TCP", local, far, use_effective=False)
         assert verdict.source == "effective"
@@ -62,11 +65,13 @@ def test_effective_and_configuration_agree(case):
 def test_routes_agree_with_udrs_and_peering():
     peered = vnet("vnet1", "10.0.0.0/16")
     peered["properties"]["virtualNetworkPeerings"] = [
-        {"name": "hub", "properties": {"peeringState": "Connected", "remoteAddressSpace": {"addressPrefixes": ["10.9.0.0/16"]}}}]
+        {"name": "hub", "properties": {"peeringState": "Connected",
+                                       "remoteAddressSpace": {"addressPrefixes": ["10.9.0.0/16"]}}}]
     table = route_table("rt1", route("fw", "0.0.0.0/0", "VirtualAppliance", "10.0.1.4"),
                         route("drop", "172.31.0.0/16", "None"))
     appliance = nic("fw-nic", "10.0.1.4", "default", enableIPForwarding=True)
-    net = world(nic("vm-nic", "10.0.0.4", "default"), subnets=(subnet("vnet1", "default", "10.0.0.0/24", route_table="rt1"),),
+    net = world(nic("vm-nic", "10.0.0.4", "default"),
+                subnets=(subnet("vnet1", "default", "10.0.0.0/24", route_table="rt1"),),
                 vnets=(peered,), tables=(table,), others=(appliance,))
     for destination in DESTINATIONS:
         hop = next_hop(net, destination)

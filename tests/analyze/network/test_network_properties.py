@@ -56,7 +56,8 @@ def vm(nic_rules=None, subnet_rules=None):
         nsgs.append(nsg("subnet-nsg", *subnet_rules))
     return network(nic("vm-nic", "10.0.0.4", "default", nsg="nic-nsg" if nic_rules is not None else None),
                    nsgs=tuple(nsgs),
-                   subnets=(subnet("vnet1", "default", "10.0.0.0/24", nsg="subnet-nsg" if subnet_rules is not None else None),),
+                   subnets=(subnet("vnet1", "default", "10.0.0.0/24",
+                                   nsg="subnet-nsg" if subnet_rules is not None else None),),
                    vnets=(vnet("vnet1", "10.0.0.0/16"),))
 
 
@@ -97,7 +98,8 @@ def test_default_rules_only_decide_when_no_custom_rule_matches(rules, flow):
 
 
 @SETTINGS
-@given(rules=rule_sets(), flow=flows, priority=st.integers(min_value=100, max_value=4096), access=st.sampled_from(["Allow", "Deny"]))
+@given(rules=rule_sets(), flow=flows, priority=st.integers(min_value=100, max_value=4096),
+       access=st.sampled_from(["Allow", "Deny"]))
 def test_a_catch_all_custom_rule_beats_every_default(rules, flow, priority, access):
     direction = flow[0]
     others = [r for r in rules if r["properties"]["priority"] > priority]
@@ -131,7 +133,8 @@ def test_both_hops_must_allow(rules, flow):
 
 
 route_specs = st.lists(
-    st.tuples(addresses, st.integers(min_value=0, max_value=32), st.sampled_from(["User", "Default", "VirtualNetworkGateway"]),
+    st.tuples(addresses, st.integers(min_value=0, max_value=32),
+              st.sampled_from(["User", "Default", "VirtualNetworkGateway"]),
               st.sampled_from(["VirtualAppliance", "Internet", "None", "VirtualNetworkGateway"])),
     min_size=1, max_size=10,
 )
@@ -140,7 +143,8 @@ route_specs = st.lists(
 @SETTINGS
 @given(specs=route_specs, destination=addresses)
 def test_next_hop_is_the_longest_matching_prefix(specs, destination):
-    routes = [Route(str(ipaddress.ip_network(f"{a}/{n}", strict=False)), hop, source=source) for a, n, source, hop in specs]
+    routes = [Route(str(ipaddress.ip_network(f"{a}/{n}", strict=False)), hop, source=source)
+              for a, n, source, hop in specs]
     chosen = select_route(routes, destination)
     matching = [r for r in routes if ipaddress.ip_address(destination) in r.network]
     if not matching:

@@ -29,13 +29,15 @@ def test_system_routes_of_a_vnet():
 def test_vnet_containing_a_reserved_prefix_removes_its_none_route():
     """"If you assign an address range ... that includes, but isn't the same as, one of the four
     reserved address prefixes, Azure removes the route for the prefix"."""
-    routes = {(r.address_prefix, r.next_hop_type) for r in system_routes(vm(vnet_prefixes=("10.0.0.0/16", "192.168.0.0/15")))}
+    routes = {(r.address_prefix, r.next_hop_type)
+              for r in system_routes(vm(vnet_prefixes=("10.0.0.0/16", "192.168.0.0/15")))}
     assert ("192.168.0.0/16", "None") not in routes and ("192.168.0.0/15", "VnetLocal") in routes
     assert ("10.0.0.0/8", "None") in routes  # 10.0.0.0/16 is inside 10/8: the None route stays, LPM picks the VNet
 
 
 def test_longest_prefix_wins():
-    net = vm(route("to-fw", "0.0.0.0/0", "VirtualAppliance", "10.0.2.4"), route("office", "198.51.100.0/24", "Internet"))
+    net = vm(route("to-fw", "0.0.0.0/0", "VirtualAppliance", "10.0.2.4"),
+             route("office", "198.51.100.0/24", "Internet"))
     assert next_hop(net, "198.51.100.9").next_hop_type == "Internet"
     assert next_hop(net, "8.8.8.8").next_hop_type == "VirtualAppliance"
     assert next_hop(net, "10.0.0.9").next_hop_type == "VnetLocal"  # /16 beats the /0 UDR
@@ -52,15 +54,18 @@ def test_user_route_beats_system_route_on_equal_prefix():
 
 def test_user_over_bgp_over_system_in_effective_routes():
     effective = {"vm-nic": {"value": [
-        {"source": "Default", "state": "Active", "addressPrefix": ["10.50.0.0/16"], "nextHopType": "None", "nextHopIpAddress": []},
+        {"source": "Default", "state": "Active", "addressPrefix": ["10.50.0.0/16"], "nextHopType": "None",
+         "nextHopIpAddress": []},
         {"source": "VirtualNetworkGateway", "state": "Active", "addressPrefix": ["10.50.0.0/16"],
          "nextHopType": "VirtualNetworkGateway", "nextHopIpAddress": ["10.0.255.4"]},
-        {"source": "Default", "state": "Active", "addressPrefix": ["0.0.0.0/0"], "nextHopType": "Internet", "nextHopIpAddress": []},
+        {"source": "Default", "state": "Active", "addressPrefix": ["0.0.0.0/0"], "nextHopType": "Internet",
+         "nextHopIpAddress": []},
         {"source": "VirtualNetworkGateway", "state": "Active", "addressPrefix": ["0.0.0.0/0"],
          "nextHopType": "VirtualNetworkGateway", "nextHopIpAddress": ["10.0.255.4"]},
         {"source": "User", "state": "Active", "addressPrefix": ["0.0.0.0/0"], "nextHopType": "VirtualAppliance",
          "nextHopIpAddress": ["10.0.0.200"]},
-        {"source": "Default", "state": "Active", "addressPrefix": ["10.0.0.0/16"], "nextHopType": "VnetLocal", "nextHopIpAddress": []},
+        {"source": "Default", "state": "Active", "addressPrefix": ["10.0.0.0/16"], "nextHopType": "VnetLocal",
+         "nextHopIpAddress": []},
         {"source": "VirtualNetworkGateway", "state": "Active", "addressPrefix": ["10.0.0.0/24"],
          "nextHopType": "VirtualNetworkGateway", "nextHopIpAddress": ["10.0.255.4"]},
     ]}}
@@ -109,7 +114,8 @@ def test_none_route_makes_ssh_unreachable_even_if_nsgs_allow():
 
 def test_bad_route_input():
     with pytest.raises(AnalysisError, match=r"route_tables/rt1.json routes\[0\].*'nextHopType' is missing"):
-        network_from_dicts(nics=[], route_tables={"rt1": route_table("rt1", {"name": "x", "properties": {"addressPrefix": "0.0.0.0/0"}})})
+        network_from_dicts(nics=[], route_tables={
+            "rt1": route_table("rt1", {"name": "x", "properties": {"addressPrefix": "0.0.0.0/0"}})})
     with pytest.raises(AnalysisError, match="not a valid CIDR prefix"):
         network_from_dicts(nics=[], route_tables={"rt1": route_table("rt1", route("x", "10.0.0/33", "None"))})
     with pytest.raises(UsageError, match="not an IP address"):

@@ -31,7 +31,8 @@ def test_plural_ports_and_ranges():
 
 
 def test_plural_address_prefixes():
-    net = vm(rule("ssh-from-office", 200, dport="22", src=None, sourceAddressPrefixes=["198.51.100.0/24", "203.0.113.7"]))
+    net = vm(rule("ssh-from-office", 200, dport="22", src=None,
+                  sourceAddressPrefixes=["198.51.100.0/24", "203.0.113.7"]))
     assert inbound(net, 22, remote="198.51.100.20").access == "Allow"
     assert inbound(net, 22, remote="203.0.113.7").access == "Allow"
     assert inbound(net, 22, remote="203.0.113.8").access == "Deny"
@@ -66,7 +67,8 @@ def test_custom_rule_overrides_default_rules():
 
 
 def test_rules_of_the_other_direction_are_ignored():
-    net = vm(rule("deny-out", 100, direction="Outbound", access="Deny", protocol="*"), rule("allow-ssh", 200, dport="22"))
+    net = vm(rule("deny-out", 100, direction="Outbound", access="Deny", protocol="*"),
+             rule("allow-ssh", 200, dport="22"))
     assert inbound(net, 22).rule_name == "securityRules/allow-ssh"
 
 
@@ -81,7 +83,8 @@ def test_application_security_groups_from_nic_ip_configurations():
 
 def test_source_asg_uses_known_nics_of_peers():
     logic = network_from_dicts(nics=[nic("logic-nic", "10.0.0.9", "default", asgs=("AsgLogic",))]).nics
-    net = vm(rule("db-from-logic", 200, src=None, dport="1433", sourceApplicationSecurityGroups=[{"id": asg_id("AsgLogic")}]))
+    net = vm(rule("db-from-logic", 200, src=None, dport="1433",
+                  sourceApplicationSecurityGroups=[{"id": asg_id("AsgLogic")}]))
     assert inbound(net, 1433, remote="10.0.0.9").rule_name == "defaultSecurityRules/AllowVnetInBound"
     net = vm(rule("deny-db", 300, access="Deny", dport="1433", protocol="*"),
              rule("db-from-logic", 200, src=None, dport="1433",
@@ -97,15 +100,18 @@ def test_builtin_tags_without_capture():
     assert inbound(net, 80, remote="168.63.129.16").rule_name == "securityRules/lb"
     assert inbound(net, 22, remote="10.0.200.1").rule_name == "securityRules/vnet"  # inside 10.0.0.0/16
     assert inbound(net, 443, remote="8.8.8.8").rule_name == "securityRules/web"
-    assert inbound(net, 443, remote="192.168.1.1").rule_name == "defaultSecurityRules/DenyAllInBound"  # private: not Internet
+    # private: not Internet
+    assert inbound(net, 443, remote="192.168.1.1").rule_name == "defaultSecurityRules/DenyAllInBound"
     assert inbound(net, 443, remote="10.0.9.9").rule_name == "defaultSecurityRules/AllowVnetInBound"
 
 
 def test_virtual_network_includes_connected_peerings():
     peered = vnet("vnet1", "10.0.0.0/16")
     peered["properties"]["virtualNetworkPeerings"] = [
-        {"name": "to-hub", "properties": {"peeringState": "Connected", "remoteAddressSpace": {"addressPrefixes": ["10.100.0.0/16"]}}},
-        {"name": "gone", "properties": {"peeringState": "Disconnected", "remoteAddressSpace": {"addressPrefixes": ["10.200.0.0/16"]}}},
+        {"name": "to-hub", "properties": {"peeringState": "Connected",
+                                          "remoteAddressSpace": {"addressPrefixes": ["10.100.0.0/16"]}}},
+        {"name": "gone", "properties": {"peeringState": "Disconnected",
+                                        "remoteAddressSpace": {"addressPrefixes": ["10.200.0.0/16"]}}},
     ]
     net = vm(vnets=(peered,))
     assert inbound(net, 22, remote="10.100.0.5").rule_name == "defaultSecurityRules/AllowVnetInBound"
@@ -125,8 +131,9 @@ def test_tag_map_captured_with_effective_rules_is_used():
         "networkSecurityGroup": nsg_ref, "association": {"networkInterface": {"id": f"{NET}/networkInterfaces/vm-nic"}},
         "tagMap": {"AzureCloud": ["203.0.113.0/24"]},
         "effectiveSecurityRules": [
-            {"name": "securityRules/cloud", "protocol": "Tcp", "sourcePortRange": "0-65535", "destinationPortRange": "22-22",
-             "sourceAddressPrefix": "AzureCloud", "destinationAddressPrefix": "0.0.0.0/0", "access": "Allow",
+            {"name": "securityRules/cloud", "protocol": "Tcp", "sourcePortRange": "0-65535",
+             "destinationPortRange": "22-22", "sourceAddressPrefix": "AzureCloud",
+             "destinationAddressPrefix": "0.0.0.0/0", "access": "Allow",
              "priority": 100, "direction": "Inbound"},
             {"name": "defaultSecurityRules/DenyAllInBound", "protocol": "All", "sourcePortRange": "0-65535",
              "destinationPortRange": "0-65535", "sourceAddressPrefix": "0.0.0.0/0",
@@ -134,7 +141,8 @@ def test_tag_map_captured_with_effective_rules_is_used():
         ]}]}}
     net = vm(rule("cloud", 100, dport="22", src="AzureCloud"), effective=effective)
     verdict = inbound(net, 22)
-    assert (verdict.access, verdict.rule_name, verdict.source, verdict.hop) == ("Allow", "securityRules/cloud", "effective", "nic")
+    assert (verdict.access, verdict.rule_name, verdict.source, verdict.hop) == \
+        ("Allow", "securityRules/cloud", "effective", "nic")
     assert inbound(net, 22, remote="198.51.100.1").access == "Deny"
 
 
@@ -207,7 +215,8 @@ def test_local_address_not_on_the_vm():
 
 
 def test_nsg_not_captured_is_reported():
-    net = network(nic("vm-nic", "10.0.0.4", "default", nsg="lost-nsg"), subnets=(subnet("vnet1", "default", "10.0.0.0/24"),))
+    net = network(nic("vm-nic", "10.0.0.4", "default", nsg="lost-nsg"),
+                  subnets=(subnet("vnet1", "default", "10.0.0.0/24"),))
     assert any("lost-nsg" in warning for warning in net.warnings)
     verdict = inbound(net, 22)
     assert any("not captured" in warning for warning in verdict.warnings)
@@ -234,4 +243,5 @@ def test_captured_tag_map_also_resolves_configuration_rules():
         "tagMap": {"AzureCloud": ["203.0.113.0/24"]}, "effectiveSecurityRules": []}]}}
     net = vm(rule("cloud", 100, dport="22", src="AzureCloud"), effective=effective)
     configured = flow_verdict(net, "Inbound", "TCP", "10.0.0.4:22", f"{RESPONDER}:1", use_effective=False)
-    assert (configured.source, configured.rule_name, configured.warnings) == ("configuration", "securityRules/cloud", ())
+    assert (configured.source, configured.rule_name, configured.warnings) == \
+        ("configuration", "securityRules/cloud", ())

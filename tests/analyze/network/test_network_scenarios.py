@@ -135,7 +135,8 @@ def test_route_blackhole_next_hop_for_the_responder_is_dead_or_dropped():
                         responder_ip=info["responder_ip"], operations=ops)
     assert diff.subject_verdicts[_port(info)].reachable is None  # its appliance is not the peers' one
     top = diff.explaining[0]
-    assert top.kind in ("route:changed", "route:added") and top.item == "0.0.0.0/0", [d.description for d in diff.explaining]
+    assert top.kind in ("route:changed", "route:added") and top.item == "0.0.0.0/0", \
+        [d.description for d in diff.explaining]
     assert "reachable" in top.after[_port(info)]  # with the peers' route the replies get back
     deleted = [op for op in ops if op.operation_name.lower().endswith("/networkinterfaces/delete")]
     if deleted:  # the appliance's NIC was deleted in the window: the route difference points at it

@@ -52,22 +52,27 @@ def test_internet_tag_expanded_prefix_covers_bing():
     """"One of the prefixes in the list is 12.0.0.0/6 ... Since 13.107.21.200 is within that address
     range, the AllowInternetOutBound rule allows the outbound traffic" — with the expansion captured."""
     effective = {"value": [{
-        "networkSecurityGroup": {"id": "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg1/providers/Microsoft.Network/networkSecurityGroups/myVm-nsg"},
-        "association": {"networkInterface": {"id": "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg1/providers/Microsoft.Network/networkInterfaces/myvm"}},
+        "networkSecurityGroup": {"id": "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg1"
+                                       "/providers/Microsoft.Network/networkSecurityGroups/myVm-nsg"},
+        "association": {"networkInterface": {"id": "/subscriptions/00000000-0000-0000-0000-0000000000aa"
+                                                   "/resourceGroups/rg1/providers/Microsoft.Network"
+                                                   "/networkInterfaces/myvm"}},
         "effectiveSecurityRules": [
             {"name": "defaultSecurityRules/AllowInternetOutBound", "protocol": "All", "sourcePortRange": "0-65535",
-             "destinationPortRange": "0-65535", "sourceAddressPrefix": "0.0.0.0/0", "destinationAddressPrefix": "Internet",
+             "destinationPortRange": "0-65535", "sourceAddressPrefix": "0.0.0.0/0",
+             "destinationAddressPrefix": "Internet",
              "expandedDestinationAddressPrefix": ["12.0.0.0/6", "32.0.0.0/3"], "access": "Allow", "priority": 65001,
              "direction": "Outbound"},
             {"name": "defaultSecurityRules/DenyAllOutBound", "protocol": "All", "sourcePortRange": "0-65535",
-             "destinationPortRange": "0-65535", "sourceAddressPrefix": "0.0.0.0/0", "destinationAddressPrefix": "0.0.0.0/0",
-             "access": "Deny", "priority": 65500, "direction": "Outbound"},
+             "destinationPortRange": "0-65535", "sourceAddressPrefix": "0.0.0.0/0",
+             "destinationAddressPrefix": "0.0.0.0/0", "access": "Deny", "priority": 65500, "direction": "Outbound"},
         ]}]}
     net = network(nic("myvm", "10.0.0.4", "default", nsg="myVm-nsg"), nsgs=(nsg("myVm-nsg"),),
                   subnets=(subnet("vnet1", "default", "10.0.0.0/24"),), vnets=(vnet("vnet1", "10.0.0.0/16"),),
                   effective_nsgs={"myvm": effective})
     bing = flow_verdict(net, "Outbound", "TCP", "10.0.0.4:60000", "13.107.21.200:80")
-    assert (bing.access, bing.rule_name, bing.source) == ("Allow", "defaultSecurityRules/AllowInternetOutBound", "effective")
+    assert (bing.access, bing.rule_name, bing.source) == \
+        ("Allow", "defaultSecurityRules/AllowInternetOutBound", "effective")
     # 8.8.8.8 is outside the captured expansion: the capture wins over the kit's own idea of Internet
     google = flow_verdict(net, "Outbound", "TCP", "10.0.0.4:60000", "8.8.8.8:53")
     assert (google.access, google.rule_name) == ("Deny", "defaultSecurityRules/DenyAllOutBound")
@@ -106,7 +111,8 @@ def test_next_hop_becomes_virtual_network_when_vnet_covers_the_reserved_prefix()
 
 def _example(name: str) -> dict:
     # Microsoft's examples use the placeholder subscription "subid"; the kit's id parser wants a GUID
-    text = (EXAMPLES / name).read_text().replace("/subscriptions/subid/", "/subscriptions/00000000-0000-0000-0000-0000000000aa/")
+    text = (EXAMPLES / name).read_text().replace("/subscriptions/subid/",
+                                                 "/subscriptions/00000000-0000-0000-0000-0000000000aa/")
     return json.loads(text)["responses"]["200"]["body"]
 
 

@@ -68,8 +68,15 @@ class Context:
 class Rule(Protocol):
     """One family of boot-log messages."""
 
-    NAME: str
-    TRIGGERS: tuple[str, ...]
+    @property
+    def NAME(self) -> str:
+        """The family (``kernel``, ``systemd`` …): the middle of every kind it emits."""
+        ...
+
+    @property
+    def TRIGGERS(self) -> tuple[str, ...]:
+        """Literal substrings the parser scans for before asking the rule."""
+        ...
 
     def matches(self, line: str) -> bool:
         """Cheap check whether ``parse_line`` could find anything in ``line``."""

@@ -11,8 +11,10 @@ from kit.analyze.bootlog.rules._base import Context, Hit, register
 __all__ = ["CloudInitRule"]
 
 # "Cloud-init v. 23.4.4 running 'init-local' at Wed, 25 Nov 2026 09:13:51 +0000. Up 6.12 seconds."
-# "Cloud-init v. 23.4.4 finished at Wed, 25 Nov 2026 09:14:03 +0000. Datasource DataSourceAzure [seed=/dev/sr0].  Up 25.40 seconds"
-_STAGE_LINE = re.compile(r"Cloud-init v\. (\S+) (running '([^']+)'|finished) at (.+?)\. (?:Datasource (\S+).*?)?Up (\d+(?:\.\d+)?) seconds")
+# "Cloud-init v. 23.4.4 finished at Wed, 25 Nov 2026 09:14:03 +0000. Datasource DataSourceAzure "
+# "[seed=/dev/sr0].  Up 25.40 seconds"
+_STAGE_LINE = re.compile(r"Cloud-init v\. (\S+) (running '([^']+)'|finished) at (.+?)\. "
+                         r"(?:Datasource (\S+).*?)?Up (\d+(?:\.\d+)?) seconds")
 # "ci-info: |  eth0  | True |   10.0.0.4   | 255.255.255.0 | global | 00:0d:3a:12:34:56 |"
 _NET_ROW = re.compile(r"ci-info: \|\s*([\w.:@-]+)\s*\|\s*(True|False)\s*\|\s*([^|]*?)\s*\|")
 _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")

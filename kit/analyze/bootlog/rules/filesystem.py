@@ -17,7 +17,8 @@ _XFS_BAD = re.compile(
 _EXT4 = re.compile(r"EXT4-fs (?:error )?\(?(?:device )?([^)\s:]+)\)?:?\s*(.*)")
 _EXT4_BAD = re.compile(r"EXT4-fs error|bad geometry|corrupt|unable to read superblock|Can't find ext4|"
                        r"journal .*(?:error|abort)|Aborting journal|Remounting filesystem read-only")
-_EXT4_WARN = re.compile(r"warning: mounting fs with errors|running e2fsck is recommended|mounted filesystem with errors")
+_EXT4_WARN = re.compile(r"warning: mounting fs with errors|running e2fsck is recommended|"
+                        r"mounted filesystem with errors")
 
 
 class FilesystemRule:
@@ -35,8 +36,8 @@ class FilesystemRule:
         if "UNEXPECTED INCONSISTENCY" in line:
             return [Hit("boot:filesystem:fsck_failed", "fsck found damage it will not repair on its own "
                         "(UNEXPECTED INCONSISTENCY; RUN fsck MANUALLY).", severity="critical", os="linux")]
-        if ("Failed to start" in line and "File System Check" in line) or re.search(r"fsck.*(?:failed|exit status [248])",
-                                                                                    line):
+        if (("Failed to start" in line and "File System Check" in line)
+                or re.search(r"fsck.*(?:failed|exit status [248])", line)):
             return [Hit("boot:filesystem:fsck_failed", "The file system check failed.", severity="error", os="linux")]
         if "contains a file system with errors" in line or "was not cleanly unmounted, check forced" in line:
             return [Hit("boot:filesystem:fsck_errors", "fsck found a file system with errors and is checking it.",

@@ -73,7 +73,8 @@ class KernelRule:
                         severity="warning", os="linux")]
         name = _HV_NAME.search(line)
         if name and _HV_PROBLEM.search(line):
-            return [Hit("boot:kernel:hv_driver_failed", f"Hyper-V driver problem ({name.group(1)}): {line.strip()[-160:]}",
+            return [Hit("boot:kernel:hv_driver_failed",
+                        f"Hyper-V driver problem ({name.group(1)}): {line.strip()[-160:]}",
                         severity="error", os="linux")]
         return []
 

@@ -10,7 +10,8 @@ from kit.analyze.bootlog.rules._base import Context, Hit, register
 __all__ = ["WaagentRule"]
 
 _NAMES = ("waagent", "WALinuxAgent", "walinuxagent", "Azure Linux Agent")
-_FAILED = re.compile(r"Failed to start Azure Linux Agent|(?:walinuxagent|waagent)\.service: (?:Failed|Main process exited)")
+_FAILED = re.compile(r"Failed to start Azure Linux Agent|"
+                     r"(?:walinuxagent|waagent)\.service: (?:Failed|Main process exited)")
 _ERROR = re.compile(r"\bERROR\b|\[ERROR\]")
 _PROVISIONING = re.compile(r"Provisioning failed|ProvisioningFailed|Failed to provision", re.IGNORECASE)
 _WIRESERVER = re.compile(r"168\.63\.129\.16|wireserver|WireServer", re.IGNORECASE)

@@ -36,8 +36,9 @@ class WindowsRule:
     def matches(self, line: str) -> bool:
         return (
             "SAC" in line or "EVENT:" in line or "Windows" in line or "Boot " in line or "STOP" in line
-            or "Stop code" in line or "ug" in line or "Status: 0x" in line or "File: \\" in line or "Remote Desktop" in line
-            or "TermService" in line or "Health Report" in line or "Computer is booting" in line or "_" in line
+            or "Stop code" in line or "ug" in line or "Status: 0x" in line or "File: \\" in line
+            or "Remote Desktop" in line or "TermService" in line or "Health Report" in line
+            or "Computer is booting" in line or "_" in line
         )
 
     def parse_line(self, line: str, context: Context) -> Sequence[Hit]:
