@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kit.cli._common import Commands
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["print_rows", "register"]
 
@@ -37,7 +40,7 @@ def _short(value: str, width: int) -> str:
     return value if len(value) <= width else value[: width - 1] + "…"
 
 
-def print_rows(df: Any, out: Any = None) -> None:
+def print_rows(df: pd.DataFrame, out: TextIO | None = None) -> None:
     """Print timeline rows as aligned text (time UTC, time kind, source, severity, kind, summary)."""
     out = out or sys.stdout
     for row in df.itertuples(index=False):

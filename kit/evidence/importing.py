@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kit import ids
-from kit.errors import BundleFormatError, InvalidResourceId, UsageError
+from kit.errors import BundleFormatError, UsageError
 from kit.evidence.importers import IMPORTERS, Artifact, Importers
 from kit.evidence.manifest import new_manifest
 from kit.evidence.writer import BundleWriter
@@ -76,10 +76,7 @@ def _files(source: Path) -> list[Path]:
 def _nic_name_for(artifact: Artifact, nics: dict[str, dict[str, Any]]) -> str | None:
     """The NIC an effective-NSG/route list belongs to: its association, or the only NIC."""
     if artifact.resource_id:
-        try:
-            rid = ids.parse_resource_id(artifact.resource_id)
-        except InvalidResourceId:
-            rid = None
+        rid = ids.try_parse(artifact.resource_id)
         if rid is not None and rid.is_kind(ids.NIC):
             return rid.name
         if rid is not None and rid.is_kind(ids.SUBNET):

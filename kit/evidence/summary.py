@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from kit import ids
-from kit.errors import InvalidResourceId
 from kit.evidence.bundle import Bundle
 
 __all__ = ["summarize", "summary_lines"]
@@ -42,13 +41,6 @@ def _boot_diagnostics(bundle: Bundle) -> str:
     return f"{state}; {serial}; {shot}"
 
 
-def _name_of(resource_id: str) -> str:
-    try:
-        return ids.parse_resource_id(resource_id).name
-    except InvalidResourceId:
-        return resource_id
-
-
 def _nic_line(name: str, nic: dict[str, Any], bundle: Bundle) -> str:
     addresses = []
     for configuration in _props(nic).get("ipConfigurations") or []:
@@ -62,7 +54,7 @@ def _nic_line(name: str, nic: dict[str, Any], bundle: Bundle) -> str:
             address = _props(public).get("ipAddress") if public else None
             addresses.append(f"public {address or '?'}")
     nsg = (_props(nic).get("networkSecurityGroup") or {}).get("id")
-    nsg_text = f", NSG {_name_of(nsg)}" if nsg else ""
+    nsg_text = f", NSG {ids.name_of(nsg)}" if nsg else ""
     return f"{name}: {', '.join(addresses) or 'no IP'}{nsg_text}"
 
 

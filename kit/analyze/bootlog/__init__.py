@@ -40,7 +40,7 @@ Events (no severity) mark stages and boots: ``boot:kernel:start``, ``boot:bootlo
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Protocol
 
 from kit.analyze.bootlog._decode import log_lines
 from kit.analyze.bootlog._model import (
@@ -65,6 +65,7 @@ __all__ = [
     "BootEvent",
     "BootReport",
     "Finding",
+    "HasSerialLog",
     "ParseWarning",
     "TimeAnchor",
     "boot_report_from_bundle",
@@ -74,7 +75,14 @@ __all__ = [
 ]
 
 
-def boot_report_from_bundle(bundle: Any, *, anchor: datetime | None = None) -> BootReport:
+class HasSerialLog(Protocol):
+    """What :func:`boot_report_from_bundle` reads: a ``serial_log`` (``kit.evidence.Bundle`` has one)."""
+
+    @property
+    def serial_log(self) -> bytes | None: ...
+
+
+def boot_report_from_bundle(bundle: HasSerialLog, *, anchor: datetime | None = None) -> BootReport:
     """The boot report of an evidence bundle's ``serial.log``.
 
     A bundle without a serial log (boot diagnostics off, or nothing written yet) gives an empty

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kit.analyze.activity import Operation
 from kit.analyze.network._model import Nsg, Route, RouteTable, SecurityRule, Subnet, VmNetwork, id_key
 from kit.analyze.network._responder import ACCESS_PORTS, ResponderVerdict, ssh_rdp_verdicts
 from kit.analyze.network._routes import next_hop
@@ -81,7 +82,7 @@ class Difference:
     ports: tuple[int, ...] = ()
     before: dict[int, str] = field(default_factory=dict)
     after: dict[int, str] = field(default_factory=dict)
-    operation: Any = None
+    operation: Operation | None = None
     operation_note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -453,8 +454,8 @@ def _iso(value: Any) -> str | None:
     return iso_z(value) if isinstance(value, datetime) else (str(value) if value else None)
 
 
-def _find_operation(related: tuple[str, ...], operations: Sequence[Any],
-                    window: tuple[datetime, datetime] | None) -> Any:
+def _find_operation(related: tuple[str, ...], operations: Sequence[Operation],
+                    window: tuple[datetime, datetime] | None) -> Operation | None:
     wanted = {canonical_id(r) for r in related if r}
     matches = []
     for op in operations:
@@ -480,7 +481,7 @@ def _find_operation(related: tuple[str, ...], operations: Sequence[Any],
         return matches[-1]
 
 
-def _find_deletion(operations: Sequence[Any], window: tuple[datetime, datetime] | None) -> Any:
+def _find_deletion(operations: Sequence[Operation], window: tuple[datetime, datetime] | None) -> Operation | None:
     """The latest NIC (else VM) delete inside the window: a candidate for a vanished appliance."""
     for suffix in ("/networkinterfaces/delete", "/virtualmachines/delete"):
         found = [op for op in operations
@@ -496,7 +497,7 @@ def _find_deletion(operations: Sequence[Any], window: tuple[datetime, datetime] 
     return None
 
 
-def _link(raw: _Raw, subject: VmNetwork, operations: Sequence[Any],
+def _link(raw: _Raw, subject: VmNetwork, operations: Sequence[Operation],
           window: tuple[datetime, datetime] | None) -> tuple[Any, str | None]:
     if not operations:
         return None, None
@@ -543,7 +544,7 @@ def diff_network(
     peers: Sequence[VmNetwork],
     *,
     responder_ip: str,
-    operations: Iterable[Any] | None = None,
+    operations: Iterable[Operation] | None = None,
     window: tuple[datetime, datetime] | None = None,
 ) -> NetworkDiff:
     """Compare the subject's network with known-good peers and rate each difference.
