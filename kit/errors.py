@@ -20,18 +20,22 @@ The tree::
     ├── AnalysisError                  analysis could not run on this input
     ├── ConsoleError                   serial console sessions
     │   ├── ConsoleClosedError         the connection is gone
+    │   │   └── ConsoleLostError       gone for good: reconnecting failed (exit 7)
     │   ├── ConsoleAuthError           the gateway refused the token
     │   ├── ConsolePrecheckError       console cannot be used for this VM (and why)
     │   └── ConsoleTimeoutError        also a TimeoutError
     └── ReportError                    notebook runs and the incident archive
         ├── NotebookExecutionError     a cell failed (the report is still written)
         └── ArchiveError               archive layout / integrity
+            ├── ArchiveBusyError       another run holds the incident past the wait (exit 6)
+            └── WitnessError           the archive's witness cannot be read or written
 """
 
 from __future__ import annotations
 
 __all__ = [
     "AnalysisError",
+    "ArchiveBusyError",
     "ArchiveError",
     "AuthenticationError",
     "AzureError",
@@ -41,6 +45,7 @@ __all__ = [
     "ConsoleAuthError",
     "ConsoleClosedError",
     "ConsoleError",
+    "ConsoleLostError",
     "ConsolePrecheckError",
     "ConsoleTimeoutError",
     "InvalidResourceId",
@@ -51,6 +56,7 @@ __all__ = [
     "ResourceNotFoundError",
     "SecretParameterError",
     "UsageError",
+    "WitnessError",
 ]
 
 
@@ -149,6 +155,12 @@ class ConsoleClosedError(ConsoleError):
     """Raised when the console connection is closed."""
 
 
+class ConsoleLostError(ConsoleClosedError):
+    """Raised when the console connection is lost for good: every reconnect attempt failed."""
+
+    exit_code = 7
+
+
 class ConsoleAuthError(ConsoleError):
     """Raised when the console gateway refuses the token."""
 
@@ -173,3 +185,13 @@ class NotebookExecutionError(ReportError):
 
 class ArchiveError(ReportError):
     """Raised when the incident archive is malformed or fails verification."""
+
+
+class ArchiveBusyError(ArchiveError):
+    """Raised when another run still holds the incident's lock after the wait; nothing was written."""
+
+    exit_code = 6
+
+
+class WitnessError(ArchiveError):
+    """Raised when the archive's witness (the append-only log of manifest hashes) cannot be read or written."""
