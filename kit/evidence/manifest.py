@@ -13,6 +13,7 @@ __all__ = [
     "FORMAT",
     "MANIFEST",
     "SINGLE_FILES",
+    "TEXT_FILES",
     "new_manifest",
 ]
 
@@ -30,6 +31,10 @@ SINGLE_FILES: dict[str, tuple[str, str]] = {
     "role_assignments": ("role_assignments.json", "json"),
     "serial_console_status": ("serial_console_status.json", "json"),
 }
+
+#: raw files a person reads as text: SAS signatures are removed from them before they are written
+#: (the file's manifest entry says how many, under ``redacted``)
+TEXT_FILES = frozenset({"serial.log"})
 
 #: per-resource folders: attribute name → folder (files are ``<folder>/<name>.json``)
 FOLDERS: dict[str, str] = {

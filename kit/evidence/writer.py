@@ -17,8 +17,8 @@ from types import TracebackType
 from typing import Any
 
 from kit.errors import BundleError, BundleExistsError, UsageError
-from kit.evidence.manifest import FOLDERS, MANIFEST, SINGLE_FILES
-from kit.evidence.sas import strip_sas_everywhere
+from kit.evidence.manifest import FOLDERS, MANIFEST, SINGLE_FILES, TEXT_FILES
+from kit.evidence.sas import strip_sas_bytes, strip_sas_everywhere
 from kit.times import utc_text
 
 __all__ = ["BundleWriter", "check_free", "safe_name"]
@@ -104,9 +104,17 @@ class BundleWriter:
 
     def add_bytes(self, path: str, data: bytes, *, call: str, api_version: str | None = None,
                   **provenance: Any) -> None:
-        """Add a file with raw bytes and its provenance (call, api-version, time)."""
+        """Add a file with raw bytes and its provenance (call, api-version, time).
+
+        Text evidence (:data:`~kit.evidence.manifest.TEXT_FILES`: the serial log) is stored with
+        every SAS signature removed; its manifest entry then says ``"redacted": {"sas_signatures": n}``.
+        """
         if path in self._paths:
             raise BundleError(f"{path} was added to the bundle twice")
+        if path in TEXT_FILES:
+            data, removed = strip_sas_bytes(data)
+            if removed:
+                provenance = {**provenance, "redacted": {"sas_signatures": removed}}
         destination = self._temp / path
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_bytes(data)
