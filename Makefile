@@ -16,7 +16,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/kit demo
 
-test: $(STAMP)
+# Azurite (the Blob witness test) from npm, pinned by its lock file; skipped where npm is missing
+AZURITE := tests/azurite/node_modules/.package-lock.json
+$(AZURITE): tests/azurite/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/azurite --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the Azurite witness test will be skipped"; fi
+
+test: $(STAMP) $(AZURITE)
 	$(PY) -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 # ruff (F, E, I, B, UP, SIM), mypy over kit/, and the import-linter contracts of pyproject.toml
@@ -29,4 +35,4 @@ bench: $(STAMP)
 	for script in benchmarks/*.py; do $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build *.egg-info tests/azurite/node_modules

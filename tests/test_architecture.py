@@ -29,6 +29,8 @@ DEFERRED_KIT_IMPORTS: dict[str, set[str]] = {
     "kit.report.sources": {"kit.azure.collect", "kit.azure.target", "kit.lab"},
     # an Azure console needs no lab; the lab (~0.35 s on top of the glue's ~0.5 s) loads for lab: sources
     "kit.console.notebook": {"kit.lab"},
+    # the Storage SDK and the credentials (~0.8 s) load only for an https:// witness
+    "kit.azure.sealing": {"kit.azure.target", "kit.azure.witness"},
 }
 #: Building the parser imports every command module (``kit --help``, ~60 ms): their handlers import
 #: the layer they run. Only this cheap vocabulary belongs at their top, never inside a handler.

@@ -1,4 +1,4 @@
-"""The manifest chain: append-only recording of an incident folder, and its verification.
+"""Appending to the manifest chain, with the incident's lock held.
 
 Layout (folder names: :mod:`kit.archive.layout`)::
 
@@ -8,159 +8,96 @@ Layout (folder names: :mod:`kit.archive.layout`)::
       evidence/<bundle>/     evidence bundles as collected
       reports/<run>/         executed .ipynb + .html (+ .pdf), results JSON
       transcripts/…          console transcripts
+      abandoned/<stage>/     what runs that died left
 
-Each manifest lists every file (path, sha256, bytes) except the manifests themselves, the
-event that produced it (a report run, a collection), the parameters (never secrets), the kit
-version, who wrote it (``user@host``) and the sha256 of the previous manifest, so removing
-or rewriting history breaks the chain. Files are only ever added: recording a new manifest
-refuses when a file listed before was altered or removed. Every write is atomic (temp file +
-rename) under an exclusive lock on ``.lock``.
+Each manifest lists every recorded file (path, sha256, bytes) except the manifests themselves,
+the event that produced it, the kit version, who wrote it (``user@host``) and the sha256 of the
+previous manifest, so removing or rewriting history breaks the chain. Files are only ever
+added: :func:`check_appendable` refuses an archive whose recorded files changed, whose chain
+broke or that holds a link or a special file, so nothing is laundered into a new manifest.
+
+:class:`Chain` is the state a writer appends to: :meth:`Chain.prepare` builds the next
+manifest's bytes (so a journal can name its hash before anything moves), :meth:`Chain.write`
+writes ``manifests/<n>.json`` (never overwriting) and then ``manifest.json``, both fsynced, and
+calls the optional ``after_write(path, bytes)`` hook (a signer, a witness). Callers hold the
+incident's lock (:func:`kit.archive.lock.incident_lock`); :mod:`kit.archive.stage` does.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kit import __version__
-from kit.archive.files import atomic_write, sha256_file
-from kit.archive.layout import run_by
+from kit.archive.hooks import AfterWrite, ExtraCheck
+from kit.archive.layout import incident_of, run_by
+from kit.archive.manifest import ARCHIVE_FORMAT, MANIFEST, MANIFESTS, manifest_name, parse_manifest
+from kit.archive.tree import lstat_inside, walk
+from kit.archive.verify import RESERVED, Inspection, VerifyResult, inspect_archive, is_incident
 from kit.errors import ArchiveError
 from kit.times import utc_text
 
-__all__ = [
-    "ARCHIVE_FORMAT",
-    "VerifyResult",
-    "check_appendable",
-    "read_manifest",
-    "record",
-    "verify_archive",
-]
-
-ARCHIVE_FORMAT = "kit-archive/1"
-_LOCK = ".lock"
-_SKIP_TOP = {"manifest.json", "manifests", _LOCK}
+__all__ = ["Chain", "check_appendable", "write_manifest_files"]
 
 
-def _scan(root: Path) -> dict[str, dict[str, Any]]:
-    """Every archived file under ``root``: relative posix path → {sha256, bytes}."""
-    files: dict[str, dict[str, Any]] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        if here == root:
-            dirnames[:] = [d for d in dirnames if d not in _SKIP_TOP]
-            filenames = [f for f in filenames if f not in _SKIP_TOP]
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = here / name
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():  # never followed; recorded (and flagged) as what it points at
-                target = os.readlink(path).encode("utf-8", "surrogateescape")
-                files[rel] = {"sha256": hashlib.sha256(b"symlink:" + target).hexdigest(), "bytes": 0}
-            elif path.is_file():
-                files[rel] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
-    return files
+@dataclass
+class Chain:
+    """An appendable incident: what is recorded, what lies loose, and the newest manifest.
 
-
-@contextlib.contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    root.mkdir(parents=True, exist_ok=True)
-    with (root / _LOCK).open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def read_manifest(root: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The newest manifest of the incident folder ``root``, or ``None`` when there is none.
-
-    Raises
-    ------
-    ArchiveError
-        ``manifest.json`` exists but is not readable JSON.
-    """
-    path = Path(root) / "manifest.json"
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_bytes())
-    except (OSError, ValueError) as error:
-        raise ArchiveError(f"{path} is not a readable manifest ({error}); run `kit verify {root}`") from error
-
-
-def _manifest_name(sequence: int) -> str:
-    return f"manifests/{sequence:04d}.json"
-
-
-def check_appendable(root: str | os.PathLike[str]) -> None:
-    """Refuse to add to an incident folder whose recorded files changed or whose chain broke.
-
-    Files added since the last manifest are fine (they are what the next manifest records).
-
-    Raises
-    ------
-    ArchiveError
-        Something listed was altered or removed, or the manifest chain is broken.
-    """
-    root = Path(root)
-    if read_manifest(root) is None:
-        return
-    check = verify_archive(root)
-    if check.altered or check.removed or check.chain_errors:
-        problems = check.summary().replace(f"{len(check.added)} added, ", "")
-        raise ArchiveError(
-            f"refusing to append to {root}: it changed since its last manifest ({problems}); "
-            f"run `kit verify {root}` and investigate before adding to it"
-        )
-
-
-def record(root: str | os.PathLike[str], event: Mapping[str, Any]) -> Path:
-    """Append a manifest to the incident folder ``root`` that covers every file now in it.
-
-    Parameters
+    Attributes
     ----------
     root
-        ``archive/<incident>``; created when missing.
-    event
-        What happened (``{"kind": "report", "notebook": …, "parameters": …, "status": …}``);
-        stored in the manifest and in its cumulative ``history``. Must hold no secret.
-
-    Returns
-    -------
-    Path
-        The new ``manifests/<n>.json``.
-
-    Raises
-    ------
-    ArchiveError
-        A file listed in the previous manifest was altered or removed, or the manifest chain
-        is broken: the archive is not appended to until a person has looked (``kit verify``).
+        The incident folder.
+    recorded
+        Files the newest manifest lists: path → (sha256, bytes), as verified on disk.
+    loose
+        Regular files on disk that no manifest lists yet (legacy writers' files, leftovers).
+    newest
+        The newest manifest, ``None`` for a new incident.
+    newest_bytes
+        Its bytes.
     """
-    root = Path(root)
-    with _locked(root):
-        previous = read_manifest(root)
-        files = _scan(root)
+
+    root: Path
+    recorded: dict[str, tuple[str, int]] = field(default_factory=dict)
+    loose: dict[str, tuple[str, int]] = field(default_factory=dict)
+    newest: dict[str, Any] | None = None
+    newest_bytes: bytes | None = None
+
+    @property
+    def sequence(self) -> int:
+        """The sequence number of the next manifest."""
+        return int(self.newest["sequence"]) + 1 if self.newest is not None else 1
+
+    def prepare(self, event: Mapping[str, Any], files: Mapping[str, tuple[str, int]]) -> tuple[int, bytes]:
+        """The next manifest: its sequence and bytes, listing what is recorded plus ``files``.
+
+        Raises
+        ------
+        ArchiveError
+            ``files`` would change a recorded file.
+        """
+        changed = sorted(p for p, v in files.items() if p in self.recorded and self.recorded[p] != v)
+        if changed:
+            raise ArchiveError(f"refusing to record {self.root}: {changed[0]} is recorded with other contents")
+        listing = {**self.recorded, **files}
+        sequence = self.sequence
         previous_ref = None
         history: list[Any] = []
-        sequence = 1
-        if previous is not None:
-            check_appendable(root)
-            sequence = int(previous["sequence"]) + 1
-            prev_name = _manifest_name(sequence - 1)
-            previous_ref = {"manifest": prev_name, "sha256": sha256_file(root / prev_name)}
-            history = list(previous.get("history", []))
+        if self.newest is not None and self.newest_bytes is not None:
+            previous_ref = {"manifest": manifest_name(sequence - 1),
+                            "sha256": hashlib.sha256(self.newest_bytes).hexdigest()}
+            history = list(self.newest.get("history", []))
         manifest = {
             "format": ARCHIVE_FORMAT,
-            "incident": root.name,
+            "incident": self.root.name,
             "sequence": sequence,
             "written_at": utc_text(),
             "kit_version": __version__,
@@ -168,143 +105,154 @@ def record(root: str | os.PathLike[str], event: Mapping[str, Any]) -> Path:
             "previous": previous_ref,
             "event": dict(event),
             "history": [*history, {"sequence": sequence, **dict(event)}],
-            "files": [{"path": path, **info} for path, info in sorted(files.items())],
+            "files": [{"path": p, "sha256": h, "bytes": b} for p, (h, b) in sorted(listing.items())],
         }
         data = (json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n").encode()
-        target = root / _manifest_name(sequence)
-        if target.exists():
-            raise ArchiveError(f"{target} already exists; the manifest chain is inconsistent, run `kit verify {root}`")
-        atomic_write(target, data)
-        atomic_write(root / "manifest.json", data)
+        return sequence, data
+
+    def write(self, sequence: int, data: bytes, *, after_write: AfterWrite | None = None) -> Path:
+        """Write manifest ``sequence`` (``manifests/<n>.json``, then ``manifest.json``) and call ``after_write``.
+
+        Raises
+        ------
+        ArchiveError
+            ``sequence`` is not the next one, or ``manifests/<n>.json`` already exists.
+        """
+        if sequence != self.sequence:
+            raise ArchiveError(f"manifest {sequence} is not the next one in {self.root} ({self.sequence} is)")
+        target = write_manifest_files(self.root, sequence, data)
+        manifest = parse_manifest(data, manifest_name(sequence))
+        self.newest, self.newest_bytes = manifest, data
+        listed = {e["path"]: (e["sha256"], e["bytes"]) for e in manifest["files"]}
+        self.recorded = listed
+        self.loose = {p: v for p, v in self.loose.items() if p not in listed}
+        if after_write is not None:
+            after_write(target, data)
         return target
 
 
-@dataclass
-class VerifyResult:
-    """What ``verify_archive`` found.
-
-    Attributes
-    ----------
-    path
-        The incident folder.
-    added, removed, altered
-        Relative paths of files added, removed or changed since the newest manifest.
-    chain_errors
-        Sentences describing each break in the manifest chain.
-    manifests
-        How many manifests the chain holds.
-    files
-        How many files the newest manifest lists.
-    """
-
-    path: Path
-    added: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    altered: list[str] = field(default_factory=list)
-    chain_errors: list[str] = field(default_factory=list)
-    manifests: int = 0
-    files: int = 0
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing was added, removed or altered and the chain is intact."""
-        return not (self.added or self.removed or self.altered or self.chain_errors)
-
-    def summary(self) -> str:
-        """One line: ``ok`` or the counts of each kind of problem."""
-        if self.ok:
-            return f"ok: {self.files} files, {self.manifests} manifests, chain intact"
-        parts = [
-            f"{len(items)} {what}"
-            for what, items in (("added", self.added), ("removed", self.removed), ("altered", self.altered))
-            if items
-        ]
-        if self.chain_errors:
-            parts.append(f"{len(self.chain_errors)} chain error(s)")
-        return ", ".join(parts)
-
-    def lines(self) -> list[str]:
-        """One line per finding, for people: ``altered: reports/…/triage.html``."""
-        out = [f"{what}: {path}" for what, items in
-               (("added", self.added), ("removed", self.removed), ("altered", self.altered)) for path in items]
-        out += [f"chain: {error}" for error in self.chain_errors]
-        return out
+def _manifests_dir(root: Path) -> Path:
+    folder = root / MANIFESTS
+    info = lstat_inside(root, MANIFESTS)
+    if info is None:
+        folder.mkdir(parents=True, exist_ok=True)
+    elif not os.path.isdir(folder) or os.path.islink(folder):
+        raise ArchiveError(f"{folder} is not a folder; run `kit verify {root}`")
+    return folder
 
 
-def verify_archive(path: str | os.PathLike[str]) -> VerifyResult:
-    """Recompute every hash under an incident folder and check the manifest chain.
+def _temp(folder: Path, prefix: str, data: bytes) -> str:
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
 
-    Parameters
-    ----------
-    path
-        ``archive/<incident>``.
+
+def write_manifest_files(root: Path, sequence: int, data: bytes) -> Path:
+    """Write ``manifests/<n>.json`` (refusing to overwrite) and then ``manifest.json``, both fsynced first.
+
+    The two temporary files are written before either is put in place, so the moment when
+    only the first exists is as short as two renames.
 
     Raises
     ------
     ArchiveError
-        ``path`` is not an incident folder (no ``manifest.json``).
+        ``manifests/<n>.json`` exists already.
     """
-    root = Path(path)
-    manifest = read_manifest(root)
-    if manifest is None:
-        raise ArchiveError(f"{root} is not an incident archive: it has no manifest.json")
-    result = VerifyResult(path=root)
-    listed = {entry["path"]: entry for entry in manifest.get("files", [])}
-    result.files = len(listed)
-    on_disk = _scan(root)
-    result.added = sorted(set(on_disk) - set(listed))
-    result.removed = sorted(set(listed) - set(on_disk))
-    result.altered = sorted(
-        p for p in set(on_disk) & set(listed)
-        if on_disk[p]["sha256"] != listed[p].get("sha256") or on_disk[p]["bytes"] != listed[p].get("bytes")
-    )
-    _check_chain(root, manifest, result)
-    return result
-
-
-def _check_chain(root: Path, newest: dict[str, Any], result: VerifyResult) -> None:
-    errors = result.chain_errors
+    folder = _manifests_dir(root)
+    target = root / manifest_name(sequence)
+    first = _temp(folder, f".{sequence:04d}.json.", data)
     try:
-        sequence = int(newest.get("sequence", 0))
-    except (TypeError, ValueError):
-        errors.append("manifest.json has no valid sequence number")
-        return
-    result.manifests = sequence
-    folder = root / "manifests"
-    names = sorted(p.name for p in folder.glob("*.json")) if folder.is_dir() else []
-    expected = {Path(_manifest_name(n)).name for n in range(1, sequence + 1)}
-    for extra in sorted(set(names) - expected):
-        errors.append(f"manifests/{extra} is not part of the chain (newer than manifest.json or misnamed)")
-    raw: dict[int, bytes] = {}
-    parsed: dict[int, dict[str, Any]] = {}
-    for n in range(1, sequence + 1):
-        file = root / _manifest_name(n)
-        if not file.exists():
-            errors.append(f"{_manifest_name(n)} is missing")
-            continue
-        raw[n] = file.read_bytes()
+        second = _temp(folder, f".{MANIFEST}.", data)
+    except BaseException:
+        os.unlink(first)
+        raise
+    try:
         try:
-            parsed[n] = json.loads(raw[n])
-        except ValueError:
-            errors.append(f"{_manifest_name(n)} is not valid JSON")
-            continue
-        if parsed[n].get("sequence") != n:
-            errors.append(f"{_manifest_name(n)} says it is manifest {parsed[n].get('sequence')}")
-    if sequence in raw and raw[sequence] != (root / "manifest.json").read_bytes():
-        errors.append(f"manifest.json differs from {_manifest_name(sequence)}")
-    if 1 in parsed and parsed[1].get("previous") is not None:
-        errors.append(f"{_manifest_name(1)} is the first manifest but points at a previous one")
-    for n in range(2, sequence + 1):
-        if n not in parsed or n - 1 not in raw:
-            continue
-        ref = parsed[n].get("previous") or {}
-        digest = hashlib.sha256(raw[n - 1]).hexdigest()
-        if ref.get("manifest") != _manifest_name(n - 1) or ref.get("sha256") != digest:
-            errors.append(f"{_manifest_name(n - 1)} does not match the hash recorded in {_manifest_name(n)}")
-        if n - 1 in parsed:
-            now = {e["path"]: e.get("sha256") for e in parsed[n].get("files", [])}
-            for entry in parsed[n - 1].get("files", []):
-                if now.get(entry["path"]) != entry.get("sha256"):
-                    errors.append(
-                        f"{_manifest_name(n)} drops or changes {entry['path']}, recorded in {_manifest_name(n - 1)}"
-                    )
+            os.link(first, target)
+        except FileExistsError as error:
+            raise ArchiveError(f"{target} already exists; the manifest chain is inconsistent, "
+                               f"run `kit verify {root}`") from error
+        except OSError:  # a file system without hard links: the lock keeps this check-then-rename safe
+            if os.path.lexists(target):
+                raise ArchiveError(f"{target} already exists; run `kit verify {root}`") from None
+            os.rename(first, target)
+        os.replace(second, root / MANIFEST)
+    finally:
+        for leftover in (first, second):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
+    return target
+
+
+def _refusal(root: Path, result: VerifyResult) -> ArchiveError:
+    kept = VerifyResult(path=result.path, removed=result.removed, altered=result.altered, special=result.special,
+                        chain_errors=result.chain_errors, extra_errors=result.extra_errors)
+    first = (kept.lines() or ["?"])[0]
+    return ArchiveError(f"refusing to append to {root}: it changed since its last manifest ({kept.summary()}; "
+                        f"first: {first}); run `kit verify {root}` and investigate before adding to it")
+
+
+def _new_folder(root: Path) -> Chain:
+    chain = Chain(root=root)
+    if not os.path.isdir(root):
+        return chain
+    specials = []
+    for entry in walk(root, skip_top=RESERVED, hash_files=True):
+        if entry.kind == "file" and entry.sha256 is not None:
+            chain.loose[entry.path] = (entry.sha256, entry.size)
+        elif entry.kind != "dir":
+            specials.append(entry.path)
+    if specials:
+        raise ArchiveError(f"refusing to record {root}: {specials[0]} is a link or a special file "
+                           f"({len(specials)} in all); the kit never archives them, remove them first")
+    return chain
+
+
+def check_appendable(root: str | os.PathLike[str], *, checks: Sequence[ExtraCheck] = ()) -> Chain:
+    """Refuse to add to an incident folder whose recorded files changed or whose chain broke.
+
+    Files added since the last manifest are fine (they are what the next manifest records);
+    a link or a special file anywhere, an extra check's problem, or a recording a dead writer
+    left unfinished (the next writer settles it first, :func:`kit.archive.recovery.recover`) is
+    not. ``root`` may be a run's staging folder: its incident is checked. Lock-free; writers
+    call it again with the lock held.
+
+    Returns
+    -------
+    Chain
+        What a writer appends to.
+
+    Raises
+    ------
+    ArchiveError
+        Something listed was altered or removed, something is a link or a special file, or the
+        manifest chain is broken.
+    """
+    path = incident_of(Path(root))
+    if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
+        raise ArchiveError(f"{path} is not a folder (a link or a file), not an incident archive")
+    if not is_incident(path):
+        return _new_folder(path)
+    inspection: Inspection = inspect_archive(path, checks=checks)
+    result = inspection.result
+    if result.removed or result.altered or result.special or result.chain_errors or result.extra_errors:
+        raise _refusal(path, result)
+    unfinished = [p for p in inspection.pending if not p.alive]
+    if unfinished:
+        raise ArchiveError(f"{path} has a recording that did not finish ({unfinished[0].stage.name}); "
+                           "the next write into it completes or rolls it back")
+    newest = inspection.newest
+    listed = {e["path"]: (e["sha256"], e["bytes"]) for e in (newest or {}).get("files", [])}
+    chain = Chain(root=path, newest=newest)
+    chain.newest_bytes = inspection.chain[-1][1] if inspection.chain else None
+    chain.recorded = {p: inspection.on_disk[p] for p in listed}
+    chain.loose = {p: v for p, v in inspection.on_disk.items() if p not in listed}
+    return chain

@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 
-from kit.archive import check_appendable, incident_dir, record, transcript_path
+from kit.archive import Stage, incident_dir, transcript_path
+from kit.azure.sealing import open_sealed
 from kit.azure.serialconsole import ConsolePrecheck, SerialConsoleClient
 from kit.azure.target import AzureTarget
 from kit.console._redact import redact_text
@@ -43,7 +44,7 @@ from kit.console.session import Session, SessionState
 from kit.console.transcript import render_text
 from kit.console.transports import Notice
 from kit.console.widget import AdminCommand, SerialTerminal
-from kit.errors import ConsolePrecheckError, UsageError
+from kit.errors import ConsoleLostError, ConsolePrecheckError, UsageError
 from kit.evidence.source import parse_source
 from kit.ids import name_of, parse_resource_id
 from kit.ids import vm_id as arm_vm_id
@@ -118,7 +119,9 @@ class ConsoleGlue:
         """The connection ended: close the badge and say why."""
         self.widget.status = "closed"
         error = self.session.closed_error
-        if self.session.state is not SessionState.CLOSED and error is not None:
+        if isinstance(error, ConsoleLostError) and self.session.state is not SessionState.CLOSED:
+            self.widget.notice(f"{error}; the console is lost: run the cell again to open a new session")
+        elif self.session.state is not SessionState.CLOSED and error is not None:
             self.widget.notice(f"{error}; run the cell again to reconnect")
         else:
             self.widget.notice("session closed")
@@ -275,7 +278,11 @@ class ConsoleRun:
     incident_root
         ``archive/<incident>``; the transcript goes to ``transcripts/`` inside it.
     cast_path, text_path
-        The redacted transcript being written (flushed as data arrives).
+        The redacted transcript being written (flushed as data arrives): in the console's own
+        staging folder until :meth:`finish` records it, then where the archive keeps it.
+    stage
+        The staging folder the transcript is written in outside ``kit report`` (``None`` under it:
+        the report's own stage holds it); nothing in it is recorded until :meth:`finish`.
     scenario, lab
         The lab scenario and the lab started for it (``None`` for ``"azure"``).
     in_report
@@ -296,6 +303,7 @@ class ConsoleRun:
     scenario: str | None = None
     lab: RunningLab | None = None
     in_report: bool = False
+    stage: Stage | None = None
     manifest: Path | None = None
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
     _started_at: str = ""
@@ -319,17 +327,19 @@ class ConsoleRun:
         self.session.close()
         self.widget.finalize()
         check = self.check()
+        transcripts = [self.stage.relative(p) if self.stage else p.relative_to(self.incident_root).as_posix()
+                       for p in (self.cast_path, self.text_path)]
         event: dict[str, Any] = {
             "kind": "console", "source": self.source, "vm_id": self.vm_id, "approval": self.session.approval,
-            "responder": self.session.responder,
-            "transcripts": [p.relative_to(self.incident_root).as_posix() for p in (self.cast_path, self.text_path)],
+            "responder": self.session.responder, "transcripts": transcripts,
             "started_at": self._started_at, "finished_at": utc_text(),
         }
         if check is not None:
             event["lab_check"] = {"passed": bool(check.passed), "message": str(check.message)}
         try:
-            if not self.in_report:
-                self.manifest = record(self.incident_root, event)
+            if self.stage is not None:
+                self.manifest = self.stage.commit(event)
+                self.cast_path, self.text_path = self.stage.final(self.cast_path), self.stage.final(self.text_path)
         finally:
             self._stack.close()
         return self.manifest
@@ -381,9 +391,14 @@ def open_console(source: str, *, approval: str, incident: str, archive_dir: str 
         raise UsageError("set the approval parameter to the change or incident ticket allowing this console access")
     where = parse_source(source, allowed=("lab", "azure"))
     root = Path(archive_dir) if archive_dir else incident_dir(archive_root, incident)
-    check_appendable(root)
     stack = contextlib.ExitStack()
     try:
+        # outside kit report the transcript is written in a stage of its own, recorded by finish()
+        # (a session that is never finished is recorded as abandoned); the lock is held only to commit
+        stage = None if run_dir else open_sealed(root, "console", about={"source": str(where), "approval": approval},
+                                                  hold_lock=False)
+        if stage is not None:
+            stack.callback(stage.close)
         lab = None
         if where.scenario is not None:
             # deferred: kit.lab adds 0.3-0.4 s to this module's import, which an Azure console never needs
@@ -401,7 +416,7 @@ def open_console(source: str, *, approval: str, incident: str, archive_dir: str 
             raise ConsolePrecheckError(str(pre))
         transport, _ = azure_transport(client, vm_id, check=False)
         name = name_of(vm_id)
-        cast = transcript_path(root, name)
+        cast = stage.transcript_path(name) if stage is not None else transcript_path(root, name)
         session = Session(transport, approval=approval, transcript=cast, vm_id=vm_id,
                           responder="lab" if lab is not None else client.responder(), os_type=pre.os_type)
         started = utc_text()
@@ -409,7 +424,7 @@ def open_console(source: str, *, approval: str, incident: str, archive_dir: str 
         stack.callback(session.close)
         return ConsoleRun(source=str(where), vm_id=vm_id, precheck=pre, session=session, widget=widget,
                           incident_root=root, cast_path=cast, text_path=cast.with_suffix(".txt"),
-                          scenario=where.scenario, lab=lab, in_report=bool(run_dir), _stack=stack,
+                          scenario=where.scenario, lab=lab, in_report=bool(run_dir), stage=stage, _stack=stack,
                           _started_at=started)
     except BaseException:
         stack.close()

@@ -1,8 +1,8 @@
 """``kit demo``: a whole incident on the lab, from collection to a verified archived report.
 
 Steps (each timed, for ``benchmarks/demo.py``): start the lab in this process → collect the
-scenario's broken VM and known-good VMs into ``archive/DEMO-<UTC timestamp>/evidence/`` →
-record the evidence in the archive → run ``triage.ipynb`` on it → verify the archive.
+scenario's broken VM and known-good VMs into a staging folder of ``archive/DEMO-<UTC timestamp>/``
+and record it (it lands in ``evidence/<stamp>/``) → run ``triage.ipynb`` on it → verify the archive.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kit.archive import incident_dir, new_incident, record, verify_archive
+from kit.archive import incident_dir, new_incident, verify_archive
 from kit.azure.request import CollectionRequest
+from kit.azure.sealing import sealed
 from kit.azure.target import AzureTarget
 from kit.errors import ArchiveError
 from kit.lab import running_lab
@@ -70,19 +71,20 @@ def run_demo(scenario: str = "firewall-lockout", *, archive_root: str | Path = "
     root = incident_dir(archive_root, incident) if incident else new_incident(archive_root, "DEMO")
     incident = root.name
     step = time.monotonic()
-    with running_lab(scenarios=[scenario]) as lab:
+    about = {"source": f"lab:{scenario}"}
+    with running_lab(scenarios=[scenario]) as lab, sealed(root, "evidence", about=about) as stage:
         timings["lab start"] = time.monotonic() - step
         info = lab.scenario(scenario)
         start, end = info.window
         request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
                                     start=start, end=end, source=f"lab:{scenario}")
         step = time.monotonic()
-        result = collect_into_archive(AzureTarget.for_lab(lab), request, root)
+        result = collect_into_archive(AzureTarget.for_lab(lab), request, stage.folder)
         timings["collect"] = time.monotonic() - step
-    record(root, {"kind": "evidence", "source": f"lab:{scenario}",
-                  "bundles": [p.relative_to(root).as_posix() for p in result.bundles]})
+        bundles = [stage.relative(p) for p in result.bundles]
+        stage.commit({"kind": "evidence", "source": f"lab:{scenario}", "bundles": bundles})
     run = run_report("triage", incident=incident, archive_root=archive_root, parameters={
-        "source": f"bundle:{result.subject.resolve()}", "responder_ip": info.responder_ip})
+        "source": f"bundle:{(root / bundles[0]).resolve()}", "responder_ip": info.responder_ip})
     timings["execute"] = run.timings.get("execute", 0.0)
     timings["export"] = run.timings.get("export_html", 0.0)
     step = time.monotonic()

@@ -3,17 +3,33 @@
 The postmortem notebook never re-decides anything: it reads what the triage run saved
 (``reports/<run>/triage.json``), the evidence bundles it names, and the console transcripts,
 then lays them out with marked gaps for people to complete.
+
+Everything it reads may have been planted: no reader here follows a symbolic link or opens a
+special file (FIFO, device); such an entry, like an unreadable file, is skipped with an
+:class:`~kit.archive.ArchiveWarning` (shown in the report) instead of read. Given a run's
+staging folder as ``archive_dir`` (what ``kit report`` passes), the incident it belongs to is read.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kit.archive import read_manifest
+from kit.archive import (
+    ArchiveWarning,
+    describe,
+    incident_of,
+    list_inside,
+    open_inside,
+    read_inside,
+    read_manifest,
+    walk,
+)
 from kit.errors import ArchiveError
 
 __all__ = ["FOLLOW_UPS", "IncidentRecord", "durations", "follow_ups", "read_incident", "transcripts"]
@@ -91,12 +107,42 @@ class IncidentRecord:
     reports: list[dict[str, Any]] = field(default_factory=list)
 
     def bundle_path(self, vm: str) -> Path | None:
-        """The evidence bundle the triage used for ``vm``."""
+        """The evidence bundle the triage used for ``vm``; ``None`` (with a warning) if it holds a link.
+
+        A relative path is inside the incident (it may not climb out with ``..``); an absolute
+        one is a bundle collected elsewhere (``bundle:`` source).
+        """
         rel = ((self.triage or {}).get("bundles") or {}).get(vm)
-        if not rel:
+        if not rel or not isinstance(rel, str):
             return None
         path = Path(rel)
-        return path if path.is_absolute() else self.root / path
+        if path.is_absolute():
+            return path
+        try:
+            found = [e for e in walk(self.root, under=rel) if e.special]
+        except ArchiveError as error:
+            _skip(f"the evidence bundle of {vm} ({rel}): {error}")
+            return None
+        if found:
+            _skip(f"the evidence bundle of {vm} ({rel}) holds {len(found)} link(s) or special file(s), "
+                  f"e.g. {found[0].path}")
+            return None
+        return self.root / path
+
+
+def _skip(what: str) -> None:
+    warnings.warn(f"skipped {what}; run `kit verify` on the incident", ArchiveWarning, stacklevel=3)
+
+
+def _read_json(root: Path, rel: str) -> Any:
+    """A JSON file of the archive, never through a link; ``None`` (with a warning) when it is not readable."""
+    try:
+        return json.loads(read_inside(root, rel))
+    except FileNotFoundError:
+        return None
+    except (ArchiveError, OSError, ValueError) as error:
+        _skip(f"{rel}: {error}")
+        return None
 
 
 def read_incident(archive_dir: str | Path) -> IncidentRecord:
@@ -107,36 +153,71 @@ def read_incident(archive_dir: str | Path) -> IncidentRecord:
     ArchiveError
         The folder is not an incident archive.
     """
-    root = Path(archive_dir)
+    root = incident_of(Path(archive_dir))
     manifest = read_manifest(root)
     if manifest is None:
         raise ArchiveError(f"{root} is not an incident archive (no manifest.json); run `kit report triage` first")
     reports = [h for h in manifest.get("history", []) if h.get("kind") == "report"]
     record = IncidentRecord(root=root, manifest=manifest, reports=reports)
     for run in reversed(reports):
-        path = root / str(run.get("run", "")) / "triage.json"
-        if run.get("status") == "ok" and path.is_file():
-            record.triage = json.loads(path.read_text())
-            record.triage_run = path.parent
+        rel = f"{run.get('run', '')}/triage.json"
+        if run.get("status") != "ok" or not isinstance(run.get("run"), str):
+            continue
+        value = _read_json(root, rel)
+        if isinstance(value, dict):
+            record.triage = value
+            record.triage_run = root / str(run["run"])
             break
     return record
 
 
+def _first_line(root: Path, rel: str, limit: int = 1 << 20) -> bytes:
+    fd = open_inside(root, rel)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.readline(limit)
+
+
 def transcripts(archive_dir: str | Path, *, tail: int = 60) -> list[dict[str, Any]]:
-    """Console transcripts under ``transcripts/``: the cast header's kit fields and the text's last lines."""
-    folder = Path(archive_dir) / "transcripts"
+    """Console transcripts under ``transcripts/``: the cast header's kit fields and the text's last lines.
+
+    A ``.cast`` or ``.txt`` that is a link or a special file (or a ``transcripts`` folder that
+    is a link) is skipped with an :class:`~kit.archive.ArchiveWarning`, never read.
+    """
+    root = incident_of(Path(archive_dir))
+    try:
+        entries = list_inside(root, "transcripts")
+    except ArchiveError as error:
+        _skip(f"transcripts: {error}")
+        return []
+    names = {e.path: e for e in entries}
     found = []
-    for cast in sorted(folder.glob("*.cast")) if folder.is_dir() else []:
+    for entry in entries:
+        if not entry.path.endswith(".cast"):
+            if entry.special and entry.path.endswith(".txt") and entry.path[:-4] + ".cast" not in names:
+                _skip(f"{entry.path}: it is {describe(entry)}")
+            continue
+        if entry.special:
+            _skip(f"{entry.path}: it is {describe(entry)}")
+            continue
         header: dict[str, Any] = {}
         try:
-            with cast.open() as handle:
-                header = json.loads(handle.readline() or "{}")
-        except (OSError, ValueError):
-            header = {}
-        text = cast.with_suffix(".txt")
-        lines = text.read_text(errors="replace").splitlines() if text.exists() else []
-        found.append({"id": cast.stem, "file": cast.relative_to(archive_dir).as_posix(),
-                      "kit": header.get("kit", {}), "started": header.get("timestamp"),
+            value = json.loads(_first_line(root, entry.path) or b"{}")
+            header = value if isinstance(value, dict) else {}
+        except (ArchiveError, OSError, ValueError) as error:
+            _skip(f"the header of {entry.path}: {error}")
+        text_rel = entry.path[: -len(".cast")] + ".txt"
+        lines: list[str] = []
+        text = names.get(text_rel)
+        if text is not None and text.special:
+            _skip(f"{text_rel}: it is {describe(text)}")
+        elif text is not None:
+            try:
+                lines = read_inside(root, text_rel).decode("utf-8", errors="replace").splitlines()
+            except (ArchiveError, OSError) as error:
+                _skip(f"{text_rel}: {error}")
+        kit_fields = header.get("kit", {})
+        found.append({"id": Path(entry.path).stem, "file": entry.path,
+                      "kit": kit_fields if isinstance(kit_fields, dict) else {}, "started": header.get("timestamp"),
                       "lines": len(lines), "tail": lines[-tail:]})
     return found
 

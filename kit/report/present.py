@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.archive import atomic_write
-from kit.errors import SecretParameterError
+from kit.errors import ArchiveError, SecretParameterError
 from kit.report.params import looks_like_secret
 
 __all__ = [
@@ -272,14 +272,26 @@ def _offline_notebook_renderer() -> Any:
 def save_result(run_dir: str | Path, name: str, value: Any) -> Path:
     """Write ``value`` as ``<run_dir>/<name>.json`` for a later notebook or the archive.
 
+    Under ``kit report``, ``run_dir`` is in the run's staging folder: the result is recorded
+    with the run when it ends. Paths in ``value`` should be relative to ``archive_dir`` (they
+    stay right once the run is moved into place; :func:`kit.archive.incident_relative`).
+
     Raises
     ------
     SecretParameterError
         The value contains something that looks like a secret (it would be archived).
+    ArchiveError
+        ``run_dir`` or the result file is a link or a special file (never written through).
     """
     what = looks_like_secret(value)
     if what:
         raise SecretParameterError(f"result {name!r} contains what looks like {what}; it is not saved")
-    path = Path(run_dir) / f"{name}.json"
+    if not name or "/" in name or name.startswith("."):
+        raise ArchiveError(f"result name {name!r} must be a plain file name")
+    folder = Path(run_dir)
+    path = folder / f"{name}.json"
+    if folder.is_symlink() or path.is_symlink() or (path.exists() and not path.is_file()):
+        raise ArchiveError(f"{path if not folder.is_symlink() else folder} is a link or a special file; "
+                           "results are never written through one")
     atomic_write(path, (json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n").encode())
     return path

@@ -2,8 +2,16 @@
 
 The steps, each a function of its own::
 
-    resolve_notebook → check_parameters → load_notebook → check_appendable → new_run_dir → execute
-    → export HTML (→ PDF) → archive (manifest chain) → raise if a cell failed
+    resolve_notebook → check_parameters → load_notebook
+    → staged (lock the incident, recover dead runs, check) → run_dir in the stage → execute
+    → export HTML (→ PDF) → commit (move into place + manifest, one step) → raise if a cell failed
+
+The whole run, from the check to the manifest, holds the incident's lock: a second run into the
+same incident waits (saying for whom) and gives up with :class:`~kit.errors.ArchiveBusyError`
+after ``wait`` seconds. The kernel writes only into the run's staging folder
+(``<incident>/.staging/<id>/``, which it gets as ``archive_dir``; ``run_dir`` is inside it);
+nothing there is recorded until the commit moves it into place, so a run killed half-way is
+recorded by the next one as ``abandoned`` instead of adopted (:mod:`kit.archive.stage`).
 
 A failing cell still leaves the executed notebook and its HTML (showing the error) in the
 run folder, and the archive records the run as ``failed`` before
@@ -16,15 +24,17 @@ import ast
 import json
 import logging
 import os
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from kit.archive import check_appendable, incident_dir, new_run_dir, record
+from kit.archive import DEFAULT_WAIT, AfterWrite, incident_dir, staged
+from kit.azure.sealing import after_write_from_env
 from kit.errors import NotebookExecutionError, ReportError, UsageError
 from kit.report.export import export_html, export_pdf
 from kit.report.kernel import ThisPythonKernelManager
@@ -62,7 +72,8 @@ class ReportRun:
     notebook
         The source notebook.
     run_dir
-        ``archive/<incident>/reports/<UTC timestamp>-<notebook>/``.
+        ``archive/<incident>/reports/<UTC timestamp>-<notebook>/`` (in the run's staging folder
+        while it executes, in the incident once recorded).
     executed
         The executed ``.ipynb`` in ``run_dir``.
     html
@@ -77,6 +88,8 @@ class ReportRun:
         What failed, in one sentence, or ``None``.
     manifest
         The archive manifest written for this run.
+    stage
+        The id of the staging folder the run wrote into (``stage`` in its archive event).
     timings
         Seconds per step (``execute``, ``export_html``, ``export_pdf``, ``archive``).
     """
@@ -91,6 +104,7 @@ class ReportRun:
     status: str = "running"
     error: str | None = None
     manifest: Path | None = None
+    stage: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     def result(self, name: str) -> Any:
@@ -200,6 +214,54 @@ def describe_failure(error: BaseException) -> tuple[str, dict[str, Any]]:
     return f"{type(error).__name__}: {str(error)[:300]}", {"ename": type(error).__name__}
 
 
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _archive_root(archive_root: str | os.PathLike[str], incident: str) -> Path:
+    """The incident folder, refusing an archive root or incident path that is a file or a link."""
+    base = Path(archive_root)
+    if base.exists() and not base.is_dir():
+        raise UsageError(f"--archive {base} is a file; give the folder that holds incident archives")
+    root = incident_dir(base, incident)
+    if root.is_symlink():
+        raise UsageError(f"{root} is a symbolic link; an incident archive must be a plain folder")
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root} is a file, not an incident archive folder")
+    return root
+
+
+def _execute_and_export(run: ReportRun, full: Mapping[str, Any], *, pdf: bool,
+                        timeout: float | None) -> tuple[BaseException | None, Exception | None]:
+    """Execute and export into the stage; the execution failure and the export failure, if any."""
+    source, run_dir = run.notebook, run.run_dir
+    failure: BaseException | None = None
+    started = time.monotonic()
+    try:
+        execute(source, run.executed, full, cwd=Path.cwd(), timeout=timeout)
+    except (Exception, KeyboardInterrupt) as error:  # noqa: BLE001 - every failure is archived, then raised
+        failure = error
+    run.timings["execute"] = time.monotonic() - started
+
+    export_error: Exception | None = None
+    if run.executed.exists():
+        step = time.monotonic()
+        try:
+            run.html = export_html(run.executed, run_dir / f"{source.stem}.html",
+                                   title=f"{run.incident} · {source.stem}")
+        except Exception as error:  # noqa: BLE001 - archive what we have, then report
+            export_error = error
+        run.timings["export_html"] = time.monotonic() - step
+        if pdf and run.html is not None and failure is None:
+            step = time.monotonic()
+            try:
+                run.pdf = export_pdf(run.html, run_dir / f"{source.stem}.pdf")
+            except ReportError as error:
+                export_error = error
+            run.timings["export_pdf"] = time.monotonic() - step
+    return failure, export_error
+
+
 def run_report(
     notebook: str | os.PathLike[str],
     *,
@@ -208,6 +270,9 @@ def run_report(
     archive_root: str | os.PathLike[str] = "archive",
     pdf: bool = False,
     timeout: float | None = 1800.0,
+    wait: float | None = DEFAULT_WAIT,
+    on_wait: Callable[[str], None] | None = _stderr,
+    after_write: AfterWrite | None = None,
 ) -> ReportRun:
     """Execute ``notebook`` with ``parameters`` into the archive of ``incident``.
 
@@ -220,32 +285,51 @@ def run_report(
     parameters
         Values for the notebook's ``parameters`` cell. Secret-looking names or values are
         refused. ``incident``, ``run_dir`` and ``archive_dir`` are filled in by the runner
-        when the notebook declares them.
+        when the notebook declares them: ``archive_dir`` is the run's staging folder, which
+        has the incident's layout (collect into its ``evidence/``, record paths relative to
+        it: they stay right once the run is recorded); reading the incident through it works
+        (``read_manifest``, the postmortem readers resolve it to the incident).
     archive_root
         The folder holding incident archives.
     pdf
         Also print the HTML to PDF with Debian chromium.
     timeout
         Seconds allowed per cell before it fails as a timeout (default 30 min; ``None``: no limit).
+    wait
+        Seconds to wait while another run holds the incident (default 10 min; ``None``: as
+        long as it takes; ``0``: not at all).
+    on_wait
+        Told once, with a sentence naming the other run, when this one has to wait (default:
+        printed to stderr).
+    after_write
+        Called under the lock after each manifest written, with its path and bytes (a signer,
+        a witness); ``None`` (the default): as the environment says
+        (:func:`kit.azure.sealing.after_write_from_env`: ``KIT_ARCHIVE_SIGNING_KEY``,
+        ``KIT_ARCHIVE_WITNESS``).
 
     Returns
     -------
     ReportRun
-        Paths, recorded parameters, status and per-step timings.
+        Paths (in the incident), recorded parameters, status and per-step timings.
 
     Raises
     ------
     SecretParameterError
         A parameter looks like a secret; nothing is written.
     UsageError
-        Unknown notebook, incident id or parameter name; nothing is written.
+        Unknown notebook, incident id or parameter name, an ``archive_root`` that is a file;
+        nothing is written.
+    ArchiveBusyError
+        Another run held the incident for longer than ``wait`` (exit 6); nothing is written.
+    ArchiveError
+        The archive changed since its last manifest (``kit verify`` says how); nothing is written.
     NotebookExecutionError
         A cell failed. The executed notebook and HTML are written and the run is archived
         (status ``failed``) first.
     """
     source = resolve_notebook(notebook)
     params = check_parameters(parameters)
-    root = incident_dir(archive_root, incident)
+    root = _archive_root(archive_root, incident)
     nb = load_notebook(source)
     declared = notebook_parameters(nb)
     unknown = sorted(set(params) - set(declared))
@@ -256,60 +340,43 @@ def run_report(
         )
     if "incident" in params and params["incident"] != incident:
         raise UsageError(f"parameter incident={params['incident']!r} contradicts --incident {incident}")
-    check_appendable(root)
-    run_dir = new_run_dir(root, source.stem)
-    run = ReportRun(incident=incident, notebook=source, run_dir=run_dir,
-                    executed=run_dir / source.name, parameters=params)
-    injected = {"incident": incident, "run_dir": str(run_dir.resolve()), "archive_dir": str(root.resolve())}
-    full = {**{k: v for k, v in injected.items() if k in declared}, **params}
 
-    failure: BaseException | None = None
-    started = time.monotonic()
-    started_at = utc_text()
-    try:
-        execute(source, run.executed, full, cwd=Path.cwd(), timeout=timeout)
-    except (Exception, KeyboardInterrupt) as error:  # noqa: BLE001 - every failure is archived, then raised
-        failure = error
-    run.timings["execute"] = time.monotonic() - started
+    about = {"notebook": source.name, "parameters": {"incident": incident, **params}}
+    seal = after_write if after_write is not None else after_write_from_env()
+    with staged(root, source.stem, about=about, wait=wait, on_wait=on_wait, after_write=seal) as stage:
+        run_dir = stage.run_dir(source.stem)
+        run = ReportRun(incident=incident, notebook=source, run_dir=run_dir, executed=run_dir / source.name,
+                        parameters=params, stage=stage.id)
+        injected = {"incident": incident, "run_dir": str(run_dir.resolve()), "archive_dir": str(stage.folder.resolve())}
+        full = {**{k: v for k, v in injected.items() if k in declared}, **params}
+        started_at = utc_text()
+        failure, export_error = _execute_and_export(run, full, pdf=pdf, timeout=timeout)
 
-    export_error: Exception | None = None
-    if run.executed.exists():
+        fields: dict[str, Any] = {}
+        if failure is not None:
+            run.status = "failed"
+            run.error, fields = describe_failure(failure)
+        elif export_error is not None:
+            run.status = "failed"
+            run.error = f"export failed: {export_error}"
+        else:
+            run.status = "ok"
         step = time.monotonic()
-        try:
-            run.html = export_html(run.executed, run_dir / f"{source.stem}.html", title=f"{incident} · {source.stem}")
-        except Exception as error:  # noqa: BLE001 - archive what we have, then report
-            export_error = error
-        run.timings["export_html"] = time.monotonic() - step
-        if pdf and run.html is not None and failure is None:
-            step = time.monotonic()
-            try:
-                run.pdf = export_pdf(run.html, run_dir / f"{source.stem}.pdf")
-            except ReportError as error:
-                export_error = error
-            run.timings["export_pdf"] = time.monotonic() - step
-
-    fields: dict[str, Any] = {}
-    if failure is not None:
-        run.status = "failed"
-        run.error, fields = describe_failure(failure)
-    elif export_error is not None:
-        run.status = "failed"
-        run.error = f"export failed: {export_error}"
-    else:
-        run.status = "ok"
-    step = time.monotonic()
-    run.manifest = record(root, {
-        "kind": "report",
-        "notebook": source.name,
-        "run": run_dir.relative_to(root).as_posix(),
-        "parameters": {"incident": incident, **params},
-        "status": run.status,
-        "error": run.error,
-        **({"failure": fields} if fields else {}),
-        "started_at": started_at,
-        "finished_at": utc_text(),
-    })
-    run.timings["archive"] = time.monotonic() - step
+        run.manifest = stage.commit({
+            "kind": "report",
+            "notebook": source.name,
+            "run": stage.relative(run_dir),
+            "parameters": {"incident": incident, **params},
+            "status": run.status,
+            "error": run.error,
+            **({"failure": fields} if fields else {}),
+            "started_at": started_at,
+            "finished_at": utc_text(),
+        })
+        run.timings["archive"] = time.monotonic() - step
+        run.run_dir, run.executed = stage.final(run.run_dir), stage.final(run.executed)
+        run.html = stage.final(run.html) if run.html is not None else None
+        run.pdf = stage.final(run.pdf) if run.pdf is not None else None
 
     if isinstance(failure, KeyboardInterrupt):
         raise failure

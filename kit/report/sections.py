@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from kit.analyze.bootlog import log_lines
 from kit.analyze.network import NetworkDiff, ResponderVerdict
 from kit.analyze.timeline import reference_times
+from kit.archive.layout import incident_relative
 from kit.report.present import Html, callout, code_block, details, log_excerpt, table
 
 if TYPE_CHECKING:
@@ -395,12 +396,8 @@ def triage_result(src: Sources, result: TriageResult, archive_dir: str | Path | 
     """What later notebooks (postmortem) and the archive need from a triage run, as JSON (``kit-triage/1``)."""
 
     def rel(path: Path) -> str:
-        if archive_dir:
-            try:
-                return Path(path).resolve().relative_to(Path(archive_dir).resolve()).as_posix()
-            except ValueError:
-                pass
-        return str(path)
+        inside = incident_relative(path, archive_dir) if archive_dir else None
+        return inside or str(path)
 
     ranked = hypotheses(result.classification)
     timeline = result.timeline

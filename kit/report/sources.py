@@ -5,6 +5,11 @@ them::
 
     archive/<incident>/evidence/<UTC timestamp>/<vm>/     one bundle per VM (broken VM + peers)
 
+Under ``kit report`` the notebook's ``archive_dir`` is the run's staging folder
+(``<incident>/.staging/<id>/``, same layout): the bundles are written there and moved to the
+incident's ``evidence/`` when the run is recorded, so a run killed while collecting leaves no
+half-written bundle in the incident; a path relative to ``archive_dir`` stays right after the move.
+
 The lab's token and any Azure credential stay in this process's memory/environment; only the
 bundles (which never hold a token) reach the archive. The Azure SDK and the lab are imported only
 when a source collects (together about 1.3 s), so a report on a ``bundle:`` source starts fast.

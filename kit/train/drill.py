@@ -29,9 +29,10 @@ import yaml
 
 from kit.analyze.network import load_network, ssh_rdp_verdicts
 from kit.analyze.triage import TriageResult, triage
-from kit.archive import incident_dir, new_incident, new_run_dir, record
+from kit.archive import atomic_write, incident_dir, new_incident
 from kit.azure.changes import delete_security_rule, list_security_rules
 from kit.azure.collect import CollectionRequest
+from kit.azure.sealing import sealed
 from kit.azure.target import AzureTarget
 from kit.console.open import open_lab_session
 from kit.console.session import Session
@@ -169,13 +170,16 @@ class Drill:
         return AzureTarget.for_lab(self.lab)
 
     def collect(self, *, peers: bool = True) -> Sources:
-        """Collect the broken VM (and its peers) into the drill's ``evidence/``; the ``Sources``."""
+        """Collect the broken VM (and its peers) into the drill's ``evidence/``, recorded; the ``Sources``."""
         info = self.info
         request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm,
                                     info.known_good if peers else (), start=info.window_start, end=info.window_end,
                                     source=f"lab:{info.name}")
-        result = collect_into_archive(self.target(), request, self.root)
-        subject = load_bundle(result.subject)
+        with sealed(self.root, "evidence", about={"source": request.source}) as stage:
+            result = collect_into_archive(self.target(), request, stage.folder)
+            stage.commit({"kind": "evidence", "source": request.source,
+                          "bundles": [stage.relative(path) for path in result.bundles]})
+        subject = load_bundle(stage.final(result.subject))
         return Sources(subject=subject, peers=subject.peers(), source=f"lab:{info.name}", scenario=info,
                        responder_ip=info.responder_ip)
 
@@ -187,11 +191,12 @@ class Drill:
         """
         src = self.sources = self.collect()
         self.triage_result = triage(src.subject, src.peers, responder_ip=src.responder_ip)
-        run = new_run_dir(self.root, "triage")
-        save_result(run, "triage", sections.triage_result(src, self.triage_result, self.root))
-        record(self.root, {"kind": "report", "notebook": f"training/{self.scenario}.ipynb (triage step)",
-                           "run": run.relative_to(self.root).as_posix(), "parameters": {"incident": self.id},
-                           "status": "ok", "error": None, "started_at": self.started_at, "finished_at": utc_text()})
+        with sealed(self.root, "triage", about={"notebook": f"training/{self.scenario}.ipynb"}) as stage:
+            run = stage.run_dir("triage")
+            save_result(run, "triage", sections.triage_result(src, self.triage_result, self.root))
+            stage.commit({"kind": "report", "notebook": f"training/{self.scenario}.ipynb (triage step)",
+                          "run": stage.relative(run), "parameters": {"incident": self.id}, "status": "ok",
+                          "error": None, "started_at": self.started_at, "finished_at": utc_text()})
         return self.triage_result
 
     # ------------------------------------------------------------------ questions
@@ -319,18 +324,21 @@ class Drill:
         return outcome
 
     def archive_transcripts(self) -> list[Path]:
-        """Copy the console transcripts so far into the drill's ``transcripts/`` (once each)."""
-        copied = []
+        """Record the console transcripts so far in the drill's ``transcripts/`` (once each)."""
+        new = []
         for session in self.sessions:
-            cast = getattr(session.transcript, "cast_path", None) or (self._work / "none")
-            cast = Path(cast)
-            for source in (cast, cast.with_suffix(".txt")):
-                target = self.root / "transcripts" / source.name
-                if source.is_file() and not target.exists():
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(source, target)
-                    copied.append(target)
-        return copied
+            cast = Path(session.transcript.cast_path) if session.transcript is not None else None
+            if cast is not None:
+                new += [p for p in (cast, cast.with_suffix(".txt"))
+                        if p.is_file() and not (self.root / "transcripts" / p.name).exists()]
+        if not new:
+            return []
+        with sealed(self.root, "transcripts", about={"sessions": len(self.sessions)}) as stage:
+            for source in new:
+                atomic_write(stage.folder / "transcripts" / source.name, source.read_bytes())
+            stage.commit({"kind": "drill", "event": "transcripts", "at": utc_text(),
+                          "transcripts": [f"transcripts/{p.name}" for p in new]})
+        return [self.root / "transcripts" / p.name for p in new]
 
     # ------------------------------------------------------------------ after
     def postmortem(self, *, service: str = "") -> ReportRun:

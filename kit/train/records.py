@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kit.archive import read_manifest, record
+from kit.archive import atomic_write, read_manifest
+from kit.azure.sealing import sealed
 from kit.times import utc_text
 
 __all__ = ["DrillRow", "drill_prefix", "drill_rows", "format_duration", "format_report", "record_event"]
@@ -26,12 +27,11 @@ def drill_prefix(scenario: str, seed: int) -> str:
 
 
 def record_event(root: Path, event: str, fields: dict[str, Any], *, files: dict[str, Any] | None = None) -> None:
-    """Write ``files`` (name → JSON value) under ``root/drill/`` and append a ``kind: drill`` manifest."""
-    for name, value in (files or {}).items():
-        path = root / "drill" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(value, indent=2, default=str) + "\n", encoding="utf-8")
-    record(root, {"kind": "drill", "event": event, "at": utc_text(), **fields})
+    """Record a ``kind: drill`` event, with ``files`` (name → JSON value) under ``drill/``, in one staged step."""
+    with sealed(root, f"drill-{event}", about={"event": event}) as stage:
+        for name, value in (files or {}).items():
+            atomic_write(stage.folder / "drill" / name, (json.dumps(value, indent=2, default=str) + "\n").encode())
+        stage.commit({"kind": "drill", "event": event, "at": utc_text(), **fields})
 
 
 def format_duration(seconds: float | None) -> str:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kit.archive import new_incident, record
+from kit.archive import atomic_write, new_incident
+from kit.azure.sealing import sealed
 from kit.errors import UsageError
 from kit.report.runner import describe_failure, execute
 from kit.times import utc_text
@@ -123,13 +124,13 @@ def run_walkthrough(scenario: str, *, seed: int | None = None, solution: bool = 
             except Exception as failure:  # noqa: BLE001 - archived, then reported in the result
                 error = describe_failure(failure)[0]
         archived = None
-        if executed.exists():
-            archived = root / "walkthrough" / executed.name
-            archived.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(executed, archived)
-        record(root, {"kind": "drill", "event": "walkthrough", "at": utc_text(),
-                      "notebook": f"training/{executed.name}", "parameters": parameters,
-                      "status": "failed" if error else "ok", "error": error})
+        with sealed(root, "walkthrough", about={"notebook": f"training/{executed.name}"}) as stage:
+            if executed.exists():
+                atomic_write(stage.folder / "walkthrough" / executed.name, executed.read_bytes())
+                archived = root / "walkthrough" / executed.name
+            stage.commit({"kind": "drill", "event": "walkthrough", "at": utc_text(),
+                          "notebook": f"training/{executed.name}", "parameters": parameters,
+                          "status": "failed" if error else "ok", "error": error})
     finally:
         shutil.rmtree(work, ignore_errors=True)
     row = next((r for r in drill_rows(archive_root) if r.drill == drill), None)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from kit.archive import incident_dir, read_manifest, record, verify_archive
 from kit.cli import main
 from kit.errors import ArchiveError, UsageError
-from kit.archive import incident_dir, read_manifest, record, verify_archive
 
 
 def _write(root: Path, rel: str, text: str) -> None:
@@ -84,7 +84,8 @@ def test_a_rewritten_earlier_manifest_breaks_the_chain(archived: Path) -> None:
 def test_a_removed_earlier_manifest_or_forged_newest_is_reported(archived: Path) -> None:
     (archived / "manifests/0001.json").unlink()
     assert "manifests/0001.json is missing" in verify_archive(archived).chain_errors
-    (archived / "manifest.json").write_text((archived / "manifest.json").read_text().replace('"kind": "report"', '"kind": "x"'))
+    newest = (archived / "manifest.json").read_text()
+    (archived / "manifest.json").write_text(newest.replace('"kind": "report"', '"kind": "x"'))
     assert "manifest.json differs from manifests/0002.json" in verify_archive(archived).chain_errors
 
 
@@ -98,6 +99,8 @@ def test_recording_refuses_to_launder_an_altered_archive(archived: Path) -> None
 def test_verify_of_a_folder_without_manifest_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", str(tmp_path)]) == 1
     assert "has no manifest.json" in capsys.readouterr().err
+    with pytest.raises(ArchiveError, match="has no manifest.json"):
+        verify_archive(tmp_path)
 
 
 @pytest.mark.parametrize("bad", ["../etc", "a/b", "", ".", "INC 1", "x" * 81])
@@ -108,4 +111,55 @@ def test_incident_ids_are_plain_names(tmp_path: Path, bad: str) -> None:
 
 def test_a_planted_symlink_is_flagged_not_followed(archived: Path) -> None:
     (archived / "reports/run-1/evil").symlink_to("/etc/passwd")
-    assert verify_archive(archived).added == ["reports/run-1/evil"]
+    result = verify_archive(archived)
+    assert not result.ok and result.added == []
+    assert result.special == ["reports/run-1/evil is a symbolic link to '/etc/passwd'; not followed"]
+    with pytest.raises(ArchiveError, match="refusing to append.*symbolic link"):
+        record(archived, {"kind": "report"})
+
+
+def test_record_calls_after_write_under_the_lock_with_the_manifest_bytes(archived: Path) -> None:
+    from kit.archive import lock_holder
+
+    seen: list[tuple[Path, bytes, str]] = []
+
+    def after_write(path: Path, data: bytes) -> None:
+        seen.append((path, data, lock_holder(archived)))
+
+    _write(archived, "reports/run-2/x.html", "x")
+    written = record(archived, {"kind": "report"}, after_write=after_write)
+    ((path, data, holder),) = seen
+    assert path == written == archived / "manifests/0003.json"
+    assert data == path.read_bytes() == (archived / "manifest.json").read_bytes()
+    assert "pid" in holder, "called while the lock is still held (the holder is written into the lock file)"
+
+
+def test_verify_runs_extra_checks_and_drops_the_limits_they_cover(archived: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from kit.archive import LIMIT_RECOMPUTED, LIMITS
+
+    calls: list[list[tuple[Path, bytes]]] = []
+
+    def signature(root: Path, chain: list[tuple[Path, bytes]]) -> list[str]:
+        calls.append(chain)
+        return ["signature: manifests/0002.json is not signed by a trusted key"]
+
+    signature.covers = {LIMIT_RECOMPUTED}  # type: ignore[attr-defined]
+    result = verify_archive(archived, checks=[signature])
+    ((first, second),) = calls
+    assert [p.name for p, _ in (first, second)] == ["0001.json", "0002.json"]
+    assert second[1] == (archived / "manifest.json").read_bytes()
+    assert not result.ok and result.extra_errors == ["signature: manifests/0002.json is not signed by a trusted key"]
+    assert "check: signature: manifests/0002.json is not signed by a trusted key" in result.lines()
+    assert "1 failed check(s)" in result.summary()
+    assert LIMITS[LIMIT_RECOMPUTED] not in result.limits and len(result.limits) == 1
+
+    def broken(root: Path, chain: list[tuple[Path, bytes]]) -> list[str]:
+        raise RuntimeError("no key")
+
+    assert verify_archive(archived, checks=[broken]).extra_errors == ["broken could not run: RuntimeError: no key"]
+    plain = verify_archive(archived)
+    assert plain.ok and len(plain.limits) == 2
+    assert main(["verify", str(archived)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("not checked: ") == 2 and "signature" in out and "witness" in out

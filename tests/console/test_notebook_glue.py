@@ -198,6 +198,26 @@ def test_a_guest_hanging_up_closes_the_badge_and_further_keys_are_not_sent() -> 
     session.close()
 
 
+def test_a_lost_connection_closes_the_badge_and_says_the_console_is_lost(tmp_path: Path) -> None:
+    from kit.console import SessionState
+
+    transport = MockTransport(banner="login: ")
+    session = Session(transport, approval="CHG-9", transcript=tmp_path / "w.cast")
+    widget = console_widget(session)
+    browser = Browser(widget)
+    browser.wait_for("login: ")
+    session.loop.call_soon_threadsafe(transport.lose, "reconnect failed 5 times in 6.2 s (HTTP 503)")
+    _eventually(lambda: widget.status == "closed")
+    browser.wait_for("the console is lost: run the cell again to open a new session")
+    assert "reconnect failed 5 times" in browser.screen()
+    assert session.state is SessionState.ENDED
+    browser.type("root\r")
+    browser.wait_for("not connected")
+    assert transport.sent == []
+    session.close()
+    assert "reconnect failed; the console connection is lost" in (tmp_path / "w.cast").read_text()
+
+
 def test_output_before_the_widget_existed_is_shown_and_the_fallback_is_redacted() -> None:
     transport = MockTransport(banner="boot ok\r\nAuthorization: Bearer eyJabc.def.ghi\r\nlogin: ")
     session = Session(transport, approval="CHG-9")

@@ -101,3 +101,84 @@ def test_pdf_is_printed_by_debian_chromium(tmp_path: Path) -> None:
     run = run_report(TINY, incident="INC-45", archive_root=tmp_path, pdf=True)
     assert run.pdf is not None and run.pdf.read_bytes().startswith(b"%PDF")
     assert verify_archive(tmp_path / "INC-45").ok
+
+
+def _staging_notebook(path: Path, body: str) -> Path:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[
+        new_code_cell('incident = ""\nrun_dir = ""\narchive_dir = ""', metadata={"tags": ["parameters"]}),
+        new_code_cell(body),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                 "language_info": {"name": "python"}})
+    nbformat.write(nb, path)
+    return path
+
+
+def test_the_kernel_writes_only_into_the_runs_staging_folder(tmp_path: Path) -> None:
+    """archive_dir is the stage (the incident's layout inside); paths relative to it stay right after the move."""
+    from kit.archive import record
+
+    root = tmp_path / "archive" / "INC-50"
+    (root / "transcripts").mkdir(parents=True)
+    (root / "transcripts" / "s1.cast").write_text('{"version": 2}\n')
+    record(root, {"kind": "console"})
+    notebook = _staging_notebook(tmp_path / "stage.ipynb", """
+import json
+from pathlib import Path
+from kit.archive import new_evidence_dir, read_manifest
+from kit.report import postmortem as pm
+from kit.report.present import save_result
+here = Path(archive_dir)
+assert here.parent.name == ".staging" and Path(run_dir).is_relative_to(here), (archive_dir, run_dir)
+assert not (here.parent.parent / "reports").exists(), "nothing of this run is in the incident yet"
+bundle = new_evidence_dir(archive_dir) / "vm-a"
+bundle.mkdir()
+(bundle / "serial.log").write_text("boot")
+(Path(run_dir) / "evil").symlink_to("/etc/passwd")
+save_result(run_dir, "stage", {"bundle": bundle.relative_to(here).as_posix(),
+                               "sequence": read_manifest(archive_dir)["sequence"],
+                               "sessions": [t["id"] for t in pm.transcripts(archive_dir)]})
+""")
+    run = run_report(notebook, incident="INC-50", archive_root=tmp_path / "archive")
+    assert run.run_dir.parent == root / "reports" and run.executed.is_file() and run.html is not None
+    result = run.result("stage")
+    assert result["sequence"] == 1 and result["sessions"] == ["s1"], "the kernel reads the incident through its stage"
+    assert (root / result["bundle"] / "serial.log").read_text() == "boot"
+    assert not list((root / ".staging").iterdir())
+    manifest = read_manifest(root)
+    assert manifest is not None
+    event = manifest["event"]
+    assert event["stage"] == run.stage and event["run"] == run.run_dir.relative_to(root).as_posix()
+    assert event["refused"] == [f"{event['run']}/evil: a symbolic link to '/etc/passwd'"]
+    assert f"{result['bundle']}/serial.log" in {f["path"] for f in manifest["files"]}
+    assert verify_archive(root).ok
+
+
+def test_a_run_waits_for_the_incident_then_gives_up_with_exit_6(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+    import sys
+
+    root = tmp_path / "INC-51"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\nfrom kit.archive import incident_lock\n"
+        f"with incident_lock({str(root)!r}, purpose='a long triage'):\n"
+        "    print('held', flush=True)\n    sys.stdin.readline()\n")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        code = main(["report", str(TINY), "--incident", "INC-51", "--archive", str(tmp_path), "--wait", "0.5"])
+        err = capsys.readouterr().err
+        assert code == 6
+        lines = err.splitlines()
+        assert len(lines) == 2 and "waiting for" in lines[0] and "(a long triage)" in lines[0]
+        assert lines[1].startswith("error: ") and "is busy" in lines[1] and "--wait" in lines[1]
+        assert not (root / "reports").exists() and not (root / "manifest.json").exists()
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert main(["report", str(TINY), "--incident", "INC-51", "--archive", str(tmp_path), "--wait", "0"]) == 0
+    assert verify_archive(root).ok
