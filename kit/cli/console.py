@@ -9,7 +9,10 @@
 ``kit console --subscription S --resource-group G --vm NAME --approval REF`` are the same as ``open``.
 ``--lab SCENARIO`` starts the lab in-process and uses the scenario's broken VM. Connection
 options match ``kit collect`` (``--cloud``, ``--arm-endpoint``, ``--ca-bundle``, ``--credential``).
-Exit codes: 0 ready / session ended, 1 console not usable, 2 usage, 3 refused credential.
+When the connection ends for good, Enter opens a new session (fresh ``/connect`` and token; its
+transcript goes next to the first one, ``t-2.cast``, ``t-3.cast`` …).
+Exit codes: 0 ready / session ended, 1 console not usable, 2 usage, 3 refused credential,
+7 the console connection was lost for good (every reconnect failed) and not reopened.
 """
 
 from __future__ import annotations
@@ -18,13 +21,15 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kit.cli._common import Commands, print_help
+from kit.cli._common import Commands, print_help, safe, safe_block
 from kit.cli._connection import add_connection_options, vm_resource_id
 
 if TYPE_CHECKING:
     from kit.azure.serialconsole import SerialConsoleClient
+    from kit.console import Session
 
 __all__ = ["register"]
 
@@ -79,20 +84,40 @@ def _client(args: argparse.Namespace) -> Iterator[tuple[SerialConsoleClient, str
 def _precheck(args: argparse.Namespace) -> int:
     with _client(args) as (client, vm_id):
         result = client.precheck(vm_id)
-    print(result)
+    print(safe_block(str(result)))
     return 0 if result.ok else 1
+
+
+def _numbered(path: str, number: int) -> Path:
+    """The transcript of the ``number``-th session of one ``kit console``: ``path``, then ``t-2.cast`` … not taken."""
+    first = Path(path)
+    if number <= 1:
+        return first  # an existing file is refused, as always
+    while True:
+        candidate = first.with_name(f"{first.stem}-{number}{first.suffix or '.cast'}")
+        if not (candidate.exists() or candidate.with_suffix(".txt").exists()):
+            return candidate
+        number += 1
 
 
 def _open(args: argparse.Namespace) -> int:
     from kit.console import Session, azure_transport
+    from kit.console.terminal import run_terminal
 
     with _client(args) as (client, vm_id):
-        transport, pre = azure_transport(client, vm_id, check=True)
-        for hint in pre.hints if pre else ():
-            print(f"note: {hint}", file=sys.stderr)
-        session = Session(transport, approval=args.approval, transcript=args.transcript, vm_id=vm_id,
-                          responder=client.responder(), os_type=pre.os_type if pre else None)
-        print(f"connected to {vm_id} (approval {args.approval}); Ctrl+] for the menu", file=sys.stderr)
-        from kit.console.terminal import run_terminal
+        opened = 0
 
-        return run_terminal(session)
+        def make() -> Session:
+            nonlocal opened
+            transport, pre = azure_transport(client, vm_id, check=True)
+            if not opened:
+                for hint in pre.hints if pre else ():
+                    print(safe(f"note: {hint}"), file=sys.stderr)
+            opened += 1
+            transcript = _numbered(args.transcript, opened) if args.transcript else None
+            return Session(transport, approval=args.approval, transcript=transcript, vm_id=vm_id,
+                           responder=client.responder(), os_type=pre.os_type if pre else None)
+
+        session = make()
+        print(safe(f"connected to {vm_id} (approval {args.approval}); Ctrl+] for the menu"), file=sys.stderr)
+        return run_terminal(session, new_session=make)

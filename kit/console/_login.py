@@ -2,8 +2,10 @@
 
 Linux: ``login:`` → user, ``Password:`` → password; systemd emergency mode: "Give root password
 for maintenance" → password. Windows: ``SAC>`` → ``cmd`` → ``ch -sn CmdNNNN`` → a key →
-``Username:`` / ``Domain:`` / ``Password:``. The password is registered with the transcript as
-a secret first, so it is never written even if a guest echoes it.
+``Username:`` / ``Domain:`` / ``Password:``. Every account-password prompt of the table
+(:data:`kit.console._prompts.PASSWORD_PROMPTS` of kind ``"password"``: other languages, ``sudo``,
+``passwd``) gets the password; a passphrase or one-time-code prompt does not. The password is
+registered with the transcript as a secret first, so it is never written even if a guest echoes it.
 
 The state machine drives anything shaped like a session (:class:`LoginConsole`), so this module
 needs nothing of :mod:`kit.console.session`, which calls it.
@@ -16,13 +18,14 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
+from kit.console._prompts import PASSWORD_PROMPT
 from kit.console.transcript import Transcript
 from kit.errors import ConsoleError, ConsoleTimeoutError
 
 __all__ = ["LoginConsole", "login"]
 
 _LOGIN = re.compile(r"(?i)(?:^|\n)[^\n]*login:\s*$")
-_PASSWORD = re.compile(r"(?i)(?:password[^\n]*|passwort):\s*$|give root password for maintenance[\s\S]*:\s*$")
+_PASSWORD = PASSWORD_PROMPT
 _USERNAME = re.compile(r"(?i)username\s*:\s*$")
 _DOMAIN = re.compile(r"(?i)domain\s*:\s*$")
 _LOGIN_FAILED = re.compile(r"(?i)login incorrect|authentication failure|logon failure|unable to authenticate")
@@ -54,9 +57,9 @@ class LoginConsole(Protocol):
 
     async def async_wait_quiet(self, limit: float) -> None: ...
 
-    async def async_send(self, data: str | bytes) -> None: ...
+    async def async_send(self, data: str | bytes, timeout: float | None = None) -> None: ...
 
-    async def async_sendline(self, line: str = "") -> None: ...
+    async def async_sendline(self, line: str = "", timeout: float | None = None) -> None: ...
 
     async def async_expect(self, pattern: str | re.Pattern[str] | Sequence[str | re.Pattern[str]],
                            timeout: float | None = None, *, settle: float = 0.0) -> re.Match[str]: ...
@@ -82,7 +85,7 @@ async def login(session: LoginConsole, username: str, password: str, timeout: fl
     await session.async_wait_quiet(min(1.0, timeout))
     if not any(regex.search(session.pending) for regex in states[1:]):
         session.discard_pending()
-        await session.async_sendline()  # wake the console: it shows nothing until a key
+        await session.async_sendline("", timeout)  # wake the console: it shows nothing until a key
     attempts = 0
     while True:
         remaining = deadline - time.monotonic()
@@ -95,12 +98,13 @@ async def login(session: LoginConsole, username: str, password: str, timeout: fl
             if attempts > 1:
                 raise ConsoleError(f"the guest refused the credentials for {username!r} (Login incorrect)")
             continue
+        left = max(deadline - time.monotonic(), 0.001)
         if regex is _PASSWORD:
-            await session.async_sendline(password)
+            await session.async_sendline(password, left)
         elif regex is _LOGIN or regex is _USERNAME:
-            await session.async_sendline(username)
+            await session.async_sendline(username, left)
         elif regex is _DOMAIN:
-            await session.async_sendline()
+            await session.async_sendline("", left)
         else:
             reached = match.group(0).strip()
             if reached.endswith("SAC>") and not sac_cmd_started:

@@ -5,6 +5,10 @@ emits everything that is certainly safe and holds back a tail that could still t
 secret: the last word of an unfinished line, any prefix of a known secret, an unfinished
 private key. Complete lines are masked with the patterns below; the held tail is released
 once its line ends, or by :meth:`RedactingStream.flush`.
+
+SAS signatures are removed by :func:`kit.evidence.sas.strip_sas_text` (every spelling of ``sig=``
+in a URL, ``SharedAccessSignature=`` in a connection string, a bare ``sig=``); a URL that lost its
+signed query says so with ``?[REDACTED:sas]``.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["MASK", "RedactingStream", "redact_text"]
+from kit.evidence.sas import strip_sas_text
+
+__all__ = ["MASK", "RedactingStream", "redact_text", "strip_sas_words"]
 
 MASK = "[REDACTED]"
 
@@ -38,10 +44,30 @@ _KEY_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 _BEARER_TAIL = re.compile(r"(?i)\bbearer\s*\S*$")
 
 
+_SAS_MASK = "?[REDACTED:sas]"
+_WORD = re.compile(r"\S+")
+
+
+def _strip_sas_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    stripped, count = strip_sas_text(word)
+    if count and stripped != word and word.startswith(stripped):
+        return stripped + _SAS_MASK  # a URL lost its signed query: say where it was
+    return stripped
+
+
+def strip_sas_words(text: str) -> str:
+    """``text`` with every SAS signature removed (:func:`kit.evidence.sas.strip_sas_text`), marked."""
+    if "sig" not in text.lower():
+        return text
+    return _WORD.sub(_strip_sas_word, text)
+
+
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """Mask known secrets and secret-looking patterns in a complete piece of text."""
+    """Mask known secrets, SAS signatures and secret-looking patterns in a complete piece of text."""
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, MASK)
+    text = strip_sas_words(text)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

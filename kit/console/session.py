@@ -23,30 +23,30 @@ from typing import Any
 
 from kit.console._history import History
 from kit.console._login import login
+from kit.console._prompts import PROMPTS
 from kit.console._sync import sync_twin
 from kit.console.findings import LiveFinding, LiveFindings
 from kit.console.screen import Screen
 from kit.console.transcript import Transcript, render_text
 from kit.console.transports import Notice, Transport
-from kit.errors import ConsoleClosedError, ConsoleError, ConsoleTimeoutError, UsageError
+from kit.errors import ConsoleClosedError, ConsoleError, ConsoleLostError, ConsoleTimeoutError, UsageError
 
 __all__ = ["PROMPTS", "Session", "SessionOptions", "SessionState"]
 
-#: shell prompts per OS, matched against the end of the output once the guest is quiet
-_TRAILING_ESCAPES = r"(?:\x1b\[[0-9;?]*[A-Za-z])*"
-PROMPTS: dict[str, str] = {
-    "linux": r"(?:^|\n)[^\n]{0,120}?(?:[\w.-]+@[\w.-]+[^\n]*[$#]|[~/][^\n\s]*\s?[$#]|(?:sh|bash)-[\d.]+[$#]|[$#])\s?"
-             + _TRAILING_ESCAPES + "$",
-    "windows": r"(?:^|\n)(?:SAC>|[A-Za-z]:\\[^\n>]*>)\s?" + _TRAILING_ESCAPES + "$",
-}
 _ANY_PROMPT = "|".join(f"(?:{p})" for p in PROMPTS.values())
 
 
 class SessionState(enum.Enum):
-    """Where a session is in its life; reuse after close raises a sentence saying why."""
+    """Where a session is in its life; reuse after close raises a sentence saying why.
+
+    ``ENDED``: the connection ended by itself (the guest hung up, reconnecting failed: see
+    :attr:`Session.closed_error`); output already received can still be read, nothing can be
+    sent, and :meth:`Session.close` still files the transcript.
+    """
 
     UNOPENED = "unopened"
     OPEN = "open"
+    ENDED = "ended"
     CLOSED = "closed"
 
 
@@ -204,7 +204,8 @@ class Session:
     @property
     def ended(self) -> bool:
         """Whether nothing more will arrive: the session is closed or its connection ended for good."""
-        return self.state is SessionState.CLOSED or (self._reader is not None and self._reader.done())
+        return self.state in (SessionState.ENDED, SessionState.CLOSED) or (
+            self._reader is not None and self._reader.done())
 
     def call_when_ended(self, callback: Callable[[], object]) -> None:
         """Call ``callback()`` on the session's loop once the connection has ended; safe from any thread.
@@ -285,15 +286,27 @@ class Session:
                 text = await self.transport.receive()
                 await self._output(text)
         except ConsoleError as error:
-            self._closed_error = error
-        except Exception as error:  # e.g. the /connect POST of a reconnect failed: the session is over
-            self._closed_error = ConsoleClosedError(f"the console connection failed: {error}")
+            self._end(error)
+        except Exception as error:  # a transport bug or a foreign error: the session is over all the same
+            self._end(ConsoleClosedError(f"the console connection failed: {error}"))
         except asyncio.CancelledError:
-            self._closed_error = ConsoleClosedError("the session was closed")
+            self._closed_error = self._closed_error or ConsoleClosedError("the session was closed")
             raise
         finally:
             if self._changed is not None:
                 self._changed.set()
+
+    def _end(self, error: ConsoleError) -> None:
+        """The connection ended by itself: say why in the transcript, leave ``OPEN``."""
+        self._closed_error = error
+        if self.state is SessionState.OPEN:
+            self.state = SessionState.ENDED
+        if self.transcript is not None:
+            reason = " ".join(str(error).split())
+            if isinstance(error, ConsoleLostError):
+                self.transcript.marker("reconnect failed; the console connection is lost", reason=reason)
+            else:
+                self.transcript.marker("the console connection ended", reason=reason)
 
     async def _output(self, text: str) -> None:
         self._last_output = time.monotonic()
@@ -324,6 +337,8 @@ class Session:
     def _notice(self, notice: Notice) -> None:
         if notice.kind == "gap":
             self._protect_token()
+            if self.transcript is not None:
+                self.transcript.output_lost()
         if self.transcript is not None:
             self.transcript.marker(notice.message, **notice.details)
         for hook in self.on_notice:
@@ -331,11 +346,20 @@ class Session:
             if inspect.isawaitable(result):
                 asyncio.ensure_future(result)
 
-    def _check_open(self) -> None:
+    def _check_open(self, *, sending: bool = False) -> None:
         if self.state is SessionState.UNOPENED:
             raise ConsoleError("the session is not open yet; call open() (or use it as a context manager)")
         if self.state is SessionState.CLOSED:
             raise ConsoleClosedError("the session is closed; open a new Session")
+        if sending and self.state is SessionState.ENDED:
+            raise self._ended_error("nothing can be sent")
+
+    def _ended_error(self, what: str) -> ConsoleClosedError:
+        """The error for ``what`` failing because the connection ended (its class follows why it ended)."""
+        error = self._closed_error
+        reason = " ".join(str(error).split()) if error is not None else "the connection ended"
+        cls = ConsoleLostError if isinstance(error, ConsoleLostError) else ConsoleClosedError
+        return cls(f"{what}: {reason}")
 
     def timeout_error(self, what: str, timeout: float) -> ConsoleTimeoutError:
         """A :class:`~kit.errors.ConsoleTimeoutError` saying ``what`` did not happen, with the last screen lines."""
@@ -344,17 +368,29 @@ class Session:
         return ConsoleTimeoutError(f"{what} did not happen within {timeout:g} s; the screen ends with:\n{shown}")
 
     # ------------------------------------------------------------------ writing
-    async def async_send(self, data: str | bytes) -> None:
-        """Send keys as they are (``"\\x03"`` is Ctrl+C); recorded (redacted) in the transcript."""
-        self._check_open()
+    async def async_send(self, data: str | bytes, timeout: float | None = None) -> None:
+        """Send keys as they are (``"\\x03"`` is Ctrl+C); recorded (redacted) in the transcript.
+
+        While the transport reconnects, the keys wait for the new connection, at most ``timeout``
+        seconds (default ``options.timeout``): then :class:`~kit.errors.ConsoleTimeoutError`.
+        """
+        self._check_open(sending=True)
         raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
         if self.transcript is not None:
             self.transcript.input(raw.decode("utf-8", errors="replace"))
-        await self.transport.send(raw)
+        limit = self.options.timeout if timeout is None else timeout
+        try:
+            await asyncio.wait_for(self.transport.send(raw), max(limit, 0.001))
+        except TimeoutError:
+            raise self.timeout_error("sending keys (the console is reconnecting)", limit) from None
+        except ConsoleClosedError:
+            if self._closed_error is not None:
+                raise self._ended_error("the keys were not sent") from self._closed_error
+            raise
 
-    async def async_sendline(self, line: str = "") -> None:
-        """Send ``line`` followed by Enter."""
-        await self.async_send(line + self.options.newline)
+    async def async_sendline(self, line: str = "", timeout: float | None = None) -> None:
+        """Send ``line`` followed by Enter (``timeout`` as for :meth:`async_send`)."""
+        await self.async_send(line + self.options.newline, timeout)
 
     @property
     def pending(self) -> str:
@@ -368,7 +404,7 @@ class Session:
     async def async_read(self, timeout: float = 0.5) -> str:
         """Return output not consumed yet, waiting up to ``timeout`` seconds for some to arrive."""
         self._check_open()
-        if not self._pending:
+        if not self._pending and self.state is SessionState.OPEN:
             await self._wait_change(time.monotonic() + timeout)
         text, self._pending = self._pending, ""
         return text
@@ -414,8 +450,8 @@ class Session:
                     return match
                 wait_until = min(deadline, time.monotonic() + settle - quiet)  # a prompt only once it settles
             elif self._closed_error is not None:
-                raise ConsoleClosedError(f"the console closed while waiting for {compiled[0].pattern!r}: "
-                                         f"{self._closed_error}") from self._closed_error
+                raise self._ended_error(f"the console closed while waiting for {compiled[0].pattern!r}") \
+                    from self._closed_error
             if time.monotonic() >= deadline:
                 raise self.timeout_error(f"output matching {compiled[0].pattern!r}", timeout)
             await self._wait_change(wait_until)
@@ -434,10 +470,18 @@ class Session:
         The echoed command line and the prompt are removed; escape sequences are stripped and
         line ends are ``\\n``. Meant for scripted, read-only diagnostic steps.
         """
-        self._check_open()
+        self._check_open(sending=True)
+        limit = self.options.timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
         self.discard_pending()
-        await self.async_sendline(command)
-        text = await self.async_expect_prompt(timeout)
+        try:
+            await self.async_sendline(command, limit)
+        except ConsoleTimeoutError:
+            raise self.timeout_error(f"running {command!r} (the console is reconnecting)", limit) from None
+        try:
+            text = await self.async_expect_prompt(max(deadline - time.monotonic(), 0.0))
+        except ConsoleTimeoutError:
+            raise self.timeout_error(f"the prompt after {command!r}", limit) from None
         first_newline = text.find("\n")
         text = text[first_newline + 1:] if first_newline >= 0 else ""
         return text.rstrip("\n") + ("\n" if text.strip() else "")

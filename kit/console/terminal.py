@@ -12,8 +12,11 @@ to the guest itself:
     anything else: back to the console
 
 The terminal settings are restored however the session ends (quit, the guest hanging up, an
-exception). When the connection is gone for good, Enter opens a new session if the caller
-gave a way to make one, as the Azure CLI does.
+exception). When the connection is gone for good (the guest hung up, or every reconnect
+failed), the terminal says why and Enter opens a new session if the caller gave a way to make
+one, as the Azure CLI does; without one it says plainly that the console is lost. A session
+left lost (the user quit instead, or no new session could be made) ends with
+:class:`~kit.errors.ConsoleLostError` (``kit console`` exits 7).
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ import tty
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kit.console.session import Session
-from kit.errors import KitError
+from kit.console.session import Session, SessionState
+from kit.errors import ConsoleLostError, KitError
 
 __all__ = ["ESCAPE", "EscapeMenu", "MenuAction", "run_terminal"]
 
@@ -146,6 +149,22 @@ def _write(fd: int, text: str | bytes) -> None:
         data = data[written:]
 
 
+def _one_line(error: BaseException | None) -> str:
+    return " ".join(str(error).split()) if error is not None else "the connection ended"
+
+
+def _ended(session: Session) -> str:
+    """What the terminal says when the session's connection ended (before the offer, if any)."""
+    error = session.closed_error
+    if isinstance(error, ConsoleLostError):
+        return f"\r\n[kit] {_one_line(error)}\r\n"
+    return f"\r\n[kit] Connection closed ({_one_line(error)})\r\n"
+
+
+_OFFER = '[kit] press "Enter" to reconnect (a new session), Ctrl+] q to quit\r\n'
+_FINAL = "[kit] the console is lost for good: this terminal cannot open a new session\r\n"
+
+
 def run_terminal(
     session: Session,
     *,
@@ -170,6 +189,12 @@ def run_terminal(
     -------
     int
         0 when the user quit or the guest hung up.
+
+    Raises
+    ------
+    ConsoleLostError
+        The console was left lost: every reconnect failed and the user quit, no new session
+        could be made, or opening one failed. Raised once the terminal is restored.
     """
     fd_in = sys.stdin.fileno() if stdin is None else stdin
     fd_out = sys.stdout.fileno() if stdout is None else stdout
@@ -182,19 +207,21 @@ def run_terminal(
 
     attach(session)
     menu = EscapeMenu(os_type=session.os_type)
+    lost: ConsoleLostError | None = None
     try:
         session.open()
         menu.os_type = session.os_type
         if saved is not None:
             tty.setraw(fd_in)
-        told_closed = False
+        told_closed = told_reconnecting = False
         while True:
-            if session.ended:
+            if session.ended and not told_closed:
+                told_closed = True
+                error = session.closed_error if session.state is not SessionState.CLOSED else None
+                lost = error if isinstance(error, ConsoleLostError) else lost
+                _write(fd_err, _ended(session) + (_OFFER if new_session is not None else _FINAL if lost else ""))
                 if new_session is None:
                     break
-                if not told_closed:
-                    told_closed = True
-                    _write(fd_err, '\r\n[kit] Connection closed: press "Enter" to reconnect, Ctrl+] q to quit\r\n')
             ready, _, _ = select.select([fd_in], [], [], 0.2)
             if not ready:
                 continue
@@ -211,14 +238,31 @@ def run_terminal(
                 if session.ended:
                     if action.send and (b"\r" in action.send or b"\n" in action.send) and new_session is not None:
                         session.close()
-                        session = new_session()
-                        attach(session)
-                        session.open()
-                        told_closed = False
+                        try:
+                            fresh = new_session()
+                            attach(fresh)
+                            fresh.open()
+                        except KitError as failure:
+                            lost = ConsoleLostError(f"the serial console connection was lost and a new session "
+                                                    f"could not be opened: {_one_line(failure)}")
+                            _write(fd_err, f"\r\n[kit] could not open a new session: {_one_line(failure)}\r\n"
+                                           + _OFFER)
+                            continue
+                        session, lost, told_closed = fresh, None, False
+                        menu.os_type = session.os_type
                         _write(fd_err, "\r\n[kit] reconnected (new session)\r\n")
                     continue
                 if action.send:
-                    session.send(action.send)
+                    if session.transport.reconnecting:
+                        if not told_reconnecting:
+                            told_reconnecting = True
+                            _write(fd_err, "\r\n[kit] reconnecting: keys typed now are not sent\r\n")
+                        continue
+                    told_reconnecting = False
+                    try:
+                        session.send(action.send)
+                    except KitError:  # the connection ended meanwhile: said on the next turn
+                        continue
                 if action.admin:
                     _admin(session, *action.admin, fd_err=fd_err)
             if quit_now:
@@ -228,6 +272,8 @@ def run_terminal(
             termios.tcsetattr(fd_in, termios.TCSADRAIN, saved)
         session.close()
         _write(fd_err, "\r\nsession closed\r\n")
+    if lost is not None:
+        raise lost
     return 0
 
 

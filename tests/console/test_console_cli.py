@@ -119,3 +119,69 @@ def test_lab_check_turns_green_after_the_fix(monkeypatch: pytest.MonkeyPatch,
             session.run("sudo netfilter-persistent save")
         assert main(argv) == 0
         assert capsys.readouterr().out.startswith("PASS firewall-lockout:")
+
+
+CHILD_RECONNECT = """
+import contextlib, signal, sys
+import kit.lab
+from kit.cli import main
+
+real = kit.lab.running_lab
+
+
+@contextlib.contextmanager
+def lab_whose_vm_stops_and_starts(*args, **kwargs):
+    with real(*args, **kwargs) as lab:
+        info = lab.scenario("firewall-lockout")
+        vm = info.vm_id(info.broken_vm).lower()
+
+        def power(state):
+            view = lab.state.instance_views[vm]
+            view["statuses"] = [s for s in view["statuses"] if not s["code"].startswith("PowerState/")] + [
+                {"code": f"PowerState/{state}", "level": "Info", "displayStatus": f"VM {state}"}]
+
+        def lose(*_):
+            from kit.lab.gateway import hub_of
+            power("deallocated")
+            hub_of(lab.state).drop(vm)
+
+        signal.signal(signal.SIGUSR1, lose)
+        signal.signal(signal.SIGUSR2, lambda *_: power("running"))
+        yield lab
+
+
+kit.lab.running_lab = lab_whose_vm_stops_and_starts
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_when_the_connection_is_lost_enter_opens_a_new_session_as_the_readme_says(tmp_path: Path) -> None:
+    import signal
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(PY, [PY, "-c", CHILD_RECONNECT, "console", "--lab", "firewall-lockout", "--approval", "CHG-77",
+                      "--transcript", str(tmp_path / "t.cast")])
+    try:
+        _read_until(fd, b"Ctrl+] for the menu")
+        time.sleep(0.2)
+        os.write(fd, b"\r")
+        _read_until(fd, b"login: ")
+        os.kill(pid, signal.SIGUSR1)                       # every reconnect is refused: the VM is deallocated
+        said = _read_until(fd, b'press "Enter" to reconnect')
+        assert b"reconnect failed 5 times" in said
+        os.kill(pid, signal.SIGUSR2)                       # the VM is back
+        time.sleep(0.2)
+        os.write(fd, b"\r")
+        _read_until(fd, b"reconnected (new session)")
+        os.write(fd, b"\r")
+        _read_until(fd, b"login: ")
+        os.write(fd, b"\x1dq")
+        _read_until(fd, b"session closed")
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert "reconnect failed; the console connection is lost" in (tmp_path / "t.cast").read_text()
+    second = (tmp_path / "t-2.cast").read_text()
+    assert "CHG-77" in second and "login: " in second

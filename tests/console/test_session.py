@@ -237,3 +237,53 @@ def test_history_keeps_the_newest_output_within_its_limit() -> None:
     assert history.text() == "a piece longer than the limit"
     history.clear()
     assert history.text() == ""
+
+
+async def test_a_guest_hanging_up_ends_the_session_output_stays_readable_and_sends_refuse(tmp_path: Path) -> None:
+    from kit.console import SessionState
+
+    transport = MockTransport(lambda d: None, banner="logout\r\n")
+    async with Session(transport, approval="T-1", transcript=tmp_path / "h.cast") as session:
+        transport.hangup()
+        await asyncio.sleep(0.1)
+        assert session.state is SessionState.ENDED and session.ended
+        assert (await session.async_expect("logout", timeout=1)).group(0) == "logout"   # already received
+        assert await session.async_read(timeout=5) == "\r\n"
+        started = time.monotonic()
+        assert await session.async_read(timeout=5) == "" and time.monotonic() - started < 1   # nothing comes
+        with pytest.raises(ConsoleClosedError, match="hung up"):
+            await session.async_send("ls\r")
+        with pytest.raises(ConsoleClosedError):
+            await session.async_run("ls")
+    assert session.state is SessionState.CLOSED
+    assert "the console connection ended" in (tmp_path / "h.cast").read_text()
+
+
+async def test_run_honours_its_deadline_when_sending_blocks() -> None:
+    async def stuck(data: bytes) -> None:
+        await asyncio.sleep(3600)                     # like keys waiting for a reconnect that hangs
+
+    async with Session(MockTransport(stuck, banner="root@vm:~# "), approval="T-1") as session:
+        started = time.monotonic()
+        with pytest.raises(ConsoleTimeoutError, match="reconnecting"):
+            await session.async_run("whoami", timeout=0.5)
+        assert time.monotonic() - started < 1.5
+        with pytest.raises(ConsoleTimeoutError):
+            await session.async_send("x", timeout=0.2)
+
+
+async def test_a_lost_connection_is_a_console_lost_error_everywhere(tmp_path: Path) -> None:
+    from kit.console import SessionState
+    from kit.errors import ConsoleLostError
+
+    transport = MockTransport(lambda d: None, banner="root@vm:~# ")
+    async with Session(transport, approval="T-1", transcript=tmp_path / "l.cast") as session:
+        transport.lose("reconnect failed 5 times in 6.2 s (HTTP 503)")
+        await asyncio.sleep(0.1)
+        assert session.state is SessionState.ENDED
+        assert isinstance(session.closed_error, ConsoleLostError)
+        for attempt in (session.async_send("x"), session.async_run("ls"), session.async_expect("never", 5)):
+            with pytest.raises(ConsoleLostError, match="reconnect failed 5 times"):
+                await attempt
+    cast = (tmp_path / "l.cast").read_text()
+    assert "reconnect failed; the console connection is lost" in cast and "6.2 s" in cast

@@ -186,3 +186,75 @@ def test_a_vm_name_needs_its_subscription_and_resource_group(argv: list[str],
 
     assert main(argv) == 2
     assert "--subscription and --resource-group" in capsys.readouterr().err
+
+
+def _run_in_pty(first: Session, make=None):  # type: ignore[no-untyped-def]
+    master, slave = os.openpty()
+    result: list[object] = []
+
+    def run() -> None:
+        try:
+            result.append(run_terminal(first, new_session=make, stdin=slave, stdout=slave, stderr=slave))
+        except BaseException as error:  # noqa: BLE001 - the test looks at it
+            result.append(error)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    deadline = time.monotonic() + 5
+    while termios.tcgetattr(slave)[3] & termios.ICANON and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return runner, master, slave, result
+
+
+def test_a_new_session_that_cannot_open_is_said_and_quitting_then_is_a_loss() -> None:
+    from kit.errors import ConsoleLostError, ConsolePrecheckError
+
+    transport = MockTransport(lambda data: data, banner="console 1\r\n")
+    first = Session(transport, approval="CHG-1")
+    attempts: list[int] = []
+
+    def make() -> Session:
+        attempts.append(1)
+        raise ConsolePrecheckError("the serial console cannot be used: power state: deallocated")
+
+    runner, master, slave, result = _run_in_pty(first, make)
+    seen = bytearray()
+    try:
+        _read_until(master, b"console 1", seen)
+        first.loop.call_soon_threadsafe(transport.hangup)         # not a loss: Enter is offered
+        said = _read_until(master, b'press "Enter" to reconnect', seen)
+        assert b"Connection closed" in said
+        os.write(master, b"\r")
+        said = _read_until(master, b'press "Enter" to reconnect', seen)
+        assert b"could not open a new session: the serial console cannot be used" in said
+        os.write(master, b"\r")
+        _read_until(master, b"could not open a new session", seen)
+        os.write(master, ESCAPE + b"q")
+        runner.join(10)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert len(attempts) == 2
+    assert len(result) == 1 and isinstance(result[0], ConsoleLostError)
+    assert "deallocated" in str(result[0]) and "\n" not in str(result[0])
+
+
+class _Reconnecting(MockTransport):
+    reconnecting = True  # type: ignore[assignment]
+
+
+def test_keys_typed_while_the_transport_reconnects_are_not_sent_and_that_is_said() -> None:
+    transport = _Reconnecting(lambda data: data, banner="console 1\r\n")
+    session = Session(transport, approval="CHG-1")
+    runner, master, slave, result = _run_in_pty(session)
+    seen = bytearray()
+    try:
+        _read_until(master, b"console 1", seen)
+        os.write(master, b"secret-ish\r")
+        _read_until(master, b"reconnecting: keys typed now are not sent", seen)
+        os.write(master, ESCAPE + b"q")
+        runner.join(10)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert transport.sent == [] and result == [0]

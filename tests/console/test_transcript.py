@@ -78,3 +78,68 @@ def test_output_patterns_are_masked_even_when_split(text: str, leak: str) -> Non
     out = "".join(stream.feed(text[i:i + 3]) for i in range(0, len(text), 3)) + stream.flush()
     assert leak not in out
     assert "REDACTED" in out
+
+
+def _events(tmp_path: Path) -> list[list[object]]:
+    return [json.loads(line) for line in (tmp_path / "s.cast").read_text().splitlines()[1:]]
+
+
+def test_a_password_typed_ahead_and_echoed_is_held_then_masked_in_input_and_output(tmp_path: Path) -> None:
+    t = _new(tmp_path)
+    t.output("sched-01 login: ")
+    t.input("azureuser\r")
+    t.input("hunter2-canary\r")                          # before Password: arrives
+    t.output("azureuser\r\nhunter2-canary\r\n")         # a tty echoing what arrived while nothing read
+    assert t.holding and "hunter2" not in (tmp_path / "s.cast").read_text()
+    t.output("Password: ")
+    assert not t.holding
+    t.output("\r\nazureuser@sched-01:~$ ")
+    t.close()
+    for path in (tmp_path / "s.cast", tmp_path / "s.txt"):
+        assert "hunter2" not in path.read_text()
+    events = _events(tmp_path)
+    assert ["i", "azureuser\r"] in [e[1:] for e in events]
+    assert ["m", "input hidden (typed ahead of a password prompt)"] in [e[1:] for e in events]
+    times = [float(e[0]) for e in events]  # type: ignore[arg-type]
+    assert times == sorted(times), "held events keep their order and times"
+
+
+def test_a_line_held_too_long_is_settled_by_its_echo(tmp_path: Path) -> None:
+    import time
+
+    t = _new(tmp_path, hold_seconds=0.05)
+    t.output("azureuser@sched-01:~$ ")
+    t.input("top\r")
+    t.input("q")                                         # keys for a full-screen program: no prompt follows
+    t.output("\x1b[H\x1b[2Jtop - 10:00:01 up 3 min\r\n")
+    assert t.holding
+    time.sleep(0.1)
+    t.output("Tasks: 97 total\r\n")
+    assert not t.holding
+    t.close()
+    assert "Tasks: 97 total" in (tmp_path / "s.txt").read_text()
+
+
+def test_sas_and_tokens_typed_or_in_markers_are_removed(tmp_path: Path) -> None:
+    url = "https://diag.blob.core.windows.net/c/serial.log?sv=2022-11-02&sp=r&sig=TypedSig0123%2Babc"
+    t = _new(tmp_path)
+    t.output("azureuser@sched-01:~$ ")
+    t.input(f"curl -o log '{url}'\r")
+    t.output(f"curl -o log '{url}'\r\n100  2048\r\n")
+    t.marker("admin command nmi requested", url=url, token=TOKEN)
+    t.close()
+    for path in (tmp_path / "s.cast", tmp_path / "s.txt"):
+        text = path.read_text()
+        assert "TypedSig0123" not in text and TOKEN not in text
+        assert "diag.blob.core.windows.net/c/serial.log" in text
+
+
+def test_after_lost_output_the_next_line_waits_for_a_prompt(tmp_path: Path) -> None:
+    t = _new(tmp_path)
+    t.output("azureuser@sched-01:~$ ")
+    t.output_lost()                                     # a reconnect gap: the guest may be anywhere
+    t.input("hunter2-canary\r")                         # e.g. at a Password: printed during the gap
+    t.output("\r\nazureuser@sched-01:~$ ")
+    t.output("\r\nazureuser@sched-01:~$ ")
+    t.close()
+    assert "hunter2" not in (tmp_path / "s.cast").read_text()

@@ -4,6 +4,9 @@ Protocol (see the serial-console reference): open the ``connectionString`` webso
 ARM access token as the first text frame, then guest output arrives as text *or* binary frames
 and keystrokes go out as text frames. A dropped socket is reopened with a fresh ``/connect``
 POST and a fresh token (the URL is per session); the gap is reported as a :class:`Notice`.
+One reconnect runs at a time, shared by whoever noticed the drop (the reader, a sender): a
+sender that stops waiting does not cancel it. When every attempt fails the connection is lost
+for good: :class:`~kit.errors.ConsoleLostError`, from then on, to every caller.
 """
 
 from __future__ import annotations
@@ -20,7 +23,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from kit.console.transports._base import Notice, Transport
-from kit.errors import ConsoleAuthError, ConsoleClosedError, ConsoleError, ConsoleTimeoutError, KitError
+from kit.errors import (
+    ConsoleAuthError,
+    ConsoleClosedError,
+    ConsoleError,
+    ConsoleLostError,
+    ConsoleTimeoutError,
+    KitError,
+)
 
 __all__ = ["AzureSerialTransport", "SerialConnection"]
 
@@ -66,7 +76,8 @@ class AzureSerialTransport(Transport):
         :func:`kit.console.azure_connection`). Called on connect and on every reconnect. A
         plain :class:`SerialConnection` is accepted too (then a reconnect reuses it).
     reconnect
-        Reopen the socket when it drops (up to ``max_reconnects`` times in a row).
+        Reopen the socket when it drops (up to ``max_reconnects`` attempts in a row, waiting
+        ``backoff`` seconds, doubling up to 5 s, between them).
     ping_interval
         Seconds between keep-alive pings (the az CLI sends none; idle gateways drop sockets).
     open_timeout
@@ -83,6 +94,7 @@ class AzureSerialTransport(Transport):
         *,
         reconnect: bool = True,
         max_reconnects: int = 5,
+        backoff: float = 0.4,
         ping_interval: float | None = 20.0,
         open_timeout: float = 15.0,
         os_type: str | None = None,
@@ -99,6 +111,7 @@ class AzureSerialTransport(Transport):
             self._connector = connector
         self.reconnect = reconnect
         self.max_reconnects = max_reconnects
+        self.backoff = backoff
         self.ping_interval = ping_interval
         self.open_timeout = open_timeout
         self.os_type = os_type
@@ -106,16 +119,23 @@ class AzureSerialTransport(Transport):
         self.reconnects = 0
         self._ws: ClientConnection | None = None
         self._closed = False
-        self._lock = asyncio.Lock()
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._failure: ConsoleError | None = None
 
     @property
     def token(self) -> str | None:
         """The token of the current connection (for redaction only; never print it)."""
         return self.connection.token if self.connection else None
 
+    @property
+    def reconnecting(self) -> bool:
+        """Whether a reconnect is under way (keys sent now wait for it)."""
+        return self._reconnecting is not None and not self._reconnecting.done()
+
     async def connect(self) -> None:
         """Ask for a connection string and open an authenticated websocket."""
         self._closed = False
+        self._failure = None
         await self._open()
 
     async def _open(self) -> None:
@@ -172,26 +192,30 @@ class AzureSerialTransport(Transport):
             f"the serial console connection closed (code {code}{': ' + reason if reason else ''})"
         )
 
-    async def send(self, data: bytes) -> None:
-        """Send keystrokes as one text frame."""
+    def _current(self) -> ClientConnection:
+        if self._failure is not None:
+            raise self._failure
         if self._ws is None:
             raise ConsoleClosedError("the serial console is not connected")
+        return self._ws
+
+    async def send(self, data: bytes) -> None:
+        """Send keystrokes as one text frame (after the reconnect, when one is under way)."""
         text = bytes(data).decode("utf-8", errors="replace")
-        try:
-            await self._ws.send(text)
-        except ConnectionClosed as error:
-            if not await self._maybe_reconnect(error):
-                raise self._closed_error(error) from error
-            assert self._ws is not None
-            await self._ws.send(text)
+        for _ in range(3):
+            try:
+                await self._current().send(text)
+                return
+            except ConnectionClosed as error:
+                if not await self._maybe_reconnect(error):
+                    raise self._closed_error(error) from error
+        raise ConsoleClosedError("the serial console connection keeps dropping; the keys were not sent")
 
     async def receive(self) -> str:
         """Next guest output; binary and text frames both become text."""
         while True:
-            if self._ws is None:
-                raise ConsoleClosedError("the serial console is not connected")
             try:
-                frame = await self._ws.recv()
+                frame = await self._current().recv()
             except ConnectionClosed as error:
                 if await self._maybe_reconnect(error):
                     continue
@@ -201,35 +225,67 @@ class AzureSerialTransport(Transport):
                 return text
 
     async def _maybe_reconnect(self, error: ConnectionClosed) -> bool:
+        """Reconnect after ``error`` (or join the reconnect under way); ``False`` when not to try.
+
+        Raises
+        ------
+        ConsoleLostError
+            Every attempt failed (now or before): the connection is lost for good.
+        ConsoleAuthError
+            ARM or the gateway refused the credential while reconnecting.
+        """
+        if self._failure is not None:
+            raise self._failure
         if self._closed or not self.reconnect:
             return False
         if error.rcvd is not None and error.rcvd.code in _AUTH_CLOSE_CODES:
             return False
-        async with self._lock:
-            if self._ws is not None and self._ws.state.name == "OPEN":
-                return True  # another task already reconnected
-            started = time.monotonic()
-            self._notify(Notice("reconnecting", "connection dropped; reconnecting", {}))
-            for attempt in range(1, self.max_reconnects + 1):
-                try:
-                    await self._open()
-                except ConsoleAuthError:
-                    raise
-                except KitError as failure:  # the gateway, or the /connect POST (throttled, 5xx), failed
-                    if failure.exit_code == 3:  # ARM refused the credential: retrying won't help
-                        raise ConsoleAuthError(f"reconnecting failed: {failure}") from failure
-                    if attempt == self.max_reconnects:
-                        return False
-                    await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
-                    continue
+        if self._ws is not None and self._ws.state.name == "OPEN" and not self.reconnecting:
+            return True  # another task already reconnected
+        if self._reconnecting is None or self._reconnecting.done():
+            self._reconnecting = asyncio.ensure_future(self._reconnect())
+            self._reconnecting.add_done_callback(lambda task: task.cancelled() or task.exception())
+        await asyncio.shield(self._reconnecting)
+        return True
+
+    async def _reconnect(self) -> None:
+        started = time.monotonic()
+        self._notify(Notice("reconnecting", "connection dropped; reconnecting", {}))
+        last: BaseException | None = None
+        for attempt in range(1, self.max_reconnects + 1):
+            try:
+                await self._open()
+            except ConsoleAuthError as failure:
+                self._failure, self._ws = failure, None
+                raise
+            except KitError as failure:  # the gateway, or the /connect POST (throttled, 5xx), failed
+                if failure.exit_code == 3:  # ARM refused the credential: retrying won't help
+                    self._failure, self._ws = ConsoleAuthError(f"reconnecting failed: {failure}"), None
+                    raise self._failure from failure
+                last = failure
+            except Exception as failure:  # noqa: BLE001 - a foreign error from the connector: retried like the rest
+                last = failure
+            else:
+                if self._closed:  # closed while the socket opened
+                    await self.close()
+                    raise ConsoleClosedError("the serial console transport was closed")
                 self.reconnects += 1
                 gap = time.monotonic() - started
                 self._restart_decoding()
                 self._notify(Notice("gap", f"connection dropped; reconnected after {gap:.1f} s "
                                            "(output in between is lost)",
                                     {"seconds": round(gap, 3), "reconnects": self.reconnects}))
-                return True
-        return False
+                return
+            if attempt < self.max_reconnects:
+                await asyncio.sleep(min(self.backoff * 2 ** (attempt - 1), 5.0))
+        seconds = time.monotonic() - started
+        reason = " ".join(str(last).split()) if last is not None else "no attempt was made"
+        self._failure = ConsoleLostError(
+            f"the serial console connection was lost: reconnect failed {self.max_reconnects} "
+            f"time{'s' if self.max_reconnects != 1 else ''} in {seconds:.1f} s ({reason})"
+        )
+        self._ws = None
+        raise self._failure
 
     async def admin_command(self, command: str, parameters: dict[str, Any] | None = None) -> None:
         """Post ``nmi``/``sysrq``/``reset`` through the gateway for this connection."""
@@ -241,8 +297,13 @@ class AzureSerialTransport(Transport):
         self._notify(Notice("admin", f"admin command {command} sent", {"command": command, **dict(parameters or {})}))
 
     async def close(self) -> None:
-        """Close the websocket normally."""
+        """Close the websocket normally (and stop a reconnect under way)."""
         self._closed = True
+        task, self._reconnecting = self._reconnecting, None
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         ws, self._ws = self._ws, None
         if ws is not None:
             with contextlib.suppress(ConnectionClosed, OSError):

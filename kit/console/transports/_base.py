@@ -58,6 +58,11 @@ class Transport(abc.ABC):
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
     @property
+    def reconnecting(self) -> bool:
+        """Whether the transport is reconnecting (keys sent now would wait); never, here."""
+        return False
+
+    @property
     def token(self) -> str | None:
         """The secret the current connection authenticated with, for redaction (never print it); ``None`` here."""
         return None

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kit.console.transports._base import Transport
-from kit.errors import ConsoleClosedError
+from kit.errors import ConsoleClosedError, ConsoleError, ConsoleLostError
 
 __all__ = ["MockTransport"]
 
@@ -20,7 +20,8 @@ class MockTransport(Transport):
 
     Every :meth:`send` calls ``handler(data)`` (sync or async); what it returns (text, bytes
     or ``None``) is queued as guest output. :meth:`feed` queues output without any input,
-    e.g. a banner, and :meth:`hangup` ends the stream.
+    e.g. a banner, :meth:`hangup` ends the stream as a guest hanging up does, and :meth:`lose`
+    as a connection whose every reconnect failed does.
 
     Parameters
     ----------
@@ -37,7 +38,8 @@ class MockTransport(Transport):
     def __init__(self, handler: Handler | None = None, *, banner: str | bytes = "", os_type: str | None = None) -> None:
         super().__init__()
         self._handler = handler
-        self._queue: asyncio.Queue[bytes | str | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[bytes | str | ConsoleError | None] = asyncio.Queue()
+        self._failure: ConsoleError | None = None
         self._banner = banner
         self._closed = False
         self.connected = False
@@ -59,10 +61,16 @@ class MockTransport(Transport):
         """End the stream: the next :meth:`receive` after queued output raises ``ConsoleClosedError``."""
         self._queue.put_nowait(None)
 
+    def lose(self, reason: str = "reconnect failed 5 times in 6.2 s (the gateway did not answer)") -> None:
+        """Lose the connection for good: after queued output, receive and send raise ``ConsoleLostError``."""
+        self._queue.put_nowait(ConsoleLostError(f"the serial console connection was lost: {reason}"))
+
     async def send(self, data: bytes) -> None:
         """Record ``data`` and queue the handler's answer."""
         if self._closed:
             raise ConsoleClosedError("the mock transport is closed")
+        if self._failure is not None:
+            raise self._failure
         self.sent.append(bytes(data))
         if self._handler is None:
             return
@@ -76,10 +84,15 @@ class MockTransport(Transport):
         """Return the next queued output."""
         if self._closed:
             raise ConsoleClosedError("the mock transport is closed")
+        if self._failure is not None:
+            raise self._failure
         item = await self._queue.get()
         if item is None:
             self._closed = True
             raise ConsoleClosedError("the mock guest hung up")
+        if isinstance(item, ConsoleError):
+            self._failure = item
+            raise item
         return self._decode(item)
 
     async def admin_command(self, command: str, parameters: dict[str, Any] | None = None) -> None:
