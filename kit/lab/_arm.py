@@ -3,6 +3,11 @@
 ARM matches the fixed segments, provider namespaces and resource types of a path without
 regard to case; aiohttp's router does not, so ARM routes are registered here with
 :func:`arm_route` and dispatched by one catch-all aiohttp route added last.
+
+Authentication is deny-by-default (``kit.lab.server``'s guard): every request needs the lab's
+bearer token, whatever its path looks like, unless aiohttp routed it to a handler registered
+with :func:`own_credential_route` — the few non-ARM endpoints that check a credential of their
+own (a SAS signature, the websocket's first frame, their own bearer check).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from kit.lab._state import STATE_KEY, LabState
 __all__ = [
     "ArmHandler",
     "ArmRouter",
+    "OWN_CREDENTIAL_KEY",
     "ROUTER_KEY",
     "arm_error",
     "arm_json",
@@ -27,6 +33,7 @@ __all__ = [
     "check_scope",
     "dispatch",
     "find",
+    "own_credential_route",
     "resource_id",
     "state_of",
 ]
@@ -73,6 +80,22 @@ class ArmRouter:
 
 
 ROUTER_KEY = web.AppKey("kit_lab_arm_router", ArmRouter)
+#: The handlers that check a credential of their own (the bearer guard lets their requests through).
+OWN_CREDENTIAL_KEY = web.AppKey("kit_lab_own_credential", set)
+
+WebHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def own_credential_route(app: web.Application, method: str, path: str, handler: WebHandler) -> None:
+    """Register a plain aiohttp route whose ``handler`` checks its own credential (SAS, first frame, bearer).
+
+    Only the exact path (case and slashes as written) reaches ``handler``; any other spelling
+    falls to the ARM dispatcher and needs the bearer token.
+    """
+    if OWN_CREDENTIAL_KEY not in app:
+        app[OWN_CREDENTIAL_KEY] = set()
+    app.router.add_route(method, path, handler)
+    app[OWN_CREDENTIAL_KEY].add(handler)
 
 
 def arm_route(app: web.Application, method: str, pattern: str, handler: ArmHandler) -> None:
@@ -117,7 +140,7 @@ def resource_id(sub: str, rg: str, namespace: str, *pairs: str) -> str:
 
 def check_scope(state: LabState, sub: str, rg: str | None = None) -> web.Response | None:
     """The error ARM gives for a malformed or unknown subscription or resource group, or ``None``."""
-    if not _GUID.match(sub):
+    if not _GUID.fullmatch(sub):
         return arm_error(400, "InvalidSubscriptionId",
                          f"The provided subscription identifier '{sub}' is malformed or invalid.")
     if state.scenario_for(sub) is None:

@@ -17,7 +17,7 @@ import uuid
 
 from aiohttp import web
 
-from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, find, state_of
+from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, find, own_credential_route, state_of
 from kit.lab._bmp import screenshot_bmp
 from kit.lab._state import LabState
 from kit.times import parse_time, utc_now
@@ -36,7 +36,7 @@ def add_routes(app: web.Application) -> None:
     arm_route(app, "POST", _VM + "/{vm}/retrieveBootDiagnosticsData", _retrieve_boot_diagnostics)
     arm_route(app, "GET", _VM, _list_vms)
     arm_route(app, "GET", "/subscriptions/{sub}/providers/Microsoft.Compute/virtualMachines", _list_all_vms)
-    app.router.add_get("/bootdiagnostics/{sub}/{rg}/{blob}", _get_blob)
+    own_credential_route(app, "GET", "/bootdiagnostics/{sub}/{rg}/{blob}", _get_blob)  # the SAS signature
 
 
 async def _get_vm(request: web.Request, params: dict[str, str]) -> web.StreamResponse:

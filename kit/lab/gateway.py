@@ -19,11 +19,14 @@ import asyncio
 import functools
 import hashlib
 import hmac
+import http.client
 import json
+import re
 import shutil
 import ssl
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Coroutine
@@ -33,8 +36,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from kit.errors import LabError
-from kit.lab._arm import arm_error, arm_json, arm_route, find, state_of
+from kit.errors import LabError, UsageError
+from kit.lab._arm import arm_error, arm_json, arm_route, find, own_credential_route, state_of
 from kit.lab._state import STATE_KEY, LabState
 from kit.lab.guest import CheckResult, Guest, load_guest
 
@@ -47,6 +50,8 @@ _CONNECT = ("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Comput
             "/providers/Microsoft.SerialConsole/serialPorts/{port}/connect")
 _CONNECT_VMSS = ("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmss}"
                  "/virtualMachines/{instance}/providers/Microsoft.SerialConsole/serialPorts/{port}/connect")
+_SCENARIO = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|[0-9A-Fa-f:.]+")
 _AUTH_TIMEOUT = 10.0
 _UNAUTHORIZED = 4401
 
@@ -196,9 +201,9 @@ def add_routes(app: web.Application) -> None:
     """Register the connect POST (ARM), the gateway websocket, admin commands and the check."""
     arm_route(app, "POST", _CONNECT, _connect)
     arm_route(app, "POST", _CONNECT_VMSS, _connect_vmss)
-    app.router.add_get("/n/connector/{container}/sessions/{session}/client", _client)
-    app.router.add_post("/n/connector/{container}/sessions/{session}/adminCommand/{command}", _admin)
-    app.router.add_get("/kit-lab/check/{scenario}", _check)
+    own_credential_route(app, "GET", "/n/connector/{container}/sessions/{session}/client", _client)  # first frame
+    own_credential_route(app, "POST", "/n/connector/{container}/sessions/{session}/adminCommand/{command}", _admin)
+    own_credential_route(app, "GET", "/kit-lab/check/{scenario}", _check)  # both: their own bearer check
 
     async def _cleanup(app: web.Application) -> None:
         hub: ConsoleHub | None = app[STATE_KEY].extras.get(HUB_EXTRA)
@@ -350,22 +355,67 @@ def check_remote(endpoint: str, scenario: str, *, token: str, ca_path: str | Pat
     token
         The lab's bearer token (``KIT_ARM_TOKEN``); sent only in the Authorization header.
     ca_path
-        The lab's CA certificate (TLS is always verified).
+        The lab's CA certificate, a PEM file (TLS is always verified).
     timeout
-        Seconds to wait for the answer.
+        Seconds to wait for the answer (finite, more than 0).
+
+    Raises
+    ------
+    UsageError
+        The endpoint is not an ``https://host:port`` URL, the scenario name is not a plain
+        name, the CA file is not a PEM certificate, or the timeout is not a positive number.
+    LabError
+        The lab cannot be reached, refuses the token, or answers something else than a check.
     """
-    context = ssl.create_default_context(cafile=str(ca_path) if ca_path else None)
-    request = urllib.request.Request(f"{endpoint.rstrip('/')}/kit-lab/check/{scenario}",
-                                     headers={"Authorization": f"Bearer {token}"})
+    base = _lab_endpoint(endpoint)
+    if not isinstance(scenario, str) or not _SCENARIO.fullmatch(scenario):
+        raise UsageError(f"scenario {scenario!r} is not a scenario name (letters, digits, '.', '_', '-')")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 3600:
+        raise UsageError(f"timeout must be a number of seconds from more than 0 to 3600, got {timeout!r}")
+    context = _tls_context(ca_path)
+    request = urllib.request.Request(f"{base}/kit-lab/check/{scenario}", headers={"Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(request, context=context, timeout=timeout) as response:
             body = json.loads(response.read())
     except urllib.error.HTTPError as error:
         if error.code == 401:
             raise LabError("the lab refused the token: export KIT_ARM_TOKEN as `kit lab serve` printed it") from None
-        detail = json.loads(error.read() or b"{}").get("error", error.reason)
+        try:
+            detail = json.loads(error.read() or b"{}").get("error", error.reason)
+        except (ValueError, AttributeError, OSError):
+            detail = error.reason
         raise LabError(f"the lab could not check {scenario!r}: {detail}") from None
-    except (urllib.error.URLError, OSError) as error:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
-        raise LabError(f"cannot reach the lab at {endpoint}: {reason} (is `kit lab serve` running?)") from None
+        raise LabError(f"cannot reach the lab at {base}: {reason} (is `kit lab serve` running?)") from None
+    if not (isinstance(body, dict) and {"scenario", "passed", "message"} <= set(body)):
+        raise LabError(f"{base} answered the check with something else than a lab check; is it a kit lab?")
     return CheckResult(str(body["scenario"]), bool(body["passed"]), str(body["message"]))
+
+
+def _lab_endpoint(endpoint: str) -> str:
+    """``https://host:port`` without a trailing slash; UsageError for anything else."""
+    try:
+        parts = urllib.parse.urlsplit(str(endpoint).strip())
+        port = parts.port
+    except ValueError as error:
+        raise UsageError(f"lab endpoint {endpoint!r} is not a URL: {error}") from None
+    if (parts.scheme != "https" or not _HOST.fullmatch(parts.hostname or "") or parts.path not in ("", "/")
+            or parts.query or parts.fragment or parts.username or port == 0):
+        raise UsageError(f"lab endpoint {endpoint!r} must be https://HOST:PORT as `kit lab serve` printed it")
+    return f"https://{parts.netloc}"
+
+
+def _tls_context(ca_path: str | Path | None) -> ssl.SSLContext:
+    """A verifying TLS context trusting ``ca_path`` (a PEM file) or the system store."""
+    if ca_path is None:
+        return ssl.create_default_context()
+    file = Path(ca_path)
+    if not file.is_file():
+        raise UsageError(f"CA certificate {str(file)!r} does not exist or is not a file (give the PEM file "
+                         "`kit lab serve` printed)")
+    try:
+        return ssl.create_default_context(cafile=str(file))
+    except (ssl.SSLError, OSError, ValueError) as error:
+        raise UsageError(f"CA certificate {str(file)!r} is not a PEM certificate: "
+                         f"{getattr(error, 'reason', None) or error}") from None

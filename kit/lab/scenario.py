@@ -2,12 +2,16 @@
 
 A scenario is a folder holding ``scenario.yaml`` plus its data files (see
 ``docs/architecture.md``, "Scenario data"). The built-in ones live in ``kit/lab/scenarios/``;
-``scenario_dirs`` replaces that search path (tests keep tiny scenarios of their own).
+``scenario_dirs`` replaces that search path (tests keep tiny scenarios of their own). A search
+folder that does not exist, or a ``scenario.yaml`` whose fields have the wrong shape (a name
+that cannot be a URL segment, VM names ARM would refuse, ``expected`` that is not a mapping …),
+is a :class:`~kit.errors.LabError` naming the file and field.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from kit.errors import LabError
+from kit.errors import InvalidResourceId, LabError
 from kit.ids import vm_id as _vm_id
 from kit.lab.scenarios import SCENARIOS_DIR
 from kit.times import parse_time
@@ -23,6 +27,7 @@ from kit.times import parse_time
 __all__ = ["Expected", "ScenarioInfo", "list_scenarios", "load_scenario"]
 
 _REQUIRED = ("name", "title", "subscription_id", "tenant_id", "resource_group", "location", "broken_vm", "window")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -115,12 +120,15 @@ def list_scenarios(scenario_dirs: Iterable[Path | str] | None = None) -> list[Sc
     Raises
     ------
     LabError
-        When a ``scenario.yaml`` is malformed or two scenarios share a name.
+        When a folder given in ``scenario_dirs`` does not exist or is not a folder, a
+        ``scenario.yaml`` is malformed, or two scenarios share a name.
     """
     found: dict[str, ScenarioInfo] = {}
     for folder in _dirs(scenario_dirs):
         if not folder.is_dir():
-            continue
+            if scenario_dirs is None:
+                continue  # the built-in folder of a checkout without scenarios
+            raise LabError(f"scenario folder {folder} does not exist or is not a folder")
         for candidate in sorted(folder.iterdir()):
             if (candidate / "scenario.yaml").is_file():
                 info = _read(candidate)
@@ -166,6 +174,10 @@ def _read(folder: Path) -> ScenarioInfo:
     if not isinstance(window, dict) or "start" not in window or "end" not in window:
         raise LabError(f"{source}: window must have start and end")
     expected = data.get("expected") or {}
+    _check_shapes(data, source)
+    start, end = _when(window["start"], source), _when(window["end"], source)
+    if start >= end:
+        raise LabError(f"{source}: the window starts ({window['start']}) after it ends ({window['end']})")
     return ScenarioInfo(
         name=str(data["name"]),
         title=str(data["title"]),
@@ -177,8 +189,8 @@ def _read(folder: Path) -> ScenarioInfo:
         broken_vm=str(data["broken_vm"]),
         known_good=tuple(str(vm) for vm in data.get("known_good") or ()),
         responder_ip=str(data.get("responder_ip", "")),
-        window_start=_when(window["start"], source),
-        window_end=_when(window["end"], source),
+        window_start=start,
+        window_end=end,
         console_enabled=bool(data.get("console_enabled", True)),
         expected=Expected(
             hypothesis=str(expected.get("hypothesis", "")),
@@ -188,6 +200,26 @@ def _read(folder: Path) -> ScenarioInfo:
         guest=dict(data.get("guest") or {}),
         path=folder,
     )
+
+
+def _check_shapes(data: Mapping[str, Any], source: Path) -> None:
+    """The fields the lab builds URLs, ids and file names from have the shape they need."""
+    name = data["name"]
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise LabError(f"{source}: name {name!r} must be 1-64 letters, digits, '.', '_' or '-' (it is used in URLs)")
+    for field_name in ("expected", "guest"):
+        if data.get(field_name) is not None and not isinstance(data[field_name], Mapping):
+            raise LabError(f"{source}: {field_name} must be a mapping, got {data[field_name]!r}")
+    known_good = data.get("known_good")
+    if known_good is not None and not (isinstance(known_good, list) and all(isinstance(vm, str) for vm in known_good)):
+        raise LabError(f"{source}: known_good must be a list of VM names, got {known_good!r}")
+    if not isinstance(data.get("console_enabled", True), bool):
+        raise LabError(f"{source}: console_enabled must be true or false, got {data['console_enabled']!r}")
+    try:
+        for vm in (data["broken_vm"], *(known_good or ())):
+            _vm_id(str(data["subscription_id"]), str(data["resource_group"]), str(vm))
+    except InvalidResourceId as error:
+        raise LabError(f"{source}: {error}") from None
 
 
 def _when(value: object, source: Path) -> dt.datetime:

@@ -4,12 +4,22 @@
 another module (the serial console gateway) joins by being added to :data:`ROUTE_MODULES`.
 :func:`running_lab` runs the app on its own event loop in a daemon thread, so it works from
 plain scripts, from async code and inside a Jupyter kernel whose loop is already running.
+
+The bearer-token guard decides before any ARM routing and whatever the path's spelling: ARM
+matches paths case-insensitively (``/Subscriptions/…``, ``/SUBSCRIPTIONS/…``) and the
+dispatcher tolerates extra slashes (``//subscriptions/…``), so the guard does not look at the
+path at all. Every request needs the token unless aiohttp matched it exactly to one of the
+routes registered with :func:`~kit.lab._arm.own_credential_route` (the boot-diagnostics blob
+with its SAS signature, the console websocket with its first frame, admin commands and the
+fix check with their own bearer check). Routes a caller adds with plain aiohttp (the training
+lab's reset) need the token too; ARM calls (the dispatcher's) also need ``api-version``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import importlib
 import logging
 import shutil
@@ -23,7 +33,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from kit.errors import LabError
-from kit.lab._arm import arm_error, dispatch
+from kit.lab._arm import OWN_CREDENTIAL_KEY, arm_error, dispatch
 from kit.lab._state import STATE_KEY, LabState
 from kit.lab.certs import LabCertificates, make_certificates
 from kit.lab.faults import Faults, fault_middleware
@@ -45,7 +55,6 @@ ROUTE_MODULES: tuple[str, ...] = (
     "kit.lab.arm_serialconsole",
     "kit.lab.gateway",
 )
-_ARM_PREFIXES = ("/subscriptions/", "/providers/")
 _START_TIMEOUT = 15.0
 _log = logging.getLogger(__name__)
 
@@ -85,8 +94,8 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def _arm_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not request.path.startswith(_ARM_PREFIXES):
-        return await handler(request)
+    if request.match_info.handler in request.app.get(OWN_CREDENTIAL_KEY, set()):
+        return await handler(request)  # matched exactly to a route that checks its own credential
     header = request.headers.get("Authorization")
     if header is None:
         return arm_error(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.",
@@ -97,12 +106,12 @@ async def _arm_guard(request: web.Request, handler: Handler) -> web.StreamRespon
     if scheme.lower() != "bearer" or not token.strip():
         return arm_error(401, "AuthenticationFailed",
                          "Authentication failed. The 'Authorization' header is provided in an invalid format.")
-    if token.strip() != request.app[STATE_KEY].token:
+    if not hmac.compare_digest(token.strip().encode(), request.app[STATE_KEY].token.encode()):
         return arm_error(401, "InvalidAuthenticationToken", "The access token is invalid.",
                          {"WWW-Authenticate": 'Bearer authorization_uri="https://login.windows.net/", '
                                               'error="invalid_token", '
                                               'error_description="The access token is invalid."'})
-    if not request.query.get("api-version"):
+    if request.match_info.handler is dispatch and not request.query.get("api-version"):  # ARM calls only
         return arm_error(400, "MissingApiVersionParameter",
                          "The api-version query parameter (?api-version=) is required for all requests.")
     return await handler(request)
@@ -223,7 +232,11 @@ def _start(faults: Faults | None, scenarios: Iterable[str] | None, port: int,
            scenario_dirs: Iterable[Path | str] | None) -> RunningLab:
     if not isinstance(port, int) or not 0 <= port <= 65535:
         raise LabError(f"lab port must be 0 (any free port) or 1-65535, got {port!r}")
-    found = {info.name: info for info in list_scenarios(scenario_dirs)}
+    folders = None if scenario_dirs is None else list(scenario_dirs)
+    found = {info.name: info for info in list_scenarios(folders)}
+    if not found:
+        where = ", ".join(str(folder) for folder in folders) if folders is not None else "the kit"
+        raise LabError(f"no scenarios found in {where}: a scenario is a folder holding scenario.yaml")
     wanted = list(found) if scenarios is None else list(scenarios)
     unknown = [name for name in wanted if name not in found]
     if unknown:

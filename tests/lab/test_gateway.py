@@ -253,3 +253,30 @@ async def test_azure_session_records_the_responder_from_the_token_claims(lab, vm
     assert header["kit"]["responder"] == lab.state.principal.name
     assert header["kit"]["approval"] == "INC-4242" and header["kit"]["vm_id"] == vm_id
     assert lab.token not in (tmp_path / "z.cast").read_text()
+
+
+def _power(lab, vm_id: str, state: str) -> None:  # type: ignore[no-untyped-def]
+    view = lab.state.instance_views[vm_id.lower()]
+    view["statuses"] = [s for s in view["statuses"] if not s["code"].startswith("PowerState/")] + [
+        {"code": f"PowerState/{state}", "level": "Info", "displayStatus": f"VM {state}"}]
+
+
+async def test_a_vm_deallocated_under_the_session_loses_the_console_for_good(lab, vm_id, tmp_path: Path) -> None:
+    from kit.console import SessionState
+    from kit.errors import ConsoleLostError
+    from kit.lab.gateway import hub_of
+
+    session = open_lab_session(lab, SCENARIO, approval="TEST-LOST", transcript=tmp_path / "lost.cast")
+    session.transport.backoff = 0.05  # type: ignore[attr-defined]
+    try:
+        async with session:
+            await session.async_expect("login: ", timeout=10)
+            _power(lab, vm_id, "deallocated")                  # every /connect is refused (409) from now on
+            await asyncio.to_thread(hub_of(lab.state).drop, vm_id)
+            with pytest.raises(ConsoleLostError, match="reconnect failed 5 times .*running"):
+                await session.async_expect("never", timeout=20)
+            assert session.state is SessionState.ENDED
+    finally:
+        _power(lab, vm_id, "running")
+    assert "reconnect failed; the console connection is lost" in (tmp_path / "lost.cast").read_text()
+    assert lab.token not in (tmp_path / "lost.cast").read_text()
