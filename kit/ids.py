@@ -5,6 +5,13 @@ ARM matches provider namespaces, resource types and the fixed segments
 this module. Names keep their case. Anything malformed raises
 :class:`~kit.errors.InvalidResourceId` with a message that names the bad part.
 
+Names are checked as ARM checks them. Every id: no name is empty, ``.`` or ``..``, or holds a
+control character. The ids the kit builds (:func:`vm_id`, :func:`nic_id` …, and
+:meth:`ResourceId.child`) also follow the naming rules of their type: virtual machines and
+scale sets 1–64 characters, network resources 1–80, made of letters, digits, ``_``, ``.`` and
+``-``, starting with a letter or digit and ending with a letter, digit or ``_``
+(:func:`check_name`).
+
 No other module splits an id on ``/``.
 """
 
@@ -29,6 +36,7 @@ __all__ = [
     "VNET",
     "ResourceId",
     "canonical_id",
+    "check_name",
     "name_of",
     "nic_id",
     "nsg_id",
@@ -58,6 +66,18 @@ ASG = "Microsoft.Network/applicationSecurityGroups"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _RESOURCE_GROUP = re.compile(r"^[-\w.()]{1,90}$")
 _NAMESPACE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_ARM_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?$")
+_ARM_NAME_RULE = ("letters, digits, '_', '.' and '-', starting with a letter or digit and ending with a letter, "
+                  "digit or '_'")
+#: The longest name ARM accepts per resource type (lower-cased); these types also follow ``_ARM_NAME``.
+_NAME_LENGTHS = {
+    "virtualmachines": 64,
+    "virtualmachinescalesets": 64,
+    **dict.fromkeys(("networkinterfaces", "networksecuritygroups", "virtualnetworks", "subnets", "routetables",
+                     "publicipaddresses", "applicationsecuritygroups", "ipconfigurations", "securityrules",
+                     "routes"), 80),
+}
 _SHOWN = 120
 
 
@@ -113,7 +133,7 @@ class ResourceId:
 
     def child(self, type_: str, name: str) -> ResourceId:
         """The id of a child resource (``vnet.child("subnets", "default")``)."""
-        _check_name(name, type_)
+        check_name(name, type_)
         return ResourceId(self.subscription_id, self.resource_group, self.namespace, (*self.types, type_),
                           (*self.names, name))
 
@@ -170,7 +190,7 @@ def parse_resource_id(text: str, *, expect: str | None = None) -> ResourceId:
     if len(segments) < 2:
         raise bad(1, "(the subscription id) is missing")
     subscription = segments[1]
-    if not _GUID.match(subscription):
+    if not _GUID.fullmatch(subscription):
         raise bad(1, f"(the subscription id) must be a GUID, found {subscription!r}")
     rest = segments[2:]
     resource_group: str | None = None
@@ -182,7 +202,7 @@ def parse_resource_id(text: str, *, expect: str | None = None) -> ResourceId:
         if len(rest) < 2:
             raise bad(3, "(the resource group name) is missing")
         resource_group = rest[1]
-        if not _RESOURCE_GROUP.match(resource_group) or resource_group.endswith("."):
+        if not _RESOURCE_GROUP.fullmatch(resource_group) or resource_group.endswith("."):
             raise bad(3, f"(the resource group name) is not a valid name: {resource_group!r}")
         rest = rest[2:]
     namespace: str | None = None
@@ -195,7 +215,7 @@ def parse_resource_id(text: str, *, expect: str | None = None) -> ResourceId:
         if len(rest) < 2:
             raise bad(offset + 1, "(the provider namespace) is missing")
         namespace = rest[1]
-        if not _NAMESPACE.match(namespace):
+        if not _NAMESPACE.fullmatch(namespace):
             raise bad(offset + 1, f"(the provider namespace) should look like 'Microsoft.Compute', found {namespace!r}")
         pairs = rest[2:]
         if not pairs:
@@ -206,6 +226,8 @@ def parse_resource_id(text: str, *, expect: str | None = None) -> ResourceId:
             type_, name = pairs[index], pairs[index + 1]
             if type_.lower() == "providers":
                 raise bad(offset + 2 + index, "starts an extension resource, which the kit does not parse")
+            if name in (".", "..") or _CONTROL.search(name):
+                raise bad(offset + 3 + index, f"(the {type_} name) is not a valid name: {name!r}")
             types.append(type_)
             names.append(name)
     parsed = ResourceId(subscription, resource_group, namespace, tuple(types), tuple(names))
@@ -251,14 +273,36 @@ def canonical_id(text: str | None) -> str:
     return str(parsed).lower() if parsed is not None else text.strip().rstrip("/").lower()
 
 
-def _check_name(name: str, what: str) -> None:
-    if not name or "/" in name:
-        raise InvalidResourceId(f"invalid {what} name {name!r}: names cannot be empty or contain '/'")
+def check_name(name: str, type_: str) -> str:
+    """``name`` if ARM accepts it as the name of a ``type_`` resource (``virtualMachines``); else InvalidResourceId.
+
+    Known types (virtual machines, scale sets, network resources) follow ARM's length and
+    character rules; any other type needs a name that is not empty, ``.`` or ``..`` and has
+    no ``/`` or control character.
+    """
+    if not isinstance(name, str):
+        raise InvalidResourceId(f"a {type_} name must be text, got {type(name).__name__}")
+    shown = name if len(name) <= _SHOWN else name[:_SHOWN] + "…"
+    if not name or name in (".", "..") or "/" in name or _CONTROL.search(name):
+        raise InvalidResourceId(f"invalid {type_} name {shown!r}: names cannot be empty or contain '/', "
+                                "be '.' or '..', or hold control characters")
+    longest = _NAME_LENGTHS.get(type_.lower())
+    if longest is not None:
+        if len(name) > longest:
+            raise InvalidResourceId(f"invalid {type_} name {shown!r}: ARM allows at most {longest} characters, "
+                                    f"this one has {len(name)}")
+        if not _ARM_NAME.fullmatch(name):
+            raise InvalidResourceId(f"invalid {type_} name {shown!r}: use {_ARM_NAME_RULE}")
+    return name
 
 
 def _build(subscription_id: str, resource_group: str, namespace: str, *pairs: tuple[str, str]) -> ResourceId:
+    if not isinstance(resource_group, str) or not _RESOURCE_GROUP.fullmatch(resource_group) \
+            or resource_group.endswith("."):
+        raise InvalidResourceId(f"invalid resource group name {resource_group!r}: use 1-90 letters, digits, '_', "
+                                "'-', '.' and parentheses, not ending with '.'")
     for type_, name in pairs:
-        _check_name(name, type_)
+        check_name(name, type_)
     text = f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/{namespace}/" + "/".join(
         f"{type_}/{name}" for type_, name in pairs
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,12 +28,18 @@ def console_events_from_cast(path: str | Path) -> list[dict[str, Any]]:
     path
         The ``.cast`` file (``archive/<INC>/transcripts/<id>.cast``).
 
+    A torn last line (a session cut mid-write) is skipped; any other line that is not an event
+    ``[seconds, code, data]`` with a finite, non-negative time is an error naming the line.
+
     Raises
     ------
     AnalysisError
-        When the file cannot be read or is not an asciinema v2 recording.
+        When the file cannot be read, is not an asciinema v2 recording, or holds a malformed
+        event line.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise AnalysisError(f"the console transcript {path} is not a regular file (a folder, FIFO or device)")
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
         header = json.loads(lines[0]) if lines else None
@@ -41,16 +48,20 @@ def console_events_from_cast(path: str | Path) -> list[dict[str, Any]]:
     if not isinstance(header, dict) or header.get("version") != 2 or "timestamp" not in header:
         raise AnalysisError(f"{path} is not an asciinema v2 transcript (no version 2 header with a timestamp)")
     kit: dict[str, Any] = header["kit"] if isinstance(header.get("kit"), dict) else {}
-    started = parse_time(kit.get("started_at")) or datetime.fromtimestamp(float(header["timestamp"]), UTC)
+    started = parse_time(kit.get("started_at")) or _start_of(header["timestamp"], path)
     responder = str(kit.get("responder") or "")
     events: list[dict[str, Any]] = []
     typed = ""
+    last = max((number for number, line in enumerate(lines, start=1) if line.strip()), default=1)
     for number, line in enumerate(lines[1:], start=2):
-        try:
-            elapsed, code, data = json.loads(line)
-            when = started + timedelta(seconds=float(elapsed))
-        except (ValueError, TypeError):
-            continue  # a torn last line of a session that was cut: nothing to place
+        if not line.strip():
+            continue
+        parsed = _event(line, started)
+        if parsed is None:
+            if number == last:
+                continue  # a torn last line of a session that was cut: nothing to place
+            raise AnalysisError(f"{path}:{number}: not an asciinema event [seconds, code, data]: {line[:80]!r}")
+        when, elapsed, code, data = parsed
         evidence = f"{path.name}:{number}"
         if code == "m":
             label = str(data)
@@ -69,3 +80,26 @@ def console_events_from_cast(path: str | Path) -> list[dict[str, Any]]:
                 elif char.isprintable():
                     typed += char
     return events
+
+
+def _start_of(timestamp: Any, path: Path) -> datetime:
+    """The header's Unix ``timestamp`` as a UTC time; AnalysisError when it is not one."""
+    try:
+        if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)) or not math.isfinite(timestamp):
+            raise ValueError
+        return datetime.fromtimestamp(float(timestamp), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise AnalysisError(f"{path}: the header's timestamp {timestamp!r} is not a Unix time") from None
+
+
+def _event(line: str, started: datetime) -> tuple[datetime, float, str, Any] | None:
+    """``(time, elapsed, code, data)`` of one event line, or ``None`` when it is not one."""
+    try:
+        elapsed, code, data = json.loads(line)
+        if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)) or not isinstance(code, str):
+            return None
+        if not math.isfinite(elapsed) or elapsed < 0:
+            return None
+        return started + timedelta(seconds=float(elapsed)), float(elapsed), code, data
+    except (ValueError, TypeError, OverflowError):
+        return None

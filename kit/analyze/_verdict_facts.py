@@ -383,7 +383,8 @@ def boot_signal(kind: str) -> str | None:
 def _power(view: dict[str, Any] | None) -> tuple[str | None, Evidence | None]:
     if not isinstance(view, dict):
         return None, None
-    for i, status in enumerate(view.get("statuses") or []):
+    statuses = view.get("statuses")
+    for i, status in enumerate(statuses if isinstance(statuses, list) else []):
         code = str(status.get("code", "")) if isinstance(status, dict) else ""
         if code.lower().startswith("powerstate/"):
             state = code.split("/", 1)[1].lower()
@@ -393,9 +394,10 @@ def _power(view: dict[str, Any] | None) -> tuple[str | None, Evidence | None]:
 
 
 def _os(bundle: Bundle, boot: BootReport | None) -> str:
-    vm = bundle.vm or {}
-    os_type = (((vm.get("properties") or {}).get("storageProfile") or {}).get("osDisk") or {}).get("osType")
-    if os_type:
+    os_type: Any = bundle.vm or {}
+    for key in ("properties", "storageProfile", "osDisk", "osType"):
+        os_type = os_type.get(key) if isinstance(os_type, dict) else None
+    if isinstance(os_type, str) and os_type:
         return str(os_type).lower()
     return boot.os if boot is not None and boot.os in ("linux", "windows") else "unknown"
 

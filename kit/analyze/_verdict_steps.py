@@ -44,8 +44,8 @@ class NextStep:
 
 def _console_how(facts: Facts) -> str:
     how = f"az serial-console connect -g {facts.resource_group} -n {facts.vm_name}, or the kit's console widget"
-    status = facts.console_status or {}
-    disabled = (status.get("properties") or {}).get("disabled")
+    props = (facts.console_status or {}).get("properties")
+    disabled = isinstance(props, dict) and props.get("disabled") is True
     if disabled:
         how += "; it is disabled for this subscription: az serial-console enable (needs subscription Contributor)"
     return how

@@ -119,10 +119,11 @@ def _instance_view_rows(rows: Rows, view: Mapping[str, Any] | None, collected: d
     agent = view.get("vmAgent")
     if isinstance(agent, Mapping):
         groups.append(("VM agent", "vmAgent.statuses", agent.get("statuses")))
-    for d, disk in enumerate(view.get("disks") or []):
+    disks, extensions = view.get("disks"), view.get("extensions")
+    for d, disk in enumerate(disks if isinstance(disks, list) else []):
         if isinstance(disk, Mapping):
             groups.append((f"disk {disk.get('name', d)}", f"disks[{d}].statuses", disk.get("statuses")))
-    for e, ext in enumerate(view.get("extensions") or []):
+    for e, ext in enumerate(extensions if isinstance(extensions, list) else []):
         if isinstance(ext, Mapping):
             groups.append((f"extension {ext.get('name', e)}", f"extensions[{e}].statuses", ext.get("statuses")))
     health = view.get("vmHealth")

@@ -12,7 +12,10 @@ from kit import ids
 from kit.errors import UsageError
 from kit.times import iso_z
 
-__all__ = ["CollectionRequest", "CollectionResult", "ProgressCallback"]
+__all__ = ["MAX_WINDOW", "CollectionRequest", "CollectionResult", "ProgressCallback"]
+
+#: The longest Activity Log window a request may ask for: the log keeps 90 days.
+MAX_WINDOW = timedelta(days=90)
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(vm_name, calls_done, calls_failed)`` after every call."""
@@ -37,7 +40,8 @@ class CollectionRequest:
     known_good
         Names of healthy VMs to compare against (same resource group).
     start, end
-        The Activity Log window (timezone-aware); ``end`` defaults to now, ``start`` to 24 h before.
+        The Activity Log window (timezone-aware); ``end`` defaults to now, ``start`` to 24 h before;
+        at most :data:`MAX_WINDOW` long.
     source
         ``azure`` or ``lab:<scenario>``, recorded in the manifest.
     """
@@ -63,6 +67,9 @@ class CollectionRequest:
             raise UsageError("the window's start and end must carry a time zone (use …Z for UTC)")
         if start >= end:
             raise UsageError(f"the window starts ({_iso(start)}) after it ends ({_iso(end)})")
+        if end - start > MAX_WINDOW:
+            raise UsageError(f"the window {_iso(start)} → {_iso(end)} is longer than {MAX_WINDOW.days} days, "
+                             "which is all the Activity Log keeps; give a shorter window")
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "end", end)
 

@@ -8,6 +8,8 @@ keyword arguments every ``azure.mgmt.*`` client takes, so there is one code path
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,7 +19,30 @@ from kit.azure.choices import CREDENTIAL_KINDS
 from kit.azure.credentials import async_credential, sync_credential
 from kit.errors import UsageError
 
-__all__ = ["CLOUDS", "AzureTarget", "Cloud", "LabAddress", "RetrySettings"]
+__all__ = ["CLOUDS", "AzureTarget", "Cloud", "LabAddress", "RetrySettings", "check_ca_bundle"]
+
+_MAX_RETRIES = 50
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?")
+_PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
+
+
+def check_ca_bundle(path: str | Path) -> Path:
+    """The path of a readable file holding a PEM certificate block; UsageError otherwise.
+
+    A file that is not PEM (DER, a key, text, empty) would otherwise make every call fail its
+    TLS handshake, one recorded failure per call and exit 0, instead of one clear message first.
+    """
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise UsageError(f"CA bundle {str(file)!r} does not exist or is not a file (give a PEM file)")
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read the CA bundle {str(file)!r}: {error.strerror or error}") from None
+    if _PEM_CERTIFICATE not in data:
+        raise UsageError(f"CA bundle {str(file)!r} holds no PEM certificate ('{_PEM_CERTIFICATE.decode()}'); "
+                         "give the CA certificates in PEM form (openssl x509 -inform der -in CA.der -out CA.pem)")
+    return file
 
 
 class LabAddress(Protocol):
@@ -81,6 +106,21 @@ class RetrySettings:
     read_timeout: float = 60.0
     deadline: float = 600.0
 
+    def __post_init__(self) -> None:
+        """Refuse what cannot be waited for: every value finite and in range (UsageError otherwise)."""
+        if isinstance(self.total, bool) or not isinstance(self.total, int) or not 0 <= self.total <= _MAX_RETRIES:
+            raise UsageError(f"retries must be a whole number from 0 to {_MAX_RETRIES}, got {self.total!r}")
+        for name, longest, zero_ok in (("backoff_factor", 60.0, True), ("backoff_max", 600.0, True),
+                                       ("connection_timeout", 3600.0, False), ("read_timeout", 3600.0, False),
+                                       ("deadline", 86400.0, False)):
+            value = getattr(self, name)
+            low_ok = value >= 0 if zero_ok else value > 0
+            if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+                    or not low_ok or value > longest):
+                low = "0" if zero_ok else "more than 0"
+                raise UsageError(f"{name.replace('_', ' ')} must be a number of seconds from {low} to {longest:g}, "
+                                 f"got {value!r}")
+
     def as_kwargs(self) -> dict[str, Any]:
         """The azure-core keyword arguments."""
         return {
@@ -133,15 +173,18 @@ class AzureTarget:
         if self.token is not None and self.credential != "env-token":
             raise UsageError("a token held in the target is only used by the 'env-token' credential")
         endpoint = (self.arm_endpoint or CLOUDS[self.cloud].arm_endpoint).rstrip("/")
-        parts = urlsplit(endpoint)
-        if parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment:
+        try:
+            parts = urlsplit(endpoint)
+            port_ok = parts.port is None or parts.port > 0  # a port outside 0-65535 raises ValueError
+        except ValueError:  # also a malformed [IPv6] host
+            raise UsageError(f"ARM endpoint {endpoint!r} must be an https:// URL such as "
+                             "https://management.azure.com") from None
+        if (parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment or not port_ok
+                or parts.username is not None or not _HOST.fullmatch(parts.hostname or "")):
             raise UsageError(f"ARM endpoint {endpoint!r} must be an https:// URL such as https://management.azure.com")
         object.__setattr__(self, "arm_endpoint", endpoint)
         if self.ca_bundle is not None:
-            path = Path(self.ca_bundle).expanduser()
-            if not path.is_file():
-                raise UsageError(f"CA bundle {str(path)!r} does not exist or is not a file (give a PEM file)")
-            object.__setattr__(self, "ca_bundle", path)
+            object.__setattr__(self, "ca_bundle", check_ca_bundle(self.ca_bundle))
 
     @classmethod
     def for_lab(cls, lab: LabAddress, *, retry: RetrySettings | None = None) -> AzureTarget:

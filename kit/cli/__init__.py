@@ -8,9 +8,17 @@ only the cheap vocabulary at its top (:mod:`kit.errors`, :mod:`kit.ids`, :mod:`k
 :mod:`kit.cli._common`); each handler imports the layer it runs (``kit --help`` takes about 60 ms
 this way, several seconds otherwise).
 
-Exit codes: 0 success, 1 a kit error, 2 usage, 3 authentication, 4 not found, 5 refusing to
-overwrite, 130 interrupted, 141 output pipe closed (``kit … | head``); other codes are
-documented by the command.
+Exit codes: 0 success, 1 a kit error, 2 usage (a malformed argument: a name ARM would refuse, a
+number that is not finite or out of range, a path of the wrong kind, a CA file that is not PEM),
+3 authentication, 4 not found, 5 refusing to overwrite, 6 the incident archive is busy, 7 the
+console connection is lost for good, 130 interrupted, 141 output pipe closed (``kit … | head``);
+each command's module says which of them it returns. 70 means a bug: an exception that is not a
+:class:`~kit.errors.KitError`.
+
+A failure is one line on stderr, ``error: <message>``, with the message's control characters
+escaped (:func:`kit.cli._common.safe`), so a message quoting evidence or an argument cannot
+break the line or drive the terminal. Output that cannot be encoded in the terminal's encoding
+is written with backslash escapes rather than failing.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import sys
 from collections.abc import Sequence
 
 from kit import __version__
-from kit.cli._common import Commands, Handler, print_help
+from kit.cli._common import Commands, Handler, print_help, safe
 from kit.errors import KitError
 
 __all__ = ["Commands", "build_parser", "main"]
@@ -48,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``kit`` with ``argv`` and return the exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)
@@ -56,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except KitError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {safe(error)}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -67,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # a bug: say so in one line, traceback only on request
         if os.environ.get("KIT_DEBUG"):
             raise
-        print(f"internal error: {type(error).__name__}: {error} (set KIT_DEBUG=1 for the traceback)", file=sys.stderr)
+        print(f"internal error: {type(error).__name__}: {safe(error)} (set KIT_DEBUG=1 for the traceback)",
+              file=sys.stderr)
         return 70
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 
 from kit.azure.choices import CLOUD_NAMES, CREDENTIAL_KINDS
-from kit.errors import UsageError
-from kit.ids import parse_resource_id, vm_id
+from kit.errors import InvalidResourceId, UsageError
+from kit.ids import VM, VMSS_VM, parse_resource_id, vm_id, vmss_vm_id
 
 __all__ = ["add_connection_options", "vm_resource_id"]
 
@@ -29,16 +29,24 @@ def add_connection_options(parser: argparse.ArgumentParser | argparse._ArgumentG
 def vm_resource_id(args: argparse.Namespace, *, command: str) -> str:
     """The VM's ARM id from ``--vm ID`` or ``--subscription``/``--resource-group``/``--vm NAME``.
 
+    Names are checked as ARM checks them (:func:`kit.ids.check_name`), whichever form is given.
+
     Raises
     ------
     UsageError
-        Neither form is complete; the message says what to add.
+        Neither form is complete (the message says what to add), a name ARM would refuse, or an
+        id of something other than a VM or scale set instance.
     """
     if not args.vm:
         raise UsageError(f"{command} needs --vm with the VM's ARM resource id (or --subscription, --resource-group "
                          "and --vm NAME), or --lab SCENARIO")
     if args.vm.startswith("/"):
-        return str(parse_resource_id(args.vm))
+        parsed = parse_resource_id(args.vm)
+        if parsed.is_kind(VM):
+            return str(vm_id(parsed.subscription_id, str(parsed.resource_group), parsed.name))
+        if parsed.is_kind(VMSS_VM):
+            return str(vmss_vm_id(parsed.subscription_id, str(parsed.resource_group), *parsed.names))
+        raise InvalidResourceId(f"--vm {args.vm!r} is a {parsed.kind}, not a virtual machine or scale set instance")
     if not (args.subscription and args.resource_group):
         raise UsageError(f"--vm {args.vm} is a name: also give --subscription and --resource-group "
                          "(or pass the VM's full ARM resource id)")

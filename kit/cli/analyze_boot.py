@@ -1,14 +1,14 @@
 """``kit analyze boot FILE [--json] [--events] [--anchor TIME]``: read a serial/boot log offline.
 
 FILE is a serial log as Azure stores it, or an evidence bundle folder holding ``serial.log``.
-Exit 0 when the log was analysed (whatever it shows), 2 when FILE does not exist or an option
-is wrong, 1 when FILE cannot be read.
+Exit 0 when the log was analysed (whatever it shows), 2 when FILE does not exist, is not a
+regular file (a FIFO or device would block the read) or an option is wrong, 1 when FILE cannot
+be read. Log lines are printed with their control characters escaped (``\x1b`` …).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +18,7 @@ from kit.times import iso_z, require_time
 if TYPE_CHECKING:
     from kit.analyze.bootlog import BootReport
 
-from kit.cli._common import Commands
+from kit.cli._common import Commands, print_json, safe
 from kit.errors import AnalysisError, UsageError
 
 __all__ = ["register", "summary"]
@@ -49,6 +49,8 @@ def _read(file: str) -> tuple[bytes, str]:
             raise UsageError(f"{file} is a folder without serial.log; give a serial log file or a bundle folder")
     elif not path.exists():
         raise UsageError(f"no such file: {file}; give the path of a serial log or an evidence bundle folder")
+    if not path.is_file():
+        raise UsageError(f"{path} is not a regular file (a FIFO, socket or device); give a serial log file")
     try:
         return path.read_bytes(), path.name
     except OSError as error:
@@ -62,8 +64,7 @@ def _boot(args: argparse.Namespace) -> int:
     data, name = _read(args.file)
     report = parse_boot_log(data, source=name, anchor=anchor)
     if args.json:
-        json.dump(report.to_json(events=args.events), sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        print_json(report.to_json(events=args.events))
     else:
         sys.stdout.write(summary(report))
     return 0
@@ -74,8 +75,8 @@ def summary(report: BootReport) -> str:
     markers = (f" (markers: {', '.join(report.platform_markers)})" if report.platform_markers
                else " (no Hyper-V/Azure markers)")
     out = [
-        f"{report.source}: {report.size:,} bytes, {report.lines:,} lines, {report.boots} boot(s)",
-        f"os: {report.os}   platform: {report.platform}{markers}",
+        f"{safe(report.source)}: {report.size:,} bytes, {report.lines:,} lines, {report.boots} boot(s)",
+        f"os: {report.os}   platform: {report.platform}{safe(markers)}",
         f"last boot reached: {report.stage}",
     ]
     if report.anchor is None:
@@ -83,14 +84,14 @@ def summary(report: BootReport) -> str:
     else:
         where = f"line {report.anchor.line}" if report.anchor.line else "--anchor"
         stamp = iso_z(report.anchor.time)
-        out.append(f"time: anchored from {report.anchor.source} ({where}): "
+        out.append(f"time: anchored from {safe(report.anchor.source)} ({where}): "
                    f"uptime {report.anchor.uptime:.2f} s = {stamp}")
     if report.findings:
         out.append(f"findings in the last boot ({len(report.findings)}):")
         for finding in report.findings:
             out.append(f"  {finding.severity:<8} line {finding.line:<6} {finding.kind}")
-            out.append(f"           {finding.summary}")
-            out.append(f"           > {finding.text}")
+            out.append(f"           {safe(finding.summary)}")
+            out.append(f"           > {safe(finding.text)}")
     else:
         out.append("findings in the last boot: none")
     if report.earlier_findings:
@@ -101,5 +102,5 @@ def summary(report: BootReport) -> str:
             out.append(f"  {finding.severity:<8} line {finding.line:<6} {finding.kind} (boot {finding.boot})")
     if report.warnings:
         out.append(f"warnings ({len(report.warnings)}):")
-        out.extend(f"  {warning.message}" for warning in report.warnings)
+        out.extend(f"  {safe(warning.message)}" for warning in report.warnings)
     return "\n".join(out) + "\n"

@@ -5,6 +5,10 @@
 ``kit analyze diff BUNDLE [--against BUNDLE …] [--responder IP] [--json]``
     prints the SSH/RDP verdicts of the VM and its peers and every difference, those that change the
     verdict first, with the Activity Log operation that introduced them; exit 0.
+
+Both exit 1 for an unreadable bundle and 2 for a bad option (an address that is not IPv4 for
+``--responder``, local and remote of different IP versions, ``--against`` naming the bundle
+itself). Names, rules and Activity Log callers are printed with control characters escaped.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from kit.cli._common import Commands, print_json
+from kit.cli._common import Commands, print_json, refuse_self, safe
 from kit.errors import UsageError
 from kit.times import iso_z
 
@@ -70,43 +74,46 @@ def _flow(args: argparse.Namespace) -> int:
         return 0
     arrow = (f"{verdict.remote} → {verdict.local}" if verdict.direction == "Inbound"
              else f"{verdict.local} → {verdict.remote}")
-    print(f"{verdict.access}  {verdict.rule_name or '(no NSG on the path)'}")
-    print(f"  {network.vm_name}: {verdict.direction} {verdict.protocol.upper()} {arrow} at NIC {verdict.nic}, "
-          f"from the {verdict.source} rules")
+    print(f"{verdict.access}  {safe(verdict.rule_name or '(no NSG on the path)')}")
+    print(f"  {safe(network.vm_name)}: {verdict.direction} {verdict.protocol.upper()} {arrow} at NIC "
+          f"{safe(verdict.nic)}, from the {verdict.source} rules")
     for hop in verdict.trace:
         label = "subnet" if hop.hop == "subnet" else "NIC"
-        nsg = f"NSG {hop.nsg_name}" if hop.nsg_name else "no NSG"
-        print(f"  {label:<6} {nsg:<28} {hop.note}")
+        nsg = f"NSG {safe(hop.nsg_name)}" if hop.nsg_name else "no NSG"
+        print(f"  {label:<6} {nsg:<28} {safe(hop.note)}")
     if verdict.cross_check:
-        print(f"  cross-check: {verdict.cross_check}")
+        print(f"  cross-check: {safe(verdict.cross_check)}")
     for warning in verdict.warnings:
-        print(f"  note: {warning}")
+        print(f"  note: {safe(warning)}")
     return 0
 
 
 def _diff(args: argparse.Namespace) -> int:
     from kit.analyze.network import ACCESS_PORTS, DEFAULT_RESPONDER, diff_from_bundles
+    from kit.analyze.verdict import check_responder
     from kit.evidence import load_bundle
 
+    check_responder(args.responder)
     subject = load_bundle(args.bundle)
     peers = [load_bundle(path) for path in args.against] if args.against else subject.peers()
     if not peers:
         raise UsageError(f"{args.bundle} names no known-good peers in its manifest; give --against BUNDLE")
+    refuse_self(subject.path, [peer.path for peer in peers])
     responder = args.responder or DEFAULT_RESPONDER
     result = diff_from_bundles(subject, peers, responder_ip=responder)
     if args.json:
         print_json(result.to_json())
         return 0
-    print(f"{result.subject} against {', '.join(result.peers)}; responder {responder}"
+    print(f"{safe(result.subject)} against {safe(', '.join(result.peers))}; responder {responder}"
           + ("" if args.responder else " (an Internet stand-in: give --responder for your address)"))
     for port, service in ACCESS_PORTS.items():
         mine = result.subject_verdicts[port]
         print(f"  {service} ({port})")
-        print(f"    {result.subject}: {mine.explain().partition(': ')[2]}")
+        print(f"    {safe(result.subject)}: {safe(mine.explain().partition(': ')[2])}")
         for note in mine.notes:
-            print(f"      note: {note}")
+            print(f"      note: {safe(note)}")
         for name, verdicts in result.peer_verdicts.items():
-            print(f"    {name}: {verdicts[port].explain().partition(': ')[2]}")
+            print(f"    {safe(name)}: {safe(verdicts[port].explain().partition(': ')[2])}")
     changing = result.explaining
     others = [d for d in result.differences if not d.changes_verdict]
     print(f"\nDifferences that change the SSH/RDP verdict: {len(changing) or 'none'}")
@@ -116,20 +123,20 @@ def _diff(args: argparse.Namespace) -> int:
     for difference in others:
         _print_difference(difference, detail=False)
     for warning in result.warnings:
-        print(f"note: {warning}")
+        print(f"note: {safe(warning)}")
     return 0
 
 
 def _print_difference(difference: Difference, *, detail: bool) -> None:
-    print(f"  * [{difference.kind}] {difference.description} (peers: {', '.join(difference.peers)})")
+    print(f"  * [{safe(difference.kind)}] {safe(difference.description)} (peers: {safe(', '.join(difference.peers))})")
     if detail:
         for port in difference.ports:
-            print(f"      {port} now: {difference.before[port]}")
-            print(f"      {port} with the peer's value: {difference.after[port]}")
+            print(f"      {port} now: {safe(difference.before[port])}")
+            print(f"      {port} with the peer's value: {safe(difference.after[port])}")
     op = difference.operation
     if op is not None:
         when = iso_z(op.start)
-        print(f"      introduced by {op.operation_name} at {when} by {op.caller or 'unknown caller'} "
-              f"({op.status}, correlation {op.correlation_id})")
+        print(f"      introduced by {safe(op.operation_name)} at {when} by {safe(op.caller or 'unknown caller')} "
+              f"({safe(op.status)}, correlation {safe(op.correlation_id)})")
         if difference.operation_note and not difference.operation_note.startswith("a write/delete"):
-            print(f"      why linked: {difference.operation_note}")
+            print(f"      why linked: {safe(difference.operation_note)}")

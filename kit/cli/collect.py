@@ -2,13 +2,18 @@
 
 ``kit collect --subscription S --resource-group G --vm NAME [--known-good A B …] --out DIR``
     one bundle per VM in ``DIR/<vm>/``; exit 0 even when some calls failed (they are in the
-    manifest), 2 bad usage, 3 credential refused, 4 VM not found, 5 a bundle already exists.
+    manifest), 1 a bundle folder cannot be written, 2 bad usage (a VM name ARM would refuse, a
+    number out of range, a CA bundle that is not PEM), 3 credential refused, 4 VM not found,
+    5 a bundle already exists. Arguments are checked before the lab starts or a token is asked for.
 ``kit collect --lab SCENARIO --out DIR``
     the same against the embedded lab, started in-process.
 ``kit bundle show PATH``
     verify a bundle's hashes and print its summary (exit 1 if it is broken).
 ``kit import FOLDER --out BUNDLE``
-    build a bundle from saved ``az … -o json`` outputs, recognised by content.
+    build a bundle from saved ``az … -o json`` outputs, recognised by content; exit 1 for a
+    malformed file, 2 bad usage, 5 ``BUNDLE`` exists.
+
+Every evidence string printed goes through :func:`~kit.cli._common.safe`.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from kit.cli._common import Commands, print_help
+from kit.cli._common import Commands, existing_folder, number, print_help, safe
 from kit.cli._connection import add_connection_options
 from kit.errors import UsageError
 from kit.times import require_time
@@ -28,10 +33,15 @@ from kit.times import require_time
 if TYPE_CHECKING:
     from kit.azure.request import CollectionRequest
     from kit.azure.target import AzureTarget
-    from kit.lab import RunningLab
+    from kit.lab import RunningLab, ScenarioInfo
 
 __all__ = ["register"]
 
+# The bounds of the numeric options; kit.azure's RetrySettings and CollectionRequest hold the same.
+_MAX_HOURS = 2160  # 90 days: what the Activity Log keeps
+_MAX_RETRIES = 50
+_MAX_TIMEOUT = 3600
+_MAX_DEADLINE = 86400
 
 
 def register(commands: Commands) -> None:
@@ -49,7 +59,8 @@ def register(commands: Commands) -> None:
     where.add_argument("--resource-group", metavar="NAME", help="resource group of the VMs")
     where.add_argument("--vm", metavar="NAME|ID", help="the broken VM: a name, or its full ARM resource id")
     where.add_argument("--known-good", nargs="+", default=None, metavar="NAME", help="healthy VMs to compare with")
-    where.add_argument("--hours", type=float, default=24.0, help="Activity Log window ending now (default 24)")
+    where.add_argument("--hours", type=number(float, minimum=0, maximum=_MAX_HOURS, above=True), default=24.0,
+                       help=f"Activity Log window ending now (default 24, at most {_MAX_HOURS}: the log keeps 90 days)")
     where.add_argument("--start", metavar="ISO", help="window start, e.g. 2026-11-25T08:00:00Z (overrides --hours)")
     where.add_argument("--end", metavar="ISO", help="window end (default: now)")
     where.add_argument("--out", required=True, metavar="DIR", help="parent folder of the bundles")
@@ -58,11 +69,13 @@ def register(commands: Commands) -> None:
     add_connection_options(how, credential_default=None, credential_help=(
         "default (DefaultAzureCredential), cli (az login), managed-identity, or env-token (a pre-issued ARM token "
         "in KIT_ARM_TOKEN); default: 'default', the lab's own token with --lab"))
-    how.add_argument("--retries", type=int, default=5, metavar="N", help="retries per call (default 5)")
-    how.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                     help="read timeout per try of a call (default 60)")
-    how.add_argument("--deadline", type=float, default=600.0, metavar="SECONDS",
-                     help="give up on one call after this long in all, tries and polling included (default 600)")
+    how.add_argument("--retries", type=number(int, minimum=0, maximum=_MAX_RETRIES), default=5, metavar="N",
+                     help=f"retries per call (default 5, at most {_MAX_RETRIES})")
+    how.add_argument("--timeout", type=number(float, minimum=0, maximum=_MAX_TIMEOUT, above=True), default=60.0,
+                     metavar="SECONDS", help=f"read timeout per try of a call (default 60, at most {_MAX_TIMEOUT})")
+    how.add_argument("--deadline", type=number(float, minimum=0, maximum=_MAX_DEADLINE, above=True), default=600.0,
+                     metavar="SECONDS", help="give up on one call after this long in all, tries and polling included "
+                     f"(default 600, at most {_MAX_DEADLINE})")
     collect.set_defaults(handler=_collect)
 
     bundle = commands.top.add_parser("bundle", help="inspect evidence bundles")
@@ -116,43 +129,44 @@ def _progress(names: list[str]) -> Iterator[Any]:
         yield update
 
 
-def _request_and_target(args: argparse.Namespace, lab: RunningLab | None) -> tuple[CollectionRequest, AzureTarget]:
-    from kit.azure.collect import CollectionRequest
-    from kit.azure.target import AzureTarget, RetrySettings
+def _request(args: argparse.Namespace, scenario: ScenarioInfo | None) -> CollectionRequest:
+    """What to collect: checked in full (names, window) before anything starts."""
+    from kit.azure.request import CollectionRequest
 
-    if args.retries < 0 or args.timeout <= 0 or args.deadline <= 0:
-        raise UsageError("--retries must be >= 0, --timeout and --deadline > 0")
-    retry = RetrySettings(total=args.retries, read_timeout=args.timeout, deadline=args.deadline)
-    end = require_time(args.end, "--end") if args.end else None
-    start = require_time(args.start, "--start") if args.start else None
-    if lab is not None:
-        scenario = lab.scenario(args.lab)
-        target = AzureTarget.for_lab(lab, retry=retry)
+    for option, value in (("--vm", args.vm), ("--subscription", args.subscription),
+                          ("--resource-group", args.resource_group)):
+        if value is not None and not value.strip():
+            raise UsageError(f"{option} is empty; give a value or leave the option out")
+    end = require_time(args.end, "--end") if args.end is not None else None
+    start = require_time(args.start, "--start") if args.start is not None else None
+    if scenario is not None:
         known_good = tuple(args.known_good) if args.known_good is not None else tuple(scenario.known_good)
-        request = CollectionRequest(
+        return CollectionRequest(
             subscription_id=args.subscription or scenario.subscription_id,
             resource_group=args.resource_group or scenario.resource_group,
             vm=args.vm or scenario.broken_vm, known_good=known_good,
             start=start or scenario.window_start, end=end or scenario.window_end, source=f"lab:{args.lab}")
-        return request, target
-    target = AzureTarget(arm_endpoint=args.arm_endpoint or "", cloud=args.cloud,
-                         credential=args.credential or "default", ca_bundle=args.ca_bundle, retry=retry)
+    if start is None:
+        start = (end or datetime.now(UTC)) - timedelta(hours=args.hours)
     if args.vm and args.vm.startswith("/"):
-        if start is None:
-            start = (end or datetime.now(UTC)) - timedelta(hours=args.hours)
-        request = CollectionRequest.for_vm_id(args.vm, known_good=tuple(args.known_good or ()), start=start, end=end)
-        return request, target
+        return CollectionRequest.for_vm_id(args.vm, known_good=tuple(args.known_good or ()), start=start, end=end)
     missing = [option for option, value in (("--subscription", args.subscription),
                                             ("--resource-group", args.resource_group), ("--vm", args.vm)) if not value]
     if missing:
         raise UsageError(f"kit collect needs {', '.join(missing)} (or --vm with a full resource id, or --lab SCENARIO)")
-    if args.hours <= 0:
-        raise UsageError(f"--hours must be positive, got {args.hours}")
-    if start is None:
-        start = (end or datetime.now(UTC)) - timedelta(hours=args.hours)
-    request = CollectionRequest(subscription_id=args.subscription, resource_group=args.resource_group, vm=args.vm,
-                                known_good=tuple(args.known_good or ()), start=start, end=end)
-    return request, target
+    return CollectionRequest(subscription_id=args.subscription, resource_group=args.resource_group, vm=args.vm,
+                             known_good=tuple(args.known_good or ()), start=start, end=end)
+
+
+def _target(args: argparse.Namespace, lab: RunningLab | None) -> AzureTarget:
+    """Where to collect from: the running lab, or the endpoint, CA and credential of the options."""
+    from kit.azure.target import AzureTarget, RetrySettings
+
+    retry = RetrySettings(total=args.retries, read_timeout=args.timeout, deadline=args.deadline)
+    if lab is not None:
+        return AzureTarget.for_lab(lab, retry=retry)
+    return AzureTarget(arm_endpoint=args.arm_endpoint or "", cloud=args.cloud,
+                       credential=args.credential or "default", ca_bundle=args.ca_bundle, retry=retry)
 
 
 def _collect(args: argparse.Namespace) -> int:
@@ -165,21 +179,25 @@ def _collect(args: argparse.Namespace) -> int:
         raise UsageError("--lab fills in the endpoint, CA and credential itself; drop --arm-endpoint/--ca-bundle/"
                          "--credential")
     logging.getLogger("azure.identity").setLevel(logging.ERROR)  # the kit reports credential failures itself
+    out = existing_folder(args.out, "--out")
     lab_context: Any = nullcontext(None)
+    scenario = None
     if args.lab:
         from kit.lab import load_scenario, running_lab
 
-        load_scenario(args.lab)  # unknown scenario: a clear error before starting anything
+        scenario = load_scenario(args.lab)  # unknown scenario: a clear error before starting anything
         lab_context = running_lab()
+    request = _request(args, scenario)
+    target = None if scenario is not None else _target(args, None)  # a bad endpoint or CA: an error before any call
     with lab_context as lab:
-        request, target = _request_and_target(args, lab)
+        target = target or _target(args, lab)
         with _progress(list(request.names)) as progress:
-            result = collect(target, request, args.out, progress=progress)
+            result = collect(target, request, out, progress=progress)
     for path in result.bundles:
         name = path.name
         failed = len(result.failures.get(name, []))
-        note = f", {failed} failed (see: kit bundle show {path})" if failed else ""
-        print(f"{path}  {result.calls.get(name, 0)} calls{note}")
+        note = f", {failed} failed (see: kit bundle show {safe(path)})" if failed else ""
+        print(f"{safe(path)}  {result.calls.get(name, 0)} calls{note}")
     print(f"collected {len(result.bundles)} bundle(s) in {result.seconds:.1f} s")
     return 0
 
@@ -188,8 +206,8 @@ def _show(args: argparse.Namespace) -> int:
     from kit.evidence import load_bundle, summarize
 
     bundle = load_bundle(args.path)
-    print(f"bundle {bundle.path}")
-    print(summarize(bundle))
+    print(f"bundle {safe(bundle.path)}")
+    print(summarize(bundle, escape=safe))
     return 0
 
 
@@ -198,10 +216,10 @@ def _import(args: argparse.Namespace) -> int:
 
     result = import_folder(args.folder, args.out, vm=args.vm)
     for shown, importer in result.recognised.items():
-        print(f"  imported     {shown}  ({importer})")
+        print(f"  imported     {safe(shown)}  ({safe(importer)})")
     for shown in result.duplicates:
-        print(f"  duplicate    {shown}  (same artefact as an earlier file; first one kept)")
+        print(f"  duplicate    {safe(shown)}  (same artefact as an earlier file; first one kept)")
     for shown in result.unrecognised:
-        print(f"  unrecognised {shown}  (not imported; listed in the manifest failures)")
-    print(f"bundle written: {result.bundle}")
+        print(f"  unrecognised {safe(shown)}  (not imported; listed in the manifest failures)")
+    print(f"bundle written: {safe(result.bundle)}")
     return 0

@@ -5,14 +5,14 @@ collects the scenario's broken VM and its known-good peers with the real Azure S
 ``archive/DEMO-<UTC time>/evidence/<time>/<vm>/``, runs ``triage.ipynb`` on them into
 ``archive/DEMO-<UTC time>/reports/…``, verifies the archive, and prints the HTML report's path
 and the top hypothesis. Exit 0 on success; 1 when the notebook failed (its report is archived)
-or the archive does not verify.
+or the archive does not verify, or the scenario is unknown; 2 when ``--archive`` is a file.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from kit.cli._common import Commands
+from kit.cli._common import Commands, existing_folder, safe
 
 __all__ = ["register"]
 
@@ -35,14 +35,15 @@ def _demo(args: argparse.Namespace) -> int:
     from kit.lab import load_scenario
     from kit.report.demo import run_demo
 
+    existing_folder(args.archive, "--archive")
     info = load_scenario(args.scenario)
-    print(f"scenario {info.name}: {info.title}")
+    print(f"scenario {safe(info.name)}: {safe(info.title)}")
     result = run_demo(args.scenario, archive_root=args.archive)
     top = result.top
-    print(f"archive:  {result.archive} ({result.verify_summary})")
-    print(f"top hypothesis: {top.get('kind')} (next step: {top.get('next_step')})")
+    print(f"archive:  {safe(result.archive)} ({safe(result.verify_summary)})")
+    print(f"top hypothesis: {safe(top.get('kind'))} (next step: {safe(top.get('next_step'))})")
     t = result.timings
     print(f"took {t['total']:.1f} s: lab {t['lab start']:.1f} s, collect {t['collect']:.1f} s, "
           f"notebook {t['execute']:.1f} s, HTML {t['export']:.1f} s")
-    print(f"report:   {result.html}")
+    print(f"report:   {safe(result.html)}")
     return 0

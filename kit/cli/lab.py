@@ -3,6 +3,12 @@
 ``serve`` runs it in the foreground, ``list`` names its scenarios, and ``check SCENARIO`` asks a lab
 started with ``kit lab serve`` (in another terminal) whether a trainee's console fix made the VM
 reachable again (exit 0 when it did, 1 when not; the message says what is left).
+
+Exit codes: ``serve`` 0 after Ctrl-C, 1 when the lab cannot start (a port in use, no scenario
+found in ``--scenario-dir``, a malformed scenario); ``list`` 0, 1 when no scenario is found;
+``check`` 0 fixed, 1 not fixed or the lab cannot be reached; all 2 for a bad option (a number
+out of range, an endpoint that is not ``https://HOST:PORT``, a CA file that is not PEM).
+Scenario text is printed with control characters escaped.
 """
 
 from __future__ import annotations
@@ -16,8 +22,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kit.cli._common import Commands, print_help
-from kit.errors import UsageError
+from kit.cli._common import Commands, number, print_help, safe
+from kit.errors import LabError, UsageError
 
 if TYPE_CHECKING:
     from kit.lab import Faults, RunningLab
@@ -32,13 +38,16 @@ def register(commands: Commands) -> None:
     lab.set_defaults(handler=lambda _args: print_help(lab))
 
     serve = sub.add_parser("serve", help="serve the lab over HTTPS in the foreground until Ctrl-C")
-    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
-    serve.add_argument("--latency", type=float, default=0.0, metavar="S", help="seconds added to every answer")
-    serve.add_argument("--error-rate", type=float, default=0.0, metavar="F",
+    serve.add_argument("--port", type=number(int, minimum=0, maximum=65535), default=0,
+                       help="port on 127.0.0.1 (default: any free port)")
+    serve.add_argument("--latency", type=number(float, minimum=0, maximum=60), default=0.0, metavar="S",
+                       help="seconds added to every answer (0-60)")
+    serve.add_argument("--error-rate", type=number(float, minimum=0, maximum=1), default=0.0, metavar="F",
                        help="fraction (0-1) of requests that fail (429/500/503/timeout/reset)")
     serve.add_argument("--fault-kinds", default=None, metavar="K,K",
                        help="comma-separated failures to inject (default: 429,500,503,timeout,reset)")
-    serve.add_argument("--seed", type=int, default=0, help="which requests fail, reproducibly (default 0)")
+    serve.add_argument("--seed", type=number(int, minimum=0, maximum=2**63 - 1), default=0,
+                       help="which requests fail, reproducibly (default 0)")
     serve.add_argument("--scenario", action="append", default=None, metavar="NAME",
                        help="serve only this scenario (repeatable; default: all)")
     serve.add_argument("--scenario-dir", action="append", type=Path, default=None, metavar="DIR",
@@ -67,10 +76,11 @@ def _list(args: argparse.Namespace) -> int:
 
     scenarios = list_scenarios(args.scenario_dir)
     if not scenarios:
-        print("no scenarios found", file=sys.stderr)
-        return 1
-    rows = [("SCENARIO", "BROKEN VM", "EXPECTED", "NEXT STEP", "TITLE")]
-    rows += [(info.name, info.broken_vm, info.expected.hypothesis or "-", info.expected.next_step or "-", info.title)
+        where = ", ".join(map(str, args.scenario_dir)) if args.scenario_dir else "the kit"
+        raise LabError(f"no scenarios found in {where}: a scenario is a folder holding scenario.yaml")
+    rows = [["SCENARIO", "BROKEN VM", "EXPECTED", "NEXT STEP", "TITLE"]]
+    rows += [[safe(cell) for cell in (info.name, info.broken_vm, info.expected.hypothesis or "-",
+                                      info.expected.next_step or "-", info.title)]
              for info in scenarios]
     widths = [max(len(row[column]) for row in rows) for column in range(4)]
     for row in rows:
@@ -116,8 +126,8 @@ def _announce(lab: RunningLab, faults: Faults) -> None:
     for name in lab.scenario_names:
         info = lab.scenario(name)
         peers = ", ".join(info.known_good) or "none"
-        print(f"  {name:<20} subscription {info.subscription_id}  group {info.resource_group}  "
-              f"broken VM {info.broken_vm}  (known good: {peers})")
+        print(f"  {safe(name):<20} subscription {safe(info.subscription_id)}  group {safe(info.resource_group)}  "
+              f"broken VM {safe(info.broken_vm)}  (known good: {safe(peers)})")
     print("\nCtrl-C stops the lab.", flush=True)
 
 
@@ -129,6 +139,6 @@ def _check(args: argparse.Namespace) -> int:
     token = os.environ.get(args.token_env)
     if not token:
         raise UsageError(f"${args.token_env} is empty: export the token `kit lab serve` printed")
-    result = check_remote(args.arm_endpoint, args.scenario, token=token, ca_path=args.ca_bundle)
-    print(str(result))
+    result = check_remote(args.arm_endpoint, args.scenario, token=token, ca_path=args.ca_bundle or None)
+    print(safe(result))
     return 0 if result.passed else 1

@@ -2,7 +2,9 @@
 
 Prints the timeline (time UTC, which kind of time, source, severity, kind, summary); ``--jsonl``
 writes Timesketch's JSONL import form, ``--html`` a self-contained interactive page (plotly.js
-embedded once, works offline). Exit 0, or 1 for an unreadable bundle.
+embedded once, works offline). Every printed field has its control characters escaped, so an
+Activity Log caller holding ``\r`` or an escape sequence cannot rewrite the line. Exit 0, 1 for
+an unreadable bundle or transcript or an output that cannot be written, 2 for a bad option.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from kit.cli._common import Commands
+from kit.cli._common import Commands, safe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,8 +38,9 @@ def register(commands: Commands) -> None:
     parser.set_defaults(handler=_timeline)
 
 
-def _short(value: str, width: int) -> str:
-    return value if len(value) <= width else value[: width - 1] + "…"
+def _short(value: object, width: int) -> str:
+    text = safe(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def print_rows(df: pd.DataFrame, out: TextIO | None = None) -> None:
@@ -47,7 +50,7 @@ def print_rows(df: pd.DataFrame, out: TextIO | None = None) -> None:
         when = (row.time.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if row.time is not None and row.time == row.time
                 else "(no wall time)".ljust(23))
         estimate = "~" if str(row.time_desc).startswith("estimated") else " "
-        print(f"{when}{estimate} {row.source:<13} {row.severity:<8} {_short(row.kind, 40):<40} "
+        print(f"{when}{estimate} {safe(row.source):<13} {safe(row.severity):<8} {_short(row.kind, 40):<40} "
               f"{_short(row.summary, 140)}", file=out)
 
 
@@ -72,15 +75,15 @@ def _timeline(args: argparse.Namespace) -> int:
         print(f"{len(df)} events" + (f", {untimed} without wall time" if untimed else "")
               + " (~ = estimated time: from kernel uptime or the preceding line)")
     for warning in df.attrs.get("warnings", []):
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {safe(warning)}", file=sys.stderr)
     if args.jsonl:
         written = to_timesketch_jsonl(df, args.jsonl)
         skipped = len(df) - written
-        print(f"wrote {args.jsonl}: {written} events in Timesketch JSONL"
+        print(f"wrote {safe(args.jsonl)}: {written} events in Timesketch JSONL"
               + (f" ({skipped} without wall time left out)" if skipped else ""))
     if args.html:
         fig = timeline_figure(df, title=f"{bundle.name}: {len(df):,} events")
         size = write_timeline_html(fig, args.html, note=f"{bundle.name} — bundle {bundle.path}, collected "
                                    f"{bundle.manifest.get('collected_at', '?')}; times in UTC")
-        print(f"wrote {args.html} ({size / 1e6:.1f} MB, opens offline in any current browser)")
+        print(f"wrote {safe(args.html)} ({size / 1e6:.1f} MB, opens offline in any current browser)")
     return 0

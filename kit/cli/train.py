@@ -2,18 +2,22 @@
 
 ``start`` serves the scenario's variant and JupyterLab in the foreground until Ctrl-C; the lab's
 connection reaches the notebook's kernel (and Lab's terminals) through the environment only.
+
+Exit codes: 0 done, 1 JupyterLab or the lab failed, 2 a bad option (an unknown walkthrough, a
+negative seed, a port out of range, ``--archive``/``--workspace`` naming a file, ``report`` on an
+archive folder that does not exist). Arguments are checked before anything starts; names and
+trainees read from the archive are printed with control characters escaped.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import threading
 from pathlib import Path
 
-from kit.cli._common import Commands, print_help
+from kit.cli._common import Commands, existing_folder, number, print_help, print_json, safe, safe_block
 from kit.errors import UsageError
 
 __all__ = ["register"]
@@ -30,14 +34,15 @@ def register(commands: Commands) -> None:
 
     start = sub.add_parser("start", help="start the lab and JupyterLab on a walkthrough (foreground until Ctrl-C)")
     start.add_argument("scenario", metavar="SCENARIO")
-    start.add_argument("--seed", type=int, default=0,
+    start.add_argument("--seed", type=number(int, minimum=0, maximum=2**31 - 1), default=0,
                        help="the variant: VM names, rule names, mount point, sshd option, times (default 0)")
     start.add_argument("--archive", type=Path, default=Path("archive"),
                        help="where drills are recorded (default ./archive)")
     start.add_argument("--workspace", type=Path, default=Path("training"),
                        help="where the trainee's copy of the walkthrough lives (default ./training)")
     start.add_argument("--trainee", default="", help="the trainee's name, for `kit train report`")
-    start.add_argument("--port", type=int, default=0, help="JupyterLab's port on 127.0.0.1 (default: a free one)")
+    start.add_argument("--port", type=number(int, minimum=0, maximum=65535), default=0,
+                       help="JupyterLab's port on 127.0.0.1 (default: a free one)")
     start.add_argument("--fresh", action="store_true", help="start from a fresh copy of the walkthrough")
     start.set_defaults(handler=_start)
 
@@ -57,7 +62,8 @@ def register(commands: Commands) -> None:
 def _list(_args: argparse.Namespace) -> int:
     from kit.train import list_walkthroughs
 
-    rows = [("SCENARIO", "FIX", "TEACHES")] + [(w.scenario, w.fix, w.teaches) for w in list_walkthroughs()]
+    rows = [("SCENARIO", "FIX", "TEACHES")] + [(safe(w.scenario), safe(w.fix), safe(w.teaches))
+                                               for w in list_walkthroughs()]
     widths = [max(len(r[i]) for r in rows) for i in range(2)]
     for row in rows:
         print(f"{row[0].ljust(widths[0])}  {row[1].ljust(widths[1])}  {row[2]}")
@@ -71,6 +77,8 @@ def _start(args: argparse.Namespace) -> int:
     walkthrough = get_walkthrough(args.scenario)
     if args.seed < 0:
         raise UsageError("--seed must be 0 or a positive integer")
+    existing_folder(args.archive, "--archive")
+    existing_folder(args.workspace, "--workspace")
     notebook = prepare_workspace(walkthrough.scenario, args.workspace, archive_root=args.archive,
                                  trainee=args.trainee, fresh=args.fresh)
     stop = threading.Event()
@@ -108,6 +116,8 @@ def _reset(args: argparse.Namespace) -> int:
     from kit.train.jupyter import prepare_workspace
 
     walkthrough = get_walkthrough(args.scenario)
+    existing_folder(args.archive, "--archive")
+    existing_folder(args.workspace, "--workspace")
     lab = connect_lab()
     if lab is not None and walkthrough.scenario in lab.scenario_names:
         lab.reset(walkthrough.scenario)
@@ -124,9 +134,12 @@ def _reset(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from kit.train import drill_rows, format_report
 
+    if not Path(args.archive).is_dir():
+        raise UsageError(f"--archive {safe(args.archive)} is not a folder (give the archive `kit train start` "
+                         "recorded the drills in)")
     rows = drill_rows(args.archive)
     if args.json:
-        print(json.dumps([r.as_dict() for r in rows], indent=2))
+        print_json([r.as_dict() for r in rows])
     else:
-        print(format_report(rows))
+        print(safe_block(format_report(rows)))
     return 0

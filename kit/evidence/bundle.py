@@ -2,8 +2,10 @@
 
 The layout and manifest are described in ``docs/architecture.md`` (and in
 :mod:`kit.evidence.manifest`). Anything wrong with a bundle on disk (no manifest,
-malformed JSON, a file whose sha256 does not match, a file missing or not listed) raises
-:class:`~kit.errors.BundleFormatError` with the file (and line) named.
+malformed JSON, a file whose sha256 does not match, a file missing or not listed, a document
+or manifest field of the wrong JSON type) raises :class:`~kit.errors.BundleFormatError` with the
+file (and line or field) named. Hashes only prove a file is unchanged since it was listed; the
+shapes are checked too, so every consumer can rely on the attribute types of :class:`Bundle`.
 """
 
 from __future__ import annotations
@@ -106,6 +108,8 @@ def _verify(root: Path, manifest: dict[str, Any]) -> None:
         if not isinstance(record, dict) or not isinstance(record.get("path"), str):
             raise BundleFormatError(f"{root / MANIFEST}: a 'files' entry has no path: {record!r}")
         relative = record["path"]
+        if "\0" in relative or not relative.strip():
+            raise BundleFormatError(f"{root / MANIFEST}: file path {relative!r} is not a file name")
         candidate = (root / relative).resolve()
         if root.resolve() not in candidate.parents:
             raise BundleFormatError(f"{root / MANIFEST}: file path {relative!r} points outside the bundle")
@@ -122,10 +126,62 @@ def _verify(root: Path, manifest: dict[str, Any]) -> None:
             raise BundleFormatError(f"{root}: {relative} is not listed in the manifest (added after collection)")
 
 
+_TEXT_FIELDS = ("kit_version", "collected_at", "source", "arm_endpoint", "subscription_id", "resource_group",
+                "vm_name", "vm_id")
+_ROLES = ("subject", "known-good")
+
+
+def _kind(value: Any) -> str:
+    """The JSON name of a value's type, for messages."""
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "text", bool: "a boolean"}.get(
+        type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
+
+
+def _check_manifest(manifest: dict[str, Any], shown: str) -> None:
+    """Every top-level field of ``kit-bundle/1`` has its JSON type (absent is allowed)."""
+    def wrong(field: str, expected: str) -> BundleFormatError:
+        return BundleFormatError(f"{shown}: '{field}' is {_kind(manifest[field])}, expected {expected}")
+
+    for name in _TEXT_FIELDS:
+        if manifest.get(name) is not None and not isinstance(manifest[name], str):
+            raise wrong(name, "text")
+    if "role" in manifest and manifest["role"] not in _ROLES:
+        raise BundleFormatError(f"{shown}: 'role' is {manifest['role']!r}, expected 'subject' or 'known-good'")
+    if manifest.get("collector") is not None and not isinstance(manifest["collector"], dict):
+        raise wrong("collector", "an object")
+    window = manifest.get("window")
+    if window is not None:
+        if not isinstance(window, dict):
+            raise wrong("window", "an object with 'start' and 'end'")
+        for edge in ("start", "end"):
+            if window.get(edge) is not None and not isinstance(window[edge], str):
+                raise BundleFormatError(f"{shown}: 'window.{edge}' is {_kind(window[edge])}, expected an ISO 8601 time")
+    for name in ("files", "failures", "peers"):
+        if name in manifest and not isinstance(manifest[name], list):
+            raise wrong(name, "a list")
+    for index, failure in enumerate(manifest.get("failures") or []):
+        if not isinstance(failure, dict):
+            raise BundleFormatError(f"{shown}: 'failures[{index}]' is {_kind(failure)}, expected an object")
+    for index, peer in enumerate(manifest.get("peers") or []):
+        if not isinstance(peer, str) or not peer or peer in (".", "..") or any(c in peer for c in "/\\\0"):
+            raise BundleFormatError(f"{shown}: 'peers[{index}]' is {peer!r}, expected the name of a sibling "
+                                    "bundle folder")
+
+
+def _object(document: Any, shown: str) -> dict[str, Any]:
+    if not isinstance(document, dict):
+        raise BundleFormatError(f"{shown}: expected a JSON object, got {_kind(document)}")
+    return document
+
+
 def _value_list(document: Any, shown: str) -> list[dict[str, Any]]:
-    if isinstance(document, dict) and isinstance(document.get("value"), list):
-        return document["value"]
-    raise BundleFormatError(f"{shown}: expected an object with a 'value' list")
+    """The ``value`` list of a list response; its entries are the analyses' to judge (a junk record
+    becomes a warning there, the rest of the log still counts)."""
+    if not (isinstance(document, dict) and isinstance(document.get("value"), list)):
+        raise BundleFormatError(f"{shown}: expected an object with a 'value' list, got {_kind(document)}")
+    return document["value"]
 
 
 def load_bundle(path: str | Path) -> Bundle:
@@ -145,7 +201,8 @@ def load_bundle(path: str | Path) -> Bundle:
     ------
     BundleFormatError
         No manifest, malformed JSON (file and line named), a hash mismatch, a missing or
-        unlisted file, or an unknown format.
+        unlisted file, an unknown format, a manifest field of the wrong type, or a document that
+        is not a JSON object (or, for list responses, has no ``value`` list).
     """
     root = Path(path)
     if not root.is_dir():
@@ -156,6 +213,7 @@ def load_bundle(path: str | Path) -> Bundle:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
         raise BundleFormatError(f"{root / MANIFEST}: format is {found!r}, expected {FORMAT!r}")
+    _check_manifest(manifest, str(root / MANIFEST))
     _verify(root, manifest)
     bundle = Bundle(path=root, manifest=manifest)
     for attribute, (file_name, kind) in SINGLE_FILES.items():
@@ -165,15 +223,20 @@ def load_bundle(path: str | Path) -> Bundle:
         if kind == "bytes":
             setattr(bundle, attribute, file.read_bytes())
             continue
-        document = read_json(file, shown=f"{root.name}/{file_name}")
+        shown = f"{root.name}/{file_name}"
+        document = read_json(file, shown=shown)
         if attribute in ("activity_log", "role_assignments"):
-            document = _value_list(document, f"{root.name}/{file_name}")
+            document = _value_list(document, shown)
+        else:
+            document = _object(document, shown)
         setattr(bundle, attribute, document)
     for attribute, folder in FOLDERS.items():
         directory = root / folder
         if directory.is_dir():
-            getattr(bundle, attribute).update({
-                file.stem: read_json(file, shown=f"{root.name}/{folder}/{file.name}")
-                for file in sorted(directory.glob("*.json"))
-            })
+            for file in sorted(directory.glob("*.json")):
+                shown = f"{root.name}/{folder}/{file.name}"
+                body = _object(read_json(file, shown=shown), shown)
+                if attribute in ("effective_nsgs", "effective_routes") and "value" in body:
+                    _value_list(body, shown)
+                getattr(bundle, attribute)[file.stem] = body
     return bundle

@@ -2,8 +2,11 @@
 
 Files are recognised by content (:data:`~kit.evidence.importers.IMPORTERS`), never by name.
 Malformed JSON stops the import before anything is written (the error names the file and
-line); files no importer recognises are listed in the result and in the manifest's
-``failures`` (code ``UnrecognisedFile``), not dropped silently.
+line), and so does a recognised file whose fields have the wrong shape (a ``name`` that is a
+list, ``properties`` that is text, an ``id`` that is not an ARM id): a
+:class:`~kit.errors.BundleFormatError` naming the file. Files no importer recognises are
+listed in the result and in the manifest's ``failures`` (code ``UnrecognisedFile``), not
+dropped silently.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from kit import ids
-from kit.errors import BundleFormatError, UsageError
-from kit.evidence.importers import IMPORTERS, Artifact, Importers
-from kit.evidence.manifest import new_manifest
-from kit.evidence.writer import BundleWriter
+from kit.errors import BundleFormatError, InvalidResourceId, UsageError
+from kit.evidence.importers import IMPORTERS, Artifact, Importer, Importers
+from kit.evidence.manifest import FOLDERS, new_manifest
+from kit.evidence.writer import BundleWriter, safe_name
 
 __all__ = ["ImportResult", "import_folder"]
+
+#: Folder attributes whose files are named after the resource (effective lists are named after their NIC).
+_NAMED_FOLDERS = set(FOLDERS) - {"effective_nsgs", "effective_routes"}
 
 
 @dataclass
@@ -68,9 +74,59 @@ def _parse(path: Path, shown: str, registry: Importers) -> Any:
             f"{shown}: malformed JSON at line {error.lineno} column {error.colno}: {error.msg}") from error
 
 
+def _load(importer: Importer, document: Any, shown: str) -> list[Artifact]:
+    """The artefacts ``importer`` finds in ``document``, each of the shape the bundle needs.
+
+    The importers parse files a person saved; a field of the wrong type surfaces here as a
+    BundleFormatError naming the file, never as an exception from inside an importer.
+    """
+    try:
+        artifacts = list(importer.load(document))
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as error:
+        raise BundleFormatError(f"{shown}: looks like '{importer.name}' output but a field has the wrong shape "
+                                f"({type(error).__name__}: {error})") from None
+    for artifact in artifacts:
+        if artifact.attribute in ("serial_log", "screenshot"):
+            ok = isinstance(artifact.value, bytes)
+        elif artifact.attribute in ("activity_log", "role_assignments"):
+            ok = isinstance(artifact.value, dict) and isinstance(artifact.value.get("value"), list) and all(
+                isinstance(entry, dict) for entry in artifact.value["value"])
+        else:
+            ok = isinstance(artifact.value, dict)
+        if not ok:
+            raise BundleFormatError(f"{shown}: '{importer.name}' output of the wrong shape for {artifact.attribute}")
+        if artifact.attribute in _NAMED_FOLDERS and not _file_name(artifact.name):
+            raise BundleFormatError(f"{shown}: the resource name {artifact.name!r} cannot be a file name "
+                                    "(ARM names are plain text without '/')")
+        if artifact.attribute == "vm" and not isinstance(artifact.name, str | None):
+            raise BundleFormatError(f"{shown}: the VM name {artifact.name!r} is not text")
+    return artifacts
+
+
+def _file_name(name: Any) -> bool:
+    try:
+        return isinstance(name, str) and safe_name(name) == name
+    except UsageError:
+        return False
+
+
 def _files(source: Path) -> list[Path]:
     return sorted(path for path in source.rglob("*")
                   if path.is_file() and not any(part.startswith(".") for part in path.relative_to(source).parts))
+
+
+def _subnets_of(nic: dict[str, Any]) -> list[str]:
+    """The subnet ids a NIC's IP configurations name (fields of the wrong type read as absent)."""
+    props = nic.get("properties")
+    configurations = props.get("ipConfigurations") if isinstance(props, dict) else None
+    found = []
+    for configuration in configurations if isinstance(configurations, list) else []:
+        inner = configuration.get("properties") if isinstance(configuration, dict) else None
+        subnet = inner.get("subnet") if isinstance(inner, dict) else None
+        subnet_id = subnet.get("id") if isinstance(subnet, dict) else None
+        if isinstance(subnet_id, str):
+            found.append(subnet_id)
+    return found
 
 
 def _nic_name_for(artifact: Artifact, nics: dict[str, dict[str, Any]]) -> str | None:
@@ -80,9 +136,7 @@ def _nic_name_for(artifact: Artifact, nics: dict[str, dict[str, Any]]) -> str | 
         if rid is not None and rid.is_kind(ids.NIC):
             return rid.name
         if rid is not None and rid.is_kind(ids.SUBNET):
-            users = [name for name, nic in nics.items()
-                     if any(rid.same_as(((c.get("properties") or {}).get("subnet") or {}).get("id", ""))
-                            for c in (nic.get("properties") or {}).get("ipConfigurations") or [])]
+            users = [name for name, nic in nics.items() if any(rid.same_as(subnet) for subnet in _subnets_of(nic))]
             if len(users) == 1:
                 return users[0]
     return next(iter(nics)) if len(nics) == 1 else None
@@ -129,7 +183,7 @@ def import_folder(source: str | Path, out: str | Path, *, vm: str | None = None,
             result.unrecognised.append(shown)
             continue
         result.recognised[shown] = importer.name
-        found.extend((shown, importer.name, artifact) for artifact in importer.load(document))
+        found.extend((shown, importer.name, artifact) for artifact in _load(importer, document, shown))
     vms = {artifact.name: (shown, artifact) for shown, _, artifact in found if artifact.attribute == "vm"}
     if not vms:
         raise BundleFormatError(f"{folder} holds no 'az vm show' or 'az vm get-instance-view' output; "
@@ -139,12 +193,17 @@ def import_folder(source: str | Path, out: str | Path, *, vm: str | None = None,
     chosen = vm if vm is not None else next(iter(vms))
     if chosen not in vms:
         raise UsageError(f"no 'az vm show' output for VM {chosen!r} in {folder}")
-    vm_body = vms[chosen][1].value
-    vm_rid = ids.parse_resource_id(str(vm_body.get("id", "")), expect=ids.VM)
+    vm_file, vm_artifact = vms[chosen]
+    vm_body = vm_artifact.value
+    try:
+        vm_rid = ids.parse_resource_id(str(vm_body.get("id", "")), expect=ids.VM)
+        ids.check_name(vm_rid.name, "virtualMachines")
+    except InvalidResourceId as error:
+        raise BundleFormatError(f"{vm_file}: the VM's 'id' is not a VM resource id ARM would give: {error}") from None
     found = [item for item in found if item[2].attribute != "vm" or item[2].name == chosen]
     if len(vms) > 1:
         found = [item for item in found if item[2].attribute != "instance_view"
-                 or ids.parse_resource_id(str(item[2].resource_id or vm_rid)).same_as(vm_rid)]
+                 or vm_rid.same_as(ids.canonical_id(str(item[2].resource_id or vm_rid)))]
     nics = {artifact.name: artifact.value for _, _, artifact in found if artifact.attribute == "nics" and artifact.name}
     events = [event for _, _, artifact in found if artifact.attribute == "activity_log"
               for event in artifact.value["value"]]

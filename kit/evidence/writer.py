@@ -132,7 +132,9 @@ class BundleWriter:
     def add_json(self, path: str, value: Any, *, call: str, api_version: str | None = None, **provenance: Any) -> None:
         """Add a JSON file (SAS signatures stripped from every URL inside)."""
         text = json.dumps(strip_sas_everywhere(value), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
-        self.add_bytes(path, text.encode("utf-8"), call=call, api_version=api_version, **provenance)
+        # a lone surrogate (an API's "\ud800") stays the JSON escape it came as: valid UTF-8, read back the same
+        self.add_bytes(path, text.encode("utf-8", "backslashreplace"), call=call, api_version=api_version,
+                       **provenance)
 
     def add_failure(self, failure: dict[str, Any]) -> None:
         """Record a call that failed (``call``, ``resource_id``, ``status``, ``code``, ``message``)."""
@@ -150,7 +152,7 @@ class BundleWriter:
         manifest["files"] = sorted(self._files, key=lambda record: record["path"])
         manifest["failures"] = list(manifest.get("failures", [])) + self.failures
         text = json.dumps(strip_sas_everywhere(manifest), indent=2, ensure_ascii=False) + "\n"
-        (self._temp / MANIFEST).write_text(text, encoding="utf-8")
+        (self._temp / MANIFEST).write_bytes(text.encode("utf-8", "backslashreplace"))
         try:
             check_free(self.target)
             os.rename(self._temp, self.target)

@@ -48,6 +48,16 @@ def test_sas_signature_never_reaches_disk(tmp_path: Path) -> None:
     assert not any("SECRETSIG" in file.read_text(errors="replace") for file in path.rglob("*") if file.is_file())
 
 
+def test_a_lone_surrogate_from_an_api_is_stored_and_read_back_unchanged(tmp_path: Path) -> None:
+    with BundleWriter(tmp_path / "web-01") as writer:
+        writer.add_json("vm.json", {"name": "web-01", "tags": {"owner": "a\ud800b"}}, call="virtual_machines.get")
+        path = writer.commit({"format": "kit-bundle/1", "vm_name": "web-01\udcff", "peers": []})
+    bundle = load_bundle(path)
+    assert bundle.vm["tags"]["owner"] == "a\ud800b"
+    assert bundle.manifest["vm_name"] == "web-01\udcff"
+    (path / "vm.json").read_bytes().decode("utf-8")  # valid UTF-8 on disk
+
+
 def test_existing_bundle_is_refused_and_left_untouched(tmp_path: Path) -> None:
     path = _write(tmp_path / "web-01")
     before = {file: file.read_bytes() for file in path.rglob("*") if file.is_file()}

@@ -504,7 +504,8 @@ def network_from_dicts(
 def _order_nics(nics: list[Nic], vm: Mapping[str, Any] | None) -> list[Nic]:
     if not isinstance(vm, Mapping):
         return sorted(nics, key=lambda nic: not nic.primary)
-    profile = (vm.get("properties") or {}).get("networkProfile") or {}
+    props = vm.get("properties")
+    profile = props.get("networkProfile") if isinstance(props, Mapping) else None
     refs = profile.get("networkInterfaces") if isinstance(profile, Mapping) else None
     primary_id = None
     order: list[str] = []
@@ -513,8 +514,8 @@ def _order_nics(nics: list[Nic], vm: Mapping[str, Any] | None) -> list[Nic]:
         if not ref_id:
             continue
         order.append(id_key(ref_id))
-        props = ref.get("properties") or {}
-        if isinstance(props, Mapping) and props.get("primary"):
+        ref_props = ref.get("properties") or {}
+        if isinstance(ref_props, Mapping) and ref_props.get("primary"):
             primary_id = id_key(ref_id)
     if primary_id is None and len(order) == 1:
         primary_id = order[0]

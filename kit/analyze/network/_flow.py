@@ -275,6 +275,9 @@ def _parse_question(direction: str, protocol: str, local: str, remote: str) -> t
         raise UsageError("protocol must be one protocol (TCP, UDP, ICMP, ESP or AH), not '*'")
     local_end = parse_endpoint(local, "local")
     remote_end = parse_endpoint(remote, "remote")
+    if local_end[0].version != remote_end[0].version:
+        raise UsageError(f"local {local_end[0]} is IPv{local_end[0].version} but remote {remote_end[0]} is "
+                         f"IPv{remote_end[0].version}: both ends of a flow use the same IP version")
     if proto in PORTED and local_end[1] is None and remote_end[1] is None:
         raise UsageError(f"{proto.upper()} needs ports: give --local ip:port and --remote ip:port")
     return canonical, proto, local_end, remote_end
