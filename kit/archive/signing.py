@@ -396,6 +396,11 @@ class SignatureCheck:
         self.namespace = namespace
         self.source = source
 
+    @property
+    def checked(self) -> str:
+        """What this check looks at, as ``kit verify`` reports it."""
+        return f"every manifest's SSH signature and sequence number against {self.source}"
+
     def __call__(self, root: Path, chain: Manifests) -> list[str]:
         """The problem sentences for ``chain`` (``(manifest path, bytes)`` in order) of the incident ``root``."""
         root = Path(root)

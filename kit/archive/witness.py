@@ -325,6 +325,11 @@ class WitnessCheck:
     def __init__(self, witness: Witness) -> None:
         self.witness = witness
 
+    @property
+    def checked(self) -> str:
+        """What this check looks at, as ``kit verify`` reports it."""
+        return f"every manifest's hash against the witness {self.witness.name}"
+
     def __call__(self, root: Path, chain: Manifests) -> list[str]:
         """The problem sentences for ``chain`` (``(manifest path, bytes)`` in order) of the incident ``root``."""
         heads = [head_of(Path(path), data) for path, data in chain]

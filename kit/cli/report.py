@@ -20,9 +20,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kit.cli._common import Commands, number, safe
 from kit.errors import ArchiveError, UsageError
+
+if TYPE_CHECKING:
+    from kit.archive import ExtraCheck
 
 __all__ = ["register"]
 
@@ -121,13 +125,19 @@ def _verify(args: argparse.Namespace) -> int:
             print(safe(f"{prefix}note: {note}"))
         limits = limits or result.limits
         if not several:
-            for limit in limits:
-                print(f"not checked: {limit}")
+            _print_coverage(checks, limits)
         print(safe(f"{root}: {result.summary()}"), file=sys.stdout if result.ok else sys.stderr)
         failed += 0 if result.ok else 1
     if several:
-        for limit in limits:
-            print(f"not checked: {limit}")
+        _print_coverage(checks, limits)
         print(safe(f"{path}: {len(incidents) - failed} of {len(incidents)} incident(s) ok"),
               file=sys.stdout if not failed else sys.stderr)
     return 0 if not failed else 1
+
+
+def _print_coverage(checks: list[ExtraCheck], limits: list[str]) -> None:
+    """What beyond the hashes and the chain was checked, and what could not be."""
+    for check in checks:
+        print(safe(f"checked: {getattr(check, 'checked', check)}"))
+    for limit in limits:
+        print(f"not checked: {limit}")

@@ -346,6 +346,7 @@ def test_with_signer_and_witness_every_tampering_is_detected(tmp_path: Path, cas
     assert main(["verify", str(root), *options]) == 0
     out = capsys.readouterr().out
     assert "not checked" not in out, "with both, verify has nothing left to admit"
+    assert "checked: every manifest's SSH signature" in out and "checked: every manifest's hash against" in out
     SEALED_CASES[case](root)
     assert main(["verify", str(root), *options]) == 1
     out = capsys.readouterr()
