@@ -200,12 +200,7 @@ class Stage:
 
     def _finish(self) -> None:
         remove_stage(self.folder)
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
-        if self._hold is not None:
-            hold, self._hold = self._hold, None
-            hold.close()
+        self._let_go()
 
     def commit(self, event: Mapping[str, Any], *, note_adopted: bool = True) -> Path:
         """Move the stage's files into the incident and record ``event`` in one step; the manifest written.

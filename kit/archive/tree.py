@@ -14,7 +14,7 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,15 +158,7 @@ def _walk_down(root: Path, parts: list[str]) -> int:
         for part in parts:
             done.append(part)
             rel = "/".join(done)
-            try:
-                info = os.stat(part, dir_fd=fd, follow_symlinks=False)
-            except FileNotFoundError:
-                raise
-            except OSError as error:
-                raise ArchiveError(f"cannot read {show(rel)}: {error.strerror or error}") from error
-            if not stat.S_ISDIR(info.st_mode):
-                target = os.readlink(part, dir_fd=fd) if stat.S_ISLNK(info.st_mode) else None
-                raise _refuse(rel, info.st_mode, target)
+            _stat_as(part, fd, rel, stat.S_ISDIR)
             try:
                 child = os.open(part, _DIR_FLAGS, dir_fd=fd)
             except OSError as error:
@@ -179,6 +171,23 @@ def _walk_down(root: Path, parts: list[str]) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def _stat_as(name: str, fd: int, rel: str, kind: Callable[[int], bool]) -> os.stat_result:
+    """``lstat`` of ``name`` in the folder ``fd``, refused unless ``kind`` (``stat.S_ISDIR``/``S_ISREG``) holds.
+
+    Raises ``FileNotFoundError`` when it is absent and :class:`ArchiveError` for the rest.
+    """
+    try:
+        info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise ArchiveError(f"cannot read {show(rel)}: {error.strerror or error}") from error
+    if not kind(info.st_mode):
+        target = os.readlink(name, dir_fd=fd) if stat.S_ISLNK(info.st_mode) else None
+        raise _refuse(rel, info.st_mode, target)
+    return info
 
 
 def lstat_inside(root: str | os.PathLike[str], rel: str) -> os.stat_result | None:
@@ -220,15 +229,7 @@ def open_inside(root: str | os.PathLike[str], rel: str) -> int:
     fd = _walk_down(Path(root), parts[:-1])
     try:
         name = parts[-1]
-        try:
-            info = os.stat(name, dir_fd=fd, follow_symlinks=False)
-        except FileNotFoundError:
-            raise
-        except OSError as error:
-            raise ArchiveError(f"cannot read {show(rel)}: {error.strerror or error}") from error
-        if not stat.S_ISREG(info.st_mode):
-            target = os.readlink(name, dir_fd=fd) if stat.S_ISLNK(info.st_mode) else None
-            raise _refuse(rel, info.st_mode, target)
+        info = _stat_as(name, fd, rel, stat.S_ISREG)
         try:
             handle = os.open(name, _FILE_FLAGS, dir_fd=fd)
         except OSError as error:

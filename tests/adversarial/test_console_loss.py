@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import pty
-import select
 import signal
 import sys
 import termios
@@ -23,6 +22,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from ptys import read_until
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
@@ -180,21 +180,6 @@ async def test_a_mock_transport_that_loses_the_connection(tmp_path: Path) -> Non
 
 
 # ---------------------------------------------------------------------- the terminal
-def _read_until(fd: int, needle: bytes, seen: bytearray, timeout: float = 30) -> bytes:
-    start = len(seen)
-    deadline = time.monotonic() + timeout
-    while needle not in seen[start:]:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{needle!r} not seen; got {bytes(seen[-600:])!r}")
-        ready, _, _ = select.select([fd], [], [], 0.1)
-        if ready:
-            try:
-                seen += os.read(fd, 4096)
-            except OSError:
-                break
-    return bytes(seen[start:])
-
-
 def _terminal(first: Session, make: object = None) -> tuple[threading.Thread, int, int, list[object]]:
     master, slave = os.openpty()
     result: list[object] = []
@@ -225,14 +210,14 @@ def test_the_terminal_offers_enter_to_reconnect_and_quitting_a_lost_console_is_e
     runner, master, slave, result = _terminal(first, make)
     seen = bytearray()
     try:
-        _read_until(master, b"console 1", seen)
+        read_until(master, b"console 1", seen)
         first.loop.call_soon_threadsafe(transports[0].lose, "reconnect failed 5 times in 6.2 s (HTTP 503)")
-        said = _read_until(master, b'press "Enter" to reconnect', seen)
+        said = read_until(master, b'press "Enter" to reconnect', seen)
         assert b"reconnect failed 5 times" in said
         os.write(master, b"\r")
-        _read_until(master, b"console 2", seen)               # a new session: the loss was not final
+        read_until(master, b"console 2", seen)               # a new session: the loss was not final
         first.loop.call_soon_threadsafe(transports[1].lose)
-        _read_until(master, b'press "Enter" to reconnect', seen)
+        read_until(master, b'press "Enter" to reconnect', seen)
         os.write(master, ESCAPE + b"q")                      # quit instead: the console is left lost
         runner.join(10)
     finally:
@@ -247,9 +232,9 @@ def test_without_a_way_to_reconnect_the_terminal_says_the_loss_is_final() -> Non
     runner, master, slave, result = _terminal(session)
     seen = bytearray()
     try:
-        _read_until(master, b"console 1", seen)
+        read_until(master, b"console 1", seen)
         session.loop.call_soon_threadsafe(transport.lose)
-        said = _read_until(master, b"session closed", seen)
+        said = read_until(master, b"session closed", seen)
         runner.join(10)
     finally:
         os.close(master)
@@ -263,7 +248,7 @@ def test_a_guest_hanging_up_is_not_a_loss() -> None:
     session = Session(transport, approval="CHG-1")
     runner, master, slave, result = _terminal(session)
     try:
-        _read_until(master, b"console 1", bytearray())
+        read_until(master, b"console 1", bytearray())
         session.loop.call_soon_threadsafe(transport.hangup)
         runner.join(10)
     finally:
@@ -308,21 +293,21 @@ def test_kit_console_exits_7_with_one_line_when_the_console_is_lost(tmp_path: Pa
                       "--transcript", str(tmp_path / "t.cast")])
     seen = bytearray()
     try:
-        _read_until(fd, b"Ctrl+] for the menu", seen)
+        read_until(fd, b"Ctrl+] for the menu", seen)
         time.sleep(0.2)
         os.write(fd, b"\r")
-        _read_until(fd, b"login: ", seen)
+        read_until(fd, b"login: ", seen)
         os.kill(pid, signal.SIGUSR1)
-        _read_until(fd, b"reconnecting", seen)
-        said = _read_until(fd, b'press "Enter" to reconnect', seen)
+        read_until(fd, b"reconnecting", seen)
+        said = read_until(fd, b'press "Enter" to reconnect', seen)
         assert b"reconnect failed 5 times" in said
         os.write(fd, b"\r")                                   # a new session: refused (the VM is deallocated)
-        said = _read_until(fd, b'press "Enter" to reconnect', seen)
+        said = read_until(fd, b'press "Enter" to reconnect', seen)
         assert b"could not open a new session" in said and b"deallocated" in said
         os.write(fd, ESCAPE + b"q")
-        _read_until(fd, b"session closed", seen)
-        _read_until(fd, b"error: ", seen)
-        _read_until(fd, b"\n", seen)
+        read_until(fd, b"session closed", seen)
+        read_until(fd, b"error: ", seen)
+        read_until(fd, b"\n", seen)
     finally:
         _, status = os.waitpid(pid, 0)
         os.close(fd)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import pty
-import select
 import sys
 import termios
 import threading
@@ -15,27 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
+from ptys import read_until
 
 from kit.console import MockTransport, Session
 from kit.console.terminal import ESCAPE, EscapeMenu, MenuAction, run_terminal
 
 PY = sys.executable
-
-
-def _read_until(fd: int, needle: bytes, seen: bytearray, timeout: float = 20) -> bytes:
-    """Read from ``fd`` into ``seen`` until ``needle`` appears after what was already there."""
-    start = len(seen)
-    deadline = time.monotonic() + timeout
-    while needle not in seen[start:]:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{needle!r} not seen; got {bytes(seen[-400:])!r}")
-        ready, _, _ = select.select([fd], [], [], 0.1)
-        if ready:
-            try:
-                seen += os.read(fd, 4096)
-            except OSError:
-                break
-    return bytes(seen[start:])
 
 
 # ------------------------------------------------------------------ the menu alone
@@ -104,31 +88,31 @@ def test_kit_console_logs_in_sends_a_confirmed_sysrq_and_restores_the_terminal(t
                       "--transcript", str(tmp_path / "t.cast")])
     seen = bytearray()
     try:
-        _read_until(fd, b"Ctrl+] for the menu", seen)
+        read_until(fd, b"Ctrl+] for the menu", seen)
         time.sleep(0.2)
         assert not termios.tcgetattr(fd)[3] & termios.ICANON, "the terminal is in raw mode during the session"
         os.write(fd, b"\r")
-        _read_until(fd, b"login: ", seen)
+        read_until(fd, b"login: ", seen)
         os.write(fd, user.encode() + b"\r")
-        _read_until(fd, b"Password: ", seen)
+        read_until(fd, b"Password: ", seen)
         os.write(fd, password.encode() + b"\r")
-        _read_until(fd, b"$ ", seen)
+        read_until(fd, b"$ ", seen)
         os.write(fd, b"sudo iptables -S | head -3\x03")         # Ctrl+C reaches the guest, not the kit
-        _read_until(fd, b"^C", seen)
+        read_until(fd, b"^C", seen)
         os.write(fd, ESCAPE + b"r")
-        _read_until(fd, b"capital Y", seen)
+        read_until(fd, b"capital Y", seen)
         os.write(fd, b"y")
-        _read_until(fd, b"not confirmed; nothing sent", seen)
+        read_until(fd, b"not confirmed; nothing sent", seen)
         os.write(fd, ESCAPE + b"s")
-        _read_until(fd, b"SysRq key", seen)
+        read_until(fd, b"SysRq key", seen)
         os.write(fd, b"h")
-        _read_until(fd, b"capital Y", seen)
+        read_until(fd, b"capital Y", seen)
         os.write(fd, b"Y")
-        _read_until(fd, b"sysrq: HELP", seen)
+        read_until(fd, b"sysrq: HELP", seen)
         os.write(fd, ESCAPE + b"q")
-        _read_until(fd, b"session closed", seen)
-        _read_until(fd, b"TERMINAL", seen)
-        _read_until(fd, b"\n", seen)
+        read_until(fd, b"session closed", seen)
+        read_until(fd, b"TERMINAL", seen)
+        read_until(fd, b"\n", seen)
     finally:
         _, status = os.waitpid(pid, 0)
         os.close(fd)
@@ -156,19 +140,19 @@ def test_enter_after_the_guest_hung_up_opens_a_new_session() -> None:
     runner.start()
     seen = bytearray()
     try:
-        _read_until(master, b"console 1", seen)
+        read_until(master, b"console 1", seen)
         deadline = time.monotonic() + 5
         while termios.tcgetattr(slave)[3] & termios.ICANON and time.monotonic() < deadline:
             time.sleep(0.01)  # keys typed before raw mode are the terminal's, not the guest's
         os.write(master, b"hi")
-        _read_until(master, b"hi", seen)
+        read_until(master, b"hi", seen)
         first.loop.call_soon_threadsafe(transports[0].hangup)
-        _read_until(master, b'press "Enter" to reconnect', seen)
+        read_until(master, b'press "Enter" to reconnect', seen)
         os.write(master, b"lost")                                # not sent anywhere: nothing is connected
         os.write(master, b"\r")
-        _read_until(master, b"console 2", seen)
+        read_until(master, b"console 2", seen)
         os.write(master, b"again")
-        _read_until(master, b"again", seen)
+        read_until(master, b"again", seen)
         os.write(master, ESCAPE + b"q")
         runner.join(10)
     finally:
@@ -220,15 +204,15 @@ def test_a_new_session_that_cannot_open_is_said_and_quitting_then_is_a_loss() ->
     runner, master, slave, result = _run_in_pty(first, make)
     seen = bytearray()
     try:
-        _read_until(master, b"console 1", seen)
+        read_until(master, b"console 1", seen)
         first.loop.call_soon_threadsafe(transport.hangup)         # not a loss: Enter is offered
-        said = _read_until(master, b'press "Enter" to reconnect', seen)
+        said = read_until(master, b'press "Enter" to reconnect', seen)
         assert b"Connection closed" in said
         os.write(master, b"\r")
-        said = _read_until(master, b'press "Enter" to reconnect', seen)
+        said = read_until(master, b'press "Enter" to reconnect', seen)
         assert b"could not open a new session: the serial console cannot be used" in said
         os.write(master, b"\r")
-        _read_until(master, b"could not open a new session", seen)
+        read_until(master, b"could not open a new session", seen)
         os.write(master, ESCAPE + b"q")
         runner.join(10)
     finally:
@@ -249,9 +233,9 @@ def test_keys_typed_while_the_transport_reconnects_are_not_sent_and_that_is_said
     runner, master, slave, result = _run_in_pty(session)
     seen = bytearray()
     try:
-        _read_until(master, b"console 1", seen)
+        read_until(master, b"console 1", seen)
         os.write(master, b"secret-ish\r")
-        _read_until(master, b"reconnecting: keys typed now are not sent", seen)
+        read_until(master, b"reconnecting: keys typed now are not sent", seen)
         os.write(master, ESCAPE + b"q")
         runner.join(10)
     finally:
