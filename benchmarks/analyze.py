@@ -105,6 +105,7 @@ def _best_of(function: Callable[[], object], runs: int = 3) -> tuple[float, floa
 def bench_bootlog() -> None:
     """parse_boot_log over a 50 MB log, against decode + splitlines + one regex scan."""
     from kit.analyze.bootlog import parse_boot_log
+    from kit.analyze.bootlog.rules import REGISTRY
 
     data = realistic_log()
     megabytes = len(data) / 1e6
@@ -121,10 +122,12 @@ def bench_bootlog() -> None:
     print(f"bootlog: {megabytes:.1f} MB, {report.lines:,} lines, {report.boots} boots, {len(report.events):,} events"
           f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     print(f"bootlog: parse_boot_log {ours:.3f} s wall = {megabytes / ours:.0f} MB/s; {ours_cpu:.3f} s CPU = "
-          f"{megabytes / ours_cpu:.0f} MB/s (target >= 50 MB/s)")
+          f"{megabytes / ours_cpu:.0f} MB/s (target >= 150 MB/s)")
     print(f"bootlog: baseline decode+splitlines+1 regex {base:.3f} s wall = {megabytes / base:.0f} MB/s; "
           f"{base_cpu:.3f} s CPU = {megabytes / base_cpu:.0f} MB/s")
-    print(f"bootlog: parse_boot_log costs {ours / base:.2f}x the baseline (wall), {ours_cpu / base_cpu:.2f}x (CPU)")
+    print(f"bootlog: parse_boot_log runs at {base / ours:.2f}x the baseline's speed (wall), "
+          f"{base_cpu / ours_cpu:.2f}x (CPU); {sum(len(r.signatures) for r in REGISTRY.rules())} signatures in "
+          f"{len(REGISTRY.rules())} families")
     one_line = b"x" * (1 << 20) + b" Kernel panic - not syncing: test " + b"y" * (1 << 20)
     wall, _ = _best_of(lambda: parse_boot_log(one_line))
     print(f"bootlog: one 2 MB line with a panic in the middle: {wall * 1000:.1f} ms")

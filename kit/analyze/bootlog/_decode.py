@@ -12,7 +12,7 @@ import threading
 
 from kit.analyze.bootlog._model import ParseWarning
 
-__all__ = ["DISPLAY_LIMIT", "clean_line", "decode", "display", "log_lines"]
+__all__ = ["DISPLAY_LIMIT", "clean_line", "decode", "decode_warnings", "display", "log_lines"]
 
 #: Longest text kept for an event or finding; longer lines are cut (they are still scanned).
 DISPLAY_LIMIT = 400
@@ -84,6 +84,17 @@ def decode(data: bytes) -> tuple[str, list[ParseWarning]]:
     if "\x00" in text:
         text = text.replace("\x00", "")
     return text, warnings
+
+
+def decode_warnings(data: bytes) -> list[ParseWarning]:
+    """The warnings :func:`decode` would give, without keeping the text (free for ASCII logs)."""
+    if data.isascii():
+        return []
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return decode(data)[1]
+    return []
 
 
 def log_lines(data: bytes) -> list[str]:

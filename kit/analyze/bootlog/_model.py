@@ -173,6 +173,9 @@ class Finding:
         One human sentence saying what the line means.
     boot
         0-based index of the boot the line belongs to.
+    detect_only
+        Context rather than an explanation (a soft lockup that passed, an old OOM kill): shown,
+        never used by the verdict.
     """
 
     kind: str
@@ -182,6 +185,7 @@ class Finding:
     evidence: str
     summary: str
     boot: int = 0
+    detect_only: bool = False
 
     @property
     def family(self) -> str:
@@ -193,7 +197,7 @@ class Finding:
         """A JSON-ready dict."""
         return {
             "kind": self.kind, "severity": self.severity, "line": self.line, "text": self.text,
-            "evidence": self.evidence, "summary": self.summary, "boot": self.boot,
+            "evidence": self.evidence, "summary": self.summary, "boot": self.boot, "detect_only": self.detect_only,
         }
 
 

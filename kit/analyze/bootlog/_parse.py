@@ -1,20 +1,20 @@
-"""The parser: one scan for every rule's triggers, rules on the lines that hit, then the report.
+"""The parser: one scan for every signature's literals, signatures on the lines that hit, then the report.
 
-Steps: decode → find trigger positions (one regex over the text plus ``str.find`` for the few
-triggers that start with a common character) → for each line holding a trigger, clean it and
-ask the rules → split into boots → anchor uptime to wall time → assemble the report.
+Steps: drop NUL padding → find literal positions in the raw bytes (one Aho–Corasick pass) →
+for each line holding a literal, decode and clean it and ask the signatures concerned → split
+into boots → anchor uptime to wall time → assemble the report. Undecodable bytes are found by
+one validity check of the whole log (skipped for ASCII logs) and reported as warnings.
 """
 
 from __future__ import annotations
 
 import gc
-from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from kit.analyze.bootlog import rules as _rules  # noqa: F401  (registers every rule)
-from kit.analyze.bootlog._decode import DISPLAY_LIMIT, clean_line, decode, display
+from kit.analyze.bootlog._decode import DISPLAY_LIMIT, clean_line, decode_warnings, display
 from kit.analyze.bootlog._events import LineTime, line_time, with_year
 from kit.analyze.bootlog._model import (
     BootEvent,
@@ -24,13 +24,13 @@ from kit.analyze.bootlog._model import (
     TimeAnchor,
     stage_rank,
 )
-from kit.analyze.bootlog._scan import Scanner, scanner_for
+from kit.analyze.bootlog._scan import Route, Scanner, scanner_for
 from kit.analyze.bootlog.rules import REGISTRY, Context, Hit, Rule
 from kit.errors import AnalysisError
 
 __all__ = ["parse_boot_log"]
 
-#: Lines longer than this are looked at in windows around each trigger.
+#: Lines longer than this (in bytes) are looked at in windows around each literal.
 LONG_LINE = 4096
 _WINDOW = 1024
 _WINDOWS_PER_LINE = 20
@@ -56,8 +56,8 @@ class _State:
     warnings: list[ParseWarning] = field(default_factory=list)
     # (line, boot, LineTime, kind, text, stage, severity) per event, in log order
     pending: list[tuple[int, int, LineTime, str, str, str | None, str | None]] = field(default_factory=list)
-    # (kind, severity, line, text, summary, boot) per finding; Finding objects are made for the listed ones
-    findings: list[tuple[str, str, int, str, str, int]] = field(default_factory=list)
+    # (kind, severity, line, text, summary, boot, detect_only) per finding; Finding objects are made for the listed ones
+    findings: list[tuple[str, str, int, str, str, int, bool]] = field(default_factory=list)
     markers: list[str] = field(default_factory=list)
     max_rank: dict[int, int] = field(default_factory=dict)
     stage: dict[int, str] = field(default_factory=dict)
@@ -99,78 +99,81 @@ def parse_boot_log(data: bytes, *, source: str = "serial.log", anchor: datetime 
     collecting = gc.isenabled()
     gc.disable()  # tens of thousands of small tuples: collection passes would cost ~10% and free nothing
     try:
-        text, warnings = decode(raw)
+        warnings = decode_warnings(raw)
+        body = raw.rstrip(b"\x00")
+        if b"\x00" in body:
+            body = body.replace(b"\x00", b"")
         rules = REGISTRY.rules()
         state = _State(source=source, rules=rules, warnings=warnings)
         scanner = scanner_for(REGISTRY.names())
-        _walk(text, scanner.hits(text), scanner, state)
-        total_lines = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+        _walk(body, scanner.hits(body), scanner, state)
+        total_lines = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
         return _report(state, raw_size=len(raw), lines=total_lines, given=anchor)
     finally:
         if collecting:
             gc.enable()
 
 
-def _walk(text: str, hits: list[tuple[int, str]], scanner: Scanner, state: _State) -> None:
-    line_no, cursor, count, index, total = 1, 0, text.count, 0, len(hits)
-    positions = [pos for pos, _ in hits]
-    owners, order = scanner.owners, {rule.NAME: i for i, rule in enumerate(scanner.everyone)}
-    routes: dict[str | tuple[str, ...], list[Rule]] = {}
+def _walk(data: bytes, hits: list[tuple[int, int]], scanner: Scanner, state: _State) -> None:
+    line_no, cursor, count, index, total = 1, 0, data.count, 0, len(hits)
+    find, rfind, size = data.find, data.rfind, len(data)
     while index < total:
-        pos = positions[index]
-        start = text.rfind("\n", 0, pos) + 1
-        line_no += count("\n", cursor, start)
+        pos = hits[index][0]
+        start = rfind(b"\n", 0, pos) + 1
+        line_no += count(b"\n", cursor, start)
         cursor = start
-        end = text.find("\n", pos)
+        end = find(b"\n", pos)
         if end < 0:
-            end = len(text)
-        nxt = index + 1
-        stop = nxt if nxt == total or positions[nxt] >= end else bisect_left(positions, end, nxt)
-        words = hits[index][1] if stop == nxt else tuple(word for _, word in hits[index:stop])
-        chosen = routes.get(words)
-        if chosen is None:
-            chosen = routes[words] = _route(words, owners, order)
-        first, index = index, stop
-        raw = text[start:end].rstrip("\r")
+            end = size
+        first = index
+        index += 1
+        while index < total and hits[index][0] < end:
+            index += 1
+        route = scanner.route(frozenset(word for _, word in hits[first:index]))
+        raw = data[start:end]
         if len(raw) > LONG_LINE:
             state.long_lines += 1
             if state.long_lines <= _LONG_LINE_WARNINGS:
                 state.warnings.append(ParseWarning(
-                    "long_line", f"line {line_no} is {len(raw):,} characters long; it is shown cut to "
+                    "long_line", f"line {line_no} is {len(raw):,} bytes long; it is shown cut to "
                     f"{DISPLAY_LIMIT} characters and read around each match", line=line_no,
                 ))
-        if len(raw) <= LONG_LINE and "\r" not in raw:
-            _handle(clean_line(raw), line_no, chosen, state)
-            continue
-        offsets = [max(p - start, 0) for p in positions[first:stop]]
-        for piece in _pieces(raw, offsets, line_no, state):
-            _handle(piece, line_no, chosen, state)
+            pieces = _windows(raw, [p - start for p, _ in hits[first:index]], line_no, state)
+        else:
+            text = raw.decode("utf-8", "backslashreplace").rstrip("\r")
+            if "\r" in text:
+                pieces = _redraws(text, raw, [p - start for p, _ in hits[first:index]])
+            else:
+                pieces = [clean_line(text)]
+        for piece in pieces:
+            _handle(piece, line_no, route, state)
 
 
-def _route(words: str | tuple[str, ...], owners: dict[str, tuple[Rule, ...]], order: dict[str, int]) -> list[Rule]:
-    """The rules concerned by the triggers found on one line, in registration order."""
-    found = {rule for word in ((words,) if isinstance(words, str) else words) for rule in owners[word]}
-    return sorted(found, key=lambda rule: order[rule.NAME])
+def _redraws(text: str, raw: bytes, offsets: list[int]) -> list[str]:
+    """The ``\r``-separated redraws of a line that hold a literal, each cleaned once."""
+    pieces: list[str] = []
+    seen: set[int] = set()
+    for offset in offsets:
+        at = len(raw[:offset].decode("utf-8", "backslashreplace"))
+        redraw = text.rfind("\r", 0, at) + 1
+        if redraw not in seen:
+            seen.add(redraw)
+            pieces.append(clean_line(text, at))
+    return pieces
 
-def _pieces(raw: str, offsets: list[int], line_no: int, state: _State) -> list[str]:
-    """The parts of a physical line worth reading: ``\\r`` redraws and windows of long lines."""
-    if len(raw) <= LONG_LINE and "\r" not in raw:
-        return [clean_line(raw)]
+
+def _windows(raw: bytes, offsets: list[int], line_no: int, state: _State) -> list[str]:
+    """Windows of a very long line around each literal (a cut multi-byte character shows as ``\\xNN``)."""
     pieces: list[str] = []
     covered = -1
     for offset in offsets:
-        offset = min(offset, max(len(raw) - 1, 0))
         if offset < covered:
             continue
-        if len(raw) > LONG_LINE:
-            left, right = max(0, offset - _WINDOW), min(len(raw), offset + _WINDOW)
-        else:
-            left = raw.rfind("\r", 0, offset) + 1
-            right = raw.find("\r", offset)
-            right = len(raw) if right < 0 else right
-        piece = raw[left:right]
-        pieces.append(clean_line(piece, offset - left))
-        covered = max(right, offset + 1)
+        left, right = max(0, offset - _WINDOW), min(len(raw), offset + _WINDOW)
+        window = raw[left:right]
+        at = len(window[: offset - left].decode("utf-8", "backslashreplace"))
+        pieces.append(clean_line(window.decode("utf-8", "backslashreplace"), at))
+        covered = right
         if len(pieces) >= _WINDOWS_PER_LINE:
             state.warnings.append(ParseWarning(
                 "long_line", f"line {line_no}: stopped after {_WINDOWS_PER_LINE} matches on one line", line=line_no,
@@ -179,16 +182,15 @@ def _pieces(raw: str, offsets: list[int], line_no: int, state: _State) -> list[s
     return pieces
 
 
-def _handle(line: str, line_no: int, rules: list[Rule], state: _State) -> None:
+def _handle(line: str, line_no: int, route: Route, state: _State) -> None:
     context = state.context
     context.line = line_no
     hits: list[Hit] = []
-    for rule in rules:
+    for rule, signatures in route:
         if state.stopped and rule.NAME in state.stopped:
             continue
         try:
-            if rule.matches(line):
-                hits.extend(rule.parse_line(line, context))
+            hits.extend(rule.parse_line(line, context, signatures))
         except Exception as error:  # a rule bug must not lose the rest of the report
             _rule_failed(rule, error, line_no, state)
     if not hits:
@@ -235,7 +237,7 @@ def _handle(line: str, line_no: int, rules: list[Rule], state: _State) -> None:
             continue
         seen_kinds.add(kind)
         if severity and (not specific or kind not in _GENERIC):
-            state.findings.append((kind, severity, line_no, text, hit.summary or text, boot))
+            state.findings.append((kind, severity, line_no, text, hit.summary or text, boot, hit.detect_only))
         else:
             severity = None
         state.pending.append((line_no, boot, when, kind, text, stage, severity))
@@ -304,12 +306,13 @@ def _report(state: _State, *, raw_size: int, lines: int, given: datetime | None)
     findings: list[Finding] = []
     earlier: list[Finding] = []
     per_kind: dict[tuple[int, str], int] = defaultdict(int)
-    for kind, severity, line_no, text, summary, boot in state.findings:
+    for kind, severity, line_no, text, summary, boot, detect_only in state.findings:
         key = (boot, kind)
         per_kind[key] += 1
         if per_kind[key] <= FINDINGS_PER_KIND:
             finding = Finding(kind=kind, severity=severity, line=line_no, text=text,
-                              evidence=f"{state.source}:{line_no}", summary=summary, boot=boot)
+                              evidence=f"{state.source}:{line_no}", summary=summary, boot=boot,
+                              detect_only=detect_only)
             (findings if boot == last else earlier).append(finding)
     for (boot, kind), number in per_kind.items():
         if number > FINDINGS_PER_KIND:

@@ -1,75 +1,63 @@
-"""One pass over the whole text for every rule's triggers.
+"""One pass over the whole log for every signature's literals: the parser's pre-filter.
 
-This is the only whole-text work besides decoding, so it decides throughput: a regex whose
-alternatives all start with a literal gets a first-character prefilter in ``re``, and grouping
-the triggers by first character (a trie) keeps each candidate position cheap.
+This is the only whole-log work besides NUL stripping, so it decides throughput. The literals
+(derived from the patterns, :mod:`kit.analyze.bootlog.rules._literals`) go into one
+Aho–Corasick automaton searched over the raw bytes, which costs the same for 20 literals or
+2,000; only the lines holding a literal are decoded and read by the signatures that need it.
 """
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from functools import lru_cache
 
-from kit.analyze.bootlog.rules import REGISTRY, Rule
+from ahocorasick_rs import BytesAhoCorasick
 
-__all__ = ["Scanner", "scanner_for"]
+from kit.analyze.bootlog.rules import REGISTRY, Rule, Signature
+
+__all__ = ["Route", "Scanner", "scanner_for"]
+
+#: What to ask about one line: each concerned rule (in registration order) with the signatures
+#: whose literal the line holds (in declaration order).
+Route = tuple[tuple[Rule, tuple[Signature, ...]], ...]
 
 
 class Scanner:
-    """Finds every trigger in the text in one pass and says which rules each one concerns.
-
-    Triggers starting with an uncommon character (capitals, ``[``, ``|``, ``#``) go into one
-    trie-shaped regex; the few that start with a lower-case letter
-    or digit are found with ``str.find``, which is faster than letting them make nearly every
-    position of the text a regex candidate.
-    """
+    """Finds every literal in the log in one pass and routes each line to its signatures."""
 
     def __init__(self, rules: tuple[Rule, ...]) -> None:
-        owners: dict[str, list[Rule]] = defaultdict(list)
-        for rule in rules:
-            for word in rule.TRIGGERS:
-                if word and rule not in owners[word]:
-                    owners[word].append(rule)
-        # A match is reported once, as the longest trigger at that spot: it also concerns the
-        # owners of every trigger inside it ("Azure Linux Agent" holds the platform rule's "Azure").
-        order = {rule.NAME: i for i, rule in enumerate(rules)}
-        self.owners: dict[str, tuple[Rule, ...]] = {}
-        for word in owners:
-            concerned = {rule for other, found in owners.items() if other in word for rule in found}
-            self.owners[word] = tuple(sorted(concerned, key=lambda rule: order[rule.NAME]))
-        self.owners[""] = rules
-        self.everyone = rules
-        plain: list[str] = []
-        groups: dict[str, list[str]] = defaultdict(list)
-        for word in sorted(owners):
-            first = word[0]
-            if first.islower() or first.isdigit() or first in " .\t":
-                plain.append(word)
-            else:
-                groups[first].append(word[1:])
-        self.plain = tuple(plain)
-        parts = []
-        for first, rests in sorted(groups.items()):
-            alternatives = "|".join(re.escape(rest) for rest in sorted(set(rests), key=lambda r: (-len(r), r)))
-            parts.append(f"{re.escape(first)}(?:{alternatives})")
-        self.regex = re.compile("|".join(parts)) if parts else None
+        self.rules = rules
+        entries: list[tuple[int, int, Signature]] = []  # (rule index, signature index, signature)
+        owners: dict[str, list[int]] = {}
+        for rule_index, rule in enumerate(rules):
+            for signature_index, signature in enumerate(rule.signatures):
+                entry = len(entries)
+                entries.append((rule_index, signature_index, signature))
+                for word in signature.triggers:
+                    owners.setdefault(word, []).append(entry)
+        self.words = tuple(owners)
+        self._owners = tuple(tuple(owners[word]) for word in self.words)
+        self._entries = tuple(entries)
+        self._automaton = BytesAhoCorasick([word.encode() for word in self.words])
+        self._routes: dict[frozenset[int], Route] = {}
 
-    def hits(self, text: str) -> list[tuple[int, str]]:
-        """``(position, trigger)`` for every trigger occurrence, in text order."""
-        found: list[tuple[int, str]] = []
-        if self.regex is not None:
-            found = [(m.start(), m.group()) for m in self.regex.finditer(text)]
-        if text:  # every rule reads the first line: it has no "\n" before it and often starts with escapes
-            found.append((0, ""))
-        find = text.find
-        for word in self.plain:
-            at = find(word)
-            while at >= 0:
-                found.append((at, word))
-                at = find(word, at + 1)
-        found.sort()
-        return found
+    def hits(self, data: bytes) -> list[tuple[int, int]]:
+        """``(byte position, word index)`` of every literal occurrence, in log order."""
+        found = self._automaton.find_matches_as_indexes(data, overlapping=True)
+        return sorted((start, word) for word, start, _ in found)
+
+    def route(self, words: frozenset[int]) -> Route:
+        """The rules and signatures to ask about a line holding the literals ``words``."""
+        route = self._routes.get(words)
+        if route is None:
+            chosen = sorted({entry for word in words for entry in self._owners[word]})
+            grouped: dict[int, list[Signature]] = {}
+            for entry in chosen:
+                rule_index, _, signature = self._entries[entry]
+                grouped.setdefault(rule_index, []).append(signature)
+            route = self._routes[words] = tuple(
+                (self.rules[rule_index], tuple(signatures)) for rule_index, signatures in sorted(grouped.items())
+            )
+        return route
 
 
 @lru_cache(maxsize=4)

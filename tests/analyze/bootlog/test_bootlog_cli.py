@@ -31,7 +31,8 @@ def test_json_is_a_stable_document(capsys: pytest.CaptureFixture[str]) -> None:
     assert (doc["os"], doc["platform"], doc["stage"]) == ("linux", "azure-hyperv", "login")
     assert doc["anchor"]["source"] == "cloud-init" and doc["anchor"]["time"] == "2026-11-25T09:13:50Z"
     bad = next(f for f in doc["findings"] if f["kind"] == "boot:sshd:bad_config")
-    assert set(bad) == {"kind", "severity", "line", "text", "evidence", "summary", "boot"}
+    assert set(bad) == {"kind", "severity", "line", "text", "evidence", "summary", "boot", "detect_only"}
+    assert bad["detect_only"] is False
     assert bad["line"] == 129 and "PermitRootLogn" in bad["text"]
 
 

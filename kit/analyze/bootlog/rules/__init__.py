@@ -1,24 +1,19 @@
 """Boot-log rules, one module per message family; importing this package registers them all.
 
-Each module defines a rule class with ``NAME``, ``TRIGGERS`` (literal substrings the parser
-scans for), a cheap ``matches(line)`` and ``parse_line(line, context)``, and registers one
-instance at its bottom. Order matters only for display: every rule sees every triggered line.
+Each module declares its family as a :class:`Rule` of :class:`Signature` objects and registers
+it at its bottom. Every module of this package whose name does not start with ``_`` is a family
+and is imported here, in name order (the order only matters for display: every rule sees every
+line that holds one of its literals).
 """
 
-from kit.analyze.bootlog.rules import (  # noqa: F401  (imported to register)
-    bootloader,
-    cloudinit,
-    filesystem,
-    firewall,
-    fstab,
-    initramfs,
-    kernel,
-    platform,
-    sshd,
-    systemd,
-    waagent,
-    windows,
-)
-from kit.analyze.bootlog.rules._base import REGISTRY, Context, Hit, Rule, RuleRegistry, register
+import importlib
+import pkgutil
 
-__all__ = ["REGISTRY", "Context", "Hit", "Rule", "RuleRegistry", "register"]
+from kit.analyze.bootlog.rules._base import REGISTRY, Context, Hit, Rule, RuleRegistry, Signature, register
+
+__all__ = ["FAMILIES", "REGISTRY", "Context", "Hit", "Rule", "RuleRegistry", "Signature", "register"]
+
+#: The family modules, in import order.
+FAMILIES: tuple[str, ...] = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))
+for _family in FAMILIES:
+    importlib.import_module(f"{__name__}.{_family}")

@@ -1,19 +1,25 @@
 """What a rule is, what it returns, and the registry rules add themselves to.
 
-A rule covers one family of messages (kernel, systemd, sshd …). The parser scans the whole
-log once for every rule's ``TRIGGERS`` (literal substrings) and hands only the lines that
-contain one to the rules: ``matches(line)`` is a cheap yes/no, ``parse_line(line, context)``
-returns what the line shows as :class:`Hit` objects.
+A rule covers one family of messages (kernel, systemd, sshd …) as a list of
+:class:`Signature` objects: one message form each, declared once — its pattern, what it means,
+and sample lines. The parser's pre-filter is derived from the patterns
+(:func:`~kit.analyze.bootlog.rules._literals.required_literals`): the whole log is scanned once
+for every signature's literals and a line is only searched by the signatures whose literal it
+holds, so a pattern can never be unreachable. Within a rule the first signature that matches a
+line (in declaration order) says what the line is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any
 
-__all__ = ["Context", "Hit", "Rule", "RuleRegistry", "REGISTRY", "register"]
+from kit.analyze.bootlog.rules._literals import required_literals
+
+__all__ = ["Context", "Hit", "Rule", "RuleRegistry", "REGISTRY", "Signature", "register"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,8 @@ class Hit:
         ``(uptime, wall time)`` when the line ties the two together (cloud-init "Up N seconds").
     warning
         Something about the line the rule could not read (becomes a :class:`ParseWarning`).
+    detect_only
+        Context, not an explanation (a soft lockup that passed): never drives the verdict.
     """
 
     kind: str
@@ -52,6 +60,7 @@ class Hit:
     marker: str | None = None
     anchor: tuple[float, datetime] | None = None
     warning: str | None = None
+    detect_only: bool = False
 
 
 @dataclass(slots=True)
@@ -64,25 +73,105 @@ class Context:
     stage: str = "none"
 
 
-@runtime_checkable
-class Rule(Protocol):
-    """One family of boot-log messages."""
+class _Groups(dict[str, str]):
+    """A match's named groups for ``str.format_map``: a group that did not take part reads "?"."""
 
-    @property
-    def NAME(self) -> str:
-        """The family (``kernel``, ``systemd`` …): the middle of every kind it emits."""
-        ...
+    def __missing__(self, key: str) -> str:
+        return "?"
 
-    @property
-    def TRIGGERS(self) -> tuple[str, ...]:
-        """Literal substrings the parser scans for before asking the rule."""
-        ...
 
-    def matches(self, line: str) -> bool:
-        """Cheap check whether ``parse_line`` could find anything in ``line``."""
+#: Builds the hit for a match when a summary template is not enough (None: this is not the form).
+Builder = Callable[["Signature", "re.Match[str]", Context], Hit | None]
 
-    def parse_line(self, line: str, context: Context) -> Sequence[Hit]:
-        """What ``line`` shows (empty when nothing)."""
+
+@dataclass(frozen=True)
+class Signature:
+    """One message form: the pattern that recognises it and what a line of that form means.
+
+    Parameters
+    ----------
+    kind
+        ``boot:<family>:<what>``.
+    pattern
+        A case-sensitive regular expression searched in the cleaned line (ANSI colours removed);
+        it must require a literal of 3+ characters, which becomes the pre-filter.
+    summary
+        One sentence; ``{name}`` placeholders take the match's named groups, ``{line}`` the line.
+    severity
+        "critical", "error", "warning", "info" (a finding) or None (an event only).
+    stage, os, boot_start, marker
+        As in :class:`Hit`.
+    explains
+        False for context findings that never explain an outage on their own (detect-only).
+    build
+        Makes the hit from the match when the template is not enough; returning None lets the
+        next signature of the rule try the line.
+    samples
+        Real-looking lines of this form (a test feeds each through the parser).
+    source
+        Where the message is documented (a URL or the tool's rule name).
+    """
+
+    kind: str
+    pattern: str
+    summary: str = ""
+    severity: str | None = None
+    stage: str | None = None
+    os: str | None = None
+    boot_start: bool = False
+    marker: str | None = None
+    explains: bool = True
+    build: Builder | None = None
+    samples: tuple[str, ...] = ()
+    source: str = ""
+    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    triggers: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "triggers", required_literals(self.pattern))
+        object.__setattr__(self, "regex", re.compile(self.pattern))
+
+    def hit(self, match: re.Match[str], **changes: Any) -> Hit:
+        """The hit this signature makes of ``match``, with ``changes`` to any :class:`Hit` field."""
+        values: dict[str, Any] = {
+            "kind": self.kind, "severity": self.severity, "stage": self.stage, "os": self.os,
+            "boot_start": self.boot_start, "marker": self.marker, "detect_only": not self.explains,
+        }
+        if "summary" not in changes:
+            groups = _Groups({k: v for k, v in match.groupdict().items() if v is not None})
+            groups["line"] = match.string.strip()[-160:]
+            values["summary"] = self.summary.format_map(groups)
+        values.update(changes)
+        return Hit(**values)
+
+    def read(self, line: str, context: Context) -> Hit | None:
+        """The hit for ``line``, or None when it is not of this form."""
+        match = self.regex.search(line)
+        if match is None:
+            return None
+        return self.build(self, match, context) if self.build else self.hit(match)
+
+
+class Rule:
+    """One family of boot-log messages: its name and signatures, in the order they are tried."""
+
+    def __init__(self, name: str, signatures: Sequence[Signature]) -> None:
+        self.NAME = name
+        self.signatures = tuple(signatures)
+        for signature in self.signatures:
+            if signature.kind.split(":")[1:2] != [name]:
+                raise ValueError(f"signature {signature.kind!r} does not belong to the {name!r} family")
+
+    def parse_line(self, line: str, context: Context, signatures: Sequence[Signature] | None = None) -> Sequence[Hit]:
+        """What ``line`` shows: the first of ``signatures`` (default: all) that reads it."""
+        for signature in self.signatures if signatures is None else signatures:
+            hit = signature.read(line, context)
+            if hit is not None:
+                return [hit]
+        return []
+
+    def __repr__(self) -> str:
+        return f"Rule({self.NAME!r}, {len(self.signatures)} signatures)"
 
 
 class RuleRegistry:
@@ -91,8 +180,10 @@ class RuleRegistry:
     def __init__(self) -> None:
         self._rules: dict[str, Rule] = {}
 
-    def register(self, rule: Rule) -> Rule:
+    def register(self, rule: Any) -> Rule:
         """Add ``rule``; a second rule with the same ``NAME`` raises ``KeyError``."""
+        if not isinstance(rule, Rule):
+            rule = _legacy(rule)
         if rule.NAME in self._rules:
             raise KeyError(f"a boot-log rule named {rule.NAME!r} is already registered")
         self._rules[rule.NAME] = rule
@@ -112,6 +203,22 @@ class RuleRegistry:
     def names(self) -> tuple[str, ...]:
         """Names of the registered rules."""
         return tuple(self._rules)
+
+
+def _legacy(old: Any) -> Rule:
+    """MIGRATION SHIM (removed when every family is a list of signatures)."""
+
+    def build(signature: Signature, match: re.Match[str], context: Context) -> Hit | None:
+        if not old.matches(match.string):
+            return None
+        hits = old.parse_line(match.string, context)
+        return hits[0] if hits else None
+
+    kind = "boot:cloud-init:x" if old.NAME == "cloud-init" else f"boot:{old.NAME}:x"
+    signatures = [Signature(kind, re.escape(word), build=build) for word in old.TRIGGERS if len(word) >= 3]
+    rule = Rule(old.NAME, signatures[:1])
+    rule.signatures = tuple(signatures)
+    return rule
 
 
 REGISTRY = RuleRegistry()
