@@ -40,11 +40,13 @@ codecs.register_error(_ERRORS, _escape_handler)
 
 # With the ESC byte: CSI (colours, cursor, erase), OSC (titles), charset selection, two-byte codes.
 # Without it (lost on the way, as Azure often stores them): "[0;1;31m", "[0m", "[K", "[?25l".
+# Cut in half by systemd's ellipsis ("device [0;1;…a9c4e"): the code before the "…" goes, the "…" stays.
 _ANSI = re.compile(
     r"\x1b\[[0-9;?]*[ -/]*[@-~]"
     r"|\x1b\][^\x07\x1b\n]{0,256}(?:\x07|\x1b\\)?"
     r"|\x1b[()][0-9A-Za-z]"
     r"|\x1b[=>78cDEHM]"
+    r"|\x1b?\[[0-9;]+(?=…)"
     r"|\x1b"
     r"|\[[0-9]{1,3}(?:;[0-9]{1,3}){0,6}m|\[m"
     r"|\[\?25[lh]|\[[0-9]{0,3}K|\[[0-9]{0,2}J|\[[0-9]{1,3};[0-9]{1,3}H|\[H"
