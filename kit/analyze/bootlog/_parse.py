@@ -108,6 +108,8 @@ def parse_boot_log(data: bytes, *, source: str = "serial.log", anchor: datetime 
         scanner = scanner_for(REGISTRY.names())
         _walk(body, scanner.hits(body), scanner, state)
         total_lines = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
+        if not state.long_lines and len(body) > LONG_LINE * total_lines:
+            _warn_longest_line(body, state)  # no literal was on it, but lines this long are worth saying
         return _report(state, raw_size=len(raw), lines=total_lines, given=anchor)
     finally:
         if collecting:
@@ -147,6 +149,16 @@ def _walk(data: bytes, hits: list[tuple[int, int]], scanner: Scanner, state: _St
                 pieces = [clean_line(text)]
         for piece in pieces:
             _handle(piece, line_no, route, state)
+
+
+def _warn_longest_line(data: bytes, state: _State) -> None:
+    """Say which line is longest when the lines average more than :data:`LONG_LINE` bytes."""
+    lengths = [len(line) for line in data.split(b"\n")]
+    longest = max(range(len(lengths)), key=lengths.__getitem__)
+    state.warnings.append(ParseWarning(
+        "long_line", f"line {longest + 1} is {lengths[longest]:,} bytes long and holds nothing the rules know; "
+        "is this a serial log?", line=longest + 1,
+    ))
 
 
 def _redraws(text: str, raw: bytes, offsets: list[int]) -> list[str]:

@@ -65,12 +65,17 @@ class Hit:
 
 @dataclass(slots=True)
 class Context:
-    """What the parser knows at the current line; rules read it, only the parser changes it."""
+    """What the parser knows at the current line; rules read it, only the parser changes it.
+
+    ``notes`` is the one exception: a rule's scratch space for one parse (a screen that prints
+    its facts over several lines), keyed by the rule's name.
+    """
 
     line: int = 0
     boot: int = 0
     in_initrd: bool = False
     stage: str = "none"
+    notes: dict[str, Any] = field(default_factory=dict)
 
 
 class _Groups(dict[str, str]):

@@ -12,10 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-try:  # Python >= 3.11 names it re._parser; sre_parse is the deprecated alias
-    from re import _parser as sre_parse  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover
-    import sre_parse  # type: ignore[no-redef]
+from re import _parser as sre_parse  # type: ignore[attr-defined]  # the parser ``re`` itself uses (3.11+)
 
 __all__ = ["MIN_LITERAL", "required_literals"]
 
