@@ -190,6 +190,51 @@ def bench_triage() -> None:
     print(f"triage: triage() costs {ours / base:.2f}x the one-by-one analyses (wall), {ours_cpu / base_cpu:.2f}x (CPU)")
 
 
+def bench_screenshot() -> None:
+    """OCR time per lab screen: kit's read_screenshot against plain pytesseract on the raw image (same run)."""
+    import io
+    import resource
+    import shutil
+
+    import pytesseract
+    from PIL import Image
+
+    from kit.analyze.screenshot import read_screenshot
+    from kit.lab._screens import SCREENS, Screen, render_bmp, screen_from_log
+
+    if shutil.which("tesseract") is None:
+        print("screenshot: tesseract is not installed (apt-get install tesseract-ocr); skipped")
+        return
+    root = Path(__file__).resolve().parents[1] / "kit" / "lab" / "scenarios"
+    screens = {kind: render_bmp(Screen(kind, code="0xc000000e" if kind != "stop_code" else "CRITICAL_PROCESS_DIED",
+                                       file="\\Windows\\system32\\winload.exe", info="The selected entry could not "
+                                       "be loaded because the application is missing or corrupt."))
+               for kind in SCREENS if kind != "linux_console"}
+    for log in ("firewall-lockout/serial/sched-02.log", "fstab-emergency/serial/customs-proc-01.log",
+                "kernel-panic/serial/hist-app-01.log"):
+        screens[f"linux {log.split('/')[-1]}"] = render_bmp(screen_from_log((root / log).read_bytes(), windows=False))
+
+    def timed(function: Callable[[], object]) -> tuple[float, float]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall, _cpu = _best_of(function)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return wall, (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / 3
+
+    threads = os.environ.pop("OMP_THREAD_LIMIT", None)  # the baseline runs as pytesseract would by default
+    plain = {name: timed(lambda data=data: pytesseract.image_to_string(Image.open(io.BytesIO(data))))
+             for name, data in screens.items()}
+    if threads is not None:
+        os.environ["OMP_THREAD_LIMIT"] = threads
+    ours = {name: timed(lambda data=data: read_screenshot(data)) for name, data in screens.items()}
+    for name in screens:
+        (base, base_cpu), (kit, kit_cpu) = plain[name], ours[name]
+        print(f"screenshot: {name:<34} read_screenshot {kit:.2f} s ({kit_cpu:.2f} s CPU), plain image_to_string "
+              f"{base:.2f} s ({base_cpu:.2f} s CPU): {base / kit:.1f}x faster")
+    total_base, total_kit = sum(w for w, _ in plain.values()), sum(w for w, _ in ours.values())
+    print(f"screenshot: {len(screens)} screens, mean {total_kit / len(screens):.2f} s per screenshot "
+          f"(plain {total_base / len(screens):.2f} s, {total_base / total_kit:.1f}x)")
+
+
 def main() -> int:
     """Run every ``bench_*`` function in this module, in source order."""
     module = sys.modules[__name__]

@@ -99,7 +99,8 @@ display(kv_table(power))"""),
            "How far the last boot got, and the log lines behind each finding."),
         code("""from kit.report import sections as s
 display(kv_table(t.boot_diagnostics(bundle)))
-display(s.boot_section(result.boot, bundle.serial_log))"""),
+display(s.boot_section(result.boot, bundle.serial_log))
+display(s.screenshot_section(bundle.screenshot))"""),
         md("## 4. Timeline\n"
            "Control plane (Activity Log) and guest (boot log) on one UTC axis; dashed lines mark the reference times."),
         code("""from kit.analyze.timeline import timeline_figure

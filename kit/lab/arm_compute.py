@@ -18,7 +18,7 @@ import uuid
 from aiohttp import web
 
 from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, find, own_credential_route, state_of
-from kit.lab._bmp import screenshot_bmp
+from kit.lab._screens import render_bmp, screen_for
 from kit.lab._state import LabState
 from kit.times import parse_time, utc_now
 
@@ -120,8 +120,8 @@ async def _get_blob(request: web.Request) -> web.StreamResponse:
     vm_id = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm_name}"
     if kind == _LOG and vm_id.lower() in state.serial_logs:
         return _blob(state.serial_logs[vm_id.lower()].read_bytes(), "text/plain")
-    if kind == _SHOT and state.get(vm_id) is not None:
-        return _blob(screenshot_bmp(vm_name), "image/bmp")
+    if kind == _SHOT and (vm := state.get(vm_id)) is not None:
+        return _blob(render_bmp(screen_for(state, vm)), "image/bmp")
     return _storage_error(404, "BlobNotFound", "The specified blob does not exist.")
 
 

@@ -16,6 +16,7 @@ from kit.analyze.bootlog import log_lines
 from kit.analyze.network import NetworkDiff, ResponderVerdict
 from kit.analyze.timeline import reference_times
 from kit.archive.layout import incident_relative
+from kit.report._screenshot_section import screenshot_section
 from kit.report.present import Html, callout, code_block, details, log_excerpt, table
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ __all__ = [
     "hypotheses",
     "network_section",
     "notable_events",
+    "screenshot_section",
     "triage_result",
     "verdict_rows",
 ]
