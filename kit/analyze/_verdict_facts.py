@@ -1,8 +1,9 @@
 """The questions the classification asks of a bundle, each answered with evidence rows.
 
-:func:`gather_facts` reads the bundle once (power state, boot report, network verdicts, diff
-against peers, Activity Log operations); :meth:`Facts.signal` answers one named signal of
-``_verdict_rules.RULES`` with a strength (0–1) and the rows that show it.
+:func:`gather_facts` reads the bundle once (power state, VM agent, Resource Health, boot report,
+network verdicts, diff against peers, Activity Log operations); :meth:`Facts.signal` answers one
+named signal of ``_verdict_rules.RULES`` with a strength (0–1) and the rows that show it. Boot
+findings count only when they survive a good boot (:mod:`kit.analyze._verdict_boot`).
 """
 
 from __future__ import annotations
@@ -12,61 +13,35 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kit.analyze._verdict_rules import BOOT_SIGNALS
+from kit.analyze._verdict_boot import boot_signal, counted_findings
+from kit.analyze._verdict_evidence import Evidence, operation_evidence
+from kit.analyze._verdict_platform import (
+    agent_not_ready,
+    agent_statuses,
+    health_available,
+    unplanned_before,
+    unplanned_now,
+)
+from kit.analyze._verdict_rules import BOOT_SIGNALS, RULES, SUMMARIES
 from kit.analyze.activity import ActivityLog, Operation, activity_from_bundle
-from kit.analyze.bootlog import BootReport, parse_boot_log
+from kit.analyze.bootlog import BootReport, Finding, parse_boot_log
 from kit.analyze.network import NetworkDiff, NetworkReading, ResponderVerdict, VmNetwork, read_network
 from kit.ids import name_of
+from kit.times import parse_time
 
 if TYPE_CHECKING:
     from kit.evidence import Bundle
 
-__all__ = ["Evidence", "Facts", "boot_signal", "gather_facts"]
+__all__ = ["Evidence", "Facts", "gather_facts"]
 _BOOT_FAILURE_SIGNALS = ("boot_panic", "boot_root_device", "boot_fstab", "boot_filesystem", "boot_bootloader",
-                         "boot_emergency")
+                         "boot_emergency", "firmware_failed", "luks_passphrase", "volume_missing", "switch_root_failed",
+                         "systemd_freezing", "selinux_policy", "windows_recovery")
+#: A VM with any of these is not "all clear": every hypothesis's lead signal, and the boot failures.
+_BLOCKERS = tuple(dict.fromkeys((*_BOOT_FAILURE_SIGNALS, "oom_panic", "selinux_relabel_loop", *(
+    rule.support[0][0] for rule in RULES if rule.support[0][0] not in ("vm_not_running", "nsg_denies_access",
+                                                                        "route_drops_replies")))))
 _STOP_OPS = ("microsoft.compute/virtualmachines/deallocate/action", "microsoft.compute/virtualmachines/poweroff/action")
 _START_OPS = ("microsoft.compute/virtualmachines/start/action", "microsoft.compute/virtualmachines/restart/action")
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One piece of evidence behind a hypothesis.
-
-    Parameters
-    ----------
-    source
-        ``boot_log``, ``activity_log``, ``network``, ``instance_view``, ``peers`` or ``kit``.
-    kind
-        The finding kind, operation name, rule name or status code.
-    summary
-        One sentence for people.
-    evidence
-        Where to look (as the timeline's ``evidence`` column): ``serial.log:412``,
-        ``activity_log.json#3,4,7``, ``nsgs/nsg-web.json: securityRules/DenyAll`` …
-    time
-        When it happened, if known (UTC).
-    details
-        Anything else (the verdict as JSON, the operation's caller …).
-    """
-
-    source: str
-    kind: str
-    summary: str
-    evidence: str = ""
-    time: datetime | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {"source": self.source, "kind": self.kind, "summary": self.summary, "evidence": self.evidence,
-                "time": self.time.isoformat() if self.time else None, "details": self.details}
-
-
-def _op_evidence(op: Operation, summary: str | None = None) -> Evidence:
-    indices = ",".join(str(i) for i in sorted(e.position for e in op.events))
-    return Evidence("activity_log", op.operation_name, summary or op.summary, f"activity_log.json#{indices}", op.start,
-                    {"caller": op.caller, "status": op.status, "correlation_id": op.correlation_id,
-                     "resource_id": op.resource_id})
 
 
 @dataclass
@@ -88,6 +63,11 @@ class Facts:
     verdicts: dict[int, ResponderVerdict] | None = None
     diff: NetworkDiff | None = None
     console_status: dict[str, Any] | None = None
+    counted: tuple[Finding, ...] = ()
+    agent_statuses: list[dict[str, Any]] = field(default_factory=list)
+    health: dict[str, Any] | None = None
+    health_history: list[dict[str, Any]] = field(default_factory=list)
+    window: tuple[datetime | None, datetime | None] = (None, None)
     path_resources: tuple[str, ...] = ()
     checked: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
@@ -122,13 +102,12 @@ class Facts:
         return self._cache[name]
 
     def _findings(self, signal: str) -> tuple[float, list[Evidence]]:
-        if self.boot is None:
-            return 0.0, []
+        last = (self.boot.boots - 1) if self.boot is not None else 0
         rows = [
-            Evidence("boot_log", f.kind, f.summary, f.evidence, None,
-                     {"line": f.line, "text": f.text, "severity": f.severity})
-            for f in self.boot.findings
-            if f.severity in ("critical", "error", "warning") and boot_signal(f.kind) == signal
+            Evidence("boot_log", f.kind, f.summary if f.boot == last else f"{f.summary} (boot {f.boot + 1} of "
+                     f"{last + 1})", f.evidence, None,
+                     {"line": f.line, "text": f.text, "severity": f.severity, "boot": f.boot})
+            for f in self.counted if boot_signal(f.kind) == signal
         ]
         if not rows:
             return 0.0, []
@@ -138,7 +117,7 @@ class Facts:
     def summary_for(self, kind: str, supporting: list[Evidence]) -> str:
         """One sentence for a hypothesis, led by its strongest evidence."""
         lead = supporting[0].summary if supporting else ""
-        text = _SUMMARIES.get(kind, kind)
+        text = SUMMARIES.get(kind, kind)
         return f"{text}: {lead}" if lead else text
 
     # ------------------------------------------------------------ signals: power
@@ -150,7 +129,7 @@ class Facts:
         elif self.power is None:
             last = self._last_power_op()
             if last is not None and last.operation_name.lower() in _STOP_OPS:
-                rows.append(_op_evidence(last, f"last power operation: {last.summary}"))
+                rows.append(operation_evidence(last, f"last power operation: {last.summary}"))
         if not rows:
             return 0.0, []
         rows.extend(r for r in self._s_stop_operation()[1] if r not in rows)
@@ -162,7 +141,7 @@ class Facts:
     def _s_stop_operation(self) -> tuple[float, list[Evidence]]:
         last = self._last_power_op()
         if last is not None and last.operation_name.lower() in _STOP_OPS and not last.failed:
-            return 1.0, [_op_evidence(last)]
+            return 1.0, [operation_evidence(last)]
         return 0.0, []
 
     def _last_power_op(self) -> Operation | None:
@@ -195,6 +174,26 @@ class Facts:
         rows = [r for name in _BOOT_FAILURE_SIGNALS for r in self.signal(name)[1]
                 if r.details.get("severity") == "critical"]
         return (1.0, rows) if rows else (0.0, [])
+
+    def _s_selinux_relabel_loop(self) -> tuple[float, list[Evidence]]:
+        """SELinux relabels in two or more boots, none of which reached a login prompt."""
+        rows = self._findings("selinux_relabel")[1]
+        return (1.0, rows) if len({r.details["boot"] for r in rows}) >= 2 else (0.0, [])
+
+    def _s_responder_banned(self) -> tuple[float, list[Evidence]]:
+        """fail2ban/sshguard banned an address: the responder's own (1.0) or another one (0.7)."""
+        strength, rows = self._findings("responder_banned")
+        if not rows:
+            return 0.0, []
+        own = [r for r in rows if self.responder_given and self.responder_ip in str(r.details.get("text", ""))]
+        return (strength, own) if own else (min(strength, 0.7), rows)
+
+    def _s_vm_agent_not_ready(self) -> tuple[float, list[Evidence]]:
+        return agent_not_ready(self.agent_statuses)
+
+    def _s_network_stack_down(self) -> tuple[float, list[Evidence]]:
+        """The VM agent is not ready although the last boot reached its login prompt."""
+        return self.signal("vm_agent_not_ready") if self._login() else (0.0, [])
 
     def _s_linux_guest(self) -> tuple[float, list[Evidence]]:
         return (1.0, [self._os_row()]) if self.os == "linux" else (0.0, [])
@@ -294,7 +293,7 @@ class Facts:
         """Succeeded writes/deletes on this VM's own NSGs or route tables (and their rules/routes)."""
         needle = f"microsoft.network/{provider_type}/"
         own = tuple(f"{resource_id.lower()}/" for resource_id in self.path_resources)
-        return [_op_evidence(op) for op in self.operations
+        return [operation_evidence(op) for op in self.operations
                 if op.operation_name.lower().startswith(needle) and not op.failed
                 and op.operation_name.lower().endswith(("/write", "/delete"))
                 and (not own or f"{op.resource_id.lower()}/".startswith(own))]
@@ -305,7 +304,7 @@ class Facts:
                  "microsoft.compute/virtualmachines/extensions/write",
                  "microsoft.compute/virtualmachines/runcommands/write")
         vm = self.vm_id.lower()
-        rows = [_op_evidence(op) for op in self.operations
+        rows = [operation_evidence(op) for op in self.operations
                 if op.operation_name.lower() in names and not op.failed
                 and (not vm or op.resource_id.lower().startswith(vm))]
         return (1.0, rows) if rows else (0.0, [])
@@ -323,18 +322,27 @@ class Facts:
         props = last.properties
         if str(props.get("currentHealthStatus", "")).lower() in ("unavailable", "degraded") and \
                 str(props.get("cause", "")).lower() == "platforminitiated":
-            return 1.0, [_op_evidence(op) for op in health
+            return 1.0, [operation_evidence(op) for op in health
                          if str(op.properties.get("cause", "")).lower() == "platforminitiated"]
         return 0.0, []
 
     def _s_platform_available(self) -> tuple[float, list[Evidence]]:
         health = self._health()
         if health and str(health[-1].properties.get("currentHealthStatus", "")).lower() == "available":
-            return 1.0, [_op_evidence(health[-1])]
+            return 1.0, [operation_evidence(health[-1])]
         return 0.0, []
 
+    def _s_health_unplanned(self) -> tuple[float, list[Evidence]]:
+        return unplanned_now(self.health)
+
+    def _s_health_available(self) -> tuple[float, list[Evidence]]:
+        return health_available(self.health)
+
+    def _s_health_unplanned_before(self) -> tuple[float, list[Evidence]]:
+        return unplanned_before(self.health_history, self.window)
+
     def _s_service_health_incident(self) -> tuple[float, list[Evidence]]:
-        rows = [_op_evidence(op) for op in self.operations
+        rows = [operation_evidence(op) for op in self.operations
                 if op.category.lower() == "servicehealth" and op.status.lower() != "resolved"]
         return (1.0, rows) if rows else (0.0, [])
 
@@ -347,37 +355,12 @@ class Facts:
         network = self.signal("network_allows_access")
         if not (running[0] and login[0] and network[0]):
             return []
-        blockers = (*_BOOT_FAILURE_SIGNALS, "sshd_failed", "rdp_failed", "guest_firewall_seen", "platform_unavailable")
-        if any(self.signal(name)[0] for name in blockers):
+        if any(self.signal(name)[0] for name in _BLOCKERS):
             return []
         return [*running[1], *login[1], *network[1]]
 
 
 _SEVERITY_STRENGTH = {"critical": 1.0, "error": 0.9, "warning": 0.6}
-_SUMMARIES = {
-    "vm_not_running": "The VM is not running",
-    "boot_failure:kernel_panic": "The guest kernel panicked during boot",
-    "boot_failure:root_device": "The guest cannot find its root device",
-    "boot_failure:fstab": "The guest stops booting on an /etc/fstab mount",
-    "boot_failure:filesystem": "A guest filesystem is corrupt",
-    "boot_failure:bootloader": "The boot loader cannot start the OS",
-    "service_failure:sshd": "The SSH daemon is not running in the guest",
-    "service_failure:rdp": "Remote Desktop is not available in the guest",
-    "guest_firewall": "The guest's own firewall blocks the responder",
-    "nsg_deny": "A network security group denies the responder",
-    "route_blackhole": "Replies to the responder are routed into a blackhole",
-    "platform": "The Azure platform reports the VM unhealthy",
-}
-
-
-def boot_signal(kind: str) -> str | None:
-    """The signal a boot finding kind raises (longest matching key of ``BOOT_SIGNALS``), if any."""
-    parts = kind.split(":")
-    for cut in range(len(parts), 1, -1):
-        signal = BOOT_SIGNALS.get(":".join(parts[:cut]))
-        if signal is not None:
-            return signal
-    return None
 
 
 def _power(view: dict[str, Any] | None) -> tuple[str | None, Evidence | None]:
@@ -411,6 +394,7 @@ def gather_facts(bundle: Bundle, peers: Sequence[Bundle], *, responder_ip: str |
     them (:func:`kit.analyze.triage.triage`), else read from the bundle here.
     """
     manifest = bundle.manifest or {}
+    window: dict[str, Any] = manifest["window"] if isinstance(manifest.get("window"), dict) else {}
     activity = activity if activity is not None else activity_from_bundle(bundle)
     power, power_row = _power(bundle.instance_view)
     if network is None:
@@ -421,6 +405,10 @@ def gather_facts(bundle: Bundle, peers: Sequence[Bundle], *, responder_ip: str |
         os="unknown", power=power, power_row=power_row, operations=list(activity.operations),
         responder_ip=network.responder_ip, responder_given=network.responder_given,
         console_status=bundle.serial_console_status,
+        agent_statuses=agent_statuses(bundle.instance_view),
+        health=getattr(bundle, "resource_health", None),
+        health_history=[item for item in getattr(bundle, "resource_health_history", []) if isinstance(item, dict)],
+        window=(parse_time(window.get("start")), parse_time(window.get("end"))),
         path_resources=tuple(
             str(body.get("id")) for folder in (bundle.nsgs, bundle.route_tables)
             for body in folder.values() if isinstance(body, dict) and body.get("id")
@@ -433,6 +421,10 @@ def gather_facts(bundle: Bundle, peers: Sequence[Bundle], *, responder_ip: str |
         facts.checked.append("instance_view")
     else:
         facts.missing.append("no instance view (power state unknown)")
+    if facts.health is not None:
+        facts.checked.append("resource_health")
+    else:
+        facts.missing.append("no Resource Health availability status (not collected, or the call failed)")
     _read_boot(bundle, facts, boot_report)
     facts.os = _os(bundle, facts.boot)
     facts.network, facts.verdicts, facts.diff = network.network, network.verdicts or None, network.diff
@@ -448,6 +440,7 @@ def _read_boot(bundle: Bundle, facts: Facts, report: BootReport | None) -> None:
         facts.missing.append("no serial log (boot diagnostics off or not collected)")
         return
     facts.boot = report if report is not None else parse_boot_log(data, source="serial.log")
+    facts.counted = counted_findings(facts.boot)
     if facts.boot.events:
         facts.checked.append("serial_log")
     else:

@@ -1,17 +1,27 @@
-"""Recommended next steps: the kind, a sentence for people, and the commands to run first."""
+"""Recommended next steps: the kind, a sentence for people, and the commands to run first.
+
+The step kind's sentence (``_verdict_rules.STEP_TEXT``) is followed by the hypothesis's guide
+(``_verdict_guides.GUIDES``); the commands lead with those for the findings behind it.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kit.analyze._verdict_rules import CONSOLE_COMMANDS, REPAIR_RUN_IDS, STEP_TEXT
+from kit.analyze._verdict_evidence import Evidence
+from kit.analyze._verdict_guides import FINDING_COMMANDS, GUIDES, Guide
+from kit.analyze._verdict_rules import STEP_TEXT
 from kit.ids import name_of, resource_group_of
 
 if TYPE_CHECKING:
     from kit.analyze._verdict_facts import Facts
 
 __all__ = ["NextStep", "next_step_for"]
+
+_PLACEHOLDER = re.compile(r"\{(rg|vm|vm_id|responder|run)\}")
 
 
 @dataclass(frozen=True)
@@ -22,7 +32,7 @@ class NextStep:
     ----------
     kind
         ``serial_console``, ``change_nsg``, ``change_route``, ``repair_vm``, ``start_vm``,
-        ``restore_backup``, ``escalate`` or ``none``.
+        ``restart_vm``, ``redeploy_vm``, ``wait``, ``restore_backup``, ``escalate`` or ``none``.
     text
         What to do and why, for people.
     commands
@@ -110,8 +120,30 @@ def _route_step(facts: Facts) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     return what, tuple(commands), details
 
 
-def next_step_for(hypothesis: str, kind: str, facts: Facts) -> NextStep:
-    """The next step for a hypothesis, filled in with this VM's names, rules and routes."""
+def _fill(text: str, values: dict[str, str]) -> str:
+    """``text`` with its known placeholders filled in; other braces (``{current}``) stay."""
+    return _PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+
+
+def _guide(hypothesis: str, facts: Facts) -> Guide:
+    return GUIDES.get(f"{hypothesis}/{facts.os}") or GUIDES.get(hypothesis) or Guide()
+
+
+def _finding_commands(supporting: Sequence[Evidence]) -> list[str]:
+    """The commands for the boot findings behind a hypothesis, in the order the findings came."""
+    commands: list[str] = []
+    for row in supporting:
+        if row.source != "boot_log":
+            continue
+        parts = row.kind.split(":")
+        found = next((FINDING_COMMANDS[key] for cut in range(len(parts), 1, -1)
+                      if (key := ":".join(parts[:cut])) in FINDING_COMMANDS), ())
+        commands.extend(found)
+    return commands
+
+
+def next_step_for(hypothesis: str, kind: str, facts: Facts, supporting: Sequence[Evidence] = ()) -> NextStep:
+    """The next step for a hypothesis, filled in with this VM's names, rules, routes and findings."""
     rg, vm = facts.resource_group or "<resource-group>", facts.vm_name or "<vm>"
     if hypothesis == "insufficient_evidence":
         missing = "; ".join(facts.missing) or "nothing points anywhere"
@@ -121,21 +153,32 @@ def next_step_for(hypothesis: str, kind: str, facts: Facts) -> NextStep:
                          f"az vm boot-diagnostics get-boot-log -g {rg} -n {vm}"))
     if hypothesis == "no_fault_found":
         return NextStep("none", STEP_TEXT["none"][0])
-    template, commands = STEP_TEXT[kind]
+    template, base = STEP_TEXT[kind]
+    guide = _guide(hypothesis, facts)
+    values = {"rg": rg, "vm": vm, "vm_id": facts.vm_id or "<vm-resource-id>",
+              "responder": facts.responder_ip if facts.responder_given else "<your address>"}
     details: dict[str, Any] = {}
+    commands: list[str] = _finding_commands(supporting)
     if kind == "serial_console":
         text = template.format(how=_console_how(facts))
-        commands = CONSOLE_COMMANDS.get(hypothesis, ())
-        if commands:
-            text += " Start with: " + "; ".join(commands[:3]) + "."
+        commands += [*guide.guest, *guide.azure]
     elif kind == "change_nsg":
-        what, commands, details = _nsg_step(facts)
-        text = template.format(what=what)
+        what, found, details = _nsg_step(facts)
+        text, commands = template.format(what=what), list(found)
     elif kind == "change_route":
-        what, commands, details = _route_step(facts)
-        text = template.format(what=what)
+        what, found, details = _route_step(facts)
+        text, commands = template.format(what=what), list(found)
+    elif kind == "repair_vm":
+        create, run, restore = base
+        runs = [_fill(run, {"run": script}) for script in guide.repair]
+        text, commands = template, [*commands, *guide.azure, create, *runs, *guide.guest, restore]
+        if runs:
+            details["repair_scripts"] = list(guide.repair)
     else:
-        run_id = REPAIR_RUN_IDS.get(hypothesis, "linux-alar2")
-        commands = tuple(c.format(rg=rg, vm=vm, run_id=run_id) for c in commands)
-        text = template
-    return NextStep(kind, text, tuple(commands), details)
+        text, commands = template, [*commands, *guide.azure, *base, *guide.guest]
+    if guide.text:
+        text += " " + guide.text
+    commands = list(dict.fromkeys(_fill(command, values) for command in commands))
+    if kind == "serial_console" and commands:
+        text += " Start with: " + "; ".join(commands[:3]) + "."
+    return NextStep(kind, _fill(text, values), tuple(commands), details)

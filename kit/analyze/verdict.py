@@ -1,11 +1,12 @@
 """Classification: why can nobody reach this VM, and what to do next.
 
 :func:`classify` answers the evidence's questions (is the VM running? how far did the guest
-boot and what failed? does an NSG deny the responder's SSH/RDP, or do the replies get dropped?
-what changed in the Activity Log? how does the VM differ from its known-good peers?) and scores
-the hypotheses of :data:`kit.analyze._verdict_rules.RULES` against those answers. The result is
-a ranked list of :class:`Hypothesis`, each with the evidence that supports and contradicts it and
-a recommended :class:`NextStep`.
+boot and what failed, and did a later good boot get past it? does Resource Health blame the
+platform, does the VM agent reach Azure? does an NSG deny the responder's SSH/RDP, or do the
+replies get dropped? what changed in the Activity Log? how does the VM differ from its
+known-good peers?) and scores the hypotheses of :data:`kit.analyze._verdict_rules.RULES` against
+those answers. The result is a ranked list of :class:`Hypothesis`, each with the evidence that
+supports and contradicts it and a recommended :class:`NextStep`.
 
 When the evidence cannot tell (no serial log and no network evidence, or nothing scores), it says
 ``insufficient_evidence`` rather than guess; a VM where every check passes is
@@ -44,7 +45,8 @@ class Hypothesis:
     Parameters
     ----------
     kind
-        ``guest_firewall``, ``nsg_deny``, ``boot_failure:fstab`` … (``docs/architecture.md``).
+        ``guest_firewall``, ``nsg_deny``, ``boot_failure:fstab``, ``platform_unavailable`` …
+        (``docs/architecture.md``).
     level
         ``guest``, ``platform`` or ``none``.
     score
@@ -97,7 +99,8 @@ class Classification:
     hypotheses
         Best first; never empty (``insufficient_evidence`` or ``no_fault_found`` at worst).
     checked
-        What was looked at: ``serial_log``, ``network``, ``instance_view``, ``activity_log``, ``peers``.
+        What was looked at: ``serial_log``, ``network``, ``instance_view``, ``resource_health``,
+        ``activity_log``, ``peers``.
     missing
         What was not available, each as a sentence.
     responder_ip
@@ -239,7 +242,7 @@ def classify(bundle: Bundle, peers: Sequence[Bundle] = (), *, responder_ip: str 
             kind=rule.kind, level=rule.level, score=score, confidence=_confidence(score),
             summary=facts.summary_for(rule.kind, supporting),
             supporting=tuple(supporting), contradicting=tuple(contradicting),
-            next_step=next_step_for(rule.kind, rule.next_step, facts),
+            next_step=next_step_for(rule.kind, rule.next_step, facts, supporting),
         )
         scored.append(hypothesis)
     scored.sort(key=lambda h: (-h.score, [r.kind for r in RULES].index(h.kind)))

@@ -110,11 +110,14 @@ class Clients:
         if kind == "monitor":
             from azure.mgmt.monitor.aio import MonitorManagementClient
             return MonitorManagementClient(self.credential, subscription_id, **kwargs)
+        if kind == "resourcehealth":
+            from azure.mgmt.resourcehealth.aio import ResourceHealthMgmtClient
+            return ResourceHealthMgmtClient(self.credential, subscription_id, **kwargs)
         from azure.mgmt.authorization.aio import AuthorizationManagementClient
         return AuthorizationManagementClient(self.credential, subscription_id, **kwargs)
 
     def get(self, kind: str, subscription_id: str) -> Any:
-        """The ``compute``/``network``/``monitor``/``authorization`` client for a subscription."""
+        """The ``compute``/``network``/``monitor``/``resourcehealth``/``authorization`` client for a subscription."""
         key = (kind, subscription_id.lower())
         if key not in self._clients:
             self._clients[key] = self._make(kind, subscription_id)

@@ -162,6 +162,7 @@ class Run:
             self.role_assignments(job, rid),
             self.activity_log(job),
             self.console_status(job),
+            self.resource_health(job, rid),
             *(self.nic(job, nic) for nic in nic_ids if nic),
         )
 
@@ -247,6 +248,22 @@ class Run:
         group = f"/subscriptions/{request.subscription_id}/resourceGroups/{request.resource_group}"
         job.record(await self.shared("activity_log", lambda: self.arm("activity_logs.list", group, listing,
                                                                       paging=True)), "activity_log.json")
+
+    async def resource_health(self, job: Job, rid: ids.ResourceId) -> None:
+        """The VM's current Resource Health availability status and its history (newest first)."""
+        health = self.clients.get("resourcehealth", rid.subscription_id).availability_statuses
+        uri = str(rid).lstrip("/")  # the SDK's path is "/{resourceUri}/providers/…"
+
+        async def history(capture: Capture) -> None:
+            async for _ in health.list(uri, expand="recommendedactions", **capture.kwargs(paging=True)):
+                pass
+
+        current, listed = await self.gather(
+            self.arm("availability_statuses.get_by_resource", str(rid),
+                     lambda c: health.get_by_resource(uri, expand="recommendedactions", **c.kwargs())),
+            self.arm("availability_statuses.list", str(rid), history, paging=True))
+        job.record(current, "resource_health.json")
+        job.record(listed, "resource_health_history.json")
 
     async def console_status(self, job: Job) -> None:
         subscription = self.request.subscription_id

@@ -10,6 +10,7 @@ For the broken VM and each known-good VM at once, with the official async SDK cl
               │        ├─ NIC's NSG, public IPs
               │        └─ subnets ─┬─ subnet's NSG / route table
               │                    └─ VNet
+              ├─ Resource Health: current availability status + its history
               ├─ Activity Log of the resource group in the window (all pages; shared)
               └─ Serial Console status of the subscription (shared)
 

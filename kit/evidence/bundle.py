@@ -52,8 +52,11 @@ class Bundle:
         The JSON documents, or ``None`` when not collected.
     serial_log, screenshot
         Raw bytes, or ``None``.
-    activity_log, role_assignments
-        The ``value`` lists (empty when not collected).
+    resource_health
+        The current Resource Health availability status (``availabilityStatuses/current``), or ``None``.
+    activity_log, role_assignments, resource_health_history
+        The ``value`` lists (empty when not collected); the history is newest first, as Resource Health
+        answers it.
     nics, nsgs, subnets, vnets, route_tables, public_ips
         Resource bodies by name.
     effective_nsgs, effective_routes
@@ -70,6 +73,8 @@ class Bundle:
     activity_log: list[dict[str, Any]] = field(default_factory=list)
     role_assignments: list[dict[str, Any]] = field(default_factory=list)
     serial_console_status: dict[str, Any] | None = None
+    resource_health: dict[str, Any] | None = None
+    resource_health_history: list[dict[str, Any]] = field(default_factory=list)
     nics: dict[str, dict[str, Any]] = field(default_factory=dict)
     nsgs: dict[str, dict[str, Any]] = field(default_factory=dict)
     subnets: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -126,6 +131,8 @@ def _verify(root: Path, manifest: dict[str, Any]) -> None:
             raise BundleFormatError(f"{root}: {relative} is not listed in the manifest (added after collection)")
 
 
+#: single files holding a list response (``{"value": [...]}``), loaded as the list
+_LISTS = ("activity_log", "role_assignments", "resource_health_history")
 _TEXT_FIELDS = ("kit_version", "collected_at", "source", "arm_endpoint", "subscription_id", "resource_group",
                 "vm_name", "vm_id")
 _ROLES = ("subject", "known-good")
@@ -225,10 +232,7 @@ def load_bundle(path: str | Path) -> Bundle:
             continue
         shown = f"{root.name}/{file_name}"
         document = read_json(file, shown=shown)
-        if attribute in ("activity_log", "role_assignments"):
-            document = _value_list(document, shown)
-        else:
-            document = _object(document, shown)
+        document = _value_list(document, shown) if attribute in _LISTS else _object(document, shown)
         setattr(bundle, attribute, document)
     for attribute, folder in FOLDERS.items():
         directory = root / folder

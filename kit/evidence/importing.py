@@ -88,7 +88,7 @@ def _load(importer: Importer, document: Any, shown: str) -> list[Artifact]:
     for artifact in artifacts:
         if artifact.attribute in ("serial_log", "screenshot"):
             ok = isinstance(artifact.value, bytes)
-        elif artifact.attribute in ("activity_log", "role_assignments"):
+        elif artifact.attribute in ("activity_log", "role_assignments", "resource_health_history"):
             ok = isinstance(artifact.value, dict) and isinstance(artifact.value.get("value"), list) and all(
                 isinstance(entry, dict) for entry in artifact.value["value"])
         else:

@@ -20,7 +20,8 @@ __all__ = [
 FORMAT = "kit-bundle/1"
 MANIFEST = "manifest.json"
 
-#: single files: attribute name → (file name, kind) where kind is "json" or "bytes"
+#: single files: attribute name → (file name, kind) where kind is "json" or "bytes"; ``resource_health`` is the
+#: VM's current Resource Health availability status, ``resource_health_history`` its list (``{"value": [...]}``)
 SINGLE_FILES: dict[str, tuple[str, str]] = {
     "vm": ("vm.json", "json"),
     "instance_view": ("instance_view.json", "json"),
@@ -30,6 +31,8 @@ SINGLE_FILES: dict[str, tuple[str, str]] = {
     "activity_log": ("activity_log.json", "json"),
     "role_assignments": ("role_assignments.json", "json"),
     "serial_console_status": ("serial_console_status.json", "json"),
+    "resource_health": ("resource_health.json", "json"),
+    "resource_health_history": ("resource_health_history.json", "json"),
 }
 
 #: raw files a person reads as text: SAS signatures are removed from them before they are written

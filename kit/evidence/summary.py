@@ -57,6 +57,17 @@ def _boot_diagnostics(bundle: Bundle) -> str:
     return f"{state}; {serial}; {shot}"
 
 
+def _health(bundle: Bundle) -> str:
+    if bundle.resource_health is None:
+        return "not collected"
+    props = _props(bundle.resource_health)
+    reason = ", ".join(str(props[key]) for key in ("reasonType", "reasonChronicity") if props.get(key))
+    text = f"{props.get('availabilityState') or 'unknown'}{f' ({reason})' if reason else ''}"
+    if props.get("summary"):
+        text += f": {props['summary']}"
+    return f"{text}; {len(bundle.resource_health_history)} in the history"
+
+
 def _nic_line(name: str, nic: dict[str, Any], bundle: Bundle) -> str:
     addresses = []
     for configuration in _seq(_props(nic).get("ipConfigurations")):
@@ -96,6 +107,7 @@ def summary_lines(bundle: Bundle) -> list[tuple[str, str]]:
         ("OS", _os(bundle)),
         ("Boot diagnostics", _boot_diagnostics(bundle)),
         ("Serial console", console_text),
+        ("Resource Health", _health(bundle)),
     ]
     rows += [("NIC", _nic_line(name, nic, bundle)) for name, nic in bundle.nics.items()] or [("NIC", "none collected")]
     rows.append(("NSGs", ", ".join(f"{name} ({count} rules)" for name, count in nsg_rules.items()) or "none"))

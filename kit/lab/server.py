@@ -51,6 +51,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "kit.lab.arm_network_write",
     "kit.lab.arm_operations",
     "kit.lab.arm_monitor",
+    "kit.lab.arm_resourcehealth",
     "kit.lab.arm_authorization",
     "kit.lab.arm_serialconsole",
     "kit.lab.gateway",

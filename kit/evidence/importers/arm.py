@@ -16,6 +16,8 @@ __all__ = [
     "EffectiveNsgImporter",
     "EffectiveRoutesImporter",
     "InstanceViewImporter",
+    "ResourceHealthImporter",
+    "ResourceHealthListImporter",
     "ResourceImporter",
     "ResourceListImporter",
     "RoleAssignmentsImporter",
@@ -24,6 +26,7 @@ __all__ = [
 ]
 
 _SNAKE = re.compile(r"_([a-z])")
+_HEALTH = "microsoft.resourcehealth/availabilitystatuses"
 _TIMESTAMPS = ("eventTimestamp", "submissionTimestamp")
 
 
@@ -115,6 +118,45 @@ class BootDiagnosticsImporter:
     def load(self, doc: Any) -> list[Any]:
         """The URIs (the writer removes their signatures)."""
         return [Artifact("boot_diagnostics", doc)]
+
+
+def _vm_of(status: dict[str, Any]) -> str | None:
+    """The resource an availability status is about (its id without ``/providers/Microsoft.ResourceHealth/…``)."""
+    status_id = str(status.get("id") or "")
+    cut = status_id.lower().find("/providers/microsoft.resourcehealth/")
+    return status_id[:cut] if cut > 0 else None
+
+
+class ResourceHealthImporter:
+    """``az rest`` of ``…/providers/Microsoft.ResourceHealth/availabilityStatuses/current``."""
+
+    name = "resource-health"
+    description = "az rest --url …/providers/Microsoft.ResourceHealth/availabilityStatuses/current"
+
+    def accepts(self, doc: Any) -> bool:
+        """An availability status body."""
+        return _type_of(doc) == _HEALTH
+
+    def load(self, doc: Any) -> list[Any]:
+        """The status as is."""
+        return [Artifact("resource_health", doc, resource_id=_vm_of(doc))]
+
+
+class ResourceHealthListImporter:
+    """``az rest`` of ``…/providers/Microsoft.ResourceHealth/availabilityStatuses`` (the history)."""
+
+    name = "resource-health-history"
+    description = "az rest --url …/providers/Microsoft.ResourceHealth/availabilityStatuses"
+
+    def accepts(self, doc: Any) -> bool:
+        """A list of availability statuses."""
+        items = _nonempty_dicts(_items(doc))
+        return items is not None and all(_type_of(item) == _HEALTH for item in items)
+
+    def load(self, doc: Any) -> list[Any]:
+        """``{"value": [...]}``, newest first as Resource Health answers it."""
+        items = _items(doc) or []
+        return [Artifact("resource_health_history", {"value": items}, resource_id=_vm_of(items[0]) if items else None)]
 
 
 class ConsoleStatusImporter:
@@ -254,6 +296,7 @@ _SINGLE: tuple[Any, ...] = (VmImporter(), *_RESOURCES)
 def register(registry: Importers) -> None:
     """Add the ARM importers to ``registry``."""
     for importer in (*_SINGLE, InstanceViewImporter(), BootDiagnosticsImporter(), ConsoleStatusImporter(),
+                     ResourceHealthImporter(), ResourceHealthListImporter(),
                      EffectiveNsgImporter(), EffectiveRoutesImporter(), ActivityLogImporter(),
                      RoleAssignmentsImporter(), ResourceListImporter()):
         registry.register(importer)
