@@ -51,6 +51,8 @@ _ANSI = re.compile(
     r"|\[[0-9]{1,3}(?:;[0-9]{1,3}){0,6}m|\[m"
     r"|\[\?25[lh]|\[[0-9]{0,3}K|\[[0-9]{0,2}J|\[[0-9]{1,3};[0-9]{1,3}H|\[H"
 )
+#: Cheap test for the start of any form ``_ANSI`` removes (a kernel stamp "[  12.3]" is not one).
+_MAYBE_ANSI = re.compile(r"\x1b|\[[0-9;?mKJH]")
 _CONTROL = {code: " " for code in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F)}
 
 
@@ -132,7 +134,7 @@ def clean_line(raw: str, position: int = 0) -> str:
         start = raw.rfind("\r", 0, position) + 1
         end = raw.find("\r", position)
         raw = raw[start:] if end < 0 else raw[start:end]
-    if "[" in raw or "\x1b" in raw:
+    if ("[" in raw or "\x1b" in raw) and _MAYBE_ANSI.search(raw):
         raw = _ANSI.sub("", raw)
     if not raw.isprintable():  # C-speed test; only odd lines pay for the translation
         raw = raw.translate(_CONTROL)

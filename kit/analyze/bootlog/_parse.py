@@ -100,9 +100,7 @@ def parse_boot_log(data: bytes, *, source: str = "serial.log", anchor: datetime 
     gc.disable()  # tens of thousands of small tuples: collection passes would cost ~10% and free nothing
     try:
         warnings = decode_warnings(raw)
-        body = raw.rstrip(b"\x00")
-        if b"\x00" in body:
-            body = body.replace(b"\x00", b"")
+        body = _without_nul(raw)
         rules = REGISTRY.rules()
         state = _State(source=source, rules=rules, warnings=warnings)
         scanner = scanner_for(REGISTRY.names())
@@ -149,6 +147,17 @@ def _walk(data: bytes, hits: list[tuple[int, int]], scanner: Scanner, state: _St
                 pieces = [clean_line(text)]
         for piece in pieces:
             _handle(piece, line_no, route, state)
+
+
+def _without_nul(raw: bytes) -> bytes:
+    """``raw`` without NUL bytes; the padding Azure leaves at the end is cut without copying the log twice."""
+    end = len(raw)
+    while end and raw[end - 1] == 0:
+        end -= 1
+        if end < len(raw) - 65536:
+            return raw.rstrip(b"\x00").replace(b"\x00", b"")
+    body = raw if end == len(raw) else raw[:end]
+    return body.replace(b"\x00", b"") if b"\x00" in body else body
 
 
 def _warn_longest_line(data: bytes, state: _State) -> None:
