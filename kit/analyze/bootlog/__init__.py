@@ -9,29 +9,12 @@ The parser tolerates what real serial logs hold (NUL padding, ``\\r\\r\\n``, inv
 ANSI colours with or without the ESC byte, megabyte-long lines) and returns what it could not
 read as warnings; :func:`log_lines` gives the log's lines numbered the same way, for excerpts.
 Finding kinds are ``boot:<family>:<what>``; the families are the rule modules in
-:mod:`kit.analyze.bootlog.rules`. Findings (severity in brackets; info findings are
-positive evidence such as a login prompt):
-
-==========  ==============================================================================
-kernel      panic [critical], root_device, oops, general_protection_fault, soft_lockup,
-            hv_driver_failed [error], hung_task [warning]
-systemd     emergency_mode, rescue_mode, root_locked [critical], unit_failed,
-            dependency_failed [warning], multi_user, login_prompt [info]
-fstab       device_timeout, dependency_failed, mount_failed [error]
-filesystem  fsck_failed [critical when fsck must be run by hand, else error], xfs_error,
-            ext4_error [error], fsck_errors, ext4_warning [warning]
-initramfs   emergency_shell, root_missing [critical], timeout [error]
-bootloader  rescue_shell, grub_shell, file_not_found [critical; error for a missing initrd],
-            error [error]
-cloud-init  datasource_failed, network_down, failed [error], error [warning]
-waagent     failed, provisioning_failed [error], wireserver_unreachable, error [warning],
-            started [info]
-sshd        service_failed [critical], bad_config, host_key [error], started [info]
-firewall    admin_port_blocked (SSH/RDP dropped) [critical], rules_error [warning],
-            blocked, enabled [info]
-windows     bugcheck, bcd_error, boot_manager_error, rdp_service [critical],
-            cmd_available, rdp_running, health_report [info]
-==========  ==============================================================================
+:mod:`kit.analyze.bootlog.rules` (kernel, memory, disk, storage, filesystem, volume, selinux,
+initramfs, bootloader, firmware, systemd, fstab, sshd, firewall, cloud-init, waagent, platform,
+time, windows), each a list of signatures whose ``kind``, ``severity`` and ``samples`` say what
+it finds. Severity: critical (the line alone explains an unreachable VM), error, warning, info
+(positive evidence such as a login prompt); ``Finding.detect_only`` marks context that never
+drives the verdict.
 
 Events (no severity) mark stages and boots: ``boot:kernel:start``, ``boot:bootloader:grub``,
 ``boot:systemd:target``, ``boot:windows:sac_started``, ``boot:platform:marker`` …

@@ -145,8 +145,9 @@ def _walk(data: bytes, hits: list[tuple[int, int]], scanner: Scanner, state: _St
                 pieces = _redraws(text, raw, [p - start for p, _ in hits[first:index]])
             else:
                 pieces = [clean_line(text)]
+        reported: set[str] = set()  # a progress line redrawn in place is one finding, not one per redraw
         for piece in pieces:
-            _handle(piece, line_no, route, state)
+            _handle(piece, line_no, route, state, reported)
 
 
 def _without_nul(raw: bytes) -> bytes:
@@ -203,7 +204,7 @@ def _windows(raw: bytes, offsets: list[int], line_no: int, state: _State) -> lis
     return pieces
 
 
-def _handle(line: str, line_no: int, route: Route, state: _State) -> None:
+def _handle(line: str, line_no: int, route: Route, state: _State, reported: set[str]) -> None:
     context = state.context
     context.line = line_no
     hits: list[Hit] = []
@@ -257,7 +258,8 @@ def _handle(line: str, line_no: int, route: Route, state: _State) -> None:
         if kind in seen_kinds:
             continue
         seen_kinds.add(kind)
-        if severity and (not specific or kind not in _GENERIC):
+        if severity and (not specific or kind not in _GENERIC) and kind not in reported:
+            reported.add(kind)
             state.findings.append((kind, severity, line_no, text, hit.summary or text, boot, hit.detect_only))
         else:
             severity = None

@@ -58,7 +58,7 @@ def test_bundle_without_serial_log_says_so() -> None:
 def test_bundle_serial_log_is_parsed_as_serial_log() -> None:
     report = boot_report_from_bundle(SimpleNamespace(serial_log=read("grub-rescue.log")))
     assert report.source == "serial.log" and report.stage == "bootloader"
-    assert report.findings[-1].evidence == "serial.log:3"  # "Entering rescue mode..."
+    assert report.findings[-1].evidence == "serial.log:4"  # the "grub rescue>" prompt (no line end)
 
 
 def test_text_input_is_accepted_and_other_types_are_a_kit_error() -> None:

