@@ -4,22 +4,15 @@ and its normal banner, menu and loading lines (GRUB repaints the screen with ANS
 from __future__ import annotations
 
 import pytest
+from bootlog_data import ESC, only
 
 from kit.analyze.bootlog import Finding, parse_boot_log
 
-ESC = "\x1b"
 REPAINT = f"{ESC}[0m{ESC}[30m{ESC}[40m{ESC}[2J{ESC}[01;01H{ESC}[0m{ESC}[37m{ESC}[40m"
 
 
 def findings(text: str) -> list[Finding]:
     return list(parse_boot_log(text.encode() + b"\r\n").findings)
-
-
-def only(line: str, kind: str) -> Finding:
-    found = [f for f in findings(line) if f.kind.startswith("boot:bootloader:")]
-    assert [f.kind for f in found] == [kind], (line, [(f.kind, f.summary) for f in found])
-    assert "[0;" not in found[0].summary and ESC not in found[0].summary
-    return found[0]
 
 
 @pytest.mark.parametrize("line", ["Entering rescue mode...", "grub rescue> ", f"{REPAINT}grub rescue> "])

@@ -6,22 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from bootlog_data import ESC, FAILED, only
 
-from kit.analyze.bootlog import Finding, parse_boot_log
+from kit.analyze.bootlog import parse_boot_log
 
-ESC = "\x1b"
-FAILED = f"[{ESC}[0;1;31mFAILED{ESC}[0m]"
 MODULE = "<module 'cloudinit.config.cc_{0}' from '/usr/lib/python3/dist-packages/cloudinit/config/cc_{0}.py'>"
-
-
-def findings(line: str) -> list[Finding]:
-    return list(parse_boot_log(line.encode() + b"\r\n").findings)
-
-
-def only(line: str, kind: str) -> Finding:
-    found = [f for f in findings(line) if f.kind.startswith("boot:cloud-init:")]
-    assert [f.kind for f in found] == [kind], (line, [(f.kind, f.summary) for f in found])
-    return found[0]
 
 
 def test_a_stage_banner_anchors_uptime_to_wall_time() -> None:

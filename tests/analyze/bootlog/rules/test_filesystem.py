@@ -4,11 +4,11 @@ systemd's fsck status lines with colour, with colour codes whose ESC byte was lo
 from __future__ import annotations
 
 import pytest
+from bootlog_data import ESC
 
 from kit.analyze.bootlog import Finding, parse_boot_log
 
 FAMILY = "boot:filesystem:"
-ESC = "\x1b"
 
 
 def fs_findings(line: str) -> list[Finding]:

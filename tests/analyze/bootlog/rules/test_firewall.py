@@ -4,22 +4,9 @@ netfilter-persistent), banned responders, a full conntrack table and a firewall 
 from __future__ import annotations
 
 import pytest
+from bootlog_data import ESC, FAILED, OK, findings, only
 
-from kit.analyze.bootlog import Finding, parse_boot_log
-
-ESC = "\x1b"
-FAILED = f"[{ESC}[0;1;31mFAILED{ESC}[0m]"
-OK = f"[{ESC}[0;32m  OK  {ESC}[0m]"
-
-
-def findings(line: str) -> list[Finding]:
-    return list(parse_boot_log(line.encode() + b"\r\n").findings)
-
-
-def only(line: str, kind: str) -> Finding:
-    found = [f for f in findings(line) if f.kind.startswith("boot:firewall:")]
-    assert [f.kind for f in found] == [kind], (line, [(f.kind, f.summary) for f in found])
-    return found[0]
+from kit.analyze.bootlog import parse_boot_log
 
 
 @pytest.mark.parametrize(("line", "named"), [

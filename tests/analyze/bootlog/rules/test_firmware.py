@@ -4,18 +4,13 @@ failures, the UEFI shell, PXE fall-back and the GPT checks the kernel prints."""
 from __future__ import annotations
 
 import pytest
+from bootlog_data import only
 
 from kit.analyze.bootlog import Finding, parse_boot_log
 
 
 def findings(text: str) -> list[Finding]:
     return list(parse_boot_log(text.encode() + b"\r\n").findings)
-
-
-def only(line: str, kind: str) -> Finding:
-    found = [f for f in findings(line) if f.kind.startswith("boot:firmware:")]
-    assert [f.kind for f in found] == [kind], (line, [(f.kind, f.summary) for f in found])
-    return found[0]
 
 
 @pytest.mark.parametrize(("line", "named"), [

@@ -4,26 +4,11 @@ forms systemd, mount, fsck and mountall print (colour with and without ESC, none
 from __future__ import annotations
 
 import pytest
+from bootlog_data import DEPEND, ESC, FAILED, OK, TIME, findings, only
 
-from kit.analyze.bootlog import Finding, parse_boot_log
+from kit.analyze.bootlog import parse_boot_log
 
-ESC = "\x1b"
-TIME = f"[{ESC}[0;1;31m TIME {ESC}[0m]"
 TIME_NO_ESC = "[[0;1;31m TIME [0m]"
-DEPEND = f"[{ESC}[0;1;33mDEPEND{ESC}[0m]"
-FAILED = f"[{ESC}[0;1;31mFAILED{ESC}[0m]"
-OK = f"[{ESC}[0;32m  OK  {ESC}[0m]"
-
-
-def findings(line: str) -> list[Finding]:
-    return list(parse_boot_log(line.encode() + b"\r\n").findings)
-
-
-def only(line: str, kind: str) -> Finding:
-    found = [f for f in findings(line) if f.kind.startswith("boot:fstab:")]
-    assert [f.kind for f in found] == [kind], (line, [(f.kind, f.summary) for f in found])
-    assert "[0;" not in found[0].summary and ESC not in found[0].summary
-    return found[0]
 
 
 @pytest.mark.parametrize(("line", "named"), [

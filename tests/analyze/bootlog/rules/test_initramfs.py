@@ -4,24 +4,11 @@ real root failing, in the forms dracut, initramfs-tools, BusyBox and systemd in 
 from __future__ import annotations
 
 import pytest
+from bootlog_data import ESC, FAILED, OK, findings, only
 
-from kit.analyze.bootlog import Finding, parse_boot_log
+from kit.analyze.bootlog import parse_boot_log
 
-ESC = "\x1b"
-FAILED = f"[{ESC}[0;1;31mFAILED{ESC}[0m]"
-OK = f"[{ESC}[0;32m  OK  {ESC}[0m]"
 IN_INITRD = "[    1.201400] systemd[1]: Running in initial RAM disk.\r\n"
-
-
-def findings(line: str, before: str = "") -> list[Finding]:
-    return list(parse_boot_log((before + line).encode() + b"\r\n").findings)
-
-
-def only(line: str, kind: str, before: str = "") -> Finding:
-    found = [f for f in findings(line, before) if f.kind.startswith("boot:initramfs:") and f.severity]
-    assert [f.kind for f in found] == [kind], (line, [(f.kind, f.summary) for f in found])
-    assert "[0;" not in found[0].summary and ESC not in found[0].summary
-    return found[0]
 
 
 @pytest.mark.parametrize(("line", "named"), [

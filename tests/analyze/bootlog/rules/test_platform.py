@@ -4,11 +4,10 @@ platform; markers are never findings."""
 from __future__ import annotations
 
 import pytest
+from bootlog_data import ESC
 
 from kit.analyze.bootlog import parse_boot_log
 from kit.analyze.bootlog.rules.platform import MARKERS
-
-ESC = "\x1b"
 
 
 @pytest.mark.parametrize(("line", "marker", "platform"), [

@@ -4,11 +4,10 @@ denials naming the process, permission and target, in console, kernel and journa
 from __future__ import annotations
 
 import pytest
+from bootlog_data import ESC, OK, only
 
 from kit.analyze.bootlog import Finding, parse_boot_log
 
-ESC = "\x1b"
-OK = f"[{ESC}[0;32m  OK  {ESC}[0m]"
 AVC = ("avc:  denied  { read } for  pid=812 comm=\"sshd\" name=\"authorized_keys\" dev=\"sda2\" ino=1234 "
        "scontext=system_u:system_r:sshd_t:s0-s0:c0.c1023 tcontext=unconfined_u:object_r:user_home_t:s0 "
        "tclass=file permissive=0")
@@ -16,12 +15,6 @@ AVC = ("avc:  denied  { read } for  pid=812 comm=\"sshd\" name=\"authorized_keys
 
 def findings(text: str) -> list[Finding]:
     return list(parse_boot_log(text.encode() + b"\r\n").findings)
-
-
-def only(line: str, kind: str) -> Finding:
-    found = [f for f in findings(line) if f.kind.startswith("boot:selinux:")]
-    assert [f.kind for f in found] == [kind], (line, [(f.kind, f.summary) for f in found])
-    return found[0]
 
 
 @pytest.mark.parametrize("line", [

@@ -5,27 +5,17 @@ start jobs still running, targets and the login prompt, in the forms consoles an
 from __future__ import annotations
 
 import pytest
+from bootlog_data import DEPEND, ESC, FAILED, OK, TIME, only
 
 from kit.analyze.bootlog import Finding, parse_boot_log
 
-ESC = "\x1b"
-FAILED = f"[{ESC}[0;1;31mFAILED{ESC}[0m]"
 FAILED_NO_ESC = "[[0;1;31mFAILED[0m]"
-OK = f"[{ESC}[0;32m  OK  {ESC}[0m]"
 OK_NO_ESC = "[[0;32m  OK  [0m]"
-TIME = f"[{ESC}[0;1;31m TIME {ESC}[0m]"
-DEPEND = f"[{ESC}[0;1;33mDEPEND{ESC}[0m]"
 
 
 def findings(line: str) -> list[Finding]:
     """The findings of the one line ``line`` (with its CRLF, as Azure stores the log)."""
     return list(parse_boot_log(line.encode() + b"\r\n").findings)
-
-
-def only(line: str, kind: str) -> Finding:
-    found = [f for f in findings(line) if f.kind.startswith("boot:systemd:")]
-    assert [f.kind for f in found] == [kind], (line, [(f.kind, f.summary) for f in found])
-    return found[0]
 
 
 def clean(finding: Finding) -> None:

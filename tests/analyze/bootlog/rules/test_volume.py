@@ -4,23 +4,13 @@ logical and physical volumes, and md RAID arrays that failed or run degraded."""
 from __future__ import annotations
 
 import pytest
+from bootlog_data import ESC, FAILED, OK, only
 
 from kit.analyze.bootlog import Finding, parse_boot_log
-
-ESC = "\x1b"
-FAILED = f"[{ESC}[0;1;31mFAILED{ESC}[0m]"
-OK = f"[{ESC}[0;32m  OK  {ESC}[0m]"
 
 
 def findings(text: str) -> list[Finding]:
     return list(parse_boot_log(text.encode() + b"\r\n").findings)
-
-
-def only(line: str, kind: str) -> Finding:
-    found = [f for f in findings(line) if f.kind.startswith("boot:volume:")]
-    assert [f.kind for f in found] == [kind], (line, [(f.kind, f.summary) for f in found])
-    assert "[0;" not in found[0].summary and ESC not in found[0].summary
-    return found[0]
 
 
 @pytest.mark.parametrize(("line", "named"), [

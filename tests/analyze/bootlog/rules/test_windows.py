@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from bootlog_data import ESC
 
 from kit.analyze.bootlog import BootReport, Finding, parse_boot_log
 from kit.analyze.bootlog.rules.windows import BOOT_STATUSES, STOP_CODES
 
-ESC = "\x1b"
 DATA = Path(__file__).parents[1] / "data"
 SAC_BANNER = ("\r\nComputer is booting, SAC started and initialized.\r\n\r\n"
               'Use the "ch -?" command for information about using channels.\r\n'
