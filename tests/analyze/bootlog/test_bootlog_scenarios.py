@@ -1,5 +1,5 @@
 """Every lab scenario's serial logs: the broken VM shows what its story implies, the known-good
-peers reach the login prompt with no critical finding."""
+peers reach the login prompt with no warning or worse."""
 
 from __future__ import annotations
 
@@ -62,8 +62,8 @@ def test_broken_vm_log_shows_what_the_story_implies(name: str, story: dict, ansi
 
 
 @pytest.mark.parametrize(("name", "vm"), [(n, vm) for n, story in _scenarios() for vm in story.get("known_good", [])])
-def test_known_good_peer_reaches_login_without_critical_findings(name: str, vm: str) -> None:
+def test_known_good_peer_reaches_login_without_a_warning_or_worse(name: str, vm: str) -> None:
     report = _report(name, vm)
     assert report.stage in LOGIN
-    assert not [f for f in report.findings if f.severity == "critical"]
+    assert [(f.kind, f.line) for f in report.findings if f.severity in ("critical", "error", "warning")] == []
     assert report.warnings == ()
