@@ -1,6 +1,7 @@
 """``kit timeline BUNDLE [--jsonl OUT] [--html OUT] [--console CAST …]``: one timeline of a bundle's evidence.
 
-Prints the timeline (time UTC, which kind of time, source, severity, kind, summary); ``--jsonl``
+Prints the timeline (time UTC, which kind of time, source, severity, kind, summary) — only its
+event count when ``--jsonl`` or ``--html`` is given, unless ``--rows``; ``--jsonl``
 writes Timesketch's JSONL import form, ``--html`` a self-contained interactive page (plotly.js
 embedded once, works offline). Every printed field has its control characters escaped, so an
 Activity Log caller holding ``\r`` or an escape sequence cannot rewrite the line. Exit 0, 1 for
@@ -34,7 +35,10 @@ def register(commands: Commands) -> None:
     parser.add_argument("--html", metavar="OUT", help="write the interactive figure as one offline HTML page")
     parser.add_argument("--console", nargs="+", metavar="CAST", default=(),
                         help="serial console transcripts (.cast) to add to the console lane")
-    parser.add_argument("--quiet", "-q", action="store_true", help="do not print the rows, only what was written")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--quiet", "-q", action="store_true", help="do not print the rows, only what was written")
+    output.add_argument("--rows", action="store_true",
+                        help="print the rows also when writing --jsonl or --html (which otherwise print only a count)")
     parser.set_defaults(handler=_timeline)
 
 
@@ -70,7 +74,8 @@ def _timeline(args: argparse.Namespace) -> int:
         console.extend(console_events_from_cast(cast))
     df = build_timeline(bundle, console_events=console or None)
     if not args.quiet:
-        print_rows(df)
+        if args.rows or not (args.jsonl or args.html):
+            print_rows(df)
         untimed = int(df["time"].isna().sum())
         print(f"{len(df)} events" + (f", {untimed} without wall time" if untimed else "")
               + " (~ = estimated time: from kernel uptime or the preceding line)")

@@ -334,11 +334,22 @@ def test_cli_timeline_writes_jsonl_and_html(firewall_bundle: Any, tmp_path: Path
     jsonl, page = tmp_path / "t.jsonl", tmp_path / "t.html"
     assert main(["timeline", str(firewall_bundle.path), "--jsonl", str(jsonl), "--html", str(page)]) == 0
     out = capsys.readouterr().out
-    assert "boot:firewall:admin_port_blocked" in out
+    assert "boot:firewall:admin_port_blocked" not in out  # writing files prints what was written, not every row
+    assert len(out.splitlines()) == 3 and " events" in out.splitlines()[0]
     assert f"wrote {jsonl}" in out and f"wrote {page}" in out
     first = json.loads(jsonl.read_text().splitlines()[0])
     assert {"message", "datetime", "timestamp_desc", "timestamp"} <= set(first)
     assert page.stat().st_size < 8_000_000
+
+
+def test_cli_timeline_prints_the_rows_with_files_only_when_asked(firewall_bundle: Any, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from kit.cli import main
+
+    assert main(["timeline", str(firewall_bundle.path), "--jsonl", str(tmp_path / "t.jsonl"), "--rows"]) == 0
+    assert "boot:firewall:admin_port_blocked" in capsys.readouterr().out
+    assert main(["timeline", str(firewall_bundle.path)]) == 0
+    assert "boot:firewall:admin_port_blocked" in capsys.readouterr().out
 
 
 def test_cli_timeline_bad_bundle_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
