@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,9 @@ from kit.cli._common import Commands, print_json, safe
 from kit.errors import AnalysisError, UsageError
 
 __all__ = ["register", "summary"]
+
+#: Critical findings repeated in the opening lines, before the details.
+_LEAD = 5
 
 
 def register(commands: Commands) -> None:
@@ -71,10 +75,25 @@ def _boot(args: argparse.Namespace) -> int:
 
 
 def summary(report: BootReport) -> str:
-    """The plain-text summary ``kit analyze boot`` prints."""
+    """The plain-text summary ``kit analyze boot`` prints: the answer first, then the details."""
+    from kit.analyze.bootlog import SEVERITIES
+
     markers = (f" (markers: {', '.join(report.platform_markers)})" if report.platform_markers
                else " (no Hyper-V/Azure markers)")
-    out = [
+    counts = Counter(f.severity for f in report.findings)
+    tally = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s]) or "no findings"
+    out = [f"summary: the last boot reached {report.stage}; {tally}"]
+    critical: dict[str, list[int]] = {}
+    for finding in report.findings:
+        if finding.severity == "critical" and not finding.detect_only:
+            critical.setdefault(finding.summary, []).append(finding.line)
+    for text, lines in list(critical.items())[:_LEAD]:
+        again = f" (and {len(lines) - 1} more like it)" if len(lines) > 1 else ""
+        out.append(f"  critical line {lines[0]}{again}: {safe(text)}")
+    if len(critical) > _LEAD:
+        out.append(f"  … {len(critical) - _LEAD} more critical finding(s) below")
+    out += [
+        "",
         f"{safe(report.source)}: {report.size:,} bytes, {report.lines:,} lines, {report.boots} boot(s)",
         f"os: {report.os}   platform: {report.platform}{safe(markers)}",
         f"last boot reached: {report.stage}",
@@ -89,7 +108,8 @@ def summary(report: BootReport) -> str:
     if report.findings:
         out.append(f"findings in the last boot ({len(report.findings)}):")
         for finding in report.findings:
-            out.append(f"  {finding.severity:<8} line {finding.line:<6} {finding.kind}")
+            context = " (detect-only: context, not a cause)" if finding.detect_only else ""
+            out.append(f"  {finding.severity:<8} line {finding.line:<6} {finding.kind}{context}")
             out.append(f"           {safe(finding.summary)}")
             out.append(f"           > {safe(finding.text)}")
     else:

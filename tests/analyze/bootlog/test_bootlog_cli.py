@@ -90,3 +90,18 @@ def test_garbage_file_still_gives_a_report(tmp_path: Path, capsys: pytest.Captur
     assert main(["analyze", "boot", str(junk)]) == 0
     out = capsys.readouterr().out
     assert "last boot reached: none" in out and "undecodable" in out
+
+
+def test_the_summary_leads_with_the_answer_and_the_critical_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    log = DATA / "real" / "debian12-fstab-stale-root-locked.log"
+    assert main(["analyze", "boot", str(log)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "summary: the last boot reached systemd; 4 critical, 3 error, 2 warning, 1 info"
+    assert lines[1].startswith("  critical line 726 (and 2 more like it): systemd dropped to emergency mode")
+    assert lines[2].startswith("  critical line 745: Emergency mode could not open a shell: the root account is locked")
+    assert lines[3] == "" and lines[4].startswith("debian12-fstab-stale-root-locked.log: 61,397 bytes")
+
+
+def test_a_healthy_log_says_so_in_its_first_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "boot", str(DATA / "real" / "debian12-healthy.log")]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "summary: the last boot reached login; 5 info"

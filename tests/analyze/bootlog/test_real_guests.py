@@ -58,3 +58,10 @@ def test_the_oom_killer_names_the_process_it_killed() -> None:
     assert report.findings_of("boot:memory:oom_invoked")
     assert not report.findings_of("boot:memory:oom_killed_sshd")
     _no_colour_leftovers(report)
+
+
+def test_a_start_job_redrawn_every_second_is_one_warning_per_unit() -> None:
+    report = _read("debian12-fstab-stale-root-locked.log")
+    waits = report.findings_of("boot:systemd:job_running")
+    redraws = [e for e in report.events if e.kind == "boot:systemd:job_running"]
+    assert len(waits) == 1 and len(redraws) >= 25 and "1min" in redraws[-1].text

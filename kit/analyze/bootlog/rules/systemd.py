@@ -92,6 +92,13 @@ def _job(signature: Signature, match: re.Match[str], context: Context) -> Hit | 
     limit = "no time limit" if limit == "no limit" else f"limit {limit}"
     summary = (f"systemd has been waiting {match.group('elapsed').strip()} ({limit}) for the {match.group('type')} "
                f"job of {unit}{which}.")
+    # the same wait, redrawn every second: one finding, the rest events. The console cuts the unit's
+    # name at a different place as the timer grows, so the wait is known by the name's start.
+    waited = context.notes.setdefault("systemd:jobs", set())
+    key = (context.boot, unit[:16])
+    if key in waited:
+        return signature.hit(match, summary=summary, severity=None)
+    waited.add(key)
     return signature.hit(match, summary=summary)
 
 
