@@ -67,6 +67,7 @@ class Facts:
     agent_statuses: list[dict[str, Any]] = field(default_factory=list)
     health: dict[str, Any] | None = None
     health_history: list[dict[str, Any]] = field(default_factory=list)
+    serial_log_failure: str | None = None
     window: tuple[datetime | None, datetime | None] = (None, None)
     path_resources: tuple[str, ...] = ()
     checked: list[str] = field(default_factory=list)
@@ -434,10 +435,31 @@ def gather_facts(bundle: Bundle, peers: Sequence[Bundle], *, responder_ip: str |
     return facts
 
 
+#: The collection calls that bring the serial log: when one failed, its absence says nothing about
+#: whether boot diagnostics are on.
+_SERIAL_CALLS = ("virtual_machines.retrieve_boot_diagnostics_data", "boot_diagnostics.serial_log")
+
+
+def _boot_diagnostics_enabled(bundle: Bundle) -> bool | None:
+    """Whether the VM model turns boot diagnostics on (None when the model does not say)."""
+    profile = ((bundle.vm or {}).get("properties") or {}).get("diagnosticsProfile") or {}
+    enabled = (profile.get("bootDiagnostics") or {}).get("enabled")
+    return enabled if isinstance(enabled, bool) else None
+
+
 def _read_boot(bundle: Bundle, facts: Facts, report: BootReport | None) -> None:
     data = bundle.serial_log
     if not data:
-        facts.missing.append("no serial log (boot diagnostics off or not collected)")
+        failed = next((f for f in bundle.failures if str(f.get("call", "")) in _SERIAL_CALLS), None)
+        if failed is not None:
+            status = failed.get("status") or failed.get("code") or "no answer"
+            facts.serial_log_failure = f"{failed.get('call')} failed ({status})"
+            facts.missing.append(f"no serial log: reading it failed ({facts.serial_log_failure}), "
+                                 "so boot diagnostics may well be on")
+        elif _boot_diagnostics_enabled(bundle) is False:
+            facts.missing.append("no serial log: boot diagnostics are off on this VM")
+        else:
+            facts.missing.append("no serial log (boot diagnostics off or not collected)")
         return
     facts.boot = report if report is not None else parse_boot_log(data, source="serial.log")
     facts.counted = counted_findings(facts.boot)

@@ -147,6 +147,10 @@ def next_step_for(hypothesis: str, kind: str, facts: Facts, supporting: Sequence
     rg, vm = facts.resource_group or "<resource-group>", facts.vm_name or "<vm>"
     if hypothesis == "insufficient_evidence":
         missing = "; ".join(facts.missing) or "nothing points anywhere"
+        if facts.serial_log_failure:  # an unreachable endpoint is no reason to change the VM's settings
+            return NextStep("escalate", f"Collect more before deciding ({missing}): collect again once the boot "
+                            "log can be read, or open the serial console to look.",
+                            (f"az vm boot-diagnostics get-boot-log -g {rg} -n {vm}",))
         return NextStep("escalate", f"Collect more before deciding ({missing}): enable boot diagnostics and collect "
                         f"again, or open the serial console to look.",
                         (f"az vm boot-diagnostics enable -g {rg} -n {vm}",

@@ -4,7 +4,9 @@
     one bundle per VM in ``DIR/<vm>/``; exit 0 even when some calls failed (they are in the
     manifest), 1 a bundle folder cannot be written, 2 bad usage (a VM name ARM would refuse, a
     number out of range, a CA bundle that is not PEM), 3 credential refused, 4 VM not found,
-    5 a bundle already exists. Arguments are checked before the lab starts or a token is asked for.
+    5 a bundle already exists, 8 the broken VM itself could not be read or every one of its calls
+    failed (its bundle, holding only failures, is written). Arguments are checked before the lab
+    starts or a token is asked for.
 ``kit collect --lab SCENARIO --out DIR``
     the same against the embedded lab, started in-process.
 ``kit bundle show PATH``
@@ -34,6 +36,9 @@ if TYPE_CHECKING:
     from kit.azure.request import CollectionRequest
     from kit.azure.target import AzureTarget
     from kit.lab import RunningLab, ScenarioInfo
+
+#: Exit code of ``kit collect`` when the broken VM itself could not be read (the bundle is written).
+UNREAD = 8
 
 __all__ = ["register"]
 
@@ -199,7 +204,23 @@ def _collect(args: argparse.Namespace) -> int:
         note = f", {failed} failed (see: kit bundle show {safe(path)})" if failed else ""
         print(f"{safe(path)}  {result.calls.get(name, 0)} calls{note}")
     print(f"collected {len(result.bundles)} bundle(s) in {result.seconds:.1f} s")
-    return 0
+    return _subject_unread(result)
+
+
+def _subject_unread(result: Any) -> int:
+    """``UNREAD`` (with a line on stderr) when the broken VM itself could not be read, else 0."""
+    if not result.bundles:
+        return 0
+    name = result.subject.name
+    failures, calls = result.failures.get(name, []), result.calls.get(name, 0)
+    model = next((f for f in failures if f.get("call") == "virtual_machines.get"), None)
+    if model is None and not (calls and len(failures) >= calls):
+        return 0
+    why = (f"the VM itself could not be read (virtual_machines.get: {model.get('status') or 'no answer'})"
+           if model is not None else f"every one of its {calls} calls failed")
+    print(f"warning: {safe(name)}: {why}; the bundle holds the failures (kit bundle show {safe(result.subject)}) "
+          f"but no evidence to analyse; collect again", file=sys.stderr)
+    return UNREAD
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -155,3 +156,56 @@ def test_unavailable_credential_exits_3_and_creates_nothing(tmp_path: Path, caps
     assert main(args) == 3
     assert "could not get an ARM token" in _one_line_error(capsys)
     assert not (tmp_path / "evidence").exists()
+
+
+def _collect_from(lab: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, faults: Any) -> tuple[int, str]:
+    from kit.cli import main
+
+    info = lab.scenario("sshd-broken")
+    monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
+    lab.set_faults(faults)
+    try:
+        code = main(["collect", "--subscription", info.subscription_id, "--resource-group", info.resource_group,
+                     "--vm", info.broken_vm, "--arm-endpoint", lab.endpoint, "--ca-bundle", str(lab.ca_path),
+                     "--credential", "env-token", "--retries", "0", "--timeout", "2", "--out", str(tmp_path)])
+    finally:
+        from kit.lab import Faults
+
+        lab.set_faults(Faults())
+    return code, info.broken_vm
+
+
+def test_a_vm_that_cannot_be_read_at_all_is_exit_8_with_its_failures_kept(
+        lab: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from kit.evidence import load_bundle
+    from kit.lab import Faults
+
+    code, vm = _collect_from(lab, tmp_path, monkeypatch, Faults(error_rate=1.0, kinds=("500",)))
+    err = capsys.readouterr().err
+    assert code == 8, err
+    assert err.startswith(f"warning: {vm}: the VM itself could not be read (virtual_machines.get: 500)")
+    bundle = load_bundle(tmp_path / vm)
+    assert {failure["call"] for failure in bundle.failures} >= {"virtual_machines.get", "activity_logs.list"}
+
+
+def test_a_serial_log_that_could_not_be_fetched_never_asks_to_enable_boot_diagnostics(
+        lab: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from kit.analyze.verdict import classify
+    from kit.evidence import load_bundle
+    from kit.lab import Faults
+
+    code, vm = _collect_from(lab, tmp_path, monkeypatch, Faults())
+    assert code == 0
+    good = load_bundle(tmp_path / vm)
+    assert good.serial_log
+    # the same VM's evidence with too little to decide on, once with the boot-diagnostics call failed
+    bare = dataclasses.replace(good, serial_log=None, instance_view=None, nics={}, nsgs={}, effective_nsgs={},
+                               effective_routes={})
+    failure = {"call": "virtual_machines.retrieve_boot_diagnostics_data", "resource_id": "x", "status": 503,
+               "message": "Service Unavailable"}
+    unread = dataclasses.replace(bare, manifest=dict(good.manifest, failures=[*good.failures, failure]))
+    result = classify(unread)
+    assert result.top.kind == "insufficient_evidence"
+    assert not any("boot-diagnostics enable" in command for command in result.top.next_step.commands)
+    assert "retrieve_boot_diagnostics_data failed (503)" in " ".join(result.missing)
+    assert any("boot-diagnostics enable" in command for command in classify(bare).top.next_step.commands)
