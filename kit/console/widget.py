@@ -198,10 +198,10 @@ class SerialTerminal(anywidget.AnyWidget):
             f"{html.escape(text)}</pre></div>"
         )
 
-    def show(self) -> DisplayHandle:
-        """Display the widget and return the display handle that :meth:`finalize` updates."""
+    def show(self) -> None:
+        """Display the widget (the handle :meth:`finalize` updates is kept, not returned: a notebook cell
+        ending in ``widget.show()`` would print it as ``<DisplayHandle …>``)."""
         self._handle = display(self, display_id=True)
-        return self._handle
 
     def finalize(self) -> None:
         """Flush output and refresh the displayed ``text/html`` fallback with the final transcript."""

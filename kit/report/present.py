@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.archive import atomic_write
-from kit.errors import ArchiveError, SecretParameterError
+from kit.errors import ArchiveError, KitError, SecretParameterError
 from kit.report.params import looks_like_secret
 
 __all__ = [
@@ -249,7 +249,31 @@ def setup() -> Html:
     if "kit_notebook" not in pio.renderers:
         pio.renderers["kit_notebook"] = _offline_notebook_renderer()
     pio.renderers.default = "plotly_mimetype+kit_notebook"
+    _one_line_kit_errors()
     return Html(_STYLE)
+
+
+def _one_line_kit_errors() -> None:
+    """In an IPython kernel, a :class:`KitError` shows as one line ``error: …`` instead of a traceback.
+
+    The cell still fails (papermill stops there, the execute reply is an error); only what is shown
+    changes, as the CLI prints bad input as one line.
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def one_line(shell: Any, etype: type[BaseException], value: BaseException, tb: Any,
+                 tb_offset: int | None = None) -> list[str]:
+        stb = [f"error: {value}"]
+        # IPython discards what a custom handler returns; _showtraceback is what its own path calls to send
+        # the error output (ename, evalue, traceback) that nbclient and papermill read
+        shell._showtraceback(etype, value, stb)
+        return stb
+
+    shell.set_custom_exc((KitError,), one_line)
 
 
 def _offline_notebook_renderer() -> Any:

@@ -54,6 +54,7 @@ def test_fix_firewall_lockout_from_the_console_notebook(lab_server: Any, browser
         run_all(page, lab_server, "console.ipynb")
         page.wait_for_selector(".kit-serial .xterm-screen", timeout=60_000)
         page.wait_for_selector(".kit-serial-status[data-status='connected']", timeout=30_000)
+        assert "DisplayHandle" not in page.inner_text("body")  # showing the terminal prints nothing else
         buttons = page.locator(".kit-serial-admin-button")
         assert [buttons.nth(i).inner_text() for i in range(buttons.count())] == ["NMI", "SysRq", "Hard reset"]
 
