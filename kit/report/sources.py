@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kit.archive import new_evidence_dir
+from kit.archive import incident_of, new_evidence_dir
 from kit.azure.request import CollectionRequest, CollectionResult
 from kit.errors import BundleFormatError, UsageError
 from kit.evidence import Bundle, load_bundle, parse_source
@@ -79,6 +80,20 @@ def _window_time(value: str | dt.datetime | None, what: str) -> dt.datetime | No
     if value is None or value == "":
         return None
     return require_time(value, what)
+
+
+def _inside_incident(path: Path, archive_dir: Path) -> bool:
+    """Whether ``path`` already lies in the incident ``archive_dir`` belongs to (or in its staging folder)."""
+    return path.resolve().is_relative_to(incident_of(archive_dir.resolve()))
+
+
+def _copy_into_archive(subject: Bundle, archive_dir: Path) -> Bundle:
+    """Copy a verified bundle and its peers' into ``<archive_dir>/evidence/<timestamp>/`` and load the copy,
+    so the archive holds, and ``kit verify`` covers, the evidence the report was made from."""
+    target = new_evidence_dir(archive_dir)
+    for bundle in (subject, *subject.peers()):
+        shutil.copytree(bundle.path, target / bundle.path.name)
+    return load_bundle(target / subject.path.name)
 
 
 def collect_into_archive(target: AzureTarget, request: CollectionRequest, archive_dir: str | Path | None,
@@ -144,7 +159,9 @@ def load_source(
     source
         ``lab:<scenario>`` starts the lab in this process and collects the scenario's broken
         VM and known-good VMs; ``azure`` collects from ARM with the target options;
-        ``bundle:<path>`` loads a collected bundle (or the broken VM's among a folder's).
+        ``bundle:<path>`` loads a collected bundle (or the broken VM's among a folder's) and,
+        with ``archive_dir``, copies it and its peers' into the incident's ``evidence/`` first
+        (not when it is already in the incident).
     subscription, resource_group, vm, known_good
         The VMs (defaults from the scenario for ``lab:``; required for ``azure``).
     archive_dir
@@ -170,6 +187,8 @@ def load_source(
     peers_wanted = parse_names(known_good)
     if where.path is not None:
         subject = load_bundle(_bundle_paths(where.path, vm))
+        if archive_dir and not _inside_incident(subject.path, Path(archive_dir)):
+            subject = _copy_into_archive(subject, Path(archive_dir))
         peers = subject.peers()
         if peers_wanted:
             peers = [p for p in peers if p.name in peers_wanted]

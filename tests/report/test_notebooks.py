@@ -109,3 +109,25 @@ def test_postmortem_without_triage_fails_with_an_archived_report(tmp_path: Path)
     with pytest.raises(NotebookExecutionError, match="no successful triage run"):
         run_report("postmortem", incident="INC-EMPTY", archive_root=tmp_path)
     assert verify_archive(tmp_path / "INC-EMPTY").ok
+
+
+@pytest.mark.slow
+def test_a_bundle_source_is_copied_into_the_incident_so_verify_covers_it(collected: dict[str, Path], lab: object,
+                                                                        tmp_path: Path) -> None:
+    scenario = SCENARIOS[0]
+    info = lab.scenario(scenario)  # type: ignore[attr-defined]
+    source = collected[scenario]
+    run = run_report("triage", incident="INC-COPY", archive_root=tmp_path, parameters={
+        "source": f"bundle:{source}", "responder_ip": info.responder_ip})
+    assert run.status == "ok"
+    copies = sorted((tmp_path / "INC-COPY" / "evidence").glob("*/*/manifest.json"))
+    assert {path.parent.name for path in copies} == {source.name, *info.known_good}
+    assert verify_archive(tmp_path / "INC-COPY").ok
+    # a second report on the copy inside the incident does not copy it again
+    inside = next(path.parent for path in copies if path.parent.name == source.name)
+    run_report("triage", incident="INC-COPY", archive_root=tmp_path, parameters={
+        "source": f"bundle:{inside}", "responder_ip": info.responder_ip})
+    assert len(list((tmp_path / "INC-COPY" / "evidence").iterdir())) == 1
+    # the copy is in the chain: changing it is caught
+    (inside / "serial.log").write_bytes(b"rewritten after the fact\n")
+    assert not verify_archive(tmp_path / "INC-COPY").ok
