@@ -440,13 +440,6 @@ def gather_facts(bundle: Bundle, peers: Sequence[Bundle], *, responder_ip: str |
 _SERIAL_CALLS = ("virtual_machines.retrieve_boot_diagnostics_data", "boot_diagnostics.serial_log")
 
 
-def _boot_diagnostics_enabled(bundle: Bundle) -> bool | None:
-    """Whether the VM model turns boot diagnostics on (None when the model does not say)."""
-    profile = ((bundle.vm or {}).get("properties") or {}).get("diagnosticsProfile") or {}
-    enabled = (profile.get("bootDiagnostics") or {}).get("enabled")
-    return enabled if isinstance(enabled, bool) else None
-
-
 def _read_boot(bundle: Bundle, facts: Facts, report: BootReport | None) -> None:
     data = bundle.serial_log
     if not data:
@@ -456,7 +449,7 @@ def _read_boot(bundle: Bundle, facts: Facts, report: BootReport | None) -> None:
             facts.serial_log_failure = f"{failed.get('call')} failed ({status})"
             facts.missing.append(f"no serial log: reading it failed ({facts.serial_log_failure}), "
                                  "so boot diagnostics may well be on")
-        elif _boot_diagnostics_enabled(bundle) is False:
+        elif bundle.boot_diagnostics_enabled is False:
             facts.missing.append("no serial log: boot diagnostics are off on this VM")
         else:
             facts.missing.append("no serial log (boot diagnostics off or not collected)")

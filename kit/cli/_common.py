@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kit.errors import UsageError
+from kit.errors import AnalysisError, UsageError
 
-__all__ = ["Commands", "Handler", "existing_folder", "number", "print_help", "print_json", "refuse_self", "safe",
-           "safe_block"]
+__all__ = ["Commands", "Handler", "evidence_file", "existing_folder", "number", "print_help", "print_json",
+           "refuse_self", "safe", "safe_block"]
 
 Handler = Callable[[argparse.Namespace], int]
 """A command's handler: parsed arguments in, exit code out."""
@@ -122,6 +122,28 @@ def existing_folder(path: str | Path, option: str) -> Path:
                 raise UsageError(f"{option} {safe(folder)} {where}; give a folder")
             break
     return folder
+
+
+def evidence_file(file: str, in_bundle: str, what: str) -> tuple[bytes, Path]:
+    """The bytes of ``file``, or of ``in_bundle`` inside it when it is a bundle folder, and the path read.
+
+    A missing path, a folder without ``in_bundle`` or something that is not a regular file (a FIFO
+    would block the read) is a :class:`UsageError`; an unreadable file an :class:`AnalysisError`.
+    ``what`` names the file for the messages ("serial log", "screenshot").
+    """
+    path = Path(file)
+    if path.is_dir():
+        path = path / in_bundle
+        if not path.exists():
+            raise UsageError(f"{file} is a folder without {in_bundle}; give a {what} file or a bundle folder")
+    elif not path.exists():
+        raise UsageError(f"no such file: {file}; give the path of a {what} or an evidence bundle folder")
+    if not path.is_file():
+        raise UsageError(f"{path} is not a regular file (a FIFO, socket or device); give a {what} file")
+    try:
+        return path.read_bytes(), path
+    except OSError as error:
+        raise AnalysisError(f"cannot read {path}: {error.strerror or error}") from None
 
 
 def refuse_self(subject: Path, peers: list[Path]) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kit.times import iso_z, require_time
@@ -19,8 +18,7 @@ from kit.times import iso_z, require_time
 if TYPE_CHECKING:
     from kit.analyze.bootlog import BootReport
 
-from kit.cli._common import Commands, print_json, safe
-from kit.errors import AnalysisError, UsageError
+from kit.cli._common import Commands, evidence_file, print_json, safe
 
 __all__ = ["register", "summary"]
 
@@ -44,28 +42,12 @@ def register(commands: Commands) -> None:
     boot.set_defaults(handler=_boot)
 
 
-def _read(file: str) -> tuple[bytes, str]:
-
-    path = Path(file)
-    if path.is_dir():
-        path = path / "serial.log"
-        if not path.exists():
-            raise UsageError(f"{file} is a folder without serial.log; give a serial log file or a bundle folder")
-    elif not path.exists():
-        raise UsageError(f"no such file: {file}; give the path of a serial log or an evidence bundle folder")
-    if not path.is_file():
-        raise UsageError(f"{path} is not a regular file (a FIFO, socket or device); give a serial log file")
-    try:
-        return path.read_bytes(), path.name
-    except OSError as error:
-        raise AnalysisError(f"cannot read {path}: {error.strerror or error}") from None
-
-
 def _boot(args: argparse.Namespace) -> int:
     from kit.analyze.bootlog import parse_boot_log
 
     anchor = require_time(args.anchor, "--anchor") if args.anchor is not None else None
-    data, name = _read(args.file)
+    data, path = evidence_file(args.file, "serial.log", "serial log")
+    name = path.name
     report = parse_boot_log(data, source=name, anchor=anchor)
     if args.json:
         print_json(report.to_json(events=args.events))

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kit.cli._common import Commands, print_json, safe
-from kit.errors import AnalysisError, UsageError
+from kit.cli._common import Commands, evidence_file, print_json, safe
 
 if TYPE_CHECKING:
     from kit.analyze.screenshot import ScreenshotReport
@@ -39,26 +37,10 @@ def register(commands: Commands) -> None:
     shot.set_defaults(handler=_screenshot)
 
 
-def _read(file: str) -> bytes:
-    path = Path(file)
-    if path.is_dir():
-        path = path / _SHOT
-        if not path.exists():
-            raise UsageError(f"{file} is a folder without {_SHOT}; give a screenshot file or a bundle folder")
-    elif not path.exists():
-        raise UsageError(f"no such file: {file}; give the path of a screenshot or an evidence bundle folder")
-    if not path.is_file():
-        raise UsageError(f"{path} is not a regular file (a FIFO, socket or device); give a screenshot file")
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise AnalysisError(f"cannot read {path}: {error.strerror or error}") from None
-
-
 def _screenshot(args: argparse.Namespace) -> int:
     from kit.analyze.screenshot import analyze_screenshot
 
-    report = analyze_screenshot(_read(args.file))
+    report = analyze_screenshot(evidence_file(args.file, _SHOT, "screenshot")[0])
     if args.json:
         print_json({"source": str(args.file), **report.to_json()})
     else:

@@ -33,7 +33,7 @@ from kit.errors import UsageError
 from kit.times import require_time
 
 if TYPE_CHECKING:
-    from kit.azure.request import CollectionRequest
+    from kit.azure.request import CollectionRequest, CollectionResult
     from kit.azure.target import AzureTarget
     from kit.lab import RunningLab, ScenarioInfo
 
@@ -207,7 +207,7 @@ def _collect(args: argparse.Namespace) -> int:
     return _subject_unread(result)
 
 
-def _subject_unread(result: Any) -> int:
+def _subject_unread(result: CollectionResult) -> int:
     """``UNREAD`` (with a line on stderr) when the broken VM itself could not be read, else 0."""
     if not result.bundles:
         return 0

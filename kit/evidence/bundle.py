@@ -95,6 +95,15 @@ class Bundle:
         return list(self.manifest.get("failures", []))
 
     @property
+    def boot_diagnostics_enabled(self) -> bool | None:
+        """Whether the VM model turns boot diagnostics on (None when the model does not say)."""
+        properties = (self.vm or {}).get("properties")
+        profile = properties.get("diagnosticsProfile") if isinstance(properties, dict) else None
+        boot = profile.get("bootDiagnostics") if isinstance(profile, dict) else None
+        enabled = boot.get("enabled") if isinstance(boot, dict) else None
+        return enabled if isinstance(enabled, bool) else None
+
+    @property
     def role(self) -> str:
         """``subject`` or ``known-good``."""
         return str(self.manifest.get("role", "subject"))

@@ -50,10 +50,9 @@ def _os(bundle: Bundle) -> str:
 
 
 def _boot_diagnostics(bundle: Bundle) -> str:
-    enabled = _obj(_obj(_props(bundle.vm).get("diagnosticsProfile")).get("bootDiagnostics")).get("enabled")
     serial = f"serial log {len(bundle.serial_log):,} bytes" if bundle.serial_log is not None else "no serial log"
     shot = f"screenshot {len(bundle.screenshot):,} bytes" if bundle.screenshot is not None else "no screenshot"
-    state = {True: "enabled", False: "disabled", None: "unknown"}[enabled if isinstance(enabled, bool) else None]
+    state = {True: "enabled", False: "disabled", None: "unknown"}[bundle.boot_diagnostics_enabled]
     return f"{state}; {serial}; {shot}"
 
 
