@@ -5,6 +5,7 @@ Every ARM call goes through an ``azure.mgmt.*.aio`` client built from one
 (the REST shape the bundle stores), captured with the SDK's own ``cls`` and hook keywords.
 Blob downloads (boot diagnostics SAS URLs) use a separate azure-core pipeline with the same
 retry policy and CA, and no ARM token (a storage URL must never see the ARM bearer token).
+Microsoft Graph calls use a third pipeline whose bearer token is asked for the Graph scope.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from azure.core import AsyncPipelineClient
-from azure.core.pipeline.policies import AsyncRetryPolicy, HeadersPolicy, UserAgentPolicy
+from azure.core.pipeline.policies import (
+    AsyncBearerTokenCredentialPolicy,
+    AsyncRetryPolicy,
+    HeadersPolicy,
+    UserAgentPolicy,
+)
 from azure.core.pipeline.transport import AioHttpTransport
 from azure.core.rest import HttpRequest
 
@@ -98,6 +104,7 @@ class Clients:
         self.credential = credential
         self._clients: dict[tuple[str, str], Any] = {}
         self._blob: AsyncPipelineClient | None = None
+        self._graph: AsyncPipelineClient | None = None
 
     def _make(self, kind: str, subscription_id: str) -> Any:
         kwargs = dict(self.target.client_kwargs(), user_agent=_USER_AGENT)
@@ -123,27 +130,45 @@ class Clients:
             self._clients[key] = self._make(kind, subscription_id)
         return self._clients[key]
 
+    def _pipeline(self, *extra: Any) -> AsyncPipelineClient:
+        """A plain azure-core pipeline with the target's retry settings and CA, then ``extra`` policies."""
+        retry = self.target.retry
+        transport = AioHttpTransport(connection_verify=self.target.connection_verify,
+                                     connection_timeout=retry.connection_timeout, read_timeout=retry.read_timeout)
+        return AsyncPipelineClient(
+            base_url="",
+            policies=[HeadersPolicy(), UserAgentPolicy(_USER_AGENT),
+                      AsyncRetryPolicy(retry_total=retry.total, retry_backoff_factor=retry.backoff_factor,
+                                       retry_backoff_max=retry.backoff_max), *extra],
+            transport=transport,
+        )
+
     async def download(self, url: str) -> tuple[int, bytes, Any]:
         """GET a (SAS) blob URL without ARM credentials; returns status, body and the response."""
         if self._blob is None:
-            retry = self.target.retry
-            transport = AioHttpTransport(connection_verify=self.target.connection_verify,
-                                         connection_timeout=retry.connection_timeout, read_timeout=retry.read_timeout)
-            self._blob = AsyncPipelineClient(
-                base_url="",
-                policies=[HeadersPolicy(), UserAgentPolicy(_USER_AGENT),
-                          AsyncRetryPolicy(retry_total=retry.total, retry_backoff_factor=retry.backoff_factor,
-                                           retry_backoff_max=retry.backoff_max)],
-                transport=transport,
-            )
+            self._blob = self._pipeline()
         response = await self._blob.send_request(HttpRequest("GET", url, headers={"x-ms-version": "2021-08-06"}))
         return response.status_code, response.content, response
+
+    async def graph_post(self, path: str, body: Any) -> Any:
+        """POST ``body`` to Microsoft Graph ``path`` (``/v1.0/…``) with a Graph-scoped token; the JSON answer.
+
+        A non-2xx answer raises azure-core's ``HttpResponseError``, like an SDK call.
+        """
+        if self._graph is None:
+            self._graph = self._pipeline(AsyncBearerTokenCredentialPolicy(self.credential, self.target.graph_scope))
+        request = HttpRequest("POST", self.target.graph_endpoint + path, json=body,
+                              headers={"Accept": "application/json"})
+        response = await self._graph.send_request(request, retry_on_methods=RETRY_METHODS)
+        response.raise_for_status()
+        return response.json()
 
     async def close(self) -> None:
         """Close every client opened."""
         for client in self._clients.values():
             await client.close()
         self._clients.clear()
-        if self._blob is not None:
-            await self._blob.close()
-            self._blob = None
+        for pipeline in (self._blob, self._graph):
+            if pipeline is not None:
+                await pipeline.close()
+        self._blob = self._graph = None

@@ -15,10 +15,12 @@ from typing import Any
 from azure.core.rest import HttpRequest
 
 from kit import ids
+from kit.azure import directory
 from kit.azure._calls import Capture, Clients
 from kit.azure.errors import failure_record, map_azure_errors
 from kit.azure.request import CollectionRequest, ProgressCallback
 from kit.errors import AzureError
+from kit.evidence.manifest import DIRECTORY_CALL
 from kit.evidence.writer import BundleWriter
 from kit.times import utc_text
 
@@ -246,8 +248,27 @@ class Run:
                 pass
 
         group = f"/subscriptions/{request.subscription_id}/resourceGroups/{request.resource_group}"
-        job.record(await self.shared("activity_log", lambda: self.arm("activity_logs.list", group, listing,
-                                                                      paging=True)), "activity_log.json")
+        log = job.record(await self.shared("activity_log", lambda: self.arm("activity_logs.list", group, listing,
+                                                                            paging=True)), "activity_log.json")
+        if log is not None:
+            await self.directory_names(job, directory.principal_ids(log["value"]))
+
+    async def directory_names(self, job: Job, principals: list[str]) -> None:
+        """Microsoft Graph ``getByIds`` for the Activity Log's principal GUIDs (none: nothing to look up)."""
+        if not principals or not self.clients.target.asks_graph:
+            return
+
+        async def lookup(capture: Capture) -> None:
+            body: dict[str, Any] = {"value": []}
+            for batch in directory.batches(principals):
+                answer = await self.clients.graph_post(directory.PATH, {"ids": batch, "types": list(directory.TYPES)})
+                answer = answer if isinstance(answer, dict) else {}
+                body = {**answer, "value": body["value"] + list(answer.get("value") or [])}
+            capture.body = body
+            capture.api_version = "v1.0"
+
+        job.record(await self.shared("directory", lambda: self.arm(DIRECTORY_CALL, None, lookup)),
+                   BundleWriter.path_for("directory_objects"))
 
     async def resource_health(self, job: Job, rid: ids.ResourceId) -> None:
         """The VM's current Resource Health availability status and its history (newest first)."""

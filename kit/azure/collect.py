@@ -12,6 +12,7 @@ For the broken VM and each known-good VM at once, with the official async SDK cl
               │                    └─ VNet
               ├─ Resource Health: current availability status + its history
               ├─ Activity Log of the resource group in the window (all pages; shared)
+              │    └─ Microsoft Graph display names of its callers (getByIds; shared)
               └─ Serial Console status of the subscription (shared)
 
 A resource several VMs share (subnet, VNet, NSG) is fetched once and stored in each bundle
@@ -19,8 +20,10 @@ that needs it. Retries, backoff, ``Retry-After`` and timeouts are azure-core's r
 and transport settings (see :class:`~kit.azure.target.RetrySettings`). A call that still
 fails is recorded in the manifest's ``failures`` and the collection goes on; only a refused
 credential (401/403) or an unknown VM (404) on the VM's own GET stops it, before anything is
-written. Bundles are published with :class:`~kit.evidence.writer.BundleWriter` (temporary
-folder + rename), so an error leaves nothing half-written.
+written. The Graph lookup asks the same credential for a Graph token; without directory
+permission it is one recorded failure and the bundle keeps the bare GUIDs. Bundles are
+published with :class:`~kit.evidence.writer.BundleWriter` (temporary folder + rename), so an
+error leaves nothing half-written.
 
 The Activity Log kept in every bundle is the whole resource group's for the window (the
 ``$filter`` is ``eventTimestamp`` + ``resourceGroupName``): changes to shared network

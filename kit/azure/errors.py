@@ -83,6 +83,8 @@ def translate(error: BaseException, *, operation: str | None = None, resource_id
         if status in (401, 403):
             hint = ("the token was refused; check --credential (az login, KIT_ARM_TOKEN) and its tenant"
                     if status == 401 else "the identity lacks permission; it needs Reader on the resource group")
+            if operation and operation.startswith("directory_objects."):
+                hint = "Microsoft Graph: the identity may not read the directory (it needs Directory.Read.All)"
             return AuthenticationError(f"{where}: HTTP {status} {code or ''} {text} ({hint})".replace("  ", " "),
                                        status=status, code=code, operation=operation, resource_id=resource_id)
         if status == 404:

@@ -12,13 +12,30 @@ from kit import ids
 from kit.errors import UsageError
 from kit.times import iso_z
 
-__all__ = ["MAX_WINDOW", "CollectionRequest", "CollectionResult", "ProgressCallback"]
+__all__ = ["MAX_WINDOW", "CollectionRequest", "CollectionResult", "ProgressCallback", "StepCallback", "counting"]
 
 #: The longest Activity Log window a request may ask for: the log keeps 90 days.
 MAX_WINDOW = timedelta(days=90)
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(vm_name, calls_done, calls_failed)`` after every call."""
+
+StepCallback = Callable[[str, str], None]
+"""Called as ``progress(step, note)`` by long operations: the step, and what is happening inside it."""
+
+
+def counting(progress: StepCallback, step: str, names: tuple[str, ...] | list[str]) -> ProgressCallback:
+    """A collector callback telling ``progress`` under ``step`` how many calls each VM has made."""
+    counts = {name: (0, 0) for name in names}
+
+    def update(name: str, done: int, failed: int) -> None:
+        counts[name] = (done, failed)
+        calls = sum(done + failed for done, failed in counts.values())
+        failures = sum(failed for _, failed in counts.values())
+        each = ", ".join(f"{vm} {done + failed}" for vm, (done, failed) in counts.items())
+        progress(step, f"{calls} calls" + (f", {failures} failed" if failures else "") + f" ({each})")
+
+    return update
 
 
 def _iso(moment: datetime) -> str:

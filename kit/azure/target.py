@@ -45,6 +45,20 @@ def check_ca_bundle(path: str | Path) -> Path:
     return file
 
 
+def _https_url(endpoint: str, what: str, example: str) -> str:
+    """``endpoint`` without a trailing slash; UsageError unless it is a plain https:// URL."""
+    endpoint = endpoint.rstrip("/")
+    try:
+        parts = urlsplit(endpoint)
+        port_ok = parts.port is None or parts.port > 0  # a port outside 0-65535 raises ValueError
+    except ValueError:  # also a malformed [IPv6] host
+        raise UsageError(f"{what} {endpoint!r} must be an https:// URL such as {example}") from None
+    if (parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment or not port_ok
+            or parts.username is not None or not _HOST.fullmatch(parts.hostname or "")):
+        raise UsageError(f"{what} {endpoint!r} must be an https:// URL such as {example}")
+    return endpoint
+
+
 class LabAddress(Protocol):
     """What :meth:`AzureTarget.for_lab` needs of a running lab (``kit.lab.RunningLab`` has it)."""
 
@@ -60,21 +74,25 @@ class LabAddress(Protocol):
 
 @dataclass(frozen=True)
 class Cloud:
-    """A public Azure cloud: its ARM endpoint, token scope and Entra ID authority host."""
+    """A public Azure cloud: its ARM endpoint, token scope, Entra ID authority host and Microsoft Graph endpoint."""
 
     name: str
     arm_endpoint: str
     scope: str
     authority: str
+    graph_endpoint: str
 
 
 CLOUDS: dict[str, Cloud] = {
     "AzureCloud": Cloud("AzureCloud", "https://management.azure.com",
-                        "https://management.azure.com/.default", "login.microsoftonline.com"),
+                        "https://management.azure.com/.default", "login.microsoftonline.com",
+                        "https://graph.microsoft.com"),
     "AzureUSGovernment": Cloud("AzureUSGovernment", "https://management.usgovcloudapi.net",
-                               "https://management.core.usgovcloudapi.net/.default", "login.microsoftonline.us"),
+                               "https://management.core.usgovcloudapi.net/.default", "login.microsoftonline.us",
+                               "https://graph.microsoft.us"),
     "AzureChinaCloud": Cloud("AzureChinaCloud", "https://management.chinacloudapi.cn",
-                             "https://management.chinacloudapi.cn/.default", "login.chinacloudapi.cn"),
+                             "https://management.chinacloudapi.cn/.default", "login.chinacloudapi.cn",
+                             "https://microsoftgraph.chinacloudapi.cn"),
 }
 
 
@@ -155,6 +173,8 @@ class AzureTarget:
     token
         For ``env-token``: the token itself, held in this object only (a running lab's, set by
         :meth:`for_lab`); never shown by ``repr`` and never written anywhere.
+    graph_endpoint
+        Microsoft Graph base URL (display names of Activity Log callers); defaults to the cloud's.
     """
 
     arm_endpoint: str = ""
@@ -164,6 +184,7 @@ class AzureTarget:
     token_env: str = "KIT_ARM_TOKEN"
     retry: RetrySettings = field(default_factory=RetrySettings)
     token: str | None = field(default=None, repr=False, compare=False)
+    graph_endpoint: str = ""
 
     def __post_init__(self) -> None:
         if self.cloud not in CLOUDS:
@@ -172,17 +193,11 @@ class AzureTarget:
             raise UsageError(f"unknown credential {self.credential!r}: choose one of {', '.join(CREDENTIAL_KINDS)}")
         if self.token is not None and self.credential != "env-token":
             raise UsageError("a token held in the target is only used by the 'env-token' credential")
-        endpoint = (self.arm_endpoint or CLOUDS[self.cloud].arm_endpoint).rstrip("/")
-        try:
-            parts = urlsplit(endpoint)
-            port_ok = parts.port is None or parts.port > 0  # a port outside 0-65535 raises ValueError
-        except ValueError:  # also a malformed [IPv6] host
-            raise UsageError(f"ARM endpoint {endpoint!r} must be an https:// URL such as "
-                             "https://management.azure.com") from None
-        if (parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment or not port_ok
-                or parts.username is not None or not _HOST.fullmatch(parts.hostname or "")):
-            raise UsageError(f"ARM endpoint {endpoint!r} must be an https:// URL such as https://management.azure.com")
-        object.__setattr__(self, "arm_endpoint", endpoint)
+        cloud = CLOUDS[self.cloud]
+        object.__setattr__(self, "arm_endpoint", _https_url(self.arm_endpoint or cloud.arm_endpoint, "ARM endpoint",
+                                                            cloud.arm_endpoint))
+        object.__setattr__(self, "graph_endpoint", _https_url(self.graph_endpoint or cloud.graph_endpoint,
+                                                              "Graph endpoint", cloud.graph_endpoint))
         if self.ca_bundle is not None:
             object.__setattr__(self, "ca_bundle", check_ca_bundle(self.ca_bundle))
 
@@ -193,7 +208,7 @@ class AzureTarget:
         Nothing is written to the environment or to disk: the token lives as long as this object.
         """
         return cls(arm_endpoint=lab.endpoint, credential="env-token", ca_bundle=Path(lab.ca_path),
-                   retry=retry or RetrySettings(), token=lab.token)
+                   retry=retry or RetrySettings(), token=lab.token, graph_endpoint=lab.endpoint)
 
     @property
     def is_public_cloud(self) -> bool:
@@ -204,6 +219,18 @@ class AzureTarget:
     def scope(self) -> str:
         """The token scope: the cloud's ARM scope, or ``<endpoint>/.default`` for custom endpoints."""
         return CLOUDS[self.cloud].scope if self.is_public_cloud else f"{self.arm_endpoint}/.default"
+
+    @property
+    def asks_graph(self) -> bool:
+        """Whether to look up display names in Microsoft Graph: not with a pre-issued ARM token
+        (``env-token``: it is no Graph token, and goes nowhere but ARM), unless Graph is served at the ARM
+        endpoint (the lab)."""
+        return self.credential != "env-token" or self.graph_endpoint == self.arm_endpoint
+
+    @property
+    def graph_scope(self) -> str:
+        """The token scope for Microsoft Graph: ``<graph endpoint>/.default``."""
+        return f"{self.graph_endpoint}/.default"
 
     @property
     def connection_verify(self) -> str | bool:

@@ -15,15 +15,14 @@
     build a bundle from saved ``az … -o json`` outputs, recognised by content; exit 1 for a
     malformed file, 2 bad usage, 5 ``BUNDLE`` exists.
 
-Every evidence string printed goes through :func:`~kit.cli._common.safe`.
+Every evidence string printed goes through :func:`~kit.cli._common.safe`. Progress goes to
+stderr (:mod:`kit.cli._progress`); stdout carries only the results.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -108,32 +107,6 @@ def register(commands: Commands) -> None:
     importer.set_defaults(handler=_import)
 
 
-@contextmanager
-def _progress(names: list[str]) -> Iterator[Any]:
-    """A live line per VM (calls done/failed) on a terminal; nothing when stderr is not a TTY."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.live import Live
-    from rich.table import Table
-
-    counts = {name: (0, 0) for name in names}
-
-    def render() -> Table:
-        table = Table.grid(padding=(0, 2))
-        for name, (done, failed) in counts.items():
-            table.add_row(f"[bold]{name}[/]", f"{done} calls done", f"[red]{failed} failed[/]" if failed else "")
-        return table
-
-    with Live(render(), console=Console(stderr=True), refresh_per_second=8, transient=False) as live:
-        def update(name: str, done: int, failed: int) -> None:
-            counts[name] = (done, failed)
-            live.update(render())
-
-        yield update
-
-
 def _request(args: argparse.Namespace, scenario: ScenarioInfo | None) -> CollectionRequest:
     """What to collect: checked in full (names, window) before anything starts."""
     from kit.azure.request import CollectionRequest
@@ -179,6 +152,8 @@ def _collect(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
     from kit.azure.collect import collect
+    from kit.azure.request import counting
+    from kit.cli._progress import Progress
 
     if args.lab and (args.arm_endpoint or args.ca_bundle or (args.credential not in (None, "env-token"))):
         raise UsageError("--lab fills in the endpoint, CA and credential itself; drop --arm-endpoint/--ca-bundle/"
@@ -194,10 +169,14 @@ def _collect(args: argparse.Namespace) -> int:
         lab_context = running_lab()
     request = _request(args, scenario)
     target = None if scenario is not None else _target(args, None)  # a bad endpoint or CA: an error before any call
-    with lab_context as lab:
-        target = target or _target(args, lab)
-        with _progress(list(request.names)) as progress:
-            result = collect(target, request, out, progress=progress)
+    with Progress("collect") as progress:
+        if scenario is not None:
+            progress("starting the lab")
+        with lab_context as lab:
+            target = target or _target(args, lab)
+            step = f"{len(request.names)} VM" + ("s" if len(request.names) > 1 else "")
+            progress(step, "asking for a token")
+            result = collect(target, request, out, progress=counting(progress, step, request.names))
     for path in result.bundles:
         name = path.name
         failed = len(result.failures.get(name, []))

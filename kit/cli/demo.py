@@ -6,6 +6,7 @@ collects the scenario's broken VM and its known-good peers with the real Azure S
 ``archive/DEMO-<UTC time>/reports/…``, verifies the archive, and prints the HTML report's path
 and the top hypothesis. Exit 0 on success; 1 when the notebook failed (its report is archived)
 or the archive does not verify, or the scenario is unknown; 2 when ``--archive`` is a file.
+Progress goes to stderr (:mod:`kit.cli._progress`); stdout carries only the results.
 """
 
 from __future__ import annotations
@@ -32,13 +33,15 @@ def register(commands: Commands) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from kit.cli._progress import Progress
     from kit.lab import load_scenario
     from kit.report.demo import run_demo
 
     existing_folder(args.archive, "--archive")
     info = load_scenario(args.scenario)
-    print(f"scenario {safe(info.name)}: {safe(info.title)}")
-    result = run_demo(args.scenario, archive_root=args.archive)
+    print(f"scenario {safe(info.name)}: {safe(info.title)}", flush=True)
+    with Progress("demo") as progress:
+        result = run_demo(args.scenario, archive_root=args.archive, progress=progress)
     top = result.top
     print(f"archive:  {safe(result.archive)} ({safe(result.verify_summary)})")
     print(f"top hypothesis: {safe(top.get('kind'))} (next step: {safe(top.get('next_step'))})")

@@ -11,6 +11,8 @@
     1 otherwise, one line per finding, or when the path holds no incident archive; 2 when the
     path does not exist or is a file.
 
+``kit report`` shows its progress (each cell, the exports) on stderr (:mod:`kit.cli._progress`).
+
 Signing and witnessing the manifests a run writes, and their defaults for ``kit verify``, come
 from the environment (:mod:`kit.azure.sealing`).
 """
@@ -75,6 +77,7 @@ def register(commands: Commands) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from kit.cli._progress import Progress
     from kit.report.params import convert_value
     from kit.report.runner import run_report
 
@@ -86,8 +89,9 @@ def _report(args: argparse.Namespace) -> int:
         if name in parameters:
             raise UsageError(f"parameter {name!r} given twice")
         parameters[name] = convert_value(value)
-    run = run_report(args.notebook, incident=args.incident, parameters=parameters,
-                     archive_root=args.archive, pdf=args.pdf, timeout=args.timeout, wait=args.wait)
+    with Progress("report") as progress:
+        run = run_report(args.notebook, incident=args.incident, parameters=parameters, archive_root=args.archive,
+                         pdf=args.pdf, timeout=args.timeout, wait=args.wait, progress=progress)
     print(run.html)
     if run.pdf:
         print(run.pdf)

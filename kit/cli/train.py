@@ -6,7 +6,8 @@ connection reaches the notebook's kernel (and Lab's terminals) through the envir
 Exit codes: 0 done, 1 JupyterLab or the lab failed, 2 a bad option (an unknown walkthrough, a
 negative seed, a port out of range, ``--archive``/``--workspace`` naming a file, ``report`` on an
 archive folder that does not exist). Arguments are checked before anything starts; names and
-trainees read from the archive are printed with control characters escaped.
+trainees read from the archive are printed with control characters escaped. ``start`` shows its
+progress (walkthrough, lab, JupyterLab) on stderr (:mod:`kit.cli._progress`) until the drill is ready.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import signal
 import sys
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 
 from kit.cli._common import Commands, existing_folder, number, print_help, print_json, safe, safe_block
@@ -71,6 +73,7 @@ def _list(_args: argparse.Namespace) -> int:
 
 
 def _start(args: argparse.Namespace) -> int:
+    from kit.cli._progress import Progress
     from kit.train import get_walkthrough, training_lab
     from kit.train.jupyter import prepare_workspace, start_jupyter
 
@@ -79,31 +82,35 @@ def _start(args: argparse.Namespace) -> int:
         raise UsageError("--seed must be 0 or a positive integer")
     existing_folder(args.archive, "--archive")
     existing_folder(args.workspace, "--workspace")
-    notebook = prepare_workspace(walkthrough.scenario, args.workspace, archive_root=args.archive,
-                                 trainee=args.trainee, fresh=args.fresh)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with training_lab({walkthrough.scenario: args.seed}) as lab:
-            server = start_jupyter(args.workspace, env=lab.env(), port=args.port)
-            try:
-                info = lab.lab.scenario(walkthrough.scenario)
-                print(f"drill:      {walkthrough.scenario} (seed {args.seed}): {info.title}")
-                print(f"lab:        {lab.endpoint} "
-                      "(serving the variant; its token is only in JupyterLab's environment)")
-                print(f"notebook:   {notebook}")
-                print(f"archive:    {args.archive.resolve()}")
-                print(f"\nopen:       {server.notebook_url(notebook.name)}\n")
-                print("Run the cells in order. `kit train reset " + walkthrough.scenario + "` "
-                      "(in a JupyterLab terminal) breaks the VM again; `kit train report` lists the drills. "
-                      "Ctrl-C stops the lab and JupyterLab.",
-                      flush=True)
-                while not stop.wait(0.5):
-                    if server.process.poll() is not None:
-                        print("JupyterLab exited", file=sys.stderr)
-                        return 1
-            finally:
-                server.stop()
+        with ExitStack() as started:
+            with Progress("train") as progress:
+                progress("preparing the walkthrough (1/3)")
+                notebook = prepare_workspace(walkthrough.scenario, args.workspace, archive_root=args.archive,
+                                             trainee=args.trainee, fresh=args.fresh)
+                progress("starting the lab (2/3)", f"{walkthrough.scenario} seed {args.seed}")
+                lab = started.enter_context(training_lab({walkthrough.scenario: args.seed}))
+                progress("starting JupyterLab (3/3)")
+                server = start_jupyter(args.workspace, env=lab.env(), port=args.port, waiting=lambda seconds:
+                                       progress("starting JupyterLab (3/3)", f"waiting for it, {seconds:.0f} s"))
+                started.callback(server.stop)
+            info = lab.lab.scenario(walkthrough.scenario)
+            print(f"drill:      {walkthrough.scenario} (seed {args.seed}): {info.title}")
+            print(f"lab:        {lab.endpoint} "
+                  "(serving the variant; its token is only in JupyterLab's environment)")
+            print(f"notebook:   {notebook}")
+            print(f"archive:    {args.archive.resolve()}")
+            print(f"\nopen:       {server.notebook_url(notebook.name)}\n")
+            print("Run the cells in order. `kit train reset " + walkthrough.scenario + "` "
+                  "(in a JupyterLab terminal) breaks the VM again; `kit train report` lists the drills. "
+                  "Ctrl-C stops the lab and JupyterLab.",
+                  flush=True)
+            while not stop.wait(0.5):
+                if server.process.poll() is not None:
+                    print("JupyterLab exited", file=sys.stderr)
+                    return 1
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import BundleFormatError
-from kit.evidence.manifest import FOLDERS, FORMAT, MANIFEST, SINGLE_FILES
+from kit.evidence.manifest import DIRECTORY_CALL, FOLDERS, FORMAT, MANIFEST, SINGLE_FILES
 
 __all__ = ["Bundle", "load_bundle", "read_json"]
 
@@ -61,6 +61,8 @@ class Bundle:
         Resource bodies by name.
     effective_nsgs, effective_routes
         ``{"value": [...]}`` bodies by NIC name.
+    directory_objects
+        Microsoft Graph's ``directoryObjects/getByIds`` answer for the Activity Log's callers, or ``None``.
     """
 
     path: Path
@@ -83,6 +85,7 @@ class Bundle:
     public_ips: dict[str, dict[str, Any]] = field(default_factory=dict)
     effective_nsgs: dict[str, dict[str, Any]] = field(default_factory=dict)
     effective_routes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    directory_objects: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -102,6 +105,33 @@ class Bundle:
         boot = profile.get("bootDiagnostics") if isinstance(profile, dict) else None
         enabled = boot.get("enabled") if isinstance(boot, dict) else None
         return enabled if isinstance(enabled, bool) else None
+
+    @property
+    def directory_names(self) -> dict[str, str]:
+        """Lower-cased object id and appId → display name, from Microsoft Graph; ``{}`` when not collected."""
+        names: dict[str, str] = {}
+        entries = (self.directory_objects or {}).get("value")
+        for entry in entries if isinstance(entries, list) else []:
+            name = entry.get("displayName") if isinstance(entry, dict) else None
+            if not isinstance(name, str) or not name.strip():
+                continue
+            for key in ("id", "appId"):
+                if isinstance(entry.get(key), str) and entry[key]:
+                    names[entry[key].lower()] = name
+        return names
+
+    @property
+    def directory_lookup_note(self) -> str | None:
+        """Why display names are missing when the Graph lookup failed; ``None`` when it worked or was not made."""
+        failure = next((item for item in self.failures
+                        if isinstance(item, dict) and item.get("call") == DIRECTORY_CALL), None)
+        if failure is None:
+            return None
+        status, code = failure.get("status"), failure.get("code")
+        detail = " ".join(str(part) for part in (status, code) if part) or "no answer"
+        if status in (401, 403):
+            return f"display names unavailable: Microsoft Graph refused the lookup ({detail})"
+        return f"display names unavailable: the Microsoft Graph lookup failed ({detail})"
 
     @property
     def role(self) -> str:

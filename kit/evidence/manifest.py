@@ -12,6 +12,7 @@ __all__ = [
     "FOLDERS",
     "FORMAT",
     "MANIFEST",
+    "DIRECTORY_CALL",
     "SINGLE_FILES",
     "TEXT_FILES",
     "new_manifest",
@@ -33,7 +34,11 @@ SINGLE_FILES: dict[str, tuple[str, str]] = {
     "serial_console_status": ("serial_console_status.json", "json"),
     "resource_health": ("resource_health.json", "json"),
     "resource_health_history": ("resource_health_history.json", "json"),
+    "directory_objects": ("graph/directory_objects.json", "json"),
 }
+
+#: the call that fills ``graph/directory_objects.json`` (Microsoft Graph ``directoryObjects/getByIds``)
+DIRECTORY_CALL = "directory_objects.get_by_ids"
 
 #: raw files a person reads as text: SAS signatures are removed from them before they are written
 #: (the file's manifest entry says how many, under ``redacted``)

@@ -101,6 +101,11 @@ class LabState:
         Lower-cased VM id → instanceView body / path of the serial log bytes.
     activity, role_assignments
         Lower-cased subscription id → EventData records / roleAssignment bodies.
+    directory
+        Lower-cased object id → Microsoft Graph directoryObject (every scenario's principals and the lab's own).
+    graph_refused
+        When true, Microsoft Graph answers 403 ``Authorization_RequestDenied`` (an identity without directory
+        permission); set it from any thread.
     operations
         Long-running operations being polled, by id.
     operation_starts
@@ -121,6 +126,10 @@ class LabState:
         self.instance_views: dict[str, dict[str, Any]] = {}
         self.activity: dict[str, list[dict[str, Any]]] = {}
         self.role_assignments: dict[str, list[dict[str, Any]]] = {}
+        self.directory: dict[str, dict[str, Any]] = {self.principal.object_id.lower(): {
+            "@odata.type": "#microsoft.graph.user", "id": self.principal.object_id, "accountEnabled": True,
+            "displayName": "Lab Responder", "userPrincipalName": self.principal.name}}
+        self.graph_refused = False
         self.serial_logs: dict[str, Path] = {}
         self.operations: dict[str, Operation] = {}
         self.operation_starts: dict[str, int] = {}
@@ -258,6 +267,8 @@ class LabState:
             self.serial_logs[info.vm_id(log_path.stem).lower()] = log_path
         self.activity[sub] = list(_load_list(info.path / "activity_log.json", info))
         self.role_assignments[sub] = list(_load_list(info.path / "role_assignments.json", info))
+        for entry in _load_list(info.path / "directory.json", info):
+            self.directory[str(entry.get("id", "")).lower()] = entry
 
 
 def _load_json(path: Path) -> Any:

@@ -54,6 +54,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "kit.lab.arm_resourcehealth",
     "kit.lab.arm_authorization",
     "kit.lab.arm_serialconsole",
+    "kit.lab.graph",
     "kit.lab.gateway",
 )
 _START_TIMEOUT = 15.0
@@ -166,6 +167,10 @@ class RunningLab:
     def set_faults(self, faults: Faults) -> None:
         """Inject ``faults`` from now on (pass ``Faults()`` to stop injecting)."""
         self.state.set_faults(faults)
+
+    def refuse_graph(self, refused: bool = True) -> None:
+        """Make Microsoft Graph answer 403 ``Authorization_RequestDenied`` from now on (``False``: answer again)."""
+        self.state.graph_refused = refused
 
     def start(self, port: int = 0) -> RunningLab:
         """Bind ``127.0.0.1:port`` (0 = a free port) and serve until :meth:`stop`."""

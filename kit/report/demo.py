@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.archive import incident_dir, new_incident, verify_archive
-from kit.azure.request import CollectionRequest
+from kit.azure.request import CollectionRequest, StepCallback, counting
 from kit.azure.sealing import sealed
 from kit.azure.target import AzureTarget
 from kit.errors import ArchiveError
@@ -53,9 +53,15 @@ class DemoResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def _quiet(step: str, note: str) -> None:
+    """No progress shown."""
+
+
 def run_demo(scenario: str = "firewall-lockout", *, archive_root: str | Path = "archive",
-             incident: str | None = None) -> DemoResult:
+             incident: str | None = None, progress: StepCallback = _quiet) -> DemoResult:
     """Run the demo incident for ``scenario`` and return where the report is.
+
+    ``progress(step, note)`` is told each stage (``starting the lab (1/4)`` …) and what happens inside it.
 
     Raises
     ------
@@ -72,6 +78,7 @@ def run_demo(scenario: str = "firewall-lockout", *, archive_root: str | Path = "
     incident = root.name
     step = time.monotonic()
     about = {"source": f"lab:{scenario}"}
+    progress("starting the lab (1/4)", "")
     with running_lab(scenarios=[scenario]) as lab, sealed(root, "evidence", about=about) as stage:
         timings["lab start"] = time.monotonic() - step
         info = lab.scenario(scenario)
@@ -79,14 +86,19 @@ def run_demo(scenario: str = "firewall-lockout", *, archive_root: str | Path = "
         request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
                                     start=start, end=end, source=f"lab:{scenario}")
         step = time.monotonic()
-        result = collect_into_archive(AzureTarget.for_lab(lab), request, stage.folder)
+        stage_name = "collecting evidence (2/4)"
+        progress(stage_name, "")
+        result = collect_into_archive(AzureTarget.for_lab(lab), request, stage.folder,
+                                      progress=counting(progress, stage_name, request.names))
         timings["collect"] = time.monotonic() - step
         bundles = [stage.relative(p) for p in result.bundles]
         stage.commit({"kind": "evidence", "source": f"lab:{scenario}", "bundles": bundles})
     run = run_report("triage", incident=incident, archive_root=archive_root, parameters={
-        "source": f"bundle:{(root / bundles[0]).resolve()}", "responder_ip": info.responder_ip})
+        "source": f"bundle:{(root / bundles[0]).resolve()}", "responder_ip": info.responder_ip},
+        progress=lambda inner, note: progress(f"report (3/4): {inner}", note))
     timings["execute"] = run.timings.get("execute", 0.0)
     timings["export"] = run.timings.get("export_html", 0.0)
+    progress("verifying the archive (4/4)", "")
     step = time.monotonic()
     check = verify_archive(root)
     timings["verify"] = time.monotonic() - step

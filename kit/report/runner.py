@@ -34,6 +34,7 @@ from typing import Any
 import nbformat
 
 from kit.archive import DEFAULT_WAIT, AfterWrite, incident_dir, staged
+from kit.azure.request import StepCallback
 from kit.azure.sealing import after_write_from_env
 from kit.errors import NotebookExecutionError, ReportError, UsageError
 from kit.report.export import export_html, export_pdf
@@ -177,14 +178,28 @@ def notebook_parameters(nb: nbformat.NotebookNode) -> dict[str, str]:
 
 
 def execute(source: Path, executed: Path, parameters: Mapping[str, Any], *, cwd: Path,
-            timeout: float | None = None) -> None:
+            timeout: float | None = None, on_cell: Callable[[int, int], None] | None = None) -> None:
     """Execute ``source`` into ``executed`` with papermill on this interpreter's kernel.
 
     Widget state is not stored (exported HTML would need a CDN for it); the kernel is
     ``sys.executable`` (:mod:`kit.report.kernel`), so no kernelspec needs installing.
-    Raises papermill's / nbclient's own errors; :func:`run_report` translates them.
+    ``on_cell(number, count)`` is told as each code cell starts (from 1). Raises papermill's /
+    nbclient's own errors; :func:`run_report` translates them.
     """
     import papermill
+
+    hooks: dict[str, Any] = {}
+    if on_cell is not None:
+        cells = load_notebook(source).cells
+        count = sum(cell.cell_type == "code" for cell in cells) + bool(parameters)  # + the injected parameters
+        started: set[int] = set()
+
+        def cell_start(cell: Any, cell_index: int, **_: Any) -> None:
+            if cell.cell_type == "code" and cell_index not in started:
+                started.add(cell_index)
+                on_cell(min(len(started), count), count)
+
+        hooks["on_cell_start"] = cell_start
 
     papermill.execute_notebook(
         str(source),
@@ -198,6 +213,7 @@ def execute(source: Path, executed: Path, parameters: Mapping[str, Any], *, cwd:
         cwd=str(cwd),
         execution_timeout=timeout,
         start_timeout=120,
+        **hooks,
     )
 
 
@@ -212,6 +228,10 @@ def describe_failure(error: BaseException) -> tuple[str, dict[str, Any]]:
     if isinstance(error, KeyboardInterrupt):
         return "interrupted", {"ename": "KeyboardInterrupt"}
     return f"{type(error).__name__}: {str(error)[:300]}", {"ename": type(error).__name__}
+
+
+def _quiet(step: str, note: str) -> None:
+    """No progress shown."""
 
 
 def _stderr(message: str) -> None:
@@ -231,20 +251,24 @@ def _archive_root(archive_root: str | os.PathLike[str], incident: str) -> Path:
     return root
 
 
-def _execute_and_export(run: ReportRun, full: Mapping[str, Any], *, pdf: bool,
-                        timeout: float | None) -> tuple[BaseException | None, Exception | None]:
+def _execute_and_export(run: ReportRun, full: Mapping[str, Any], *, pdf: bool, timeout: float | None,
+                        progress: StepCallback) -> tuple[BaseException | None, Exception | None]:
     """Execute and export into the stage; the execution failure and the export failure, if any."""
     source, run_dir = run.notebook, run.run_dir
     failure: BaseException | None = None
     started = time.monotonic()
+    running = f"running {source.name}"
+    progress(running, "starting the kernel")
     try:
-        execute(source, run.executed, full, cwd=Path.cwd(), timeout=timeout)
+        execute(source, run.executed, full, cwd=Path.cwd(), timeout=timeout,
+                on_cell=lambda number, count: progress(running, f"cell {number}/{count}"))
     except (Exception, KeyboardInterrupt) as error:  # noqa: BLE001 - every failure is archived, then raised
         failure = error
     run.timings["execute"] = time.monotonic() - started
 
     export_error: Exception | None = None
     if run.executed.exists():
+        progress("exporting HTML", "")
         step = time.monotonic()
         try:
             run.html = export_html(run.executed, run_dir / f"{source.stem}.html",
@@ -253,6 +277,7 @@ def _execute_and_export(run: ReportRun, full: Mapping[str, Any], *, pdf: bool,
             export_error = error
         run.timings["export_html"] = time.monotonic() - step
         if pdf and run.html is not None and failure is None:
+            progress("printing the PDF", "")
             step = time.monotonic()
             try:
                 run.pdf = export_pdf(run.html, run_dir / f"{source.stem}.pdf")
@@ -273,6 +298,7 @@ def run_report(
     wait: float | None = DEFAULT_WAIT,
     on_wait: Callable[[str], None] | None = _stderr,
     after_write: AfterWrite | None = None,
+    progress: StepCallback | None = None,
 ) -> ReportRun:
     """Execute ``notebook`` with ``parameters`` into the archive of ``incident``.
 
@@ -306,6 +332,8 @@ def run_report(
         a witness); ``None`` (the default): as the environment says
         (:func:`kit.azure.sealing.after_write_from_env`: ``KIT_ARCHIVE_SIGNING_KEY``,
         ``KIT_ARCHIVE_WITNESS``).
+    progress
+        Told ``(step, note)`` as the run goes: each code cell, the HTML and PDF exports, the archiving.
 
     Returns
     -------
@@ -350,7 +378,8 @@ def run_report(
         injected = {"incident": incident, "run_dir": str(run_dir.resolve()), "archive_dir": str(stage.folder.resolve())}
         full = {**{k: v for k, v in injected.items() if k in declared}, **params}
         started_at = utc_text()
-        failure, export_error = _execute_and_export(run, full, pdf=pdf, timeout=timeout)
+        failure, export_error = _execute_and_export(run, full, pdf=pdf, timeout=timeout,
+                                                    progress=progress or _quiet)
 
         fields: dict[str, Any] = {}
         if failure is not None:
@@ -361,6 +390,7 @@ def run_report(
             run.error = f"export failed: {export_error}"
         else:
             run.status = "ok"
+        (progress or _quiet)("recording the run in the archive", "")
         step = time.monotonic()
         run.manifest = stage.commit({
             "kind": "report",

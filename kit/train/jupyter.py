@@ -94,8 +94,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_jupyter(root: str | Path, *, env: dict[str, str], port: int = 0, timeout: float = 60.0) -> JupyterServer:
-    """Start JupyterLab on 127.0.0.1 serving ``root``, with ``env`` added to its environment."""
+def start_jupyter(root: str | Path, *, env: dict[str, str], port: int = 0, timeout: float = 60.0,
+                  waiting: Callable[[float], None] | None = None) -> JupyterServer:
+    """Start JupyterLab on 127.0.0.1 serving ``root``, with ``env`` added to its environment.
+
+    ``waiting(seconds)`` is told how long it has waited, each time JupyterLab does not answer yet.
+    """
     state = Path(tempfile.mkdtemp(prefix="kit-train-jupyter-"))
     port = port or _free_port()
     token = secrets.token_hex(16)
@@ -114,7 +118,8 @@ def start_jupyter(root: str | Path, *, env: dict[str, str], port: int = 0, timeo
     log = (state / "jupyter.log").open("wb")
     process = subprocess.Popen(command, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     server = JupyterServer(process, f"http://127.0.0.1:{port}", token, Path(root), state)
-    deadline = time.monotonic() + timeout
+    began = time.monotonic()
+    deadline = began + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             tail = (state / "jupyter.log").read_text(errors="replace")[-800:]
@@ -124,6 +129,8 @@ def start_jupyter(root: str | Path, *, env: dict[str, str], port: int = 0, timeo
             with urllib.request.urlopen(f"{server.url}/api/status?token={token}", timeout=2):
                 return server
         except OSError:
+            if waiting is not None:
+                waiting(time.monotonic() - began)
             time.sleep(0.3)
     server.stop()
     raise KitError(f"JupyterLab did not answer on {server.url} within {timeout:.0f} s")

@@ -23,6 +23,7 @@ from kit.lab.scenarios import SCENARIOS_DIR
 from kit.lab.scenarios._render.activity import build_activity_log
 from kit.lab.scenarios._render.arm import build_resources
 from kit.lab.scenarios._render.common import mac_for, rng
+from kit.lab.scenarios._render.directory import directory_objects
 from kit.lab.scenarios._render.images import IMAGES
 from kit.lab.scenarios._render.linux_boot import boot_linux
 from kit.lab.scenarios._render.serial import Console
@@ -73,6 +74,7 @@ def render(story: dict[str, Any]) -> dict[str, bytes]:
         "resources.json": as_json({"value": build_resources(story)}),
         "activity_log.json": as_json(build_activity_log(story)),
         "role_assignments.json": as_json(role_assignments(story)),
+        "directory.json": as_json(directory_objects(story)),
     }
     for vm in story["vms"]:
         files[f"instance_views/{vm['name']}.json"] = as_json(instance_view(story, vm))
