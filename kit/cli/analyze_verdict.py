@@ -15,11 +15,11 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from kit.cli._common import Commands, print_json, refuse_self, safe
+from kit.cli.analyze_network import RESPONDER_HELP, responder_for
 from kit.errors import KitError
 
 if TYPE_CHECKING:
     from kit.analyze.verdict import Classification
-    from kit.evidence import Bundle
 
 __all__ = ["print_classification", "register"]
 
@@ -36,23 +36,10 @@ def register(commands: Commands) -> None:
     parser.add_argument("bundle", metavar="BUNDLE", help="the unreachable VM's evidence bundle folder")
     parser.add_argument("--against", nargs="+", metavar="BUNDLE", default=None,
                         help="known-good bundles to compare the network with (default: the manifest's peers)")
-    parser.add_argument("--responder-ip", metavar="IP", default=None,
-                        help="the address you connect from, as the VM sees it (default: the lab scenario's for "
-                        "lab bundles, else a documentation Internet address)")
+    parser.add_argument("--responder-ip", "--responder", dest="responder_ip", metavar="IP", default=None,
+                        help=RESPONDER_HELP)
     parser.add_argument("--json", action="store_true", help="print the kit-verdict/1 JSON document")
     parser.set_defaults(handler=_verdict)
-
-
-def _responder(bundle: Bundle) -> str | None:
-    """A lab bundle's scenario names the responder's address; other bundles name none."""
-    from kit.evidence import parse_source
-    from kit.lab import load_scenario
-
-    try:
-        scenario = parse_source(str(bundle.manifest.get("source") or ""), allowed=("lab",)).scenario
-        return load_scenario(scenario).responder_ip or None if scenario else None
-    except KitError:  # not a lab bundle, or a scenario this kit version does not ship: the default address
-        return None
 
 
 def _verdict(args: argparse.Namespace) -> int:
@@ -74,8 +61,7 @@ def _verdict(args: argparse.Namespace) -> int:
                 print(f"warning: peer {safe(name)} left out: {safe(error)}", file=sys.stderr)
                 continue
             peers.append(peer)
-    responder = args.responder_ip or _responder(bundle)
-    result = classify(bundle, peers, responder_ip=responder)
+    result = classify(bundle, peers, responder_ip=responder_for(bundle, args.responder_ip))
     if args.json:
         print_json(result.to_json())
         return 0

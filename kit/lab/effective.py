@@ -122,9 +122,9 @@ def _rule(collection: str, rule: dict[str, Any], tag_map: dict[str, list[str]]) 
         ports = props.get(f"{side}PortRanges") or []
         if ports:
             out[f"{side}PortRanges"] = [_ports(port) for port in ports]
-        else:
+        else:  # Azure fills the plural with the singular value too
             out[f"{side}PortRange"] = _ports(props.get(f"{side}PortRange", "*"))
-            out[f"{side}PortRanges"] = []
+            out[f"{side}PortRanges"] = [out[f"{side}PortRange"]]
         prefixes = list(props.get(f"{side}AddressPrefixes") or [])
         prefixes += _asg_labels(props.get(f"{side}ApplicationSecurityGroups") or [])
         if prefixes:
@@ -133,7 +133,7 @@ def _rule(collection: str, rule: dict[str, Any], tag_map: dict[str, list[str]]) 
         else:
             prefix = _prefix(props.get(f"{side}AddressPrefix", "*"))
             out[f"{side}AddressPrefix"] = prefix
-            out[f"{side}AddressPrefixes"] = []
+            out[f"{side}AddressPrefixes"] = [prefix]
             expanded = tag_map.get(prefix, [])
         if expanded:
             out[f"expanded{side.capitalize()}AddressPrefix"] = expanded

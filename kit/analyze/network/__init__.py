@@ -8,6 +8,7 @@ Pure functions over the ARM REST bodies an evidence bundle stores (no Azure call
     # FlowVerdict(access='Deny', rule_name='securityRules/deny-ssh', hop='nic', ...)
     next_hop(net, "203.0.113.7")
     diff_network(net, [load_network(peer) for peer in bundle.peers()], responder_ip="203.0.113.7")
+    diff_network(net, peers)   # no responder: each difference judged from the Internet, the VNet, AzureLoadBalancer …
     read_network(bundle, bundle.peers(), responder_ip="203.0.113.7")   # all of it, errors as data
 
 NSG semantics follow Microsoft's "How network security groups filter network traffic": inbound
@@ -15,8 +16,8 @@ subnet NSG then NIC NSG, outbound NIC then subnet, both must allow, no NSG allow
 priority. Routes: longest prefix, User over BGP over System.
 """
 
-from kit.analyze.network._arm import default_rules, load_network, network_from_dicts
-from kit.analyze.network._diff import Difference, NetworkDiff, diff_network
+from kit.analyze.network._arm import default_rules, load_network, network_from_dicts, os_type_of
+from kit.analyze.network._diff import Difference, NetworkDiff, VerdictChange, diff_network
 from kit.analyze.network._flow import FlowVerdict, HopVerdict, flow_verdict
 from kit.analyze.network._model import (
     EffectiveNsg,
@@ -37,8 +38,17 @@ from kit.analyze.network._reading import (
     diff_from_bundles,
     read_network,
 )
-from kit.analyze.network._responder import ACCESS_PORTS, ResponderVerdict, responder_verdict, ssh_rdp_verdicts
+from kit.analyze.network._responder import (
+    ACCESS_PORTS,
+    ResponderVerdict,
+    access_ports,
+    ports_for_os,
+    responder_verdict,
+    ssh_rdp_verdicts,
+)
 from kit.analyze.network._routes import NextHop, configured_routes, next_hop, select_route, system_routes
+from kit.analyze.network._sources import LOAD_BALANCER, representative_sources
+from kit.analyze.network._watcher import flow_matches, hop_matches, watcher_hop_type
 
 #: The name docs/architecture.md gives :func:`diff_network`.
 diff = diff_network
@@ -51,6 +61,7 @@ __all__ = [
     "FlowVerdict",
     "HopVerdict",
     "IpConfiguration",
+    "LOAD_BALANCER",
     "NetworkDiff",
     "NetworkReading",
     "NextHop",
@@ -62,20 +73,28 @@ __all__ = [
     "SecurityRule",
     "Subnet",
     "VmNetwork",
+    "VerdictChange",
     "Vnet",
+    "access_ports",
     "bundle_window",
     "configured_routes",
     "default_rules",
     "diff",
     "diff_from_bundles",
     "diff_network",
+    "flow_matches",
     "flow_verdict",
+    "hop_matches",
     "load_network",
     "network_from_dicts",
     "next_hop",
+    "os_type_of",
+    "ports_for_os",
     "read_network",
+    "representative_sources",
     "responder_verdict",
     "select_route",
     "ssh_rdp_verdicts",
     "system_routes",
+    "watcher_hop_type",
 ]

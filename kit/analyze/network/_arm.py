@@ -37,6 +37,7 @@ __all__ = [
     "default_rules",
     "load_network",
     "network_from_dicts",
+    "os_type_of",
     "parse_effective_nsgs",
     "parse_effective_routes",
     "parse_nic",
@@ -409,6 +410,7 @@ def network_from_dicts(
     effective_nsgs: Mapping[str, Any] | None = None,
     effective_routes: Mapping[str, Any] | None = None,
     vm: Mapping[str, Any] | None = None,
+    instance_view: Mapping[str, Any] | None = None,
     name: str | None = None,
 ) -> VmNetwork:
     """Build a :class:`VmNetwork` from ARM REST bodies.
@@ -421,7 +423,9 @@ def network_from_dicts(
     effective_nsgs, effective_routes
         NIC name → the ``{"value": [...]}`` body of the effective-rules / effective-routes call.
     vm
-        The VM body: its ``networkProfile`` orders the NICs (primary first).
+        The VM body: its ``networkProfile`` orders the NICs (primary first); its OS disk names the OS.
+    instance_view
+        The VM's instance view: its ``PowerState/…`` status says whether the VM runs.
     name
         The name used in messages (default: the VM's name).
 
@@ -497,8 +501,28 @@ def network_from_dicts(
         public_ips=addresses,
         effective_nsgs=effective,
         effective_routes=routes,
+        os_type=os_type_of(vm),
+        power_state=_power_state(instance_view),
         warnings=tuple(dict.fromkeys(warnings)),
     )
+
+
+def os_type_of(vm: Mapping[str, Any] | None) -> str | None:
+    """``Linux``/``Windows`` from a VM body's OS disk (``None`` when it does not say)."""
+    props = vm.get("properties") if isinstance(vm, Mapping) else None
+    storage = props.get("storageProfile") if isinstance(props, Mapping) else None
+    disk = storage.get("osDisk") if isinstance(storage, Mapping) else None
+    value = disk.get("osType") if isinstance(disk, Mapping) else None
+    return {"linux": "Linux", "windows": "Windows"}.get(str(value).lower()) if value else None
+
+
+def _power_state(view: Mapping[str, Any] | None) -> str | None:
+    statuses = view.get("statuses") if isinstance(view, Mapping) else None
+    for status in statuses if isinstance(statuses, list) else []:
+        code = status.get("code") if isinstance(status, Mapping) else None
+        if isinstance(code, str) and code.lower().startswith("powerstate/"):
+            return code.split("/", 1)[1].lower()
+    return None
 
 
 def _order_nics(nics: list[Nic], vm: Mapping[str, Any] | None) -> list[Nic]:
@@ -549,6 +573,7 @@ def load_network(bundle: Bundle) -> VmNetwork:
 
     manifest = getattr(bundle, "manifest", None) or {}
     vm = getattr(bundle, "vm", None)
+    view = getattr(bundle, "instance_view", None)
     return network_from_dicts(
         nics=attr("nics"),
         nsgs=attr("nsgs"),
@@ -559,5 +584,6 @@ def load_network(bundle: Bundle) -> VmNetwork:
         effective_nsgs=attr("effective_nsgs"),
         effective_routes=attr("effective_routes"),
         vm=vm if isinstance(vm, Mapping) else None,
+        instance_view=view if isinstance(view, Mapping) else None,
         name=(manifest.get("vm_name") if isinstance(manifest, Mapping) else None) or None,
     )

@@ -1,9 +1,11 @@
 """Diff a VM's network against known-good peers, and say which differences break SSH/RDP.
 
 For every difference (NSG rules, UDRs, NIC settings, subnet/NSG/route-table associations) the
-subject's configuration is changed to the peer's value for that one thing and the SSH (22) and
-RDP (3389) verdicts from the responder's address are computed again: a difference "changes the
-verdict" when the answer moves. Differences are linked to the Activity Log write/delete operation
+subject's configuration is changed to the peer's value for that one thing and the SSH (22) and/or
+RDP (3389) verdicts (the VM's OS's, or the ports asked) are computed again from each
+representative source (the responder when given, the Internet, the VNet, a peered VNet,
+AzureLoadBalancer): a difference "changes the verdict" when the answer moves for the responder,
+or, without one, for any source. Differences are linked to the Activity Log write/delete operation
 on the same resource (inside the incident window) that most likely introduced them.
 """
 
@@ -17,13 +19,14 @@ from typing import Any
 
 from kit.analyze.activity import Operation
 from kit.analyze.network._model import Nsg, Route, RouteTable, SecurityRule, Subnet, VmNetwork, id_key
-from kit.analyze.network._responder import ACCESS_PORTS, ResponderVerdict, ssh_rdp_verdicts
+from kit.analyze.network._responder import ACCESS_PORTS, ResponderVerdict, access_ports, ssh_rdp_verdicts
 from kit.analyze.network._routes import next_hop
+from kit.analyze.network._sources import DEFAULT_RESPONDER, representative_sources
 from kit.errors import AnalysisError, KitError
 from kit.ids import canonical_id, name_of, try_parse
 from kit.times import iso_z
 
-__all__ = ["Difference", "NetworkDiff", "diff_network"]
+__all__ = ["Difference", "NetworkDiff", "VerdictChange", "diff_network"]
 
 Apply = Callable[[VmNetwork], VmNetwork]
 RuleEdit = Callable[[tuple[SecurityRule, ...]], tuple[SecurityRule, ...]]
@@ -32,6 +35,40 @@ RouteEdit = Callable[[tuple[Route, ...]], tuple[Route, ...]]
 # the most specific differences first: a rule or route says more than an association
 _HOP = {"nic": "NIC", "subnet": "subnet"}
 _KIND_RANK = {"nsg_rule": 0, "route": 1, "route_table": 2, "association": 3, "nic": 4}
+
+
+@dataclass(frozen=True)
+class VerdictChange:
+    """How one difference moves the verdict for one source and port.
+
+    Parameters
+    ----------
+    source
+        The source's label (``the responder``, ``the Internet``, ``the VNet`` …).
+    address
+        The source address the verdict is computed from.
+    port
+        The destination port.
+    before, after
+        The verdict sentence now, and with the peer's value.
+    """
+
+    source: str
+    address: str
+    port: int
+    before: str
+    after: str
+
+    def explain(self) -> str:
+        """``from the Internet (203.0.113.10), SSH: blocked … → reachable …``."""
+        service, _, now = self.before.partition(": ")
+        return f"from {self.source} ({self.address}), {service}: {now} → with the peer's value: " \
+               f"{self.after.partition(': ')[2]}"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"source": self.source, "address": self.address, "port": self.port, "before": self.before,
+                "after": self.after}
 
 
 @dataclass(frozen=True)
@@ -59,11 +96,14 @@ class Difference:
     peers
         The peers that differ this way.
     changes_verdict
-        Whether taking the peer's value changes the SSH or RDP verdict from the responder.
+        Whether taking the peer's value changes the SSH or RDP verdict from the responder (without
+        one: from any representative source).
     ports
-        The ports (22, 3389) whose verdict changes.
+        The ports (22, 3389) whose verdict changes (for the responder, else for the first source that moves).
     before, after
-        Port → the verdict sentence now, and with the peer's value.
+        Port → the verdict sentence now, and with the peer's value (same source as ``ports``).
+    changes
+        Every (source, port) whose verdict moves, for every representative source.
     operation
         The Activity Log operation that introduced it (an ``activity.Operation``), when found.
     operation_note
@@ -84,6 +124,7 @@ class Difference:
     after: dict[int, str] = field(default_factory=dict)
     operation: Operation | None = None
     operation_note: str | None = None
+    changes: tuple[VerdictChange, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -93,6 +134,7 @@ class Difference:
             "resource_id": self.resource_id, "description": self.description, "peers": list(self.peers),
             "changes_verdict": self.changes_verdict, "ports": list(self.ports),
             "before": {str(k): v for k, v in self.before.items()}, "after": {str(k): v for k, v in self.after.items()},
+            "changes": [c.to_json() for c in self.changes],
             "operation": None if op is None else {
                 "correlation_id": getattr(op, "correlation_id", None),
                 "operation_name": getattr(op, "operation_name", None),
@@ -116,7 +158,7 @@ class NetworkDiff:
     peers
         The peers' names.
     responder_ip
-        The address the verdicts are computed from.
+        The address the verdicts are computed from (the responder's, else the Internet stand-in).
     subject_verdicts
         Port → :class:`ResponderVerdict` for the subject (effective rules/routes where captured).
     peer_verdicts
@@ -125,6 +167,12 @@ class NetworkDiff:
         Every difference, verdict-changing ones first.
     warnings
         What could not be compared.
+    responder_given
+        Whether a responder address was given (else the diff judged every representative source).
+    sources
+        Label → address of the sources each difference was judged from.
+    ports
+        The ports judged and shown (the VM's OS's, or the ones asked).
     """
 
     subject: str
@@ -134,6 +182,9 @@ class NetworkDiff:
     peer_verdicts: dict[str, dict[int, ResponderVerdict]]
     differences: tuple[Difference, ...]
     warnings: tuple[str, ...] = ()
+    responder_given: bool = True
+    sources: dict[str, str] = field(default_factory=dict)
+    ports: tuple[int, ...] = tuple(ACCESS_PORTS)
 
     @property
     def explaining(self) -> tuple[Difference, ...]:
@@ -144,6 +195,7 @@ class NetworkDiff:
         """A JSON-ready dict."""
         return {
             "subject": self.subject, "peers": list(self.peers), "responder_ip": self.responder_ip,
+            "responder_given": self.responder_given, "sources": dict(self.sources), "ports": list(self.ports),
             "subject_verdicts": {str(p): v.to_json() for p, v in self.subject_verdicts.items()},
             "peer_verdicts": {name: {str(p): v.to_json() for p, v in verdicts.items()}
                               for name, verdicts in self.peer_verdicts.items()},
@@ -518,11 +570,33 @@ def _link(raw: _Raw, subject: VmNetwork, operations: Sequence[Operation],
 # --------------------------------------------------------------------------------------------
 
 
-def _verdicts(net: VmNetwork, responder_ip: str, *, use_effective: bool) -> dict[int, ResponderVerdict] | None:
+def _verdicts(net: VmNetwork, responder_ip: str, *, use_effective: bool,
+              ports: Sequence[int] = tuple(ACCESS_PORTS)) -> dict[int, ResponderVerdict] | None:
     try:
-        return ssh_rdp_verdicts(net, responder_ip, use_effective=use_effective)
+        return ssh_rdp_verdicts(net, responder_ip, use_effective=use_effective, ports=ports)
     except AnalysisError:
         return None
+
+
+Verdicts = dict[str, dict[int, ResponderVerdict]]
+
+
+def _by_source(net: VmNetwork, sources: dict[str, str], ports: Sequence[int]) -> Verdicts | None:
+    """Source label → port → configuration-only verdict (``None`` when the VM cannot be evaluated)."""
+    found = {}
+    for label, address in sources.items():
+        verdicts = _verdicts(net, address, use_effective=False, ports=ports)
+        if verdicts is None:
+            return None
+        found[label] = verdicts
+    return found
+
+
+def _changes(baseline: Verdicts, counterfactual: Verdicts, sources: dict[str, str]) -> list[VerdictChange]:
+    return [VerdictChange(label, sources[label], port, now.network_explain(),
+                          counterfactual[label][port].network_explain())
+            for label, verdicts in baseline.items() for port, now in verdicts.items()
+            if now.key != counterfactual[label][port].key]
 
 
 def _appliances(peers: Sequence[VmNetwork], responder_ip: str) -> list[str]:
@@ -543,7 +617,8 @@ def diff_network(
     subject: VmNetwork,
     peers: Sequence[VmNetwork],
     *,
-    responder_ip: str,
+    responder_ip: str | None = None,
+    ports: Sequence[int] | None = None,
     operations: Iterable[Operation] | None = None,
     window: tuple[datetime, datetime] | None = None,
 ) -> NetworkDiff:
@@ -556,7 +631,11 @@ def diff_network(
     peers
         Known-good VMs' networks (usually in the same subnet or VNet).
     responder_ip
-        The address the responder connects from; verdicts are TCP 22 and 3389 from there.
+        The address the responder connects from; verdicts are TCP 22 and 3389 from there. ``None``:
+        the verdicts are from the Internet stand-in and each difference is judged from every
+        representative source (:func:`~kit.analyze.network._sources.representative_sources`).
+    ports
+        The ports to judge (default: SSH for Linux, RDP for Windows, both when the OS is unknown).
     operations
         ``kit.analyze.activity.Operation`` objects (or anything with ``operation_name``,
         ``resource_id``, ``status``, ``start``) to link differences to the change that made them.
@@ -585,15 +664,19 @@ def diff_network(
     subject = subject.with_known_nics(known)
     peers = [peer.with_known_nics(subject.nics) for peer in peers]
     # the known-good peers' replies reach the responder: the appliances they go through forward
-    working = tuple(dict.fromkeys(_appliances(peers, responder_ip)))
+    address = responder_ip or DEFAULT_RESPONDER
+    shown = access_ports(subject, ports)
+    sources = representative_sources(subject, responder_ip)
+    working = tuple(dict.fromkeys(_appliances(peers, address)))
     subject = dataclasses.replace(subject, working_appliances=subject.working_appliances + working)
     peers = [dataclasses.replace(peer, working_appliances=peer.working_appliances + working) for peer in peers]
     warnings: list[str] = []
-    subject_verdicts = ssh_rdp_verdicts(subject, responder_ip)
-    baseline = _verdicts(subject, responder_ip, use_effective=False)
+    judged = tuple(dict.fromkeys((*ACCESS_PORTS, *shown)))
+    subject_verdicts = ssh_rdp_verdicts(subject, address, ports=judged)
+    baseline = _by_source(subject, sources, shown)
     peer_verdicts: dict[str, dict[int, ResponderVerdict]] = {}
     for peer in peers:
-        verdicts = _verdicts(peer, responder_ip, use_effective=True)
+        verdicts = _verdicts(peer, address, use_effective=True, ports=judged)
         if verdicts is None:
             warnings.append(f"peer {peer.vm_name}: no private address to evaluate; its verdicts are missing")
         else:
@@ -613,31 +696,29 @@ def diff_network(
                 merged[key] = (raw, [peer.vm_name])
     differences = []
     for raw, names in merged.values():
-        changed: list[int] = []
-        before: dict[int, str] = {}
-        after: dict[int, str] = {}
+        changes: list[VerdictChange] = []
         if baseline is not None:
             try:
-                counterfactual = _verdicts(raw.apply(subject), responder_ip, use_effective=False)
+                counterfactual = _by_source(raw.apply(subject), sources, shown)
             except KitError:
                 counterfactual = None
             if counterfactual is not None:
-                for port in ACCESS_PORTS:
-                    if baseline[port].key != counterfactual[port].key:
-                        changed.append(port)
-                        before[port] = baseline[port].explain()
-                        after[port] = counterfactual[port].explain()
+                changes = _changes(baseline, counterfactual, sources)
+        deciding = [c for c in changes if c.source == "the responder"] if responder_ip else changes
+        first = [c for c in deciding if c.source == deciding[0].source] if deciding else []
         operation, note = _link(raw, subject, ops, window)
         differences.append(Difference(
             kind=raw.kind, item=raw.item, subject_value=raw.subject_value, peer_value=raw.peer_value,
             resource_id=raw.resource_id, description=raw.description, peers=tuple(names),
-            changes_verdict=bool(changed), ports=tuple(changed), before=before, after=after,
-            operation=operation, operation_note=note,
+            changes_verdict=bool(deciding), ports=tuple(c.port for c in first),
+            before={c.port: c.before for c in first}, after={c.port: c.after for c in first},
+            operation=operation, operation_note=note, changes=tuple(changes),
         ))
     differences.sort(key=lambda d: (not d.changes_verdict, d.operation is None,
                                     _KIND_RANK.get(d.kind.partition(":")[0], 9), d.kind, d.item))
     return NetworkDiff(
-        subject=subject.vm_name, peers=tuple(p.vm_name for p in peers), responder_ip=responder_ip,
+        subject=subject.vm_name, peers=tuple(p.vm_name for p in peers), responder_ip=address,
         subject_verdicts=subject_verdicts, peer_verdicts=peer_verdicts, differences=tuple(differences),
         warnings=tuple(dict.fromkeys(warnings + list(subject.warnings))),
+        responder_given=responder_ip is not None, sources=sources, ports=shown,
     )

@@ -328,6 +328,10 @@ class VmNetwork:
     working_appliances
         Appliance (``VirtualAppliance``) addresses known to forward, e.g. those the known-good
         peers' replies go through; a route to one of them is not a possible blackhole.
+    os_type
+        ``Linux`` or ``Windows`` from the VM body's OS disk (``None`` when unknown).
+    power_state
+        The instance view's power state (``running``, ``deallocated`` …; ``None`` when not captured).
     warnings
         What was missing or skipped while building the model.
     """
@@ -343,7 +347,14 @@ class VmNetwork:
     effective_routes: Mapping[str, tuple[Route, ...]] = field(default_factory=dict)
     known_nics: tuple[Nic, ...] = ()
     working_appliances: tuple[str, ...] = ()
+    os_type: str | None = None
+    power_state: str | None = None
     warnings: tuple[str, ...] = ()
+
+    @property
+    def running(self) -> bool:
+        """False only when the instance view says the VM is not running (stopped, deallocated …)."""
+        return self.power_state is None or self.power_state.lower() == "running"
 
     @property
     def primary_nic(self) -> Nic:

@@ -16,6 +16,7 @@ from kit.analyze.network._arm import load_network
 from kit.analyze.network._diff import NetworkDiff, diff_network
 from kit.analyze.network._model import VmNetwork
 from kit.analyze.network._responder import ResponderVerdict, ssh_rdp_verdicts
+from kit.analyze.network._sources import DEFAULT_RESPONDER
 from kit.errors import KitError
 from kit.times import parse_time
 
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_RESPONDER", "NetworkReading", "bundle_window", "diff_from_bundles", "read_network"]
 
-#: Where SSH/RDP verdicts come from when no responder address is given (RFC 5737 TEST-NET-3).
-DEFAULT_RESPONDER = "203.0.113.10"
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ def bundle_window(bundle: Bundle) -> tuple[datetime, datetime] | None:
 
 
 def read_network(bundle: Bundle, peers: Sequence[Bundle] = (), *, responder_ip: str | None = None,
-                 operations: Sequence[Operation] = ()) -> NetworkReading:
+                 operations: Sequence[Operation] = (), ports: Sequence[int] | None = None) -> NetworkReading:
     """Load the VM's network, judge SSH/RDP from the responder, and diff it against the peers.
 
     Parameters
@@ -86,6 +85,8 @@ def read_network(bundle: Bundle, peers: Sequence[Bundle] = (), *, responder_ip: 
     operations
         The subject's Activity Log operations, to link each difference to the change that made it
         (within the bundle's collection window).
+    ports
+        The ports the diff judges (default: the VM's OS's, see :func:`~kit.analyze.network.access_ports`).
     """
     address = responder_ip or DEFAULT_RESPONDER
     given = responder_ip is not None
@@ -98,8 +99,8 @@ def read_network(bundle: Bundle, peers: Sequence[Bundle] = (), *, responder_ip: 
     if not peers:
         return NetworkReading(network, verdicts, None, address, given, checked=("network",))
     try:
-        diff = diff_network(network, [load_network(peer) for peer in peers], responder_ip=address,
-                            operations=operations, window=bundle_window(bundle))
+        diff = diff_network(network, [load_network(peer) for peer in peers], responder_ip=responder_ip,
+                            ports=ports, operations=operations, window=bundle_window(bundle))
     except KitError as error:
         return NetworkReading(network, verdicts, None, address, given, checked=("network",),
                               warnings=(f"peers: {error}",))
@@ -107,7 +108,8 @@ def read_network(bundle: Bundle, peers: Sequence[Bundle] = (), *, responder_ip: 
                           warnings=tuple(diff.warnings))
 
 
-def diff_from_bundles(subject: Bundle, peers: Sequence[Bundle] | None = None, *, responder_ip: str) -> NetworkDiff:
+def diff_from_bundles(subject: Bundle, peers: Sequence[Bundle] | None = None, *, responder_ip: str | None = None,
+                      ports: Sequence[int] | None = None) -> NetworkDiff:
     """:func:`~kit.analyze.network.diff_network` over evidence bundles, with the subject's Activity Log and window.
 
     Unlike :func:`read_network`, errors are raised (``kit analyze network --against`` reports them).
@@ -119,8 +121,10 @@ def diff_from_bundles(subject: Bundle, peers: Sequence[Bundle] | None = None, *,
     peers
         Known-good bundles (default: ``subject.peers()``).
     responder_ip
-        The responder's address.
+        The responder's address (``None``: judge every representative source).
+    ports
+        The ports to judge (default: the VM's OS's).
     """
     peer_bundles = list(peers) if peers is not None else list(subject.peers())
     return diff_network(load_network(subject), [load_network(b) for b in peer_bundles], responder_ip=responder_ip,
-                        operations=activity_from_bundle(subject).operations, window=bundle_window(subject))
+                        ports=ports, operations=activity_from_bundle(subject).operations, window=bundle_window(subject))
