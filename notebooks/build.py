@@ -86,6 +86,13 @@ JupyterLab and edit the parameters cell.
            "section below shows a part of that one analysis."),
         code("""from kit.analyze.triage import triage
 result = triage(bundle, peers, responder_ip=responder)"""),
+        code("""from kit.analyze.attribution import attribute
+from kit.report.contents import contents
+from kit.report.verdict_card import verdict_card
+display(verdict_card(result, bundle, attribute(result)))
+display(contents(["1. Identity and scope", "2. Power and provisioning state", "3. Boot diagnostics and the boot log",
+                  "4. Timeline", "5. Network path", "6. Who may open the serial console",
+                  "7. Classification and next step", "8. Reproduce the evidence with az", "9. Evidence manifest"]))"""),
         md("## 1. Identity and scope\nWhat this report is about, where the evidence came from and who collected it."),
         code("from kit.report import triage as t\n"
              "display(kv_table(t.identity(bundle, incident=incident, responder_ip=responder, source=src.source)))"),
@@ -121,15 +128,15 @@ display(s.notable_events(result.timeline))"""),
         code("display(s.classification_section(result.classification))"),
         md("## 8. Reproduce the evidence with `az`\n"
            "The same calls the collector made, for the ticket or a second pair of eyes."),
-        code("display(code_block('\\n'.join(f\"# {r['evidence']}\\n{r['command']}\" "
-             "for r in t.az_commands(bundle, responder_ip=responder))))"),
+        code("from kit.report.present import details\n"
+             "display(details('az commands that reproduce every piece of evidence', code_block('\\n'.join("
+             "f\"# {r['evidence']}\\n{r['command']}\" for r in t.az_commands(bundle, responder_ip=responder)))))"),
         md("## 9. Evidence manifest\n"
-           "Every file of every bundle with its sha256 (the known-good VMs' behind a click); `kit verify` "
+           "Every file of every bundle with its sha256, each bundle behind a click; `kit verify` "
            "recomputes them for the whole incident archive."),
-        code("""from kit.report.present import details
-for b in [bundle, *peers]:
+        code("""for b in [bundle, *peers]:
     files = table(t.evidence_files(b), caption=f"{b.name} ({b.role}): {b.path.name}", nowrap=("bytes", "api-version"))
-    display(files if b is bundle else details(f"{b.name} ({b.role}): {len(b.manifest.get('files', []))} files", files))
+    display(details(f"{b.name} ({b.role}): {len(b.manifest.get('files', []))} files with sha256", files))
     if b.failures:
         display(table(b.failures, caption=f"{b.name}: calls that failed during collection"))"""),
         code("""if run_dir:
@@ -157,6 +164,9 @@ peer_nets = [load_network(p) for p in peers]
 wanted_ports = [int(p) for p in str(ports).replace(",", " ").split()]
 display(callout(f"{bundle.name} against {', '.join(p.name for p in peers) or 'no known-good VM'}; "
                 f"responder {responder or 'not given'}", title="Scope"))"""),
+        code("""from kit.report.verdict_card import diff_card
+diff = diff_from_bundles(bundle, peers, responder_ip=responder) if responder and peers else None
+display(diff_card(diff, bundle))"""),
         md("## Rules side by side\nOne row per rule name and hop; rows where the VMs disagree come first."),
         code("display(table(nv.rules_side_by_side(net, peer_nets), caption='Custom NSG rules (subnet and NIC NSGs)',\n"
              "              nowrap=('differs', 'hop', 'direction')))"),
@@ -170,8 +180,7 @@ display(table(matrix, caption="Inbound TCP verdicts", nowrap=("VM",)))"""),
     display(table(nv.route_rows(n), caption=f"Routes of {n.vm_name}",
                   nowrap=("VM", "from", "prefix", "next hop", "next hop IP", "source", "state")))"""),
         md("## Differences and what they change"),
-        code("""diff = diff_from_bundles(bundle, peers, responder_ip=responder) if responder and peers else None
-display(s.network_section(diff.subject_verdicts if diff else {}, diff, bundle))"""),
+        code("""display(s.network_section(diff.subject_verdicts if diff else {}, diff, bundle))"""),
         md("## Every rule, in evaluation order"),
         code("""for n in [net, *peer_nets]:
     display(table(nv.rule_rows(n, include_default=True), caption=f"NSG rules on the path of {n.vm_name}",
@@ -213,6 +222,8 @@ if triage is None:
                        f"run `kit report triage --incident {incident}` first")
 top = triage["top_hypothesis"] or {}
 times = pm.durations(triage)"""),
+        code("""from kit.report.verdict_card import saved_verdict_card
+display(saved_verdict_card(triage))"""),
         md("## Summary"),
         code("""display(callout(f"{triage['vm']} could not be reached over SSH/RDP. "
                 f"Most likely cause: {top.get('kind')} (next step: {top.get('next_step')}). "

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kit.analyze.attribution import Attribution
 from kit.archive import (
     ArchiveWarning,
     describe,
@@ -234,17 +235,29 @@ def _time(value: Any) -> datetime | None:
         return None
 
 
+def first_change(triage: dict[str, Any]) -> str | None:
+    """Who made the causal change and how (``who · operation · status``), from the triage's attribution."""
+    saved = triage.get("attribution")
+    if not saved:
+        return None
+    a = Attribution.from_json(saved)
+    return " · ".join(x for x in (a.who, a.operation, a.status) if x)
+
+
 def durations(triage: dict[str, Any]) -> dict[str, Any]:
     """First change, detection and recovery times, with time to detect/repair where known.
 
-    ``first change`` is the Activity Log operation behind the verdict-changing network
-    difference, else the timeline's ``incident start``; ``investigation started`` is when the
-    evidence was collected (the page time, if earlier, belongs in the human sections);
+    ``first change`` is the triage's attribution (:mod:`kit.analyze.attribution`), else the
+    Activity Log operation behind the verdict-changing network difference, else the timeline's
+    ``incident start``; ``changed by`` says who did what (:func:`first_change`);
+    ``investigation started`` is when the evidence was collected (the page time, if earlier,
+    belongs in the human sections);
     ``recovered`` is the timeline's ``fix applied`` when a console session recorded one. Anything
     unknown is ``None`` (the notebook marks it for a person).
     """
     refs = triage.get("reference_times") or {}
-    changes = []
+    attribution = triage.get("attribution") or {}
+    changes = [_time(attribution.get("time"))]
     for d in ((triage.get("network_diff") or {}).get("differences") or []):
         op = d.get("operation") or {}
         if d.get("changes_verdict") and op.get("start"):
@@ -259,6 +272,7 @@ def durations(triage: dict[str, Any]) -> dict[str, Any]:
         minutes = (b - a).total_seconds() / 60
         return f"{minutes:.0f} min" if minutes < 600 else f"{minutes / 60:.1f} h"
 
-    return {"first change": first, "investigation started (evidence collected)": detected,
+    return {"first change": first, "changed by": first_change(triage),
+            "investigation started (evidence collected)": detected,
             "recovered (fix applied)": recovered,
             "time to detect": span(first, detected), "time to repair": span(detected or first, recovered)}

@@ -59,7 +59,37 @@ pre.kit-pre .kit-gap{color:#6a737d;font-style:italic}
 .kit-callout.warn{border-color:#ef8a00;background:#fff4e5}.kit-callout.todo{border-color:#6a1b9a;background:#f5eefa}
 .kit-allow{color:#2e7d32;font-weight:600}.kit-deny{color:#c62828;font-weight:600}
 details.kit-details{margin:.2em 0 1em}details.kit-details>summary{cursor:pointer;color:#0b5cad}
+.kit-code{position:relative}.kit-code>pre.kit-pre{padding-right:4.5em}
+.kit-copy{position:absolute;top:4px;right:4px;font-size:11px;padding:1px 7px;cursor:pointer;border:1px solid #d0d7de;
+ border-radius:4px;background:#fff;color:#24292f}
 </style>"""
+#: One delegated click handler for every Copy button of the page (JupyterLab and exported HTML alike):
+#: the clipboard API, else a hidden textarea and ``execCommand('copy')``.
+_COPY_SCRIPT = """<script>
+(function () {
+  if (window.kitCopyReady) { return; }
+  window.kitCopyReady = true;
+  function fallback(text) {
+    var area = document.createElement("textarea");
+    area.value = text; area.setAttribute("readonly", ""); area.style.position = "fixed"; area.style.opacity = "0";
+    document.body.appendChild(area); area.select();
+    try { document.execCommand("copy"); } finally { document.body.removeChild(area); }
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest(".kit-copy") : null;
+    if (!button) { return; }
+    var pre = button.parentNode.querySelector("pre");
+    var text = pre ? pre.textContent : "";
+    var done = function () {
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = "Copy"; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { fallback(text); done(); });
+    } else { fallback(text); done(); }
+  });
+})();
+</script>"""
 
 
 class Html(str):
@@ -211,9 +241,10 @@ def log_excerpt(lines: Iterable[tuple[int | None, Any]] | Iterable[Any], *, capt
 
 
 def code_block(text: str, *, caption: str | None = None) -> Html:
-    """Commands or JSON in a ``<pre>``, escaped."""
+    """Commands or JSON in a ``<pre>``, escaped, with a Copy button (its script comes with :func:`setup`)."""
     cap = f'<p class="kit-caption"><strong>{_esc(caption)}</strong></p>' if caption else ""
-    return Html(f'{cap}<pre class="kit-pre">{_esc(text, limit=200_000)}</pre>')
+    return Html(f'{cap}<div class="kit-code"><button type="button" class="kit-copy" title="Copy to the clipboard">'
+                f'Copy</button><pre class="kit-pre">{_esc(text, limit=200_000)}</pre></div>')
 
 
 def details(summary: str, body: Html | str, *, open_: bool = False) -> Html:
@@ -242,7 +273,7 @@ def heading(text: str, level: int = 3) -> Html:
 def setup() -> Html:
     """Prepare a report kernel: plotly renders offline (``plotly_mimetype`` + an offline notebook renderer).
 
-    Returns the helpers' stylesheet; display it once at the top of a notebook.
+    Returns the helpers' stylesheet and the Copy buttons' script; display it once at the top of a notebook.
     """
     import plotly.io as pio
 
@@ -250,7 +281,7 @@ def setup() -> Html:
         pio.renderers["kit_notebook"] = _offline_notebook_renderer()
     pio.renderers.default = "plotly_mimetype+kit_notebook"
     _one_line_kit_errors()
-    return Html(_STYLE)
+    return Html(_STYLE + _COPY_SCRIPT)
 
 
 def _one_line_kit_errors() -> None:

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kit.analyze.attribution import attribute, of_operation
 from kit.analyze.bootlog import log_lines
-from kit.analyze.network import NetworkDiff, ResponderVerdict
-from kit.analyze.timeline import reference_times
+from kit.analyze.network import NetworkDiff, ResponderVerdict, diff_from_bundles, os_type_of, ports_for_os
+from kit.analyze.timeline import reference_times, routine_peer_rows
 from kit.archive.layout import incident_relative
+from kit.errors import KitError
 from kit.report._screenshot_section import screenshot_section
 from kit.report.present import Html, callout, code_block, details, log_excerpt, table
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import pandas as pd
     
     from kit.analyze.activity import Operation
@@ -254,23 +257,27 @@ def _time_span(first: Any, last: Any) -> str:
     return f"{a}\n→ {b[11:] if a[:10] == b[:10] else b}"
 
 
-def notable_events(timeline: pd.DataFrame, *, limit: int = 40) -> Html:
+def notable_events(timeline: pd.DataFrame, *, limit: int = 40, causal: tuple[datetime, str] | None = None) -> Html:
     """Timeline rows of severity warning or worse (and every Activity Log write), time-ordered.
 
-    Consecutive rows of the same source, severity, kind, summary and actor are shown as one row
-    with a count and a time range.
+    The known-good peers' routine operations (patching, extensions, restarts) are left out unless
+    they failed or are the same operation as the ``causal`` change. Consecutive rows of the same
+    source, severity, kind, summary and actor are shown as one row with a count and a time range.
     """
     if timeline is None or len(timeline) == 0:
         return table([], caption="Notable events", empty="the timeline is empty")
-    frame = timeline[(timeline["severity"].isin(["warning", "error", "critical"]))
-                     | (timeline["source"] == "activity_log")]
+    routine = routine_peer_rows(timeline, causal)
+    frame = timeline[((timeline["severity"].isin(["warning", "error", "critical"]))
+                      | (timeline["source"] == "activity_log")) & ~routine]
     runs = collapse_repeats(frame.to_dict("records"), ("source", "severity", "kind", "summary", "actor"))
     rows = [{"time": _time_span(r["first"]["time"], r["last"]["time"]), "source": r["first"]["source"],
              "severity": r["first"]["severity"], "count": r["count"], "what": r["first"]["summary"],
              "actor": r["first"]["actor"], "evidence": _evidence_span(r["first"]["evidence"], r["last"]["evidence"])}
             for r in runs[:limit]]
     more = f"first {limit} of {len(runs)} rows, " if len(runs) > limit else ""
-    caption = f"Notable events ({more}{len(frame)} events; repeats one after another shown once with a count)"
+    peers = f"; {int(routine.sum())} routine peer operations left out" if routine.any() else ""
+    caption = (f"Notable events ({more}{len(frame)} events; repeats one after another shown once with a count"
+               f"{peers})")
     return table(rows, caption=caption, empty="no warnings and no Activity Log operations",
                  nowrap=("time", "source", "severity", "count"))
 
@@ -288,7 +295,7 @@ def verdict_rows(verdicts: Mapping[int, Any], vm: str) -> list[dict[str, Any]]:
         flow = v.flow
         rows.append({
             "VM": vm, "port": port, "NSG access": flow.access,
-            "reachable": {True: "yes", False: "no", None: "uncertain"}[v.reachable],
+            "reachable": v.reachability,
             "deciding rule": flow.rule_name or "—", "decided at": flow.hop or "—",
             "reply route": v.route.explain(), "explanation": v.explain(),
         })
@@ -296,13 +303,26 @@ def verdict_rows(verdicts: Mapping[int, Any], vm: str) -> list[dict[str, Any]]:
 
 
 def network_section(verdicts: Mapping[int, ResponderVerdict], diff: NetworkDiff | None, bundle: Bundle, *,
-                    assumed_responder: str | None = None) -> Html:
+                    assumed_responder: str | None = None, ports: Sequence[int] | None = None) -> Html:
     """The SSH/RDP verdict table, the verdict-changing differences and the operations behind them.
 
     ``assumed_responder`` is the documentation address the verdicts are from when no responder
     address was given (:attr:`kit.analyze.triage.TriageResult.assumed_responder`); it is said first.
+    Without ``diff``, the known-good VMs the bundle's manifest names are compared here (each
+    difference judged from every representative source). Rows are for ``ports`` (default: SSH for
+    Linux, RDP for Windows, both when the OS is unknown).
     """
     out = Html("")
+    if diff is None and (bundle.manifest or {}).get("peers"):
+        try:
+            diff = diff_from_bundles(bundle, ports=ports)
+        except KitError as error:
+            out += callout(f"The known-good VMs could not be compared: {error}", kind="warn")
+    if not verdicts and diff is not None:
+        verdicts = diff.subject_verdicts
+        assumed_responder = None if diff.responder_given else diff.responder_ip
+    shown = tuple(ports) if ports else (diff.ports if diff is not None else ports_for_os(os_type_of(bundle.vm)))
+    verdicts = {port: v for port, v in verdicts.items() if port in shown}
     if not verdicts:
         out += callout("No responder address was given, so no SSH/RDP verdict was computed; set responder_ip.",
                        kind="warn")
@@ -313,7 +333,7 @@ def network_section(verdicts: Mapping[int, ResponderVerdict], diff: NetworkDiff 
     rows = verdict_rows(verdicts, bundle.name)
     if diff is not None:
         for peer, peer_verdicts in diff.peer_verdicts.items():
-            rows += verdict_rows(peer_verdicts, f"{peer} (known good)")
+            rows += verdict_rows({p: v for p, v in peer_verdicts.items() if p in shown}, f"{peer} (known good)")
     if rows:
         out += Html('<div class="kit-network-verdicts">') + table(
             rows, caption="SSH/RDP verdict from the responder's address (offline IP flow verify)",
@@ -321,7 +341,11 @@ def network_section(verdicts: Mapping[int, ResponderVerdict], diff: NetworkDiff 
     if diff is None:
         return out + callout("No known-good VM was given, so nothing to compare against.", kind="warn")
     explaining = diff.explaining
-    if explaining:
+    if explaining and not diff.responder_given:
+        out += callout("; ".join(f"{d.description}: " + "; ".join(c.explain() for c in d.changes) for d in explaining),
+                       kind="bad", title=f"{len(explaining)} difference(s) from the known-good VMs change the verdict "
+                       "for some source (no responder address was given)")
+    elif explaining:
         out += callout("; ".join(d.description for d in explaining), kind="bad",
                        title=f"{len(explaining)} difference(s) from the known-good VMs change the verdict")
     else:
@@ -329,18 +353,16 @@ def network_section(verdicts: Mapping[int, ResponderVerdict], diff: NetworkDiff 
     out += table([{
         "changes verdict": "yes" if d.changes_verdict else "no", "kind": d.kind, "item": d.item,
         "this VM": d.subject_value, "known good": d.peer_value, "peers": ", ".join(d.peers),
-        "introduced by": _operation(d.operation),
+        "introduced by": _operation(d.operation, bundle),
     } for d in diff.differences], caption="Differences from the known-good VMs", empty="no differences")
     if diff.warnings:
         out += table([{"warning": w} for w in diff.warnings], caption="Could not compare")
     return out
 
 
-def _operation(op: Operation | None) -> str:
-    if op is None:
-        return "—"
-    start = op.start.isoformat() if isinstance(op.start, datetime) else op.start
-    return " · ".join(str(x) for x in (op.operation_name, op.status, start, op.caller) if x)
+def _operation(op: Operation | None, bundle: Bundle) -> str:
+    """Who introduced a difference, when and how: the same words as the verdict card's causal change."""
+    return "—" if op is None else of_operation(op, bundle.directory_names, "network diff").text
 
 
 def _get(obj: Any, *names: str, default: Any = None) -> Any:
@@ -422,5 +444,6 @@ def triage_result(src: Sources, result: TriageResult, archive_dir: str | Path | 
         "verdicts": {str(p): v.to_json() for p, v in result.verdicts.items()},
         "verdicts_from": result.responder_ip,
         "network_diff": result.diff.to_json() if result.diff is not None else None,
+        "attribution": attribution.to_json() if (attribution := attribute(result)) is not None else None,
         "reference_times": refs,
     }

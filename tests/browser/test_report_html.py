@@ -135,7 +135,8 @@ def test_demo_report_is_short_with_code_blocks_and_unwrapped_short_cells(demo: A
         style = page.evaluate("""() => { const pre = document.querySelector('pre.kit-pre');
             const s = getComputedStyle(pre); return [s.fontFamily, s.whiteSpace, s.backgroundColor]; }""")
         assert "mono" in style[0].lower() and style[1] == "pre-wrap" and style[2] != "rgba(0, 0, 0, 0)", style
-        assert page.locator("p.kit-caption:has-text('Commands for the next step') + pre.kit-pre").count() == 1
+        commands = "p.kit-caption:has-text('Commands for the next step') + .kit-code > pre.kit-pre"
+        assert page.locator(commands).count() == 1
         port = page.locator(".kit-network-verdicts td.kit-nowrap").first
         assert port.evaluate("e => getComputedStyle(e).whiteSpace") == "pre"
         assert port.evaluate("e => e.getClientRects().length") == 1

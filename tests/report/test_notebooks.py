@@ -61,6 +61,7 @@ def test_network_diff_compares_rules_flows_and_routes(scenario: str, collected: 
     result = run.result("network-diff")
     assert result["vm"] == info.broken_vm and set(result["peers"]) == set(info.known_good)
     assert any(row["VM"] == info.broken_vm for row in result["flow_matrix"])
+    assert 'class="kit-verdict-card"' in page and "Causal change" in page
     family = {"nsg_deny": ("nsg_rule", "association:subnet_nsg", "association:nic_nsg"),
               "route_blackhole": ("route", "association:route_table")}.get(ANSWERS[scenario].hypothesis)
     if family:
@@ -97,6 +98,8 @@ def test_postmortem_reads_the_archive_after_triage(scenario: str, collected: dic
     assert result["sessions"] == ["console-1"]
     assert result["cause"] == ANSWERS[scenario].hypothesis
     assert result["follow_ups"], "standard follow-ups for the cause"
+    assert 'class="kit-verdict-card"' in page
+    assert result["times"]["first change"] and result["times"]["changed by"], "the triage's attribution"
     assert verify_archive(tmp_path / "INC-PM").ok
 
 
