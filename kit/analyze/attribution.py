@@ -7,8 +7,10 @@ Every report names the same change::
 
 Network hypotheses take the operation the network diff linked to the verdict-changing
 difference; the others take the latest Activity Log operation their evidence cites (a Run
-Command, an extension, a deallocation …); a boot failure with none takes the last restart or
-start of the VM, the boot that failed. ``None`` when nothing is attributable.
+Command, an extension, a deallocation …); a boot failure with none takes the change to the VM
+between its previous boot and the boot that failed (a disk attach/detach for fstab and volume
+failures; patches, extensions, Run Commands or a model write otherwise), else that failed boot
+itself. ``None`` when nothing is attributable.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ if TYPE_CHECKING:
 __all__ = ["Attribution", "attribute", "display_name", "of_operation"]
 
 _BOOTS = ("/restart/action", "/start/action", "/redeploy/action", "/reapply/action")
+#: Changes that break a boot on the next restart, by what failed.
+_STORAGE_CHANGES = ("microsoft.compute/virtualmachines/write", "microsoft.compute/disks/write")
+_SOFTWARE_CHANGES = ("/installpatches/action", "/extensions/write", "/runcommand/action", "/runcommands/write",
+                     "microsoft.compute/virtualmachines/write")
 
 
 @dataclass(frozen=True)
@@ -102,11 +108,22 @@ def _cited_operation(result: TriageResult) -> Operation | None:
     return ops[-1] if ops else None
 
 
-def _last_boot(operations: Iterable[Operation], vm_id: str) -> Operation | None:
+def _vm_operations(operations: Iterable[Operation], vm_id: str) -> list[Operation]:
     vm = vm_id.lower()
-    boots = [op for op in operations if op.operation_name.lower().endswith(_BOOTS) and not op.failed
-             and (not vm or op.resource_id.lower().startswith(vm))]
-    return boots[-1] if boots else None
+    return [op for op in operations if not op.failed and (not vm or op.resource_id.lower().startswith(vm))]
+
+
+def _boot_change(operations: Iterable[Operation], vm_id: str, kind: str) -> tuple[Operation | None, str]:
+    """The change made between the VM's previous boot and its failed (last) boot, else that boot."""
+    ops = _vm_operations(operations, vm_id)
+    boots = [op for op in ops if op.operation_name.lower().endswith(_BOOTS)]
+    if not boots:
+        return None, ""
+    failed, previous = boots[-1], (boots[-2].start if len(boots) > 1 else None)
+    wanted = _STORAGE_CHANGES if any(word in kind for word in ("fstab", "volume")) else _SOFTWARE_CHANGES
+    changes = [op for op in ops if op.start < failed.start and (previous is None or op.start > previous)
+               and op.operation_name.lower().endswith(wanted)]
+    return (changes[-1], "change before the failed boot") if changes else (failed, "last boot")
 
 
 def attribute(result: TriageResult) -> Attribution | None:
@@ -118,7 +135,7 @@ def attribute(result: TriageResult) -> Attribution | None:
     if op is None:
         op, source = _cited_operation(result), "verdict evidence"
     if op is None and top.kind.startswith("boot_failure"):
-        op, source = _last_boot(result.activity.operations, result.classification.vm_id), "last boot"
+        op, source = _boot_change(result.activity.operations, result.classification.vm_id, top.kind)
     return None if op is None else of_operation(op, result.bundle.directory_names, source)
 
 

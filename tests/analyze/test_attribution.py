@@ -14,8 +14,8 @@ from kit.analyze.triage import triage
 EXPECTED = {
     "deallocated": ("/deallocate/action", "lena.nakamura@brightwater-analytics.com", "verdict evidence"),
     "firewall-lockout": ("/runCommand/action", "sp-climsim-gitops", "verdict evidence"),
-    "fstab-emergency": ("/restart/action", "sp-portops-update-manager", "last boot"),
-    "kernel-panic": ("/restart/action", "sp-ot-update-manager", "last boot"),
+    "fstab-emergency": ("/virtualMachines/write", "dmitri.volkov@portkestrel.co.uk", "change before the failed boot"),
+    "kernel-panic": ("/installPatches/action", "sp-ot-update-manager", "change before the failed boot"),
     "nsg-deny": ("/securityRules/write", "rafael.ferreira@lumenretail.com", "network diff"),
     "route-blackhole": ("/networkInterfaces/delete", "nana.osei@aurorafreight.com", "network diff"),
     "sshd-broken": ("/extensions/write", "sp-buildfarm-rollout", "verdict evidence"),
@@ -58,3 +58,16 @@ def test_a_upn_is_its_own_name_and_an_unknown_id_has_none() -> None:
     assert display_name("9D2F6C1E-4B7A", {"9d2f6c1e-4b7a": "sp-gitops"}) == "sp-gitops"
     assert display_name("0000", {}) is None
     assert display_name(None, {}) is None
+
+
+def test_a_boot_failure_without_a_change_since_the_previous_boot_names_the_failed_boot(
+        scenario_bundles: dict[str, Any]) -> None:
+    _info, subject, peers = scenario_bundles["fstab-emergency"]
+    result = triage(subject, peers, responder_ip="203.0.113.7")
+    activity = result.activity
+    kept = tuple(op for op in activity.operations if not op.operation_name.lower().endswith(("/write",)))
+    found = attribute(replace(result, activity=replace(activity, operations=kept)))
+    assert found is not None and found.source == "last boot"
+    assert found.operation.lower().endswith("/restart/action")
+    assert found.time == max(op.start for op in kept if op.operation_name.lower().endswith("/restart/action")
+                             and result.classification.vm_id.lower() in op.resource_id.lower())
