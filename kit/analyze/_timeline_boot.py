@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ _START_OPS = (
     "microsoft.compute/virtualmachines/performmaintenance/action",
 )
 _CREATE_OP = "microsoft.compute/virtualmachines/write"
+#: A getty prompt at the start of a line: a stamp later on that line is the next message's, not the prompt's.
+_PROMPT = re.compile(r"^\S+ login:")
 
 
 def _is_start(op: Operation, vm_id: str) -> bool:
@@ -119,26 +122,52 @@ def boot_rows(rows: Rows, bundle: Bundle, operations: Sequence[Operation], insta
                             "log, no VM start in the Activity Log or instance view); they are listed without a time")
     for warning in report.warnings:
         warnings.append(f"serial.log: {warning.message}")
-    _add_events(rows, report, vm_id)
+    started = _unstamped_last_boot_start(report, operations, instance_view, vm_id)
+    _add_events(rows, report, vm_id, started)
     return anchor
 
 
-def _add_events(rows: Rows, report: BootReport, vm_id: str) -> None:
+def _unstamped_last_boot_start(report: BootReport, operations: Sequence[Operation],
+                               instance_view: Mapping[str, Any] | None, vm_id: str) -> datetime | None:
+    """The VM start, when the last boot printed no time at all (Windows SAC): its rows are placed there."""
+    last = max((e.boot for e in report.events), default=None)
+    if last is None or any(e.time is not None or e.uptime is not None for e in report.events if e.boot == last):
+        return None
+    return vm_start_anchor(operations, instance_view, vm_id)[0]
+
+
+def _add_events(rows: Rows, report: BootReport, vm_id: str, started: datetime | None) -> None:
+    """One row per event (merged with its line's finding), then the findings of lines without an event.
+
+    Rows of an unstamped last boot get ``started`` (the VM start), when given.
+    """
+    last_boot = max((e.boot for e in report.events), default=None)
+    from_start = TIME_KINDS[("boot_log", "vm_start")]
     wall, estimated = TIME_KINDS[("boot_log", "wall_time")], TIME_KINDS[("boot_log", "uptime_anchored")]
     unanchored, untimed = TIME_KINDS[("boot_log", "uptime_unanchored")], TIME_KINDS[("boot_log", "none")]
     preceding = TIME_KINDS[("boot_log", "preceding_line")]
     findings = {(f.boot, f.line): f for f in report.findings}
     last_time: dict[int, tuple[Any, str]] = {}
-    add = rows.add
+    out: list[tuple[Any, str, str, str, str, str, dict[str, Any]]] = []  # time, desc, kind, summary, severity …
+    add = out.append
+    source = report.source
     for event in report.events:
         time = event.time
-        if time is not None:
+        if time is not None and " login:" in event.text and _PROMPT.match(event.text):
+            # the prompt has no stamp of its own: it appeared no earlier than the line before it
+            own = (time, estimated if event.time_desc == "estimated from uptime" else wall)
+            previous = last_time.get(event.boot)
+            time, desc = (previous[0], preceding) if previous else (None, untimed)
+            last_time[event.boot] = own
+        elif time is not None:
             desc = estimated if event.time_desc == "estimated from uptime" else wall
             last_time[event.boot] = (time, desc)
         elif event.uptime is not None:
             desc = unanchored
         elif event.boot in last_time:  # a line without a stamp (systemd status): no earlier than the line before
             time, desc = last_time[event.boot][0], preceding
+        elif started is not None and event.boot == last_boot:
+            time, desc = started, from_start
         else:
             desc = untimed
         details = {"line": event.line, "boot": event.boot, "uptime": event.uptime, "text": event.text}
@@ -147,13 +176,24 @@ def _add_events(rows: Rows, report: BootReport, vm_id: str) -> None:
         finding = findings.pop((event.boot, event.line), None)
         if finding is not None:
             details["event_kind"] = event.kind
-            add(time, desc, "boot_log", finding.kind, finding.summary, resource_id=vm_id,
-                severity=finding.severity, evidence=finding.evidence, details=details)
+            add((time, desc, finding.kind, finding.summary, finding.severity, finding.evidence, details))
         else:
-            add(time, desc, "boot_log", event.kind, event.text, resource_id=vm_id,
-                severity=event.severity or "info", evidence=f"{report.source}:{event.line}", details=details)
+            add((time, desc, event.kind, event.text, event.severity or "info", f"{source}:{event.line}", details))
     for finding in sorted(findings.values(), key=lambda f: f.line):
-        time, desc = (last_time[finding.boot][0], preceding) if finding.boot in last_time else (None, untimed)
-        add(time, desc, "boot_log", finding.kind, finding.summary, resource_id=vm_id, severity=finding.severity,
-            evidence=finding.evidence, details={"line": finding.line, "boot": finding.boot, "text": finding.text,
-                                                "time_from": "the last timed line before it"})
+        if finding.boot in last_time:
+            time, desc = last_time[finding.boot][0], preceding
+        elif started is not None and finding.boot == last_boot:
+            time, desc = started, from_start
+        else:
+            time, desc = None, untimed
+        add((time, desc, finding.kind, finding.summary, finding.severity, finding.evidence,
+             {"line": finding.line, "boot": finding.boot, "text": finding.text,
+              "time_from": "the last timed line before it"}))
+    if not out:
+        return
+    times, descs, kinds, summaries, severities, evidence, details_of = (list(c) for c in zip(*out, strict=True))
+    count = len(out)
+    rows.extend({"time": times, "time_desc": descs, "source": ["boot_log"] * count, "kind": kinds,
+                 "summary": summaries, "actor": [""] * count, "resource_id": [vm_id] * count,
+                 "severity": severities, "evidence": evidence, "details": details_of},
+                lines=[d["line"] if type(d["line"]) is int else 0 for d in details_of])

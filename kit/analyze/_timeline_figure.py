@@ -19,6 +19,7 @@ import pandas as pd
 
 from kit.analyze._gc import gc_paused
 from kit.analyze._timeline_rows import SOURCES
+from kit.analyze._timeline_zoom import label_rows, zoom_range
 from kit.errors import AnalysisError
 
 __all__ = [
@@ -47,8 +48,14 @@ _REFERENCE_STYLE = {
 }
 #: Vertical distance between two rows of reference-line labels, in pixels.
 _LABEL_ROW_PX = 16
-#: Two reference lines closer than this fraction of the time axis get their labels on different rows.
-_LABEL_GAP = 0.12
+#: The causal change's marker: a large red star with a dark rim.
+_CAUSAL_MARKER = {"symbol": "star", "size": 20, "color": "#D62728", "line": {"width": 1.5, "color": "#67000D"}}
+_RANGE_BUTTONS = [
+    {"count": 1, "label": "1 h", "step": "hour", "stepmode": "backward"},
+    {"count": 6, "label": "6 h", "step": "hour", "stepmode": "backward"},
+    {"count": 1, "label": "1 d", "step": "day", "stepmode": "backward"},
+    {"label": "all", "step": "all"},
+]
 _SUMMARY_CHARS = 160
 _WRAP = 90
 # Rows whose kind marks a boot that reached a usable system (bootlog event / finding kinds).
@@ -60,7 +67,7 @@ def reference_times(df: pd.DataFrame) -> dict[str, pd.Timestamp]:
     """Derive the reference lines a timeline supports, from its rows.
 
     - ``incident start``: the first error or critical row;
-    - ``last good boot``: the last boot-log row showing a login prompt / multi-user / SAC before
+    - ``last good boot``: the last boot-log row showing a login prompt / multi-user / SAC strictly before
       the incident start (or at all, when there is no incident start);
     - ``fix applied``: the first console or kit row after the incident start whose kind names a
       fix (``console:fix_applied`` …).
@@ -75,7 +82,7 @@ def reference_times(df: pd.DataFrame) -> dict[str, pd.Timestamp]:
     dict[str, pandas.Timestamp]
         Only the lines the evidence supports; possibly empty.
     """
-    timed = df[df["time"].notna()]
+    timed = df.loc[df["time"].notna(), ["time", "source", "kind", "severity"]]  # no copy of the other columns
     if timed.empty:
         return {}
     result: dict[str, pd.Timestamp] = {}
@@ -86,7 +93,7 @@ def reference_times(df: pd.DataFrame) -> dict[str, pd.Timestamp]:
     boot = timed[timed["source"] == "boot_log"]
     good = boot[boot["kind"].isin(_matching(boot["kind"], _GOOD_BOOT))]
     if start is not None:
-        good = good[good["time"] <= start]
+        good = good[good["time"] < start]
     if not good.empty:
         result["last good boot"] = good["time"].iloc[-1]
     if start is not None:
@@ -95,33 +102,6 @@ def reference_times(df: pd.DataFrame) -> dict[str, pd.Timestamp]:
         if not fixes.empty:
             result["fix applied"] = fixes["time"].iloc[0]
     return result
-
-
-def _time_span(timed: pd.DataFrame, references: Mapping[str, pd.Timestamp]) -> pd.Timedelta:
-    """How much time the x axis covers: the timed rows and the reference lines."""
-    times = [*references.values()]
-    if not timed.empty:
-        times += [timed["time"].min(), timed["time"].max()]
-    return (max(times) - min(times)) if len(times) > 1 else pd.Timedelta(0)
-
-
-def _label_rows(references: Mapping[str, pd.Timestamp], span: pd.Timedelta) -> dict[str, int]:
-    """A text row (0 = lowest) per reference label so that labels of nearby lines do not overlap.
-
-    Labels are placed in time order; each takes the lowest row whose previous label is more than
-    :data:`_LABEL_GAP` of the axis away (a label is about that wide on a report-sized figure).
-    """
-    rows: dict[str, int] = {}
-    last_in_row: list[pd.Timestamp] = []
-    gap = span * _LABEL_GAP
-    for label, when in sorted(references.items(), key=lambda item: item[1]):
-        row = next((i for i, previous in enumerate(last_in_row) if when - previous > gap), len(last_in_row))
-        if row == len(last_in_row):
-            last_in_row.append(when)
-        else:
-            last_in_row[row] = when
-        rows[label] = row
-    return rows
 
 
 def _matching(kinds: pd.Series, pattern: str) -> list[str]:
@@ -168,19 +148,33 @@ def _hover_texts(kinds: list[str], summaries: list[str], actors: list[str], desc
     return out
 
 
+def _utc(when: Any, what: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(when)
+    except (TypeError, ValueError) as error:
+        raise AnalysisError(f"{what}: {when!r} is not a time") from error
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _axis_time(when: pd.Timestamp) -> str:
+    """A UTC time as plotly's date axis reads it (naive, milliseconds)."""
+    return when.tz_convert("UTC").tz_localize(None).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def _causal_trace(when: pd.Timestamp, label: str, lane: int) -> dict[str, Any]:
+    text = _summary_html(label)
+    return {"type": "scatter", "x": [_axis_time(when)], "y": [lane], "mode": "markers+text", "name": "causal change",
+            "text": [text], "textposition": "top right", "textfont": {"color": "#67000D", "size": 12},
+            "hovertemplate": "%{x|%Y-%m-%d %H:%M:%S.%L} UTC<br><b>causal change</b><br>%{text}<extra></extra>",
+            "marker": _CAUSAL_MARKER, "cliponaxis": False}
+
+
 def _normalise_references(reference_lines: Any) -> dict[str, pd.Timestamp]:
     if isinstance(reference_lines, Mapping):
         items = list(reference_lines.items())
     else:
         items = [(label, when) for when, label in reference_lines]
-    result = {}
-    for label, when in items:
-        try:
-            stamp = pd.Timestamp(when)
-        except (TypeError, ValueError) as error:
-            raise AnalysisError(f"reference line {label!r}: {when!r} is not a time") from error
-        result[str(label)] = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return result
+    return {str(label): _utc(when, f"reference line {label!r}") for label, when in items}
 
 
 def timeline_figure(
@@ -188,9 +182,14 @@ def timeline_figure(
     *,
     reference_lines: Mapping[str, Any] | Sequence[tuple[Any, str]] | None = None,
     title: str | None = None,
+    causal: tuple[Any, str] | None = None,
     webgl: bool | None = None,
 ) -> Any:
-    """Plot a timeline: one lane per source, colour by severity, hover with actor and summary.
+    """Plot a timeline: one lane per source, colour by severity, opened zoomed on the incident.
+
+    The x axis opens on the causal change (else the last good boot, else the first warning)
+    through the incident start or the fix applied (see :func:`~kit.analyze._timeline_zoom.zoom_range`),
+    with a range slider and 1 h / 6 h / 1 d / all buttons to look wider.
 
     Parameters
     ----------
@@ -202,6 +201,9 @@ def timeline_figure(
         :func:`reference_times` when ``None``; ``{}`` for none.
     title
         The figure title; a default names the number of events.
+    causal
+        ``(time, "who did what")`` of the change that caused the incident: drawn as a large red
+        star named ``causal change`` on the Activity Log lane, labelled with the text.
     webgl
         Force (``True``) or forbid (``False``) WebGL traces; by default they are used above
         :data:`WEBGL_THRESHOLD` points, so 200k events stay interactive.
@@ -214,19 +216,22 @@ def timeline_figure(
     Raises
     ------
     AnalysisError
-        When ``df`` is not a timeline or a reference time cannot be read.
+        When ``df`` is not a timeline or a reference or causal time cannot be read.
     """
     import plotly.graph_objects as go
 
     for name in ("time", "source", "kind", "summary", "actor", "severity", "time_desc"):
         if name not in getattr(df, "columns", ()):
             raise AnalysisError(f"not a timeline DataFrame: missing column {name!r}")
-    timed = df[df["time"].notna()]
+    timed = df.loc[df["time"].notna(), ["time", "source", "kind", "summary", "actor", "severity", "time_desc"]]
     untimed = len(df) - len(timed)
     use_gl = webgl if webgl is not None else len(timed) > WEBGL_THRESHOLD
     trace_type = "scattergl" if use_gl else "scatter"
-    lanes = [lane for lane in SOURCES if (timed["source"] == lane).any()]
-    lanes += sorted(set(timed["source"]) - set(lanes))
+    present = set(timed["source"].unique())
+    if causal is not None:
+        present.add("activity_log")
+    lanes = [lane for lane in SOURCES if lane in present]
+    lanes += sorted(present - set(lanes))
     lane_of = {lane: index for index, lane in enumerate(lanes)}
 
     x_all = timed["time"].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ms]").astype("int64").to_numpy()
@@ -261,38 +266,49 @@ def timeline_figure(
                     "line": {"width": 1.5 if is_estimate else 0, "color": colour},
                 },
             })
-    fig = go.Figure(data=traces)  # dicts of arrays: validated, not deep-copied element by element
+    cause = (_utc(causal[0], "causal change"), str(causal[1])) if causal is not None else None
+    if cause is not None:
+        traces.append(_causal_trace(cause[0], cause[1], -lane_of["activity_log"]))
     references = reference_times(df) if reference_lines is None else _normalise_references(reference_lines)
     shapes, notes = [], []
-    span = _time_span(timed, references)
-    rows = _label_rows(references, span)
+    visible = zoom_range(references, cause[0] if cause else None, timed)
+    rows = label_rows(references, visible)
     for label, when in references.items():
         colour, dash = _REFERENCE_STYLE.get(label, ("#555555", "dash"))
-        at = when.tz_convert("UTC").tz_localize(None).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        at = _axis_time(when)
         shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": at, "x1": at, "y0": 0, "y1": 1,
                        "line": {"color": colour, "width": 1.5, "dash": dash}})
         notes.append({"x": at, "xref": "x", "y": 1.0, "yref": "paper", "yanchor": "bottom", "text": label,
                       "yshift": 2 + _LABEL_ROW_PX * rows[label], "showarrow": False,
                       "font": {"color": colour, "size": 11}, "bgcolor": "rgba(255,255,255,0.85)"})
+    label_px = _LABEL_ROW_PX * (max(rows.values(), default=-1) + 1)
+    height = 230 + 70 * max(len(lanes), 1)
+    top, bottom = 100 + label_px, 40
+    selector_y = 1 + (label_px + 6) / max(height - top - bottom, 1)  # above the reference labels
     heading = title or f"Timeline: {len(timed):,} events"
     if untimed:
         heading += f" ({untimed:,} without wall time not shown)"
-    fig.update_layout(
+    layout = dict(
         title={"text": html.escape(heading, quote=False)},
-        height=160 + 70 * max(len(lanes), 1),
+        height=height,
         hovermode="closest",
         shapes=shapes,
         annotations=notes,
         legend={"title": {"text": "severity"}},
-        margin={"l": 140, "r": 20, "t": 70 + _LABEL_ROW_PX * (max(rows.values(), default=-1) + 1), "b": 40},
-        xaxis={"type": "date", "title": {"text": "time (UTC)"}},
+        margin={"l": 140, "r": 20, "t": top, "b": bottom},
+        xaxis={"type": "date", "title": {"text": "time (UTC)"}, "rangeslider": {"visible": True, "thickness": 0.08},
+               "rangeselector": {"buttons": _RANGE_BUTTONS, "x": 1, "xanchor": "right", "y": selector_y,
+                                 "yanchor": "bottom"},
+               **({"range": [_axis_time(visible[0]), _axis_time(visible[1])]} if visible else {})},
         yaxis={"tickmode": "array", "tickvals": [-i for i in range(len(lanes))],
                "ticktext": [_LANE_TITLES.get(lane, lane) for lane in lanes],
                "range": [-len(lanes) + 0.5, 0.5], "zeroline": False, "fixedrange": True},
         meta={"kit": {"lanes": lanes, "webgl": use_gl, "untimed": int(untimed),
-                      "references": {k: v.isoformat() for k, v in references.items()}}},
+                      "references": {k: v.isoformat() for k, v in references.items()},
+                      "zoom": [t.isoformat() for t in visible] if visible else None,
+                      "causal": {"time": cause[0].isoformat(), "label": cause[1]} if cause else None}},
     )
-    return fig
+    return go.Figure(data=traces, layout=layout)  # dicts of arrays: validated, not deep-copied element by element
 
 
 _PAGE = """<!DOCTYPE html>

@@ -38,6 +38,7 @@ from kit.analyze._gc import gc_paused
 from kit.analyze._timeline_boot import boot_rows
 from kit.analyze._timeline_console import console_events_from_cast
 from kit.analyze._timeline_figure import reference_times, timeline_figure, write_timeline_html
+from kit.analyze._timeline_peers import causal_kind, peer_rows, routine_peer_rows
 from kit.analyze._timeline_rows import COLUMNS, SEVERITIES, SOURCES, TIME_KINDS, Rows, normalize_severity
 from kit.analyze.activity import ActivityLog, Operation, activity_from_bundle
 from kit.analyze.bootlog import BootReport
@@ -53,10 +54,14 @@ __all__ = [
     "SOURCES",
     "TIME_KINDS",
     "build_timeline",
+    "causal_kind",
+    "changes_before",
     "console_events_from_cast",
     "console_rows",
     "normalize_severity",
+    "peer_rows",
     "reference_times",
+    "routine_peer_rows",
     "timeline_figure",
     "to_timesketch_jsonl",
     "write_timeline_html",
@@ -68,7 +73,10 @@ __all__ = [
 def _activity_rows(rows: Rows, operations: Iterable[Operation]) -> None:
     event_desc = TIME_KINDS[("activity_log", "eventTimestamp")]
     submitted_desc = TIME_KINDS[("activity_log", "submissionTimestamp")]
-    add = rows.add
+    columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+    time, time_desc, source, kind, summary = (columns[n] for n in ("time", "time_desc", "source", "kind", "summary"))
+    actor, resource_id, severity, evidence, details_of = (
+        columns[n] for n in ("actor", "resource_id", "severity", "evidence", "details"))
     for op in operations:
         events = op.events
         first = events[0]
@@ -79,25 +87,32 @@ def _activity_rows(rows: Rows, operations: Iterable[Operation]) -> None:
             if e.submitted_text is not None:
                 record["submissionTimestamp"] = e.submitted_text
             records.append(record)
+        end, duration = op.end, op.duration
         details: dict[str, Any] = {
             "operation_name": op.operation_name, "operation": first.operation_label, "status": op.status,
             "category": op.category, "level": op.level, "correlation_id": op.correlation_id,
-            "resource_type": op.resource_type, "end": op.end.isoformat() if op.end else None,
-            "duration_s": op.duration.total_seconds() if op.duration is not None else None, "records": records,
+            "resource_type": op.resource_type, "end": end.isoformat() if end else None,
+            "duration_s": duration.total_seconds() if duration is not None else None, "records": records,
         }
         if first.client_ip:
             details["client_ip"] = first.client_ip
         health = op.category.lower() in ("resourcehealth", "servicehealth")
         if health:
             details["properties"] = op.properties
-        add(
-            op.start, event_desc if first.time_desc == "event" else submitted_desc, "activity_log",
-            op.operation_name or "activity", op.summary,
-            actor=op.caller or ("platform" if health else ""), resource_id=op.resource_id,
-            severity=_operation_severity(op) if health else op.severity,
-            evidence="activity_log.json#" + ",".join([str(i) for i in sorted([e.position for e in events])]),
-            details=details,
-        )
+        positions = [e.position for e in events]
+        if len(positions) > 1:
+            positions.sort()
+        time.append(op.start)
+        time_desc.append(event_desc if first.time_desc == "event" else submitted_desc)
+        source.append("activity_log")
+        kind.append(op.operation_name or "activity")
+        summary.append(op.summary)
+        actor.append(op.caller or ("platform" if health else ""))
+        resource_id.append(op.resource_id)
+        severity.append(_operation_severity(op) if health else op.severity)
+        evidence.append("activity_log.json#" + ",".join([str(i) for i in positions]))
+        details_of.append(details)
+    rows.extend(columns)
 
 
 def _operation_severity(op: Operation) -> str:
@@ -261,7 +276,7 @@ def build_timeline(bundle: Bundle, *, console_events: Any = None, boot_report: B
     pandas.DataFrame
         The columns of :data:`COLUMNS`, sorted by time; rows without wall time come last.
         ``df.attrs`` holds ``warnings`` (list of str), ``anchor`` (how uptime was anchored,
-        or ``None``) and ``vm_id``.
+        or ``None``), ``vm_id`` and ``peers`` (the known-good VMs' names).
 
     Raises
     ------
@@ -294,7 +309,41 @@ def _build(bundle: Bundle, manifest: Mapping[str, Any], collected: datetime | No
     frame.attrs["warnings"] = warnings
     frame.attrs["anchor"] = anchor
     frame.attrs["vm_id"] = vm_id
+    frame.attrs["peers"] = [str(name) for name in manifest.get("peers") or []]
     return frame
+
+
+# ---------------------------------------------------------------- changes
+
+
+def changes_before(df: pd.DataFrame, incident_start: Any, hours: float = 6) -> pd.DataFrame:
+    """The Activity Log's write operations in the ``hours`` before ``incident_start``, newest first.
+
+    Write operations are the Administrative category (PUT, PATCH, DELETE and POST actions);
+    the known-good peers' own operations are left out (they are the comparison, not the change).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``time``, ``who``, ``what``, ``resource``, ``status``, ``operation``; empty
+        (with those columns) when nothing changed.
+    """
+    end = pd.Timestamp(incident_start)
+    end = end.tz_localize("UTC") if end.tzinfo is None else end.tz_convert("UTC")
+    activity = df[(df["source"] == "activity_log") & ~peer_rows(df)]
+    categories = activity["details"].map(lambda d: str(d.get("category", "")).lower() if isinstance(d, dict) else "")
+    times = activity["time"]
+    window = (categories == "administrative") & (times <= end) & (times >= end - pd.Timedelta(hours=hours))
+    rows = activity[window].sort_values("time", ascending=False, kind="stable")
+    return pd.DataFrame({
+        "time": rows["time"],
+        "who": rows["actor"],
+        "what": rows["summary"],
+        "resource": rows["resource_id"].str.replace(r"(?i)^.*/providers/[^/]+/[^/]+/", "", regex=True)
+                                        .str.replace(r"/[^/]+/", "/", regex=True),
+        "status": rows["details"].map(lambda d: str(d.get("status", ""))),
+        "operation": rows["kind"],
+    }, columns=["time", "who", "what", "resource", "status", "operation"]).reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- Timesketch

@@ -11,6 +11,7 @@ import nbformat
 
 from kit.archive import atomic_write
 from kit.errors import ReportError
+from kit.report._plotlyjs import BUNDLE_SCRIPT, plotlyjs_for
 from kit.report.present import EXTERNAL_SCRIPT
 
 __all__ = ["export_html", "export_pdf", "find_chromium"]
@@ -23,7 +24,9 @@ def export_html(notebook: Path, html: Path, *, title: str | None = None) -> Path
 
     The ``kit_offline`` template drops the lab template's require.js, MathJax, mermaid and
     widget-manager scripts (all CDN URLs); images are embedded. Output HTML from cells is
-    kept as the kernel produced it, so helpers must escape what they show.
+    kept as the kernel produced it, so helpers must escape what they show. plotly.js is on
+    the page once, whatever the cells inlined: the vendored basic bundle when it draws every
+    figure, else the full one.
 
     Parameters
     ----------
@@ -46,7 +49,7 @@ def export_html(notebook: Path, html: Path, *, title: str | None = None) -> Path
         require_js_url="",
         mathjax_url="",
     )
-    nb = _without_external_scripts(nbformat.read(notebook, as_version=4))
+    nb = _one_plotlyjs(_without_external_scripts(nbformat.read(notebook, as_version=4)))
     resources = {"metadata": {"name": title or notebook.stem}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     atomic_write(html, body.encode("utf-8"))
@@ -62,6 +65,30 @@ def _without_external_scripts(nb: nbformat.NotebookNode) -> nbformat.NotebookNod
                 text = data["text/html"]
                 text = "".join(text) if isinstance(text, list) else text
                 data["text/html"] = EXTERNAL_SCRIPT.sub("<!-- external script removed for offline viewing -->", text)
+    return nb
+
+
+def _html_outputs(nb: nbformat.NotebookNode) -> list[dict[str, object]]:
+    return [output["data"] for cell in nb.cells for output in cell.get("outputs", [])
+            if "text/html" in (output.get("data") or {})]
+
+
+def _one_plotlyjs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Keep one plotly.js on the page, where the first was, and the smallest bundle that draws every figure."""
+    datas = _html_outputs(nb)
+    texts = ["".join(d["text/html"]) if isinstance(d["text/html"], list) else str(d["text/html"]) for d in datas]
+    if not any(BUNDLE_SCRIPT.search(text) for text in texts):
+        return nb
+    bundle = "<script>" + plotlyjs_for("".join(BUNDLE_SCRIPT.sub("", text) for text in texts)) + "</script>"
+    placed = False
+
+    def once(_match: object) -> str:
+        nonlocal placed
+        first, placed = not placed, True
+        return bundle if first else ""
+
+    for data, text in zip(datas, texts, strict=True):
+        data["text/html"] = BUNDLE_SCRIPT.sub(once, text)
     return nb
 
 
