@@ -89,7 +89,9 @@ result = triage(bundle, peers, responder_ip=responder)"""),
         code("""from kit.analyze.attribution import attribute
 from kit.report.contents import contents
 from kit.report.verdict_card import verdict_card
-display(verdict_card(result, bundle, attribute(result)))
+attribution = attribute(result)
+causal = attribution.marker if attribution else None
+display(verdict_card(result, bundle, attribution))
 display(contents(["1. Identity and scope", "2. Power and provisioning state", "3. Boot diagnostics and the boot log",
                   "4. Timeline", "5. Network path", "6. Who may open the serial console",
                   "7. Classification and next step", "8. Reproduce the evidence with az", "9. Evidence manifest"]))"""),
@@ -109,10 +111,11 @@ display(kv_table(t.boot_diagnostics(bundle)))
 display(s.boot_section(result.boot, bundle.serial_log))
 display(s.screenshot_section(bundle.screenshot))"""),
         md("## 4. Timeline\n"
-           "Control plane (Activity Log) and guest (boot log) on one UTC axis; dashed lines mark the reference times."),
-        code("""from kit.analyze.timeline import timeline_figure
-timeline_figure(result.timeline, title=f"{bundle.name}: Activity Log, instance view and boot log").show()
-display(s.notable_events(result.timeline))"""),
+           "Control plane (Activity Log) and guest (boot log) on one UTC axis, opened on the incident: the red star is "
+           "the causal change, dashed lines the reference times; the slider and buttons widen it."),
+        code("""from kit.report.timeline_view import timeline_view
+display(timeline_view(result.timeline, title=f"{bundle.name}: Activity Log, instance view and boot log", causal=causal))
+display(s.notable_events(result.timeline, causal=causal))"""),
         md("## 5. Network path\n"
            "The broken VM's NSGs and routes against the known-good VMs, the offline SSH/RDP verdict from the "
            "responder's address with the deciding rule, and the Activity Log operation that introduced the "
@@ -165,7 +168,7 @@ wanted_ports = [int(p) for p in str(ports).replace(",", " ").split()]
 display(callout(f"{bundle.name} against {', '.join(p.name for p in peers) or 'no known-good VM'}; "
                 f"responder {responder or 'not given'}", title="Scope"))"""),
         code("""from kit.report.verdict_card import diff_card
-diff = diff_from_bundles(bundle, peers, responder_ip=responder) if responder and peers else None
+diff = diff_from_bundles(bundle, peers, responder_ip=responder or None) if peers else None
 display(diff_card(diff, bundle))"""),
         md("## Rules side by side\nOne row per rule name and hop; rows where the VMs disagree come first."),
         code("display(table(nv.rules_side_by_side(net, peer_nets), caption='Custom NSG rules (subnet and NIC NSGs)',\n"
@@ -238,13 +241,16 @@ display(callout("Customer and business impact, who was paged, how it was noticed
         code("display(kv_table({k: (v.isoformat() if hasattr(v, 'isoformat') else v) or 'unknown: TO COMPLETE' "
              "for k, v in times.items()}))"),
         md("## Timeline from first change to recovery\nThe broken VM's timeline, rebuilt from the archived evidence."),
-        code("""from kit.analyze.timeline import build_timeline, timeline_figure
+        code("""from kit.analyze.attribution import Attribution
+from kit.analyze.timeline import build_timeline
+from kit.report.timeline_view import timeline_view
 subject_path = record.bundle_path(triage["vm"])
 subject = load_bundle(subject_path) if subject_path else None
 timeline = build_timeline(subject) if subject is not None else None
+causal = Attribution.from_json(triage["attribution"]).marker if triage.get("attribution") else None
 if timeline is not None:
-    timeline_figure(timeline, title=f"{triage['vm']}: from first change to recovery").show()
-    display(s.notable_events(timeline))
+    display(timeline_view(timeline, title=f"{triage['vm']}: from first change to recovery", causal=causal))
+    display(s.notable_events(timeline, causal=causal))
 else:
     display(callout("The triage run names no bundle for this VM.", kind="warn"))"""),
         md("## Root cause and evidence"),

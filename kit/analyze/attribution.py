@@ -67,6 +67,11 @@ class Attribution:
         return " · ".join(x for x in (self.who, when, self.operation, self.status) if x)
 
     @property
+    def marker(self) -> tuple[datetime, str]:
+        """``(time, "who: operation")`` for the timeline's causal-change marker."""
+        return self.time, f"{self.who}: {self.operation.split('/', 1)[-1]}"
+
+    @property
     def who(self) -> str:
         """The display name, else the caller, else ``unknown caller``."""
         return self.caller_name or self.caller or "unknown caller"

@@ -33,7 +33,7 @@ from kit.archive import (
 )
 from kit.errors import ArchiveError
 
-__all__ = ["FOLLOW_UPS", "IncidentRecord", "durations", "follow_ups", "read_incident", "transcripts"]
+__all__ = ["FOLLOW_UPS", "IncidentRecord", "durations", "first_change", "follow_ups", "read_incident", "transcripts"]
 
 #: Follow-up actions by hypothesis family: the field guide's examples first.
 FOLLOW_UPS: dict[str, list[str]] = {

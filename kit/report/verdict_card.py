@@ -11,7 +11,7 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from kit.analyze.attribution import Attribution
+from kit.analyze.attribution import Attribution, of_operation
 from kit.report.present import MAX_CELL, Html, clean_text, code_block
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from kit.analyze.triage import TriageResult
     from kit.evidence import Bundle
 
-__all__ = ["diff_card", "saved_verdict_card", "verdict_card"]
+__all__ = ["card", "diff_card", "saved_verdict_card", "verdict_card"]
 
 _MAX_COMMANDS = 6
 
@@ -105,8 +105,6 @@ def saved_verdict_card(triage: Mapping[str, Any]) -> Html:
 
 def diff_card(diff: NetworkDiff | None, bundle: Bundle) -> Html:
     """The network comparison's card: the verdict-changing difference and the operation behind it."""
-    from kit.analyze.attribution import of_operation
-
     explaining = diff.explaining if diff is not None else ()
     first = explaining[0] if explaining else None
     if first is None:
