@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 from ptys import read_until
 
@@ -75,11 +76,21 @@ def test_a_command_that_fails_at_once_prints_only_its_error(lab: Any, tmp_path: 
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1 and done.stdout == ""
 
 
+def _slow_tiny(folder: Path) -> Path:
+    """The tiny notebook with a cell that lasts two seconds, so that its step is always shown."""
+    book = nbformat.read(TINY, as_version=4)
+    book.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(2)"))
+    folder.mkdir()
+    nbformat.write(book, folder / TINY.name)
+    return folder / TINY.name
+
+
 def test_report_shows_each_step_on_stderr_and_prints_only_the_report_path(tmp_path: Path) -> None:
-    done = _kit("report", str(TINY), "--incident", "INC-7", "--archive", str(tmp_path / "archive"))
+    notebook = _slow_tiny(tmp_path / "notebooks")
+    done = _kit("report", str(notebook), "--incident", "INC-7", "--archive", str(tmp_path / "archive"))
     assert done.returncode == 0, done.stderr
     steps = _progress(done.stderr, "report")
-    assert any(step.startswith("running tiny.ipynb: ") for step in steps), steps  # the kernel takes seconds
+    assert any(re.fullmatch(r"running tiny\.ipynb: cell \d+/\d+", step) for step in steps), steps
     html = Path(done.stdout.strip())
     assert done.stdout == f"{html}\n" and html.name == "tiny.html" and html.is_file()
 
