@@ -52,6 +52,9 @@ def register(commands: Commands) -> None:
                        help="serve only this scenario (repeatable; default: all)")
     serve.add_argument("--scenario-dir", action="append", type=Path, default=None, metavar="DIR",
                        help="find scenarios in DIR instead of the built-in ones (repeatable)")
+    serve.add_argument("--refuse-graph", action="store_true",
+                       help="Microsoft Graph answers 403 Authorization_RequestDenied, as for an identity "
+                            "without Directory.Read.All (reports then keep GUIDs)")
     serve.set_defaults(handler=_serve)
 
     listing = sub.add_parser("list", help="list the scenarios: title, broken VM, expected hypothesis")
@@ -99,6 +102,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         with running_lab(faults=faults, scenarios=args.scenario, port=args.port,
                          scenario_dirs=args.scenario_dir) as lab:
+            lab.refuse_graph(args.refuse_graph)
             _announce(lab, faults)
             while not stop.wait(0.5):
                 pass
@@ -122,6 +126,8 @@ def _announce(lab: RunningLab, faults: Faults) -> None:
     if faults.error_rate or faults.latency:
         print(f"faults: latency {faults.latency}s, error rate {faults.error_rate}, kinds "
               f"{','.join(faults.kinds)}, seed {faults.seed}")
+    if lab.state.graph_refused:
+        print("Microsoft Graph: refuses directory reads (403 Authorization_RequestDenied)")
     print("\nscenarios:")
     for name in lab.scenario_names:
         info = lab.scenario(name)

@@ -99,6 +99,22 @@ def test_kit_lab_serve_runs_until_interrupted():
     assert not Path(ca_path).exists()
 
 
+def test_kit_lab_serve_can_refuse_microsoft_graph():
+    process = subprocess.Popen([sys.executable, "-m", "kit", "lab", "serve", "--scenario-dir", str(DATA),
+                                "--refuse-graph"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        lines = []
+        while not lines or not lines[-1].startswith("Ctrl-C"):
+            line = process.stdout.readline()
+            assert line, process.stderr.read()
+            lines.append(line.strip())
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=10)
+    assert "Microsoft Graph: refuses directory reads (403 Authorization_RequestDenied)" in lines
+
+
 def test_the_lab_exports_what_tests_and_training_build_on():
     import kit.lab
 
