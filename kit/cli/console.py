@@ -5,6 +5,8 @@
                                               ``Ctrl+]`` opens the menu: n NMI, s SysRq, r reset,
                                               q quit, ``Ctrl+]`` again sends a literal 0x1d
                                               (:mod:`kit.console.terminal`).
+``kit console open --socket PATH|HOST:PORT --approval REF``  the same over a raw serial socket (QEMU,
+                                              libvirt, ``kit lab guest boot``).
 ``kit console --lab SCENARIO --approval REF`` and
 ``kit console --subscription S --resource-group G --vm NAME --approval REF`` are the same as ``open``.
 ``--lab SCENARIO`` starts the lab in-process and uses the scenario's broken VM. Connection
@@ -51,6 +53,11 @@ def register(commands: Commands) -> None:
     opener.add_argument("--approval", required=True, metavar="REF",
                         help="the approval / ticket reference allowing this break-glass access (recorded)")
     opener.add_argument("--transcript", metavar="PATH.cast", help="record a redacted transcript (.cast + .txt)")
+    opener.add_argument("--socket", metavar="PATH|HOST:PORT",
+                        help="attach to a raw serial socket instead of Azure (a QEMU or libvirt guest, socat, "
+                             "`kit lab guest boot`): a unix socket path or host:port")
+    opener.add_argument("--os", choices=("linux", "windows"), default="linux",
+                        help="the guest behind --socket (prompt detection; default linux)")
     opener.set_defaults(handler=_open)
 
 
@@ -104,6 +111,8 @@ def _open(args: argparse.Namespace) -> int:
     from kit.console import Session, azure_transport
     from kit.console.terminal import run_terminal
 
+    if getattr(args, "socket", None):
+        return _open_socket(args)
     with _client(args) as (client, vm_id):
         opened = 0
 
@@ -118,6 +127,26 @@ def _open(args: argparse.Namespace) -> int:
             return Session(transport, approval=args.approval, transcript=transcript, vm_id=vm_id,
                            responder=client.responder(), os_type=pre.os_type if pre else None)
 
-        session = make()
-        print(safe(f"connected to {vm_id} (approval {args.approval}); Ctrl+] for the menu"), file=sys.stderr)
-        return run_terminal(session, new_session=make)
+        banner = safe(f"connected to {vm_id} (approval {args.approval}); Ctrl+] for the menu")
+        return run_terminal(make(), new_session=make, banner=banner)
+
+
+def _open_socket(args: argparse.Namespace) -> int:
+    """``kit console open --socket``: the same terminal, transcript and redaction over a raw serial socket."""
+    from kit.console import Session, SocketTransport
+    from kit.console.terminal import run_terminal
+    from kit.errors import UsageError
+
+    if args.vm or args.lab or args.subscription:
+        raise UsageError("--socket attaches to a serial socket directly: leave out --vm, --lab and --subscription")
+    opened = 0
+
+    def make() -> Session:
+        nonlocal opened
+        opened += 1
+        transcript = _numbered(args.transcript, opened) if args.transcript else None
+        return Session(SocketTransport(args.socket, os_type=args.os), approval=args.approval, transcript=transcript,
+                       vm_id=f"socket:{args.socket}", responder="local", os_type=args.os)
+
+    banner = safe(f"connected to {args.socket} (approval {args.approval}); Ctrl+] for the menu")
+    return run_terminal(make(), new_session=make, banner=banner)

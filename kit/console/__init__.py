@@ -30,7 +30,7 @@ if TYPE_CHECKING:
         open_lab_session,
     )
     from kit.console.screen import Screen
-    from kit.console.session import PROMPTS, Session, SessionOptions, SessionState
+    from kit.console.session import PROMPTS, CommandResult, Session, SessionOptions, SessionState
     from kit.console.transcript import Transcript, render_text
     from kit.console.transports import (
         AzureSerialTransport,
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PROMPTS",
     "AzureSerialTransport",
+    "CommandResult",
     "ConsoleLab",
     "LiveFinding",
     "LiveFindings",
@@ -76,6 +77,7 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     "open_lab_session": "kit.console.open",
     "Screen": "kit.console.screen",
     "PROMPTS": "kit.console.session",
+    "CommandResult": "kit.console.session",
     "Session": "kit.console.session",
     "SessionOptions": "kit.console.session",
     "SessionState": "kit.console.session",

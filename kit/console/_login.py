@@ -29,6 +29,13 @@ _PASSWORD = PASSWORD_PROMPT
 _USERNAME = re.compile(r"(?i)username\s*:\s*$")
 _DOMAIN = re.compile(r"(?i)domain\s*:\s*$")
 _LOGIN_FAILED = re.compile(r"(?i)login incorrect|authentication failure|logon failure|unable to authenticate")
+#: sulogin's screen in emergency mode when root has no password (Azure's marketplace images): Enter resumes the boot
+_ROOT_LOCKED = re.compile(r"(?i)cannot open access to console, the root account is locked")
+_LOCKED_ROOT_HELP = (
+    "emergency mode, and the root account is locked (as on Azure's marketplace images): the console offers no shell "
+    "here, and pressing Enter would only resume the boot. Fix the disk on a repair VM (az vm repair create, then "
+    "run-id linux-alar2 --parameters fstab), or reboot and at the GRUB menu add rd.break or init=/bin/bash to the "
+    "linux line")
 
 
 class _Settle(Protocol):
@@ -55,6 +62,10 @@ class LoginConsole(Protocol):
 
     def timeout_error(self, what: str, timeout: float) -> ConsoleTimeoutError: ...
 
+    def screen_text(self) -> str: ...
+
+    async def async_run(self, command: str, timeout: float | None = None, *, password: str | None = None) -> str: ...
+
     async def async_wait_quiet(self, limit: float) -> None: ...
 
     async def async_send(self, data: str | bytes, timeout: float | None = None) -> None: ...
@@ -70,10 +81,15 @@ class LoginConsole(Protocol):
 async def login(session: LoginConsole, username: str, password: str, timeout: float) -> str:
     """Drive the console to a shell prompt; return the prompt reached.
 
+    The console is woken with Enter only when neither the output nor the screen shows where it
+    is: Enter at emergency mode's password prompt would be an empty password, and at the
+    locked-root screen it resumes the boot. An already open shell is not logged in again: the
+    transcript records the user it belongs to (``id -un``).
+
     Raises
     ------
     ConsoleError
-        The guest refused the credentials twice.
+        The guest refused the credentials twice, or emergency mode has no shell to give (root locked).
     ConsoleTimeoutError
         No shell prompt within ``timeout`` seconds.
     """
@@ -81,11 +97,16 @@ async def login(session: LoginConsole, username: str, password: str, timeout: fl
         session.transcript.add_secret(password)
     deadline = time.monotonic() + timeout
     sac_cmd_started = False
-    states = [_LOGIN_FAILED, _PASSWORD, _LOGIN, _USERNAME, _DOMAIN, session.prompt_pattern]
+    typed_user = False
+    states = [_ROOT_LOCKED, _LOGIN_FAILED, _PASSWORD, _LOGIN, _USERNAME, _DOMAIN, session.prompt_pattern]
     await session.async_wait_quiet(min(1.0, timeout))
-    if not any(regex.search(session.pending) for regex in states[1:]):
+    if _ROOT_LOCKED.search(session.pending) or _ROOT_LOCKED.search(session.screen_text()):
+        raise ConsoleError(_LOCKED_ROOT_HELP)
+    if not any(regex.search(session.pending) for regex in states[2:]):
+        shown = session.screen_text().rstrip()
         session.discard_pending()
-        await session.async_sendline("", timeout)  # wake the console: it shows nothing until a key
+        # a password prompt printed before: answer it; else wake the console, it shows nothing until a key
+        await session.async_sendline(password if _PASSWORD.search(shown) else "", timeout)
     attempts = 0
     while True:
         remaining = deadline - time.monotonic()
@@ -93,6 +114,8 @@ async def login(session: LoginConsole, username: str, password: str, timeout: fl
             raise session.timeout_error("login", timeout)
         match = await session.async_expect(states, remaining, settle=session.options.settle)
         regex = match.re
+        if regex is _ROOT_LOCKED:
+            raise ConsoleError(_LOCKED_ROOT_HELP)
         if regex is _LOGIN_FAILED:
             attempts += 1
             if attempts > 1:
@@ -102,6 +125,7 @@ async def login(session: LoginConsole, username: str, password: str, timeout: fl
         if regex is _PASSWORD:
             await session.async_sendline(password, left)
         elif regex is _LOGIN or regex is _USERNAME:
+            typed_user = True
             await session.async_sendline(username, left)
         elif regex is _DOMAIN:
             await session.async_sendline("", left)
@@ -111,9 +135,22 @@ async def login(session: LoginConsole, username: str, password: str, timeout: fl
                 sac_cmd_started = True
                 await _sac_open_cmd(session)
                 continue
-            if session.transcript is not None:
-                session.transcript.marker("logged in", user=username)
+            if typed_user or reached.endswith(("SAC>", ">")):
+                if session.transcript is not None:
+                    session.transcript.marker("logged in", user=username)
+                return reached
+            await _record_open_shell(session, username, left)
             return reached
+
+
+async def _record_open_shell(session: LoginConsole, username: str, timeout: float) -> None:
+    """A shell was already open: record whose it is, not the user asked for."""
+    try:
+        who = (await session.async_run("id -un", min(timeout, 10.0))).strip() or "unknown"
+    except ConsoleError:
+        who = "unknown"
+    if session.transcript is not None:
+        session.transcript.marker("already logged in", user=who, asked_for=username)
 
 
 async def _sac_open_cmd(session: LoginConsole) -> None:

@@ -21,9 +21,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from kit.console._framing import CommandResult, Frame, reads_logs, without_console_messages
 from kit.console._history import History
 from kit.console._login import login
-from kit.console._prompts import PROMPTS
+from kit.console._prompts import PROMPTS, classify
 from kit.console._sync import sync_twin
 from kit.console.findings import LiveFinding, LiveFindings
 from kit.console.screen import Screen
@@ -31,9 +32,28 @@ from kit.console.transcript import Transcript, render_text
 from kit.console.transports import Notice, Transport
 from kit.errors import ConsoleClosedError, ConsoleError, ConsoleLostError, ConsoleTimeoutError, UsageError
 
-__all__ = ["PROMPTS", "Session", "SessionOptions", "SessionState"]
+__all__ = ["PROMPTS", "CommandResult", "Session", "SessionOptions", "SessionState"]
 
 _ANY_PROMPT = "|".join(f"(?:{p})" for p in PROMPTS.values())
+
+
+def _password_prompt(rendered: str, frame: Frame) -> str | None:
+    """The password prompt the framed command waits at (the last line, after its begin marker), if any."""
+    at = rendered.find(f"kit:{frame.nonce}:begin\n")
+    return _last_line_prompt(rendered[at:]) if at >= 0 else None
+
+
+def _last_line_prompt(text: str) -> str | None:
+    """The password prompt ``text`` ends with, if it does."""
+    lines = text.split("\n")
+    last, previous = lines[-1], (lines[-2] if len(lines) > 1 else "")
+    return last.strip() if classify(last, previous) == "secret" else None
+
+
+def _without_password_prompts(output: str) -> str:
+    """``output`` without the password prompt lines that were answered (the answer is not echoed)."""
+    return "".join(line for line in output.splitlines(keepends=True)
+                   if classify(line.rstrip("\n")) != "secret")
 
 
 class SessionState(enum.Enum):
@@ -177,6 +197,7 @@ class Session:
         self._closed_error: ConsoleError | None = None
         self._last_output = time.monotonic()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._framing: bool | None = None  # whether commands can be framed (probed on the first run)
 
     # ------------------------------------------------------------------ life cycle
     @property
@@ -368,16 +389,17 @@ class Session:
         return ConsoleTimeoutError(f"{what} did not happen within {timeout:g} s; the screen ends with:\n{shown}")
 
     # ------------------------------------------------------------------ writing
-    async def async_send(self, data: str | bytes, timeout: float | None = None) -> None:
+    async def async_send(self, data: str | bytes, timeout: float | None = None, *, recorded: str | None = None) -> None:
         """Send keys as they are (``"\\x03"`` is Ctrl+C); recorded (redacted) in the transcript.
 
         While the transport reconnects, the keys wait for the new connection, at most ``timeout``
         seconds (default ``options.timeout``): then :class:`~kit.errors.ConsoleTimeoutError`.
+        ``recorded`` is what the transcript records as typed instead (a framed command's own text).
         """
         self._check_open(sending=True)
         raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
         if self.transcript is not None:
-            self.transcript.input(raw.decode("utf-8", errors="replace"))
+            self.transcript.input(recorded if recorded is not None else raw.decode("utf-8", errors="replace"))
         limit = self.options.timeout if timeout is None else timeout
         try:
             await asyncio.wait_for(self.transport.send(raw), max(limit, 0.001))
@@ -464,20 +486,134 @@ class Session:
             await _run_hook(hook, prompt)
         return render_text(match.string[: match.start()])
 
-    async def async_run(self, command: str, timeout: float | None = None) -> str:
-        """Type ``command``, wait for the prompt to come back, return the command's output.
+    async def async_run(self, command: str, timeout: float | None = None, *, password: str | None = None) -> str:
+        """Type ``command``, wait for it to end, return its output (see :meth:`async_execute`)."""
+        return (await self.async_execute(command, timeout, password=password)).output
 
-        The echoed command line and the prompt are removed; escape sequences are stripped and
-        line ends are ``\\n``. Meant for scripted, read-only diagnostic steps.
+    async def async_execute(self, command: str, timeout: float | None = None, *, password: str | None = None,
+                            keep_log_lines: bool | None = None) -> CommandResult:
+        """Run ``command`` in the guest's shell; return its exact output and exit status.
+
+        In a shell that runs ``printf`` (probed once per session; not on Windows) the command is
+        framed by markers (:mod:`kit.console._framing`): the output comes back exactly, without
+        a final newline when it has none, without the echoed line, the prompt or the kernel and
+        systemd messages the console printed meanwhile (kept when the command reads logs itself,
+        or with ``keep_log_lines=True``), with ``$?``. Elsewhere the output ends where the prompt
+        comes back and the status is unknown. The transcript records ``command`` as typed input;
+        the framed line the guest echoes is in its output.
+
+        Parameters
+        ----------
+        password
+            Answers a password prompt the command shows (``sudo``); registered as a secret, so it
+            is never written. Without it a password prompt stops the command (Ctrl-C) with a
+            :class:`~kit.errors.ConsoleError`, instead of waiting out the timeout.
+
+        Raises
+        ------
+        ConsoleTimeoutError
+            The command did not end within ``timeout`` seconds (it may still run or wait for input).
         """
         self._check_open(sending=True)
         limit = self.options.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
+        if self._framing is None:
+            self._framing = self.os_type != "windows" and await self._probe_framing(deadline)
+        if not self._framing:
+            return CommandResult(command, await self._run_to_prompt(command, deadline, limit), None)
+        frame = Frame.new()
+        keep = reads_logs(command) if keep_log_lines is None else keep_log_lines
         self.discard_pending()
+        await self._send_line(frame.line(command), command, deadline, limit)
+        output, status = await self._framed_result(frame, command, keep, password, deadline, limit)
+        with contextlib.suppress(ConsoleTimeoutError):
+            await self.async_expect_prompt(min(max(deadline - time.monotonic(), 0.0), 5.0))
+        self.discard_pending()
+        return CommandResult(command, output, status)
+
+    async def _send_line(self, line: str, recorded: str, deadline: float, limit: float) -> None:
+        """Send ``line`` and Enter, recording ``recorded`` as the typed input."""
         try:
-            await self.async_sendline(command, limit)
+            await self.async_send(line + self.options.newline, max(deadline - time.monotonic(), 0.001),
+                                  recorded=recorded + self.options.newline)
         except ConsoleTimeoutError:
-            raise self.timeout_error(f"running {command!r} (the console is reconnecting)", limit) from None
+            raise self.timeout_error(f"running {recorded!r} (the console is reconnecting)", limit) from None
+
+    async def _probe_framing(self, deadline: float) -> bool:
+        """Whether the shell runs ``printf`` (so commands can be framed); recorded in the transcript."""
+        frame = Frame.new()
+        self.discard_pending()
+        await self.async_send(frame.probe_line + self.options.newline, max(deadline - time.monotonic(), 0.001))
+        marker = re.compile(rf"(?:^|\n){frame.probe_marker}\n")
+        prompt = self.prompt_pattern
+        while time.monotonic() < deadline:
+            rendered = without_console_messages(render_text(self._pending))
+            if marker.search(rendered):
+                framed = True
+                break
+            quiet = time.monotonic() - self._last_output
+            if quiet >= max(self.options.settle, 0.5) and prompt.search(rendered) and "\n" in rendered:
+                framed = False
+                break
+            if self._closed_error is not None:
+                raise self._ended_error("the console closed while the kit probed the shell") from self._closed_error
+            await self._wait_change(min(deadline, time.monotonic() + self.options.settle))
+        else:
+            framed = False
+        with contextlib.suppress(ConsoleTimeoutError):
+            await self.async_expect_prompt(min(max(deadline - time.monotonic(), 0.0), 2.0))
+        self.discard_pending()
+        if self.transcript is not None:
+            self.transcript.marker("commands are framed by printf markers (kit:<nonce>:begin/end) to read their "
+                                   "output and exit status" if framed else
+                                   "the shell does not run printf: command output is read up to the prompt")
+        return framed
+
+    async def _framed_result(self, frame: Frame, command: str, keep: bool, password: str | None,
+                             deadline: float, limit: float) -> tuple[str, int]:
+        """Wait for ``frame``'s end marker, answering (or refusing) a password prompt on the way."""
+        answered = 0
+        checked = 0
+        answered_at = 0  # where the output stood when the password was sent
+        while True:
+            quiet = time.monotonic() - self._last_output
+            if ":end:" in self._pending[max(checked - 32, 0):] or quiet >= self.options.settle:
+                checked = len(self._pending)
+                rendered = render_text(self._pending)
+                found = frame.parse(rendered, keep_log_lines=keep)
+                if found is not None:
+                    output, status = found
+                    return (_without_password_prompts(output) if answered else output), status
+                asked = None
+                if quiet >= self.options.settle:
+                    asked = _last_line_prompt(render_text(self._pending[answered_at:])) if answered else \
+                        _password_prompt(rendered, frame)
+                if asked is not None and answered < 1 and password:
+                    if self.transcript is not None:
+                        self.transcript.add_secret(password)
+                    answered, answered_at = answered + 1, len(self._pending)
+                    await self.async_send(password + self.options.newline, max(deadline - time.monotonic(), 0.001))
+                    continue
+                if asked is not None:
+                    await self.async_send("\x03")
+                    with contextlib.suppress(ConsoleTimeoutError):  # back at the prompt before saying so
+                        await self.async_expect_prompt(min(max(deadline - time.monotonic(), 0.0), 5.0))
+                    self.discard_pending()
+                    refused = "refused the password" if answered else "asks for a password"
+                    raise ConsoleError(f"{command!r} {refused} ({asked!r}): it was stopped with Ctrl-C; "
+                                       + ("check the password" if answered else
+                                          "pass password=… to answer it (never recorded), or run it as root"))
+            if self._closed_error is not None:
+                raise self._ended_error(f"the console closed while {command!r} ran") from self._closed_error
+            if time.monotonic() >= deadline:
+                raise self.timeout_error(f"the end of {command!r} (its end marker never came: it may still be "
+                                         "running, or waiting for input)", limit)
+            await self._wait_change(min(deadline, time.monotonic() + max(self.options.settle, 0.05)))
+
+    async def _run_to_prompt(self, command: str, deadline: float, limit: float) -> str:
+        """The unframed way: the output ends where the prompt comes back."""
+        self.discard_pending()
+        await self._send_line(command, command, deadline, limit)
         try:
             text = await self.async_expect_prompt(max(deadline - time.monotonic(), 0.0))
         except ConsoleTimeoutError:
@@ -543,6 +679,7 @@ class Session:
     expect = sync_twin(async_expect)
     expect_prompt = sync_twin(async_expect_prompt)
     run = sync_twin(async_run)
+    execute = sync_twin(async_execute)
     login = sync_twin(async_login)
     nmi = sync_twin(async_nmi)
     reset = sync_twin(async_reset)

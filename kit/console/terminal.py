@@ -169,6 +169,7 @@ def run_terminal(
     session: Session,
     *,
     new_session: Callable[[], Session] | None = None,
+    banner: str = "",
     stdin: int | None = None,
     stdout: int | None = None,
     stderr: int | None = None,
@@ -182,6 +183,9 @@ def run_terminal(
     new_session
         Makes a fresh session when Enter is pressed after the connection ended for good;
         without it the console ends when the connection does.
+    banner
+        Said once the session is open and the terminal is in raw mode (keys typed from then on
+        reach the guest), e.g. "connected to … Ctrl+] for the menu".
     stdin, stdout, stderr
         File descriptors (default: the process's own). Raw mode is used when stdin is a tty.
 
@@ -212,7 +216,9 @@ def run_terminal(
         session.open()
         menu.os_type = session.os_type
         if saved is not None:
-            tty.setraw(fd_in)
+            tty.setraw(fd_in, termios.TCSANOW)  # keys typed ahead are kept, not flushed
+        if banner:
+            _write(fd_err, banner.rstrip("\n") + "\r\n")
         told_closed = told_reconnecting = False
         while True:
             if session.ended and not told_closed:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from ptys import reap
 
 from kit.cli import main
 
@@ -65,7 +66,7 @@ def test_terminal_session_types_logs_in_and_quits_from_the_menu(tmp_path: Path) 
         os.write(fd, b"q")
         _read_until(fd, b"session closed")
     finally:
-        _, status = os.waitpid(pid, 0)
+        status = reap(pid)
         os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0
     text = (tmp_path / "t.txt").read_text()
@@ -179,9 +180,41 @@ def test_when_the_connection_is_lost_enter_opens_a_new_session_as_the_readme_say
         os.write(fd, b"\x1dq")
         _read_until(fd, b"session closed")
     finally:
-        _, status = os.waitpid(pid, 0)
+        status = reap(pid)
         os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0
     assert "reconnect failed; the console connection is lost" in (tmp_path / "t.cast").read_text()
     second = (tmp_path / "t-2.cast").read_text()
     assert "CHG-77" in second and "login: " in second
+
+
+def test_open_attaches_to_a_raw_serial_socket_with_the_same_transcript(tmp_path: Path) -> None:
+    from ptys import BashOnSocket
+
+    with BashOnSocket(str(tmp_path / "ttyS0.sock")):
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(PY, [PY, "-m", "kit", "console", "open", "--socket", str(tmp_path / "ttyS0.sock"),
+                          "--approval", "CHG-9", "--transcript", str(tmp_path / "s.cast")])
+        try:
+            _read_until(fd, b"Ctrl+] for the menu")
+            os.write(fd, b"\r")
+            _read_until(fd, b"root@vm:~# ")
+            os.write(fd, b"echo $((6*7))\r")
+            _read_until(fd, b"42\r\n")
+            os.write(fd, b"\x1d")
+            _read_until(fd, b"q=quit")
+            os.write(fd, b"q")
+            _read_until(fd, b"session closed")
+        finally:
+            status = reap(pid)
+            os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
+    text = (tmp_path / "s.txt").read_text()
+    assert "approval: CHG-9" in text and "echo $((6*7))" in text and "42" in text
+
+
+def test_open_on_a_socket_refuses_an_azure_target_too(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["console", "open", "--socket", "/tmp/x.sock", "--lab", "firewall-lockout",
+                 "--approval", "CHG-1"]) == 2
+    assert "leave out --vm, --lab" in capsys.readouterr().err

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from ptys import read_until
+from ptys import read_until, reap
 
 from kit.console import MockTransport, Session
 from kit.console.terminal import ESCAPE, EscapeMenu, MenuAction, run_terminal
@@ -114,7 +114,7 @@ def test_kit_console_logs_in_sends_a_confirmed_sysrq_and_restores_the_terminal(t
         read_until(fd, b"TERMINAL", seen)
         read_until(fd, b"\n", seen)
     finally:
-        _, status = os.waitpid(pid, 0)
+        status = reap(pid)
         os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0
     assert b"TERMINAL restored" in seen

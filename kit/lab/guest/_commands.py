@@ -28,11 +28,17 @@ def run_line(guest: ShellState, line: str) -> str:
     for separator, part in _split_ops(line):
         if (separator == "&&" and status != 0) or (separator == "||" and status == 0):
             continue
-        text, status = _run_pipeline(guest, part.strip())
+        text, status = _run_pipeline(guest, _expand_status(part.strip(), status))
         out.append(text)
         if guest.mode != "shell":
             break
     return "".join(out)
+
+
+def _expand_status(text: str, status: int) -> str:
+    """``$?`` outside single quotes replaced by the previous command's exit status."""
+    parts = re.split(r"('[^']*')", text)
+    return "".join(part if part.startswith("'") else part.replace("$?", str(status)) for part in parts)
 
 
 def _split_ops(line: str) -> list[tuple[str, str]]:
@@ -199,6 +205,36 @@ def _echo(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, i
     newline = "-n" not in args
     text = " ".join(a for a in args if a not in ("-n", "-e"))
     return text + ("\n" if newline else ""), 0
+
+
+def _printf(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
+    """bash's printf for ``%s``, ``%d``, ``%%`` and backslash escapes; the format repeats for extra arguments."""
+    if not args:
+        return "printf: usage: printf [-v var] format [arguments]\n", 2
+    form = args[0].encode().decode("unicode_escape")
+    values, out = list(args[1:]), []
+    while True:
+        text, used = _printf_once(form, values)
+        out.append(text)
+        values = values[used:]
+        if not values or not used:
+            return "".join(out), 0
+
+
+def _printf_once(form: str, values: list[str]) -> tuple[str, int]:
+    """``form`` filled from ``values`` once; how many values it took."""
+    taken = iter(values)
+    used = 0
+
+    def fill(match: re.Match[str]) -> str:
+        nonlocal used
+        if match.group(0) == "%%":
+            return "%"
+        value = next(taken, "")
+        used += 1
+        return str(int(value)) if match.group(0) == "%d" and value.lstrip("-").isdigit() else value
+
+    return re.sub(r"%[sd%]", fill, form), min(used, len(values))
 
 
 def _sed(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
@@ -526,7 +562,7 @@ def _blkid(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, 
 
 _COMMANDS: dict[str, _Command] = {
     "cp": _copy, "mv": lambda g, a, s: _copy(g, a, s, move=True),
-    "cat": _cat, "echo": _echo, "sed": _sed, "grep": _grep, "ls": _ls,
+    "cat": _cat, "echo": _echo, "printf": _printf, "sed": _sed, "grep": _grep, "ls": _ls,
     "iptables": _iptables, "iptables-save": _iptables_save, "iptables-restore": _iptables_restore,
     "netfilter-persistent": _persistent, "ufw": _ufw,
     "systemctl": _systemctl, "journalctl": _journalctl, "sshd": _sshd, "/usr/sbin/sshd": _sshd,
