@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from kit.cli._common import Commands, print_help, safe, safe_block
 from kit.cli._connection import add_connection_options, vm_resource_id
+from kit.errors import UsageError
 
 if TYPE_CHECKING:
     from kit.azure.serialconsole import SerialConsoleClient
@@ -135,7 +136,6 @@ def _open_socket(args: argparse.Namespace) -> int:
     """``kit console open --socket``: the same terminal, transcript and redaction over a raw serial socket."""
     from kit.console import Session, SocketTransport
     from kit.console.terminal import run_terminal
-    from kit.errors import UsageError
 
     if args.vm or args.lab or args.subscription:
         raise UsageError("--socket attaches to a serial socket directly: leave out --vm, --lab and --subscription")
