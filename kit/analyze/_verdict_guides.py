@@ -6,10 +6,14 @@ A :class:`Guide` adds to the next step kind's own sentence (``_verdict_rules.STE
 has keep the plain key). :data:`FINDING_COMMANDS`
 leads with the commands for the very finding behind the hypothesis (a missing privilege separation
 directory, a Secure Boot violation …). Repair scripts are ``az vm repair run --run-id`` arguments
-that exist in Azure's repair script library (``Azure/repair-script-library`` ``map.json``;
-``linux-alar2`` takes ALAR's actions: fstab, kernel, initrd, serialconsole, grubfix, efifix,
-auditd, sudo). ``{rg}``, ``{vm}``, ``{vm_id}`` and ``{responder}`` are filled in; nothing else in
-braces is touched (``bcdedit /deletevalue {current} safeboot`` stays as typed).
+that exist in Azure's repair script library (``Azure/repair-script-library`` ``map.json``, copied to
+``tests/data/repair-script-library``; ``linux-alar2`` takes ALAR's actions, comma-separated: fstab,
+kernel, initrd, serialconsole, grubfix, efifix, auditd, sudo). Placeholders filled in:
+``{target}`` (``--subscription <sub> -g <rg> -n <vm>``), ``{scope}`` (``--subscription <sub> -g <rg>``),
+``{sub}``, ``{rg}``, ``{vm}``, ``{vm_id}``, ``{responder}`` and ``{fstab_match}`` (a ``sed`` address
+body for the failing ``/etc/fstab`` line); nothing else in braces is touched
+(``bcdedit /deletevalue {current} safeboot`` stays as typed). A ``# …`` tail on a Linux command is
+a shell comment, so the line pastes as it is.
 """
 
 from __future__ import annotations
@@ -22,11 +26,14 @@ __all__ = ["FINDING_COMMANDS", "GUIDES", "HEALTH_API", "Guide"]
 HEALTH_API = "2025-05-01"
 _HEALTH = f"az resource show --ids {{vm_id}}/providers/Microsoft.ResourceHealth/availabilityStatuses/current " \
           f"--api-version {HEALTH_API}"
-_REPAIR_CREATE = "az vm repair create -g {rg} -n {vm} --verbose"
-_REPAIR_RESTORE = "az vm repair restore -g {rg} -n {vm} --verbose"
-_SECURE_BOOT_OFF = ("az vm show -g {rg} -n {vm} --query securityProfile", "az vm deallocate -g {rg} -n {vm}",
-                    "az vm update -g {rg} -n {vm} --enable-secure-boot false", "az vm start -g {rg} -n {vm}")
+_REPAIR_CREATE = "az vm repair create {target} --verbose"
+_REPAIR_RESTORE = "az vm repair restore {target} --verbose"
+_SECURE_BOOT_OFF = ("az vm show {target} --query securityProfile", "az vm deallocate {target}",
+                    "az vm update {target} --enable-secure-boot false", "az vm start {target}")
+_REPAIR_RUN = "az vm repair run {target} --run-on-repair --run-id {run} --verbose"
 _WIN_CONSOLE = ("cmd", "ch -si 1")
+_GPO_CAVEAT = ("If a domain Group Policy set this, it sets it again at the next policy refresh (about every "
+               "90 minutes, and at restart): gpresult /r /scope computer names the GPOs; fix or unlink the GPO too.")
 
 
 @dataclass(frozen=True)
@@ -53,19 +60,49 @@ class Guide:
 
 
 GUIDES: dict[str, Guide] = {
-    "guest_firewall": Guide(guest=(
-        "iptables -S", "nft list ruleset", "ufw status verbose", "firewall-cmd --list-all",
-        "journalctl -b -u ssh --no-pager | tail -50")),
+    "guest_firewall": Guide(
+        text="Let SSH in with the command for the firewall in use (iptables, ufw or firewalld), then make it "
+             "persist: an iptables rule that is not saved is gone at the next reboot or rules reload.",
+        guest=("sudo iptables -S INPUT", "sudo nft list ruleset", "sudo ufw status verbose",
+               "sudo firewall-cmd --list-all",
+               "sudo iptables -I INPUT -p tcp -s {responder}/32 --dport 22 -j ACCEPT",
+               "sudo netfilter-persistent save  # Debian/Ubuntu with iptables-persistent",
+               "sudo sh -c 'iptables-save > /etc/iptables/rules.v4'  # without netfilter-persistent",
+               "sudo ufw allow 22/tcp  # when ufw manages the firewall (ufw keeps its rules)",
+               "sudo firewall-cmd --permanent --add-service=ssh && sudo firewall-cmd --reload  # with firewalld",
+               "sudo journalctl -b -u ssh --no-pager | tail -50")),
+    "guest_firewall/windows": Guide(
+        text="In SAC open a cmd channel and allow Remote Desktop through Windows Firewall (netsh rules persist "
+             "across restarts). " + _GPO_CAVEAT,
+        guest=(*_WIN_CONSOLE, "netsh advfirewall show allprofiles state",
+               "netsh advfirewall firewall show rule name=all dir=in | findstr /i 3389",
+               'netsh advfirewall firewall set rule group="remote desktop" new enable=yes',
+               'netsh advfirewall firewall add rule name="Allow RDP responder" dir=in action=allow protocol=TCP '
+               "localport=3389 remoteip={responder}",
+               "gpresult /r /scope computer")),
     "service_failure:sshd": Guide(guest=(
         "systemctl status ssh sshd --no-pager", "journalctl -u ssh -u sshd -b --no-pager | tail -50", "sshd -t",
         "ls -l /etc/ssh/ssh_host_*")),
-    "service_failure:rdp": Guide(guest=(
-        "cmd", "sc query TermService", "sc qc TermService",
-        "reg query \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\" /v fDenyTSConnections",
-        "netstat -ano | findstr 3389")),
-    "boot_failure:fstab": Guide(guest=(
-        "cat /etc/fstab", "systemctl --failed", "journalctl -xb --no-pager | grep -i -e mount -e fstab", "lsblk -f",
-        "blkid")),
+    "service_failure:rdp": Guide(
+        text="In SAC open a cmd channel, set Remote Desktop Services back to its default start type and start it, "
+             "and allow connections. " + _GPO_CAVEAT,
+        guest=(*_WIN_CONSOLE, "sc query TermService", "sc qc TermService",
+               "reg query \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\" /v fDenyTSConnections",
+               "sc config TermService start= demand", "net start TermService",
+               "reg add \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\" /v fDenyTSConnections /t "
+               "REG_DWORD /d 0 /f",
+               "netstat -ano | findstr 3389", "gpresult /r /scope computer")),
+    "boot_failure:fstab": Guide(
+        text="At the emergency prompt, comment out the /etc/fstab line of the missing disk (or add nofail to its "
+             "options, to keep it without blocking the boot), check that the rest mounts, and reboot. The "
+             "emergency shell asks for the root password; with root locked (the Azure Marketplace default) it "
+             "cannot be used: then run ALAR's fstab action on a repair VM (the commands below), or from the GRUB "
+             "menu boot once with init=/bin/bash (or rd.break) on the linux line to get a root shell.",
+        guest=("cat /etc/fstab", "mount -o remount,rw /",
+               "cp /etc/fstab /etc/fstab.bak && sed -i '\\|{fstab_match}|s|^|# |' /etc/fstab",
+               "systemctl daemon-reload && mount -a", "systemctl --failed",
+               "journalctl -xb --no-pager | grep -i -e mount -e fstab", "lsblk -f", "blkid", "systemctl reboot"),
+        azure=(_REPAIR_CREATE, _REPAIR_RUN.replace("{run}", "linux-alar2 --parameters fstab"), _REPAIR_RESTORE)),
     "boot_failure:filesystem": Guide(guest=(
         "journalctl -xb --no-pager | grep -i -e xfs -e ext4 -e fsck", "lsblk -f",
         "fsck -n /dev/<device>  (read-only check first)")),
@@ -88,22 +125,22 @@ GUIDES: dict[str, Guide] = {
              "(ALAR efifix), or turn Secure Boot off for the fix only (it needs the VM deallocated and lowers "
              "Trusted Launch protection: turn it back on afterwards). No bootable device or a corrupt GPT: "
              "restore the OS disk from a snapshot.",
-        azure=("az vm show -g {rg} -n {vm} --query securityProfile",),
+        azure=("az vm show {target} --query securityProfile",),
         repair=("linux-alar2 --parameters efifix",)),
     "boot_failure:firmware/windows": Guide(
         text="Turn Secure Boot off for the fix only (VM deallocated; turn it back on afterwards), or restore the "
              "OS disk from a snapshot.",
-        azure=("az vm show -g {rg} -n {vm} --query securityProfile",)),
+        azure=("az vm show {target} --query securityProfile",)),
     "boot_failure:encrypted_disk": Guide(
         text="Type the LUKS passphrase in the serial console. A disk encrypted by Azure Disk Encryption has no "
              "passphrase to type: its key did not unlock it, so open it on a repair VM that unlocks it.",
-        azure=("az vm encryption show -g {rg} -n {vm}",
-               "az vm repair create -g {rg} -n {vm} --unlock-encrypted-vm --verbose")),
+        azure=("az vm encryption show {target}",
+               "az vm repair create {target} --unlock-encrypted-vm --verbose")),
     "boot_failure:volume": Guide(
         text="A disk holding the volume group or array was detached, or the initramfs lacks LVM/mdadm: check the "
              "data disks, then let ALAR drop the mounts the boot does not need and rebuild the initramfs.",
         guest=("vgscan && vgs && lvs", "cat /proc/mdstat", "mdadm --detail --scan"),
-        azure=("az vm show -g {rg} -n {vm} --query storageProfile.dataDisks -o table",),
+        azure=("az vm show {target} --query storageProfile.dataDisks -o table",),
         repair=("linux-alar2 --parameters fstab,initrd",)),
     "boot_failure:switch_root": Guide(
         text="The root file system was found but is not bootable (no /sbin/init, or a broken initramfs): rebuild "
@@ -132,15 +169,15 @@ GUIDES: dict[str, Guide] = {
         text="Updates can take an hour or more, and an update cut short by a restart may roll back; if it hangs "
              "again after a restart, list and remove the pending update on a repair VM (win-get-patches, "
              "win-remove-patch).",
-        azure=("az vm boot-diagnostics get-boot-log-uris -g {rg} -n {vm}", "az vm restart -g {rg} -n {vm}")),
+        azure=("az vm boot-diagnostics get-boot-log-uris {target}", "az vm restart {target}")),
     "guest_out_of_memory": Guide(
         text="The kernel's OOM killer killed sshd, or the kernel panicked for lack of memory (then restart the VM "
              "first). Restart sshd from the console, find what uses the memory, and resize if the workload needs "
              "it.",
         guest=("systemctl restart ssh sshd", "ps aux --sort=-%mem | head -15", "journalctl -k | grep -i oom",
                "free -m"),
-        azure=("az vm restart -g {rg} -n {vm}", "az vm list-vm-resize-options -g {rg} -n {vm} -o table",
-               "az vm resize -g {rg} -n {vm} --size <a larger size>")),
+        azure=("az vm restart {target}", "az vm list-vm-resize-options {target} -o table",
+               "az vm resize {target} --size <a larger size>")),
     "guest_disk_full": Guide(
         text="Free space through the serial console, or Run Command if the agent runs. If auditd halts the system "
              "on a full log partition, set space_left_action and disk_full_action in /etc/audit/auditd.conf to "
@@ -148,18 +185,18 @@ GUIDES: dict[str, Guide] = {
         guest=("df -h", "du -xh / 2>/dev/null | sort -h | tail -20", "journalctl --vacuum-size=200M",
                "grep -E '^(space_left_action|admin_space_left_action|disk_full_action)' /etc/audit/auditd.conf",
                "df -i"),
-        azure=('az vm run-command invoke -g {rg} -n {vm} --command-id RunShellScript --scripts '
+        azure=('az vm run-command invoke {target} --command-id RunShellScript --scripts '
                '"df -h; du -xh / 2>/dev/null | sort -h | tail -20"',)),
     "storage_io_error": Guide(
         text="Either the platform's storage path or the disk itself fails. Check Resource Health first: a platform "
              "event means redeploy; if the errors stay, check the file system on a repair VM.",
-        azure=(_HEALTH, "az vm redeploy -g {rg} -n {vm}", _REPAIR_CREATE,
+        azure=(_HEALTH, "az vm redeploy {target}", _REPAIR_CREATE,
                "fsck -n /dev/<device>  (on the repair VM, read-only check first)", _REPAIR_RESTORE)),
     "guest_kernel_hang": Guide(
         text="If it hangs again, check the host (Resource Health) and redeploy, and read the kernel's call traces "
              "for the driver involved.",
         guest=("journalctl -k -b -1 --no-pager | grep -i -A 20 -e lockup -e 'rcu.*stall'",),
-        azure=(_HEALTH, "az vm redeploy -g {rg} -n {vm}")),
+        azure=(_HEALTH, "az vm redeploy {target}")),
     "guest_safe_mode": Guide(
         text="Remote Desktop does not run in Safe Mode. In SAC open a cmd channel, remove the safeboot flag and "
              "restart (or on a repair VM: run-id win-toggle-safe-mode).",
@@ -169,7 +206,7 @@ GUIDES: dict[str, Guide] = {
         text="Without the DHCP Client the NIC has no address (169.254.x.x). Start it from a SAC cmd channel; Run "
              "Command needs the VM agent, which needs the network too; else repair VM run-id win-dhcp-fix.",
         guest=(*_WIN_CONSOLE, "sc config dhcp start= auto", "sc start dhcp", "ipconfig /renew", "ipconfig /all"),
-        azure=('az vm run-command invoke -g {rg} -n {vm} --command-id RunPowerShellScript --scripts '
+        azure=('az vm run-command invoke {target} --command-id RunPowerShellScript --scripts '
                '"Set-Service -Name Dhcp -StartupType Automatic; Start-Service -Name Dhcp"',)),
     "responder_banned": Guide(
         text="Lift the ban on {responder} and add it to the tool's ignore list (fail2ban ignoreip, sshguard "
@@ -190,13 +227,13 @@ GUIDES: dict[str, Guide] = {
                "ls /etc/udev/rules.d/; cat /etc/udev/rules.d/70-persistent-net.rules",
                "cat /etc/netplan/*.yaml /etc/sysconfig/network-scripts/ifcfg-* 2>/dev/null",
                "cloud-init schema --system; cat /etc/cloud/cloud.cfg.d/*network*"),
-        azure=("az vm get-instance-view -g {rg} -n {vm} --query instanceView.vmAgent",)),
+        azure=("az vm get-instance-view {target} --query instanceView.vmAgent",)),
     "guest_network:stack/windows": Guide(
         text="The VM agent cannot reach Azure although Windows started and the NSGs let the responder in: look at "
              "the guest's own network.",
         guest=(*_WIN_CONSOLE, "ipconfig /all", "netsh interface show interface", "sc query dhcp",
                "sc query WindowsAzureGuestAgent"),
-        azure=("az vm get-instance-view -g {rg} -n {vm} --query instanceView.vmAgent",)),
+        azure=("az vm get-instance-view {target} --query instanceView.vmAgent",)),
     "platform_unavailable": Guide(
         text="First give Azure's own recovery time (the status may give a resolutionETA); redeploy when the VM "
              "does not come back, and open a support case if that fails too.",
@@ -216,9 +253,9 @@ FINDING_COMMANDS: dict[str, tuple[str, ...]] = {
                               "/etc/audit/auditd.conf",),
     "boot:firmware:secure_boot_violation": _SECURE_BOOT_OFF,
     "boot:firmware:shim_failed": _SECURE_BOOT_OFF,
-    "boot:firmware:no_bootable_device": ("az snapshot list -g {rg} -o table",
-                                         "az disk create -g {rg} -n {vm}-os-restored --source <snapshot>",
-                                         "az vm update -g {rg} -n {vm} --os-disk {vm}-os-restored"),
-    "boot:firmware:uefi_boot_failed": ("az snapshot list -g {rg} -o table",),
-    "boot:firmware:gpt_corrupt": ("az snapshot list -g {rg} -o table",),
+    "boot:firmware:no_bootable_device": ("az snapshot list {scope} -o table",
+                                         "az disk create {target}-os-restored --source <snapshot>",
+                                         "az vm update {target} --os-disk {vm}-os-restored"),
+    "boot:firmware:uefi_boot_failed": ("az snapshot list {scope} -o table",),
+    "boot:firmware:gpt_corrupt": ("az snapshot list {scope} -o table",),
 }

@@ -263,24 +263,26 @@ SUMMARIES: dict[str, str] = {
     "platform": "The Azure platform reports the VM unhealthy",
 }
 
-#: Next step kind → (what to do, the commands to look at first). ``{placeholders}`` are filled in;
-#: a hypothesis's own guide (:data:`kit.analyze._verdict_guides.GUIDES`) adds to it.
+#: Next step kind → (what to do, the commands to look at first). ``{placeholders}`` are filled in
+#: (``{target}``: ``--subscription <sub> -g <rg> -n <vm>``; ``{run}``: a repair script's run-id and
+#: parameters); a hypothesis's own guide (:data:`kit.analyze._verdict_guides.GUIDES`) adds to it.
 STEP_TEXT: dict[str, tuple[str, tuple[str, ...]]] = {
     "serial_console": ("Open the serial console ({how}) and look at the guest first.", ()),
     "change_nsg": ("Change the network security group: {what}.", ()),
     "change_route": ("Change the route table: {what}.", ()),
     "repair_vm": ("The guest cannot boot to a shell: attach its OS disk to a repair VM, fix it there, "
                   "then swap it back.", (
-        "az vm repair create -g {rg} -n {vm} --verbose",
-        "az vm repair run -g {rg} -n {vm} --run-on-repair --run-id {run} --verbose",
-        "az vm repair restore -g {rg} -n {vm} --verbose",
+        "az vm repair create {target} --verbose",
+        "az vm repair run {target} --run-on-repair --run-id {run} --verbose",
+        "az vm repair restore {target} --verbose",
     )),
-    "start_vm": ("The VM is not running: start it, then collect again.", ("az vm start -g {rg} -n {vm}",)),
-    "restart_vm": ("Restart the VM, then collect again.", ("az vm restart -g {rg} -n {vm}",)),
+    "start_vm": ("The VM is not running: start it, then collect again.", ("az vm start {target}",)),
+    "restart_vm": ("Restart the VM, then collect again.", ("az vm restart {target}",)),
     "redeploy_vm": ("Move the VM to another Azure host with a redeploy (it keeps its disks and network "
                     "configuration; the temporary disk is lost), then collect again.",
-                    ("az vm redeploy -g {rg} -n {vm}",)),
-    "wait": ("Wait and watch the boot screenshot; restart only when it has stopped moving for a long time.", ()),
+                    ("az vm redeploy {target}",)),
+    "wait": ("Wait and watch the boot screenshot; restart only when it has stopped moving for a long time.",
+             ("az vm boot-diagnostics get-boot-log-uris {target}",)),
     "restore_backup": ("Restore the VM from its last good backup.", ()),
     "escalate": ("The evidence points at the Azure platform: open a support case with this evidence attached.", ()),
     "none": ("Nothing to fix on this VM.", ()),

@@ -1,7 +1,10 @@
 """Recommended next steps: the kind, a sentence for people, and the commands to run first.
 
 The step kind's sentence (``_verdict_rules.STEP_TEXT``) is followed by the hypothesis's guide
-(``_verdict_guides.GUIDES``); the commands lead with those for the findings behind it.
+(``_verdict_guides.GUIDES``); the commands lead with those for the findings behind it. Every ``az``
+command names the subscription, resource group and resource from the evidence (``--subscription …
+-g … -n …``, or ``--nsg-name`` / ``--route-table-name`` with the rule or route). A route that drops
+replies is pointed at an appliance, never deleted: deleting it would let the traffic bypass the firewall.
 """
 
 from __future__ import annotations
@@ -9,19 +12,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from kit.analyze._verdict_evidence import Evidence
 from kit.analyze._verdict_guides import FINDING_COMMANDS, GUIDES, Guide
 from kit.analyze._verdict_rules import STEP_TEXT
-from kit.ids import name_of, resource_group_of
+from kit.ids import name_of, try_parse
 
 if TYPE_CHECKING:
     from kit.analyze._verdict_facts import Facts
+    from kit.analyze.network import NextHop, Route
 
 __all__ = ["NextStep", "next_step_for"]
 
-_PLACEHOLDER = re.compile(r"\{(rg|vm|vm_id|responder|run)\}")
+_PLACEHOLDER = re.compile(r"\{(sub|rg|vm|vm_id|target|scope|responder|run|fstab_match)\}")
 
 
 @dataclass(frozen=True)
@@ -52,12 +57,27 @@ class NextStep:
         return {"kind": self.kind, "text": self.text, "commands": list(self.commands), "details": self.details}
 
 
-def _console_how(facts: Facts) -> str:
-    how = f"az serial-console connect -g {facts.resource_group} -n {facts.vm_name}, or the kit's console widget"
+def _vm_subscription(facts: Facts) -> str:
+    """The VM's subscription, from its resource id."""
+    parsed = try_parse(facts.vm_id)
+    return parsed.subscription_id if parsed is not None else "<subscription-id>"
+
+
+def _scope(resource_id: str | None, facts: Facts) -> tuple[str, str]:
+    """The subscription and resource group of a resource (the VM's where its id does not say)."""
+    parsed = try_parse(resource_id)
+    sub = parsed.subscription_id if parsed is not None else _vm_subscription(facts)
+    rg = (parsed.resource_group if parsed is not None else None) or facts.resource_group or "<resource-group>"
+    return sub, rg
+
+
+def _console_how(facts: Facts, target: str) -> str:
+    how = f"az serial-console connect {target}, or the kit's console widget"
     props = (facts.console_status or {}).get("properties")
     disabled = isinstance(props, dict) and props.get("disabled") is True
     if disabled:
-        how += "; it is disabled for this subscription: az serial-console enable (needs subscription Contributor)"
+        how += (f"; it is disabled for this subscription: az serial-console enable --subscription "
+                f"{_vm_subscription(facts)} (needs subscription Contributor)")
     return how
 
 
@@ -67,7 +87,8 @@ def _nsg_step(facts: Facts) -> tuple[str, tuple[str, ...], dict[str, Any]]:
         return "see the network verdict", (), {}
     flow = verdict.flow
     nsg = name_of(flow.nsg_id, "?")
-    rg = resource_group_of(flow.nsg_id) or facts.resource_group
+    sub, rg = _scope(flow.nsg_id, facts)
+    scope = f"--subscription {sub} -g {rg}"
     rule = flow.rule or ""
     hop = next((h for h in flow.trace if h.rule_name == flow.rule_name), None)
     priority = hop.priority if hop is not None else None
@@ -79,15 +100,15 @@ def _nsg_step(facts: Facts) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     custom = (flow.rule_name or "").startswith("securityRules/")
     if custom:
         what += "; remove or narrow that rule, or allow the responder with a lower priority number"
-        commands.append(f"az network nsg rule show -g {rg} --nsg-name {nsg} -n {rule}")
-        commands.append(f"az network nsg rule delete -g {rg} --nsg-name {nsg} -n {rule}")
+        commands.append(f"az network nsg rule show {scope} --nsg-name {nsg} -n {rule}")
+        commands.append(f"az network nsg rule delete {scope} --nsg-name {nsg} -n {rule}")
         allow_priority = priority - 1 if priority and priority > 100 else None
     else:
         what += "; no custom rule allows it, so the default rule denies it: add an allow rule for the responder"
         allow_priority = 4000  # custom rules use 100–4096; nothing matched, so any free priority works
     if allow_priority is not None:
         commands.append(
-            f"az network nsg rule create -g {rg} --nsg-name {nsg} -n allow-{service.lower()}-responder "
+            f"az network nsg rule create {scope} --nsg-name {nsg} -n allow-{service.lower()}-responder "
             f"--priority {allow_priority} --direction Inbound --access Allow --protocol Tcp "
             f"--source-address-prefixes {source} --destination-port-ranges {facts.port}"
         )
@@ -96,28 +117,97 @@ def _nsg_step(facts: Facts) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     return what, tuple(commands), details
 
 
+def _table_id(facts: Facts, hop: NextHop, route: Route) -> str | None:
+    """The route table holding the route (effective routes name none: found by name and prefix)."""
+    table_id = hop.route_table_id if hop.route_table_id and hop.route_table_id != "System Route" else None
+    return table_id or route.route_table_id or (
+        facts.network.table_holding(route) if facts.network is not None else None)
+
+
+def _peer_appliance(facts: Facts, hop: NextHop, route: Route) -> tuple[str, str] | None:
+    """The appliance a known-good peer's route for the same prefix goes to, and why it is the one."""
+    for peer, verdicts in (facts.diff.peer_verdicts if facts.diff is not None else {}).items():
+        theirs = verdicts[facts.port].route if facts.port in verdicts else None
+        chosen = theirs.route if theirs is not None else None
+        if (theirs is not None and chosen is not None and chosen.address_prefix == route.address_prefix
+                and theirs.next_hop_type.lower() == "virtualappliance" and theirs.next_hop_ip
+                and theirs.next_hop_ip != hop.next_hop_ip):
+            return theirs.next_hop_ip, f"known-good peer {peer}'s {route.address_prefix} route goes there"
+    return None
+
+
+def _forwarding_nic(facts: Facts, hop: NextHop) -> tuple[str, str] | None:
+    """A NIC in the evidence, not the VM's own primary one, with IP forwarding on: an appliance."""
+    network = facts.network
+    if network is None or not network.nics:
+        return None
+    for nic in (*network.nics, *network.known_nics):
+        config = nic.primary_ip_configuration
+        ip = config.private_ip if config is not None else None
+        if nic.ip_forwarding and nic is not network.primary_nic and ip and ip != hop.next_hop_ip:
+            return ip, f"NIC {nic.name} has IP forwarding on"
+    return None
+
+
+def _gone(facts: Facts, hop: NextHop) -> str:
+    """Why the route's next hop does not forward: the deletion that removed it, else the route's notes."""
+    for difference in facts.diff.differences if facts.diff is not None else ():
+        operation = difference.operation
+        if difference.kind.startswith("route:") and operation is not None and \
+                operation.operation_name.lower().endswith("/delete"):
+            when = f" at {operation.start.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if operation.start else ""
+            return f"{name_of(operation.resource_id, '?')} was deleted{when}"
+    return hop.notes[0] if hop.notes else f"its next hop is {hop.next_hop_type}"
+
+
 def _route_step(facts: Facts) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     verdict = (facts.verdicts or {}).get(facts.port)
-    route = verdict.route if verdict is not None else None
-    if route is None or route.route is None:
+    hop = verdict.route if verdict is not None else None
+    route = hop.route if hop is not None else None
+    if hop is None or route is None:
         return "see the next-hop verdict", (), {}
-    what = f"replies to {route.destination} go {route.explain()}"
-    commands: list[str] = []
-    details: dict[str, Any] = {"destination": route.destination, "next_hop_type": route.next_hop_type,
-                               "next_hop_ip": route.next_hop_ip, "prefix": route.route.address_prefix}
-    table_id = route.route_table_id if route.route_table_id and route.route_table_id != "System Route" else None
-    table_id = table_id or getattr(route.route, "route_table_id", None) or (
-        facts.network.table_holding(route.route) if facts.network is not None else None)
-    if table_id and route.route.name:
-        table, rg = name_of(table_id, "?"), resource_group_of(table_id) or facts.resource_group
-        what += f"; fix or remove route {route.route.name} in route table {table}"
-        commands = [
-            f"az network route-table route show -g {rg} --route-table-name {table} -n {route.route.name}",
-            f"az network route-table route delete -g {rg} --route-table-name {table} -n {route.route.name}",
-        ]
-        details.update({"route_table": table, "route_table_id": table_id, "route": route.route.name,
-                        "resource_group": rg})
+    what = f"replies to {hop.destination} go {hop.explain()}"
+    details: dict[str, Any] = {"destination": hop.destination, "next_hop_type": hop.next_hop_type,
+                               "next_hop_ip": hop.next_hop_ip, "prefix": route.address_prefix}
+    table_id = _table_id(facts, hop, route)
+    if not table_id or not route.name:
+        return what, (), details
+    sub, rg = _scope(table_id, facts)
+    table = name_of(table_id, "?")
+    ref = f"--subscription {sub} -g {rg} --route-table-name {table} -n {route.name}"
+    found = _peer_appliance(facts, hop, route) or _forwarding_nic(facts, hop)
+    commands = [f"az network route-table route show {ref}"]
+    current = f"{hop.next_hop_type} {hop.next_hop_ip}" if hop.next_hop_ip else hop.next_hop_type
+    if found is not None:
+        what += f"; point route {route.name} in route table {table} at appliance {found[0]} ({found[1]})"
+    else:
+        what += (f"; point route {route.name} in route table {table} at the firewall appliance that replaces "
+                 f"{current} ({_gone(facts, hop)}): find its private address among the NICs with IP forwarding "
+                 f"on and put it in place of <appliance-ip>")
+        commands.append(f"az network nic list --subscription {sub} --query \"[?enableIPForwarding].{{nic:name, "
+                        f"group:resourceGroup, ip:ipConfigurations[0].privateIPAddress}}\" -o table")
+    commands.append(f"az network route-table route update {ref} --next-hop-type VirtualAppliance "
+                    f"--next-hop-ip-address {found[0] if found else '<appliance-ip>'}")
+    what += (f". Do not delete the route: {route.address_prefix} traffic would then take Azure's system routes "
+             f"and bypass the firewall")
+    details.update({"route_table": table, "route_table_id": table_id, "route": route.name, "resource_group": rg,
+                    "appliance_ip": found[0] if found else None})
     return what, tuple(commands), details
+
+
+_FSTAB_UUID = re.compile(r"by-uuid/([0-9A-Fa-f-]{8,})")
+_FSTAB_MOUNT = re.compile(r"\.mount - (/\S+?)\.?(?:\s|$)")
+
+
+def _fstab_match(supporting: Sequence[Evidence]) -> str:
+    """A ``sed`` address body for the /etc/fstab line the boot failed on: its UUID, else its mount point."""
+    texts = [f"{row.summary} {row.details.get('text', '')}" for row in supporting
+             if row.source == "boot_log" and row.kind.startswith("boot:fstab")]
+    for pattern, shape in ((_FSTAB_UUID, "{}"), (_FSTAB_MOUNT, "[[:space:]]{}[[:space:]]")):
+        found = next((match.group(1) for text in texts if (match := pattern.search(text))), None)
+        if found:
+            return shape.format(found)
+    return "<UUID-or-mount-point>"
 
 
 def _fill(text: str, values: dict[str, str]) -> str:
@@ -145,26 +235,28 @@ def _finding_commands(supporting: Sequence[Evidence]) -> list[str]:
 def next_step_for(hypothesis: str, kind: str, facts: Facts, supporting: Sequence[Evidence] = ()) -> NextStep:
     """The next step for a hypothesis, filled in with this VM's names, rules, routes and findings."""
     rg, vm = facts.resource_group or "<resource-group>", facts.vm_name or "<vm>"
+    sub = _vm_subscription(facts)
+    target = f"--subscription {sub} -g {rg} -n {vm}"
     if hypothesis == "insufficient_evidence":
         missing = "; ".join(facts.missing) or "nothing points anywhere"
         if facts.serial_log_failure:  # an unreachable endpoint is no reason to change the VM's settings
             return NextStep("escalate", f"Collect more before deciding ({missing}): collect again once the boot "
                             "log can be read, or open the serial console to look.",
-                            (f"az vm boot-diagnostics get-boot-log -g {rg} -n {vm}",))
+                            (f"az vm boot-diagnostics get-boot-log {target}",))
         return NextStep("escalate", f"Collect more before deciding ({missing}): enable boot diagnostics and collect "
                         f"again, or open the serial console to look.",
-                        (f"az vm boot-diagnostics enable -g {rg} -n {vm}",
-                         f"az vm boot-diagnostics get-boot-log -g {rg} -n {vm}"))
+                        (f"az vm boot-diagnostics enable {target}", f"az vm boot-diagnostics get-boot-log {target}"))
     if hypothesis == "no_fault_found":
         return NextStep("none", STEP_TEXT["none"][0])
     template, base = STEP_TEXT[kind]
     guide = _guide(hypothesis, facts)
-    values = {"rg": rg, "vm": vm, "vm_id": facts.vm_id or "<vm-resource-id>",
+    values = {"sub": sub, "rg": rg, "vm": vm, "vm_id": facts.vm_id or "<vm-resource-id>", "target": target,
+              "scope": f"--subscription {sub} -g {rg}", "fstab_match": _fstab_match(supporting),
               "responder": facts.responder_ip if facts.responder_given else "<your address>"}
     details: dict[str, Any] = {}
     commands: list[str] = _finding_commands(supporting)
     if kind == "serial_console":
-        text = template.format(how=_console_how(facts))
+        text = template.format(how=_console_how(facts, target))
         commands += [*guide.guest, *guide.azure]
     elif kind == "change_nsg":
         what, found, details = _nsg_step(facts)

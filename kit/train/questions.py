@@ -23,7 +23,8 @@ _LEVEL_HINTS = (
     "Start from the network verdict: does Azure (NSG, routes) let your SSH/RDP connection reach the NIC?",
     "Compare with the known-good peers: same subnet, same NSG? Then look at what the guest's boot log says.",
 )
-_NEXT_STEPS = ("serial_console", "change_nsg", "change_route", "repair_vm", "start_vm", "restore_backup", "escalate")
+_NEXT_STEPS = ("serial_console", "change_nsg", "change_route", "repair_vm", "start_vm", "restart_vm", "redeploy_vm",
+               "wait", "restore_backup", "escalate")
 _HYPOTHESES = ("guest_firewall", "boot_failure:fstab", "boot_failure:kernel_panic", "service_failure:sshd",
                "service_failure:rdp", "nsg_deny", "route_blackhole", "vm_not_running", "platform")
 
@@ -38,6 +39,12 @@ _EXPLAIN = {
                   "would not help, the guest is fine.",
     "repair_vm": "The kernel panics before userspace: there is no shell on the serial console to fix "
                  "anything. Attach the OS disk to a repair VM, fix /boot there, swap it back.",
+    "restart_vm": "The guest hung but nothing on its disk is broken: a restart brings it back; collect again "
+                  "after it to see whether it hangs again.",
+    "redeploy_vm": "The fault is the host or its storage path, not the guest: a redeploy moves the VM to another "
+                   "host and keeps its disks (the temporary disk is lost).",
+    "wait": "The guest is busy (updates, Group Policy or a disk check), not broken: restarting it now can cut "
+            "an update short; watch the boot screenshot until it stops moving.",
 }
 
 

@@ -53,8 +53,10 @@ def test_guest_firewall_points_at_the_log_lines_and_the_console_commands(scenari
     info, subject, peers = _scenario(scenario_bundles, "firewall-lockout")
     top = classify(subject, peers, responder_ip=info.responder_ip).top
     assert any(e.source == "boot_log" and e.evidence.startswith("serial.log:") for e in top.supporting)
-    assert "iptables -S" in top.next_step.commands
-    assert "az serial-console connect" in top.next_step.text
+    assert "sudo iptables -S INPUT" in top.next_step.commands
+    assert any(c.startswith("sudo netfilter-persistent save") for c in top.next_step.commands)
+    assert (f"az serial-console connect --subscription {info.subscription_id} -g {info.resource_group} "
+            f"-n {info.broken_vm}") in top.next_step.text
     contradicted = {e.source for e in top.contradicting}
     assert "network" not in contradicted  # the NSG lets the responder in
 
@@ -70,7 +72,10 @@ def test_nsg_deny_names_the_rule_to_change(scenario_bundles: dict[str, Any]) -> 
 def test_kernel_panic_hands_over_to_a_repair_vm(scenario_bundles: dict[str, Any]) -> None:
     info, subject, peers = _scenario(scenario_bundles, "kernel-panic")
     top = classify(subject, peers, responder_ip=info.responder_ip).top
-    assert f"az vm repair create -g {info.resource_group} -n {info.broken_vm} --verbose" in top.next_step.commands
+    target = f"--subscription {info.subscription_id} -g {info.resource_group} -n {info.broken_vm}"
+    assert f"az vm repair create {target} --verbose" in top.next_step.commands
+    assert (f"az vm repair run {target} --run-on-repair --run-id linux-alar2 --parameters kernel --verbose"
+            in top.next_step.commands)
 
 
 # ----------------------------------------------------------------- without the lab
@@ -145,13 +150,16 @@ def test_route_blackhole_names_the_route_and_its_table(scenario_bundles: dict[st
     top = classify(subject, peers, responder_ip=info.responder_ip).top
     details = top.next_step.details
     assert details["route"] and details["route_table"]
-    assert any(c.startswith("az network route-table route") and details["route"] in c for c in top.next_step.commands)
+    assert any(c.startswith("az network route-table route update") and details["route"] in c
+               and "--next-hop-type VirtualAppliance" in c for c in top.next_step.commands)
+    assert not any("route delete" in c for c in top.next_step.commands)
 
 
 def test_deallocated_vm_names_who_stopped_it(scenario_bundles: dict[str, Any]) -> None:
     info, subject, peers = _scenario(scenario_bundles, "deallocated")
     top = classify(subject, peers, responder_ip=info.responder_ip).top
-    assert f"az vm start -g {info.resource_group} -n {info.broken_vm}" in top.next_step.commands
+    assert (f"az vm start --subscription {info.subscription_id} -g {info.resource_group} -n {info.broken_vm}"
+            in top.next_step.commands)
     stop = [e for e in top.supporting if e.source == "activity_log"]
     assert stop and stop[0].details["caller"]
 

@@ -24,6 +24,8 @@ from kit.evidence.writer import BundleWriter
 
 SUB = "1f3a2b4c-0000-4000-8000-000000000013"
 RESPONDER = "203.0.113.7"
+#: What every ``az vm`` command names: subscription, resource group and VM.
+VM1 = f"--subscription {SUB} -g rg -n vm1"
 #: ``az vm repair run --run-id`` ids in Azure/repair-script-library's map.json, and ALAR's actions.
 LIBRARY = {"win-dhcp-fix", "win-sac-on", "win-sacdump-on", "win-LKGC", "win-GA-fix", "win-chkdsk-fs-corruption",
            "win-sfc-sf-corruption", "win-bcdedit-ignoreAllFailure", "linux-alar2", "win-enable-nested-hyperv",
@@ -111,7 +113,7 @@ CASES: dict[str, Case] = {
     "sshd OOM-killed": Case((("boot:memory:oom_killed_sshd", "critical"), ("boot:sshd:service_failed", "critical")),
                             "linux", True, "guest_out_of_memory", "serial_console", "ps aux --sort=-%mem | head -15"),
     "OOM panic": Case((("boot:memory:oom_panic", "critical"), ("boot:kernel:panic", "critical")), "linux", False,
-                      "guest_out_of_memory", "serial_console", "az vm resize -g rg -n vm1 --size <a larger size>"),
+                      "guest_out_of_memory", "serial_console", f"az vm resize {VM1} --size <a larger size>"),
     "LUKS passphrase": Case((("boot:volume:luks_passphrase", "critical"),), "linux", False,
                             "boot_failure:encrypted_disk", "serial_console", "--unlock-encrypted-vm"),
     "LVM missing": Case((("boot:volume:lvm_missing", "critical"), ("boot:initramfs:emergency_shell", "critical")),
@@ -124,13 +126,14 @@ CASES: dict[str, Case] = {
     "SELinux policy": Case((("boot:selinux:policy_load_failed", "critical"), ("boot:systemd:freezing", "critical")),
                            "linux", False, "boot_failure:selinux", "serial_console", "add enforcing=0"),
     "disk I/O errors": Case((("boot:storage:io_error", "error"), ("boot:storage:read_only_remount", "error")),
-                            "linux", True, "storage_io_error", "redeploy_vm", "az vm redeploy -g rg -n vm1"),
+                            "linux", True, "storage_io_error", "redeploy_vm", f"az vm redeploy {VM1}"),
     "Secure Boot": Case((("boot:firmware:secure_boot_violation", "critical"),), "linux", False,
-                        "boot_failure:firmware", "repair_vm", "az vm update -g rg -n vm1 --enable-secure-boot false"),
+                        "boot_failure:firmware", "repair_vm", f"az vm update {VM1} --enable-secure-boot false"),
     "no bootable device": Case((("boot:firmware:no_bootable_device", "critical"),), "linux", False,
-                               "boot_failure:firmware", "repair_vm", "az snapshot list -g rg -o table"),
+                               "boot_failure:firmware", "repair_vm",
+                               f"az snapshot list --subscription {SUB} -g rg -o table"),
     "hard lockup": Case((("boot:kernel:hard_lockup", "error"),), "linux", True, "guest_kernel_hang", "restart_vm",
-                        "az vm restart -g rg -n vm1"),
+                        f"az vm restart {VM1}"),
     "RCU stall": Case((("boot:kernel:rcu_stall", "error"),), "linux", True, "guest_kernel_hang", "restart_vm",
                       "/providers/Microsoft.ResourceHealth/availabilityStatuses/current"),
     "Automatic Repair": Case((("boot:windows:automatic_repair", "critical"),), "windows", False,
@@ -140,9 +143,9 @@ CASES: dict[str, Case] = {
     "BOOTMGR missing": Case((("boot:windows:bootmgr_missing", "critical"),), "windows", False,
                             "boot_failure:bootloader", "repair_vm", "bcdboot <W>:\\Windows /s <S>: /f ALL"),
     "updating": Case((("boot:windows:updating", "warning"),), "windows", False, "boot_stalled:windows", "wait",
-                     "az vm restart -g rg -n vm1"),
+                     f"az vm restart {VM1}"),
     "applying policy": Case((("boot:windows:applying_policy", "warning"),), "windows", False,
-                            "boot_stalled:windows", "wait", "az vm boot-diagnostics get-boot-log-uris -g rg -n vm1"),
+                            "boot_stalled:windows", "wait", f"az vm boot-diagnostics get-boot-log-uris {VM1}"),
     "safe mode": Case((("boot:windows:safe_mode", "error"),), "windows", True, "guest_safe_mode", "serial_console",
                       "bcdedit /deletevalue {current} safeboot"),
     "DHCP disabled": Case((("boot:windows:dhcp_disabled", "error"),), "windows", True,
@@ -168,7 +171,7 @@ def test_each_family_gets_its_hypothesis_and_next_step(tmp_path: Path, name: str
     assert (top.kind, top.next_step.kind) == (case.hypothesis, case.next_step), explain(result)
     assert any(case.command in command for command in top.next_step.commands), top.next_step.commands
     assert any(row.source == "boot_log" and row.evidence.startswith("serial.log:") for row in top.supporting)
-    assert not re.search(r"\{(rg|vm|vm_id|responder|run)\}", json.dumps(top.to_json()))
+    assert not re.search(r"\{(sub|rg|vm|vm_id|target|scope|responder|run|fstab_match)\}", json.dumps(top.to_json()))
 
 
 def test_the_responder_banned_by_fail2ban_is_unbanned_by_address(tmp_path: Path) -> None:

@@ -173,7 +173,8 @@ def test_platform_initiated_unavailability_is_a_platform_problem_to_wait_out_or_
     assert top.supporting[0].source == "resource_health"
     assert top.supporting[0].evidence == "resource_health.json: properties"
     group, vm_id = bundle.manifest["resource_group"], bundle.manifest["vm_id"]
-    assert f"az vm redeploy -g {group} -n sched-02" in top.next_step.commands
+    sub = bundle.manifest["subscription_id"]
+    assert f"az vm redeploy --subscription {sub} -g {group} -n sched-02" in top.next_step.commands
     assert (f"az resource show --ids {vm_id}/providers/Microsoft.ResourceHealth/availabilityStatuses/current "
             f"--api-version 2025-05-01") in top.next_step.commands
     assert "resource_health" in result.checked
