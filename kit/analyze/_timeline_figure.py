@@ -10,7 +10,7 @@ import base64
 import gzip
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ _RANGE_BUTTONS = [
 ]
 _SUMMARY_CHARS = 160
 _WRAP = 90
+assert _SUMMARY_CHARS <= 2 * _WRAP, "a cut summary wraps at most once (see _hover_texts)"
 # Rows whose kind marks a boot that reached a usable system (bootlog event / finding kinds).
 _GOOD_BOOT = "login_prompt|login prompt|multi_user|multi-user|sac_started|sac_ready|getty"
 _FIX = "fix|restored|remediat"
@@ -124,27 +125,34 @@ def _summary_html(summary: str) -> str:
     return text
 
 
-def _hover_texts(kinds: list[str], summaries: list[str], actors: list[str], descs: list[str]) -> list[str]:
-    """The hover text of every point: kind in bold, the summary (escaped, wrapped), actor, kind of time."""
-    memo: dict[str, str] = {}
+def _per_value(values: pd.Series, render: Callable[[Any], str]) -> np.ndarray:
+    """``render`` of every value, called once per distinct value (kinds, actors, kinds of time repeat)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return np.array([render(value) for value in uniques] or [""], dtype=object)[codes]
 
-    def once(text: str) -> str:  # kinds, actors and time kinds repeat: escape each once
-        done = memo.get(text)
-        if done is None:
-            done = memo[text] = _escape(text)
-        return done
 
-    out: list[str] = []
-    append = out.append
-    for kind, summary, actor, desc in zip(kinds, summaries, actors, descs, strict=True):
-        if len(summary) > _WRAP or "<" in summary or "&" in summary or ">" in summary:
-            summary = _summary_html(summary)
-        text = "<b>" + once(kind) + "</b><br>" + summary
-        if actor:
-            text += "<br>by " + once(actor)
-        if desc != "event" and desc:
-            text += "<br><i>" + once(desc) + "</i>"
-        append(text)
+def _hover_texts(kinds: pd.Series, summaries: pd.Series, actors: pd.Series, descs: pd.Series) -> list[str]:
+    """The hover text of every point: kind in bold, the summary (escaped, wrapped), actor, kind of time.
+
+    Built column by column: the parts that repeat (kind, actor, kind of time) are rendered once per
+    value, and a summary without markup is cut and wrapped in one expression (at most one break,
+    as :data:`_SUMMARY_CHARS` <= 2 * :data:`_WRAP`); the rare summary with markup goes through
+    :func:`_summary_html`.
+    """
+    heads = _per_value(kinds, lambda kind: "<b>" + _escape(kind) + "</b><br>").tolist()
+    by = _per_value(actors, lambda actor: "<br>by " + _escape(actor) if actor else "")
+    note = _per_value(descs, lambda desc: "<br><i>" + _escape(desc) + "</i>" if desc and desc != "event" else "")
+    tails = (by + note).tolist()
+    texts = summaries.tolist()
+    wrap, cut = _WRAP, _SUMMARY_CHARS - 1
+    out = [head + (text if len(text) <= wrap else text[:wrap] + "<br>" + (
+        text[wrap:] if len(text) <= cut + 1 else text[wrap:cut] + "…")) + tail
+           for head, text, tail in zip(heads, texts, tails, strict=True)]
+    joined = "".join(texts)
+    if "&" in joined or "<" in joined or ">" in joined:
+        for i, text in enumerate(texts):
+            if "&" in text or "<" in text or ">" in text:
+                out[i] = heads[i] + _summary_html(text) + tails[i]
     return out
 
 
@@ -237,9 +245,8 @@ def timeline_figure(
     x_all = timed["time"].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ms]").astype("int64").to_numpy()
     y_all = timed["source"].map(lane_of).to_numpy(dtype=np.int16) * -1
     with gc_paused():
-        hover = _hover_texts(timed["kind"].tolist(), timed["summary"].tolist(), timed["actor"].tolist(),
-                             timed["time_desc"].tolist())
-    hover_all = np.array(hover, dtype=object)
+        hover_all = np.array(_hover_texts(timed["kind"], timed["summary"], timed["actor"], timed["time_desc"]),
+                             dtype=object)
     severity = timed["severity"].to_numpy()
     estimated = timed["time_desc"].str.startswith("estimated").to_numpy(dtype=bool)
 

@@ -70,54 +70,55 @@ __all__ = [
 # ---------------------------------------------------------------- sources
 
 
+_HEALTH_CATEGORIES = ("resourcehealth", "servicehealth")
+
+
 def _activity_rows(rows: Rows, operations: Iterable[Operation]) -> None:
+    """One row per operation, built column by column (40k operations in a 100k-record log)."""
+    ops = list(operations)
+    count = len(ops)
     event_desc = TIME_KINDS[("activity_log", "eventTimestamp")]
     submitted_desc = TIME_KINDS[("activity_log", "submissionTimestamp")]
-    columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
-    time, time_desc, source, kind, summary = (columns[n] for n in ("time", "time_desc", "source", "kind", "summary"))
-    actor, resource_id, severity, evidence, details_of = (
-        columns[n] for n in ("actor", "resource_id", "severity", "evidence", "details"))
-    for op in operations:
-        events = op.events
-        first = events[0]
-        records = []
-        for e in events:
-            record: dict[str, Any] = {"status": e.status, "sub_status": e.sub_status, "event_id": e.event_id,
-                                      "index": e.position, "eventTimestamp": e.event_text}
-            if e.submitted_text is not None:
-                record["submissionTimestamp"] = e.submitted_text
-            records.append(record)
-        end, duration = op.end, op.duration
-        details: dict[str, Any] = {
-            "operation_name": op.operation_name, "operation": first.operation_label, "status": op.status,
-            "category": op.category, "level": op.level, "correlation_id": op.correlation_id,
-            "resource_type": op.resource_type, "end": end.isoformat() if end else None,
-            "duration_s": duration.total_seconds() if duration is not None else None, "records": records,
-        }
-        if first.client_ip:
-            details["client_ip"] = first.client_ip
-        health = op.category.lower() in ("resourcehealth", "servicehealth")
-        if health:
-            details["properties"] = op.properties
-        positions = [e.position for e in events]
-        if len(positions) > 1:
-            positions.sort()
-        time.append(op.start)
-        time_desc.append(event_desc if first.time_desc == "event" else submitted_desc)
-        source.append("activity_log")
-        kind.append(op.operation_name or "activity")
-        summary.append(op.summary)
-        actor.append(op.caller or ("platform" if health else ""))
-        resource_id.append(op.resource_id)
-        severity.append(_operation_severity(op) if health else op.severity)
-        evidence.append("activity_log.json#" + ",".join([str(i) for i in positions]))
-        details_of.append(details)
-    rows.extend(columns)
+    health = [op.category.lower() in _HEALTH_CATEGORIES for op in ops]
+    rows.extend({
+        "time": [op.start for op in ops],
+        "time_desc": [event_desc if op.events[0].time_desc == "event" else submitted_desc for op in ops],
+        "source": ["activity_log"] * count,
+        "kind": [op.operation_name or "activity" for op in ops],
+        "summary": [op.summary for op in ops],
+        "actor": [op.caller or ("platform" if is_health else "") for op, is_health in zip(ops, health, strict=True)],
+        "resource_id": [op.resource_id for op in ops],
+        "severity": [_operation_severity(op) if is_health else op.severity
+                     for op, is_health in zip(ops, health, strict=True)],
+        "evidence": ["activity_log.json#" + ",".join(map(str, sorted([e.position for e in op.events]))) for op in ops],
+        "details": [_operation_details(op, is_health) for op, is_health in zip(ops, health, strict=True)],
+    })
+
+
+def _operation_details(op: Operation, health: bool) -> dict[str, Any]:
+    """An operation's ``details``: its fields, end, duration and one entry per record."""
+    first = op.events[0]
+    end, duration = op.end, op.duration
+    details: dict[str, Any] = {
+        "operation_name": op.operation_name, "operation": first.operation_label, "status": op.status,
+        "category": op.category, "level": op.level, "correlation_id": op.correlation_id,
+        "resource_type": op.resource_type, "end": end.isoformat() if end else None,
+        "duration_s": duration.total_seconds() if duration is not None else None,
+        "records": [{"status": e.status, "sub_status": e.sub_status, "event_id": e.event_id, "index": e.position,
+                     "eventTimestamp": e.event_text} if e.submitted_text is None else
+                    {"status": e.status, "sub_status": e.sub_status, "event_id": e.event_id, "index": e.position,
+                     "eventTimestamp": e.event_text, "submissionTimestamp": e.submitted_text} for e in op.events],
+    }
+    if first.client_ip:
+        details["client_ip"] = first.client_ip
+    if health:
+        details["properties"] = op.properties
+    return details
 
 
 def _operation_severity(op: Operation) -> str:
     severity = op.severity
-    if op.category.lower() not in ("resourcehealth", "servicehealth"):
+    if op.category.lower() not in _HEALTH_CATEGORIES:
         return severity
     health = str(op.properties.get("currentHealthStatus", "")).lower()
     if health == "unavailable":
