@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.kit-installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean guest
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kit needs Python >= 3.11")'
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(VENV)/bin/kit demo
+
+# the real Debian 12 guest's image (mmdebstrap + mkfs.ext4 -d), cached under ~/.cache/kit/realguest by recipe hash
+guest: $(STAMP)
+	$(VENV)/bin/kit lab guest build
 
 # Azurite (the Blob witness test) from npm, pinned by its lock file; skipped where npm is missing
 AZURITE := tests/azurite/node_modules/.package-lock.json

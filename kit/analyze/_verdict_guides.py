@@ -80,9 +80,15 @@ GUIDES: dict[str, Guide] = {
                'netsh advfirewall firewall add rule name="Allow RDP responder" dir=in action=allow protocol=TCP '
                "localport=3389 remoteip={responder}",
                "gpresult /r /scope computer")),
-    "service_failure:sshd": Guide(guest=(
-        "systemctl status ssh sshd --no-pager", "journalctl -u ssh -u sshd -b --no-pager | tail -50", "sshd -t",
-        "ls -l /etc/ssh/ssh_host_*")),
+    "service_failure:sshd": Guide(
+        text="sshd -t names the file and line it rejects; fix or remove that line (keep a copy), then start ssh "
+             "again. At boot systemd gave up after five failed starts (\"Start request repeated too quickly\"), "
+             "so a plain restart fails until systemctl reset-failed ssh. After a failed start sshd -t can also "
+             "say \"Missing privilege separation directory: /run/sshd\": ssh.service makes that folder when it "
+             "starts, so start it and check again.",
+        guest=("systemctl status ssh sshd --no-pager", "journalctl -u ssh -u sshd -b --no-pager | tail -50", "sshd -t",
+               "ls -l /etc/ssh/ssh_host_*",
+               "systemctl reset-failed ssh; systemctl restart ssh && systemctl is-active ssh && sshd -t")),
     "service_failure:rdp": Guide(
         text="In SAC open a cmd channel, set Remote Desktop Services back to its default start type and start it, "
              "and allow connections. " + _GPO_CAVEAT,
@@ -102,7 +108,8 @@ GUIDES: dict[str, Guide] = {
                "cp /etc/fstab /etc/fstab.bak && sed -i '\\|{fstab_match}|s|^|# |' /etc/fstab",
                "systemctl daemon-reload && mount -a", "systemctl --failed",
                "journalctl -xb --no-pager | grep -i -e mount -e fstab", "lsblk -f", "blkid", "systemctl reboot"),
-        azure=(_REPAIR_CREATE, _REPAIR_RUN.replace("{run}", "linux-alar2 --parameters fstab"), _REPAIR_RESTORE)),
+        azure=(_REPAIR_CREATE, _REPAIR_RUN.replace("{run}", "linux-alar2 --parameters fstab"), _REPAIR_RESTORE),
+        repair=("linux-alar2 --parameters fstab",)),
     "boot_failure:filesystem": Guide(guest=(
         "journalctl -xb --no-pager | grep -i -e xfs -e ext4 -e fsck", "lsblk -f",
         "fsck -n /dev/<device>  (read-only check first)")),

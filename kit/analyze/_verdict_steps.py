@@ -232,6 +232,10 @@ def _finding_commands(supporting: Sequence[Evidence]) -> list[str]:
     return commands
 
 
+_LOCKED = ("The boot stopped in emergency mode and the root account is locked (the default of Azure's images), so "
+           "the serial console cannot get a shell: \"Press Enter to continue\" only resumes the failing boot.")
+
+
 def next_step_for(hypothesis: str, kind: str, facts: Facts, supporting: Sequence[Evidence] = ()) -> NextStep:
     """The next step for a hypothesis, filled in with this VM's names, rules, routes and findings."""
     rg, vm = facts.resource_group or "<resource-group>", facts.vm_name or "<vm>"
@@ -248,6 +252,9 @@ def next_step_for(hypothesis: str, kind: str, facts: Facts, supporting: Sequence
                         (f"az vm boot-diagnostics enable {target}", f"az vm boot-diagnostics get-boot-log {target}"))
     if hypothesis == "no_fault_found":
         return NextStep("none", STEP_TEXT["none"][0])
+    locked = kind == "serial_console" and any(row.kind == "boot:systemd:root_locked" for row in supporting)
+    if locked:  # the emergency shell needs the root password: the console cannot get in
+        kind = "repair_vm"
     template, base = STEP_TEXT[kind]
     guide = _guide(hypothesis, facts)
     values = {"sub": sub, "rg": rg, "vm": vm, "vm_id": facts.vm_id or "<vm-resource-id>", "target": target,
@@ -267,7 +274,10 @@ def next_step_for(hypothesis: str, kind: str, facts: Facts, supporting: Sequence
     elif kind == "repair_vm":
         create, run, restore = base
         runs = [_fill(run, {"run": script}) for script in guide.repair]
-        text, commands = template, [*commands, *guide.azure, create, *runs, *guide.guest, restore]
+        if locked:  # ALAR fixes the disk on the repair VM; console commands cannot run on this guest
+            text, commands = _LOCKED + " " + template, [create, *runs, restore]
+        else:
+            text, commands = template, [*commands, *guide.azure, create, *runs, *guide.guest, restore]
         if runs:
             details["repair_scripts"] = list(guide.repair)
     else:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+import urllib.error
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -33,6 +35,7 @@ from kit.errors import (
     ConsoleAuthError,
     ConsoleError,
     ConsolePrecheckError,
+    KitError,
     ResourceNotFoundError,
     UsageError,
 )
@@ -256,6 +259,27 @@ class SerialConsoleClient:
             hints.append("Windows: you get the Special Administration Console (SAC>); type `cmd`, then `ch -si 1`, "
                          "then log in. If no SAC> appears, SAC is not enabled in the guest. SysRq is Linux-only.")
         return ConsolePrecheck(str(rid), enabled, boot, power, os_type, tuple(problems), tuple(hints))
+
+    def serial_log_tail(self, vm_id: str | ResourceId, size: int = 8192) -> str:
+        """The last ``size`` bytes of the VM's boot-diagnostics serial log, decoded; ``""`` when unreadable.
+
+        Best effort (a console still opens without it): ``retrieveBootDiagnosticsData`` for the
+        log's SAS URL, then a ranged GET of the blob.
+        """
+        rid = _vm_resource(vm_id)
+        try:
+            _, body = self._call("POST", f"{rid}/retrieveBootDiagnosticsData", COMPUTE_API_VERSION,
+                                 operation="virtual_machines.retrieve_boot_diagnostics_data", resource_id=str(rid))
+            url = body.get("serialConsoleLogBlobUri") if isinstance(body, dict) else None
+            if not url:
+                return ""
+            headers = {"Range": f"bytes=-{size}", "x-ms-version": "2021-08-06"}
+            request = urllib.request.Request(str(url), headers=headers)
+            with urllib.request.urlopen(request, context=self.ssl_context(), timeout=15) as response:
+                data = response.read()
+        except (KitError, OSError, ValueError, urllib.error.URLError):
+            return ""
+        return data[-size:].decode("utf-8", errors="replace")
 
     def _is_scale_set(self, rid: ResourceId) -> bool:
         path = f"/subscriptions/{rid.subscription_id}/resourceGroups/{rid.resource_group}/providers/" \

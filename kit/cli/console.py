@@ -126,7 +126,8 @@ def _open(args: argparse.Namespace) -> int:
             opened += 1
             transcript = _numbered(args.transcript, opened) if args.transcript else None
             return Session(transport, approval=args.approval, transcript=transcript, vm_id=vm_id,
-                           responder=client.responder(), os_type=pre.os_type if pre else None)
+                           responder=client.responder(), os_type=pre.os_type if pre else None,
+                           boot_log_tail=client.serial_log_tail(vm_id))
 
         banner = safe(f"connected to {vm_id} (approval {args.approval}); Ctrl+] for the menu")
         return run_terminal(make(), new_session=make, banner=banner)

@@ -29,6 +29,9 @@ def register(commands: Commands) -> None:
     )
     demo.add_argument("--scenario", default="firewall-lockout", help="lab scenario (default firewall-lockout)")
     demo.add_argument("--archive", default="archive", metavar="DIR", help="archive root (default ./archive)")
+    demo.add_argument("--real-guest", action="store_true",
+                      help="the broken VM is a real Debian 12 under QEMU (firewall-lockout, fstab-emergency, "
+                           "sshd-broken, kernel-panic; booting adds 20-60 s on TCG)")
     demo.set_defaults(handler=_demo)
 
 
@@ -41,7 +44,7 @@ def _demo(args: argparse.Namespace) -> int:
     info = load_scenario(args.scenario)
     print(f"scenario {safe(info.name)}: {safe(info.title)}", flush=True)
     with Progress("demo") as progress:
-        result = run_demo(args.scenario, archive_root=args.archive, progress=progress)
+        result = run_demo(args.scenario, archive_root=args.archive, progress=progress, real_guest=args.real_guest)
     top = result.top
     print(f"archive:  {safe(result.archive)} ({safe(result.verify_summary)})")
     print(f"top hypothesis: {safe(top.get('kind'))} (next step: {safe(top.get('next_step'))})")

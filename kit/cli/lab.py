@@ -19,8 +19,9 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kit.cli._common import Commands, number, print_help, safe
 from kit.errors import LabError, UsageError
@@ -55,7 +56,24 @@ def register(commands: Commands) -> None:
     serve.add_argument("--refuse-graph", action="store_true",
                        help="Microsoft Graph answers 403 Authorization_RequestDenied, as for an identity "
                             "without Directory.Read.All (reports then keep GUIDs)")
+    serve.add_argument("--real-guests", action="store_true",
+                       help="every served scenario that has one gets a real Debian 12 guest under QEMU as its "
+                            "broken VM (booting takes 20-60 s on TCG; the image is built once, minutes)")
+    serve.add_argument("--real-guest", action="append", default=None, metavar="SCENARIO",
+                       help="this scenario's broken VM is a real guest (repeatable)")
     serve.set_defaults(handler=_serve)
+
+    guest = sub.add_parser("guest", help="the real Debian 12 guest: build its image, boot a variant")
+    guest_sub = guest.add_subparsers(dest="guest_command", metavar="GUEST_COMMAND")
+    guest.set_defaults(handler=lambda _args: print_help(guest))
+    build = guest_sub.add_parser("build", help="build the base image (or say where the cached one is)")
+    build.set_defaults(handler=_guest_build)
+    boot = guest_sub.add_parser("boot", help="boot a variant under QEMU until Ctrl-C (attach with "
+                                             "`kit console open --socket`)")
+    boot.add_argument("variant", metavar="VARIANT", help="healthy, firewall-lockout, fstab-emergency, "
+                                                         "fstab-emergency-rootpw, sshd-broken or kernel-panic")
+    boot.add_argument("--hostname", default="debian-guest", help="the guest's hostname (default debian-guest)")
+    boot.set_defaults(handler=_guest_boot)
 
     listing = sub.add_parser("list", help="list the scenarios: title, broken VM, expected hypothesis")
     listing.add_argument("--scenario-dir", action="append", type=Path, default=None, metavar="DIR",
@@ -91,6 +109,31 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _real_guest_names(args: argparse.Namespace) -> list[str]:
+    """The scenarios whose broken VM is a real guest: ``--real-guest`` ones, or all with one for ``--real-guests``."""
+    from kit.lab import list_scenarios
+    from kit.lab.realguest import SCENARIO_VARIANTS
+
+    chosen = list(args.real_guest or [])
+    if args.real_guests:
+        served = args.scenario or [info.name for info in list_scenarios(args.scenario_dir)]
+        chosen += [name for name in served if name in SCENARIO_VARIANTS and name not in chosen]
+    unknown = [name for name in chosen if name not in SCENARIO_VARIANTS]
+    if unknown:
+        raise UsageError(f"no real guest for {', '.join(map(repr, unknown))}; real guests play "
+                         f"{', '.join(SCENARIO_VARIANTS)}")
+    return chosen
+
+
+def _watch_boot(name: str, guest: Any) -> None:
+    """Say when a real guest finished booting (or where it stopped), from a background thread."""
+    try:
+        seen = guest.wait_until_booted(900)
+        print(f"real guest {name}: {seen.strip()!r} after {time.monotonic() - guest.started:.0f} s", flush=True)
+    except LabError as error:
+        print(f"real guest {name}: {safe(error)}", flush=True)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from kit.lab import Faults, running_lab
 
@@ -100,9 +143,13 @@ def _serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        real = _real_guest_names(args)
         with running_lab(faults=faults, scenarios=args.scenario, port=args.port,
                          scenario_dirs=args.scenario_dir) as lab:
             lab.refuse_graph(args.refuse_graph)
+            for name in real:
+                guest = lab.add_real_guest(name, progress=lambda line: print(safe(line), flush=True))
+                threading.Thread(target=_watch_boot, args=(name, guest), daemon=True).start()
             _announce(lab, faults)
             while not stop.wait(0.5):
                 pass
@@ -114,6 +161,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _announce(lab: RunningLab, faults: Faults) -> None:
+    from kit.lab.realguest import accelerator
+
     print(f"lab listening on {lab.endpoint}")
     print(f"CA certificate:  {lab.ca_path}")
     if sys.stdout.isatty():
@@ -126,6 +175,10 @@ def _announce(lab: RunningLab, faults: Faults) -> None:
     if faults.error_rate or faults.latency:
         print(f"faults: latency {faults.latency}s, error rate {faults.error_rate}, kinds "
               f"{','.join(faults.kinds)}, seed {faults.seed}")
+    for name, guest in lab.real_guests.items():
+        print(f"real guest {name}: {guest.variant} under QEMU ({accelerator(guest.qemu.folder / 'boot' / 'vmlinuz')}), "
+              f"booting — 20-60 s on TCG, longer on a busy machine; SSH forwarded to 127.0.0.1:{guest.qemu.ssh_port}, "
+              f"serial socket {guest.qemu.serial_socket}")
     if lab.state.graph_refused:
         print("Microsoft Graph: refuses directory reads (403 Authorization_RequestDenied)")
     print("\nscenarios:")
@@ -135,6 +188,53 @@ def _announce(lab: RunningLab, faults: Faults) -> None:
         print(f"  {safe(name):<20} subscription {safe(info.subscription_id)}  group {safe(info.resource_group)}  "
               f"broken VM {safe(info.broken_vm)}  (known good: {safe(peers)})")
     print("\nCtrl-C stops the lab.", flush=True)
+
+
+def _guest_build(_args: argparse.Namespace) -> int:
+    from kit.lab.realguest import build_base, recipe_hash
+
+    started = time.monotonic()
+    image = build_base(progress=lambda line: print(safe(line), flush=True))
+    if time.monotonic() - started < 5:
+        print(f"cached (recipe {recipe_hash()}, built in {image.build_seconds:.0f} s): {image.disk}")
+    print(f"SSH key for azureuser: {image.key}")
+    return 0
+
+
+def _guest_boot(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    from kit.lab.realguest import BOOTED, QemuGuest, build_base, make_variant
+
+    image = build_base(progress=lambda line: print(safe(line), flush=True))
+    folder = Path(tempfile.mkdtemp(prefix=f"kit-guest-{args.variant}-"))
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        disk = make_variant(image, args.variant, folder / "disk.img", hostname=args.hostname)
+        qemu = QemuGuest(disk, folder).start()
+        print(f"booting {args.variant} (20-60 s on TCG)\n  serial: kit console open --socket {qemu.serial_socket} "
+              f"--approval REF\n  ssh:    ssh -i {image.key} -p {qemu.ssh_port} azureuser@127.0.0.1\n"
+              f"  log:    {qemu.serial_log}\nCtrl-C powers it off and deletes the disk copy.", flush=True)
+        threading.Thread(target=lambda: _print_booted(qemu, BOOTED), daemon=True).start()
+        while not stop.wait(0.5) and (qemu.running or not qemu.powered_off):
+            pass
+        qemu.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+def _print_booted(qemu: Any, pattern: str) -> None:
+    started = time.monotonic()
+    try:
+        seen = qemu.wait_for(pattern, 900).group(0)
+        print(f"{seen.strip()!r} after {time.monotonic() - started:.0f} s", flush=True)
+    except LabError as error:
+        print(safe(error), flush=True)
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -42,6 +42,9 @@ class _Settle(Protocol):
     @property
     def settle(self) -> float: ...
 
+    @property
+    def boot_log_tail(self) -> str: ...
+
 
 class LoginConsole(Protocol):
     """What :func:`login` needs of a session (:class:`~kit.console.Session` has all of it)."""
@@ -78,6 +81,16 @@ class LoginConsole(Protocol):
     async def async_expect_prompt(self, timeout: float | None = None) -> str: ...
 
 
+_FROM_BOOT_LOG = (" (The console showed nothing yet; the boot log ends on that screen, so Enter was not pressed."
+                  " If the VM has moved on since, press Enter yourself with session.sendline() and log in.)")
+
+
+def _last_lines(text: str, count: int = 6) -> str:
+    """The last ``count`` non-empty lines of ``text`` (where a boot log says where the boot stopped)."""
+    lines = [line for line in text.replace("\r", "\n").split("\n") if line.strip()]
+    return "\n".join(lines[-count:])
+
+
 async def login(session: LoginConsole, username: str, password: str, timeout: float) -> str:
     """Drive the console to a shell prompt; return the prompt reached.
 
@@ -102,6 +115,8 @@ async def login(session: LoginConsole, username: str, password: str, timeout: fl
     await session.async_wait_quiet(min(1.0, timeout))
     if _ROOT_LOCKED.search(session.pending) or _ROOT_LOCKED.search(session.screen_text()):
         raise ConsoleError(_LOCKED_ROOT_HELP)
+    if not session.screen_text().strip() and _ROOT_LOCKED.search(_last_lines(session.options.boot_log_tail)):
+        raise ConsoleError(_LOCKED_ROOT_HELP + _FROM_BOOT_LOG)
     if not any(regex.search(session.pending) for regex in states[2:]):
         shown = session.screen_text().rstrip()
         session.discard_pending()

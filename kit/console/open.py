@@ -99,6 +99,7 @@ def open_azure_session(target: AzureTarget | SerialConsoleClient, vm_id: str, *,
     """
     client = target if isinstance(target, SerialConsoleClient) else SerialConsoleClient.from_target(target)
     transport, info = azure_transport(client, vm_id, check=check)
+    options.setdefault("boot_log_tail", client.serial_log_tail(vm_id))
     return Session(transport, approval=approval, transcript=transcript, vm_id=vm_id,
                    responder=client.responder(), os_type=info.os_type if info else None, **options)
 
@@ -113,5 +114,6 @@ def open_lab_session(lab: ConsoleLab, scenario: str, *, approval: str, vm: str |
     """
     client, vm_id = lab_console_client(lab, scenario, vm)
     transport, pre = azure_transport(client, vm_id, check=True)
+    options.setdefault("boot_log_tail", client.serial_log_tail(vm_id))
     return Session(transport, approval=approval, transcript=transcript, vm_id=vm_id,
                    responder="lab", os_type=pre.os_type if pre else None, **options)

@@ -93,6 +93,10 @@ class SessionOptions:
         Characters of raw output kept for a widget to replay (bounded).
     error_lines
         Screen lines shown in a timeout message.
+    boot_log_tail
+        The end of the VM's boot-diagnostics serial log, read before connecting: a console shows
+        nothing until a key is pressed, so :meth:`Session.login` reads it to know a locked-root
+        "Press Enter" screen is waiting and never presses Enter there.
     """
 
     timeout: float = 30.0
@@ -104,6 +108,7 @@ class SessionOptions:
     height: int = 24
     history_limit: int = 1_000_000
     error_lines: int = 8
+    boot_log_tail: str = ""
 
 
 async def _run_hook(hook: Callable[..., Any], *args: Any) -> None:

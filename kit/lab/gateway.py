@@ -7,7 +7,9 @@ it is closed with code 4401); guest output goes out as text frames for short ech
 binary frames cut at a fixed byte size (so multibyte characters do split across frames, as raw
 serial bytes do); ``POST …/adminCommand/{nmi,reset,sysrq}`` needs the token and a live
 authenticated session. Each broken VM has one scripted guest (:mod:`kit.lab.guest`) for the
-lab's lifetime; every socket of a VM sees the same serial line.
+lab's lifetime, or a real one (:mod:`kit.lab.realguest`: the websocket is bridged to its QEMU
+serial socket, admin commands go to the QEMU monitor, the check logs in over real SSH); every
+socket of a VM sees the same serial line.
 
 Test hooks (thread-safe, from outside the lab's loop): :meth:`ConsoleHub.drop` closes a VM's
 sockets abruptly, :meth:`ConsoleHub.say` writes raw bytes to them in frames of a given size.
@@ -40,8 +42,10 @@ from kit.errors import LabError, UsageError
 from kit.lab._arm import arm_error, arm_json, arm_route, find, own_credential_route, state_of
 from kit.lab._state import STATE_KEY, LabState
 from kit.lab.guest import CheckResult, Guest, load_guest
+from kit.lab.realguest import RealGuest
 
-__all__ = ["HUB_EXTRA", "ConsoleHub", "ConsoleSession", "add_routes", "check", "check_remote", "hub_of"]
+__all__ = ["HUB_EXTRA", "ConsoleHub", "ConsoleSession", "add_routes", "check", "check_remote", "hub_of",
+           "register_real_guest"]
 
 #: The key of :attr:`LabState.extras <kit.lab.LabState>` the console hub is kept under.
 HUB_EXTRA = "console"
@@ -97,15 +101,15 @@ class ConsoleHub:
 
     def __init__(self, state: LabState) -> None:
         self.state = state
-        self.guests: dict[str, Guest] = {}
+        self.guests: dict[str, Guest | RealGuest] = {}
         self.sessions: dict[str, ConsoleSession] = {}
         self.chunk = 256
         self.loop: asyncio.AbstractEventLoop | None = None
         self._folder: Path | None = None
 
     # ------------------------------------------------------------------ guests
-    def guest(self, scenario: str, vm_id: str) -> Guest:
-        """The VM's scripted guest (created on first use)."""
+    def guest(self, scenario: str, vm_id: str) -> Guest | RealGuest:
+        """The VM's guest: a real one if registered, else scripted (created on first use)."""
         key = vm_id.lower()
         if key not in self.guests:
             info = self.state.scenario(scenario)
@@ -116,12 +120,12 @@ class ConsoleHub:
             self.guests[key] = guest
         return self.guests[key]
 
-    def scenario_guest(self, scenario: str) -> Guest:
+    def scenario_guest(self, scenario: str) -> Guest | RealGuest:
         """The guest of ``scenario``'s broken VM."""
         info = self.state.scenario(scenario)
         return self.guest(scenario, info.vm_id(info.broken_vm))
 
-    def _store_boot_log(self, key: str, guest: Guest) -> None:
+    def _store_boot_log(self, key: str, guest: Guest | RealGuest) -> None:
         if self._folder is None:
             self._folder = Path(tempfile.mkdtemp(prefix="kit-lab-console-"))
         path = self._folder / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}-{guest.reboots}.log"
@@ -172,6 +176,21 @@ class ConsoleHub:
                     await ws.close(code=1011, message=b"lab: connection dropped on purpose")
 
 
+def register_real_guest(state: LabState, scenario: str, guest: RealGuest) -> None:
+    """Make ``guest`` the scenario's broken VM: its console, its boot-diagnostics serial log."""
+    info = state.scenario(scenario)
+    key = info.vm_id(info.broken_vm).lower()
+    hub_of(state).guests[key] = guest
+    state.serial_logs[key] = guest.qemu.serial_log
+
+
+async def _judge(guest: Guest | RealGuest) -> CheckResult:
+    """The guest's check; a real guest's (SSH) runs off the loop so the consoles keep flowing."""
+    if isinstance(guest, RealGuest):
+        return await asyncio.to_thread(guest.check)
+    return guest.check()
+
+
 def hub_of(state: LabState) -> ConsoleHub:
     """The lab's console hub (created on first use)."""
     hub: ConsoleHub | None = state.extras.get(HUB_EXTRA)
@@ -191,9 +210,9 @@ def check(state_or_lab: Any, scenario: str) -> CheckResult:
             running = None
         if running is not hub.loop:
             async def judge() -> CheckResult:
-                return hub.scenario_guest(scenario).check()
+                return await _judge(hub.scenario_guest(scenario))
 
-            return asyncio.run_coroutine_threadsafe(judge(), hub.loop).result(timeout=10)
+            return asyncio.run_coroutine_threadsafe(judge(), hub.loop).result(timeout=120)
     return hub.scenario_guest(scenario).check()
 
 
@@ -276,6 +295,8 @@ async def _client(request: web.Request) -> web.StreamResponse:
     guest = hub.guest(session.scenario, session.vm_id)
     session.sockets.add(ws)
     try:
+        if isinstance(guest, RealGuest):
+            await guest.relay(functools.partial(hub.broadcast, session.vm_id))
         await hub.broadcast(session.vm_id, guest.connect())
         async for message in ws:
             if message.type == WSMsgType.TEXT:
@@ -336,14 +357,14 @@ async def _check(request: web.Request) -> web.StreamResponse:
     if scheme.lower() != "bearer" or not _authorized(request, token.strip()):
         return web.json_response({"error": "a valid bearer token is required"}, status=401)
     try:
-        result = hub_of(state).scenario_guest(request.match_info["scenario"]).check()
+        result = await _judge(hub_of(state).scenario_guest(request.match_info["scenario"]))
     except LabError as error:
         return web.json_response({"error": str(error)}, status=404)
     return web.json_response({"scenario": result.scenario, "passed": result.passed, "message": result.message})
 
 
 def check_remote(endpoint: str, scenario: str, *, token: str, ca_path: str | Path | None = None,
-                 timeout: float = 30.0) -> CheckResult:
+                 timeout: float = 120.0) -> CheckResult:
     """Ask a lab running elsewhere (``kit lab serve``) whether the fix of ``scenario`` is right.
 
     Parameters

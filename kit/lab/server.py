@@ -25,7 +25,7 @@ import logging
 import shutil
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -37,8 +37,9 @@ from kit.lab._arm import OWN_CREDENTIAL_KEY, arm_error, dispatch
 from kit.lab._state import STATE_KEY, LabState
 from kit.lab.certs import LabCertificates, make_certificates
 from kit.lab.faults import Faults, fault_middleware
-from kit.lab.gateway import check
+from kit.lab.gateway import check, register_real_guest
 from kit.lab.guest import CheckResult
+from kit.lab.realguest import RealGuest, start_real_guest
 from kit.lab.scenario import ScenarioInfo, list_scenarios
 
 __all__ = ["ROUTE_MODULES", "RunningLab", "arunning_lab", "build_app", "running_lab"]
@@ -145,6 +146,7 @@ class RunningLab:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._failure: BaseException | None = None
+        self.real_guests: dict[str, RealGuest] = {}
 
     @property
     def token(self) -> str:
@@ -163,6 +165,20 @@ class RunningLab:
     def check(self, scenario: str) -> CheckResult:
         """Whether the console fix of ``scenario`` is right: ``CheckResult(passed, message)``."""
         return check(self.state, scenario)
+
+    def add_real_guest(self, scenario: str, *, variant: str | None = None,
+                       progress: Callable[[str], None] = lambda _line: None) -> RealGuest:
+        """Make ``scenario``'s broken VM a real Debian 12 under QEMU (booting when this returns).
+
+        The base image is built first if the cache has none for the current recipe (minutes, once);
+        the variant disk takes seconds; booting to the login prompt takes 20-60 s on TCG
+        (``guest.wait_until_booted()``). Stopped with the lab.
+        """
+        info = self.scenario(scenario)
+        guest = start_real_guest(info, self._folder / f"realguest-{scenario}", variant=variant, progress=progress)
+        self.real_guests[scenario] = guest
+        register_real_guest(self.state, scenario, guest)
+        return guest
 
     def set_faults(self, faults: Faults) -> None:
         """Inject ``faults`` from now on (pass ``Faults()`` to stop injecting)."""
@@ -191,6 +207,8 @@ class RunningLab:
             loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout=10)
         self._loop = self._thread = None
+        for guest in self.real_guests.values():
+            guest.qemu.stop()
         shutil.rmtree(self._folder, ignore_errors=True)
 
     def __repr__(self) -> str:
@@ -235,7 +253,7 @@ class RunningLab:
 
 
 def _start(faults: Faults | None, scenarios: Iterable[str] | None, port: int,
-           scenario_dirs: Iterable[Path | str] | None) -> RunningLab:
+           scenario_dirs: Iterable[Path | str] | None, real_guests: Iterable[str] = ()) -> RunningLab:
     if not isinstance(port, int) or not 0 <= port <= 65535:
         raise LabError(f"lab port must be 0 (any free port) or 1-65535, got {port!r}")
     folders = None if scenario_dirs is None else list(scenario_dirs)
@@ -247,12 +265,24 @@ def _start(faults: Faults | None, scenarios: Iterable[str] | None, port: int,
     unknown = [name for name in wanted if name not in found]
     if unknown:
         raise LabError(f"no lab scenario named {', '.join(map(repr, unknown))}; known: {', '.join(found) or 'none'}")
-    return RunningLab(LabState([found[name] for name in wanted], faults)).start(port)
+    real = list(real_guests)
+    unserved = [name for name in real if name not in wanted]
+    if unserved:
+        raise LabError(f"a real guest needs its scenario served: {', '.join(map(repr, unserved))} is not")
+    lab = RunningLab(LabState([found[name] for name in wanted], faults)).start(port)
+    try:
+        for name in real:
+            lab.add_real_guest(name)
+    except BaseException:
+        lab.stop()
+        raise
+    return lab
 
 
 @contextlib.contextmanager
 def running_lab(faults: Faults | None = None, scenarios: Iterable[str] | None = None, port: int = 0,
-                scenario_dirs: Iterable[Path | str] | None = None) -> Iterator[RunningLab]:
+                scenario_dirs: Iterable[Path | str] | None = None,
+                real_guests: Iterable[str] = ()) -> Iterator[RunningLab]:
     """Run the lab for the duration of a ``with`` block.
 
     Parameters
@@ -265,6 +295,9 @@ def running_lab(faults: Faults | None = None, scenarios: Iterable[str] | None = 
         The port on 127.0.0.1; 0 picks a free one.
     scenario_dirs
         Folders to find scenarios in, instead of the built-in ``kit/lab/scenarios``.
+    real_guests
+        Scenarios whose broken VM is a real Debian 12 under QEMU (see
+        :meth:`RunningLab.add_real_guest`); booting, not yet booted, when the block starts.
 
     Yields
     ------
@@ -277,7 +310,7 @@ def running_lab(faults: Faults | None = None, scenarios: Iterable[str] | None = 
     LabError
         When a scenario is unknown or malformed, or the port cannot be bound.
     """
-    lab = _start(faults, scenarios, port, scenario_dirs)
+    lab = _start(faults, scenarios, port, scenario_dirs, real_guests)
     try:
         yield lab
     finally:

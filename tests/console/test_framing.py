@@ -220,6 +220,24 @@ async def test_login_at_the_locked_root_screen_never_presses_enter_and_says_what
     assert transport.sent == []
 
 
+async def test_a_silent_console_whose_boot_log_ends_at_the_locked_root_screen_is_not_woken_with_enter() -> None:
+    transport = MockTransport(lambda data: "", banner="")  # a real serial line shows nothing until a key
+    boot_log = "[  OK  ] Reached target sysinit.target\r\n" + LOCKED
+    async with Session(transport, approval="T-1", boot_log_tail=boot_log) as session:
+        with pytest.raises(ConsoleError, match=r"root account is locked.*boot log ends on that screen"):
+            await session.async_login("root", "pw", timeout=5)
+    assert transport.sent == []
+
+
+async def test_an_old_locked_root_boot_followed_by_a_good_one_does_not_stop_the_login() -> None:
+    def getty(data: bytes) -> str:
+        return {b"\r": "\r\nvm login: ", b"root\r": "root\r\nPassword: ", b"pw\r": "\r\nroot@vm:~# "}.get(data, "")
+
+    boot_log = LOCKED + "".join(f"[  OK  ] Started unit {n}.\r\n" for n in range(10)) + "\r\nvm login: "
+    async with Session(MockTransport(getty, banner=""), approval="T-1", boot_log_tail=boot_log) as session:
+        assert (await session.async_login("root", "pw", timeout=5)).endswith("#")
+
+
 async def test_login_at_an_emergency_prompt_shown_earlier_answers_it_instead_of_pressing_enter() -> None:
     prompt = "Give root password for maintenance\r\n(or press Control-D to continue): "
 

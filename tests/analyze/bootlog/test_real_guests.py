@@ -65,3 +65,12 @@ def test_a_start_job_redrawn_every_second_is_one_warning_per_unit() -> None:
     waits = report.findings_of("boot:systemd:job_running")
     redraws = [e for e in report.events if e.kind == "boot:systemd:job_running"]
     assert len(waits) == 1 and len(redraws) >= 25 and "1min" in redraws[-1].text
+
+
+def test_a_truncated_initramfs_is_the_initramfs_shell_waiting_for_root() -> None:
+    report = _read("debian12-initramfs-truncated.log")
+    assert report.stage == "initramfs"
+    missing = report.findings_of("boot:initramfs:root_missing")
+    assert missing and any("8d3c2f6e-4b1a-4c9e-9f0d-2a7b5e1c3d40" in f.summary for f in missing)
+    assert report.findings_of("boot:initramfs:emergency_shell")[0].severity == "critical"
+    assert not report.findings_of("boot:kernel:panic")
