@@ -104,6 +104,10 @@ def build_base(cache: Path | None = None, *, progress: Callable[[str], None] = l
         finally:
             shutil.rmtree(work, ignore_errors=True)
         progress(f"real guest image built in {seconds:.0f} s: {image.disk}")
+        for stale in root.glob("debian12-*"):  # images of older recipes: 780 MB each, never used again
+            if stale.is_dir() and stale != image.folder and (stale / "recipe.json").is_file():
+                shutil.rmtree(stale, ignore_errors=True)
+                progress(f"removed the image of an older recipe: {stale}")
     return image
 
 
