@@ -28,7 +28,7 @@ def _fix_firewall(session: Any) -> None:
 def _fix_sshd(session: Any) -> None:
     session.execute("sudo sed -i '/StreamLocalBindUnlnk/d' /etc/ssh/sshd_config.d/50-cloud-init.conf",
                     password=PASSWORD)
-    session.execute("sudo systemctl restart ssh", password=PASSWORD)
+    session.execute("sudo systemctl reset-failed ssh; sudo systemctl restart ssh", password=PASSWORD)
 
 
 def _fix_fstab(session: Any) -> None:
