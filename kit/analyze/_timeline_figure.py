@@ -125,35 +125,48 @@ def _summary_html(summary: str) -> str:
     return text
 
 
-def _per_value(values: pd.Series, render: Callable[[Any], str]) -> np.ndarray:
+def _per_value(values: pd.Series, render: Callable[[Any], Any], dtype: Any = object) -> np.ndarray:
     """``render`` of every value, called once per distinct value (kinds, actors, kinds of time repeat)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return np.array([render(value) for value in uniques] or [""], dtype=object)[codes]
+    rendered = np.array([render(value) for value in uniques], dtype=dtype) if len(uniques) else np.zeros(1, dtype)
+    return rendered[codes]
 
 
 def _hover_texts(kinds: pd.Series, summaries: pd.Series, actors: pd.Series, descs: pd.Series) -> list[str]:
     """The hover text of every point: kind in bold, the summary (escaped, wrapped), actor, kind of time.
 
-    Built column by column: the parts that repeat (kind, actor, kind of time) are rendered once per
-    value, and a summary without markup is cut and wrapped in one expression (at most one break,
-    as :data:`_SUMMARY_CHARS` <= 2 * :data:`_WRAP`); the rare summary with markup goes through
-    :func:`_summary_html`.
+    Built column by column: what repeats (kind before the summary, actor and kind of time after it)
+    is rendered once per distinct (kind, actor, kind of time), and a summary without markup is cut
+    and wrapped in one expression (at most one break, as :data:`_SUMMARY_CHARS` <= 2 * :data:`_WRAP`);
+    the rare summary with markup goes through :func:`_summary_html`.
     """
-    heads = _per_value(kinds, lambda kind: "<b>" + _escape(kind) + "</b><br>").tolist()
-    by = _per_value(actors, lambda actor: "<br>by " + _escape(actor) if actor else "")
-    note = _per_value(descs, lambda desc: "<br><i>" + _escape(desc) + "</i>" if desc and desc != "event" else "")
-    tails = (by + note).tolist()
+    kind_codes, kind_values = pd.factorize(kinds, use_na_sentinel=False)
+    actor_codes, actor_values = pd.factorize(actors, use_na_sentinel=False)
+    desc_codes, desc_values = pd.factorize(descs, use_na_sentinel=False)
+    # one number per (kind, actor, kind of time); at most 200k**3 < 2**63
+    combined = (kind_codes.astype(np.int64) * len(actor_values) + actor_codes) * len(desc_values) + desc_codes
+    codes, uniques = pd.factorize(combined)
+    kind_of, actor_of, desc_of = uniques // (len(actor_values) * len(desc_values)), \
+        uniques // len(desc_values) % len(actor_values), uniques % len(desc_values)
+    head_of = ["<b>" + _escape(kind_values[k]) + "</b><br>" for k in kind_of.tolist()]
+    tail_of = [_tail(actor_values[a], desc_values[d]) for a, d in zip(actor_of.tolist(), desc_of.tolist(), strict=True)]
+    heads = np.array(head_of or [""], dtype=object)[codes].tolist()
+    tails = np.array(tail_of or [""], dtype=object)[codes].tolist()
     texts = summaries.tolist()
     wrap, cut = _WRAP, _SUMMARY_CHARS - 1
-    out = [head + (text if len(text) <= wrap else text[:wrap] + "<br>" + (
-        text[wrap:] if len(text) <= cut + 1 else text[wrap:cut] + "…")) + tail
+    out = [f"{head}{text}{tail}" if len(text) <= wrap else
+           f"{head}{text[:wrap]}<br>{text[wrap:]}{tail}" if len(text) <= cut + 1 else
+           f"{head}{text[:wrap]}<br>{text[wrap:cut]}…{tail}"
            for head, text, tail in zip(heads, texts, tails, strict=True)]
-    joined = "".join(texts)
-    if "&" in joined or "<" in joined or ">" in joined:
-        for i, text in enumerate(texts):
-            if "&" in text or "<" in text or ">" in text:
-                out[i] = heads[i] + _summary_html(text) + tails[i]
+    for i in [i for i, text in enumerate(texts) if "&" in text or "<" in text or ">" in text]:
+        out[i] = heads[i] + _summary_html(texts[i]) + tails[i]
     return out
+
+
+def _tail(actor: Any, desc: Any) -> str:
+    """What follows a hover text's summary: who did it, and the kind of time unless it is the event's own."""
+    by = "<br>by " + _escape(actor) if actor else ""
+    return by + ("<br><i>" + _escape(desc) + "</i>" if desc and desc != "event" else "")
 
 
 def _utc(when: Any, what: str) -> pd.Timestamp:
@@ -243,17 +256,19 @@ def timeline_figure(
     lane_of = {lane: index for index, lane in enumerate(lanes)}
 
     x_all = timed["time"].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ms]").astype("int64").to_numpy()
-    y_all = timed["source"].map(lane_of).to_numpy(dtype=np.int16) * -1
+    y_all = -_per_value(timed["source"], lane_of.__getitem__, np.int16)
     with gc_paused():
         hover_all = np.array(_hover_texts(timed["kind"], timed["summary"], timed["actor"], timed["time_desc"]),
                              dtype=object)
-    severity = timed["severity"].to_numpy()
-    estimated = timed["time_desc"].str.startswith("estimated").to_numpy(dtype=bool)
-
+    # each point's trace, as a number: 2 * the severity's rank (len(SEVERITY_COLOURS) for any other) + estimated
+    rank = {level: index for index, level in enumerate(SEVERITY_COLOURS)}
+    group = (2 * _per_value(timed["severity"], lambda level: rank.get(level, len(rank)), np.int16)
+             + _per_value(timed["time_desc"], lambda desc: str(desc).startswith("estimated"), np.int16))
+    texts = []
     traces = []
     for level, colour in SEVERITY_COLOURS.items():
         for is_estimate in (False, True):
-            mask = (severity == level) & (estimated == is_estimate)
+            mask = group == 2 * rank[level] + is_estimate
             if not mask.any():
                 continue
             name = level + (" (estimated time)" if is_estimate else "")
@@ -264,7 +279,6 @@ def timeline_figure(
                 "mode": "markers",
                 "name": name,
                 "legendgroup": level,
-                "text": hover_all[mask],
                 "hovertemplate": "%{x|%Y-%m-%d %H:%M:%S.%L} UTC<br>%{text}<extra></extra>",
                 "marker": {
                     "color": colour,
@@ -273,6 +287,7 @@ def timeline_figure(
                     "line": {"width": 1.5 if is_estimate else 0, "color": colour},
                 },
             })
+            texts.append(hover_all[mask])
     cause = (_utc(causal[0], "causal change"), str(causal[1])) if causal is not None else None
     if cause is not None:
         traces.append(_causal_trace(cause[0], cause[1], -lane_of["activity_log"]))
@@ -315,7 +330,10 @@ def timeline_figure(
                       "zoom": [t.isoformat() for t in visible] if visible else None,
                       "causal": {"time": cause[0].isoformat(), "label": cause[1]} if cause else None}},
     )
-    return go.Figure(data=traces, layout=layout)  # dicts of arrays: validated, not deep-copied element by element
+    fig = go.Figure(data=traces, layout=layout)  # dicts of numeric arrays: validated, copied as whole blocks
+    for trace, text in zip(fig.data, texts, strict=False):  # the hover texts (the causal trace, last, has its own)
+        trace.text = text  # set on the trace: go.Figure would deep-copy 200k strings one by one
+    return fig
 
 
 _PAGE = """<!DOCTYPE html>

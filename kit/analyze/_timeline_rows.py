@@ -82,25 +82,31 @@ class Rows:
         self.lines.extend(lines if lines is not None else [0] * len(columns["time"]))
 
     def frame(self) -> pd.DataFrame:
-        times = pd.to_datetime(pd.Series(self.columns["time"], dtype=object), utc=True, format="mixed")
-        data: dict[str, Any] = {"time": times}
-        for name in COLUMNS[1:-1]:
-            data[name] = pd.Series(self.columns[name], dtype="str")
-        data["details"] = pd.Series(self.columns["details"], dtype=object)
-        frame = pd.DataFrame(data, columns=list(COLUMNS))
-        if len(frame):
-            frame = frame.take(self._order(times)).reset_index(drop=True)
-        return frame
+        """The rows as a DataFrame in :meth:`_order`: each column put in order once, then typed once."""
+        c = self.columns
+        count = len(c["time"])
+        times = pd.to_datetime(pd.Series(c["time"], dtype=object), utc=True, format="mixed").array
+        order = self._order(times) if count else np.arange(0)
+        sort = not np.array_equal(order, np.arange(count))  # already in order: nothing to move
+        data: dict[str, Any] = {"time": pd.Series(times.take(order) if sort else times)}
+        for name in COLUMNS[1:]:
+            values = np.fromiter(c[name], dtype=object, count=count)  # one object each, even a list or a tuple
+            if sort:
+                values = values.take(order)
+            data[name] = pd.Series(values, dtype=object if name == "details" else "str", copy=False)
+        return pd.DataFrame(data, columns=list(COLUMNS), copy=False)
 
-    def _order(self, times: pd.Series) -> np.ndarray:
+    def _order(self, times: Any) -> np.ndarray:
         """Time order (then lane, log line, insertion); rows without a time last, by lane and line."""
         count = len(times)
-        missing = times.isna().to_numpy()
-        stamps = np.where(missing, 0, times.array.asi8)
+        missing = np.asarray(times.isna())
+        stamps = np.where(missing, 0, times.asi8)
+        sources = np.fromiter(self.columns["source"], dtype=object, count=count)
+        codes, uniques = pd.factorize(sources, use_na_sentinel=False)
         lane_of = {source: index for index, source in enumerate(SOURCES)}
-        lanes = pd.Series(self.columns["source"], dtype=object).map(lane_of).fillna(len(SOURCES)).to_numpy(np.int64)
+        lanes = np.array([lane_of.get(source, len(SOURCES)) for source in uniques] or [0], dtype=np.int64)[codes]
         lines = np.asarray(self.lines, dtype=np.int64)
-        return np.lexsort((np.arange(count), lines, lanes, stamps, missing))
+        return np.lexsort((lines, lanes, stamps, missing))  # stable: equal keys keep the insertion order
 
 
 def _line_of(details: Mapping[str, Any]) -> int:
