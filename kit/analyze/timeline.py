@@ -36,13 +36,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from kit.analyze._activity_model import RecordList
 from kit.analyze._gc import gc_paused
 from kit.analyze._timeline_boot import boot_rows
 from kit.analyze._timeline_console import console_events_from_cast
 from kit.analyze._timeline_figure import reference_times, timeline_figure, write_timeline_html
 from kit.analyze._timeline_peers import causal_kind, peer_rows, routine_peer_rows
 from kit.analyze._timeline_rows import COLUMNS, SEVERITIES, SOURCES, TIME_KINDS, Rows, normalize_severity
-from kit.analyze.activity import ActivityEvent, ActivityLog, Operation, activity_from_bundle
+from kit.analyze.activity import ActivityLog, Operation, activity_from_bundle
 from kit.analyze.bootlog import BootReport
 from kit.errors import AnalysisError
 from kit.times import parse_time
@@ -78,15 +79,14 @@ _HEALTH_CATEGORIES = ("resourcehealth", "servicehealth")
 def _activity_rows(rows: Rows, operations: Iterable[Operation]) -> None:
     """One row per operation (40k operations in a 100k-record log).
 
-    One pass reads each operation and its records once (they lie all over memory: a pass per
-    column would fetch them again and again), appending to the column lists.
+    One pass reads each operation once (its records lie all over memory: a pass per column would
+    fetch them again and again), appending to the column lists; the records themselves stay a
+    :class:`RecordList` view, made into dicts only when read.
     """
     ops = list(operations)
     count = len(ops)
     event_desc = TIME_KINDS[("activity_log", "eventTimestamp")]
     submitted_desc = TIME_KINDS[("activity_log", "submissionTimestamp")]
-    status_at, sub_status_at, event_id_at, position_at, event_text_at, submitted_text_at = (
-        _EVENT_FIELD[name] for name in ("status", "sub_status", "event_id", "position", "event_text", "submitted_text"))
     ends = _isoformats([op.end for op in ops])
     times: list[Any] = []
     descs: list[str] = []
@@ -100,20 +100,13 @@ def _activity_rows(rows: Rows, operations: Iterable[Operation]) -> None:
     for op, end in zip(ops, ends, strict=True):
         events = op.events
         first = events[0]
-        # the records, by position in the named tuple: the cheapest read of 100k records' fields
-        records: list[dict[str, Any]] = [
-            {"status": e[status_at], "sub_status": e[sub_status_at], "event_id": e[event_id_at],
-             "index": e[position_at], "eventTimestamp": e[event_text_at]} if e[submitted_text_at] is None else
-            {"status": e[status_at], "sub_status": e[sub_status_at], "event_id": e[event_id_at],
-             "index": e[position_at], "eventTimestamp": e[event_text_at], "submissionTimestamp": e[submitted_text_at]}
-            for e in events]
         name, category, caller, duration = op.operation_name, op.category, op.caller, op.duration
         details: dict[str, Any] = {
             "operation_name": name, "operation": first.operation_label, "status": op.status,
             "category": category, "level": op.level, "correlation_id": op.correlation_id,
             "resource_type": op.resource_type, "end": end,
             "duration_s": duration.total_seconds() if duration is not None else None,
-            "records": records,
+            "records": RecordList(events),
         }
         if first.client_ip:
             details["client_ip"] = first.client_ip
@@ -129,15 +122,11 @@ def _activity_rows(rows: Rows, operations: Iterable[Operation]) -> None:
         kinds.append(name or "activity")
         summaries.append(op.summary)
         resource_ids.append(op.resource_id)
-        evidence.append("activity_log.json#" + ",".join([str(p) for p in sorted([r["index"] for r in records])]))
+        evidence.append("activity_log.json#" + ",".join([str(p) for p in sorted([e.position for e in events])]))
         details_of.append(details)
     rows.extend({"time": times, "time_desc": descs, "source": ["activity_log"] * count, "kind": kinds,
                  "summary": summaries, "actor": actors, "resource_id": resource_ids, "severity": severities,
                  "evidence": evidence, "details": details_of})
-
-
-#: Where each field sits in an :class:`ActivityEvent` (a named tuple).
-_EVENT_FIELD = {name: index for index, name in enumerate(ActivityEvent._fields)}
 
 
 def _isoformats(times: list[datetime | None]) -> list[str | None]:
@@ -457,13 +446,18 @@ def to_timesketch_jsonl(df: pd.DataFrame, path: str | Path) -> int:
                 }
                 for key, value in (row.details or {}).items():
                     name = key if key not in event else f"details_{key}"
-                    event[name] = value if _scalar(value) else json.dumps(value, default=str, sort_keys=True)
+                    event[name] = value if _scalar(value) else json.dumps(value, default=_jsonable, sort_keys=True)
                 out.write(json.dumps(event, default=str, ensure_ascii=False))
                 out.write("\n")
                 written += 1
     except OSError as error:
         raise AnalysisError(f"cannot write {path}: {error.strerror or error}") from error
     return written
+
+
+def _jsonable(value: Any) -> Any:
+    """``json.dumps``'s fallback: a :class:`RecordList` as its list, anything else as text."""
+    return value.to_json() if isinstance(value, RecordList) else str(value)
 
 
 def _scalar(value: Any) -> bool:

@@ -137,11 +137,17 @@ def _esc(value: Any, limit: int = MAX_CELL) -> str:
     return html.escape(clean_text(value, limit=limit), quote=True)
 
 
+def _json_fallback(value: Any) -> Any:
+    """Objects that know their JSON (a timeline row's records) as that; anything else as text."""
+    to_json = getattr(value, "to_json", None)
+    return to_json() if callable(to_json) else str(value)
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, Html):
         return str(value)
     if isinstance(value, Mapping | list | tuple) and not isinstance(value, str):
-        value = json.dumps(value, default=str, ensure_ascii=False)
+        value = json.dumps(value, default=_json_fallback, ensure_ascii=False)
     if isinstance(value, str) and value.split(" ", 1)[0] in {"Allow", "Deny"}:
         word, _, rest = value.partition(" ")
         return f'<span class="kit-{word.lower()}">{word}</span>' + (f" {_esc(rest)}" if rest else "")

@@ -251,6 +251,20 @@ def test_timesketch_jsonl_fields(tmp_path: Path) -> None:
     assert json.loads(rule["records"])[0]["eventTimestamp"] == "2026-03-02T09:14:05.1234567Z"
 
 
+def test_operation_records_read_as_the_original_strings_everywhere(tmp_path: Path) -> None:
+    """An operation's records are a view made when read: equal to the dicts, JSON in exports and tables."""
+    from kit.report.present import table
+
+    rule = build_timeline(make_bundle(tmp_path)).query("kind == @RULE_WRITE").iloc[0]
+    records = rule["details"]["records"]
+    expected = [dict(record) for record in records]
+    assert len(records) == 2 and records == expected and records[:1] == expected[:1]
+    assert [r["status"] for r in records] == ["Started", "Failed"]
+    assert all(r["eventTimestamp"].startswith("2026-03-02T09:14") for r in records)
+    cell = str(table([{"details": rule["details"]}]))
+    assert "eventTimestamp" in cell and "RecordList" not in cell and "&quot;Failed&quot;" in cell
+
+
 def test_timesketch_rejects_other_frames(tmp_path: Path) -> None:
     with pytest.raises(AnalysisError, match="missing columns"):
         to_timesketch_jsonl(pd.DataFrame({"x": [1]}), tmp_path / "x.jsonl")
