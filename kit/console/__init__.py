@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from kit._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from kit.console._redact import redact_text
     from kit.console.findings import LiveFinding, LiveFindings
     from kit.console.open import (
         ConsoleLab,
@@ -63,10 +64,12 @@ __all__ = [
     "lab_console_client",
     "open_azure_session",
     "open_lab_session",
+    "redact_text",
     "render_text",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, {
+    "redact_text": "kit.console._redact",
     "LiveFinding": "kit.console.findings",
     "LiveFindings": "kit.console.findings",
     "ConsoleLab": "kit.console.open",

@@ -69,7 +69,10 @@ async def _status(request: web.Request, params: dict[str, str]) -> web.StreamRes
         operation.polls_left -= 1
         body["status"] = "InProgress"
         return arm_json(body, headers={"Retry-After-Ms": str(POLL_DELAY_MS)})
-    body["status"] = "Succeeded"
+    error = operation.result.get("error")  # an operation that ends Failed carries its ARM error
+    body["status"] = "Failed" if isinstance(error, dict) else "Succeeded"
+    if isinstance(error, dict):
+        body["error"] = error
     return arm_json(body)
 
 

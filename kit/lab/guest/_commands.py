@@ -13,26 +13,32 @@ from collections.abc import Callable
 from kit.lab.guest._iptables import Firewall, IptablesError
 from kit.lab.guest._shell import Service, ShellState
 
-__all__ = ["run_line"]
+__all__ = ["run_line", "run_steps"]
 
 _Command = Callable[[ShellState, list[str], str | None], tuple[str, int]]
 
 _ROOT_ONLY = {"cp", "mv", "iptables", "iptables-save", "iptables-restore", "ufw", "sed", "mount", "reboot", "shutdown",
-              "netfilter-persistent", "sshd", "/usr/sbin/sshd", "ss"}
+              "netfilter-persistent", "sshd", "/usr/sbin/sshd", "ss", "nft"}
 
 
 def run_line(guest: ShellState, line: str) -> str:
     """Run one command line (``;``, ``&&``, ``||``, one ``|`` filter, ``>``/``>>``/``<``)."""
-    out: list[str] = []
+    return "".join(text for _, text, _ in run_steps(guest, line))
+
+
+def run_steps(guest: ShellState, line: str) -> list[tuple[str, str, int]]:
+    """Run one command line; ``(command, output, exit status)`` of each pipeline that ran."""
+    out: list[tuple[str, str, int]] = []
     status = 0
     for separator, part in _split_ops(line):
         if (separator == "&&" and status != 0) or (separator == "||" and status == 0):
             continue
-        text, status = _run_pipeline(guest, _expand_status(part.strip(), status))
-        out.append(text)
+        command = _expand_status(part.strip(), status)
+        text, status = _run_pipeline(guest, command)
+        out.append((command, text, status))
         if guest.mode != "shell":
             break
-    return "".join(out)
+    return out
 
 
 def _expand_status(text: str, status: int) -> str:
@@ -382,9 +388,9 @@ def _systemctl(guest: ShellState, args: list[str], stdin: str | None) -> tuple[s
     if verb == "daemon-reload":
         return "", 0
     if verb == "list-units" or verb == "--failed":
-        failed = [s for s in guest.services.values() if not s.active]
-        lines = [f"\u25cf {s.unit} loaded failed failed {s.description}" for s in failed]
-        return "\n".join(lines) + f"\n{len(failed)} loaded units listed.\n", 0
+        return _failed_units(guest), 0
+    if verb == "reset-failed":
+        return "", 0
     if not units:
         return "Too few arguments.\n", 1
     service = guest.services.get(units[0])
@@ -414,6 +420,127 @@ def _systemctl(guest: ShellState, args: list[str], stdin: str | None) -> tuple[s
         service.enabled = verb == "enable"
         return "", 0
     return f"Unknown command verb {verb}.\n", 1
+
+
+def _failed_units(guest: ShellState) -> str:
+    """``systemctl --failed`` as systemd 249 prints it (the failing fstab mounts included)."""
+    units = [(s.unit, s.description) for s in guest.services.values() if not s.active]
+    units += [(_mount_unit(mount), mount) for mount, _ in guest.fstab_failures()]
+    if not units:
+        return "  UNIT LOAD ACTIVE SUB DESCRIPTION\n0 loaded units listed.\n"
+    width = max(len(unit) for unit, _ in units)
+    lines = [f"  {'UNIT':<{width}} LOAD   ACTIVE SUB    DESCRIPTION"]
+    lines += [f"\u25cf {unit:<{width}} loaded failed failed {description}" for unit, description in units]
+    lines += ["", "LOAD   = Reflects whether the unit definition was properly loaded.",
+              "ACTIVE = The high-level unit activation state, i.e. generalization of SUB.",
+              "SUB    = The low-level unit activation state, values depend on unit type.",
+              f"{len(units)} loaded units listed."]
+    return "\n".join(lines) + "\n"
+
+
+def _mount_unit(mount: str) -> str:
+    return (mount.strip("/").replace("-", "\\x2d").replace("/", "-") or "-") + ".mount"
+
+
+def _findmnt(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
+    """``findmnt --verify``: fstab sources that do not exist; other forms list the mounts."""
+    if "--verify" not in args and "-x" not in args:
+        lines = ["TARGET SOURCE FSTYPE OPTIONS"]
+        lines += [f"{m} {d} ext4 rw,relatime" for m, d in guest.fstab_entries() if m in guest.mounted or m == "/"]
+        return "\n".join(lines) + "\n", 0
+    failing = {mount for mount, _ in guest.fstab_failures()}
+    errors = [(m, d) for m, d in guest.fstab_entries() if m in failing]
+    if not errors:
+        return "Success, no errors or warnings detected\n", 0
+    out = [f"{m}\n   [E] unreachable source: {d}: No such file or directory" for m, d in errors]
+    count = len(errors)
+    return "\n".join(out) + f"\n\n0 parse errors, {count} error{'s' if count > 1 else ''}, 0 warnings\n", 1
+
+
+def _mkdir(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
+    paths = [a for a in args if not a.startswith("-")]
+    if not paths:
+        return "mkdir: missing operand\nTry 'mkdir --help' for more information.\n", 1
+    return "", 0
+
+
+def _tail_or_head(name: str) -> _Command:
+    def run(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
+        options = [a for i, a in enumerate(args) if a.startswith("-") or (i and args[i - 1] == "-n")]
+        paths = [a for a in args if a not in options]
+        if not paths:
+            return "", 0
+        out, status = [], 0
+        for path in paths:
+            if path not in guest.files:
+                out.append(f"{name}: cannot open '{path}' for reading: No such file or directory\n")
+                status = 1
+                continue
+            out.append(_filter([name, *options], guest.files[path]))
+        return "".join(out), status
+
+    return run
+
+
+def _nft(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, int]:
+    """``nft list ruleset``: the iptables-nft filter table as nftables prints it."""
+    if args[:2] != ["list", "ruleset"]:
+        return "Error: syntax error, unexpected end of file\n", 1
+    firewall = guest.firewall
+    out = ["table ip filter {"]
+    for chain, rules in firewall.rules.items():
+        out.append(f"\tchain {chain} {{")
+        if chain in firewall.policy:
+            policy = firewall.policy[chain].lower()
+            out.append(f"\t\ttype filter hook {chain.lower()} priority filter; policy {policy};")
+        out += [f"\t\t{_nft_rule(rule)}" for rule in rules]
+        out.append("\t}")
+    out.append("}")
+    return "\n".join(out) + "\n", 0
+
+
+def _nft_rule(rule: str) -> str:
+    """One iptables rule (``-s 10.0.0.0/8 -p tcp -m tcp --dport 22 -j ACCEPT``) as iptables-nft lists it."""
+    try:
+        words = shlex.split(rule)
+    except ValueError:
+        words = rule.split()
+    parts: list[str] = []
+    verdict = ""
+    proto = ""
+    i = 0
+    while i < len(words):
+        word, value = words[i], words[i + 1] if i + 1 < len(words) else ""
+        step = 2
+        if word in ("-i", "-o"):
+            parts.append(f'{"iifname" if word == "-i" else "oifname"} "{value}"')
+        elif word in ("-s", "-d"):
+            parts.append(f"ip {'saddr' if word == '-s' else 'daddr'} {value.removesuffix('/32')}")
+        elif word == "-p":
+            proto = value
+            if value not in ("tcp", "udp"):
+                parts.append(f"ip protocol {value}")
+        elif word in ("--dport", "--sport"):
+            parts.append(f"{proto or 'tcp'} {word[2:]} {value}")
+        elif word == "--ctstate":
+            parts.append(f"ct state {value.lower()}")
+        elif word == "--limit":
+            rate, _, unit = value.partition("/")
+            parts.append(f"limit rate {rate}/{ {'min': 'minute', 'sec': 'second', 's': 'second'}.get(unit, unit)} "
+                         "burst 5 packets")
+        elif word == "--log-prefix":
+            verdict = f'log prefix "{value}"' + verdict
+        elif word == "--log-level":
+            verdict += f" level {({'4': 'warn'}).get(value, value)}"
+        elif word == "-j":
+            verdict = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "reject", "RETURN": "return"}.get(
+                value, "" if value == "LOG" else f"jump {value}") + verdict
+        elif word == "-m":
+            pass
+        else:
+            step = 1
+        i += step
+    return " ".join([*parts, "counter packets 0 bytes 0", verdict.strip()]).strip()
 
 
 def _status(guest: ShellState, service: Service) -> str:
@@ -578,6 +705,7 @@ _COMMANDS: dict[str, _Command] = {
     "vi": _editor, "vim": _editor, "nano": _editor,
     "pwd": lambda g, a, s: (("/root" if g.user == "root" else f"/home/{g.user}") + "\n", 0),
     "cd": lambda g, a, s: ("", 0), "sync": lambda g, a, s: ("", 0),
+    "nft": _nft, "findmnt": _findmnt, "mkdir": _mkdir, "tail": _tail_or_head("tail"), "head": _tail_or_head("head"),
     "df": lambda g, a, s: ("Filesystem      Size  Used Avail Use% Mounted on\n"
                            "/dev/sda1        29G  2.4G   27G   9% /\n", 0),
 }

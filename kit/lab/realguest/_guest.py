@@ -133,6 +133,13 @@ class RealGuest:
         """Wait for a login prompt, emergency mode or a panic; what was seen."""
         return self.qemu.wait_for(BOOTED, timeout, after=after).group(0)
 
+    async def run_script(self, script: str, shell: str = "bash") -> tuple[str, str, int]:
+        """Run a Run Command script in the guest as root, over SSH: ``(stdout, stderr, exit code)``."""
+        if shell != "bash":
+            raise LabError(f"{self.scenario}: a real Linux guest runs shell scripts, not {shell}")
+        done = await asyncio.to_thread(ssh, self.qemu.ssh_port, self.image.key, script, sudo=True, timeout=600)
+        return done.out, done.err + ("\n" if done.err else ""), done.code
+
     def check(self) -> CheckResult:
         """A real SSH login through the forwarded port, then the scenario's condition."""
         if not self.qemu.running:
