@@ -232,6 +232,12 @@ def _finding_commands(supporting: Sequence[Evidence]) -> list[str]:
     return commands
 
 
+#: Hypotheses ``kit repair --finding`` fixes, by its short name.
+_KIT_REPAIRS = {"boot_failure:fstab": "fstab", "boot_failure:kernel_panic": "kernel"}
+_KIT_REPAIR_TEXT = (" `kit repair` does it through the SDK (snapshot, copy, repair VM with no inbound access, the "
+                    "fix, OS-disk swap), proves the recovery and swaps the original disk back if it is not proven; "
+                    "the `az vm repair` commands do the same by hand.")
+
 _LOCKED = ("The boot stopped in emergency mode and the root account is locked (the default of Azure's images), so "
            "the serial console cannot get a shell: \"Press Enter to continue\" only resumes the failing boot.")
 
@@ -278,6 +284,11 @@ def next_step_for(hypothesis: str, kind: str, facts: Facts, supporting: Sequence
             text, commands = _LOCKED + " " + template, [create, *runs, restore]
         else:
             text, commands = template, [*commands, *guide.azure, create, *runs, *guide.guest, restore]
+        finding = _KIT_REPAIRS.get(hypothesis) if facts.os != "windows" else None
+        if finding:  # the kit's own repair first, az vm repair's commands second
+            text += _KIT_REPAIR_TEXT
+            commands.insert(0, f"kit repair --vm {{vm_id}} --approval <change-ref> --incident <INC-ID> "
+                               f"--finding {finding}")
         if runs:
             details["repair_scripts"] = list(guide.repair)
     else:

@@ -44,8 +44,8 @@ from kit.lab._state import STATE_KEY, LabState
 from kit.lab.guest import CheckResult, Guest, load_guest
 from kit.lab.realguest import RealGuest
 
-__all__ = ["HUB_EXTRA", "ConsoleHub", "ConsoleSession", "add_routes", "check", "check_remote", "hub_of",
-           "register_real_guest"]
+__all__ = ["HUB_EXTRA", "ConsoleHub", "ConsoleSession", "add_routes", "boot_from_disk", "check", "check_remote",
+           "hub_of", "register_real_guest"]
 
 #: The key of :attr:`LabState.extras <kit.lab.LabState>` the console hub is kept under.
 HUB_EXTRA = "console"
@@ -182,6 +182,15 @@ def register_real_guest(state: LabState, scenario: str, guest: RealGuest) -> Non
     key = info.vm_id(info.broken_vm).lower()
     hub_of(state).guests[key] = guest
     state.serial_logs[key] = guest.qemu.serial_log
+
+
+def boot_from_disk(state: LabState, vm_id: str, guest: Guest) -> None:
+    """The VM started from another disk and runs ``guest`` now: its console, its boot-diagnostics serial log."""
+    hub = hub_of(state)
+    key = vm_id.lower()
+    guest.on_reboot.append(functools.partial(hub._store_boot_log, key))
+    hub.guests[key] = guest
+    hub._store_boot_log(key, guest)
 
 
 async def _judge(guest: Guest | RealGuest) -> CheckResult:

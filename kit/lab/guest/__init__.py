@@ -14,6 +14,7 @@ per VM for the lab's lifetime, so a reconnect finds the console where it was lef
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 import uuid
@@ -25,12 +26,14 @@ from typing import Any
 import yaml
 
 from kit.errors import LabError
-from kit.lab.guest._boot import last_boot, next_boot
+from kit.lab.guest._boot import last_boot, next_boot, start_boot, with_cloud_init
 from kit.lab.guest._checks import JUDGES
 from kit.lab.guest._linux import LinuxGuest
+from kit.lab.guest._rescue import RescueDisk, RescueShell
+from kit.lab.guest._script import run_bash, run_powershell
 from kit.lab.guest._windows import WindowsGuest
 
-__all__ = ["CheckResult", "Guest", "guest_definition", "load_guest"]
+__all__ = ["CheckResult", "Guest", "RescueDisk", "RescueShell", "guest_definition", "load_guest", "start_from_disk"]
 
 _DEFINITIONS = Path(__file__).resolve().parent / "scenarios"
 
@@ -186,6 +189,22 @@ class Guest:
         return ("[ 7302.511870] Uhhuh. NMI received for unknown reason 30 on CPU 0.\r\n"
                 "[ 7302.511870] Do you have a strange power saving mode enabled?\r\n"
                 "[ 7302.511870] Dazed and confused, but trying to continue\r\n")
+
+    async def run_script(self, script: str, shell: str = "bash") -> tuple[str, str, int]:
+        """Run a Run Command script as the VM agent does (root / SYSTEM): ``(stdout, stderr, exit code)``.
+
+        Linux scripts go through the console's interpreter on this guest's state, so the fix is
+        judged by :meth:`check` like a console fix; a script that reboots the VM reboots it.
+        """
+        if self.silent:
+            raise LabError(f"{self.scenario}: the guest does not run anything (its kernel panicked)")
+        if isinstance(self.shell, WindowsGuest):
+            result = await run_powershell(self.shell, script)
+        else:
+            result = await run_bash(self.shell, script)
+        if self.shell.mode == "rebooting":
+            self.reboot()
+        return result
 
     # ------------------------------------------------------------------ boot log
     def boot_log(self) -> bytes:
@@ -347,3 +366,24 @@ def _healthy(definition: dict[str, Any]) -> dict[str, Any]:
         "/etc/ssh/sshd_config": "Include /etc/ssh/sshd_config.d/*.conf\nUsePAM yes\nPasswordAuthentication yes\n"}}
 
 
+def start_from_disk(scenario: str, hostname: str, definition: dict[str, Any], previous_log: bytes,
+                    responder_ip: str = "", username: str | None = None, password: str | None = None,
+                    started: dt.datetime | None = None) -> Guest:
+    """The guest of a VM just started from a disk holding ``definition`` (its ``files`` as they are now).
+
+    Its boot log is that one boot (a started VM's serial log begins again), written from
+    ``previous_log``, the last boot from the disk: a fixed disk boots to login, a broken one fails
+    the same way again (and a panicking one stays silent). A boot that reaches login carries
+    cloud-init's banner with ``started`` (default: now), so the boot's time is known.
+    """
+    definition = copy.deepcopy(definition)
+    probe = Guest(scenario, hostname, {**definition, "silent": False}, b"", responder_ip, username, password)
+    if isinstance(probe.shell, WindowsGuest):
+        boot, reached = probe.shell.banner(), True
+    else:
+        text = previous_log.rstrip(b"\x00").decode("utf-8", errors="replace")
+        boot, reached = start_boot(text.replace("\r\n", "\n").replace("\n", "\r\n"), probe.shell)
+        if reached:
+            boot = with_cloud_init(boot, started or dt.datetime.now(dt.UTC))
+    definition["silent"] = bool(definition.get("silent")) and not reached
+    return Guest(scenario, hostname, definition, boot.encode("utf-8"), responder_ip, username, password)

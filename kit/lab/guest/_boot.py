@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from kit.lab.guest._linux import EMERGENCY_PROMPT, LinuxGuest
 
-__all__ = ["last_boot", "next_boot"]
+__all__ = ["default_kernel", "last_boot", "next_boot", "start_boot", "with_cloud_init"]
 
 _FAILURE = re.compile(r"Timed out waiting for device|Dependency failed for|You are in emergency mode|"
                       r"Give root password for maintenance")
@@ -86,3 +87,72 @@ def _emergency_tail(shell: LinuxGuest) -> str:
                   f"[DEPEND] Dependency failed for {mount}.", "[DEPEND] Dependency failed for Local File Systems.",
                   f"         Mounting {unit}.mount skipped."]
     return "".join(line + "\r\n" for line in lines) + EMERGENCY_PROMPT
+
+
+# ---------------------------------------------------------------------- starting from a (repaired) disk
+_PANIC = re.compile(r"Kernel panic - not syncing")
+
+
+def start_boot(text: str, shell: LinuxGuest) -> tuple[str, bool]:
+    """The first boot of a VM started from a disk holding ``shell``'s files, and whether it reaches login.
+
+    ``text`` is the serial log of the disk's last boot. A boot that panicked for want of an initrd
+    boots GRUB's default kernel when that kernel has its initrd and a ``grub.cfg`` entry loading it;
+    otherwise it panics the same way again. Other boots are :func:`next_boot`.
+    """
+    last = last_boot(text)
+    if not _PANIC.search(last):
+        boot = next_boot(text, shell)
+        return boot, not shell.booted_emergency
+    kernel = default_kernel(shell.files)
+    if kernel is None or not _has_initrd(shell.files, kernel):
+        return last, False
+    cut = last.find("List of all partitions")
+    head = last[:last.rfind("\n", 0, cut) + 1] if cut >= 0 else last
+    head = re.sub(r"(Linux version |vmlinuz-)\d[\w.-]*-azure", lambda m: m.group(1) + kernel, head)
+    return head + _INITRD_BOOT.format(kernel=kernel) + _healthy_tail(shell), True
+
+
+def with_cloud_init(text: str, started: dt.datetime) -> str:
+    """``text`` (a boot that reached login) with cloud-init's ``init`` banner before its login screen.
+
+    The banner ties the boot's uptime to the wall clock (``started`` is when the VM started), as
+    on Azure, where cloud-init runs at every boot.
+    """
+    up = 6.12
+    when = (started + dt.timedelta(seconds=up)).astimezone(dt.UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    banner = (f"[    {up:.6f}] cloud-init[612]: Cloud-init v. 24.1.3-0ubuntu3.3 running 'init' at {when}. "
+              f"Up {up:.2f} seconds.\r\n")
+    at = text.rfind("[  OK  ] Reached target Local File Systems.")
+    at = at if at >= 0 else text.rfind("\r\n", 0, max(text.rfind(" login:"), 0)) + 2
+    return text[:at] + banner + text[at:]
+
+
+def default_kernel(files: dict[str, str]) -> str | None:
+    """The kernel GRUB boots: ``GRUB_DEFAULT=saved`` with a saved entry naming one, else the newest."""
+    kernels = sorted((path.removeprefix("/boot/vmlinuz-") for path in files if path.startswith("/boot/vmlinuz-")),
+                     key=lambda version: [int(n) for n in re.findall(r"\d+", version)])
+    grub = re.search(r"^GRUB_DEFAULT=[\"']?([^\"'\n]*)", files.get("/etc/default/grub", ""), re.M)
+    saved = re.search(r"^saved_entry=(.*)$", files.get("/boot/grub/grubenv", ""), re.M)
+    chosen = saved.group(1) if grub and grub.group(1) == "saved" and saved else grub.group(1) if grub else ""
+    named = [kernel for kernel in kernels if kernel in chosen]
+    return named[-1] if named else (kernels[-1] if kernels else None)
+
+
+def _has_initrd(files: dict[str, str], kernel: str) -> bool:
+    """Whether ``kernel`` has its initrd and ``grub.cfg`` loads it."""
+    config = files.get("/boot/grub/grub.cfg")
+    return f"/boot/initrd.img-{kernel}" in files and (config is None or f"initrd.img-{kernel}" in config)
+
+
+_INITRD_BOOT = ("[    0.912436] Freeing initrd memory: 31564K\r\n"
+                "[    1.402117] Run /init as init process\r\n"
+                "Loading, please wait...\r\n"
+                "Starting systemd-udevd version 255.4-1ubuntu8.4\r\n"
+                "Begin: Loading essential drivers ... done.\r\n"
+                "Begin: Mounting root file system ... done.\r\n"
+                "[    3.881652] EXT4-fs (sda1): mounted filesystem with ordered data mode. Quota mode: none.\r\n"
+                "[    4.512230] systemd[1]: systemd 255.4-1ubuntu8.4 running in system mode (+PAM +AUDIT +SELINUX)\r\n"
+                "[    4.533018] systemd[1]: Detected virtualization microsoft.\r\n"
+                "\r\nWelcome to Ubuntu 24.04.1 LTS!\r\n\r\n"
+                "[  OK  ] Mounted boot.mount - /boot.\r\n")

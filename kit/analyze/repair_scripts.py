@@ -1,0 +1,146 @@
+"""Offline fixes for a broken VM's OS disk, run on a repair VM where a copy of it is attached.
+
+Each script finds the copy with ``lsblk`` (the unmounted partition labelled ``cloudimg-rootfs``,
+and ``BOOT`` when ``/boot`` is a partition of its own: Azure's Ubuntu images), mounts it at
+``/rescue``, fixes it, prints what it changed and unmounts it. Plain bash, one command a line,
+so it runs the same through Run Command on Azure and in the lab::
+
+    facts = facts_from_boot_log(serial_log_text)       # {"mount_point": "/datadrive"} …
+    script = fix_script("boot_failure:fstab", facts)
+
+Fixes: ``boot_failure:fstab`` (the failing entry commented out, or ``nofail`` added to every entry
+but ``/`` when the boot log does not say which, after a backup ``/etc/fstab.kit-<stamp>``);
+``boot_failure:kernel_panic`` (the initramfs regenerated in a chroot for the kernel that panicked,
+or with ``boot_previous_kernel`` the previous kernel made GRUB's default), both with GRUB's config
+rebuilt and the serial console (``console=ttyS0``) kept on the kernel command line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from kit.errors import UsageError
+
+__all__ = ["FINDINGS", "facts_from_boot_log", "fix_script"]
+
+#: Finding kinds with an offline fix, and what it does.
+FINDINGS = {
+    "boot_failure:fstab": "comment out the fstab entry whose device is missing (or add nofail), with a backup",
+    "boot_failure:kernel_panic": "regenerate the initramfs of the installed kernel in a chroot (or boot the previous "
+                                 "kernel), rebuild the GRUB config, keep the serial console on",
+}
+_ONLINE = {"guest_firewall", "service_failure:sshd", "service_failure:rdp"}
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_MOUNT_FAILED = re.compile(r"Dependency failed for \S+\.mount - (/\S*?)\.?\s*$", re.M)
+_KERNEL = re.compile(r"Linux version (\S+)")
+_SAFE_MOUNT = re.compile(r"/[A-Za-z0-9._/+-]*")
+_SAFE_KERNEL = re.compile(r"[0-9][A-Za-z0-9._+-]*")
+
+_FIND = """\
+set -eu
+# The copy of the broken VM's OS disk: the unmounted partition labelled cloudimg-rootfs (this VM's own is on /)
+ROOT=$(lsblk -rnpo NAME,LABEL,MOUNTPOINT | grep ' cloudimg-rootfs $' | cut -d ' ' -f 1 | head -n 1)
+[ -n "$ROOT" ] || { echo "kit: no unmounted cloudimg-rootfs partition: is the OS disk copy attached?" >&2; exit 3; }
+BOOT=$(lsblk -rnpo NAME,LABEL,MOUNTPOINT | grep ' BOOT $' | cut -d ' ' -f 1 | head -n 1)
+echo "kit: OS disk copy: root partition $ROOT, boot partition $BOOT"
+mkdir -p /rescue
+mount "$ROOT" /rescue
+[ -z "$BOOT" ] || mount "$BOOT" /rescue/boot
+"""
+_DONE = """\
+sync
+umount -R /rescue
+echo "kit: fix applied; /rescue unmounted"
+"""
+
+
+def fix_script(finding_kind: str, facts: Mapping[str, Any] | None = None, *, os_type: str = "linux",
+               stamp: str | None = None) -> str:
+    """The bash script that fixes ``finding_kind`` on the OS disk copy attached to a repair VM.
+
+    Parameters
+    ----------
+    finding_kind
+        ``boot_failure:fstab`` or ``boot_failure:kernel_panic``.
+    facts
+        What the evidence says: ``mount_point`` (the fstab entry that failed), ``new_kernel`` (the
+        kernel that panicked), ``previous_kernel`` and ``boot_previous_kernel`` (boot that one instead).
+    os_type
+        ``linux``; Windows offline fixes are not built yet.
+    stamp
+        The backup suffix (default: now, UTC).
+
+    Raises
+    ------
+    UsageError
+        A Windows VM, a finding with no offline fix, or facts that are not plain names.
+    """
+    facts = dict(facts or {})
+    if os_type.lower() != "linux":
+        raise UsageError("the kit has no offline repair for Windows VMs yet: use `az vm repair create` and the "
+                         "win-* scripts of `az vm repair run`, or give your own script with --script FILE")
+    if finding_kind in _ONLINE:
+        raise UsageError(f"{finding_kind} is fixed in the running guest, not on a repair VM: use "
+                         "`kit run-command --fix` or the serial console (kit console)")
+    if finding_kind not in FINDINGS:
+        raise UsageError(f"no offline fix for {finding_kind!r}; the kit repairs: {', '.join(FINDINGS)}")
+    stamp = stamp or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if finding_kind == "boot_failure:fstab":
+        return _FIND + _fstab(_checked(facts.get("mount_point"), _SAFE_MOUNT, "mount_point"), stamp) + _DONE
+    return _FIND + _kernel(facts) + _DONE
+
+
+def _fstab(mount_point: str | None, stamp: str) -> str:
+    backup = f"/rescue/etc/fstab.kit-{stamp}"
+    lines = [f"cp /rescue/etc/fstab {backup}", f'echo "kit: /etc/fstab saved as /etc/fstab.kit-{stamp}"']
+    if mount_point and mount_point != "/":
+        pattern = re.sub(r"([.+])", r"\\\1", mount_point)
+        lines.append(f"sed -i 's|^\\([^#].*\\s{pattern}\\s.*\\)$|# \\1  # kit repair: device missing at boot|' "
+                     "/rescue/etc/fstab")
+    else:  # the boot log does not say which entry: none but / may stop the boot
+        lines.append("sed -i -E 's|^([^#]\\S*\\s+/\\S+\\s+\\S+\\s+)(\\S+)|\\1\\2,nofail|' /rescue/etc/fstab")
+    lines.append("cat /rescue/etc/fstab")
+    return "\n".join(lines) + "\n"
+
+
+def _kernel(facts: dict[str, Any]) -> str:
+    new = _checked(facts.get("new_kernel"), _SAFE_KERNEL, "new_kernel")
+    previous = _checked(facts.get("previous_kernel"), _SAFE_KERNEL, "previous_kernel")
+    lines = ["mount --bind /dev /rescue/dev", "mount --bind /proc /rescue/proc", "mount --bind /sys /rescue/sys",
+             "ls /rescue/boot"]
+    if str(facts.get("boot_previous_kernel", "")).strip().lower() in ("1", "true", "yes"):
+        if not previous:
+            raise UsageError("boot_previous_kernel needs previous_kernel (the kernel to boot again)")
+        lines += ["sed -i 's/^GRUB_DEFAULT=.*/GRUB_DEFAULT=saved/' /rescue/etc/default/grub",
+                  f"chroot /rescue grub-set-default 'Advanced options for Ubuntu>Ubuntu, with Linux {previous}'"]
+    else:
+        lines.append(f"chroot /rescue update-initramfs -c -k {new or 'all'}")
+    lines += ["sed -i 's/console=ttyS0[^ \"]* *//g' /rescue/etc/default/grub",
+              "sed -i 's/^GRUB_CMDLINE_LINUX=\"/GRUB_CMDLINE_LINUX=\"console=ttyS0 /' /rescue/etc/default/grub",
+              "chroot /rescue update-grub", "grep GRUB_ /rescue/etc/default/grub"]
+    return "\n".join(lines) + "\n"
+
+
+def _checked(value: Any, shape: re.Pattern[str], name: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not shape.fullmatch(value):
+        raise UsageError(f"{name} {value!r} is not a plain path or name")
+    return value
+
+
+def facts_from_boot_log(text: str) -> dict[str, str]:
+    """What a fix needs from a serial log's last boot: the fstab mount that failed, the kernel that booted."""
+    index = text.rfind("Linux version ")
+    last = _ANSI.sub("", text[index:] if index >= 0 else text)
+    facts: dict[str, str] = {}
+    mounts = [m for m in _MOUNT_FAILED.findall(last.replace("\r", "")) if _SAFE_MOUNT.fullmatch(m)]
+    if mounts:
+        facts["mount_point"] = mounts[-1]
+    kernel = _KERNEL.search(last)
+    if kernel and _SAFE_KERNEL.fullmatch(kernel.group(1)):
+        facts["new_kernel"] = kernel.group(1)
+    return facts

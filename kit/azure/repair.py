@@ -1,0 +1,577 @@
+"""The repair VM, done by the kit: what ``az vm repair create / run / restore`` do, through the SDK.
+
+Every step is recorded (name, start, end, result) and every ARM write logged (``write_log``)::
+
+    state = read_boot_state(target, vm_id)
+    script = fix_script("boot_failure:fstab", facts_from_boot_log(state.serial_log))   # kit.analyze.repair_scripts
+    outcome = repair(target, vm_id, script=script, finding="boot_failure:fstab", approval="CHG-1",
+                     prove=lambda: boot_proof(target, vm_id), write_log=log)
+
+The steps: check the VM (a disk encrypted with Azure Disk Encryption, or an unmanaged disk, is
+refused) → snapshot its OS disk → a disk from the snapshot → a repair VM in the same resource group
+and zone (same Hyper-V generation and OS, no public IP, an NSG that allows nothing inbound) with
+the copy attached → the fix through Run Command on the repair VM → detach the copy → deallocate
+the broken VM → swap its OS disk for the copy → start it → ``prove()``. Only a proven recovery
+deletes the repair VM, its OS disk, NIC and NSG; an unproven one is rolled back (the original
+disk swapped in again, the VM started: status ``rolled-back``). The original OS disk and the
+snapshot are never deleted. Independent steps run concurrently (``concurrent=False``: the same
+calls one after another, in ``az vm repair``'s order).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from kit.azure.actions import WriteLog
+from kit.azure.errors import map_azure_errors
+from kit.azure.restart import serial_log
+from kit.azure.runcommand import run_command
+from kit.azure.target import AzureTarget
+from kit.errors import AzureError, KitError, UsageError
+from kit.ids import VM, parse_resource_id
+
+__all__ = ["ADE_REFUSAL", "BootProof", "BootState", "RepairOutcome", "RepairRefused", "RepairStep", "boot_proof",
+           "read_boot_state", "repair", "repair_async"]
+
+ADE_REFUSAL = ("disks encrypted with Azure Disk Encryption: use `az vm repair create --unlock-encrypted-vm`, "
+               "which unlocks the copy on the repair VM with the key in Key Vault")
+_REPAIR_SIZE = "Standard_D2s_v5"
+_IMAGES = {"V2": ("canonical", "ubuntu-24_04-lts", "server"), "V1": ("canonical", "ubuntu-24_04-lts", "server-gen1")}
+_LOGIN = re.compile(r"login: *$")
+_BOOT_FAILED = re.compile(r"Kernel panic - not syncing|You are in emergency mode|Give root password for maintenance")
+
+
+class RepairRefused(KitError):
+    """Raised before anything changes when the VM cannot be repaired this way (ADE, unmanaged disk, Windows)."""
+
+
+@dataclass
+class RepairStep:
+    """One step of the repair.
+
+    Parameters
+    ----------
+    name
+        What it did (``snapshot the OS disk``).
+    started, ended
+        UTC times.
+    result
+        ``ok`` or ``failed: <why>``.
+    detail
+        The resource it made or what it found.
+    """
+
+    name: str
+    started: datetime
+    ended: datetime
+    result: str = "ok"
+    detail: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        """A JSON-ready dict."""
+        return {"name": self.name, "started": _iso(self.started), "ended": _iso(self.ended), "result": self.result,
+                "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class BootProof:
+    """Whether the VM booted to a login prompt, from its boot-diagnostics serial log.
+
+    Parameters
+    ----------
+    passed
+        The last boot reached ``login:`` with no panic or emergency mode.
+    message
+        Why, in one sentence.
+    """
+
+    passed: bool
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class RepairOutcome:
+    """What a repair did.
+
+    Parameters
+    ----------
+    vm_id
+        The broken VM.
+    finding
+        The finding kind the script fixes (``None``: the responder's own script).
+    status
+        ``recovered`` (proven), ``rolled-back`` (not proven: the original disk is back), ``fix-failed``
+        (the script failed: the VM was not touched), or ``failed`` (a step failed; see ``steps``).
+    message
+        One sentence for the responder: what happened and where the disks are.
+    steps
+        Every step, in the order they ended.
+    original_disk, snapshot, repaired_disk, repair_vm
+        The resource ids involved (kept: the original disk and the snapshot, always).
+    script
+        The fix that ran on the repair VM.
+    fix_output
+        What it printed (stdout, then stderr) and its exit code.
+    proof
+        What ``prove()`` answered (``None`` when it did not run).
+    deleted
+        The resources the kit deleted (the repair VM's, after a proven recovery).
+    """
+
+    vm_id: str
+    finding: str | None = None
+    status: str = "failed"
+    message: str = ""
+    steps: list[RepairStep] = field(default_factory=list)
+    original_disk: str = ""
+    snapshot: str = ""
+    repaired_disk: str = ""
+    repair_vm: str = ""
+    script: str = ""
+    fix_output: dict[str, Any] = field(default_factory=dict)
+    proof: Any = None
+    deleted: list[str] = field(default_factory=list)
+
+    @property
+    def rolled_back(self) -> bool:
+        """Whether the original OS disk was swapped back in."""
+        return self.status == "rolled-back"
+
+
+@dataclass
+class _Names:
+    group: str
+    location: str
+    zones: list[str]
+    stamp: str
+    vm: str
+
+    def __post_init__(self) -> None:
+        base = self.vm[:40]
+        self.snapshot = f"{base}-kit-{self.stamp}-snapshot"
+        self.disk = f"{base}-kit-{self.stamp}-osdisk-fixed"
+        self.repair_vm = f"kit-repair-{self.stamp}"
+        self.nic, self.nsg, self.repair_os_disk = (f"{self.repair_vm}-nic", f"{self.repair_vm}-nsg",
+                                                   f"{self.repair_vm}-osdisk")
+
+
+class _Flow:
+    """The SDK calls of one repair, each timed as a step."""
+
+    def __init__(self, compute: Any, network: Any, outcome: RepairOutcome,
+                 on_step: Callable[[RepairStep], None] | None) -> None:
+        self.compute, self.network, self.outcome, self.on_step = compute, network, outcome, on_step
+
+    async def step(self, name: str, call: Awaitable[Any], detail: str = "") -> Any:
+        started = datetime.now(UTC)
+        try:
+            with map_azure_errors(name, self.outcome.vm_id):
+                result = await call
+        except KitError as error:
+            self._done(RepairStep(name, started, datetime.now(UTC), f"failed: {error}", detail))
+            raise
+        self._done(RepairStep(name, started, datetime.now(UTC), "ok", detail))
+        return result
+
+    def _done(self, step: RepairStep) -> None:
+        self.outcome.steps.append(step)
+        if self.on_step is not None:
+            self.on_step(step)
+
+    async def poll(self, begin: Awaitable[Any]) -> Any:
+        poller = await begin
+        return await poller.result()
+
+
+def repair(target: AzureTarget, vm_id: str, *, script: str, finding: str | None = None, approval: str,
+           prove: Callable[[], Any], concurrent: bool = True, write_log: WriteLog | None = None,
+           keep_repair_vm: bool = False, on_step: Callable[[RepairStep], None] | None = None) -> RepairOutcome:
+    """Repair ``vm_id``'s OS disk on a repair VM and swap it in; blocking twin of :func:`repair_async`.
+
+    Parameters
+    ----------
+    target
+        Where ARM is and how to authenticate.
+    vm_id
+        The broken VM.
+    script
+        The bash script run on the repair VM: :func:`kit.analyze.repair_scripts.fix_script` for a finding
+        (facts from :func:`read_boot_state`), or one of your own (it finds and mounts the copy itself).
+    finding
+        The finding kind the script fixes (recorded), ``None`` for a script of your own.
+    approval
+        The approval / ticket reference (required).
+    prove
+        Called once the VM started from the repaired disk; its answer's ``passed`` decides between
+        cleaning up and rolling back (``kit recover-check``'s proof, or :func:`boot_proof`).
+    concurrent
+        Run independent steps at once (``False``: one after another, ``az vm repair``'s order).
+    write_log
+        Logs every ARM write.
+    keep_repair_vm
+        Keep the repair VM and its resources even after a proven recovery.
+    on_step
+        Called with each step as it ends (progress).
+
+    Raises
+    ------
+    RepairRefused
+        An ADE-encrypted or unmanaged OS disk, or a Windows VM: nothing was changed.
+    UsageError
+        No approval, an empty script, or an id that is not a VM's.
+
+    A call that fails ends the repair where it is: the outcome's status is ``failed`` and its
+    steps say which call failed; nothing is deleted or rolled back by then.
+    """
+    work = repair_async(target, vm_id, script=script, finding=finding, approval=approval, prove=prove,
+                        concurrent=concurrent, write_log=write_log, keep_repair_vm=keep_repair_vm, on_step=on_step)
+    outcome: RepairOutcome = _blocking(work)
+    return outcome
+
+
+async def repair_async(target: AzureTarget, vm_id: str, *, script: str, finding: str | None = None, approval: str,
+                       prove: Callable[[], Any], concurrent: bool = True, write_log: WriteLog | None = None,
+                       keep_repair_vm: bool = False,
+                       on_step: Callable[[RepairStep], None] | None = None) -> RepairOutcome:
+    """:func:`repair` for async callers."""
+    if not approval.strip():
+        raise UsageError("a repair changes the VM: give an approval / ticket reference (--approval REF)")
+    if not script.strip():
+        raise UsageError("the repair script is empty")
+    parsed = parse_resource_id(vm_id)
+    if not parsed.is_kind(VM):
+        raise UsageError(f"{vm_id!r} is a {parsed.kind}, not a virtual machine")
+    from azure.mgmt.compute.aio import ComputeManagementClient
+    from azure.mgmt.network.aio import NetworkManagementClient
+
+    hook: dict[str, Any] = {"raw_response_hook": write_log.hook} if write_log is not None else {}
+    credential = target.async_credential()
+    sub = parsed.subscription_id
+    try:
+        async with ComputeManagementClient(credential, sub, **hook, **target.client_kwargs()) as compute, \
+                NetworkManagementClient(credential, sub, **hook, **target.client_kwargs()) as network:
+            flow = _Flow(compute, network, RepairOutcome(vm_id=vm_id, finding=finding), on_step)
+            try:
+                return await _run(flow, target, parsed.resource_group or "", parsed.name, script, prove,
+                                  concurrent, write_log, keep_repair_vm)
+            except RepairRefused:
+                raise
+            except AzureError as error:
+                failed = next((step.name for step in reversed(flow.outcome.steps) if step.result != "ok"), "a call")
+                flow.outcome.status = "failed"
+                flow.outcome.message = (f"{failed} failed: {error}; the steps before it stand (see the steps): "
+                                        "nothing was deleted")
+                return flow.outcome
+    finally:
+        await credential.close()
+
+
+async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: str, prove: Callable[[], Any],
+               concurrent: bool, write_log: WriteLog | None, keep: bool) -> RepairOutcome:
+    compute, network, outcome = flow.compute, flow.network, flow.outcome
+    vm, os_disk, nic = await _check(flow, group, name, concurrent)
+    os_type = str(vm["properties"]["storageProfile"]["osDisk"].get("osType", "Linux")).lower()
+    if os_type != "linux":
+        raise RepairRefused("the kit's repair VM runs Linux: for a Windows VM use `az vm repair create` and its "
+                            "win-* scripts (az vm repair run)")
+    outcome.script = script
+    names = _Names(group, str(vm["location"]), list(vm.get("zones") or []),
+                   datetime.now(UTC).strftime("%Y%m%d%H%M%S"), name)
+    sub = parse_resource_id(outcome.vm_id).subscription_id
+    outcome.original_disk = str(os_disk["id"])
+    outcome.snapshot = _id(sub, group, "Microsoft.Compute/snapshots", names.snapshot)
+    outcome.repaired_disk = _id(sub, group, "Microsoft.Compute/disks", names.disk)
+    outcome.repair_vm = _id(sub, group, "Microsoft.Compute/virtualMachines", names.repair_vm)
+    subnet = nic["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"]
+
+    async def copy() -> None:
+        await flow.step("snapshot the OS disk", flow.poll(compute.snapshots.begin_create_or_update(
+            group, names.snapshot, _snapshot_body(os_disk, names))), outcome.snapshot)
+        await flow.step("create a disk from the snapshot", flow.poll(compute.disks.begin_create_or_update(
+            group, names.disk, _disk_body(os_disk, names, outcome.snapshot))), outcome.repaired_disk)
+
+    async def wire() -> str:
+        nsg = await flow.step("create the repair NSG (nothing inbound)", flow.poll(
+            network.network_security_groups.begin_create_or_update(group, names.nsg, _nsg_body(names))))
+        created = await flow.step("create the repair NIC (no public IP)", flow.poll(
+            network.network_interfaces.begin_create_or_update(group, names.nic, _nic_body(names, subnet, nsg.id))))
+        return str(created.id)
+
+    if concurrent:
+        _, nic_id = await asyncio.gather(copy(), wire())
+    else:
+        await copy()
+        nic_id = await wire()
+    generation = str(os_disk["properties"].get("hyperVGeneration") or "V1")
+    await flow.step("create the repair VM with the copy attached", flow.poll(
+        compute.virtual_machines.begin_create_or_update(group, names.repair_vm, _repair_vm_body(
+            names, generation, os_type, nic_id, outcome.repaired_disk))), outcome.repair_vm)
+    fixed = await _fix(flow, target, outcome.repair_vm, script, write_log)
+    if not fixed:
+        outcome.status = "fix-failed"
+        outcome.message = (f"the fix failed on the repair VM (exit code {outcome.fix_output.get('exit_code')}): "
+                           f"{name} was not touched; the repair VM {names.repair_vm} is kept with the copy attached")
+        return outcome
+    detach = flow.step("detach the copy from the repair VM", flow.poll(compute.virtual_machines.begin_update(
+        group, names.repair_vm, {"properties": {"storageProfile": {"dataDisks": []}}})))
+    stop = flow.step(f"deallocate {name}", flow.poll(compute.virtual_machines.begin_deallocate(group, name)))
+    await _both(concurrent, detach, stop)
+    await _swap(flow, group, name, outcome.repaired_disk, names.disk, "swap in the repaired OS disk")
+    await flow.step(f"start {name}", flow.poll(compute.virtual_machines.begin_start(group, name)))
+    proof = await _prove(flow, prove)
+    outcome.proof = proof
+    if not bool(getattr(proof, "passed", False)):
+        await flow.step(f"deallocate {name} (roll back)", flow.poll(compute.virtual_machines.begin_deallocate(
+            group, name)))
+        await _swap(flow, group, name, outcome.original_disk, str(os_disk["name"]), "swap the original OS disk back")
+        await flow.step(f"start {name} (roll back)", flow.poll(compute.virtual_machines.begin_start(group, name)))
+        outcome.status = "rolled-back"
+        outcome.message = (f"not recovered ({_said(proof)}): rolled back, {name} runs its original OS disk again; the "
+                           f"repaired copy {names.disk}, the snapshot {names.snapshot} and the repair VM "
+                           f"{names.repair_vm} are kept")
+        return outcome
+    if not keep:
+        await _clean_up(flow, group, names, outcome, concurrent)
+    outcome.status = "recovered"
+    kept = "" if not keep else f"; the repair VM {names.repair_vm} is kept (--keep-repair-vm)"
+    outcome.message = (f"recovered: {name} boots from {names.disk}; the original OS disk {os_disk['name']} and the "
+                       f"snapshot {names.snapshot} are kept in {group}{kept}")
+    return outcome
+
+
+async def _check(flow: _Flow, group: str, name: str, concurrent: bool) -> tuple[dict, dict, dict]:
+    """The VM, its OS disk and primary NIC; refused before any change when the kit cannot repair it."""
+    vm = (await flow.step(f"read {name}", flow.compute.virtual_machines.get(group, name))).as_dict()
+    os_entry = vm["properties"]["storageProfile"]["osDisk"]
+    if not (os_entry.get("managedDisk") or {}).get("id"):
+        raise RepairRefused(f"{name} has an unmanaged OS disk (a VHD in a storage account): the kit repairs managed "
+                            "disks only; use `az vm repair create`, which copies the VHD")
+    if (os_entry.get("encryptionSettings") or {}).get("enabled"):
+        raise RepairRefused(f"{name}'s OS disk is encrypted ({ADE_REFUSAL})")
+    disk_name = parse_resource_id(os_entry["managedDisk"]["id"]).name
+    nic_ref = next(iter(vm["properties"].get("networkProfile", {}).get("networkInterfaces", [])), None)
+    if nic_ref is None:
+        raise RepairRefused(f"{name} has no network interface to put the repair VM in its subnet")
+    nic_id = parse_resource_id(nic_ref["id"])
+    read_disk = flow.step(f"read the OS disk {disk_name}", flow.compute.disks.get(group, disk_name))
+    read_nic = flow.step(f"read the NIC {nic_id.name}", flow.network.network_interfaces.get(
+        str(nic_id.resource_group), nic_id.name))
+    disk, nic = await _both(concurrent, read_disk, read_nic)
+    disk, nic = disk.as_dict(), nic.as_dict()
+    if (disk["properties"].get("encryptionSettingsCollection") or {}).get("enabled"):
+        raise RepairRefused(f"{name}'s OS disk {disk_name} is encrypted ({ADE_REFUSAL})")
+    return vm, disk, nic
+
+
+async def _fix(flow: _Flow, target: AzureTarget, repair_vm: str, script: str, write_log: WriteLog | None) -> bool:
+    """Run the fix through Run Command on the repair VM; whether it exited 0."""
+    started = datetime.now(UTC)
+    try:
+        result = await asyncio.to_thread(run_command, target, repair_vm, script, os_type="linux",
+                                         write_log=write_log)
+    except KitError as error:
+        flow._done(RepairStep("run the fix on the repair VM (Run Command)", started, datetime.now(UTC),
+                              f"failed: {error}"))
+        raise
+    flow.outcome.fix_output = {"stdout": result.stdout, "stderr": result.stderr, "exit_code": result.exit_code}
+    ok = result.exit_code == 0
+    flow._done(RepairStep("run the fix on the repair VM (Run Command)", started, datetime.now(UTC),
+                          "ok" if ok else f"failed: exit code {result.exit_code}",
+                          (result.stderr or result.stdout).strip().splitlines()[-1:][0]
+                          if (result.stderr or result.stdout).strip() else ""))
+    return ok
+
+
+async def _swap(flow: _Flow, group: str, name: str, disk_id: str, disk_name: str, what: str) -> None:
+    body = {"properties": {"storageProfile": {"osDisk": {"name": disk_name, "managedDisk": {"id": disk_id}}}}}
+    await flow.step(what, flow.poll(flow.compute.virtual_machines.begin_update(group, name, body)), disk_id)
+
+
+async def _prove(flow: _Flow, prove: Callable[[], Any]) -> Any:
+    started = datetime.now(UTC)
+    proof = await asyncio.to_thread(prove)
+    passed = bool(getattr(proof, "passed", False))
+    flow._done(RepairStep("prove the recovery", started, datetime.now(UTC), "ok" if passed else "failed: not proven",
+                          _said(proof)))
+    return proof
+
+
+def _said(proof: Any) -> str:
+    """What a proof says in one sentence (a recovery check's summary, else its text)."""
+    return str(getattr(proof, "summary", None) or proof)
+
+
+async def _clean_up(flow: _Flow, group: str, names: _Names, outcome: RepairOutcome, concurrent: bool) -> None:
+    """Delete the repair VM, then its OS disk and NIC, then its NSG (never the original disk or the snapshot)."""
+    compute, network = flow.compute, flow.network
+    await flow.step("delete the repair VM", flow.poll(compute.virtual_machines.begin_delete(group, names.repair_vm)),
+                    outcome.repair_vm)
+    sub = parse_resource_id(outcome.vm_id).subscription_id
+    disk = flow.step("delete the repair VM's OS disk", flow.poll(compute.disks.begin_delete(
+        group, names.repair_os_disk)))
+    nic = flow.step("delete the repair NIC", flow.poll(network.network_interfaces.begin_delete(group, names.nic)))
+    await _both(concurrent, disk, nic)
+    await flow.step("delete the repair NSG", flow.poll(network.network_security_groups.begin_delete(
+        group, names.nsg)))
+    outcome.deleted = [outcome.repair_vm, _id(sub, group, "Microsoft.Compute/disks", names.repair_os_disk),
+                       _id(sub, group, "Microsoft.Network/networkInterfaces", names.nic),
+                       _id(sub, group, "Microsoft.Network/networkSecurityGroups", names.nsg)]
+
+
+async def _both(concurrent: bool, first: Awaitable[Any], second: Awaitable[Any]) -> tuple[Any, Any]:
+    if concurrent:
+        a, b = await asyncio.gather(first, second)
+        return a, b
+    return await first, await second
+
+
+# ---------------------------------------------------------------------- request bodies
+def _snapshot_body(disk: dict[str, Any], names: _Names) -> dict[str, Any]:
+    return {"location": names.location, "sku": {"name": "Standard_LRS"}, "tags": {"kit-repair": names.vm},
+            "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": disk["id"]},
+                           "incremental": False}}
+
+
+def _disk_body(disk: dict[str, Any], names: _Names, snapshot_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"location": names.location, "sku": disk.get("sku") or {"name": "Premium_LRS"},
+                            "tags": {"kit-repair": names.vm},
+                            "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": snapshot_id},
+                                           "osType": disk["properties"].get("osType"),
+                                           "hyperVGeneration": disk["properties"].get("hyperVGeneration")}}
+    if names.zones:
+        body["zones"] = names.zones
+    return body
+
+
+def _nsg_body(names: _Names) -> dict[str, Any]:
+    deny = {"name": "kit-deny-all-inbound", "properties": {
+        "protocol": "*", "sourcePortRange": "*", "destinationPortRange": "*", "sourceAddressPrefix": "*",
+        "destinationAddressPrefix": "*", "access": "Deny", "priority": 100, "direction": "Inbound",
+        "description": "kit repair: nothing reaches the repair VM; Run Command needs no inbound port"}}
+    return {"location": names.location, "tags": {"kit-repair": names.vm}, "properties": {"securityRules": [deny]}}
+
+
+def _nic_body(names: _Names, subnet_id: str, nsg_id: str) -> dict[str, Any]:
+    return {"location": names.location, "tags": {"kit-repair": names.vm},
+            "properties": {"networkSecurityGroup": {"id": nsg_id}, "ipConfigurations": [
+                {"name": "ipconfig1", "properties": {"subnet": {"id": subnet_id},
+                                                     "privateIPAllocationMethod": "Dynamic"}}]}}
+
+
+def _repair_vm_body(names: _Names, generation: str, os_type: str, nic_id: str, disk_id: str) -> dict[str, Any]:
+    publisher, offer, sku = _IMAGES.get(generation, _IMAGES["V1"])
+    body: dict[str, Any] = {
+        "location": names.location, "tags": {"kit-repair": names.vm},
+        "properties": {
+            "hardwareProfile": {"vmSize": _REPAIR_SIZE},
+            "storageProfile": {
+                "imageReference": {"publisher": publisher, "offer": offer, "sku": sku, "version": "latest"},
+                "osDisk": {"name": names.repair_os_disk, "createOption": "FromImage", "osType": os_type.capitalize(),
+                           "managedDisk": {"storageAccountType": "Premium_LRS"}, "deleteOption": "Detach"},
+                "dataDisks": [{"lun": 0, "createOption": "Attach", "managedDisk": {"id": disk_id},
+                               "deleteOption": "Detach"}]},
+            "osProfile": {"computerName": names.repair_vm, "adminUsername": "kitrepair",
+                          "linuxConfiguration": {"disablePasswordAuthentication": True, "ssh": {"publicKeys": [
+                              {"path": "/home/kitrepair/.ssh/authorized_keys", "keyData": _throwaway_key()}]}}},
+            "networkProfile": {"networkInterfaces": [{"id": nic_id, "properties": {"primary": True}}]},
+            "diagnosticsProfile": {"bootDiagnostics": {"enabled": True}}}}
+    if generation == "V2":
+        body["properties"]["securityProfile"] = {"securityType": "TrustedLaunch",
+                                                 "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}}
+    if names.zones:
+        body["zones"] = names.zones
+    return body
+
+
+def _throwaway_key() -> str:
+    """An SSH public key whose private half is never kept: nobody logs in to the repair VM; Run Command needs none."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    public = Ed25519PrivateKey.generate().public_key()
+    return public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode() + \
+        " kit-repair-unused"
+
+
+def _id(sub: str, group: str, kind: str, name: str) -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{group}/providers/{kind}/{name}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------------- before and after
+@dataclass(frozen=True)
+class BootState:
+    """What a fix is built from: the VM's OS type and its boot-diagnostics serial log.
+
+    Parameters
+    ----------
+    os_type
+        ``linux`` or ``windows``.
+    serial_log
+        The serial log's text (empty when the VM has none).
+    """
+
+    os_type: str
+    serial_log: str
+
+
+def read_boot_state(target: AzureTarget, vm_id: str) -> BootState:
+    """The VM's OS type and serial log (blocking), to build its fix script from."""
+    from azure.mgmt.compute import ComputeManagementClient
+
+    parsed = parse_resource_id(vm_id)
+    credential = target.sync_credential()
+    with ComputeManagementClient(credential, parsed.subscription_id, **target.client_kwargs()) as client, \
+            map_azure_errors("virtual_machines.get", vm_id):
+        vm = client.virtual_machines.get(str(parsed.resource_group), parsed.name).as_dict()
+    os_type = str(vm.get("properties", {}).get("storageProfile", {}).get("osDisk", {}).get("osType", "Linux"))
+    log = serial_log(target, vm_id) or b""
+    return BootState(os_type.lower(), log.decode("utf-8", errors="replace"))
+
+
+def _blocking(work: Awaitable[Any]) -> Any:
+    """Run ``work`` to the end from blocking code, also inside a running loop (a notebook cell)."""
+    async def main() -> Any:
+        return await work
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()
+
+
+def boot_proof(target: AzureTarget, vm_id: str, *, timeout: float = 120, interval: float = 2) -> BootProof:
+    """Wait until the VM's serial log shows its last boot at a login prompt (or ``timeout``).
+
+    A boot that panics or stops in emergency mode fails at once; the last boot is the part of the
+    log from its last ``Linux version`` banner. (``kit recover-check`` proves more: this is the
+    proof when no recovery check is wired in.)
+    """
+    name = parse_resource_id(vm_id).name
+    deadline = time.monotonic() + timeout
+    while True:
+        text = (serial_log(target, vm_id) or b"").decode("utf-8", errors="replace")
+        last = text[text.rfind("Linux version "):] if "Linux version " in text else text
+        failed = _BOOT_FAILED.search(last)
+        if failed:
+            return BootProof(False, f"the last boot of {name} failed again ({failed.group(0)})")
+        if _LOGIN.search(last.replace("\r", "").rstrip()):
+            return BootProof(True, f"the last boot of {name} reached the login prompt")
+        if time.monotonic() >= deadline:
+            return BootProof(False, f"the serial log of {name} shows no login prompt after {timeout:g} s")
+        time.sleep(interval)

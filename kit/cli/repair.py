@@ -1,0 +1,226 @@
+"""``kit repair``: fix a VM that does not boot on a repair VM, swap the fixed disk in, prove it, record it.
+
+``kit repair --vm ID|NAME --approval REF --incident INC (--finding KIND | --script FILE)``
+    ``[--keep-repair-vm] [--sequential] [--fact KEY=VALUE …] [--probe HOST:PORT] [--responder-ip IP]``
+    ``[--archive DIR]`` plus the connection options, or ``--lab SCENARIO`` (the lab, in-process).
+    Prints each step as it ends, then where the disks are; records a ``repair`` action of the
+    incident (the steps, the disks, the script, its output and every ARM write). The recovery is
+    proven by ``kit recover-check``'s proofs (recorded as their own ``recovery-check`` action);
+    only then are the repair VM and its resources deleted, otherwise the original disk is swapped
+    back. Exit codes: 0 recovered, 1 not recovered (rolled back, the fix failed, a call failed,
+    or the VM refused: an encrypted or unmanaged disk, Windows), 2 bad usage, 3 credential
+    refused, 4 VM not found, 6 the incident archive is busy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kit.cli._common import Commands, safe, safe_block
+from kit.cli._connection import add_connection_options, vm_resource_id
+from kit.errors import UsageError
+
+if TYPE_CHECKING:
+    from kit.azure.repair import RepairOutcome, RepairStep
+    from kit.azure.target import AzureTarget
+
+__all__ = ["register"]
+
+
+def register(commands: Commands) -> None:
+    """Add ``repair`` to ``kit``."""
+    parser = commands.top.add_parser(
+        "repair",
+        help="fix a VM that does not boot on a repair VM (az vm repair, done by the kit), prove it, record it",
+        description="Snapshot the OS disk, copy it, attach the copy to a repair VM (same group and zone, no public "
+        "IP, nothing inbound), run the fix there through Run Command, swap the fixed copy in as the VM's OS disk "
+        "and start it. Proven recovery deletes the repair VM and its NIC, NSG and OS disk; otherwise the original "
+        "disk goes back. The original OS disk and the snapshot are never deleted. Exit codes: 0 recovered, "
+        "1 not recovered or refused, 2 bad usage, 3 credential refused, 4 VM not found, 6 the archive is busy.",
+    )
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--finding", metavar="KIND", help="the boot failure to fix: fstab, kernel (or "
+                      "boot_failure:fstab, boot_failure:kernel_panic)")
+    what.add_argument("--script", metavar="FILE", help="your own bash script for the repair VM (it finds and "
+                      "mounts the attached copy itself)")
+    where = parser.add_argument_group("which VM")
+    where.add_argument("--vm", metavar="NAME|ID", help="the VM: a name, or its full ARM resource id")
+    where.add_argument("--subscription", metavar="GUID", help="subscription id (with --vm NAME)")
+    where.add_argument("--resource-group", metavar="NAME", help="resource group (with --vm NAME)")
+    record = parser.add_argument_group("approval and record")
+    record.add_argument("--approval", required=True, metavar="REF", help="the approval / ticket reference (recorded)")
+    record.add_argument("--incident", required=True, metavar="INC-ID", help="incident id, e.g. INC-1234")
+    record.add_argument("--archive", default="archive", metavar="DIR", help="archive root (default: ./archive)")
+    how = parser.add_argument_group("how to repair and prove")
+    how.add_argument("--keep-repair-vm", action="store_true", help="keep the repair VM even after a proven recovery")
+    how.add_argument("--sequential", action="store_true", help="make the calls one after another (az vm repair's "
+                     "order) instead of running independent steps at once")
+    how.add_argument("--fact", action="append", default=[], metavar="KEY=VALUE",
+                     help="a fact the fix uses (mount_point=/datadrive, new_kernel=…, previous_kernel=…, "
+                     "boot_previous_kernel=1); default: read from the VM's serial log")
+    how.add_argument("--probe", metavar="HOST:PORT", help="prove the SSH/RDP port answers there (with --lab: the "
+                     "lab's own listener)")
+    how.add_argument("--responder-ip", metavar="IP", help="prove the network lets this address in (with --lab: the "
+                     "scenario's responder)")
+    how.add_argument("--lab", metavar="SCENARIO", help="start the lab in-process and repair this scenario's VM")
+    add_connection_options(how)
+    parser.set_defaults(handler=_repair)
+
+
+def _read_script(path_text: str) -> str:
+    path = Path(path_text)
+    if not path.is_file():
+        raise UsageError(f"--script {path_text}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"--script {path_text}: cannot read it as UTF-8 text ({error})") from None
+    if not text.strip():
+        raise UsageError(f"--script {path_text} is empty")
+    return text
+
+
+def _facts(pairs: list[str]) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--fact {pair!r} is not KEY=VALUE")
+        facts[key.strip()] = value.strip()
+    return facts
+
+
+def _probe(text: str | None) -> tuple[str, int] | None:
+    if text is None:
+        return None
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"--probe {text!r} is not HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+def _repair(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    from kit.analyze.fix_scripts import finding_kind
+    from kit.archive import incident_dir
+
+    if not args.approval.strip():
+        raise UsageError("--approval is empty: give the approval / ticket reference")
+    archive = Path(args.archive)
+    if archive.exists() and not archive.is_dir():
+        raise UsageError(f"--archive {archive} is a file; give the folder that holds incident archives")
+    incident = incident_dir(archive, args.incident)
+    if args.lab and (args.arm_endpoint or args.ca_bundle):
+        raise UsageError("--lab fills in the endpoint, CA and credential itself; drop --arm-endpoint/--ca-bundle")
+    own_script = _read_script(args.script) if args.script else None
+    finding = finding_kind(args.finding) if args.finding else None
+    facts = _facts(args.fact)
+    probe = _probe(args.probe)
+    scenario = None
+    lab_context: Any = nullcontext(None)
+    if args.lab:
+        from kit.lab import load_scenario, running_lab
+
+        scenario = load_scenario(args.lab)
+        args.subscription = args.subscription or scenario.subscription_id
+        args.resource_group = args.resource_group or scenario.resource_group
+        args.vm = args.vm or scenario.broken_vm
+        args.responder_ip = args.responder_ip or scenario.responder_ip
+        lab_context = running_lab()
+    vm_id = vm_resource_id(args, command="kit repair")
+    with lab_context as lab:
+        target = _target(args, lab)
+        if lab is not None and probe is None:
+            probe = lab.probe_address(vm_id)
+        script = own_script if own_script is not None else _fix(target, vm_id, str(finding), facts)
+        source = f"lab:{args.lab}" if args.lab else "azure"
+        return _execute(args, target, incident, vm_id, script, finding, probe, source)
+
+
+def _target(args: argparse.Namespace, lab: Any) -> AzureTarget:
+    from kit.azure.target import AzureTarget
+
+    if lab is not None:
+        return AzureTarget.for_lab(lab)
+    return AzureTarget(arm_endpoint=args.arm_endpoint or "", cloud=args.cloud, credential=args.credential,
+                       ca_bundle=args.ca_bundle)
+
+
+def _fix(target: AzureTarget, vm_id: str, finding: str, facts: dict[str, Any]) -> str:
+    """The finding's offline fix, filled from ``facts`` over what the VM's serial log says."""
+    from kit.analyze.repair_scripts import facts_from_boot_log, fix_script
+    from kit.azure.repair import read_boot_state
+
+    state = read_boot_state(target, vm_id)
+    return fix_script(finding, {**facts_from_boot_log(state.serial_log), **facts}, os_type=state.os_type)
+
+
+def _execute(args: argparse.Namespace, target: AzureTarget, incident: Path, vm_id: str, script: str,
+             finding: str | None, probe: tuple[str, int] | None, source: str) -> int:
+    from kit.azure.actions import ActionRecord, WriteLog, record_action
+    from kit.azure.repair import RepairRefused, repair
+    from kit.console import redact_text
+    from kit.report.recovery_check import check_recovery
+
+    log = WriteLog()
+    started = datetime.now(UTC)
+
+    def prove() -> Any:
+        return check_recovery(target, vm_id, incident_root=incident, since=started, responder_ip=args.responder_ip,
+                              probe=probe, approval=args.approval, source=source, require_new_boot=True)
+
+    files = {"fix.sh": redact_text(script)}
+    try:
+        outcome = repair(target, vm_id, script=script, finding=finding, approval=args.approval, prove=prove,
+                         concurrent=not args.sequential, write_log=log, keep_repair_vm=args.keep_repair_vm,
+                         on_step=_print_step)
+    except RepairRefused as error:
+        record = ActionRecord(kind="repair", vm_id=vm_id, approval=args.approval, status="refused",
+                              summary=f"repair refused: {error}", started=started, ended=datetime.now(UTC),
+                              writes=log.writes, details={"finding": finding, "steps": [], "refused": str(error)})
+        folder = record_action(incident, record, files=files)
+        print(f"recorded: {safe(folder)}", file=sys.stderr)
+        raise
+    output = outcome.fix_output
+    files.update({"stdout.txt": redact_text(str(output.get("stdout", ""))),
+                  "stderr.txt": redact_text(str(output.get("stderr", "")))})
+    record = ActionRecord(kind="repair", vm_id=vm_id, approval=args.approval,
+                          status="succeeded" if outcome.status == "recovered" else outcome.status,
+                          summary=_summary(outcome), started=started, ended=datetime.now(UTC), writes=log.writes,
+                          details=_details(outcome))
+    folder = record_action(incident, record, files=files)
+    print(safe(outcome.message))
+    if outcome.status == "fix-failed":
+        print("--- fix output")
+        print(safe_block((str(output.get("stdout", "")) + str(output.get("stderr", ""))).rstrip("\n")))
+    print(f"recorded: {safe(folder)}")
+    return 0 if outcome.status == "recovered" else 1
+
+
+def _print_step(step: RepairStep) -> None:
+    detail = f" ({step.detail})" if step.detail else ""
+    print(safe(f"[{step.ended:%H:%M:%S}] {step.name}: {step.result}{detail}"), flush=True)
+
+
+def _summary(outcome: RepairOutcome) -> str:
+    what = outcome.finding or "the responder's script"
+    if outcome.status == "recovered":
+        return f"repaired on a repair VM ({what}); the VM boots from {outcome.repaired_disk.rsplit('/', 1)[-1]}"
+    return f"repair ({what}) {outcome.status}: {outcome.message}"
+
+
+def _details(outcome: RepairOutcome) -> dict[str, Any]:
+    proof = outcome.proof
+    return {"finding": outcome.finding, "steps": [step.to_json() for step in outcome.steps],
+            "original_disk": outcome.original_disk, "snapshot": outcome.snapshot,
+            "repaired_disk": outcome.repaired_disk, "repair_vm": outcome.repair_vm,
+            "rolled_back": outcome.rolled_back, "deleted": outcome.deleted,
+            "kept": [outcome.original_disk, outcome.snapshot],
+            "exit_code": outcome.fix_output.get("exit_code"),
+            "proof": None if proof is None else {"passed": bool(getattr(proof, "passed", False)),
+                                                 "summary": str(getattr(proof, "summary", proof))}}

@@ -1,0 +1,188 @@
+"""``kit.azure.repair``: the repair VM flow against the lab through the real SDK, and its fix scripts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from azure.mgmt.compute import ComputeManagementClient
+
+from kit.analyze.repair_scripts import facts_from_boot_log, fix_script
+from kit.azure.actions import WriteLog
+from kit.azure.repair import ADE_REFUSAL, BootProof, RepairRefused, boot_proof, read_boot_state, repair
+from kit.azure.target import AzureTarget
+from kit.errors import UsageError
+from kit.lab import RunningLab, running_lab
+from kit.lab.gateway import check
+
+PANIC = "kernel-panic"
+FSTAB = "fstab-emergency"
+
+
+@pytest.fixture
+def lab() -> Iterator[RunningLab]:
+    """A lab of its own per test: a repair changes the VM, its disks and its guest."""
+    with running_lab(scenarios=[PANIC, FSTAB]) as running:
+        yield running
+
+
+def _vm(lab: RunningLab, scenario: str) -> tuple[AzureTarget, str, ComputeManagementClient]:
+    info = lab.scenario(scenario)
+    target = AzureTarget.for_lab(lab)
+    compute = ComputeManagementClient(target.sync_credential(), info.subscription_id, **target.client_kwargs())
+    return target, str(info.vm_id(info.broken_vm)), compute
+
+
+def _fix(target: AzureTarget, vm_id: str, kind: str) -> str:
+    state = read_boot_state(target, vm_id)
+    return fix_script(kind, facts_from_boot_log(state.serial_log), os_type=state.os_type)
+
+
+def _serial(lab: RunningLab, vm_id: str) -> str:
+    return lab.state.serial_logs[vm_id.lower()].read_text(encoding="utf-8")
+
+
+def test_a_kernel_panic_is_repaired_proven_and_cleaned_up_keeping_the_original_disk(lab: RunningLab) -> None:
+    target, vm_id, compute = _vm(lab, PANIC)
+    group, name = vm_id.split("/")[4], vm_id.rsplit("/", 1)[1]
+    original = compute.virtual_machines.get(group, name).as_dict()["properties"]["storageProfile"]["osDisk"]
+    steps: list[str] = []
+    outcome = repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:kernel_panic"),
+                     finding="boot_failure:kernel_panic", approval="CHG-1",
+                     prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2), write_log=WriteLog(),
+                     on_step=lambda step: steps.append(step.name))
+    assert outcome.status == "recovered", outcome.message
+    assert "update-initramfs: Generating /boot/initrd.img-6.8.0-1018-azure" in outcome.fix_output["stdout"]
+    assert steps.index("snapshot the OS disk") < steps.index("create a disk from the snapshot") < \
+        steps.index("create the repair VM with the copy attached") < steps.index("swap in the repaired OS disk") < \
+        steps.index("prove the recovery") < steps.index("delete the repair VM")
+    assert _serial(lab, vm_id).rstrip().endswith("login:") and "Kernel panic" not in _serial(lab, vm_id)
+    now = compute.virtual_machines.get(group, name).as_dict()["properties"]["storageProfile"]["osDisk"]
+    assert now["managedDisk"]["id"] == outcome.repaired_disk != original["managedDisk"]["id"]
+    assert compute.disks.get(group, original["name"]).as_dict()["properties"]["diskState"] == "Unattached"
+    assert compute.snapshots.get(group, outcome.snapshot.rsplit("/", 1)[1]) is not None
+    assert original["name"] in outcome.message and outcome.snapshot.rsplit("/", 1)[1] in outcome.message
+    for deleted in outcome.deleted:  # the repair VM, its OS disk, NIC and NSG
+        assert lab.state.get(deleted) is None
+    assert len(outcome.deleted) == 4
+
+
+def test_a_fix_that_does_not_work_is_rolled_back_to_the_original_disk(lab: RunningLab) -> None:
+    target, vm_id, compute = _vm(lab, PANIC)
+    group, name = vm_id.split("/")[4], vm_id.rsplit("/", 1)[1]
+    before = compute.virtual_machines.get(group, name).as_dict()["properties"]["storageProfile"]["osDisk"]
+    useless = "set -e\nmount /dev/sdc1 /rescue\nls /rescue/etc\numount /rescue\n"
+    outcome = repair(target, vm_id, script=useless, approval="CHG-2",
+                     prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2))
+    assert outcome.status == "rolled-back" and outcome.rolled_back
+    assert "failed again (Kernel panic - not syncing)" in outcome.message and "rolled back" in outcome.message
+    after = compute.virtual_machines.get(group, name).as_dict()["properties"]["storageProfile"]["osDisk"]
+    assert after["managedDisk"]["id"] == before["managedDisk"]["id"] and after["name"] == before["name"]
+    assert "Kernel panic - not syncing" in _serial(lab, vm_id)
+    assert lab.state.power_state(vm_id) == "running"
+    assert lab.state.get(outcome.repair_vm) is not None  # kept: nothing is deleted unless proven
+    assert [s.name for s in outcome.steps][-3:] == [f"deallocate {name} (roll back)", "swap the original OS disk back",
+                                                    f"start {name} (roll back)"]
+
+
+def test_a_failing_fix_leaves_the_vm_untouched_and_keeps_the_repair_vm(lab: RunningLab) -> None:
+    target, vm_id, _ = _vm(lab, FSTAB)
+    before = lab.state.get(vm_id)["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]  # type: ignore[index]
+    outcome = repair(target, vm_id, script="echo 'kit: cannot fix this' >&2\nexit 5\n", approval="CHG-6",
+                     prove=lambda: BootProof(True, "unused"))
+    assert outcome.status == "fix-failed" and "exit code 5" in outcome.message
+    assert outcome.fix_output == {"stdout": "", "stderr": "kit: cannot fix this\n", "exit_code": 5}
+    assert lab.state.get(vm_id)["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"] == before  # type: ignore[index]
+    assert lab.state.power_state(vm_id) == "running" and lab.state.get(outcome.repair_vm) is not None
+    assert not any(step.name.startswith("deallocate") for step in outcome.steps)
+
+
+def test_an_ade_encrypted_os_disk_is_refused_before_any_change(lab: RunningLab) -> None:
+    target, vm_id, compute = _vm(lab, FSTAB)
+    group, name = vm_id.split("/")[4], vm_id.rsplit("/", 1)[1]
+    disk_name = compute.virtual_machines.get(group, name).as_dict()["properties"]["storageProfile"]["osDisk"]["name"]
+    disk = compute.disks.get(group, disk_name)
+    lab.state.get(str(disk.id))["properties"]["encryptionSettingsCollection"] = {
+        "enabled": True, "encryptionSettingsVersion": "1.1", "encryptionSettings": []}
+    log = WriteLog()
+    with pytest.raises(RepairRefused) as refused:
+        repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:fstab"), approval="CHG-3",
+               prove=lambda: BootProof(True, "unused"), write_log=log)
+    assert ADE_REFUSAL in str(refused.value) and "--unlock-encrypted-vm" in str(refused.value)
+    assert log.writes == []
+
+
+def test_an_unmanaged_os_disk_is_refused(lab: RunningLab) -> None:
+    target, vm_id, _ = _vm(lab, PANIC)
+    vm = lab.state.get(vm_id)
+    assert vm is not None
+    vm["properties"]["storageProfile"]["osDisk"] = {"osType": "Linux", "name": "osdisk", "createOption": "FromImage",
+                                                    "vhd": {"uri": "https://st.blob.core.windows.net/vhds/os.vhd"}}
+    with pytest.raises(RepairRefused, match="unmanaged OS disk"):
+        repair(target, vm_id, script="true", approval="CHG-3", prove=lambda: BootProof(True, "unused"))
+
+
+def test_the_sequential_baseline_makes_the_same_writes_as_the_concurrent_flow(lab: RunningLab) -> None:
+    target, vm_id, _ = _vm(lab, FSTAB)
+    script = _fix(target, vm_id, "boot_failure:fstab")
+    logs = []
+    for concurrent in (False, True):
+        log = WriteLog()
+        outcome = repair(target, vm_id, script=script, finding="boot_failure:fstab", approval="CHG-4",
+                         prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2), concurrent=concurrent,
+                         write_log=log)
+        assert outcome.status == "recovered", outcome.message
+        assert check(lab, FSTAB).passed
+        logs.append(sorted(w.operation for w in log.writes))
+    assert logs[0] == logs[1] and len(logs[0]) == 14
+
+
+def test_the_fstab_fix_comments_the_entry_the_boot_failed_on_with_a_backup(lab: RunningLab) -> None:
+    target, vm_id, _ = _vm(lab, FSTAB)
+    facts = facts_from_boot_log(read_boot_state(target, vm_id).serial_log)
+    assert facts["mount_point"] == "/srv/customs/archive"
+    script = fix_script("boot_failure:fstab", facts, stamp="20261203T000000Z")
+    assert "cp /rescue/etc/fstab /rescue/etc/fstab.kit-20261203T000000Z" in script
+    assert "lsblk" in script and "/dev/sdc" not in script  # the copy is found, not assumed
+    generic = fix_script("boot_failure:fstab", {})
+    assert ",nofail|" in generic
+
+
+def test_fix_scripts_refuse_what_they_cannot_fix_offline() -> None:
+    with pytest.raises(UsageError, match="no offline repair for Windows"):
+        fix_script("boot_failure:fstab", {}, os_type="windows")
+    with pytest.raises(UsageError, match="kit run-command --fix"):
+        fix_script("guest_firewall", {})
+    with pytest.raises(UsageError, match="not a plain path"):
+        fix_script("boot_failure:fstab", {"mount_point": "/x'; rm -rf / #"})
+    previous = fix_script("boot_failure:kernel_panic", {"boot_previous_kernel": True,
+                                                        "previous_kernel": "6.8.0-1017-azure"})
+    assert "grub-set-default 'Advanced options for Ubuntu>Ubuntu, with Linux 6.8.0-1017-azure'" in previous
+    assert "update-initramfs" not in previous and "console=ttyS0" in previous
+
+
+def test_a_repair_without_approval_or_script_is_refused_as_bad_usage(lab: RunningLab) -> None:
+    target, vm_id, _ = _vm(lab, FSTAB)
+    with pytest.raises(UsageError, match="approval"):
+        repair(target, vm_id, script="true", approval=" ", prove=lambda: BootProof(True, ""))
+    with pytest.raises(UsageError, match="empty"):
+        repair(target, vm_id, script="\n", approval="CHG-5", prove=lambda: BootProof(True, ""))
+
+
+@pytest.mark.parametrize(("hypothesis", "short"), [("boot_failure:kernel_panic", "kernel"),
+                                                   ("boot_failure:fstab", "fstab")])
+def test_the_repair_vm_next_step_offers_kit_repair_first_and_az_vm_repair_second(hypothesis: str,
+                                                                                 short: str) -> None:
+    from kit.analyze._verdict_facts import Facts
+    from kit.analyze._verdict_steps import next_step_for
+
+    vm_id = "/subscriptions/1f3a2b4c-0000-4000-8000-0000000000aa/resourceGroups/rg/providers/Microsoft.Compute/" \
+            "virtualMachines/vm"
+    facts = Facts(vm_name="vm", vm_id=vm_id, role="subject", resource_group="rg", os="linux", power="running",
+                  power_row=None, operations=[], responder_ip=None, responder_given=False, console_status=None)
+    step = next_step_for(hypothesis, "repair_vm", facts)
+    assert step.commands[0] == f"kit repair --vm {vm_id} --approval <change-ref> --incident <INC-ID> --finding {short}"
+    assert any(c.startswith("az vm repair create") for c in step.commands[1:])
+    assert "`kit repair`" in step.text
+    windows = next_step_for(hypothesis, "repair_vm", Facts(**{**facts.__dict__, "os": "windows"}))
+    assert not any(c.startswith("kit repair") for c in windows.commands)
