@@ -224,7 +224,8 @@ if triage is None:
     raise RuntimeError(f"no successful triage run in {archive_dir}: "
                        f"run `kit report triage --incident {incident}` first")
 top = triage["top_hypothesis"] or {}
-times = pm.durations(triage)"""),
+recorded = pm.actions(archive_dir)
+times = pm.durations(triage, recorded)"""),
         code("""from kit.report.verdict_card import saved_verdict_card
 display(saved_verdict_card(triage))"""),
         md("## Summary"),
@@ -276,9 +277,34 @@ if sessions:
     display(table([{k: v for k, v in t.items() if k != "tail"} for t in sessions], caption="Console sessions"))
     for t in sessions:
         display(log_excerpt(t["tail"], caption=f"{t['id']}: last lines"))
-else:
+elif not pm.fix_actions(recorded):
     display(callout("No console transcript in the archive: describe the fix as applied.", kind="todo",
-                    title="TO COMPLETE: recovery actions"))"""),
+                    title="TO COMPLETE: recovery actions"))
+else:
+    display(callout("No console session: the fix went through the channels below.", kind="info"))"""),
+        md("## How it was fixed\nThe recorded fix actions (Run Command, repair VM, console), their approval and "
+           "every ARM write they made, then the recovery check that proves the VM is back."),
+        code("""fixes = pm.fix_actions(recorded, sessions)
+if fixes:
+    display(table([{k: f[k] for k in ("kind", "status", "approval", "responder", "started", "ended", "summary")}
+                   for f in fixes], caption="Fix actions"))
+    for f in fixes:
+        if f["writes"]:
+            display(table([{"operation": w.get("operation"), "target": w.get("target"), "time": w.get("time"),
+                            "result": w.get("result")} for w in f["writes"]],
+                          caption=f"ARM writes of the {f['kind']} ({f['run']})"))
+else:
+    display(callout("No fix is recorded (no Run Command, repair or console transcript): describe how the VM was "
+                    "fixed.", kind="todo", title="TO COMPLETE: how it was fixed"))
+check = pm.newest_recovery_check(recorded)
+if check is not None:
+    display(callout(check.get("summary") or "", kind="good" if check.get("status") == "passed" else "bad",
+                    title=f"Recovery check {check.get('status')} ({check.get('run')})"))
+    display(table([{"proof": p.get("name"), "passed": p.get("passed"), "seen": p.get("seen"), "where": p.get("where")}
+                   for p in (check.get("details") or {}).get("proofs") or []], caption="Proofs"))
+elif fixes:
+    display(callout("No recovery check is recorded: run `kit recover-check` to prove the VM is back.",
+                    kind="warn"))"""),
         md("## Follow-up actions"),
         code("""actions = pm.follow_ups(top.get("kind"))
 display(table([{"action": a, "owner": owner or "TO COMPLETE", "due": "TO COMPLETE"} for a in actions],
@@ -287,6 +313,7 @@ display(callout("Add follow-ups specific to this incident.", kind="todo", title=
         code("""if run_dir:
     save_result(run_dir, "postmortem", {"incident": incident, "vm": triage["vm"], "cause": top.get("kind"),
                 "next_step": top.get("next_step"), "follow_ups": actions, "sessions": [t["id"] for t in sessions],
+                "fixes": [{k: f[k] for k in ("kind", "status", "approval", "run")} for f in fixes],
                 "times": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in times.items()}})"""),
     ])
 

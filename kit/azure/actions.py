@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from kit.archive import run_by
+from kit.archive import Stage, read_manifest, run_by
+from kit.archive.tree import read_inside
 from kit.azure.sealing import sealed
 from kit.errors import UsageError
 
@@ -174,8 +175,13 @@ def _iso(moment: datetime) -> str:
 
 
 def record_action(incident_root: str | Path, record: ActionRecord, *,
-                  files: Mapping[str, str | bytes] | None = None, wait: float | None = None) -> Path:
+                  files: Mapping[str, str | bytes] | None = None, wait: float | None = None,
+                  stage: Stage | None = None) -> Path:
     """Record ``record`` (and ``files`` beside it) in the incident archive; the recorded folder.
+
+    With ``stage`` (a stage of this incident the caller opened with :func:`~kit.azure.sealing.sealed`,
+    holding what the action collected, e.g. evidence bundles), the record is written into it and
+    the stage is committed: the evidence and the record are one sealed stage.
 
     Raises
     ------
@@ -191,27 +197,31 @@ def record_action(incident_root: str | Path, record: ActionRecord, *,
     for name in files or {}:
         if Path(name).name != name or name in ("", ".", "..", ACTION_FILE):
             raise UsageError(f"an action's file must be a plain file name, not {name!r}")
+    if stage is not None:
+        return _write(stage, record, files)
     options: dict[str, Any] = {"about": {"kind": record.kind, "vm": record.vm_id, "approval": record.approval}}
     if wait is not None:
         options["wait"] = wait
-    with sealed(incident_root, record.kind, **options) as stage:
-        run = stage.run_dir(record.kind)
-        for name, content in (files or {}).items():
-            data = content.encode("utf-8") if isinstance(content, str) else content
-            (run / name).write_bytes(data)
-        (run / ACTION_FILE).write_text(json.dumps(record.to_json(), indent=2, ensure_ascii=False) + "\n",
-                                       encoding="utf-8")
-        stage.commit({"kind": record.kind, "run": stage.relative(run), "vm": record.vm_id,
-                      "approval": record.approval, "status": record.status, "summary": record.summary,
-                      "started": _iso(record.started), "ended": _iso(record.ended)})
-        return stage.final(run)
+    with sealed(incident_root, record.kind, **options) as opened:
+        return _write(opened, record, files)
+
+
+def _write(stage: Stage, record: ActionRecord, files: Mapping[str, str | bytes] | None) -> Path:
+    """Write the record and its files into ``stage`` and commit it; the recorded folder."""
+    run = stage.run_dir(record.kind)
+    for name, content in (files or {}).items():
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        (run / name).write_bytes(data)
+    (run / ACTION_FILE).write_text(json.dumps(record.to_json(), indent=2, ensure_ascii=False) + "\n",
+                                   encoding="utf-8")
+    stage.commit({"kind": record.kind, "run": stage.relative(run), "vm": record.vm_id,
+                  "approval": record.approval, "status": record.status, "summary": record.summary,
+                  "started": _iso(record.started), "ended": _iso(record.ended)})
+    return stage.final(run)
 
 
 def read_actions(incident_root: str | Path) -> list[dict[str, Any]]:
     """Every recorded action of the incident, oldest first: its ``action.json`` with ``run`` (the folder)."""
-    from kit.archive import read_manifest
-    from kit.archive.tree import read_inside
-
     root = Path(incident_root)
     manifest = read_manifest(root) or {}
     out: list[dict[str, Any]] = []

@@ -39,6 +39,7 @@ from kit.lab.certs import LabCertificates, make_certificates
 from kit.lab.faults import Faults, fault_middleware
 from kit.lab.gateway import check, register_real_guest
 from kit.lab.guest import CheckResult
+from kit.lab.probe import close_probes, probe_address
 from kit.lab.realguest import RealGuest, start_real_guest
 from kit.lab.scenario import ScenarioInfo, list_scenarios
 
@@ -48,13 +49,17 @@ __all__ = ["ROUTE_MODULES", "RunningLab", "arunning_lab", "build_app", "running_
 ROUTE_MODULES: tuple[str, ...] = (
     "kit.lab.arm_compute",
     "kit.lab.arm_compute_power",
+    "kit.lab.restart_boots",
     "kit.lab.arm_network",
     "kit.lab.arm_network_write",
+    "kit.lab.arm_disks",
+    "kit.lab.arm_compute_write",
     "kit.lab.arm_operations",
     "kit.lab.arm_monitor",
     "kit.lab.arm_resourcehealth",
     "kit.lab.arm_authorization",
     "kit.lab.arm_serialconsole",
+    "kit.lab.arm_runcommand",
     "kit.lab.graph",
     "kit.lab.gateway",
 )
@@ -180,6 +185,13 @@ class RunningLab:
         register_real_guest(self.state, scenario, guest)
         return guest
 
+    def probe_address(self, scenario_or_vm: str) -> tuple[str, int]:
+        """``(host, port)`` answering like the SSH/RDP port of a scenario's broken VM or a VM id (see kit.lab.probe)."""
+        if self._loop is None:
+            raise LabError("the lab is not running: start it before asking for a probe address")
+        answer = asyncio.run_coroutine_threadsafe(probe_address(self.state, scenario_or_vm), self._loop)
+        return answer.result(timeout=10)
+
     def set_faults(self, faults: Faults) -> None:
         """Inject ``faults`` from now on (pass ``Faults()`` to stop injecting)."""
         self.state.set_faults(faults)
@@ -243,6 +255,7 @@ class RunningLab:
         self.state.endpoint = self.endpoint
 
     async def _shutdown(self) -> None:
+        await close_probes(self.state)
         if self._runner is not None:
             await self._runner.cleanup()
         # Answers still held back (a "timeout" fault, an open console socket) end with the lab.

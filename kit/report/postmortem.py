@@ -1,8 +1,9 @@
-"""Reading an incident archive back for the postmortem: triage results, transcripts, follow-ups.
+"""Reading an incident archive back for the postmortem: triage results, transcripts, fixes, follow-ups.
 
 The postmortem notebook never re-decides anything: it reads what the triage run saved
-(``reports/<run>/triage.json``), the evidence bundles it names, and the console transcripts,
-then lays them out with marked gaps for people to complete.
+(``reports/<run>/triage.json``), the evidence bundles it names, the console transcripts and the
+recorded responder actions (Run Command, repair, recovery check: :mod:`kit.azure.actions`), then
+lays them out with marked gaps for people to complete.
 
 Everything it reads may have been planted: no reader here follows a symbolic link or opens a
 special file (FIFO, device); such an entry, like an unreadable file, is skipped with an
@@ -15,8 +16,9 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +33,15 @@ from kit.archive import (
     read_manifest,
     walk,
 )
-from kit.errors import ArchiveError
+from kit.azure.actions import read_actions
+from kit.errors import ArchiveError, KitError
 
-__all__ = ["FOLLOW_UPS", "IncidentRecord", "durations", "first_change", "follow_ups", "read_incident", "transcripts"]
+__all__ = ["FIX_KINDS", "FOLLOW_UPS", "IncidentRecord", "actions", "durations", "first_change", "fix_actions",
+           "follow_ups", "newest_recovery_check", "read_incident", "transcripts"]
+
+#: Recorded actions that fix a VM (a console session is the third way, from its transcript).
+FIX_KINDS = ("run-command", "repair")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 #: Follow-up actions by hypothesis family: the field guide's examples first.
 FOLLOW_UPS: dict[str, list[str]] = {
@@ -244,16 +252,60 @@ def first_change(triage: dict[str, Any]) -> str | None:
     return " · ".join(x for x in (a.who, a.operation, a.status) if x)
 
 
-def durations(triage: dict[str, Any]) -> dict[str, Any]:
+def actions(archive_dir: str | Path) -> list[dict[str, Any]]:
+    """The incident's recorded actions (:func:`kit.azure.actions.read_actions`), oldest first; ``[]`` if unreadable."""
+    try:
+        return read_actions(incident_of(Path(archive_dir)))
+    except KitError as error:
+        _skip(f"the recorded actions: {error}")
+        return []
+
+
+def _ended(action: Mapping[str, Any]) -> datetime | None:
+    return _time(action.get("ended")) or _time(action.get("started"))
+
+
+def newest_recovery_check(recorded: Sequence[Mapping[str, Any]], *, passed: bool = False) -> Mapping[str, Any] | None:
+    """The newest ``recovery-check`` record (the newest that passed, with ``passed``), or ``None``."""
+    checks = [a for a in recorded if a.get("kind") == "recovery-check" and _ended(a) is not None
+              and (not passed or a.get("status") == "passed")]
+    return max(checks, key=lambda a: _ended(a) or _EPOCH) if checks else None
+
+
+def fix_actions(recorded: Sequence[Mapping[str, Any]],
+                sessions: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
+    """The fixes made, oldest first: Run Command and repair records, then console sessions (from their transcripts).
+
+    Each row has ``kind``, ``status``, ``approval``, ``responder``, ``started``, ``ended``, ``summary``,
+    ``run`` (the record's folder or the transcript) and ``writes`` (the ARM writes, none for a console).
+    """
+    rows = [{"kind": a.get("kind"), "status": a.get("status"), "approval": a.get("approval"),
+             "responder": a.get("responder"), "started": a.get("started"), "ended": a.get("ended"),
+             "summary": a.get("summary"), "run": a.get("run"), "writes": list(a.get("writes") or [])}
+            for a in recorded if a.get("kind") in FIX_KINDS]
+    for session in sessions:
+        kit = session.get("kit") or {}
+        epoch = session.get("started")  # the cast header's timestamp: seconds since the epoch
+        started = datetime.fromtimestamp(epoch, UTC) if isinstance(epoch, int | float) else _time(epoch)
+        rows.append({"kind": "console", "status": "recorded", "approval": kit.get("approval"),
+                     "responder": kit.get("responder"), "started": started.isoformat() if started else None,
+                     "ended": None, "summary": f"serial console session {session.get('id')} "
+                                               f"({session.get('lines', 0)} lines of redacted transcript)",
+                     "run": session.get("file"), "writes": []})
+    return sorted(rows, key=lambda row: _time(row["ended"] or row["started"]) or _EPOCH)
+
+
+def durations(triage: dict[str, Any], recorded: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """First change, detection and recovery times, with time to detect/repair where known.
 
     ``first change`` is the triage's attribution (:mod:`kit.analyze.attribution`), else the
     Activity Log operation behind the verdict-changing network difference, else the timeline's
     ``incident start``; ``changed by`` says who did what (:func:`first_change`);
     ``investigation started`` is when the evidence was collected (the page time, if earlier,
-    belongs in the human sections);
-    ``recovered`` is the timeline's ``fix applied`` when a console session recorded one. Anything
-    unknown is ``None`` (the notebook marks it for a person).
+    belongs in the human sections); ``recovered`` is the end of the newest passing
+    ``recovery-check`` in ``recorded`` (:func:`actions`), else the end of the newest successful
+    Run Command or repair, else the timeline's ``fix applied`` when a console session recorded one;
+    ``recovered from`` says which. Anything unknown is ``None`` (the notebook marks it for a person).
     """
     refs = triage.get("reference_times") or {}
     attribution = triage.get("attribution") or {}
@@ -264,7 +316,7 @@ def durations(triage: dict[str, Any]) -> dict[str, Any]:
             changes.append(_time(op["start"]))
     first = min([c for c in changes if c], default=None) or _time(refs.get("incident start"))
     detected = _time(triage.get("collected_at"))
-    recovered = _time(refs.get("fix applied"))
+    recovered, source = _recovered(recorded, _time(refs.get("fix applied")))
 
     def span(a: datetime | None, b: datetime | None) -> str | None:
         if a is None or b is None or b < a:
@@ -274,5 +326,20 @@ def durations(triage: dict[str, Any]) -> dict[str, Any]:
 
     return {"first change": first, "changed by": first_change(triage),
             "investigation started (evidence collected)": detected,
-            "recovered (fix applied)": recovered,
+            "recovered": recovered, "recovered from": source,
             "time to detect": span(first, detected), "time to repair": span(detected or first, recovered)}
+
+
+def _recovered(recorded: Sequence[Mapping[str, Any]],
+               fix_applied: datetime | None) -> tuple[datetime | None, str | None]:
+    """When the VM recovered and what says so: a passing recovery check, else a fix's end, else the timeline."""
+    check = newest_recovery_check(recorded, passed=True)
+    if check is not None:
+        return _ended(check), f"recovery check passed ({check.get('run')}, approval {check.get('approval')})"
+    fixes = [a for a in recorded if a.get("kind") in FIX_KINDS and a.get("status") == "succeeded" and _ended(a)]
+    if fixes:
+        fix = max(fixes, key=lambda a: _ended(a) or _EPOCH)
+        return _ended(fix), f"{fix.get('kind')} ended ({fix.get('run')}); not proven: run kit recover-check"
+    if fix_applied is not None:
+        return fix_applied, "console fix applied (timeline); not proven: run kit recover-check"
+    return None, None
