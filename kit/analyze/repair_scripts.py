@@ -1,8 +1,8 @@
 """Offline fixes for a broken VM's OS disk, run on a repair VM where a copy of it is attached.
 
-Each script finds the copy with ``lsblk`` (the unmounted partition labelled ``cloudimg-rootfs``,
-and ``BOOT`` when ``/boot`` is a partition of its own: Azure's Ubuntu images), mounts it at
-``/rescue``, fixes it, prints what it changed and unmounts it. Plain bash, one command a line,
+Each script finds the copy with ``lsblk`` (the first unmounted ext4/xfs/btrfs file system, and the
+partition labelled ``BOOT`` when ``/boot`` is one of its own, as on Azure's Ubuntu images), mounts
+it at ``/rescue``, fixes it, prints what it changed and unmounts it. Plain bash, one command a line,
 so it runs the same through Run Command on Azure and in the lab::
 
     facts = facts_from_boot_log(serial_log_text)       # {"mount_point": "/datadrive"} …
@@ -41,13 +41,17 @@ _SAFE_KERNEL = re.compile(r"[0-9][A-Za-z0-9._+-]*")
 
 _FIND = """\
 set -eu
-# The copy of the broken VM's OS disk: the unmounted partition labelled cloudimg-rootfs (this VM's own is on /)
-ROOT=$(lsblk -rnpo NAME,LABEL,MOUNTPOINT | grep ' cloudimg-rootfs $' | cut -d ' ' -f 1 | head -n 1)
-[ -n "$ROOT" ] || { echo "kit: no unmounted cloudimg-rootfs partition: is the OS disk copy attached?" >&2; exit 3; }
+# The copy of the broken VM's OS disk: the first unmounted ext4/xfs/btrfs file system that is not a /boot
+# partition (this VM's own root is mounted on /, its resource disk on /mnt). A label is no help: the
+# copy of an Ubuntu image carries cloudimg-rootfs like this VM's own root, Debian's carry none.
+FIELDS=NAME,FSTYPE,LABEL,MOUNTPOINT
+ROOT=$(lsblk -rnpo $FIELDS | grep -E ' (ext4|xfs|btrfs) [^ ]* $' | grep -v ' BOOT $' | cut -d ' ' -f 1 | head -n 1)
+[ -n "$ROOT" ] || { echo "kit: no unmounted Linux file system: is the OS disk copy attached?" >&2; exit 3; }
 BOOT=$(lsblk -rnpo NAME,LABEL,MOUNTPOINT | grep ' BOOT $' | cut -d ' ' -f 1 | head -n 1)
-echo "kit: OS disk copy: root partition $ROOT, boot partition $BOOT"
+echo "kit: OS disk copy: root $ROOT, boot partition $BOOT"
 mkdir -p /rescue
 mount "$ROOT" /rescue
+[ -f /rescue/etc/fstab ] || { echo "kit: $ROOT holds no /etc/fstab: not a Linux root file system" >&2; exit 3; }
 [ -z "$BOOT" ] || mount "$BOOT" /rescue/boot
 """
 _DONE = """\
@@ -118,9 +122,11 @@ def _kernel(facts: dict[str, Any]) -> str:
                   f"chroot /rescue grub-set-default 'Advanced options for Ubuntu>Ubuntu, with Linux {previous}'"]
     else:
         lines.append(f"chroot /rescue update-initramfs -c -k {new or 'all'}")
-    lines += ["sed -i 's/console=ttyS0[^ \"]* *//g' /rescue/etc/default/grub",
-              "sed -i 's/^GRUB_CMDLINE_LINUX=\"/GRUB_CMDLINE_LINUX=\"console=ttyS0 /' /rescue/etc/default/grub",
-              "chroot /rescue update-grub", "grep GRUB_ /rescue/etc/default/grub"]
+    lines += ["sed -i 's/ *console=ttyS0[^ \"]*//g' /rescue/etc/default/grub",
+              "sed -i 's/^GRUB_CMDLINE_LINUX=\"\\(.*\\)\"$/GRUB_CMDLINE_LINUX=\"\\1 console=ttyS0,115200n8\"/' "
+              "/rescue/etc/default/grub",
+              "chroot /rescue update-grub || echo \"kit: update-grub failed or is missing in the guest: check "
+              "/boot/grub/grub.cfg\"", "grep GRUB_ /rescue/etc/default/grub"]
     return "\n".join(lines) + "\n"
 
 

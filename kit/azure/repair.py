@@ -37,8 +37,8 @@ from kit.azure.target import AzureTarget
 from kit.errors import AzureError, KitError, UsageError
 from kit.ids import VM, parse_resource_id
 
-__all__ = ["ADE_REFUSAL", "BootProof", "BootState", "RepairOutcome", "RepairRefused", "RepairStep", "boot_proof",
-           "read_boot_state", "repair", "repair_async"]
+__all__ = ["ADE_REFUSAL", "FIX_TIMEOUT", "BootProof", "BootState", "RepairOutcome", "RepairRefused", "RepairStep",
+           "boot_proof", "read_boot_state", "repair", "repair_async"]
 
 ADE_REFUSAL = ("disks encrypted with Azure Disk Encryption: use `az vm repair create --unlock-encrypted-vm`, "
                "which unlocks the copy on the repair VM with the key in Key Vault")
@@ -46,6 +46,10 @@ _REPAIR_SIZE = "Standard_D2s_v5"
 _IMAGES = {"V2": ("canonical", "ubuntu-24_04-lts", "server"), "V1": ("canonical", "ubuntu-24_04-lts", "server-gen1")}
 _LOGIN = re.compile(r"login: *$")
 _BOOT_FAILED = re.compile(r"Kernel panic - not syncing|You are in emergency mode|Give root password for maintenance")
+
+
+#: seconds the fix may run on the repair VM: regenerating an initramfs forks thousands of processes
+FIX_TIMEOUT = 1800.0
 
 
 class RepairRefused(KitError):
@@ -378,7 +382,7 @@ async def _fix(flow: _Flow, target: AzureTarget, repair_vm: str, script: str, wr
     started = datetime.now(UTC)
     try:
         result = await asyncio.to_thread(run_command, target, repair_vm, script, os_type="linux",
-                                         write_log=write_log)
+                                         timeout=FIX_TIMEOUT, write_log=write_log)
     except KitError as error:
         flow._done(RepairStep("run the fix on the repair VM (Run Command)", started, datetime.now(UTC),
                               f"failed: {error}"))

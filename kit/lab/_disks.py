@@ -14,14 +14,17 @@ import copy
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kit.ids import try_parse
+from kit.lab._real_disks import copy_image
 from kit.lab._state import LabState
 from kit.lab.gateway import hub_of
 from kit.lab.guest import Guest
+from kit.lab.realguest import RealGuest
 
-__all__ = ["DiskContent", "content_of", "find_disk", "set_content", "vm_of_disk"]
+__all__ = ["DiskContent", "content_of", "copied", "find_disk", "set_content", "vm_of_disk"]
 
 _CONTENTS = "disk_contents"
 _DERIVED = "disk_contents_derived_from"  # disk id → the VM body its content was taken from
@@ -41,6 +44,9 @@ class DiskContent:
         The serial log of the last boot from this disk (the next boot is written from it).
     responder_ip, username, password
         The scenario guest's (kept in memory only).
+    image, variant
+        A real guest's disk: the raw image file, and the real-guest variant it was made from (what
+        its check judges); ``None`` and ``""`` for scripted guests.
     """
 
     scenario: str
@@ -49,6 +55,8 @@ class DiskContent:
     responder_ip: str = ""
     username: str | None = None
     password: str | None = None
+    image: Path | None = None
+    variant: str = ""
 
     @property
     def files(self) -> dict[str, str]:
@@ -57,8 +65,16 @@ class DiskContent:
         return files
 
     def copy(self) -> DiskContent:
-        """A deep copy (what a snapshot or a disk copy holds)."""
+        """A deep copy (what a snapshot or a disk copy holds; a real guest's image is copied by :func:`copied`)."""
         return copy.deepcopy(self)
+
+
+async def copied(state: LabState, content: DiskContent, target_id: str) -> DiskContent:
+    """What a snapshot or disk copied from ``content`` holds: its files, or a copy of its image file."""
+    duplicate = content.copy()
+    if content.image is not None:
+        duplicate.image = await copy_image(state, content.image, target_id)
+    return duplicate
 
 
 def _contents(state: LabState) -> dict[str, DiskContent]:
@@ -89,7 +105,12 @@ def content_of(state: LabState, disk_id: str) -> DiskContent | None:
     if info is None or str(vm.get("name", "")) not in info.vms:
         return None
     guest = hub_of(state).guest(info.name, str(vm["id"]))
-    if not isinstance(guest, Guest):  # a real QEMU guest: its disk is an image file, not scripted data
+    if isinstance(guest, RealGuest):  # a real QEMU guest: its disk is the image file it runs from
+        content = DiskContent(info.name, {}, guest.boot_log(), image=guest.qemu.disk, variant=guest.variant)
+        _contents(state)[key] = content
+        derived[key] = vm
+        return content
+    if not isinstance(guest, Guest):
         return None
     definition = copy.deepcopy(guest.definition)
     definition["files"] = dict(getattr(guest.shell, "files", definition.get("files", {})))  # Windows: as defined

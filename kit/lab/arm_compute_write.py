@@ -26,6 +26,7 @@ from aiohttp import web
 from kit.lab._activity import record_write
 from kit.lab._arm import ROUTER_KEY, ArmHandler, arm_error, arm_json, arm_route, check_scope, resource_id, state_of
 from kit.lab._disks import content_of, find_disk
+from kit.lab._real_disks import boot_real_disk, real_rescue, stop_rescue
 from kit.lab._scripts import ScriptRun, register_script_runner, unregister_script_runner
 from kit.lab._state import LabState
 from kit.lab.arm_operations import start_operation
@@ -98,6 +99,8 @@ async def _put_vm(request: web.Request, params: dict[str, str]) -> web.StreamRes
     if "tags" in body:
         updated["tags"] = body["tags"]
     _commit_disks(state, current, updated)
+    if _disk_ids(current) != _disk_ids(updated):
+        stop_rescue(state, vm_id)  # a real repair VM never keeps writing a copy once it is detached
     updated["properties"]["provisioningState"] = "Succeeded"
     state.put(vm_id, updated)
     _refresh_disk_views(state, updated)
@@ -276,6 +279,7 @@ async def _delete_vm(request: web.Request, params: dict[str, str]) -> web.Stream
     state.delete(vm_id)
     state.instance_views.pop(vm_id.lower(), None)
     unregister_script_runner(state, vm_id)
+    stop_rescue(state, vm_id)
     record_write(state, vm_id, "delete", "DELETE", 202, request.headers.get("x-ms-client-request-id"),
                  request.remote or "127.0.0.1")
     headers = start_operation(request, params["sub"], str(vm.get("location", "eastus")), None,
@@ -296,6 +300,10 @@ async def _start_from_os_disk(request: web.Request, params: dict[str, str], orig
     disk_id = str(vm["properties"]["storageProfile"]["osDisk"].get("managedDisk", {}).get("id", ""))
     content = content_of(state, disk_id)
     if content is None or booted[vm_id.lower()].lower() == disk_id.lower():
+        return response
+    if content.image is not None:  # a real guest: QEMU boots the swapped image
+        await boot_real_disk(state, vm_id, content.scenario, content.variant, content.image)
+        booted[vm_id.lower()] = disk_id
         return response
     guest = start_from_disk(content.scenario, str(vm["name"]), content.definition, content.boot_log,
                             content.responder_ip, content.username, content.password)
@@ -435,10 +443,14 @@ def _rescue_runner(state: LabState, vm_id: str, shell: RescueShell) -> Any:
         if kind != "bash":
             return ScriptRun("", "The lab's repair VM runs Linux: use RunShellScript.\n", 1)
         vm = state.get(vm_id)
+        entries = sorted((vm or {}).get("properties", {}).get("storageProfile", {}).get("dataDisks", []),
+                         key=lambda d: int(d.get("lun", 0)))
+        contents = [content_of(state, str(entry.get("managedDisk", {}).get("id", ""))) for entry in entries]
+        images = tuple(c.image for c in contents if c is not None and c.image is not None)
+        if images:  # a copy of a real guest's disk: a real repair VM runs the script
+            return await real_rescue(state, vm_id, str((vm or {}).get("name", "repair-vm"))).run(script, images)
         disks = []
-        for entry in sorted((vm or {}).get("properties", {}).get("storageProfile", {}).get("dataDisks", []),
-                            key=lambda d: int(d.get("lun", 0))):
-            content = content_of(state, str(entry.get("managedDisk", {}).get("id", "")))
+        for entry, content in zip(entries, contents, strict=True):
             files = content.files if content is not None else {}
             separate = bool(content.definition.get("boot_partition")) if content is not None else False
             disks.append(RescueDisk(int(entry.get("lun", 0)), files, separate, int(entry.get("diskSizeGB", 30))))

@@ -22,7 +22,7 @@ from aiohttp import web
 from kit.ids import try_parse
 from kit.lab._activity import record_write
 from kit.lab._arm import ArmHandler, arm_error, arm_json, arm_route, check_scope, resource_id, state_of
-from kit.lab._disks import content_of, find_disk, set_content
+from kit.lab._disks import content_of, copied, find_disk, set_content
 from kit.lab.arm_operations import start_operation
 
 __all__ = ["add_routes"]
@@ -94,7 +94,7 @@ def _put(kind: str) -> ArmHandler:
         stored = _copy_body(target_id, params["name"], kind, body, source, source_id)
         state.put(target_id, stored)
         content = content_of(state, source_id)
-        set_content(state, target_id, content.copy() if content is not None else None)
+        set_content(state, target_id, await copied(state, content, target_id) if content is not None else None)
         record_write(state, target_id, "write", "PUT", 202, request.headers.get("x-ms-client-request-id"),
                      request.remote or "127.0.0.1")
         headers = start_operation(request, params["sub"], str(stored["location"]), stored,

@@ -34,6 +34,7 @@ from aiohttp.typedefs import Handler
 
 from kit.errors import LabError
 from kit.lab._arm import OWN_CREDENTIAL_KEY, arm_error, dispatch
+from kit.lab._real_disks import stop_real_guests
 from kit.lab._state import STATE_KEY, LabState
 from kit.lab.certs import LabCertificates, make_certificates
 from kit.lab.faults import Faults, fault_middleware
@@ -221,6 +222,7 @@ class RunningLab:
         self._loop = self._thread = None
         for guest in self.real_guests.values():
             guest.qemu.stop()
+        stop_real_guests(self.state)
         shutil.rmtree(self._folder, ignore_errors=True)
 
     def __repr__(self) -> str:

@@ -17,17 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import LabError
+from kit.lab.realguest._agent import agent_ready, guest_exec
 from kit.lab.realguest._guest import BOOTED, RealGuest
 from kit.lab.realguest._image import BaseImage, build_base, cache_root, missing_tools
 from kit.lab.realguest._proof import ssh
 from kit.lab.realguest._qemu import QemuGuest, accelerator
 from kit.lab.realguest._recipe import PASSWORD, USERNAME, recipe_hash
+from kit.lab.realguest._rescue import boot_disk, copy_disk, start_rescue_vm
 from kit.lab.realguest._variants import RETIRED_DISK, VARIANTS, make_variant
 
 __all__ = [
     "BOOTED", "PASSWORD", "RETIRED_DISK", "SCENARIO_VARIANTS", "USERNAME", "VARIANTS", "BaseImage", "QemuGuest",
-    "RealGuest", "accelerator", "build_base", "cache_root", "make_variant", "missing_tools", "recipe_hash",
-    "ssh", "start_real_guest",
+    "RealGuest", "accelerator", "agent_ready", "boot_disk", "build_base", "cache_root", "copy_disk", "guest_exec",
+    "make_variant", "missing_tools", "recipe_hash", "ssh", "start_real_guest", "start_rescue_vm",
 ]
 
 #: the lab scenario → the real-guest variant that plays its broken VM

@@ -17,6 +17,7 @@ from typing import Any
 
 from kit.errors import LabError
 from kit.lab.guest import CheckResult
+from kit.lab.realguest._agent import guest_exec
 from kit.lab.realguest._image import BaseImage
 from kit.lab.realguest._proof import JUDGES, ssh
 from kit.lab.realguest._qemu import QemuGuest
@@ -133,12 +134,15 @@ class RealGuest:
         """Wait for a login prompt, emergency mode or a panic; what was seen."""
         return self.qemu.wait_for(BOOTED, timeout, after=after).group(0)
 
-    async def run_script(self, script: str, shell: str = "bash") -> tuple[str, str, int]:
-        """Run a Run Command script in the guest as root, over SSH: ``(stdout, stderr, exit code)``."""
+    async def run_script(self, script: str, shell: str = "bash", timeout: float = 1800) -> tuple[str, str, int]:
+        """Run a Run Command script as root through the guest agent: ``(stdout, stderr, exit code)``.
+
+        Like Azure's VM agent, the channel is the VM's own (virtio-serial): a guest firewall or a
+        dead sshd does not stop it.
+        """
         if shell != "bash":
             raise LabError(f"{self.scenario}: a real Linux guest runs shell scripts, not {shell}")
-        done = await asyncio.to_thread(ssh, self.qemu.ssh_port, self.image.key, script, sudo=True, timeout=600)
-        return done.out, done.err + ("\n" if done.err else ""), done.code
+        return await asyncio.to_thread(guest_exec, self.qemu.agent_socket, script, timeout=timeout)
 
     def check(self) -> CheckResult:
         """A real SSH login through the forwarded port, then the scenario's condition."""

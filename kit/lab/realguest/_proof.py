@@ -92,11 +92,20 @@ def _sshd(port: int, key: Path) -> tuple[bool, str]:
     return True, "SSH works and sshd -t passes"
 
 
+def _booted_with_initramfs(port: int, key: Path) -> tuple[bool, str]:
+    done = ssh(port, key, 'test -s "/boot/initrd.img-$(uname -r)" && uname -r')
+    if not done.ok:
+        return False, "SSH works, but the running kernel has no initramfs in /boot: the next boot panics again"
+    return True, f"SSH works and kernel {done.out.strip()} booted with its initramfs"
+
+
 #: the scenario's condition, after the SSH login itself worked
 JUDGES: dict[str, Callable[[int, Path], tuple[bool, str]]] = {
     "firewall-lockout": _firewall,
     "fstab-emergency": _fstab,
     "fstab-emergency-rootpw": _fstab,
     "sshd-broken": _sshd,
+    "kernel-panic": _booted_with_initramfs,
+    "initramfs-broken": _booted_with_initramfs,
     "healthy": lambda _port, _key: (True, "SSH works"),
 }

@@ -134,6 +134,12 @@ class QemuGuest:
         The VM's size.
     rtc_base
         The guest clock at boot (``YYYY-MM-DDTHH:MM:SS``), e.g. the scenario's incident time.
+    data_disks
+        Raw disks attached after the OS disk (``/dev/vdb``, ``/dev/vdc`` … in the guest): a repair
+        VM's copy of a broken OS disk.
+    root
+        The root device on the kernel command line instead of the disk's ``root=UUID=…``: a repair
+        VM whose data disk is a copy of the same image has two file systems with that UUID.
 
     Attributes
     ----------
@@ -150,6 +156,8 @@ class QemuGuest:
     memory: int = 1024
     cpus: int = 2
     rtc_base: str | None = None
+    data_disks: tuple[Path, ...] = ()
+    root: str | None = None
     ssh_port: int = field(default_factory=free_port)
     boots: int = 0
     on_boot: list[Callable[[QemuGuest], None]] = field(default_factory=list)
@@ -168,6 +176,11 @@ class QemuGuest:
     def serial_log(self) -> Path:
         """Every byte the serial port printed, across boots."""
         return self.folder / "serial.log"
+
+    @property
+    def agent_socket(self) -> Path:
+        """The guest agent's virtio-serial port (``org.qemu.guest_agent.0``): Run Command's channel."""
+        return self.folder / "agent.sock"
 
     @property
     def monitor_socket(self) -> Path:
@@ -267,12 +280,19 @@ class QemuGuest:
     def _argv(self, files: BootFiles, accel: str) -> list[str]:
         chardev = (f"socket,id=s0,path={self.serial_socket},server=on,wait=off,"
                    f"logfile={self.serial_log},logappend=on")
+        cmdline = files.cmdline
+        if self.root:
+            cmdline = re.sub(r"\broot=\S+", f"root={self.root}", cmdline)
         argv = [_QEMU, "-accel", accel, "-m", str(self.memory), "-smp", str(self.cpus), "-no-reboot",
-                "-display", "none", "-kernel", str(files.kernel), "-append", files.cmdline,
+                "-display", "none", "-kernel", str(files.kernel), "-append", cmdline,
                 "-drive", f"file={self.disk},if=virtio,format=raw",
+                *[arg for disk in self.data_disks for arg in ("-drive", f"file={disk},if=virtio,format=raw")],
                 "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22",
                 "-device", "virtio-net-pci,netdev=n0",
                 "-chardev", chardev, "-serial", "chardev:s0",
+                "-device", "virtio-serial-pci",
+                "-chardev", f"socket,id=agent,path={self.agent_socket},server=on,wait=off",
+                "-device", "virtserialport,chardev=agent,name=org.qemu.guest_agent.0",
                 "-monitor", f"unix:{self.monitor_socket},server=on,wait=off"]
         if accel == "kvm":
             argv[3:3] = ["-cpu", "host"]

@@ -18,6 +18,7 @@ MIRROR = "http://deb.debian.org/debian"
 PACKAGES = (
     "linux-image-amd64", "initramfs-tools", "systemd-sysv", "udev", "openssh-server", "sudo",
     "iptables", "netfilter-persistent", "iptables-persistent", "procps", "iproute2", "dbus",
+    "qemu-guest-agent",  # the lab's VM agent: Run Command reaches the guest through it, as Azure's does
 )
 #: the root file system's UUID, as /etc/fstab names it (Azure images mount / by UUID)
 ROOT_UUID = "8d3c2f6e-4b1a-4c9e-9f0d-2a7b5e1c3d40"
@@ -40,6 +41,9 @@ printf '[Match]\\nName=eth0\\n\\n[Network]\\nDHCP=yes\\n' > "$R/etc/systemd/netw
 chroot "$R" systemctl enable systemd-networkd.service serial-getty@ttyS0.service ssh.service\
  netfilter-persistent.service
 printf 'kernel.sysrq = 1\\n' > "$R/etc/sysctl.d/90-kit-sysrq.conf"
+printf 'MODULES=list\\n' > "$R/etc/initramfs-tools/conf.d/90-kit-modules.conf"
+printf 'virtio_pci\\nvirtio_blk\\next4\\n' >> "$R/etc/initramfs-tools/modules"
+chroot "$R" update-initramfs -u -k all
 chroot "$R" useradd -m -s /bin/bash -G sudo {USERNAME}
 echo '{USERNAME}:{PASSWORD}' | chroot "$R" chpasswd
 echo 'root:{PASSWORD}' | chroot "$R" chpasswd
