@@ -6,12 +6,14 @@ Not a command module (the dispatcher skips ``_`` names); imports no SDK.
 from __future__ import annotations
 
 import argparse
+import re
+from pathlib import Path
 
 from kit.azure.choices import CLOUD_NAMES, CREDENTIAL_KINDS
 from kit.errors import InvalidResourceId, UsageError
 from kit.ids import VM, VMSS_VM, parse_resource_id, vm_id, vmss_vm_id
 
-__all__ = ["add_connection_options", "vm_resource_id"]
+__all__ = ["action_incident", "add_connection_options", "parse_probe", "vm_resource_id"]
 
 
 def add_connection_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, *,
@@ -51,3 +53,43 @@ def vm_resource_id(args: argparse.Namespace, *, command: str) -> str:
         raise UsageError(f"--vm {args.vm} is a name: also give --subscription and --resource-group "
                          "(or pass the VM's full ARM resource id)")
     return str(vm_id(args.subscription, args.resource_group, args.vm))
+
+
+_PROBE = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]+))(?::(?P<port>\d{1,5}))?$")
+
+
+def parse_probe(text: str) -> tuple[str, int]:
+    """``HOST[:PORT]`` (``[v6]:PORT`` too) → ``(host, port)``; port 0 means the VM's OS's (22 or 3389).
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Not HOST[:PORT] (argparse makes it a usage error, exit 2).
+    """
+    match = _PROBE.match(text.strip())
+    port = int(match.group("port") or 0) if match else -1
+    if match is None or not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST[:PORT] (e.g. 10.0.0.4:22, bastion.example.org, "
+                                         "[::1]:22)")
+    return match.group("v6") or match.group("host"), port
+
+
+def action_incident(args: argparse.Namespace) -> Path:
+    """The incident folder a responder's action is recorded in (``--incident``, ``--archive``).
+
+    Raises
+    ------
+    UsageError
+        An empty ``--approval``, an ``--archive`` that is a file, a malformed incident id, or
+        ``--lab`` given with ``--arm-endpoint``/``--ca-bundle``.
+    """
+    from kit.archive import incident_dir
+
+    if not args.approval.strip():
+        raise UsageError("--approval is empty: give the approval / ticket reference")
+    archive = Path(args.archive)
+    if archive.exists() and not archive.is_dir():
+        raise UsageError(f"--archive {archive} is a file; give the folder that holds incident archives")
+    if args.lab and (args.arm_endpoint or args.ca_bundle):
+        raise UsageError("--lab fills in the endpoint, CA and credential itself; drop --arm-endpoint/--ca-bundle")
+    return incident_dir(archive, args.incident)

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from contextlib import nullcontext
 from datetime import UTC, datetime
@@ -20,34 +19,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kit.cli._common import Commands, number, safe
-from kit.cli._connection import add_connection_options, vm_resource_id
-from kit.errors import UsageError
+from kit.cli._connection import action_incident, add_connection_options, parse_probe, vm_resource_id
 
 if TYPE_CHECKING:
     from kit.azure.target import AzureTarget
     from kit.report.recovery_check import RecoveryResult
 
-__all__ = ["parse_probe", "register"]
+__all__ = ["register"]
 
-_PROBE = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]+))(?::(?P<port>\d{1,5}))?$")
 _RESPONDER_HELP = ("the address you connect from, as the VM sees it (default: the lab scenario's with --lab, "
                    "else none: the network proof is not checked)")
-
-
-def parse_probe(text: str) -> tuple[str, int]:
-    """``HOST[:PORT]`` (``[v6]:PORT`` too) → ``(host, port)``; port 0 means the VM's OS's (22 or 3389).
-
-    Raises
-    ------
-    argparse.ArgumentTypeError
-        Not HOST[:PORT] (argparse makes it a usage error, exit 2).
-    """
-    match = _PROBE.match(text.strip())
-    port = int(match.group("port") or 0) if match else -1
-    if match is None or not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not HOST[:PORT] (e.g. 10.0.0.4:22, bastion.example.org, "
-                                         "[::1]:22)")
-    return match.group("v6") or match.group("host"), port
 
 
 def _since(text: str) -> datetime:
@@ -103,17 +84,9 @@ def register(commands: Commands) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from kit.analyze.verdict import check_responder
-    from kit.archive import incident_dir
 
-    if not args.approval.strip():
-        raise UsageError("--approval is empty: give the approval / ticket reference")
+    incident = action_incident(args)
     check_responder(args.responder_ip)
-    archive = Path(args.archive)
-    if archive.exists() and not archive.is_dir():
-        raise UsageError(f"--archive {archive} is a file; give the folder that holds incident archives")
-    incident = incident_dir(archive, args.incident)
-    if args.lab and (args.arm_endpoint or args.ca_bundle):
-        raise UsageError("--lab fills in the endpoint, CA and credential itself; drop --arm-endpoint/--ca-bundle")
     lab_context: Any = nullcontext(None)
     source = "azure"
     if args.lab:

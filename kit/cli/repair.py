@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kit.cli._common import Commands, safe, safe_block
-from kit.cli._connection import add_connection_options, vm_resource_id
+from kit.cli._connection import action_incident, add_connection_options, parse_probe, vm_resource_id
 from kit.errors import UsageError
 
 if TYPE_CHECKING:
@@ -62,8 +62,8 @@ def register(commands: Commands) -> None:
     how.add_argument("--fact", action="append", default=[], metavar="KEY=VALUE",
                      help="a fact the fix uses (mount_point=/datadrive, new_kernel=…, previous_kernel=…, "
                      "boot_previous_kernel=1); default: read from the VM's serial log")
-    how.add_argument("--probe", metavar="HOST:PORT", help="prove the SSH/RDP port answers there (with --lab: the "
-                     "lab's own listener)")
+    how.add_argument("--probe", type=parse_probe, metavar="HOST[:PORT]",
+                     help="prove the SSH/RDP port answers there (with --lab: the lab's own listener)")
     how.add_argument("--responder-ip", metavar="IP", help="prove the network lets this address in (with --lab: the "
                      "scenario's responder)")
     how.add_argument("--lab", metavar="SCENARIO", help="start the lab in-process and repair this scenario's VM")
@@ -94,33 +94,16 @@ def _facts(pairs: list[str]) -> dict[str, Any]:
     return facts
 
 
-def _probe(text: str | None) -> tuple[str, int] | None:
-    if text is None:
-        return None
-    host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UsageError(f"--probe {text!r} is not HOST:PORT")
-    return host.strip("[]"), int(port)
-
-
 def _repair(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
     from kit.analyze.fix_scripts import finding_kind
-    from kit.archive import incident_dir
 
-    if not args.approval.strip():
-        raise UsageError("--approval is empty: give the approval / ticket reference")
-    archive = Path(args.archive)
-    if archive.exists() and not archive.is_dir():
-        raise UsageError(f"--archive {archive} is a file; give the folder that holds incident archives")
-    incident = incident_dir(archive, args.incident)
-    if args.lab and (args.arm_endpoint or args.ca_bundle):
-        raise UsageError("--lab fills in the endpoint, CA and credential itself; drop --arm-endpoint/--ca-bundle")
+    incident = action_incident(args)
     own_script = _read_script(args.script) if args.script else None
     finding = finding_kind(args.finding) if args.finding else None
     facts = _facts(args.fact)
-    probe = _probe(args.probe)
+    probe = args.probe
     scenario = None
     lab_context: Any = nullcontext(None)
     if args.lab:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kit.cli._common import Commands, number, safe, safe_block
-from kit.cli._connection import add_connection_options, vm_resource_id
+from kit.cli._connection import action_incident, add_connection_options, vm_resource_id
 from kit.errors import KitError, UsageError
 
 if TYPE_CHECKING:
@@ -112,16 +112,8 @@ def _script(args: argparse.Namespace, os_type: str | None, facts: dict[str, Any]
 def _run(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
-    from kit.archive import incident_dir
 
-    if not args.approval.strip():
-        raise UsageError("--approval is empty: give the approval / ticket reference")
-    archive = Path(args.archive)
-    if archive.exists() and not archive.is_dir():
-        raise UsageError(f"--archive {archive} is a file; give the folder that holds incident archives")
-    incident = incident_dir(archive, args.incident)
-    if args.lab and (args.arm_endpoint or args.ca_bundle):
-        raise UsageError("--lab fills in the endpoint, CA and credential itself; drop --arm-endpoint/--ca-bundle")
+    incident = action_incident(args)
     scenario = None
     lab_context: Any = nullcontext(None)
     if args.lab:

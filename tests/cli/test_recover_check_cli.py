@@ -9,7 +9,7 @@ import pytest
 
 from kit.azure.actions import read_actions
 from kit.cli import main
-from kit.cli.recover_check import parse_probe
+from kit.cli._connection import parse_probe
 from kit.lab import RunningLab, running_lab
 from kit.lab.gateway import hub_of
 

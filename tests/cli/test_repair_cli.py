@@ -127,7 +127,6 @@ def test_an_encrypted_disk_is_refused_with_the_documented_alternative(lab: Runni
     (["--finding", "firewall"], "kit run-command --fix"),
     (["--finding", "nonsense"], "unknown finding"),
     (["--script", "/nonexistent/fix.sh"], "no such file"),
-    (["--finding", "fstab", "--probe", "nohost"], "is not HOST:PORT"),
 ])
 def test_bad_usage_exits_2_with_one_line(extra: list[str], message: str, tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
@@ -135,3 +134,13 @@ def test_bad_usage_exits_2_with_one_line(extra: list[str], message: str, tmp_pat
                  "--archive", str(tmp_path), *extra])
     assert code == 2
     assert message in _one_line_error(capsys)
+
+
+def test_a_malformed_probe_is_refused_by_argparse_before_anything_runs(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["repair", "--lab", "fstab-emergency", "--approval", "CHG-1", "--incident", "INC-1",
+              "--archive", str(tmp_path), "--finding", "fstab", "--probe", "no host:22"])
+    assert exit_.value.code == 2
+    assert "argument --probe: 'no host:22' is not HOST[:PORT]" in capsys.readouterr().err
+    assert not (tmp_path / "INC-1").exists()
