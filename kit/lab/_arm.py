@@ -34,6 +34,7 @@ __all__ = [
     "dispatch",
     "find",
     "own_credential_route",
+    "read_json_body",
     "resource_id",
     "state_of",
 ]
@@ -185,4 +186,16 @@ def find(state: LabState, sub: str, rg: str, namespace: str, type_: str, name: s
         return None, arm_error(404, "ResourceNotFound",
                                f"The Resource '{namespace}/{type_}/{name}' under resource group '{rg}' was not found. "
                                "For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+    return body, None
+
+
+async def read_json_body(request: web.Request) -> tuple[dict[str, Any] | None, web.Response | None]:
+    """A write's JSON object body, or the 400 ``InvalidRequestContent`` ARM answers instead."""
+    try:
+        body = json.loads(await request.text() or "null")
+    except ValueError as error:
+        return None, arm_error(400, "InvalidRequestContent", f"The request content was invalid and could not be "
+                                                              f"deserialized: '{error}'.")
+    if not isinstance(body, dict):
+        return None, arm_error(400, "InvalidRequestContent", "The request content must be a JSON object.")
     return body, None

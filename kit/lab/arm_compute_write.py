@@ -17,14 +17,23 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import ipaddress
-import json
 import uuid
 from typing import Any
 
 from aiohttp import web
 
 from kit.lab._activity import record_write
-from kit.lab._arm import ROUTER_KEY, ArmHandler, arm_error, arm_json, arm_route, check_scope, resource_id, state_of
+from kit.lab._arm import (
+    ROUTER_KEY,
+    ArmHandler,
+    arm_error,
+    arm_json,
+    arm_route,
+    check_scope,
+    read_json_body,
+    resource_id,
+    state_of,
+)
 from kit.lab._disks import content_of, find_disk
 from kit.lab._real_disks import boot_real_disk, real_rescue, stop_rescue
 from kit.lab._scripts import ScriptRun, register_script_runner, unregister_script_runner
@@ -80,7 +89,7 @@ async def _put_vm(request: web.Request, params: dict[str, str]) -> web.StreamRes
     problem = check_scope(state, params["sub"], params["rg"])
     if problem is not None:
         return problem
-    body, problem = await _read_body(request)
+    body, problem = await read_json_body(request)
     if body is None:
         return problem  # type: ignore[return-value]
     vm_id = resource_id(params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
@@ -320,7 +329,7 @@ async def _put_nic(request: web.Request, params: dict[str, str]) -> web.StreamRe
     problem = check_scope(state, params["sub"], params["rg"])
     if problem is not None:
         return problem
-    body, problem = await _read_body(request)
+    body, problem = await read_json_body(request)
     if body is None:
         return problem  # type: ignore[return-value]
     nic_id = resource_id(params["sub"], params["rg"], "Microsoft.Network", "networkInterfaces", params["name"])
@@ -402,7 +411,7 @@ async def _create_nsg(request: web.Request, params: dict[str, str], original: Ar
     problem = check_scope(state, params["sub"], params["rg"])
     if problem is not None or state.get(nsg_id) is not None:
         return problem or await original(request, params)
-    body, problem = await _read_body(request)
+    body, problem = await read_json_body(request)
     if body is None:
         return problem  # type: ignore[return-value]
     location = str(body.get("location", "")).replace(" ", "").lower()
@@ -529,15 +538,6 @@ def _accepted(request: web.Request, state: LabState, sub: str, body: dict[str, A
     return arm_json(answer, status, headers)
 
 
-async def _read_body(request: web.Request) -> tuple[dict[str, Any] | None, web.Response | None]:
-    try:
-        body = json.loads(await request.text() or "null")
-    except ValueError as error:
-        return None, arm_error(400, "InvalidRequestContent", f"The request content was invalid and could not be "
-                                                              f"deserialized: '{error}'.")
-    if not isinstance(body, dict):
-        return None, arm_error(400, "InvalidRequestContent", "The request content must be a JSON object.")
-    return body, None
 
 
 def _vm_not_found(params: dict[str, str]) -> web.Response:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import uuid
 from typing import Any
 
@@ -21,7 +20,7 @@ from aiohttp import web
 
 from kit.ids import try_parse
 from kit.lab._activity import record_write
-from kit.lab._arm import ArmHandler, arm_error, arm_json, arm_route, check_scope, resource_id, state_of
+from kit.lab._arm import ArmHandler, arm_error, arm_json, arm_route, check_scope, read_json_body, resource_id, state_of
 from kit.lab._disks import content_of, copied, find_disk, set_content
 from kit.lab.arm_operations import start_operation
 
@@ -67,12 +66,10 @@ def _put(kind: str) -> ArmHandler:
         problem = check_scope(state, params["sub"], params["rg"])
         if problem is not None:
             return problem
-        try:
-            body = json.loads(await request.text() or "null")
-        except ValueError as error:
-            return arm_error(400, "InvalidRequestContent", f"The request content was invalid and could not be "
-                                                            f"deserialized: '{error}'.")
-        if not isinstance(body, dict) or not body.get("location"):
+        body, problem = await read_json_body(request)
+        if body is None:
+            return problem  # type: ignore[return-value]
+        if not body.get("location"):
             return arm_error(400, "LocationRequired", "The location property is required for this definition.")
         target_id = resource_id(params["sub"], params["rg"], "Microsoft.Compute", kind, params["name"])
         existing = find_disk(state, target_id) if kind == "disks" else state.get(target_id)

@@ -9,14 +9,13 @@ afterwards. Each write appends its Started + Succeeded records to the Activity L
 from __future__ import annotations
 
 import copy
-import json
 import uuid
 from typing import Any
 
 from aiohttp import web
 
 from kit.lab._activity import record_write
-from kit.lab._arm import ArmHandler, arm_error, arm_json, arm_route, find, resource_id, state_of
+from kit.lab._arm import ArmHandler, arm_error, arm_json, arm_route, find, read_json_body, resource_id, state_of
 from kit.lab._state import LabState
 from kit.lab.arm_operations import start_operation
 
@@ -49,7 +48,7 @@ def _put_top(type_: str, child_type: str, check: Any) -> ArmHandler:
         current, problem = find(state, params["sub"], params["rg"], "Microsoft.Network", type_, params["parent"])
         if current is None:
             return problem  # type: ignore[return-value]
-        body, problem = await _read_body(request)
+        body, problem = await read_json_body(request)
         if body is None:
             return problem  # type: ignore[return-value]
         properties = dict(body.get("properties") or {})
@@ -79,7 +78,7 @@ def _put_child(parent_type: str, child_type: str, check: Any) -> ArmHandler:
         parent, problem = find(state, params["sub"], params["rg"], "Microsoft.Network", parent_type, params["parent"])
         if parent is None:
             return problem  # type: ignore[return-value]
-        body, problem = await _read_body(request)
+        body, problem = await read_json_body(request)
         if body is None:
             return problem  # type: ignore[return-value]
         name = params["child"]
@@ -199,15 +198,6 @@ def _check_references(state: LabState, name: object, props: dict[str, Any]) -> w
     return None
 
 
-async def _read_body(request: web.Request) -> tuple[dict[str, Any] | None, web.Response | None]:
-    try:
-        body = json.loads(await request.text() or "null")
-    except ValueError as error:
-        return None, arm_error(400, "InvalidRequestContent", f"The request content was invalid and could not be "
-                                                              f"deserialized: '{error}'.")
-    if not isinstance(body, dict):
-        return None, arm_error(400, "InvalidRequestContent", "The request content must be a JSON object.")
-    return body, None
 
 
 def _stamp(id_: str, name: str, type_: str, properties: dict[str, Any], provisioning: str) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from aiohttp import web
 
 from kit.ids import parse_resource_id
 from kit.lab._activity import record_write
-from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, find, state_of
+from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, find, read_json_body, state_of
 from kit.lab._scripts import ScriptRun, script_runner
 from kit.lab._state import STATE_KEY, LabState, Operation
 from kit.lab.arm_operations import start_operation
@@ -160,25 +160,15 @@ def _action_value(os_type: str, run: ScriptRun) -> list[dict[str, str]]:
                         f"{run.exit_code}\n[stdout]\n{stdout}\n[stderr]\n{stderr}"}]
 
 
-async def _body(request: web.Request) -> dict[str, Any] | web.Response:
-    try:
-        body = await request.json()
-    except ValueError:
-        return arm_error(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.")
-    if not isinstance(body, dict):
-        return arm_error(400, "InvalidRequestContent", "The request content must be a JSON object.")
-    return body
-
-
 # ---------------------------------------------------------------------- the action
 async def _action(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
     vm, problem = find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
     if vm is None:
         return problem  # type: ignore[return-value]
-    body = await _body(request)
-    if isinstance(body, web.Response):
-        return body
+    body, problem = await read_json_body(request)
+    if body is None:
+        return problem  # type: ignore[return-value]
     command_id = str(body.get("commandId") or "")
     if command_id not in _SHELLS:
         return arm_error(400, "InvalidParameter", f"The value '{command_id}' of parameter 'commandId' is not valid; "
@@ -250,9 +240,9 @@ async def _put_managed(request: web.Request, params: dict[str, str]) -> web.Stre
     vm, problem = find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
     if vm is None:
         return problem  # type: ignore[return-value]
-    body = await _body(request)
-    if isinstance(body, web.Response):
-        return body
+    body, problem = await read_json_body(request)
+    if body is None:
+        return problem  # type: ignore[return-value]
     props = body.get("properties") or {}
     source = props.get("source") or {}
     if not isinstance(source.get("script"), str):
