@@ -147,15 +147,19 @@ def _execute(args: argparse.Namespace, target: AzureTarget, incident: Path, vm_i
              finding: str | None, probe: tuple[str, int] | None, source: str) -> int:
     from kit.azure.actions import ActionRecord, WriteLog, record_action
     from kit.azure.repair import RepairRefused, repair
+    from kit.azure.restart import serial_log
     from kit.console import redact_text
     from kit.report.recovery_check import check_recovery
 
     log = WriteLog()
     started = datetime.now(UTC)
 
+    previous = serial_log(target, vm_id)  # the broken boots: a proof needs a boot that is not one of them
+
     def prove() -> Any:
         return check_recovery(target, vm_id, incident_root=incident, since=started, responder_ip=args.responder_ip,
-                              probe=probe, approval=args.approval, source=source, require_new_boot=True)
+                              probe=probe, approval=args.approval, source=source, require_new_boot=True,
+                              previous_log=previous)
 
     files = {"fix.sh": redact_text(script)}
     try:

@@ -145,8 +145,12 @@ def _collect(stage: Stage, target: AzureTarget, vm_id: str, known_good: Sequence
     return bundle, [load_bundle(path) for path in result.bundles[1:]], stage.relative(result.bundles[0])
 
 
-def _boots_before(incident_root: Path, vm_name: str, since: datetime) -> int | None:
-    """How many boots the serial log held in the newest bundle of this VM collected before ``since``."""
+def _boots_before(incident_root: Path, vm_name: str, since: datetime, log: bytes | None = None,
+                  previous: bytes | None = None) -> int | None:
+    """How many boots of ``log`` are from before ``since``: none when it no longer begins as ``previous`` did
+    (the log began again), else as many as the newest bundle of this VM collected before ``since`` held."""
+    if previous and log and not log.startswith(previous[:2048]):
+        return 0
     best: tuple[datetime, bytes] | None = None
     for folder in incident_root.glob(f"evidence/*/{vm_name}"):
         try:
@@ -221,7 +225,8 @@ def _summary(vm_name: str, proofs: Sequence[Proof], fix: dict[str, Any] | None) 
 def check_recovery(target: AzureTarget, vm_id: str, *, incident_root: str | Path, since: datetime,
                    responder_ip: str | None, probe: tuple[str, int] | None, known_good: Sequence[str] = (),
                    reboot: bool = False, approval: str, source: str = "azure", require_new_boot: bool | None = None,
-                   boot_timeout: float = 300.0, sleep: Callable[[float], None] = time.sleep) -> RecoveryResult:
+                   boot_timeout: float = 300.0, sleep: Callable[[float], None] = time.sleep,
+                   previous_log: bytes | None = None) -> RecoveryResult:
     """Collect ``vm_id`` into the incident's evidence, prove its recovery, and record the proof.
 
     Parameters
@@ -249,7 +254,12 @@ def check_recovery(target: AzureTarget, vm_id: str, *, incident_root: str | Path
     require_new_boot
         Fail the boot proof unless the last boot started after ``since``; default: when the fix is a repair.
     boot_timeout
-        How long to wait for the new boot after a restart.
+        How long to wait for the new boot after a restart (or, with ``require_new_boot``, for the
+        boot of a VM just started).
+    previous_log
+        The serial log as it was before the fix (a repair reads it first). When the log no longer
+        begins with it, the VM's serial log began again (a deallocated VM started): every boot in it
+        is after the fix, even one that prints no wall-clock time.
 
     Raises
     ------
@@ -270,11 +280,14 @@ def check_recovery(target: AzureTarget, vm_id: str, *, incident_root: str | Path
     require_new = require_new_boot if require_new_boot is not None else bool(fix and fix["kind"] == "repair")
     log = WriteLog()
     about = {"kind": "recovery-check", "vm": str(rid), "approval": approval}
+    if require_new:  # a VM started from a repaired disk may still be booting: wait for its boot to end
+        _wait_for_boot(target, str(rid), 0, boot_timeout, sleep)
     with sealed(root, "recovery-check", about=about, hold_lock=False) as stage:
         bundle, peers, where = _collect(stage, target, str(rid), known_good, since, source)
         bundles = [where]
         proofs, report = _round(bundle, peers, where, since=since, require_new=require_new,
-                                boots_before=_boots_before(root, rid.name, since), responder_ip=responder_ip,
+                                boots_before=_boots_before(root, rid.name, since, bundle.serial_log, previous_log),
+                                responder_ip=responder_ip,
                                 probe=probe)
         if reboot and any(p.passed is False for p in proofs):
             proofs.append(Proof("restart", None, "not done: the fix is not proven yet, so a restart would prove "

@@ -99,10 +99,11 @@ def test_sshd_broken_fixed_from_the_console(
         assert session.execute(f"sudo sed -i '/StreamLocalBindUnlnk/d' {path.group(1)}", password=PASSWORD).ok
         # the failed unit never made its runtime folder: sshd -t says so until ssh.service starts
         assert "/run/sshd" in session.execute("sudo sshd -t", password=PASSWORD).output
-        # and systemd gave up on ssh.service at boot: a plain restart fails until reset-failed
-        assert not session.execute("sudo systemctl restart ssh", password=PASSWORD).ok
-        assert "repeated too quickly" in session.execute("sudo journalctl -u ssh -b --no-pager | tail -3",
-                                                         password=PASSWORD).output
+        # when systemd gave up on ssh.service at boot (its start limit: five failures within 10 s, which a
+        # loaded TCG host does not always reach), a plain restart fails until reset-failed
+        if not session.execute("sudo systemctl restart ssh", password=PASSWORD).ok:
+            assert "repeated too quickly" in session.execute("sudo journalctl -u ssh -b --no-pager | tail -3",
+                                                             password=PASSWORD).output
         started = session.execute("sudo systemctl reset-failed ssh; sudo systemctl restart ssh && "
                                   "systemctl is-active ssh", password=PASSWORD)
         assert started.ok and started.output.strip().endswith("active"), started.output
