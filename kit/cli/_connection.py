@@ -8,12 +8,16 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kit.azure.choices import CLOUD_NAMES, CREDENTIAL_KINDS
 from kit.errors import InvalidResourceId, UsageError
 from kit.ids import VM, VMSS_VM, parse_resource_id, vm_id, vmss_vm_id
 
-__all__ = ["action_incident", "add_connection_options", "parse_probe", "vm_resource_id"]
+if TYPE_CHECKING:
+    from kit.azure.target import AzureTarget
+
+__all__ = ["action_incident", "action_target", "add_connection_options", "parse_probe", "vm_resource_id"]
 
 
 def add_connection_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, *,
@@ -93,3 +97,13 @@ def action_incident(args: argparse.Namespace) -> Path:
     if args.lab and (args.arm_endpoint or args.ca_bundle):
         raise UsageError("--lab fills in the endpoint, CA and credential itself; drop --arm-endpoint/--ca-bundle")
     return incident_dir(archive, args.incident)
+
+
+def action_target(args: argparse.Namespace, lab: Any) -> AzureTarget:
+    """Where an action command connects: the in-process lab, or the endpoint, cloud, credential and CA given."""
+    from kit.azure.target import AzureTarget
+
+    if lab is not None:
+        return AzureTarget.for_lab(lab)
+    return AzureTarget(arm_endpoint=args.arm_endpoint or "", cloud=args.cloud, credential=args.credential,
+                       ca_bundle=args.ca_bundle)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kit.cli._common import Commands, number, safe
-from kit.cli._connection import action_incident, add_connection_options, parse_probe, vm_resource_id
+from kit.cli._connection import action_incident, action_target, add_connection_options, parse_probe, vm_resource_id
 
 if TYPE_CHECKING:
     from kit.azure.target import AzureTarget
@@ -101,20 +101,12 @@ def _run(args: argparse.Namespace) -> int:
         lab_context = running_lab(scenarios=[args.lab])
     vm_id = vm_resource_id(args, command="kit recover-check")
     with lab_context as lab:
-        target = _target(args, lab)
+        target = action_target(args, lab)
         probe = args.probe or (lab.probe_address(vm_id) if lab is not None else None)
         result = _check(args, target, incident, vm_id, probe, source)
     _show(result)
     return 0 if result.passed else 1
 
-
-def _target(args: argparse.Namespace, lab: Any) -> AzureTarget:
-    from kit.azure.target import AzureTarget
-
-    if lab is not None:
-        return AzureTarget.for_lab(lab)
-    return AzureTarget(arm_endpoint=args.arm_endpoint or "", cloud=args.cloud, credential=args.credential,
-                       ca_bundle=args.ca_bundle)
 
 
 def _check(args: argparse.Namespace, target: AzureTarget, incident: Path, vm_id: str, probe: tuple[str, int] | None,

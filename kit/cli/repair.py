@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kit.cli._common import Commands, safe, safe_block
-from kit.cli._connection import action_incident, add_connection_options, parse_probe, vm_resource_id
+from kit.cli._connection import action_incident, action_target, add_connection_options, parse_probe, vm_resource_id
 from kit.errors import UsageError
 
 if TYPE_CHECKING:
@@ -117,21 +117,13 @@ def _repair(args: argparse.Namespace) -> int:
         lab_context = running_lab()
     vm_id = vm_resource_id(args, command="kit repair")
     with lab_context as lab:
-        target = _target(args, lab)
+        target = action_target(args, lab)
         if lab is not None and probe is None:
             probe = lab.probe_address(vm_id)
         script = own_script if own_script is not None else _fix(target, vm_id, str(finding), facts)
         source = f"lab:{args.lab}" if args.lab else "azure"
         return _execute(args, target, incident, vm_id, script, finding, probe, source)
 
-
-def _target(args: argparse.Namespace, lab: Any) -> AzureTarget:
-    from kit.azure.target import AzureTarget
-
-    if lab is not None:
-        return AzureTarget.for_lab(lab)
-    return AzureTarget(arm_endpoint=args.arm_endpoint or "", cloud=args.cloud, credential=args.credential,
-                       ca_bundle=args.ca_bundle)
 
 
 def _fix(target: AzureTarget, vm_id: str, finding: str, facts: dict[str, Any]) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kit.cli._common import Commands, number, safe, safe_block
-from kit.cli._connection import action_incident, add_connection_options, vm_resource_id
+from kit.cli._connection import action_incident, action_target, add_connection_options, vm_resource_id
 from kit.errors import KitError, UsageError
 
 if TYPE_CHECKING:
@@ -129,19 +129,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.fix or args.script:  # usage errors before the lab starts or a token is asked for
         _script(args, args.os, facts)
     with lab_context as lab:
-        target = _target(args, lab)
+        target = action_target(args, lab)
         os_type = args.os or _os_type(target, vm_id, args.fix)
         script, name, finding = _script(args, os_type, facts)
         return _execute(args, target, incident, vm_id, script, name, finding, os_type)
 
-
-def _target(args: argparse.Namespace, lab: Any) -> AzureTarget:
-    from kit.azure.target import AzureTarget
-
-    if lab is not None:
-        return AzureTarget.for_lab(lab)
-    return AzureTarget(arm_endpoint=args.arm_endpoint or "", cloud=args.cloud, credential=args.credential,
-                       ca_bundle=args.ca_bundle)
 
 
 def _os_type(target: AzureTarget, vm_id: str, fix: str | None) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from kit.lab.guest._iptables import Firewall, IptablesError
 from kit.lab.guest._shell import Service, ShellState
 
-__all__ = ["run_line", "run_steps"]
+__all__ = ["run_line", "run_steps", "split_ops", "split_unquoted"]
 
 _Command = Callable[[ShellState, list[str], str | None], tuple[str, int]]
 
@@ -30,7 +30,7 @@ def run_steps(guest: ShellState, line: str) -> list[tuple[str, str, int]]:
     """Run one command line; ``(command, output, exit status)`` of each pipeline that ran."""
     out: list[tuple[str, str, int]] = []
     status = 0
-    for separator, part in _split_ops(line):
+    for separator, part in split_ops(line):
         if (separator == "&&" and status != 0) or (separator == "||" and status == 0):
             continue
         command = _expand_status(part.strip(), status)
@@ -47,27 +47,29 @@ def _expand_status(text: str, status: int) -> str:
     return "".join(part if part.startswith("'") else part.replace("$?", str(status)) for part in parts)
 
 
-def _split_ops(line: str) -> list[tuple[str, str]]:
+def split_ops(line: str) -> list[tuple[str, str]]:
+    """``a && b || c ; d`` → ``[(";", "a"), ("&&", "b"), ("||", "c"), (";", "d")]``; quotes and ``{ … }`` kept whole."""
     parts: list[tuple[str, str]] = []
-    current, separator, quote, i = "", ";", "", 0
+    current, separator, quote, depth, i = "", ";", "", 0, 0
     while i < len(line):
         ch = line[i]
         if quote:
-            current += ch
-            if ch == quote:
-                quote = ""
+            quote = "" if ch == quote else quote
         elif ch in "'\"":
             quote = ch
-            current += ch
-        elif line.startswith("&&", i) or line.startswith("||", i):
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and (line.startswith("&&", i) or line.startswith("||", i)):
             parts.append((separator, current))
-            separator, current = line[i:i + 2], ""
-            i += 1
-        elif ch == ";":
+            separator, current, i = line[i:i + 2], "", i + 2
+            continue
+        elif depth == 0 and ch == ";":
             parts.append((separator, current))
-            separator, current = ";", ""
-        else:
-            current += ch
+            separator, current, i = ";", "", i + 1
+            continue
+        current += ch
         i += 1
     parts.append((separator, current))
     return [(s, p) for s, p in parts if p.strip()]
@@ -75,7 +77,7 @@ def _split_ops(line: str) -> list[tuple[str, str]]:
 
 def _run_pipeline(guest: ShellState, text: str) -> tuple[str, int]:
     try:
-        stages = _split_unquoted(text, "|")
+        stages = split_unquoted(text, "|")
         words = shlex.split(stages[0])
     except ValueError:
         return "-bash: unexpected EOF while looking for matching quote\n", 2
@@ -113,7 +115,8 @@ def _run_pipeline(guest: ShellState, text: str) -> tuple[str, int]:
     return output, status
 
 
-def _split_unquoted(text: str, sep: str) -> list[str]:
+def split_unquoted(text: str, sep: str) -> list[str]:
+    """``text`` split at every ``sep`` outside quotes."""
     parts, current, quote = [], "", ""
     for ch in text:
         if quote:

@@ -18,7 +18,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from kit.lab.guest._commands import run_line
+from kit.lab.guest._commands import run_line, split_ops, split_unquoted
 from kit.lab.guest._linux import LinuxGuest
 
 __all__ = ["RescueDisk", "RescueShell"]
@@ -139,7 +139,7 @@ class RescueShell:
 
     def _chain(self, line: str, run: _Run) -> None:
         """``a && b || c ; d``, left to right, as bash does."""
-        for separator, part in _split_ops(line):
+        for separator, part in split_ops(line):
             if (separator == "&&" and run.status != 0) or (separator == "||" and run.status == 0):
                 continue
             part = part.strip()
@@ -178,7 +178,7 @@ class RescueShell:
         if name == "mkdir":
             return "", 0
         if name == "lsblk":
-            stages = _split_pipe(text)
+            stages = split_unquoted(text, "|")
             output = self._lsblk(shlex.split(stages[0])[1:])
             return _filters(output, stages[1:]), 0
         if name == "mount" and args and args[0] != "-a":
@@ -424,48 +424,6 @@ def _test(args: list[str], files: dict[str, str]) -> int:
     if len(args) == 3 and args[1] in ("=", "==", "!="):
         return 0 if (args[0] == args[2]) == (args[1] != "!=") else 1
     return 0 if args and args[0] else 1
-
-
-def _split_ops(line: str) -> list[tuple[str, str]]:
-    parts: list[tuple[str, str]] = []
-    current, separator, quote, depth, i = "", ";", "", 0, 0
-    while i < len(line):
-        ch = line[i]
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif depth == 0 and (line.startswith("&&", i) or line.startswith("||", i)):
-            parts.append((separator, current))
-            separator, current, i = line[i:i + 2], "", i + 2
-            continue
-        elif depth == 0 and ch == ";":
-            parts.append((separator, current))
-            separator, current, i = ";", "", i + 1
-            continue
-        current += ch
-        i += 1
-    parts.append((separator, current))
-    return [(s, p) for s, p in parts if p.strip()]
-
-
-def _split_pipe(text: str) -> list[str]:
-    parts, current, quote = [], "", ""
-    for ch in text:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "|":
-            parts.append(current)
-            current = ""
-            continue
-        current += ch
-    return [*parts, current]
 
 
 def _filters(text: str, stages: list[str]) -> str:
