@@ -149,7 +149,7 @@ def _boots_before(incident_root: Path, vm_name: str, since: datetime, log: bytes
                   previous: bytes | None = None) -> int | None:
     """How many boots of ``log`` are from before ``since``: none when it no longer begins as ``previous`` did
     (the log began again), else as many as the newest bundle of this VM collected before ``since`` held."""
-    if previous and log and not log.startswith(previous[:2048]):
+    if previous and log and not log.startswith(previous):  # an appended log keeps all it had; a new one does not
         return 0
     best: tuple[datetime, bytes] | None = None
     for folder in incident_root.glob(f"evidence/*/{vm_name}"):
