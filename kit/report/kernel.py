@@ -49,3 +49,15 @@ class ThisPythonKernelManager(AsyncKernelManager):
     @default("kernel_spec_manager")
     def _default_kernel_spec_manager(self) -> KernelSpecManager:
         return ThisPythonKernelSpecManager()
+
+    async def _async_interrupt_kernel(self) -> None:
+        """Interrupt the kernel, except as the first step of shutting it down.
+
+        jupyter_client sends SIGINT before every shutdown request; an idle ipykernel then logs
+        "KeyboardInterrupt caught in kernel" on the kit's stderr, in the middle of a command's
+        progress lines. The shutdown request goes over the control channel, which a busy kernel
+        still answers, and a kernel that does not exit in time is killed, so nothing needs it.
+        """
+        if self.shutting_down:
+            return
+        await super()._async_interrupt_kernel()
