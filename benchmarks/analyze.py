@@ -235,11 +235,101 @@ def bench_screenshot() -> None:
           f"(plain {total_base / len(screens):.2f} s, {total_base / total_kit:.1f}x)")
 
 
+_METRICS = ("VmAvailabilityMetric", "Percentage CPU", "Available Memory Bytes", "Network In Total", "Network Out Total",
+            "Inbound Flows", "Outbound Flows", "Disk Read Operations/Sec", "OS Disk Queue Depth",
+            "OS Disk IOPS Consumed Percentage")
+
+
+def _metrics_documents(days: int = 30, seed: int = 11) -> list[dict[str, Any]]:
+    """One metrics.list answer per metric (REST shape), ``days`` at PT1M: a daily cycle, noise, 0.4% of
+    minutes without data, and a story: flows and traffic stop two days before the end, the VM goes down a
+    day before it and comes back 40 minutes later; the last bucket is partial."""
+    from datetime import UTC, datetime, timedelta
+
+    rng = random.Random(seed)
+    start = datetime(2026, 10, 26, tzinfo=UTC)
+    count = days * 1440
+    stamps = [(start + timedelta(minutes=n)).strftime("%Y-%m-%dT%H:%M:%SZ") for n in range(count)]
+    stop, down = count - 2 * 1440, count - 1440
+    documents = []
+    for name in _METRICS:
+        aggregation = "total" if name.endswith("Total") else "average"
+        base = {"VmAvailabilityMetric": 1.0, "Percentage CPU": 30.0, "Available Memory Bytes": 6e9,
+                "Network In Total": 4e6, "Network Out Total": 3e6, "Inbound Flows": 60.0, "Outbound Flows": 45.0,
+                "OS Disk IOPS Consumed Percentage": 20.0}.get(name, 5.0)
+        data: list[dict[str, Any]] = []
+        for n, stamp in enumerate(stamps):
+            if rng.random() < 0.004:
+                data.append({"timeStamp": stamp})
+                continue
+            if name == "VmAvailabilityMetric":
+                value = 0.0 if down <= n < down + 40 else 1.0
+            else:
+                cycle = 1 + 0.3 * ((n % 1440) / 720 - 1) ** 2
+                value = base * cycle * (1 + rng.uniform(-0.15, 0.15))
+                if name in ("Inbound Flows", "Network In Total") and stop <= n < stop + 90:
+                    value *= 0.01
+            data.append({"timeStamp": stamp, aggregation: value})
+        documents.append({
+            "cost": count, "timespan": f"{stamps[0]}/{(start + timedelta(minutes=count - 0.5)).isoformat()}",
+            "interval": "PT1M", "namespace": "Microsoft.Compute/virtualMachines", "resourceregion": "westeurope",
+            "value": [{"id": f"/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/"
+                             f"providers/Microsoft.Insights/metrics/{name}", "type": "Microsoft.Insights/metrics",
+                       "name": {"value": name, "localizedValue": name}, "unit": "Count",
+                       "timeseries": [{"metadatavalues": [], "data": data}], "errorCode": "Success"}]})
+    return documents
+
+
+def _naive_metrics(documents: list[dict[str, Any]]) -> int:
+    """The per-point baseline: every timeStamp parsed with kit.times.parse_time, one state machine step per point."""
+    from kit.times import parse_time
+
+    changes = 0
+    for document in documents:
+        for metric in document["value"]:
+            points = metric["timeseries"][0]["data"]
+            values = [p.get("average", p.get("total")) for p in points]
+            known = sorted(v for v in values if v is not None)
+            usual = known[int(len(known) * 0.9)] if known else 0.0
+            state, run = None, 0
+            for point, value in zip(points, values, strict=True):
+                parse_time(point["timeStamp"])
+                if value is None:
+                    continue
+                bad = value <= 0.05 * usual
+                if bad != state:
+                    run += 1
+                    if run >= 5:
+                        changes += state is not None
+                        state, run = bad, 0
+                else:
+                    run = 0
+    return changes
+
+
+def bench_metrics() -> None:
+    """30 days x 10 metrics at 1-minute grain (432k points) -> series + change points (target < 0.3 s)."""
+    from kit.analyze.metrics import read_metrics
+
+    documents = _metrics_documents()
+    points = sum(len(m["timeseries"][0]["data"]) for d in documents for m in d["value"])
+    ours, ours_cpu = _best_of(lambda: read_metrics(documents))
+    base, base_cpu = _best_of(lambda: _naive_metrics(documents), runs=1)
+    reading = read_metrics(documents)
+    print(f"metrics: {len(documents)} metrics x 30 days at PT1M = {points:,} points, {len(reading.changes)} change "
+          f"points ({', '.join(sorted({c.kind for c in reading.changes}))}) (load average {os.getloadavg()[0]:.1f})")
+    print(f"metrics: read_metrics {ours:.3f} s wall, {ours_cpu:.3f} s CPU (target < 0.3 s)")
+    print(f"metrics: naive per-point baseline {base:.3f} s wall, {base_cpu:.3f} s CPU")
+    print(f"metrics: read_metrics runs at {base / ours:.1f}x the baseline's speed (wall), "
+          f"{base_cpu / ours_cpu:.1f}x (CPU)")
+
+
 def main() -> int:
-    """Run every ``bench_*`` function in this module, in source order."""
+    """Run every ``bench_*`` function in this module, in source order (only those named: ``analyze.py metrics``)."""
     module = sys.modules[__name__]
+    only = {f"bench_{name}" for name in sys.argv[1:]}
     for name, function in vars(module).items():
-        if name.startswith("bench_") and callable(function):
+        if name.startswith("bench_") and callable(function) and (not only or name in only):
             print(f"--- {name}")
             function()
     return 0

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, overload
 
-__all__ = ["LEVELS", "LEVEL_RANK", "ActivityEvent", "ActivityLog", "Operation", "RecordList"]
+__all__ = ["LEVELS", "LEVEL_RANK", "ORIGIN_FILES", "ActivityEvent", "ActivityLog", "Operation", "RecordList",
+           "evidence_of"]
 
 #: Activity Log levels, least to most severe, and the timeline severity each maps to.
 LEVELS: dict[str, str] = {
@@ -67,7 +68,10 @@ class ActivityEvent(NamedTuple):
     event_text, submitted_text
         The original time strings exactly as read (``None`` when absent); see :attr:`original`.
     position
-        Position of the record in the input list.
+        Position of the record in the input list (its row in the workspace table for ``workspace`` records).
+    origin
+        Where the record was read: ``activity_log`` (the Activity Log API, ``activity_log.json``) or
+        ``workspace`` (a Log Analytics ``AzureActivity`` row, ``workspace/AzureActivity.json``).
     """
 
     time: datetime
@@ -91,6 +95,7 @@ class ActivityEvent(NamedTuple):
     event_text: str | None
     submitted_text: str | None
     position: int
+    origin: str = "activity_log"
 
     @property
     def original(self) -> dict[str, str]:
@@ -182,6 +187,20 @@ class Operation:
         return merged
 
 
+#: The bundle file each origin's records come from, as evidence references name it.
+ORIGIN_FILES = {"activity_log": "activity_log.json", "workspace": "workspace/AzureActivity.json"}
+
+
+def evidence_of(events: Sequence[ActivityEvent]) -> str:
+    """Where an operation's records are: ``activity_log.json#3,4,7``, plus ``workspace/AzureActivity.json#12``
+    for records only the workspace had (positions in each file, sorted)."""
+    by_origin: dict[str, list[int]] = {}
+    for event in events:
+        by_origin.setdefault(event.origin, []).append(event.position)
+    return " ".join(f"{ORIGIN_FILES.get(origin, origin)}#{','.join(str(p) for p in sorted(positions))}"
+                    for origin, positions in sorted(by_origin.items()))
+
+
 class RecordList(Sequence[dict[str, Any]]):
     """An operation's records as the timeline shows them, made when read.
 
@@ -200,6 +219,8 @@ class RecordList(Sequence[dict[str, Any]]):
     def _record(event: ActivityEvent) -> dict[str, Any]:
         record = {"status": event.status, "sub_status": event.sub_status, "event_id": event.event_id,
                   "index": event.position, "eventTimestamp": event.event_text}
+        if event.origin != "activity_log":
+            record["origin"] = event.origin
         if event.submitted_text is not None:
             record["submissionTimestamp"] = event.submitted_text
         return record
@@ -246,8 +267,11 @@ class ActivityLog:
         The records grouped into operations, ordered by start time.
     warnings
         One sentence per record that was skipped (with its index in the input).
+    duplicates
+        Workspace ``AzureActivity`` rows left out because the Activity Log already had the record.
     """
 
     events: tuple[ActivityEvent, ...]
     operations: tuple[Operation, ...]
     warnings: tuple[str, ...] = field(default=())
+    duplicates: int = 0

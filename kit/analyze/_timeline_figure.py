@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kit.analyze._gc import gc_paused
+from kit.analyze._timeline_metrics import metrics_panel, stack_domains
 from kit.analyze._timeline_rows import SOURCES
 from kit.analyze._timeline_zoom import label_rows, zoom_range
 from kit.errors import AnalysisError
@@ -37,6 +38,7 @@ SEVERITY_COLOURS = {"info": "#4C78A8", "warning": "#F58518", "error": "#D62728",
 _LANE_TITLES = {
     "activity_log": "Activity Log",
     "instance_view": "instance view",
+    "metrics": "metrics",
     "boot_log": "boot / serial log",
     "console": "serial console",
     "kit": "kit",
@@ -205,6 +207,7 @@ def timeline_figure(
     title: str | None = None,
     causal: tuple[Any, str] | None = None,
     webgl: bool | None = None,
+    metrics: Any = None,
 ) -> Any:
     """Plot a timeline: one lane per source, colour by severity, opened zoomed on the incident.
 
@@ -228,6 +231,10 @@ def timeline_figure(
     webgl
         Force (``True``) or forbid (``False``) WebGL traces; by default they are used above
         :data:`WEBGL_THRESHOLD` points, so 200k events stay interactive.
+    metrics
+        The :class:`~kit.analyze.metrics.MetricsReading` drawn as small line charts under the
+        lanes, on the same x axis (so the same range, zoom and range slider); by default the
+        timeline's own (``df.attrs["metrics"]``); ``False`` for none.
 
     Returns
     -------
@@ -306,6 +313,9 @@ def timeline_figure(
     label_px = _LABEL_ROW_PX * (max(rows.values(), default=-1) + 1)
     height = 230 + 70 * max(len(lanes), 1)
     top, bottom = 100 + label_px, 40
+    panel = metrics_panel(df.attrs.get("metrics") if metrics is None else (metrics or None), webgl=use_gl)
+    height += panel.height
+    lanes_domain, chart_domains = stack_domains(panel, height - top - bottom)
     selector_y = 1 + (label_px + 6) / max(height - top - bottom, 1)  # above the reference labels
     heading = title or f"Timeline: {len(timed):,} events"
     if untimed:
@@ -324,12 +334,21 @@ def timeline_figure(
                **({"range": [_axis_time(visible[0]), _axis_time(visible[1])]} if visible else {})},
         yaxis={"tickmode": "array", "tickvals": [-i for i in range(len(lanes))],
                "ticktext": [_LANE_TITLES.get(lane, lane) for lane in lanes],
-               "range": [-len(lanes) + 0.5, 0.5], "zeroline": False, "fixedrange": True},
+               "range": [-len(lanes) + 0.5, 0.5], "zeroline": False, "fixedrange": True,
+               **({"domain": lanes_domain} if panel.charts else {})},
         meta={"kit": {"lanes": lanes, "webgl": use_gl, "untimed": int(untimed),
                       "references": {k: v.isoformat() for k, v in references.items()},
                       "zoom": [t.isoformat() for t in visible] if visible else None,
                       "causal": {"time": cause[0].isoformat(), "label": cause[1]} if cause else None}},
     )
+    if panel.charts:  # the metrics charts: y axes stacked under the lanes, the x axis (and its slider) under them
+        for (name, axis), domain in zip(panel.axes.items(), chart_domains, strict=True):
+            layout[name] = {**axis, "domain": domain}
+        xaxis: Any = layout["xaxis"]
+        meta: Any = layout["meta"]
+        layout["xaxis"] = {**xaxis, "anchor": f"y{len(chart_domains) + 1}"}
+        meta["kit"]["metrics"] = {"charts": list(panel.charts), "axes": list(panel.axes)}
+        traces.extend(panel.traces)
     fig = go.Figure(data=traces, layout=layout)  # dicts of numeric arrays: validated, copied as whole blocks
     for trace, text in zip(fig.data, texts, strict=False):  # the hover texts (the causal trace, last, has its own)
         trace.text = text  # set on the trace: go.Figure would deep-copy 200k strings one by one

@@ -18,7 +18,7 @@ __all__ = ["COLUMNS", "SEVERITIES", "SOURCES", "TIME_KINDS", "Rows", "normalize_
 #: The DataFrame's columns, in order.
 COLUMNS = ("time", "time_desc", "source", "kind", "summary", "actor", "resource_id", "severity", "evidence", "details")
 #: Lanes of the figure, top to bottom.
-SOURCES = ("activity_log", "instance_view", "boot_log", "console", "kit")
+SOURCES = ("activity_log", "instance_view", "metrics", "heartbeat", "boot_log", "syslog", "event", "console", "kit")
 #: Severities, least to most severe.
 SEVERITIES = ("info", "warning", "error", "critical")
 
@@ -38,8 +38,16 @@ TIME_KINDS: dict[tuple[str, str], str] = {
     ("console", "recorded"): "recorded",
     ("console", "event"): "event",
     ("kit", "collected_at"): "collected",
+    ("heartbeat", "TimeGenerated"): "generated",
+    ("syslog", "TimeGenerated"): "generated",
+    ("event", "TimeGenerated"): "generated",
+    ("metrics", "bucket"): "metric bucket",  # a change point's grain names it: "1-minute bucket" (bucket_text)
 }
 
+#: The text columns' dtype: pandas' ``str`` kept in Python objects whatever is installed. With pyarrow
+#: present, ``"str"`` means Arrow strings, which refuse the lone surrogates that undecodable log bytes
+#: become (and cost a conversion the timeline never needs).
+_TEXT = pd.StringDtype(storage="python", na_value=np.nan)
 _LEVEL_SEVERITY = {"info": "info", "warning": "warning", "error": "error", "critical": "critical"}
 _SEVERITY_ALIASES = {
     "informational": "info", "information": "info", "notice": "info", "debug": "info", "verbose": "info",
@@ -93,7 +101,7 @@ class Rows:
             values = np.fromiter(c[name], dtype=object, count=count)  # one object each, even a list or a tuple
             if sort:
                 values = values.take(order)
-            data[name] = pd.Series(values, dtype=object if name == "details" else "str", copy=False)
+            data[name] = pd.Series(values, dtype=object if name == "details" else _TEXT, copy=False)
         return pd.DataFrame(data, columns=list(COLUMNS), copy=False)
 
     def _order(self, times: Any) -> np.ndarray:

@@ -15,17 +15,27 @@ Accepted record shapes, one of which is picked per key:
 
 Records that cannot be used (no time at all, not an object) become warnings, never exceptions,
 except when the input as a whole is not a list of records.
+
+Two sources, one model: a bundle collected with a Log Analytics workspace holds the same
+control-plane events twice, as Activity Log records (``activity_log.json``) and as ``AzureActivity``
+rows (``workspace/AzureActivity.json``), and the workspace also has what is older than the Activity
+Log's 90 days. :func:`activity_from_bundle` reads both into one :class:`ActivityLog`: a workspace row
+is the same record as an Activity Log one when their ``eventDataId`` match, or else when correlation
+id, operation name (any case), status (``Success`` and ``Succeeded`` alike) and event time to the
+second all match; such rows are left out (counted in ``duplicates``), the others are added, each event
+keeping its ``origin``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from kit.analyze._activity_model import LEVEL_RANK, LEVELS, ActivityEvent, ActivityLog, Operation
+from kit.analyze._activity_model import LEVEL_RANK, LEVELS, ActivityEvent, ActivityLog, Operation, evidence_of
 from kit.analyze._gc import gc_paused
 from kit.errors import AnalysisError
 from kit.ids import try_parse
@@ -40,9 +50,12 @@ __all__ = [
     "ActivityLog",
     "Operation",
     "activity_from_bundle",
+    "event_key",
+    "evidence_of",
     "normalize_event",
     "operations",
     "parse_activity_log",
+    "workspace_records",
 ]
 
 
@@ -79,6 +92,10 @@ _SHAPES: dict[str, tuple[str, ...]] = {
                       "ActivityStatusValue", "ActivitySubstatusValue", "Caller", "CategoryValue", "Level", "ResourceId",
                       "ResourceProviderValue", "HTTPRequest", "Description", "Properties_d"),
 }
+
+
+#: ``AzureActivity``'s ``ActivityStatusValue`` → the Activity Log's ``status.value``.
+_WORKSPACE_STATUS = {"start": "Started", "accept": "Accepted", "success": "Succeeded", "failure": "Failed"}
 
 
 def _shape(record: Mapping[str, Any]) -> tuple[str, ...]:
@@ -163,10 +180,20 @@ def normalize_event(record: Mapping[str, Any], *, index: int = 0) -> ActivityEve
     name_value = get(k_operation)
     operation_name = _text(name_value)
     http = get(k_http)
+    properties = get(k_properties)
+    workspace = k_time == "TimeGenerated"
+    status = _text(get(k_status))
+    label = _label(name_value, operation_name)
+    resource_id = _text(get(k_resource))
+    resource_type = _text(get(k_type))
+    if workspace:  # AzureActivity: JSON text in its string columns, its own status words, _ResourceId
+        http, properties = _json_object(http), _json_object(properties)
+        status = _WORKSPACE_STATUS.get(status.lower(), status)
+        label = _text(get("OperationName")) or operation_name
+        resource_id = _text(get("_ResourceId")) or resource_id
+        resource_type = ""
     if type(http) is not dict:
         http = None
-    properties = get(k_properties)
-    resource_id = _text(get(k_resource))
     if not resource_id:  # some records (support tickets, role assignments) only name their scope
         authorization = get("authorization")
         if isinstance(authorization, Mapping):
@@ -183,14 +210,14 @@ def normalize_event(record: Mapping[str, Any], *, index: int = 0) -> ActivityEve
         text(get(k_correlation)),
         text(get(k_event_id) or get("id")),
         operation_name,
-        _label(name_value, operation_name),
-        text(get(k_status)),
+        label,
+        status,
         text(get(k_sub_status)),
         text(get(k_caller)),
         text(get(k_category)),
         text(get(k_level)) or "Informational",
         resource_id,
-        text(get(k_type)),
+        resource_type,
         client_ip,
         method,
         text(get(k_description)),
@@ -198,13 +225,25 @@ def normalize_event(record: Mapping[str, Any], *, index: int = 0) -> ActivityEve
         None if event_text is None else str(event_text),
         None if submitted_text is None else str(submitted_text),
         index,
+        "workspace" if workspace else "activity_log",
     ))
+
+
+def _json_object(value: Any) -> Any:
+    """A dynamic column's value: an object as is, JSON text parsed (``None`` when it holds no object)."""
+    if type(value) is str and value[:1] == "{":
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if type(value) is dict else None
 
 
 _new_event = tuple.__new__
 
 
-def parse_activity_log(records: Iterable[Mapping[str, Any] | ActivityEvent] | Mapping[str, Any]) -> ActivityLog:
+def parse_activity_log(records: Iterable[Mapping[str, Any] | ActivityEvent] | Mapping[str, Any], *,
+                       workspace: Iterable[Mapping[str, Any]] = ()) -> ActivityLog:
     """Normalise records and group them into operations.
 
     Parameters
@@ -212,11 +251,15 @@ def parse_activity_log(records: Iterable[Mapping[str, Any] | ActivityEvent] | Ma
     records
         A list of records (or of already normalised :class:`ActivityEvent`), or the
         ``{"value": [...]}`` page as the REST API and the bundle's ``activity_log.json`` hold it.
+    workspace
+        Log Analytics ``AzureActivity`` rows (dicts, see :func:`workspace_records`) of the same window:
+        added where ``records`` lack them, left out where they are the same record (:func:`event_key`).
 
     Returns
     -------
     ActivityLog
-        Events in time order, operations by start time, and one warning per skipped record.
+        Events in time order, operations by start time, one warning per skipped record, and how
+        many workspace rows were duplicates.
 
     Raises
     ------
@@ -241,9 +284,76 @@ def parse_activity_log(records: Iterable[Mapping[str, Any] | ActivityEvent] | Ma
                 events.append(normalize_event(record, index=index))
             except AnalysisError as error:
                 warnings.append(f"skipped: {error}")
+        duplicates = _add_workspace(events, workspace, warnings)
         events.sort(key=lambda event: (event.time, _PHASE.get(event.status.lower(), 1)))
         grouped = _group(events)
-    return ActivityLog(events=tuple(events), operations=tuple(grouped), warnings=tuple(warnings))
+    return ActivityLog(events=tuple(events), operations=tuple(grouped), warnings=tuple(warnings),
+                       duplicates=duplicates)
+
+
+def event_key(event: ActivityEvent) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The two keys that make a workspace row the same record as an Activity Log one.
+
+    ``("id", eventDataId)`` (empty when the record has none) and ``(correlation id, operation name,
+    status, event time to the second)``, all lower-cased: both sources write the same event's
+    time, but not always to the same fraction of a second.
+    """
+    second = event.time.replace(microsecond=0).isoformat()
+    return (("id", event.event_id.lower()) if event.event_id else (),
+            (event.correlation_id.lower(), event.operation_name.lower(), event.status.lower(), second))
+
+
+def _add_workspace(events: list[ActivityEvent], rows: Iterable[Mapping[str, Any]], warnings: list[str]) -> int:
+    """Add the workspace rows the Activity Log lacks to ``events``; how many were duplicates."""
+    known: set[tuple[str, ...]] = set()
+    for event in events:
+        known.update(key for key in event_key(event) if key)
+    duplicates = 0
+    for index, row in enumerate(rows):
+        try:
+            event = normalize_event(row, index=index)
+        except AnalysisError as error:
+            warnings.append(f"skipped: workspace AzureActivity row {index}: {error}")
+            continue
+        if event.origin != "workspace":
+            event = event._replace(origin="workspace")
+        by_id, by_operation = event_key(event)
+        if (by_id and by_id in known) or by_operation in known:
+            duplicates += 1
+            continue
+        known.update(key for key in (by_id, by_operation) if key)
+        events.append(event)
+    return duplicates
+
+
+def workspace_records(document: Any, warnings: list[str] | None = None) -> list[dict[str, Any]]:
+    """A ``workspace/<table>.json`` document's rows as dicts (column name → value).
+
+    A document that is not one (no ``columns``/``rows`` lists), or a row whose length is not the
+    columns', is left out with a warning in ``warnings``; a ``partial`` or ``failed`` query is noted there too.
+    """
+    notes = warnings if warnings is not None else []
+    if not isinstance(document, Mapping):
+        return []
+    table = str(document.get("table") or "workspace table")
+    status = document.get("status")
+    if status in ("partial", "failed"):
+        error = document.get("error")
+        detail = error.get("message") or error.get("code") if isinstance(error, Mapping) else None
+        notes.append(f"workspace {table}: the query was {status}" + (f" ({detail})" if detail else ""))
+    columns, rows = document.get("columns"), document.get("rows")
+    if not isinstance(columns, list) or not isinstance(rows, list):
+        if status != "failed":
+            notes.append(f"workspace {table}: no columns and rows lists; its rows are not used")
+        return []
+    names = [str(column.get("name")) if isinstance(column, Mapping) else str(column) for column in columns]
+    records = []
+    for index, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != len(names):
+            notes.append(f"workspace {table}: row {index} does not match its {len(names)} columns; skipped")
+            continue
+        records.append(dict(zip(names, row, strict=True)))
+    return records
 
 
 def operations(records: Iterable[Mapping[str, Any] | ActivityEvent] | Mapping[str, Any]) -> list[Operation]:
@@ -263,14 +373,22 @@ def operations(records: Iterable[Mapping[str, Any] | ActivityEvent] | Mapping[st
 
 
 def activity_from_bundle(bundle: Bundle) -> ActivityLog:
-    """The Activity Log of an evidence bundle (``bundle.activity_log``), parsed.
+    """The Activity Log of an evidence bundle (``bundle.activity_log``) and its workspace's AzureActivity, parsed.
 
     Parameters
     ----------
     bundle
-        A loaded :class:`kit.evidence.Bundle` (anything with an ``activity_log`` list).
+        A loaded :class:`kit.evidence.Bundle` (anything with an ``activity_log`` list; ``workspace_tables``
+        when it has one).
     """
-    return parse_activity_log(getattr(bundle, "activity_log", None) or [])
+    warnings: list[str] = []
+    tables = getattr(bundle, "workspace_tables", None)
+    rows = workspace_records(tables.get("AzureActivity"), warnings) if isinstance(tables, Mapping) else []
+    log = parse_activity_log(getattr(bundle, "activity_log", None) or [], workspace=rows)
+    if not warnings:
+        return log
+    return ActivityLog(events=log.events, operations=log.operations, warnings=(*warnings, *log.warnings),
+                       duplicates=log.duplicates)
 
 
 def _group(events: Sequence[ActivityEvent]) -> list[Operation]:

@@ -5,7 +5,7 @@ DataFrame with the columns of the design (modelled on Timesketch/plaso events)::
 
     time        tz-aware UTC (NaT for boot events that have an uptime but no wall time)
     time_desc   which kind of time it is (TIME_KINDS below)
-    source      activity_log | boot_log | console | instance_view | kit
+    source      activity_log | boot_log | console | instance_view | metrics | heartbeat | syslog | event | kit
     kind        what happened (an ARM operation name, a bootlog event or finding kind …)
     summary     one line for people
     actor       who did it (a UPN, an app id, ``platform``, ``guest``, the responder …)
@@ -36,15 +36,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from kit.analyze._activity_model import RecordList
+from kit.analyze._activity_model import RecordList, evidence_of
 from kit.analyze._gc import gc_paused
 from kit.analyze._timeline_boot import boot_rows
 from kit.analyze._timeline_console import console_events_from_cast
 from kit.analyze._timeline_figure import reference_times, timeline_figure, write_timeline_html
+from kit.analyze._timeline_metrics import metrics_rows
 from kit.analyze._timeline_peers import causal_kind, peer_rows, routine_peer_rows
 from kit.analyze._timeline_rows import COLUMNS, SEVERITIES, SOURCES, TIME_KINDS, Rows, normalize_severity
+from kit.analyze._timeline_workspace import workspace_rows
 from kit.analyze.activity import ActivityLog, Operation, activity_from_bundle
 from kit.analyze.bootlog import BootReport
+from kit.analyze.metrics import MetricsReading, metrics_from_bundle
 from kit.errors import AnalysisError
 from kit.times import parse_time
 
@@ -122,7 +125,7 @@ def _activity_rows(rows: Rows, operations: Iterable[Operation]) -> None:
         kinds.append(name or "activity")
         summaries.append(op.summary)
         resource_ids.append(op.resource_id)
-        evidence.append("activity_log.json#" + ",".join([str(p) for p in sorted([e.position for e in events])]))
+        evidence.append(evidence_of(events))  # activity_log.json#…, and workspace/AzureActivity.json#… if any
         details_of.append(details)
     rows.extend({"time": times, "time_desc": descs, "source": ["activity_log"] * count, "kind": kinds,
                  "summary": summaries, "actor": actors, "resource_id": resource_ids, "severity": severities,
@@ -289,7 +292,7 @@ def console_rows(events: Any) -> list[dict[str, Any]]:
 
 
 def build_timeline(bundle: Bundle, *, console_events: Any = None, boot_report: BootReport | None = None,
-                   activity: ActivityLog | None = None) -> pd.DataFrame:
+                   activity: ActivityLog | None = None, metrics: MetricsReading | None = None) -> pd.DataFrame:
     """Lay a bundle's evidence on one UTC timeline.
 
     Parameters
@@ -301,13 +304,17 @@ def build_timeline(bundle: Bundle, *, console_events: Any = None, boot_report: B
     boot_report, activity
         The bundle's serial log and Activity Log already read (as :func:`kit.analyze.triage.triage`
         does once for every analysis); read here when ``None``.
+    metrics
+        The bundle's platform metrics already read (:func:`kit.analyze.metrics.metrics_from_bundle`);
+        read here when ``None``. Their change points are the ``metrics`` rows.
 
     Returns
     -------
     pandas.DataFrame
         The columns of :data:`COLUMNS`, sorted by time; rows without wall time come last.
         ``df.attrs`` holds ``warnings`` (list of str), ``anchor`` (how uptime was anchored,
-        or ``None``), ``vm_id`` and ``peers`` (the known-good VMs' names).
+        or ``None``), ``vm_id``, ``peers`` (the known-good VMs' names) and ``metrics`` (the
+        :class:`~kit.analyze.metrics.MetricsReading` the figure's metrics panel draws).
 
     Raises
     ------
@@ -322,7 +329,8 @@ def build_timeline(bundle: Bundle, *, console_events: Any = None, boot_report: B
     vm_id = str(manifest.get("vm_id") or (bundle.vm or {}).get("id") or "")
     with gc_paused():  # hundreds of thousands of small acyclic dicts: nothing for the collector to find
         frame = _build(bundle, manifest, collected, vm_id, console_events, boot_report,
-                       activity if activity is not None else activity_from_bundle(bundle))
+                       activity if activity is not None else activity_from_bundle(bundle),
+                       metrics if metrics is not None else metrics_from_bundle(bundle))
         _promote_to_oldest_generation()
         return frame
 
@@ -342,12 +350,15 @@ def _promote_to_oldest_generation() -> None:
 
 
 def _build(bundle: Bundle, manifest: Mapping[str, Any], collected: datetime | None, vm_id: str, console_events: Any,
-           boot_report: BootReport | None, activity: ActivityLog) -> pd.DataFrame:
+           boot_report: BootReport | None, activity: ActivityLog, metrics: MetricsReading) -> pd.DataFrame:
     rows = Rows()
-    warnings: list[str] = list(activity.warnings)
+    warnings: list[str] = [*activity.warnings, *metrics.warnings]
     _activity_rows(rows, activity.operations)
     _instance_view_rows(rows, bundle.instance_view, collected, vm_id)
     anchor = boot_rows(rows, bundle, activity.operations, bundle.instance_view, vm_id, warnings, report=boot_report)
+    metrics_rows(rows, metrics, vm_id)
+    workspace_rows(rows, getattr(bundle, "workspace_tables", None), vm_id,
+                   parse_time((manifest.get("window") or {}).get("end")), warnings)
     _kit_rows(rows, manifest, collected, vm_id)
     if console_events is not None:
         for row in console_rows(console_events):
@@ -357,6 +368,7 @@ def _build(bundle: Bundle, manifest: Mapping[str, Any], collected: datetime | No
     frame.attrs["anchor"] = anchor
     frame.attrs["vm_id"] = vm_id
     frame.attrs["peers"] = [str(name) for name in manifest.get("peers") or []]
+    frame.attrs["metrics"] = metrics
     return frame
 
 

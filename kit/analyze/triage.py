@@ -26,6 +26,7 @@ import pandas as pd
 
 from kit.analyze.activity import ActivityLog, activity_from_bundle
 from kit.analyze.bootlog import BootReport, boot_report_from_bundle
+from kit.analyze.metrics import metrics_from_bundle
 from kit.analyze.network import NetworkDiff, NetworkReading, ResponderVerdict, VmNetwork, read_network
 from kit.analyze.timeline import build_timeline
 from kit.analyze.verdict import Classification, check_responder, classify
@@ -132,8 +133,10 @@ def triage(bundle: Bundle, peers: Sequence[Bundle] = (), *, responder_ip: str | 
     activity = activity_from_bundle(bundle)
     boot = boot_report_from_bundle(bundle)
     network = read_network(bundle, peers, responder_ip=responder_ip, operations=activity.operations)
-    timeline = build_timeline(bundle, console_events=console_events, boot_report=boot, activity=activity)
+    metrics = metrics_from_bundle(bundle)
+    timeline = build_timeline(bundle, console_events=console_events, boot_report=boot, activity=activity,
+                              metrics=metrics)
     classification = classify(bundle, peers, responder_ip=responder_ip, boot_report=boot, network=network,
-                              activity=activity)
+                              activity=activity, metrics=metrics)
     return TriageResult(bundle=bundle, peers=peers, activity=activity, boot=boot, network=network,
                         timeline=timeline, classification=classification)

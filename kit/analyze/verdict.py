@@ -27,6 +27,7 @@ from kit.analyze._verdict_rules import MIN_SCORE, RULES, Rule
 from kit.analyze._verdict_steps import NextStep, next_step_for
 from kit.analyze.activity import ActivityLog
 from kit.analyze.bootlog import BootReport
+from kit.analyze.metrics import MetricsReading
 from kit.analyze.network import NetworkReading
 from kit.errors import AnalysisError, UsageError
 
@@ -196,7 +197,7 @@ def check_responder(responder_ip: str | None) -> None:
 
 def classify(bundle: Bundle, peers: Sequence[Bundle] = (), *, responder_ip: str | None = None,
              boot_report: BootReport | None = None, network: NetworkReading | None = None,
-             activity: ActivityLog | None = None) -> Classification:
+             activity: ActivityLog | None = None, metrics: MetricsReading | None = None) -> Classification:
     """Rank the explanations for an unreachable VM from its evidence bundle.
 
     Parameters
@@ -213,6 +214,9 @@ def classify(bundle: Bundle, peers: Sequence[Bundle] = (), *, responder_ip: str 
         The bundle's serial log, network and Activity Log already read (as
         :func:`kit.analyze.triage.triage` does once for every analysis); read here when ``None``.
         ``network`` must have been read with the same ``peers`` and ``responder_ip``.
+    metrics
+        The bundle's platform metrics already read (:func:`kit.analyze.metrics.metrics_from_bundle`);
+        read here when ``None``. Their change points support hypotheses, never lead one.
 
     Returns
     -------
@@ -231,7 +235,7 @@ def classify(bundle: Bundle, peers: Sequence[Bundle] = (), *, responder_ip: str 
                             f"got {type(bundle).__name__}")
     check_responder(responder_ip)
     facts = gather_facts(bundle, list(peers), responder_ip=responder_ip, boot_report=boot_report, network=network,
-                         activity=activity)
+                         activity=activity, metrics=metrics)
     scored: list[Hypothesis] = []
     for rule in RULES:
         score, supporting, contradicting = _score(rule, facts)

@@ -210,6 +210,7 @@ def import_folder(source: str | Path, out: str | Path, *, vm: str | None = None,
     stamps = sorted(str(event["eventTimestamp"]) for event in events if event.get("eventTimestamp"))
     window: dict[str, str | None] = {"start": stamps[0], "end": stamps[-1]} if stamps else {"start": None, "end": None}
     with BundleWriter(target) as writer:
+        metric_files = 0  # metrics/<n>.json, in file order (contract C5)
         for shown, importer_name, artifact in found:
             name = artifact.name
             if artifact.attribute in ("effective_nsgs", "effective_routes"):
@@ -219,7 +220,11 @@ def import_folder(source: str | Path, out: str | Path, *, vm: str | None = None,
                                         "code": "UnknownNic", "message": f"{shown}: cannot tell which NIC this "
                                         f"effective list belongs to (import one NIC's outputs per folder)"})
                     continue
-            relative = BundleWriter.path_for(artifact.attribute, name)
+            if artifact.attribute == "metrics":
+                metric_files += 1
+                relative = f"metrics/{metric_files}.json"
+            else:
+                relative = BundleWriter.path_for(artifact.attribute, name)
             if writer.has(relative):
                 result.duplicates.append(shown)
                 continue

@@ -1,7 +1,9 @@
 """Microsoft.Insights Activity Log: ``eventtypes/management/values`` with ``$filter`` and paging.
 
 Records are answered newest first, :data:`PAGE_SIZE` a page, with a ``nextLink`` carrying
-the original query plus ``$skiptoken`` (the SDK follows it verbatim).
+the original query plus ``$skiptoken`` (the SDK follows it verbatim). A start more than 90 days
+before the scenario's present (its window's end, see ``_workspace_tables.present_of``) is refused
+with 400, as Azure refuses one more than 90 days ago.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from aiohttp import web
 
 from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, state_of
 from kit.lab._odata import FilterError, parse_activity_filter
+from kit.lab._workspace_tables import RETENTION, present_of
 
 __all__ = ["PAGE_SIZE", "add_routes"]
 
@@ -37,6 +40,12 @@ async def _list(request: web.Request, params: dict[str, str]) -> web.StreamRespo
         parsed = parse_activity_filter(text)
     except FilterError as error:
         return arm_error(400, "BadRequest", f"The $filter '{text}' is invalid: {error}.")
+    info = state.scenario_for(sub)
+    oldest = present_of(info) - RETENTION if info is not None else None
+    if oldest is not None and parsed.start < oldest:
+        return arm_error(400, "BadRequest", f"The $filter '{text}' starts before {oldest:%Y-%m-%dT%H:%M:%SZ}: the "
+                                            "Activity Log keeps 90 days; older events are only in a Log Analytics "
+                                            "workspace the log was sent to.")
     token = request.query.get("$skiptoken", "0")
     if not token.isdigit():
         return arm_error(400, "BadRequest", f"The $skiptoken '{token}' is invalid.")

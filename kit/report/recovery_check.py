@@ -8,7 +8,9 @@
 
 Proofs (:mod:`kit.report.recovery_proofs`): the VM is running; its last boot reached the login
 prompt with no critical finding (and, for a repair, started after the fix); the offline network
-verdict from the responder is reachable; the port answers (SSH banner / RDP X.224 confirm). With
+verdict from the responder is reachable; the port answers (SSH banner / RDP X.224 confirm); the
+platform metrics since the fix are back (availability 100%, flows within a band of the same hours
+before the incident, read from the incident's earlier evidence; not available without metrics). With
 ``reboot=True`` the VM is restarted through the SDK, the check waits for the new boot in boot
 diagnostics and proves boot, network and port again. The collected bundles and the
 ``recovery-check`` record (:mod:`kit.azure.actions`, with the fix it proves and every ARM write)
@@ -26,6 +28,7 @@ from typing import Any
 
 from kit import ids
 from kit.analyze.bootlog import BootReport, boot_report_from_bundle, parse_boot_log
+from kit.analyze.metrics import MetricsReading, metrics_from_bundle
 from kit.analyze.verdict import check_responder
 from kit.archive import Stage
 from kit.azure.actions import ActionRecord, WriteLog, read_actions, record_action
@@ -42,6 +45,7 @@ from kit.report.recovery_proofs import (
     boot_proof,
     booted_up,
     is_windows,
+    metrics_proof,
     network_proof,
     port_proof,
     running_proof,
@@ -161,6 +165,20 @@ def _boots_before(incident_root: Path, vm_name: str, since: datetime, log: bytes
         if bundle.serial_log and collected is not None and collected < since and (best is None or collected > best[0]):
             best = (collected, bundle.serial_log)
     return parse_boot_log(best[1]).boots if best else None
+
+
+def _baseline_metrics(incident_root: Path, vm_name: str, since: datetime) -> MetricsReading | None:
+    """The metrics of the newest bundle of this VM collected before ``since`` (the incident's own evidence)."""
+    best: tuple[datetime, Bundle] | None = None
+    for folder in incident_root.glob(f"evidence/*/{vm_name}"):
+        try:
+            bundle = load_bundle(folder)
+        except (KitError, OSError):
+            continue
+        collected = _time(bundle.manifest.get("collected_at"))
+        if collected is not None and collected < since and (best is None or collected > best[0]):
+            best = (collected, bundle)
+    return metrics_from_bundle(best[1]) if best else None
 
 
 def _round(bundle: Bundle, peers: Sequence[Bundle], where: str, *, since: datetime, require_new: bool,
@@ -297,6 +315,7 @@ def check_recovery(target: AzureTarget, vm_id: str, *, incident_root: str | Path
                                         responder_ip=responder_ip, probe=probe, timeout=boot_timeout, sleep=sleep)
             proofs.extend(more)
             bundles.extend(again)
+        proofs.append(metrics_proof(bundle, where, since=since, baseline=_baseline_metrics(root, rid.name, since)))
         if not any(p.passed for p in proofs if p.name.startswith(("boot", "port"))):
             proofs.append(Proof("answers", False, "nothing proves the VM is reachable again: no port answered (give "
                                                   "--probe HOST[:PORT]) and no healthy boot was seen (check with "

@@ -1,9 +1,9 @@
-"""The recovery check's proofs, each from one piece of evidence: power state, boot, network, the port.
+"""The recovery check's proofs, each from one piece of evidence: power state, boot, network, the port, metrics.
 
 Every proof is a :class:`Proof`: its name, whether it passed (``None``: not checked, with the
 reason), what was seen in one sentence a person can act on, and where (a bundle file, a serial
 log line, a TCP address). They read a freshly collected bundle (:func:`running_proof`,
-:func:`boot_proof`, :func:`network_proof`) or the network itself (:func:`port_proof`).
+:func:`boot_proof`, :func:`network_proof`, :func:`metrics_proof`) or the network itself (:func:`port_proof`).
 """
 
 from __future__ import annotations
@@ -15,14 +15,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kit.analyze.bootlog import BootReport
+from kit.analyze.metrics import FLOW_BAND, MetricsReading, compare_recovery, metrics_from_bundle
 from kit.analyze.network import os_type_of, read_network
 from kit.times import iso_z
 
 if TYPE_CHECKING:
     from kit.evidence import Bundle
 
-__all__ = ["X224_REQUEST", "Proof", "boot_proof", "booted_up", "is_windows", "network_proof", "port_proof",
-           "running_proof"]
+__all__ = ["X224_REQUEST", "Proof", "boot_proof", "booted_up", "is_windows", "metrics_proof", "network_proof",
+           "port_proof", "running_proof"]
 
 #: TPKT + X.224 Connection Request + RDP_NEG_REQ (TLS | CredSSP), what an RDP client sends first.
 X224_REQUEST = bytes.fromhex("030000130ee000000000000100080003000000")
@@ -168,6 +169,35 @@ def network_proof(bundle: Bundle, peers: Sequence[Bundle], where: str, responder
     if verdict.reachable is None:
         return Proof(name, False, f"{seen}: not proven reachable (check the appliance forwards)", files)
     return Proof(name, False, seen, files)
+
+
+def metrics_proof(bundle: Bundle, where: str, *, since: datetime, baseline: MetricsReading | None = None,
+                  name: str = "metrics") -> Proof:
+    """Availability back to 100% and flows back within :data:`~kit.analyze.metrics.FLOW_BAND` of the same
+    hours before the incident (``baseline``: the incident's first collection), with the numbers.
+
+    Not available (``None``, never a failure) when no metrics were collected or none has data since
+    the fix yet; fails when availability or flows are not back.
+    """
+    files = f"{where}/metrics"
+    reading = metrics_from_bundle(bundle)
+    if reading.empty:
+        why = "; ".join(reading.unsupported or reading.warnings) or "none in the bundle"
+        return Proof(name, None, f"not available: no platform metrics were collected ({why})", files)
+    figures = compare_recovery(reading, fixed_at=since, baseline=baseline)
+    if not figures:
+        return Proof(name, None, "not available: neither VmAvailabilityMetric nor the flow metrics were collected",
+                     files)
+    failed = [f for f in figures if f.passed is False]
+    judged = [f for f in figures if f.passed is not None]
+    seen = "; ".join(f.seen for f in [*failed, *(f for f in figures if f.passed is not False)])
+    if failed:
+        low, high = FLOW_BAND
+        return Proof(name, False, f"not back since the fix at {iso_z(since)} (flows must be within "
+                                  f"{low:.0%}–{high:.0%} of the same hours before the incident): {seen}", files)
+    if not judged:
+        return Proof(name, None, f"not proven: {seen}", files)
+    return Proof(name, True, seen, files)
 
 
 def port_proof(probe: tuple[str, int] | None, *, windows: bool, timeout: float = 5.0, name: str = "port") -> Proof:

@@ -1,8 +1,9 @@
 """The verdict card: the answer first, in one screen, at the top of a report.
 
 Cause, level (guest or platform), confidence as ``kit analyze verdict`` prints it, the causal
-change (who, when, what), the next step with its commands and one piece of contradicting
-evidence. Inline CSS only; every text from evidence is escaped.
+change (who, when, what), the platform metrics' change point behind it when one supports it, the
+next step with its commands and one piece of contradicting evidence. Inline CSS only; every text
+from evidence is escaped.
 """
 
 from __future__ import annotations
@@ -63,6 +64,15 @@ def _contradiction(top: Mapping[str, Any]) -> str:
     return "nothing in the evidence contradicts it"
 
 
+def _metrics(top: Mapping[str, Any]) -> str | None:
+    """The platform metrics' change points among the supporting evidence, one line each (at most two)."""
+    rows = [row for row in top.get("supporting") or [] if isinstance(row, Mapping) and row.get("source") == "metrics"]
+    if not rows:
+        return None
+    lines = [f"{row.get('summary')} [{row.get('evidence')}]" for row in rows[:2]]
+    return "; ".join(lines) + (f" (+{len(rows) - 2} more)" if len(rows) > 2 else "")
+
+
 def card(top: Mapping[str, Any], attribution: Attribution | Mapping[str, Any] | None, *, vm: str,
          subscription: str | None, commands: Sequence[str] | None = None) -> Html:
     """The card for one hypothesis as JSON (:meth:`kit.analyze.verdict.Hypothesis.to_json`)."""
@@ -80,6 +90,9 @@ def card(top: Mapping[str, Any], attribution: Attribution | Mapping[str, Any] | 
            _row("Causal change", _esc(_change(attribution), limit=400)),
            _row("Next step", _esc(f"{top.get('next_step')}: {top.get('next_step_text') or ''}", limit=500)),
            _row("Against it", _esc(_contradiction(top), limit=300))]
+    metrics = _metrics(top)
+    if metrics:
+        out.insert(-1, _row("Metrics", _esc(metrics, limit=600)))
     if commands:
         shown = commands[:_MAX_COMMANDS]
         more = f"\n# … {len(commands) - len(shown)} more in the classification section" if len(commands) > len(

@@ -65,7 +65,7 @@ def test_firewall_lockout_without_a_fix_fails_on_the_port_and_is_recorded(lab: R
     assert proof(result, "running")[0] and proof(result, "network")[0], "Azure's side is fine: the guest blocks"
     [action] = read_actions(incident)
     assert action["kind"] == "recovery-check" and action["status"] == "failed" and action["approval"] == "CHG-7"
-    assert [p["name"] for p in action["details"]["proofs"]] == ["running", "boot", "network", "port"]
+    assert [p["name"] for p in action["details"]["proofs"]] == ["running", "boot", "network", "port", "metrics"]
     assert action["writes"] == [], "a check without --reboot changes nothing"
     bundle = load_bundle(incident / result.bundles[0])
     assert bundle.manifest["source"] == "lab:firewall-lockout" and bundle.serial_log
@@ -85,7 +85,7 @@ def test_a_wrong_firewall_fix_fails_and_the_right_one_passes_and_survives_a_rebo
     assert right.passed, right.summary
     names = [p.name for p in right.proofs]
     assert names == ["running", "boot", "network", "port", "restart", "running after restart",
-                     "boot after restart", "network after restart", "port after restart"]
+                     "boot after restart", "network after restart", "port after restart", "metrics"]
     assert "SSH-2.0-" in proof(right, "port after restart")[1]
     assert proof(right, "boot after restart")[1].startswith("boot 2 of the serial log")
     assert "after the fix, reached the login prompt with no critical finding" in proof(right, "boot after restart")[1]
@@ -175,7 +175,7 @@ def test_skipped_proofs_say_what_to_give_and_bad_input_is_refused(lab: RunningLa
     result = check(lab, "sshd-broken", tmp_path / "INC-8", responder_ip=None, probe=None, reboot=True)
     assert result.passed, result.summary
     assert proof(result, "boot after restart")[0] is True
-    assert "(boot, network, port, network after restart, port after restart not checked)" in result.summary
+    assert "(boot, network, port, network after restart, port after restart, metrics not checked)" in result.summary
     with pytest.raises(UsageError, match="approval"):
         check(lab, "sshd-broken", tmp_path / "INC-8", approval="  ")
     with pytest.raises(UsageError, match="time zone"):

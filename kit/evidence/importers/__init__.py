@@ -9,7 +9,7 @@ loads it, in registration order.
 
 from __future__ import annotations
 
-from kit.evidence.importers import arm, files
+from kit.evidence.importers import arm, files, metrics
 from kit.evidence.importers._base import Artifact, Importer, Importers
 
 __all__ = ["IMPORTERS", "Artifact", "Importer", "Importers"]
@@ -18,3 +18,4 @@ __all__ = ["IMPORTERS", "Artifact", "Importer", "Importers"]
 IMPORTERS = Importers()
 arm.register(IMPORTERS)
 files.register(IMPORTERS)
+metrics.register(IMPORTERS)
