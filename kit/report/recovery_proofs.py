@@ -176,8 +176,10 @@ def metrics_proof(bundle: Bundle, where: str, *, since: datetime, baseline: Metr
     """Availability back to 100% and flows back within :data:`~kit.analyze.metrics.FLOW_BAND` of the same
     hours before the incident (``baseline``: the incident's first collection), with the numbers.
 
-    Not available (``None``, never a failure) when no metrics were collected or none has data since
-    the fix yet; fails when availability or flows are not back.
+    Metrics confirm a recovery, they never fail one: Azure ingests them minutes late, and the buckets
+    after ``since`` include the minutes before the fixed VM started (a repair swaps and starts it well
+    after the flow began), so "not back yet" is shown with its numbers as ``None`` (not proven), like
+    no metrics at all, and the other proofs decide.
     """
     files = f"{where}/metrics"
     reading = metrics_from_bundle(bundle)
@@ -193,8 +195,9 @@ def metrics_proof(bundle: Bundle, where: str, *, since: datetime, baseline: Metr
     seen = "; ".join(f.seen for f in [*failed, *(f for f in figures if f.passed is not False)])
     if failed:
         low, high = FLOW_BAND
-        return Proof(name, False, f"not back since the fix at {iso_z(since)} (flows must be within "
-                                  f"{low:.0%}–{high:.0%} of the same hours before the incident): {seen}", files)
+        return Proof(name, None, f"not back yet since the fix at {iso_z(since)} (flows within {low:.0%}–"
+                                 f"{high:.0%} of the same hours before the incident; metrics arrive minutes late, "
+                                 f"so they confirm a recovery and never fail one): {seen}", files)
     if not judged:
         return Proof(name, None, f"not proven: {seen}", files)
     return Proof(name, True, seen, files)

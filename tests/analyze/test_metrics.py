@@ -267,6 +267,14 @@ def test_the_recovery_proof_is_not_available_without_metrics(tmp_path: Path) -> 
     assert "Monitoring Reader" in proof.seen
 
 
+def test_metrics_not_back_yet_are_shown_but_do_not_fail_the_recovery(tmp_path: Path) -> None:
+    down = metrics_document(START, metric("VmAvailabilityMetric", START, [1.0] * 600 + [0.0] * 30),
+                            metric("Inbound Flows", START, level(600, 40) + [0.0] * 30))
+    proof = metrics_proof(make_bundle(tmp_path, [down]), "evidence/x/vm-web-01", since=START + timedelta(minutes=610))
+    assert proof.passed is None and proof.seen.startswith("not back yet since the fix")
+    assert "availability 0.0% since the fix" in proof.seen and "never fail one" in proof.seen
+
+
 @pytest.mark.parametrize("form", ["%Y-%m-%dT%H:%M:%S.0000000Z", "%Y-%m-%dT%H:%M:%S+00:00", "%Y-%m-%dT%H:%M:%SZ"])
 def test_every_iso_form_of_the_time_stamps_reads_the_same(form: str) -> None:
     doc = metrics_document(START, metric("Inbound Flows", START, level(300, 40) + [0.0] * 30))
