@@ -26,6 +26,7 @@ ANSWERS: dict[str, Answer] = {
     "windows-rdp": Answer("service_failure:rdp", "serial_console", "guest"),
     "kernel-panic": Answer("boot_failure:kernel_panic", "repair_vm", "guest"),
     "deallocated": Answer("vm_not_running", "start_vm", "platform"),
+    "vmss-canary-firewall": Answer("guest_firewall", "serial_console", "guest"),
 }
 
 #: A known-good peer in any scenario.

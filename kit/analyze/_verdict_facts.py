@@ -3,7 +3,9 @@
 :func:`gather_facts` reads the bundle once (power state, VM agent, Resource Health, boot report,
 network verdicts, diff against peers, Activity Log operations); :meth:`Facts.signal` answers one
 named signal of ``_verdict_rules.RULES`` with a strength (0–1) and the rows that show it. Boot
-findings count only when they survive a good boot (:mod:`kit.analyze._verdict_boot`).
+findings count only when they survive a good boot (:mod:`kit.analyze._verdict_boot`). Platform
+metrics' change points (:mod:`kit.analyze._verdict_metrics`) support a hypothesis when they follow
+its change within minutes; they never lead one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from kit.analyze._verdict_boot import boot_signal, counted_findings
 from kit.analyze._verdict_evidence import Evidence, operation_evidence
+from kit.analyze._verdict_metrics import availability_lost_while_down, flows_stopped_after
 from kit.analyze._verdict_platform import (
     agent_not_ready,
     agent_statuses,
@@ -25,8 +28,9 @@ from kit.analyze._verdict_platform import (
 from kit.analyze._verdict_rules import BOOT_SIGNALS, RULES, SUMMARIES
 from kit.analyze.activity import ActivityLog, Operation, activity_from_bundle
 from kit.analyze.bootlog import BootReport, Finding, parse_boot_log
+from kit.analyze.metrics import MetricsReading, metrics_from_bundle
 from kit.analyze.network import NetworkDiff, NetworkReading, ResponderVerdict, VmNetwork, read_network
-from kit.ids import name_of
+from kit.ids import VMSS_VM, name_of, try_parse
 from kit.times import parse_time
 
 if TYPE_CHECKING:
@@ -40,7 +44,14 @@ _BOOT_FAILURE_SIGNALS = ("boot_panic", "boot_root_device", "boot_fstab", "boot_f
 _BLOCKERS = tuple(dict.fromkeys((*_BOOT_FAILURE_SIGNALS, "oom_panic", "selinux_relabel_loop", *(
     rule.support[0][0] for rule in RULES if rule.support[0][0] not in ("vm_not_running", "nsg_denies_access",
                                                                         "route_drops_replies")))))
+#: what changes a scale-set instance's guest through the control plane: the scale set's model (extensions,
+#: custom data, image) once the instance is upgraded to it, and Run Command on the instance
+_SCALE_SET_CHANGES = ("microsoft.compute/virtualmachinescalesets/write",
+                      "microsoft.compute/virtualmachinescalesets/manualupgrade/action",
+                      "microsoft.compute/virtualmachinescalesets/extensions/write",
+                      "microsoft.compute/virtualmachinescalesets/virtualmachines/runcommand/action")
 _STOP_OPS = ("microsoft.compute/virtualmachines/deallocate/action", "microsoft.compute/virtualmachines/poweroff/action")
+_APPLIANCE_DELETES = ("microsoft.compute/virtualmachines/delete", "microsoft.network/networkinterfaces/delete")
 _START_OPS = ("microsoft.compute/virtualmachines/start/action", "microsoft.compute/virtualmachines/restart/action")
 
 
@@ -70,6 +81,7 @@ class Facts:
     serial_log_failure: str | None = None
     window: tuple[datetime | None, datetime | None] = (None, None)
     path_resources: tuple[str, ...] = ()
+    metrics: MetricsReading | None = None
     checked: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -308,7 +320,41 @@ class Facts:
         rows = [operation_evidence(op) for op in self.operations
                 if op.operation_name.lower() in names and not op.failed
                 and (not vm or op.resource_id.lower().startswith(vm))]
+        parent = try_parse(self.vm_id)
+        if parent is not None and parent.is_kind(VMSS_VM) and parent.parent is not None:  # the scale set's model
+            scale_set = str(parent.parent).lower()  # changes reach the instance when it is upgraded to the model
+            rows += [operation_evidence(op) for op in self.operations
+                     if op.operation_name.lower() in _SCALE_SET_CHANGES and not op.failed
+                     and op.resource_id.lower().rstrip("/") in (scale_set, vm)]
         return (1.0, rows) if rows else (0.0, [])
+
+    # ------------------------------------------------------------ signals: metrics
+
+    def _s_flows_stopped_after_nsg_change(self) -> tuple[float, list[Evidence]]:
+        """Flows or traffic fell to ~0 within minutes after a write to this VM's NSGs."""
+        return flows_stopped_after(self.metrics, self._changes("networksecuritygroups"))
+
+    def _s_flows_stopped_after_route_change(self) -> tuple[float, list[Evidence]]:
+        """Flows or traffic fell to ~0 within minutes after a write to this VM's route tables, or after
+        another VM or NIC was deleted (the appliance a route sends to)."""
+        vm = self.vm_id.lower()
+        gone = [operation_evidence(op) for op in self.operations
+                if op.operation_name.lower() in _APPLIANCE_DELETES and not op.failed
+                and not (vm and op.resource_id.lower().startswith(vm))]
+        return flows_stopped_after(self.metrics, [*self._changes("routetables"), *gone])
+
+    def _s_flows_stopped_after_guest_change(self) -> tuple[float, list[Evidence]]:
+        """Flows or traffic fell to ~0 within minutes after a Run Command, an extension write or a restart."""
+        vm = self.vm_id.lower()
+        restarts = [operation_evidence(op) for op in self.operations
+                    if op.operation_name.lower() in _START_OPS and not op.failed
+                    and (not vm or op.resource_id.lower().startswith(vm))]
+        return flows_stopped_after(self.metrics, [*self.signal("guest_change")[1], *restarts])
+
+    def _s_availability_lost_boot_stopped(self) -> tuple[float, list[Evidence]]:
+        """VmAvailabilityMetric went to 0 and stayed there, and the serial log's last boot stops short of a login."""
+        stopped = self.signal("no_login_prompt")
+        return availability_lost_while_down(self.metrics, stopped[1]) if stopped[0] else (0.0, [])
 
     # ------------------------------------------------------------ signals: platform
 
@@ -388,11 +434,11 @@ def _os(bundle: Bundle, boot: BootReport | None) -> str:
 
 def gather_facts(bundle: Bundle, peers: Sequence[Bundle], *, responder_ip: str | None,
                  boot_report: BootReport | None = None, network: NetworkReading | None = None,
-                 activity: ActivityLog | None = None) -> Facts:
+                 activity: ActivityLog | None = None, metrics: MetricsReading | None = None) -> Facts:
     """Read everything the rules need from a bundle and its peers, once.
 
-    ``boot_report``, ``network`` and ``activity`` are taken as given when the caller already has
-    them (:func:`kit.analyze.triage.triage`), else read from the bundle here.
+    ``boot_report``, ``network``, ``activity`` and ``metrics`` are taken as given when the caller
+    already has them (:func:`kit.analyze.triage.triage`), else read from the bundle here.
     """
     manifest = bundle.manifest or {}
     window: dict[str, Any] = manifest["window"] if isinstance(manifest.get("window"), dict) else {}
@@ -415,7 +461,11 @@ def gather_facts(bundle: Bundle, peers: Sequence[Bundle], *, responder_ip: str |
             for body in folder.values() if isinstance(body, dict) and body.get("id")
         ),
     )
+    facts.metrics = metrics if metrics is not None else metrics_from_bundle(bundle)
     facts.warnings.extend(activity.warnings)
+    facts.warnings.extend(facts.metrics.warnings)
+    if not facts.metrics.empty:
+        facts.checked.append("metrics")
     if activity.operations:
         facts.checked.append("activity_log")
     if power is not None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from kit.analyze._verdict_evidence import Evidence
 from kit.analyze._verdict_guides import FINDING_COMMANDS, GUIDES, Guide
 from kit.analyze._verdict_rules import STEP_TEXT
-from kit.ids import name_of, try_parse
+from kit.ids import VMSS_VM, name_of, try_parse
 
 if TYPE_CHECKING:
     from kit.analyze._verdict_facts import Facts
@@ -71,8 +71,17 @@ def _scope(resource_id: str | None, facts: Facts) -> tuple[str, str]:
     return sub, rg
 
 
+def _console_target(facts: Facts, target: str) -> str:
+    """``az serial-console connect``'s arguments: a scale-set instance is ``-n <scale set> --instance-id <id>``."""
+    parsed = try_parse(facts.vm_id)
+    if parsed is None or not parsed.is_kind(VMSS_VM) or parsed.parent is None:
+        return target
+    return (f"--subscription {parsed.subscription_id} -g {parsed.resource_group} -n {parsed.parent.name} "
+            f"--instance-id {parsed.name}")
+
+
 def _console_how(facts: Facts, target: str) -> str:
-    how = f"az serial-console connect {target}, or the kit's console widget"
+    how = f"az serial-console connect {_console_target(facts, target)}, or the kit's console widget"
     props = (facts.console_status or {}).get("properties")
     disabled = isinstance(props, dict) and props.get("disabled") is True
     if disabled:

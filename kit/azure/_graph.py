@@ -15,7 +15,7 @@ from typing import Any
 from azure.core.rest import HttpRequest
 
 from kit import ids
-from kit.azure import directory
+from kit.azure import directory, metrics, workspace
 from kit.azure._calls import Capture, Clients
 from kit.azure.errors import failure_record, map_azure_errors
 from kit.azure.request import CollectionRequest, ProgressCallback
@@ -24,9 +24,14 @@ from kit.evidence.manifest import DIRECTORY_CALL
 from kit.evidence.writer import BundleWriter
 from kit.times import utc_text
 
-__all__ = ["CONSOLE_API_VERSION", "Job", "Outcome", "Run"]
+__all__ = ["CONSOLE_API_VERSION", "SCALE_SET_FILE", "SCALE_SET_NIC", "Job", "Outcome", "Run"]
 
 CONSOLE_API_VERSION = "2024-07-01"
+
+#: the bundle file holding the scale set's model (an instance bundle only)
+SCALE_SET_FILE = "vmss.json"
+#: the type of a uniform scale-set instance's NIC (served by the network API under the scale set)
+SCALE_SET_NIC = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/networkInterfaces"
 
 
 @dataclass
@@ -42,8 +47,10 @@ class Outcome:
 class Job:
     """One VM's bundle in the making: its writer, counters and file names."""
 
-    def __init__(self, name: str, writer: BundleWriter, progress: ProgressCallback | None) -> None:
+    def __init__(self, name: str, writer: BundleWriter, progress: ProgressCallback | None,
+                 target: str | None = None) -> None:
         self.name = name
+        self.target = target or name  # the VM's name, or the scale-set instance's id
         self.writer = writer
         self.done = 0
         self.failed = 0
@@ -134,8 +141,14 @@ class Run:
 
     # -- single resources ------------------------------------------------------------------
     def get_vm(self, name: str) -> asyncio.Future[Outcome]:
-        rid = ids.vm_id(self.request.subscription_id, self.request.resource_group, name)
+        rid = self.request.resource_id(name)
         compute = self.clients.get("compute", rid.subscription_id)
+        if self.request.scale_set:
+            scale_set = self.request.scale_set
+            return self.shared(f"vm:{rid}", lambda: self.arm(
+                "virtual_machine_scale_set_vms.get", str(rid),
+                lambda c: compute.virtual_machine_scale_set_vms.get(rid.resource_group, scale_set, rid.name,
+                                                                    **c.kwargs())))
         return self.shared(f"vm:{rid}", lambda: self.arm(
             "virtual_machines.get", str(rid),
             lambda c: compute.virtual_machines.get(rid.resource_group, rid.name, **c.kwargs())))
@@ -154,6 +167,9 @@ class Run:
 
     # -- per VM ----------------------------------------------------------------------------
     async def vm(self, job: Job, name: str) -> None:
+        if self.request.scale_set:
+            await self.instance(job, name)
+            return
         rid = ids.vm_id(self.request.subscription_id, self.request.resource_group, name)
         model = job.record(await self.get_vm(name), "vm.json")
         network_profile = _props(model).get("networkProfile") or {}
@@ -165,11 +181,20 @@ class Run:
             self.activity_log(job),
             self.console_status(job),
             self.resource_health(job, rid),
+            workspace.collect_workspace(self, job, rid, model),
+            metrics.collect_metrics(self, job, rid),
             *(self.nic(job, nic) for nic in nic_ids if nic),
         )
 
     async def instance_view(self, job: Job, rid: ids.ResourceId) -> None:
         compute = self.clients.get("compute", rid.subscription_id)
+        if rid.is_kind(ids.VMSS_VM) and rid.parent is not None:
+            scale_set = rid.parent.name
+            job.record(await self.arm("virtual_machine_scale_set_vms.get_instance_view", str(rid),
+                                      lambda c: compute.virtual_machine_scale_set_vms.get_instance_view(
+                                          rid.resource_group, scale_set, rid.name, **c.kwargs())),
+                       "instance_view.json")
+            return
         job.record(await self.arm("virtual_machines.instance_view", str(rid),
                                   lambda c: compute.virtual_machines.instance_view(rid.resource_group, rid.name,
                                                                                    **c.kwargs())),
@@ -177,11 +202,18 @@ class Run:
 
     async def boot_diagnostics(self, job: Job, rid: ids.ResourceId) -> None:
         compute = self.clients.get("compute", rid.subscription_id)
-        result = job.record(await self.arm(
-            "virtual_machines.retrieve_boot_diagnostics_data", str(rid),
-            lambda c: compute.virtual_machines.retrieve_boot_diagnostics_data(rid.resource_group, rid.name,
-                                                                              **c.kwargs())),
-            "boot_diagnostics.json")
+        if rid.is_kind(ids.VMSS_VM) and rid.parent is not None:
+            scale_set = rid.parent.name
+            outcome = await self.arm(
+                "virtual_machine_scale_set_vms.retrieve_boot_diagnostics_data", str(rid),
+                lambda c: compute.virtual_machine_scale_set_vms.retrieve_boot_diagnostics_data(
+                    rid.resource_group, scale_set, rid.name, **c.kwargs()))
+        else:
+            outcome = await self.arm(
+                "virtual_machines.retrieve_boot_diagnostics_data", str(rid),
+                lambda c: compute.virtual_machines.retrieve_boot_diagnostics_data(rid.resource_group, rid.name,
+                                                                                  **c.kwargs()))
+        result = job.record(outcome, "boot_diagnostics.json")
         if not isinstance(result, dict):
             return
         blobs = [("serialConsoleLogBlobUri", "serial.log", "boot_diagnostics.serial_log"),
@@ -358,3 +390,115 @@ class Run:
                                       _ref(properties.get("networkSecurityGroup"))))
             work.append(self.resource(job, "route_tables", "route_tables.get", _ref(properties.get("routeTable"))))
         await self.gather(*work)
+
+    # -- per scale-set instance ------------------------------------------------------------
+    async def instance(self, job: Job, instance_id: str) -> None:
+        """One uniform scale-set instance: its model and view, boot diagnostics, NICs, the scale set's model."""
+        rid = self.request.resource_id(instance_id)
+        model = job.record(await self.get_vm(instance_id), "vm.json")
+        network_profile = _props(model).get("networkProfile") or {}
+        nic_ids = [_ref(nic) for nic in network_profile.get("networkInterfaces") or []]
+        await self.gather(
+            self.instance_view(job, rid),
+            self.boot_diagnostics(job, rid),
+            self.scale_set_model(job),
+            self.role_assignments(job, rid),
+            self.activity_log(job),
+            self.console_status(job),
+            self.resource_health(job, rid),
+            workspace.collect_workspace(self, job, rid, model),  # by the instance's computer name
+            *(self.instance_nic(job, nic) for nic in nic_ids if nic),
+        )
+
+    async def scale_set_model(self, job: Job) -> None:
+        """The scale set's own model (``vmss.json``): what a model update changed, the upgrade policy."""
+        request = self.request
+        assert request.scale_set is not None
+        compute = self.clients.get("compute", request.subscription_id)
+        rid = ids.parse_resource_id(str(request.resource_id(request.vm))).parent
+        assert rid is not None
+        job.record(await self.shared(f"vmss:{rid}", lambda: self.arm(
+            "virtual_machine_scale_sets.get", str(rid),
+            lambda c: compute.virtual_machine_scale_sets.get(rid.resource_group, rid.name, **c.kwargs()))),
+            SCALE_SET_FILE)
+
+    async def list_instances(self) -> Outcome:
+        """The scale set's instances (``virtual_machine_scale_set_vms.list``, all pages)."""
+        request = self.request
+        assert request.scale_set is not None
+        compute = self.clients.get("compute", request.subscription_id)
+        scale_set = str(request.resource_id(request.vm).parent)
+
+        async def listing(capture: Capture) -> None:
+            pager = compute.virtual_machine_scale_set_vms.list(request.resource_group, request.scale_set,
+                                                               **capture.kwargs(paging=True))
+            async for _ in pager:
+                pass
+
+        return await self.arm("virtual_machine_scale_set_vms.list", scale_set, listing, paging=True)
+
+    async def instance_nic(self, job: Job, nic_id: str) -> None:
+        """A NIC of a scale-set instance (the network API serves it under the scale set); its NSG, subnet, public IP.
+
+        ARM has no effective-NSG or effective-route operation for these NICs (only for top-level
+        ``Microsoft.Network/networkInterfaces``): each is recorded as a failure saying so, and the
+        analysis reads the configured NSGs and route tables instead.
+        """
+        rid = ids.parse_resource_id(nic_id)
+        instance = rid.parent
+        scale_set = instance.parent if instance is not None else None
+        if not rid.is_kind(SCALE_SET_NIC) or instance is None or scale_set is None:
+            job.record(Outcome("network_interfaces.get_virtual_machine_scale_set_network_interface", nic_id,
+                               failure={"call": "network_interfaces.get_virtual_machine_scale_set_network_interface",
+                                        "resource_id": nic_id, "status": None, "code": "UnexpectedNicId",
+                                        "message": f"the instance names a NIC that is not under its scale set: "
+                                                   f"{rid.kind}"}), "")
+            return
+        network = self.clients.get("network", rid.subscription_id)
+        call = "network_interfaces.get_virtual_machine_scale_set_network_interface"
+        nic_name = job.file_name("nics", rid)
+        body = job.record(await self.shared(f"{call}:{rid}", lambda: self.arm(
+            call, str(rid), lambda c: network.network_interfaces.get_virtual_machine_scale_set_network_interface(
+                rid.resource_group, scale_set.name, instance.name, rid.name, **c.kwargs()))),
+            BundleWriter.path_for("nics", nic_name))
+        for effective in ("network_interfaces.begin_list_effective_network_security_groups",
+                          "network_interfaces.begin_get_effective_route_table"):
+            job.record(Outcome(effective, str(rid), failure={
+                "call": effective, "resource_id": str(rid), "status": None, "code": "NotOfferedForScaleSetNic",
+                "message": "ARM computes effective security rules and routes only for standalone NICs "
+                           "(Microsoft.Network/networkInterfaces), not for a scale-set instance's NIC; the analysis "
+                           "uses the configured NSGs and route tables (the portal's instance blade is the live view)"}),
+                "")
+        if body is None:
+            return
+        properties = _props(body)
+        work: list[Awaitable[Any]] = []
+        if _ref(properties.get("networkSecurityGroup")):
+            work.append(self.resource(job, "nsgs", "network_security_groups.get",
+                                      _ref(properties["networkSecurityGroup"])))
+        for configuration in properties.get("ipConfigurations") or []:
+            inner = _props(configuration)
+            if subnet_ref := _ref(inner.get("subnet")):
+                work.append(self.subnet(job, subnet_ref))
+            if public_ip := _ref(inner.get("publicIPAddress")):
+                work.append(self.instance_public_ip(job, public_ip))
+        await self.gather(*work)
+
+    async def instance_public_ip(self, job: Job, public_ip_id: str) -> None:
+        """An instance's public IP (``…/ipConfigurations/<ip>/publicIPAddresses/<name>`` under the scale set)."""
+        rid = ids.parse_resource_id(public_ip_id)
+        configuration = rid.parent
+        nic = configuration.parent if configuration is not None else None
+        instance = nic.parent if nic is not None else None
+        scale_set = instance.parent if instance is not None else None
+        call = "public_ip_addresses.get_virtual_machine_scale_set_public_ip_address"
+        if configuration is None or nic is None or instance is None or scale_set is None:
+            job.record(await self._network_get("public_ip_addresses.get", rid),
+                       BundleWriter.path_for("public_ips", job.file_name("public_ips", rid)))
+            return
+        network = self.clients.get("network", rid.subscription_id)
+        job.record(await self.shared(f"{call}:{rid}", lambda: self.arm(
+            call, str(rid), lambda c: network.public_ip_addresses.get_virtual_machine_scale_set_public_ip_address(
+                rid.resource_group, scale_set.name, instance.name, nic.name, configuration.name, rid.name,
+                **c.kwargs()))),
+            BundleWriter.path_for("public_ips", job.file_name("public_ips", rid)))

@@ -8,6 +8,11 @@ TLS settings); :func:`kit.console.azure_transport` builds the websocket transpor
 >>> client = SerialConsoleClient.from_target(AzureTarget(credential="cli"))
 >>> client.precheck(vm_id)            # ConsolePrecheck: console enabled, boot diagnostics, power, OS
 >>> client.connection_string(vm_id)   # the per-session wss:// URL
+>>> client.permissions(vm_id)         # the caller's effective permissions there (REST ``value``)
+>>> client.storage_account(uri, sub)  # the boot-diagnostics storage account behind a blob endpoint
+
+:func:`kit.console.precheck.console_readiness` adds what these facts mean (permissions, storage
+settings, the console host's reachability, SAC or a serial getty in the log).
 """
 
 from __future__ import annotations
@@ -53,6 +58,9 @@ __all__ = [
 
 SERIAL_API_VERSION = "2024-07-01"
 COMPUTE_API_VERSION = "2024-07-01"
+AUTHORIZATION_API_VERSION = "2022-04-01"
+STORAGE_API_VERSION = "2023-05-01"
+_MAX_PAGES = 50
 ADMIN_COMMANDS = ("nmi", "sysrq", "reset")
 _HEADERS = {"Accept": "application/json", "Accept-Language": "en", "Content-Type": "application/json"}
 
@@ -77,6 +85,8 @@ class ConsolePrecheck:
         Reasons the console cannot be opened (empty = it can).
     hints
         What the responder should know (Windows: SAC; SysRq not available).
+    boot_storage_uri
+        The custom boot-diagnostics storage endpoint (``None``: managed storage, or unknown).
     """
 
     vm_id: str
@@ -86,6 +96,7 @@ class ConsolePrecheck:
     os_type: str | None
     problems: tuple[str, ...] = ()
     hints: tuple[str, ...] = ()
+    boot_storage_uri: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -179,7 +190,8 @@ class SerialConsoleClient:
 
     def _call(self, method: str, path: str, api_version: str, *, operation: str, resource_id: str,
               allow: tuple[int, ...] = ()) -> tuple[int, Any]:
-        request = HttpRequest(method, f"{self.target.arm_endpoint}{path}", params={"api-version": api_version},
+        params = None if "?" in path else {"api-version": api_version}  # a nextLink carries its own
+        request = HttpRequest(method, f"{self.target.arm_endpoint}{path}", params=params,
                               content=b"" if method == "POST" else None)
         with map_azure_errors(operation, resource_id):
             response = self._pipeline.send_request(request, connection_verify=self._verify, **self._timeouts)
@@ -219,6 +231,7 @@ class SerialConsoleClient:
         if not enabled:
             problems.append("Azure Serial Console is not enabled for this subscription "
                             "(enable it: az serial-console enable).")
+        storage_uri: str | None = None
         if rid.is_kind(VMSS_VM):
             _, view = self._call("GET", f"{rid}/instanceView", COMPUTE_API_VERSION,
                                  operation="virtual_machine_scale_set_vms.get_instance_view", resource_id=str(rid))
@@ -237,6 +250,7 @@ class SerialConsoleClient:
                 raise
             properties = vm.get("properties", {})
             boot = bool(properties.get("diagnosticsProfile", {}).get("bootDiagnostics", {}).get("enabled"))
+            storage_uri = properties.get("diagnosticsProfile", {}).get("bootDiagnostics", {}).get("storageUri") or None
             _, view = self._call("GET", f"{rid}/instanceView", COMPUTE_API_VERSION,
                                  operation="virtual_machines.instance_view", resource_id=str(rid))
             os_name = str(view.get("osName", ""))
@@ -258,7 +272,56 @@ class SerialConsoleClient:
         if os_type == "windows":
             hints.append("Windows: you get the Special Administration Console (SAC>); type `cmd`, then `ch -si 1`, "
                          "then log in. If no SAC> appears, SAC is not enabled in the guest. SysRq is Linux-only.")
-        return ConsolePrecheck(str(rid), enabled, boot, power, os_type, tuple(problems), tuple(hints))
+        return ConsolePrecheck(str(rid), enabled, boot, power, os_type, tuple(problems), tuple(hints),
+                               str(storage_uri) if storage_uri else None)
+
+    def permissions(self, scope: str | ResourceId) -> list[dict[str, Any]]:
+        """The caller's permissions at ``scope``: ``GET {scope}/providers/Microsoft.Authorization/permissions``.
+
+        One ``{"actions", "notActions", "dataActions", "notDataActions"}`` entry per role held at or
+        above the scope, every page (:class:`kit.analyze.permissions.EffectivePermissions` reads them).
+        """
+        return self._pages(f"{scope}/providers/Microsoft.Authorization/permissions", AUTHORIZATION_API_VERSION,
+                           operation="permissions.list_for_resource", resource_id=str(scope))
+
+    def storage_account(self, blob_uri: str, subscription_id: str) -> dict[str, Any] | None:
+        """The storage account whose blob endpoint is ``blob_uri`` (``storage_accounts.list``), or ``None``.
+
+        Boot diagnostics name the account only by its endpoint, so the subscription's accounts
+        are listed and matched on ``primaryEndpoints.blob`` (host, case-insensitive).
+        """
+        wanted = (urlsplit(blob_uri).hostname or "").lower()
+        if not wanted:
+            raise UsageError(f"not a blob endpoint: {blob_uri!r}")
+        path = f"/subscriptions/{subscription_id}/providers/Microsoft.Storage/storageAccounts"
+        for account in self._pages(path, STORAGE_API_VERSION, operation="storage_accounts.list",
+                                   resource_id=f"/subscriptions/{subscription_id}"):
+            endpoints = account.get("properties", {}).get("primaryEndpoints", {})
+            blob = endpoints.get("blob") if isinstance(endpoints, dict) else None
+            if isinstance(blob, str) and (urlsplit(blob).hostname or "").lower() == wanted:
+                return account
+        return None
+
+    def _pages(self, path: str, api_version: str, *, operation: str, resource_id: str) -> list[dict[str, Any]]:
+        """Every item of a paged ARM list (``value`` + ``nextLink``), the next links kept on this endpoint."""
+        items: list[dict[str, Any]] = []
+        _, body = self._call("GET", path, api_version, operation=operation, resource_id=resource_id)
+        for _page in range(_MAX_PAGES):
+            value = body.get("value") if isinstance(body, dict) else None
+            if not isinstance(value, list):
+                raise AzureError(f"{operation}: the answer has no value list", operation=operation,
+                                 resource_id=resource_id)
+            items += [item for item in value if isinstance(item, dict)]
+            next_link = body.get("nextLink")
+            if not next_link:
+                return items
+            parts = urlsplit(str(next_link))
+            if f"{parts.scheme}://{parts.netloc}".lower() != self.target.arm_endpoint.rstrip("/").lower():
+                raise AzureError(f"{operation}: nextLink leaves {self.target.arm_endpoint}", operation=operation,
+                                 resource_id=resource_id)
+            _, body = self._call("GET", parts.path + (f"?{parts.query}" if parts.query else ""), api_version,
+                                 operation=operation, resource_id=resource_id)
+        raise AzureError(f"{operation}: more than {_MAX_PAGES} pages", operation=operation, resource_id=resource_id)
 
     def serial_log_tail(self, vm_id: str | ResourceId, size: int = 8192) -> str:
         """The last ``size`` bytes of the VM's boot-diagnostics serial log, decoded; ``""`` when unreadable.

@@ -17,7 +17,8 @@ from kit.ids import VM, VMSS_VM, parse_resource_id, vm_id, vmss_vm_id
 if TYPE_CHECKING:
     from kit.azure.target import AzureTarget
 
-__all__ = ["action_incident", "action_target", "add_connection_options", "parse_probe", "vm_resource_id"]
+__all__ = ["action_incident", "action_target", "add_connection_options", "add_scale_set_options", "parse_probe",
+           "scale_set_instance", "vm_resource_id"]
 
 
 def add_connection_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, *,
@@ -32,6 +33,35 @@ def add_connection_options(parser: argparse.ArgumentParser | argparse._ArgumentG
         "in KIT_ARM_TOKEN); default: default"))
 
 
+def add_scale_set_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--vmss NAME`` and ``--instance ID``: a uniform scale-set instance instead of ``--vm``."""
+    parser.add_argument("--vmss", metavar="NAME", help="the scale set of the broken instance (with --instance, "
+                        "--subscription and --resource-group), instead of --vm")
+    parser.add_argument("--instance", metavar="ID", help="the instance id in --vmss (az vmss list-instances "
+                        "--query [].instanceId)")
+
+
+def scale_set_instance(args: argparse.Namespace, *, command: str) -> tuple[str, str] | None:
+    """``(scale set, instance id)`` from ``--vmss``/``--instance``, or ``None`` when neither is given.
+
+    Raises
+    ------
+    UsageError
+        Only one of the two, either one empty, or given together with ``--vm``.
+    """
+    vmss, instance = getattr(args, "vmss", None), getattr(args, "instance", None)
+    if vmss is None and instance is None:
+        return None
+    for option, value in (("--vmss", vmss), ("--instance", instance)):
+        if value is None:
+            raise UsageError(f"{command}: --vmss and --instance go together (the scale set and its instance id)")
+        if not value.strip():
+            raise UsageError(f"{option} is empty; give a value or leave the option out")
+    if getattr(args, "vm", None):
+        raise UsageError(f"{command}: give either --vm or --vmss/--instance, not both")
+    return str(vmss), str(instance)
+
+
 def vm_resource_id(args: argparse.Namespace, *, command: str) -> str:
     """The VM's ARM id from ``--vm ID`` or ``--subscription``/``--resource-group``/``--vm NAME``.
 
@@ -43,6 +73,12 @@ def vm_resource_id(args: argparse.Namespace, *, command: str) -> str:
         Neither form is complete (the message says what to add), a name ARM would refuse, or an
         id of something other than a VM or scale set instance.
     """
+    pair = scale_set_instance(args, command=command)
+    if pair is not None:
+        if not (args.subscription and args.resource_group):
+            raise UsageError(f"--vmss {pair[0]} --instance {pair[1]}: also give --subscription and --resource-group "
+                             "(or pass the instance's full ARM resource id as --vm)")
+        return str(vmss_vm_id(args.subscription, args.resource_group, *pair))
     if not args.vm:
         raise UsageError(f"{command} needs --vm with the VM's ARM resource id (or --subscription, --resource-group "
                          "and --vm NAME), or --lab SCENARIO")

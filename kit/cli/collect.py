@@ -7,6 +7,9 @@
     5 a bundle already exists, 8 the broken VM itself could not be read or every one of its calls
     failed (its bundle, holding only failures, is written). Arguments are checked before the lab
     starts or a token is asked for.
+``kit collect --subscription S --resource-group G --vmss NAME --instance ID [--known-good ID …] --out DIR``
+    a uniform scale-set instance (or ``--vm`` with the instance's resource id): bundles
+    ``DIR/<scale set>_<id>/``, the peers by default up to three other instances of the scale set.
 ``kit collect --lab SCENARIO --out DIR``
     the same against the embedded lab, started in-process.
 ``kit bundle show PATH``
@@ -27,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from kit.cli._common import Commands, existing_folder, number, print_help, safe
-from kit.cli._connection import add_connection_options
+from kit.cli._connection import add_connection_options, add_scale_set_options, scale_set_instance
 from kit.errors import UsageError
 from kit.times import require_time
 
@@ -62,12 +65,18 @@ def register(commands: Commands) -> None:
     where.add_argument("--subscription", metavar="GUID", help="subscription id")
     where.add_argument("--resource-group", metavar="NAME", help="resource group of the VMs")
     where.add_argument("--vm", metavar="NAME|ID", help="the broken VM: a name, or its full ARM resource id")
-    where.add_argument("--known-good", nargs="+", default=None, metavar="NAME", help="healthy VMs to compare with")
+    add_scale_set_options(where)
+    where.add_argument("--known-good", nargs="+", default=None, metavar="NAME", help="healthy VMs to compare with "
+                       "(with --vmss: instance ids of the same scale set; default: up to 3 other instances)")
     where.add_argument("--hours", type=number(float, minimum=0, maximum=_MAX_HOURS, above=True), default=24.0,
                        help=f"Activity Log window ending now (default 24, at most {_MAX_HOURS}: the log keeps 90 days)")
     where.add_argument("--start", metavar="ISO", help="window start, e.g. 2026-11-25T08:00:00Z (overrides --hours)")
     where.add_argument("--end", metavar="ISO", help="window end (default: now)")
     where.add_argument("--out", required=True, metavar="DIR", help="parent folder of the bundles")
+    where.add_argument("--workspace", nargs="?", const="", default=None, metavar="ID",
+                       help="also query this Log Analytics workspace (its Workspace ID) for AzureActivity, Heartbeat, "
+                       "Syslog and Event in the window (workspace/<table>.json); with --lab and no ID, the "
+                       "scenario's workspace")
     how = collect.add_argument_group("where and how to connect")
     how.add_argument("--lab", metavar="SCENARIO", help="start the lab in-process and collect this scenario")
     add_connection_options(how, credential_default=None, credential_help=(
@@ -117,23 +126,60 @@ def _request(args: argparse.Namespace, scenario: ScenarioInfo | None) -> Collect
             raise UsageError(f"{option} is empty; give a value or leave the option out")
     end = require_time(args.end, "--end") if args.end is not None else None
     start = require_time(args.start, "--start") if args.start is not None else None
+    pair = scale_set_instance(args, command="kit collect")
+    if scenario is not None and (pair is not None or scenario.scale_set):
+        scale_set, instance = pair or (scenario.scale_set, scenario.instance_id(scenario.broken_vm))
+        peers = (tuple(args.known_good) if args.known_good is not None else
+                 tuple(scenario.instance_id(vm) for vm in scenario.known_good) if scale_set == scenario.scale_set
+                 else ())
+        return CollectionRequest(
+            subscription_id=args.subscription or scenario.subscription_id,
+            resource_group=args.resource_group or scenario.resource_group, vm=instance, known_good=peers,
+            scale_set=scale_set, start=start or scenario.window_start, end=end or scenario.window_end,
+            source=f"lab:{args.lab}", workspace=_workspace(args, scenario))
     if scenario is not None:
         known_good = tuple(args.known_good) if args.known_good is not None else tuple(scenario.known_good)
         return CollectionRequest(
             subscription_id=args.subscription or scenario.subscription_id,
             resource_group=args.resource_group or scenario.resource_group,
             vm=args.vm or scenario.broken_vm, known_good=known_good,
-            start=start or scenario.window_start, end=end or scenario.window_end, source=f"lab:{args.lab}")
+            start=start or scenario.window_start, end=end or scenario.window_end, source=f"lab:{args.lab}",
+            workspace=_workspace(args, scenario))
     if start is None:
         start = (end or datetime.now(UTC)) - timedelta(hours=args.hours)
     if args.vm and args.vm.startswith("/"):
-        return CollectionRequest.for_vm_id(args.vm, known_good=tuple(args.known_good or ()), start=start, end=end)
+        return CollectionRequest.for_vm_id(args.vm, known_good=tuple(args.known_good or ()), start=start, end=end,
+                                           workspace=_workspace(args, None))
+    if pair is not None:
+        missing = [option for option, value in (("--subscription", args.subscription),
+                                                ("--resource-group", args.resource_group)) if not value]
+        if missing:
+            raise UsageError(f"kit collect --vmss {pair[0]} --instance {pair[1]} needs {', '.join(missing)} "
+                             "(or --vm with the instance's full resource id)")
+        return CollectionRequest(subscription_id=args.subscription, resource_group=args.resource_group, vm=pair[1],
+                                 scale_set=pair[0], known_good=tuple(args.known_good or ()), start=start, end=end,
+                                 workspace=_workspace(args, None))
     missing = [option for option, value in (("--subscription", args.subscription),
                                             ("--resource-group", args.resource_group), ("--vm", args.vm)) if not value]
     if missing:
         raise UsageError(f"kit collect needs {', '.join(missing)} (or --vm with a full resource id, or --lab SCENARIO)")
     return CollectionRequest(subscription_id=args.subscription, resource_group=args.resource_group, vm=args.vm,
-                             known_good=tuple(args.known_good or ()), start=start, end=end)
+                             known_good=tuple(args.known_good or ()), start=start, end=end,
+                             workspace=_workspace(args, None))
+
+
+def _workspace(args: argparse.Namespace, scenario: ScenarioInfo | None) -> str | None:
+    """The Log Analytics workspace id of ``--workspace`` (the lab scenario's when given without one)."""
+    value = getattr(args, "workspace", None)
+    if value is None:
+        return None
+    if value.strip():
+        return value.strip()
+    if scenario is None:
+        raise UsageError("--workspace needs the workspace id (a GUID); only with --lab may it be left out")
+    from kit.lab.loganalytics import workspace_id
+
+    return workspace_id(scenario)
 
 
 def _target(args: argparse.Namespace, lab: RunningLab | None) -> AzureTarget:
@@ -175,8 +221,11 @@ def _collect(args: argparse.Namespace) -> int:
         with lab_context as lab:
             target = target or _target(args, lab)
             step = f"{len(request.names)} VM" + ("s" if len(request.names) > 1 else "")
+            if request.wants_scale_set_peers:
+                step = f"scale set {request.scale_set}: instance {request.vm} and up to 3 others"
             progress(step, "asking for a token")
-            result = collect(target, request, out, progress=counting(progress, step, request.names))
+            shown = [request.bundle_name(name) for name in request.names]
+            result = collect(target, request, out, progress=counting(progress, step, shown))
     for path in result.bundles:
         name = path.name
         failed = len(result.failures.get(name, []))
@@ -192,10 +241,11 @@ def _subject_unread(result: CollectionResult) -> int:
         return 0
     name = result.subject.name
     failures, calls = result.failures.get(name, []), result.calls.get(name, 0)
-    model = next((f for f in failures if f.get("call") == "virtual_machines.get"), None)
+    reads = ("virtual_machines.get", "virtual_machine_scale_set_vms.get")
+    model = next((f for f in failures if f.get("call") in reads), None)
     if model is None and not (calls and len(failures) >= calls):
         return 0
-    why = (f"the VM itself could not be read (virtual_machines.get: {model.get('status') or 'no answer'})"
+    why = (f"the VM itself could not be read ({model.get('call')}: {model.get('status') or 'no answer'})"
            if model is not None else f"every one of its {calls} calls failed")
     print(f"warning: {safe(name)}: {why}; the bundle holds the failures (kit bundle show {safe(result.subject)}) "
           f"but no evidence to analyse; collect again", file=sys.stderr)

@@ -1,6 +1,10 @@
 """``kit console precheck`` and ``kit console open``: the serial console outside Jupyter.
 
-``kit console precheck --vm ID``            can the console be used for this VM (and why not)?
+``kit console precheck --vm ID``            will the console work for me, for this VM, now? Every check
+                                              (subscription console, boot diagnostics, power, my
+                                              permissions, boot storage, the console host, SAC or a
+                                              serial getty in the log) with ok / FAILED / could not
+                                              check, the reason and the fix (:mod:`kit.console.precheck`).
 ``kit console open --vm ID --approval REF``  an interactive session in this terminal (raw mode);
                                               ``Ctrl+]`` opens the menu: n NMI, s SysRq, r reset,
                                               q quit, ``Ctrl+]`` again sends a literal 0x1d
@@ -13,7 +17,8 @@
 options match ``kit collect`` (``--cloud``, ``--arm-endpoint``, ``--ca-bundle``, ``--credential``).
 When the connection ends for good, Enter opens a new session (fresh ``/connect`` and token; its
 transcript goes next to the first one, ``t-2.cast``, ``t-3.cast`` …).
-Exit codes: 0 ready / session ended, 1 console not usable, 2 usage, 3 refused credential,
+Exit codes: 0 ready (no check failed) / session ended, 1 console not usable (a check failed), 2 usage,
+3 refused credential,
 7 the console connection was lost for good (every reconnect failed) and not reopened.
 """
 
@@ -27,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kit.cli._common import Commands, print_help, safe, safe_block
-from kit.cli._connection import add_connection_options, vm_resource_id
+from kit.cli._connection import add_connection_options, add_scale_set_options, vm_resource_id
 from kit.errors import UsageError
 
 if TYPE_CHECKING:
@@ -46,8 +51,11 @@ def register(commands: Commands) -> None:
                          help="open the console now (same as `kit console open`): the approval / ticket reference")
     console.add_argument("--transcript", metavar="PATH.cast", help="record a redacted transcript (.cast + .txt)")
     console.set_defaults(handler=lambda args: _open(args) if args.approval else print_help(console))
-    precheck = sub.add_parser("precheck", help="can the serial console be used for this VM? (and why not)")
+    precheck = sub.add_parser("precheck", help="will the serial console work for me, for this VM, now? "
+                                               "(every check, its reason and fix)")
     _where(precheck)
+    precheck.add_argument("--timeout", type=_seconds, default=5.0, metavar="SECONDS",
+                          help="per step of reaching the console host: DNS, TCP, TLS (default 5)")
     precheck.set_defaults(handler=_precheck)
     opener = sub.add_parser("open", help="an interactive serial console in this terminal (Ctrl+] for the menu)")
     _where(opener)
@@ -67,6 +75,7 @@ def _where(parser: argparse.ArgumentParser) -> None:
                         "with --subscription and --resource-group)")
     parser.add_argument("--subscription", metavar="GUID", help="subscription id (with --resource-group and --vm NAME)")
     parser.add_argument("--resource-group", metavar="NAME", help="resource group of the VM")
+    add_scale_set_options(parser)
     parser.add_argument("--lab", metavar="SCENARIO", help="start the lab in-process and use this scenario's broken VM")
     add_connection_options(parser, credential_help="how to get the ARM token (default: DefaultAzureCredential)")
 
@@ -89,9 +98,21 @@ def _client(args: argparse.Namespace) -> Iterator[tuple[SerialConsoleClient, str
     yield SerialConsoleClient.from_target(target), vm
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0.1 <= value <= 120:
+        raise argparse.ArgumentTypeError(f"a timeout is 0.1 to 120 seconds, not {text}")
+    return value
+
+
 def _precheck(args: argparse.Namespace) -> int:
+    from kit.console.precheck import console_readiness
+
     with _client(args) as (client, vm_id):
-        result = client.precheck(vm_id)
+        result = console_readiness(client, vm_id, timeout=args.timeout)
     print(safe_block(str(result)))
     return 0 if result.ok else 1
 

@@ -61,6 +61,11 @@ def register(commands: Commands) -> None:
                             "broken VM (booting takes 20-60 s on TCG; the image is built once, minutes)")
     serve.add_argument("--real-guest", action="append", default=None, metavar="SCENARIO",
                        help="this scenario's broken VM is a real guest (repeatable)")
+    serve.add_argument("--fleet", type=number(int, minimum=1, maximum=200_000), default=None, metavar="N",
+                       help="also serve a generated fleet of N VMs (Resource Graph, statusOnly lists, console "
+                            "status), some not console-ready; --seed picks which")
+    serve.add_argument("--fleet-subscriptions", type=number(int, minimum=1, maximum=5000), default=None,
+                       metavar="M", help="spread the fleet over M subscriptions (default: one per 200 VMs)")
     serve.set_defaults(handler=_serve)
 
     guest = sub.add_parser("guest", help="the real Debian 12 guest: build its image, boot a variant")
@@ -147,6 +152,10 @@ def _serve(args: argparse.Namespace) -> int:
         with running_lab(faults=faults, scenarios=args.scenario, port=args.port,
                          scenario_dirs=args.scenario_dir) as lab:
             lab.refuse_graph(args.refuse_graph)
+            if args.fleet:
+                from kit.lab.fleet import FleetSpec
+                spread = args.fleet_subscriptions or max(1, min(args.fleet // 200, 1000))
+                lab.add_fleet(FleetSpec(vms=args.fleet, seed=args.seed, subscriptions=min(spread, args.fleet)))
             for name in real:
                 guest = lab.add_real_guest(name, progress=lambda line: print(safe(line), flush=True))
                 threading.Thread(target=_watch_boot, args=(name, guest), daemon=True).start()
@@ -181,6 +190,12 @@ def _announce(lab: RunningLab, faults: Faults) -> None:
               f"serial socket {guest.qemu.serial_socket}")
     if lab.state.graph_refused:
         print("Microsoft Graph: refuses directory reads (403 Authorization_RequestDenied)")
+    if lab.fleet is not None:
+        fleet = lab.fleet
+        ready = sum(1 for reasons in fleet.planted.values() if not reasons)
+        print(f"fleet: {len(fleet.planted)} VMs and scale-set instances in {len(fleet.subscriptions)} subscriptions "
+              f"(seed {fleet.spec.seed}), {ready} console-ready; query it with Resource Graph "
+              f"(POST {lab.endpoint}/providers/Microsoft.ResourceGraph/resources)")
     print("\nscenarios:")
     for name in lab.scenario_names:
         info = lab.scenario(name)

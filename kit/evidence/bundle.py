@@ -134,6 +134,45 @@ class Bundle:
         return f"display names unavailable: the Microsoft Graph lookup failed ({detail})"
 
     @property
+    def metrics(self) -> list[dict[str, Any]]:
+        """The ``metrics/<n>.json`` documents (each one ``metrics.list`` answer in REST shape), in file
+        order (``1.json``, ``2.json``, … ``10.json``); ``[]`` when none were collected."""
+        folder = self.path / "metrics"
+        files = sorted(folder.glob("*.json"), key=lambda file: (not file.stem.isdigit(),
+                                                                int(file.stem) if file.stem.isdigit() else 0,
+                                                                file.name)) if folder.is_dir() else []
+        return [_object(read_json(file, shown=f"{self.path.name}/metrics/{file.name}"),
+                        f"{self.path.name}/metrics/{file.name}") for file in files]
+
+    @property
+    def workspace_tables(self) -> dict[str, dict[str, Any]]:
+        """Log Analytics answers by table (``workspace/<table>.json``: ``query``, ``timespan``, ``status``
+        ``complete``/``partial``/``failed``, ``columns``, ``rows``, ``error``); ``{}`` when none were collected."""
+        folder = self.path / "workspace"
+        files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+        return {file.stem: _object(read_json(file, shown=f"{self.path.name}/workspace/{file.name}"),
+                                   f"{self.path.name}/workspace/{file.name}") for file in files}
+
+    @property
+    def scale_set(self) -> str | None:
+        """The uniform scale set this bundle's VM is an instance of (manifest ``scale_set``), or ``None``."""
+        value = self.manifest.get("scale_set")
+        return str(value) if value else None
+
+    @property
+    def instance_id(self) -> str | None:
+        """The scale-set instance id (manifest ``instance_id``), or ``None`` for a plain VM."""
+        value = self.manifest.get("instance_id")
+        return str(value) if value is not None and self.scale_set else None
+
+    @property
+    def scale_set_model(self) -> dict[str, Any] | None:
+        """The scale set's model (``vmss.json``, ``virtual_machine_scale_sets.get``), or ``None``."""
+        file = self.path / "vmss.json"
+        return _object(read_json(file, shown=f"{self.path.name}/vmss.json"),
+                       f"{self.path.name}/vmss.json") if file.is_file() else None
+
+    @property
     def role(self) -> str:
         """``subject`` or ``known-good``."""
         return str(self.manifest.get("role", "subject"))

@@ -102,6 +102,7 @@ def summary_lines(bundle: Bundle) -> list[tuple[str, str]]:
         ("Source", f"{manifest.get('source')} {manifest.get('arm_endpoint') or ''}".strip()
                    + f", collected {manifest.get('collected_at')}"),
         ("Window", f"{window.get('start')} → {window.get('end')}"),
+        *([("Scale set", _scale_set(bundle))] if bundle.scale_set else []),
         ("Power state", _power_state(bundle)),
         ("OS", _os(bundle)),
         ("Boot diagnostics", _boot_diagnostics(bundle)),
@@ -130,6 +131,16 @@ def summary_lines(bundle: Bundle) -> list[tuple[str, str]]:
     if manifest.get("peers"):
         rows.append(("Peers", ", ".join(map(str, manifest["peers"]))))
     return rows
+
+
+def _scale_set(bundle: Bundle) -> str:
+    """``NAME, instance ID`` with whether the instance runs the scale set's latest model and the upgrade policy."""
+    latest = _props(bundle.vm).get("latestModelApplied")
+    policy = _obj(_props(bundle.scale_set_model).get("upgradePolicy")).get("mode")
+    notes = [f"latest model: {'yes' if latest else 'no'}" if isinstance(latest, bool) else "",
+             f"upgrade policy {policy}" if policy else ""]
+    shown = "; ".join(note for note in notes if note)
+    return f"{bundle.scale_set}, instance {bundle.instance_id}" + (f" ({shown})" if shown else "")
 
 
 def summarize(bundle: Bundle, *, escape: Callable[[str], str] = str) -> str:

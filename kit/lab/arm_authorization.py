@@ -15,7 +15,7 @@ from kit.ids import parse_resource_id
 from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, state_of
 from kit.lab._roles import role_definition
 
-__all__ = ["add_routes"]
+__all__ = ["add_routes", "scope_problem"]
 
 _FILTER_PART = re.compile(r"^\s*(atScope\(\)|principalId\s+eq\s+'([^']*)'|assignedTo\('([^']*)'\))\s*$", re.IGNORECASE)
 
@@ -29,7 +29,7 @@ def add_routes(app: web.Application) -> None:
 async def _list_assignments(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
     scope = params["scope"]
-    problem = _check(request, scope)
+    problem = scope_problem(request, scope)
     if problem is not None:
         return problem
     at_scope, principal = False, None
@@ -57,7 +57,7 @@ async def _list_assignments(request: web.Request, params: dict[str, str]) -> web
 
 
 async def _get_definition(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
-    problem = _check(request, params["scope"])
+    problem = scope_problem(request, params["scope"])
     if problem is not None:
         return problem
     body = role_definition(params["scope"], params["role"])
@@ -67,7 +67,7 @@ async def _get_definition(request: web.Request, params: dict[str, str]) -> web.S
     return arm_json(body)
 
 
-def _check(request: web.Request, scope: str) -> web.Response | None:
+def scope_problem(request: web.Request, scope: str) -> web.Response | None:
     """The error for a malformed or unknown scope, or ``None``."""
     state = state_of(request)
     try:

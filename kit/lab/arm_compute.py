@@ -7,26 +7,18 @@ bearer token, only a valid signature that has not expired, as with Azure Storage
 
 from __future__ import annotations
 
-import base64
 import copy
-import datetime as dt
-import hashlib
-import hmac
-import urllib.parse
-import uuid
 
 from aiohttp import web
 
 from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, find, own_credential_route, state_of
-from kit.lab._screens import render_bmp, screen_for
+from kit.lab._boot_blobs import blob_answer, expiry_of, refused, signed_urls, split_blob
 from kit.lab._state import LabState
-from kit.times import parse_time, utc_now
+from kit.lab.fleet_answers import fleet_vm, fleet_vm_list, status_only_items
 
 __all__ = ["add_routes"]
 
 _VM = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines"
-_SAS_VERSION = "2022-11-02"
-_LOG, _SHOT = "serialconsole.log", "screenshot.bmp"
 
 
 def add_routes(app: web.Application) -> None:
@@ -41,6 +33,9 @@ def add_routes(app: web.Application) -> None:
 
 async def _get_vm(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
+    fleet_answer = fleet_vm(request, params)  # a lab fleet's VM (kit.lab.fleet)
+    if fleet_answer is not None:
+        return fleet_answer
     vm, problem = find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
     if vm is None:
         return problem  # type: ignore[return-value]
@@ -55,6 +50,9 @@ async def _get_vm(request: web.Request, params: dict[str, str]) -> web.StreamRes
 
 async def _get_instance_view(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
+    fleet_answer = fleet_vm(request, params, view_only=True)  # a lab fleet's VM (kit.lab.fleet)
+    if fleet_answer is not None:
+        return fleet_answer
     vm, problem = find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
     return problem if vm is None else arm_json(_instance_view(state, vm))  # type: ignore[return-value]
 
@@ -71,10 +69,17 @@ async def _list_vms(request: web.Request, params: dict[str, str]) -> web.StreamR
 
 async def _list_all_vms(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
+    fleet_answer = fleet_vm_list(request, params["sub"])  # a lab fleet's subscription (kit.lab.fleet)
+    if fleet_answer is not None:
+        return fleet_answer
     problem = check_scope(state, params["sub"])
     if problem is not None:
         return problem
-    return arm_json({"value": list(state.of_type(params["sub"], "Microsoft.Compute/virtualMachines"))})
+    vms = list(state.of_type(params["sub"], "Microsoft.Compute/virtualMachines"))
+    if request.query.get("statusOnly", "").lower() == "true":
+        views = {str(vm.get("id", "")).lower(): _instance_view(state, vm) for vm in vms}
+        return arm_json({"value": status_only_items(vms, views)})
+    return arm_json({"value": vms})
 
 
 async def _retrieve_boot_diagnostics(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
@@ -88,41 +93,22 @@ async def _retrieve_boot_diagnostics(request: web.Request, params: dict[str, str
         return arm_error(409, "OperationNotAllowed",
                          f"Boot diagnostics is not enabled for virtual machine '{vm.get('name', name)}'. "
                          "Enable boot diagnostics on the VM and retry the operation.")
-    raw_minutes = request.query.get("sasUriExpirationTimeInMinutes", "120")
-    if not raw_minutes.isdigit() or not 1 <= int(raw_minutes) <= 1440:
+    expiry = expiry_of(request.query.get("sasUriExpirationTimeInMinutes", "120"))
+    if expiry is None:
         return arm_error(400, "InvalidParameter", "The value of parameter sasUriExpirationTimeInMinutes is invalid. "
                                                   "It must be an integer between 1 and 1440.")
-    expiry = utc_now() + dt.timedelta(minutes=int(raw_minutes))
-    vm_name = str(vm.get("name", name))
-    return arm_json({
-        "consoleScreenshotBlobUri": _sas_url(state, sub, rg, f"{vm_name}.{_SHOT}", expiry),
-        "serialConsoleLogBlobUri": _sas_url(state, sub, rg, f"{vm_name}.{_LOG}", expiry),
-    })
+    return arm_json(signed_urls(state, f"/bootdiagnostics/{sub}/{rg}", str(vm.get("name", name)), expiry))
 
 
 async def _get_blob(request: web.Request) -> web.StreamResponse:
     state = state_of(request)
     sub, rg, blob = (request.match_info[key] for key in ("sub", "rg", "blob"))
-    path = f"/bootdiagnostics/{sub}/{rg}/{blob}"
-    expiry = request.query.get("se", "")
-    signature = request.query.get("sig", "")
-    if not hmac.compare_digest(signature, _sign(state, path, expiry)):
-        return _storage_error(403, "AuthenticationFailed",
-                              "Server failed to authenticate the request. Make sure the value of Authorization "
-                              "header is formed correctly including the signature.")
-    expires = parse_time(expiry) or dt.datetime.min.replace(tzinfo=dt.UTC)
-    if expires < utc_now():
-        return _storage_error(403, "AuthenticationFailed",
-                              "Server failed to authenticate the request. Signature not valid in the specified "
-                              f"time frame: Start [] - Expiry [{expiry}] - Current [{_now_text()}]")
-    kind = next((suffix for suffix in (_LOG, _SHOT) if blob.endswith(f".{suffix}")), "")
-    vm_name = blob[: -len(kind) - 1] if kind else blob
+    problem = refused(state, request, f"/bootdiagnostics/{sub}/{rg}/{blob}")
+    if problem is not None:
+        return problem
+    vm_name, kind = split_blob(blob)
     vm_id = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm_name}"
-    if kind == _LOG and vm_id.lower() in state.serial_logs:
-        return _blob(state.serial_logs[vm_id.lower()].read_bytes(), "text/plain")
-    if kind == _SHOT and (vm := state.get(vm_id)) is not None:
-        return _blob(render_bmp(screen_for(state, vm)), "image/bmp")
-    return _storage_error(404, "BlobNotFound", "The specified blob does not exist.")
+    return blob_answer(state, vm_id, kind)
 
 
 def _instance_view(state: LabState, vm: dict) -> dict:
@@ -131,33 +117,3 @@ def _instance_view(state: LabState, vm: dict) -> dict:
         return copy.deepcopy(view)
     return {"statuses": [{"code": "ProvisioningState/succeeded", "level": "Info",
                           "displayStatus": "Provisioning succeeded"}]}
-
-
-def _sas_url(state: LabState, sub: str, rg: str, blob: str, expiry: dt.datetime) -> str:
-    path = f"/bootdiagnostics/{sub}/{rg}/{blob}"
-    se = expiry.strftime("%Y-%m-%dT%H:%M:%SZ")
-    query = urllib.parse.urlencode({"sv": _SAS_VERSION, "st": _now_text(), "se": se, "sr": "b", "sp": "r",
-                                    "sig": _sign(state, path, se)})
-    return f"{state.endpoint}{urllib.parse.quote(path)}?{query}"
-
-
-def _sign(state: LabState, path: str, expiry: str) -> str:
-    digest = hmac.new(state.blob_secret, f"{path}\n{expiry}".encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
-
-
-def _now_text() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _blob(data: bytes, content_type: str) -> web.Response:
-    headers = {"x-ms-blob-type": "BlockBlob", "x-ms-version": _SAS_VERSION, "x-ms-request-id": str(uuid.uuid4())}
-    return web.Response(body=data, content_type=content_type, headers=headers)
-
-
-def _storage_error(status: int, code: str, message: str) -> web.Response:
-    request_id = uuid.uuid4()
-    text = (f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{code}</Code>'
-            f"<Message>{message}\nRequestId:{request_id}\nTime:{_now_text()}</Message></Error>")
-    return web.Response(status=status, text=text, content_type="application/xml",
-                        headers={"x-ms-error-code": code, "x-ms-request-id": str(request_id)})

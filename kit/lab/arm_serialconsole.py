@@ -8,6 +8,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, state_of
+from kit.lab.fleet_answers import fleet_console_disabled
 
 __all__ = ["add_routes"]
 
@@ -19,6 +20,9 @@ def add_routes(app: web.Application) -> None:
 
 async def _status(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
+    fleet_disabled = fleet_console_disabled(state, params["sub"])  # a lab fleet's subscription (kit.lab.fleet)
+    if fleet_disabled is not None and params["name"].lower() == "default":
+        return arm_json({"properties": {"disabled": fleet_disabled}})
     problem = check_scope(state, params["sub"])
     if problem is not None:
         return problem

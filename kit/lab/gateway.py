@@ -39,8 +39,10 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from kit.errors import LabError, UsageError
-from kit.lab._arm import arm_error, arm_json, arm_route, find, own_credential_route, state_of
+from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, find, own_credential_route, state_of
 from kit.lab._state import STATE_KEY, LabState
+from kit.lab.arm_permissions import CONNECT_ACTION, refused_unless_allowed
+from kit.lab.console_states import CONSOLE_ENDPOINT_EXTRA
 from kit.lab.guest import CheckResult, Guest, load_guest
 from kit.lab.realguest import RealGuest
 
@@ -250,6 +252,10 @@ async def _connect(request: web.Request, params: dict[str, str]) -> web.StreamRe
     vm, problem = find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
     if vm is None:
         return problem  # type: ignore[return-value]
+    refused = refused_unless_allowed(state, str(vm["id"]), CONNECT_ACTION, shown=f"{vm['id']}/providers/"
+                                     f"Microsoft.SerialConsole/serialPorts/{params['port']}")
+    if refused is not None:
+        return refused
     if params["port"] != "0":
         return arm_error(404, "ResourceNotFound",
                          f"Serial port '{params['port']}' does not exist; only port 0 is available.")
@@ -268,14 +274,46 @@ async def _connect(request: web.Request, params: dict[str, str]) -> web.StreamRe
     session_id = uuid.uuid4().hex
     hub.sessions[session_id] = ConsoleSession(vm_id.lower(), info.name)
     container = hashlib.sha256(vm_id.lower().encode()).hexdigest()[:32]
-    endpoint = (state.endpoint or f"https://{request.host}").replace("https://", "wss://", 1)
+    endpoint = (state.extras.get(CONSOLE_ENDPOINT_EXTRA) or state.endpoint
+                or f"https://{request.host}").replace("https://", "wss://", 1)
     return arm_json({"connectionString": f"{endpoint}/n/connector/{container}/sessions/{session_id}/client"})
 
 
 async def _connect_vmss(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
-    return arm_error(404, "ParentResourceNotFound",
-                     f"Can not perform requested operation on nested resource. Parent resource "
-                     f"'{params['vmss']}/virtualMachines/{params['instance']}' not found.")
+    state = state_of(request)
+    problem = check_scope(state, params["sub"], params["rg"])
+    if problem is not None:
+        return problem
+    instance_id = (f"/subscriptions/{params['sub']}/resourceGroups/{params['rg']}/providers/Microsoft.Compute/"
+                   f"virtualMachineScaleSets/{params['vmss']}/virtualMachines/{params['instance']}")
+    vm = state.get(instance_id)
+    info = state.scenario_for(params["sub"])
+    if vm is None or info is None:
+        return arm_error(404, "ParentResourceNotFound",
+                         f"Can not perform requested operation on nested resource. Parent resource "
+                         f"'{params['vmss']}/virtualMachines/{params['instance']}' not found.")
+    refused = refused_unless_allowed(state, instance_id, CONNECT_ACTION, shown=f"{instance_id}/providers/"
+                                     f"Microsoft.SerialConsole/serialPorts/{params['port']}")
+    if refused is not None:
+        return refused
+    if params["port"] != "0":
+        return arm_error(404, "ResourceNotFound",
+                         f"Serial port '{params['port']}' does not exist; only port 0 is available.")
+    if not info.console_enabled:
+        return arm_error(403, "SerialConsoleDisabled", "Azure Serial Console is not enabled for this subscription.")
+    vm_id = str(vm.get("id", instance_id))
+    if state.power_state(vm_id) in ("deallocated", "deallocating"):
+        return arm_error(409, "OperationNotAllowed", "Azure Serial Console requires a virtual machine to be running.")
+    boot = vm.get("properties", {}).get("diagnosticsProfile", {}).get("bootDiagnostics", {})
+    if not boot.get("enabled"):
+        return arm_error(409, "BootDiagnosticsDisabled",
+                         "Azure Serial Console requires boot diagnostics to be enabled.")
+    session_id = uuid.uuid4().hex
+    hub_of(state).sessions[session_id] = ConsoleSession(vm_id.lower(), info.name)
+    container = hashlib.sha256(vm_id.lower().encode()).hexdigest()[:32]
+    endpoint = (state.extras.get(CONSOLE_ENDPOINT_EXTRA) or state.endpoint
+                or f"https://{request.host}").replace("https://", "wss://", 1)
+    return arm_json({"connectionString": f"{endpoint}/n/connector/{container}/sessions/{session_id}/client"})
 
 
 # ---------------------------------------------------------------------- gateway side

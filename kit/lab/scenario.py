@@ -21,6 +21,7 @@ import yaml
 
 from kit.errors import InvalidResourceId, LabError
 from kit.ids import vm_id as _vm_id
+from kit.ids import vmss_vm_id as _vmss_vm_id
 from kit.lab.scenarios import SCENARIOS_DIR
 from kit.times import parse_time
 
@@ -75,6 +76,10 @@ class ScenarioInfo:
         The scripted guest (``os``, ``username``, ``password`` and anything the console uses).
     path
         The scenario folder.
+    scale_set
+        The uniform scale set the VMs are instances of (``""``: plain VMs). Its instances are named
+        as Azure names them, ``<scale set>_<instance id>``: ``broken_vm``, ``known_good`` and the
+        data files use those names, and :meth:`vm_id` gives the instance's id.
     """
 
     name: str
@@ -93,6 +98,7 @@ class ScenarioInfo:
     expected: Expected
     guest: Mapping[str, Any] = field(default_factory=dict)
     path: Path = Path()
+    scale_set: str = ""
 
     @property
     def window(self) -> tuple[dt.datetime, dt.datetime]:
@@ -105,8 +111,17 @@ class ScenarioInfo:
         return (self.broken_vm, *self.known_good)
 
     def vm_id(self, name: str) -> str:
-        """The ARM id of the scenario's VM ``name``."""
+        """The ARM id of the scenario's VM ``name`` (of the scale-set instance ``name`` in a scale-set scenario)."""
+        if self.scale_set:
+            return str(_vmss_vm_id(self.subscription_id, self.resource_group, self.scale_set, self.instance_id(name)))
         return str(_vm_id(self.subscription_id, self.resource_group, name))
+
+    def instance_id(self, name: str) -> str:
+        """The instance id of the scale-set instance ``name`` (``<scale set>_<id>``); ``""`` outside a scale set."""
+        prefix = f"{self.scale_set}_"
+        if not self.scale_set or not name.startswith(prefix):
+            return ""
+        return name[len(prefix):]
 
 
 def list_scenarios(scenario_dirs: Iterable[Path | str] | None = None) -> list[ScenarioInfo]:
@@ -199,6 +214,7 @@ def _read(folder: Path) -> ScenarioInfo:
         ),
         guest=dict(data.get("guest") or {}),
         path=folder,
+        scale_set=str(data.get("scale_set") or ""),
     )
 
 
@@ -218,6 +234,13 @@ def _check_shapes(data: Mapping[str, Any], source: Path) -> None:
     try:
         for vm in (data["broken_vm"], *(known_good or ())):
             _vm_id(str(data["subscription_id"]), str(data["resource_group"]), str(vm))
+            if data.get("scale_set"):
+                prefix = f"{data['scale_set']}_"
+                if not str(vm).startswith(prefix) or not str(vm)[len(prefix):].isdigit():
+                    raise LabError(f"{source}: {vm!r} is not an instance of scale set {data['scale_set']!r} "
+                                   f"(its instances are named {prefix}<instance id>)")
+                _vmss_vm_id(str(data["subscription_id"]), str(data["resource_group"]), str(data["scale_set"]),
+                            str(vm)[len(prefix):])
     except InvalidResourceId as error:
         raise LabError(f"{source}: {error}") from None
 

@@ -36,8 +36,10 @@ from kit.errors import LabError
 from kit.lab._arm import OWN_CREDENTIAL_KEY, arm_error, dispatch
 from kit.lab._real_disks import stop_real_guests
 from kit.lab._state import STATE_KEY, LabState
+from kit.lab.arm_resourcegraph import set_quota
 from kit.lab.certs import LabCertificates, make_certificates
 from kit.lab.faults import Faults, fault_middleware
+from kit.lab.fleet import Fleet, FleetSpec, attach_fleet, fleet_of, generate_fleet
 from kit.lab.gateway import check, register_real_guest
 from kit.lab.guest import CheckResult
 from kit.lab.probe import close_probes, probe_address
@@ -49,6 +51,7 @@ __all__ = ["ROUTE_MODULES", "RunningLab", "arunning_lab", "build_app", "running_
 #: Route modules served by every lab, in registration order (each has ``add_routes(app)``).
 ROUTE_MODULES: tuple[str, ...] = (
     "kit.lab.arm_compute",
+    "kit.lab.arm_vmss",
     "kit.lab.arm_compute_power",
     "kit.lab.restart_boots",
     "kit.lab.arm_network",
@@ -57,8 +60,13 @@ ROUTE_MODULES: tuple[str, ...] = (
     "kit.lab.arm_compute_write",
     "kit.lab.arm_operations",
     "kit.lab.arm_monitor",
+    "kit.lab.loganalytics",
+    "kit.lab.arm_metrics",
     "kit.lab.arm_resourcehealth",
     "kit.lab.arm_authorization",
+    "kit.lab.arm_permissions",
+    "kit.lab.arm_storage",
+    "kit.lab.arm_resourcegraph",
     "kit.lab.arm_serialconsole",
     "kit.lab.arm_runcommand",
     "kit.lab.graph",
@@ -197,6 +205,21 @@ class RunningLab:
         """Inject ``faults`` from now on (pass ``Faults()`` to stop injecting)."""
         self.state.set_faults(faults)
 
+    @property
+    def fleet(self) -> Fleet | None:
+        """The generated fleet the lab serves (``None`` until :meth:`add_fleet`); see :mod:`kit.lab.fleet`."""
+        return fleet_of(self.state)
+
+    def add_fleet(self, spec: FleetSpec) -> Fleet:
+        """Generate ``spec``'s fleet and serve it (Resource Graph, statusOnly lists, console status) from now on."""
+        fleet = generate_fleet(spec, self.state.principal.tenant_id)
+        attach_fleet(self.state, fleet)
+        return fleet
+
+    def set_resource_graph_quota(self, requests: int, window_seconds: float) -> None:
+        """Let each caller send ``requests`` Resource Graph queries per ``window_seconds`` (then 429)."""
+        set_quota(self.state, requests, window_seconds)
+
     def refuse_graph(self, refused: bool = True) -> None:
         """Make Microsoft Graph answer 403 ``Authorization_RequestDenied`` from now on (``False``: answer again)."""
         self.state.graph_refused = refused
@@ -297,7 +320,7 @@ def _start(faults: Faults | None, scenarios: Iterable[str] | None, port: int,
 @contextlib.contextmanager
 def running_lab(faults: Faults | None = None, scenarios: Iterable[str] | None = None, port: int = 0,
                 scenario_dirs: Iterable[Path | str] | None = None,
-                real_guests: Iterable[str] = ()) -> Iterator[RunningLab]:
+                real_guests: Iterable[str] = (), fleet: FleetSpec | None = None) -> Iterator[RunningLab]:
     """Run the lab for the duration of a ``with`` block.
 
     Parameters
@@ -313,6 +336,8 @@ def running_lab(faults: Faults | None = None, scenarios: Iterable[str] | None = 
     real_guests
         Scenarios whose broken VM is a real Debian 12 under QEMU (see
         :meth:`RunningLab.add_real_guest`); booting, not yet booted, when the block starts.
+    fleet
+        A generated fleet of VMs to serve as well (:class:`~kit.lab.fleet.FleetSpec`; ``lab.fleet``).
 
     Yields
     ------
@@ -327,6 +352,8 @@ def running_lab(faults: Faults | None = None, scenarios: Iterable[str] | None = 
     """
     lab = _start(faults, scenarios, port, scenario_dirs, real_guests)
     try:
+        if fleet is not None:
+            lab.add_fleet(fleet)
         yield lab
     finally:
         lab.stop()
@@ -334,10 +361,13 @@ def running_lab(faults: Faults | None = None, scenarios: Iterable[str] | None = 
 
 @contextlib.asynccontextmanager
 async def arunning_lab(faults: Faults | None = None, scenarios: Iterable[str] | None = None, port: int = 0,
-                       scenario_dirs: Iterable[Path | str] | None = None) -> AsyncIterator[RunningLab]:
+                       scenario_dirs: Iterable[Path | str] | None = None,
+                       fleet: FleetSpec | None = None) -> AsyncIterator[RunningLab]:
     """:func:`running_lab` for ``async with``: starting and stopping do not block the caller's loop."""
     lab = await asyncio.to_thread(_start, faults, scenarios, port, scenario_dirs)
     try:
+        if fleet is not None:
+            await asyncio.to_thread(lab.add_fleet, fleet)
         yield lab
     finally:
         await asyncio.to_thread(lab.stop)

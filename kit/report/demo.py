@@ -102,13 +102,18 @@ def run_demo(scenario: str = "firewall-lockout", *, archive_root: str | Path = "
         timings["lab start"] = time.monotonic() - step
         info = lab.scenario(scenario)
         start, end = info.window
-        request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
-                                    start=start, end=end, source=f"lab:{scenario}")
+        if info.scale_set:  # a scale set's instances, by instance id (bundles are named <scale set>_<id>)
+            request = CollectionRequest(info.subscription_id, info.resource_group, info.instance_id(info.broken_vm),
+                                        tuple(info.instance_id(vm) for vm in info.known_good), start=start, end=end,
+                                        source=f"lab:{scenario}", scale_set=info.scale_set)
+        else:
+            request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
+                                        start=start, end=end, source=f"lab:{scenario}")
         step = time.monotonic()
         stage_name = "collecting evidence (2/4)"
         progress(stage_name, "")
         result = collect_into_archive(AzureTarget.for_lab(lab), request, stage.folder,
-                                      progress=counting(progress, stage_name, request.names))
+                                      progress=counting(progress, stage_name, list(info.vms)))
         timings["collect"] = time.monotonic() - step
         bundles = [stage.relative(p) for p in result.bundles]
         stage.commit({"kind": "evidence", "source": f"lab:{scenario}", "bundles": bundles})

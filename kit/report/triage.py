@@ -57,14 +57,16 @@ def identity(bundle: Bundle, *, incident: str = "", responder_ip: str | None = N
     window = manifest.get("window") or {}
     collector = manifest.get("collector") or {}
     image = (props.get("storageProfile") or {}).get("imageReference") or {}
+    instance = {"scale set": bundle.scale_set, "instance id": bundle.instance_id} if bundle.scale_set else {}
     return {
         "incident": incident,
         "subscription": manifest.get("subscription_id"),
         "resource group": manifest.get("resource_group"),
         "VM": manifest.get("vm_name"),
+        **instance,
         "VM id": manifest.get("vm_id"),
         "location": vm.get("location"),
-        "size": (props.get("hardwareProfile") or {}).get("vmSize"),
+        "size": (props.get("hardwareProfile") or {}).get("vmSize") or (vm.get("sku") or {}).get("name"),
         "OS": ((props.get("storageProfile") or {}).get("osDisk") or {}).get("osType"),
         "image": " ".join(str(image.get(k)) for k in ("publisher", "offer", "sku", "version") if image.get(k)),
         "responder address": responder_ip or "not given",
@@ -149,8 +151,44 @@ def _q(value: Any) -> str:
     return shlex.quote(str(value))
 
 
+def _instance_commands(bundle: Bundle) -> list[dict[str, str]]:
+    """The ``az`` commands that reproduce a scale-set instance's evidence (``az vmss …``, ``az rest`` where no
+    command exists); its NICs have no effective rules or routes to show (ARM offers none for them)."""
+    m = bundle.manifest
+    sub, rg, vmss, number = m.get("subscription_id"), m.get("resource_group"), bundle.scale_set, bundle.instance_id
+    window = m.get("window") or {}
+    g = f"--subscription {_q(sub)} --resource-group {_q(rg)}"
+    one = f"{g} --name {_q(vmss)} --instance-id {_q(number)}"
+    rows = [
+        {"evidence": "vm.json", "command": f"az vmss show {one} -o json"},
+        {"evidence": "instance_view.json", "command": f"az vmss get-instance-view {one} -o json"},
+        {"evidence": "vmss.json", "command": f"az vmss show {g} --name {_q(vmss)} -o json"},
+        {"evidence": "boot_diagnostics.json / serial.log",
+         "command": f"az rest --method post --url {_q(str(m.get('vm_id')) + '/retrieveBootDiagnosticsData')} "
+                    "--url-parameters api-version=2024-07-01"},
+        {"evidence": "activity_log.json",
+         "command": f"az monitor activity-log list {g} --start-time {_q(window.get('start', ''))} "
+                    f"--end-time {_q(window.get('end', ''))} -o json"},
+        {"evidence": "role_assignments.json",
+         "command": f"az role assignment list --scope {_q(m.get('vm_id'))} --include-inherited -o json"},
+    ]
+    for nic in sorted(bundle.nics):
+        rows.append({"evidence": f"nics/{nic}.json",
+                     "command": f"az vmss nic show {g} --vmss-name {_q(vmss)} --instance-id {_q(number)} "
+                                f"--name {_q(nic)} -o json"})
+    for nsg in sorted(bundle.nsgs):
+        rows.append({"evidence": f"nsgs/{nsg}.json",
+                     "command": "az network nsg show --ids "
+                                f"{_q(_id(bundle.nsgs[nsg], sub, rg, 'networkSecurityGroups', nsg))} -o json"})
+    rows.append({"evidence": "serial_console_status.json / the console itself",
+                 "command": f"az serial-console connect {g} --name {_q(vmss)} --instance-id {_q(number)}"})
+    return rows
+
+
 def az_commands(bundle: Bundle, *, responder_ip: str | None = None) -> list[dict[str, str]]:
     """The ``az`` commands that reproduce each piece of evidence in the bundle (shell-quoted)."""
+    if bundle.scale_set:
+        return _instance_commands(bundle)
     m = bundle.manifest
     sub, rg, vm = m.get("subscription_id"), m.get("resource_group"), m.get("vm_name")
     window = m.get("window") or {}

@@ -172,9 +172,7 @@ class Drill:
     def collect(self, *, peers: bool = True) -> Sources:
         """Collect the broken VM (and its peers) into the drill's ``evidence/``, recorded; the ``Sources``."""
         info = self.info
-        request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm,
-                                    info.known_good if peers else (), start=info.window_start, end=info.window_end,
-                                    source=f"lab:{info.name}")
+        request = CollectionRequest.for_scenario(info, peers=peers)
         with sealed(self.root, "evidence", about={"source": request.source}) as stage:
             result = collect_into_archive(self.target(), request, stage.folder)
             stage.commit({"kind": "evidence", "source": request.source,

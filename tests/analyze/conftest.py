@@ -19,8 +19,13 @@ def scenario_bundles(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> dict
     target = AzureTarget.for_lab(lab)
     for info in list_scenarios():
         start, end = info.window
-        request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
-                                    start=start, end=end, source=f"lab:{info.name}")
+        if info.scale_set:  # a scale set's instances, by instance id (their bundles are named <scale set>_<id>)
+            request = CollectionRequest(info.subscription_id, info.resource_group, info.instance_id(info.broken_vm),
+                                        tuple(info.instance_id(vm) for vm in info.known_good), start=start, end=end,
+                                        source=f"lab:{info.name}", scale_set=info.scale_set)
+        else:
+            request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
+                                        start=start, end=end, source=f"lab:{info.name}")
         result = collect(target, request, tmp_path_factory.mktemp(info.name))
         subject = load_bundle(result.subject)
         out[info.name] = (info, subject, subject.peers())

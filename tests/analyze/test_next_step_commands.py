@@ -58,9 +58,14 @@ def _flags(command: str) -> dict[str, str]:
     return {word: words[i + 1] for i, word in enumerate(words[:-1]) if word.startswith("-")}
 
 
-def check_az(command: str, sub: str, rg: str, vm: str) -> None:
-    """Fail unless ``command`` names the subscription, the group and what it acts on."""
+def check_az(command: str, sub: str, rg: str, vm: str, instance: str | None = None) -> None:
+    """Fail unless ``command`` names the subscription, the group and what it acts on (``vm`` is the scale set
+    and ``instance`` its instance id for a scale-set instance: only ``az serial-console connect`` takes those)."""
     flags = _flags(command)
+    if instance is not None:
+        assert command.startswith("az serial-console "), f"{command}: no az vm command acts on a scale-set instance"
+        if command.startswith("az serial-console connect "):
+            assert flags.get("--instance-id") == instance, command
     if "--ids" in flags:  # the id carries subscription, group and name
         assert flags["--ids"].lower().startswith(f"/subscriptions/{sub}/resourcegroups/{rg}/".lower()), command
         assert f"/virtualMachines/{vm}/".lower() in flags["--ids"].lower() + "/", command
@@ -81,10 +86,10 @@ def az_commands(step: NextStep) -> list[str]:
     return [c for c in step.commands if c.startswith("az ")] + [c.strip() for c in named]
 
 
-def check_step(step: NextStep, sub: str, rg: str, vm: str) -> None:
+def check_step(step: NextStep, sub: str, rg: str, vm: str, instance: str | None = None) -> None:
     """Every rule of the module docstring on one next step."""
     for command in az_commands(step):
-        check_az(command, sub, rg, vm)
+        check_az(command, sub, rg, vm, instance)
     every = " ".join((step.text, *step.commands))
     for run_id in re.findall(r"run-id (\S+?)[),.;]*(?:\s|$)", every):
         assert run_id in RUN_IDS, f"{run_id} is not in map.json"
@@ -111,8 +116,9 @@ def _facts_yaml(info: Any) -> dict[str, Any]:
 def test_every_step_of_every_scenario_is_complete(scenario_bundles: dict[str, Any], name: str) -> None:
     info, subject, peers = _scenario(scenario_bundles, name)
     result = classify(subject, peers, responder_ip=info.responder_ip)
+    vm, instance = (info.scale_set, info.instance_id(info.broken_vm)) if info.scale_set else (info.broken_vm, None)
     for hypothesis in result.hypotheses:
-        check_step(hypothesis.next_step, info.subscription_id, info.resource_group, info.broken_vm)
+        check_step(hypothesis.next_step, info.subscription_id, info.resource_group, vm, instance)
     top = result.top.next_step
     if top.kind not in ("none", "escalate"):
         assert az_commands(top), f"{name}: the next step names no az command"

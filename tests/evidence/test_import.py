@@ -16,7 +16,8 @@ from kit.evidence.importers import IMPORTERS, Importers
 from kit.evidence.importers.arm import VmImporter
 from kit.lab import list_scenarios
 
-SCENARIOS = [info.name for info in list_scenarios()]
+#: the VM scenarios: the importer reads `az vm …` outputs (a scale-set instance is collected, not imported)
+SCENARIOS = [info.name for info in list_scenarios() if not info.scale_set]
 ENVELOPE = {"id", "name", "type", "location", "tags", "etag", "zones", "identity", "plan", "sku",
             "extendedLocation", "managedBy", "systemData", "kind", "resources"}
 CHILDREN = {"ipConfigurations", "securityRules", "defaultSecurityRules", "subnets", "routes", "virtualNetworkPeerings"}

@@ -50,6 +50,18 @@ def _text(data: bytes) -> str:
     return ANSI.sub("", data.decode("utf-8").rstrip("\x00")).replace("\r", "")
 
 
+#: a scale-set scenario's instances and their NICs (served under the scale set, without a ``type``) count as
+#: VMs and NICs
+_VMS = ("Microsoft.Compute/virtualMachines", "Microsoft.Compute/virtualMachineScaleSets/virtualMachines")
+_NICS = ("Microsoft.Network/networkInterfaces",
+         "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/networkInterfaces")
+
+
+def _type(resource: dict[str, Any]) -> str:
+    """The resource's type, or (a scale-set instance's NIC has none) the kind its id names."""
+    return str(resource.get("type") or parse_resource_id(resource["id"]).kind)
+
+
 def _window(info: dict[str, Any]) -> tuple[datetime, datetime]:
     return _ts(info["window"]["start"]), _ts(info["window"]["end"])
 
@@ -83,7 +95,7 @@ def test_scenario_yaml_follows_the_contract(scenario):
     assert (expected["hypothesis"], expected["next_step"], expected["level"]) == ANSWERS[info["name"]]
     assert info["guest"]["os"] in ("linux", "windows") and info["guest"]["password"]
     assert len(info["known_good"]) >= 2 and info["broken_vm"] not in info["known_good"]
-    vms = {r["name"] for r in scenario["resources"] if r["type"] == "Microsoft.Compute/virtualMachines"}
+    vms = {r["name"] for r in scenario["resources"] if _type(r) in _VMS}
     assert {info["broken_vm"], *info["known_good"]} <= vms
     assert set(scenario["views"]) == vms and set(scenario["serial"]) == vms
     start, end = _window(info)
@@ -116,17 +128,17 @@ def test_resource_ids_parse_and_references_resolve(scenario):
     for rid in _ids(scenario["resources"]):
         parsed = parse_resource_id(rid)
         assert parsed.subscription_id == info["subscription_id"]
-    subnets = {s["id"].lower(): s for r in scenario["resources"] if r["type"] == "Microsoft.Network/virtualNetworks"
+    subnets = {s["id"].lower(): s for r in scenario["resources"] if _type(r) == "Microsoft.Network/virtualNetworks"
                for s in r["properties"]["subnets"]}
     ipconfigs = set()
     for r in scenario["resources"]:
         props = r["properties"]
-        if r["type"] == "Microsoft.Compute/virtualMachines":
+        if _type(r) in _VMS:
             assert props["diagnosticsProfile"]["bootDiagnostics"] == {"enabled": True}
             for nic in props["networkProfile"]["networkInterfaces"]:
                 assert nic["id"].lower() in by_id
                 assert by_id[nic["id"].lower()]["properties"]["virtualMachine"]["id"] == r["id"]
-        if r["type"] == "Microsoft.Network/networkInterfaces":
+        if _type(r) in _NICS:
             assert props["virtualMachine"]["id"].lower() in by_id
             if "networkSecurityGroup" in props:
                 nsg = by_id[props["networkSecurityGroup"]["id"].lower()]
@@ -139,7 +151,7 @@ def test_resource_ids_parse_and_references_resolve(scenario):
                     assert pip["properties"]["ipConfiguration"]["id"] == ipc["id"]
                 for asg in ipc["properties"].get("applicationSecurityGroups", []):
                     assert asg["id"].lower() in by_id
-        if r["type"] == "Microsoft.Network/networkSecurityGroups":
+        if _type(r) == "Microsoft.Network/networkSecurityGroups":
             assert [d["name"] for d in props["defaultSecurityRules"]] == [
                 "AllowVnetInBound", "AllowAzureLoadBalancerInBound", "DenyAllInBound",
                 "AllowVnetOutBound", "AllowInternetOutBound", "DenyAllOutBound"]
@@ -155,11 +167,12 @@ def test_resource_ids_parse_and_references_resolve(scenario):
                 assert subnet["properties"][ref]["id"].lower() in by_id
         for ipc in subnet["properties"].get("ipConfigurations", []):
             assert ipc["id"].lower() in ipconfigs
-    broken_nic = next(r for r in scenario["resources"] if r["type"] == "Microsoft.Network/networkInterfaces"
-                      and r["properties"]["virtualMachine"]["id"].endswith("/" + info["broken_vm"]))
+    def vm_of(nic: dict[str, Any]) -> str:
+        return str(by_id[nic["properties"]["virtualMachine"]["id"].lower()]["name"])
+
+    broken_nic = next(r for r in scenario["resources"] if _type(r) in _NICS and vm_of(r) == info["broken_vm"])
     peer_subnets = {r["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"] for r in scenario["resources"]
-                    if r["type"] == "Microsoft.Network/networkInterfaces"
-                    and r["properties"]["virtualMachine"]["id"].rsplit("/", 1)[1] in info["known_good"]}
+                    if _type(r) in _NICS and vm_of(r) in info["known_good"]}
     if not info["facts"].get("peers_in_other_subnet"):  # route tables attach to subnets
         assert broken_nic["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"] in peer_subnets
 
@@ -267,6 +280,7 @@ MARKERS: dict[str, list[str]] = {
     "kernel-panic": ["VFS: Unable to mount root fs on unknown-block(0,0)", "Kernel panic - not syncing:",
                      "Call Trace:", "---[ end Kernel panic"],
     "deallocated": ["System Power Off", "reboot: Power down"],
+    "vmss-canary-firewall": ["checkout000002 login: ", "DPT=22", "SRC=203.0.113.24", "DPT=8080 "],
 }
 
 
@@ -276,13 +290,14 @@ def test_broken_vm_serial_log_shows_the_failure_and_peers_boot_cleanly(scenario)
     for marker in MARKERS[info["name"]]:
         assert marker in text, (info["name"], marker)
     facts = info["facts"]
-    if info["name"] == "firewall-lockout":
+    if info["name"] in ("firewall-lockout", "vmss-canary-firewall"):
         assert facts["log_marker"] in text
     if info["name"] == "fstab-emergency":
         assert facts["mount_point"] in text and facts["uuid"] in text
     for peer in info["known_good"]:
         peer_text = _text(scenario["serial"][peer])
-        assert f"{peer} login:" in peer_text or "SAC>" in peer_text
+        host = scenario["views"][peer].get("computerName", peer)  # a scale-set instance's is the computer name
+        assert f"{host} login:" in peer_text or "SAC>" in peer_text
         for bad in ("Kernel panic", "emergency mode", "FAILED", "DROP:", "UFW BLOCK"):
             assert bad not in peer_text, (peer, bad)
 

@@ -29,6 +29,12 @@ def _screen(scenario: str, vm: str) -> Screen:
     return screen_from_log((info.path / "serial" / f"{vm}.log").read_bytes(), windows=info.guest.get("os") == "windows")
 
 
+def _computer_name(info: Any, vm: str) -> str:
+    """The host name the console prompts with: a scale-set instance's is its computer name, not its ARM name."""
+    view = yaml.safe_load((info.path / "instance_views" / f"{vm}.json").read_text(encoding="utf-8"))
+    return str(view.get("computerName") or vm)
+
+
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_every_healthy_peer_shows_its_login(scenario: str) -> None:
     info = SCENARIOS[scenario]
@@ -38,7 +44,8 @@ def test_every_healthy_peer_shows_its_login(scenario: str) -> None:
             assert screen.kind == "windows_lock"
         else:
             assert screen.kind == "linux_console"  # agents may log below the prompt, as on a real console
-            assert any(f"{vm} login:" in row for row in screen.lines), screen.lines[-3:]
+            host = _computer_name(info, vm)
+            assert any(f"{host} login:" in row for row in screen.lines), screen.lines[-3:]
 
 
 @pytest.mark.parametrize(("scenario", "last"), [

@@ -20,7 +20,12 @@ def collected(lab: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     for name in lab.scenario_names:  # type: ignore[attr-defined]
         info = lab.scenario(name)  # type: ignore[attr-defined]
         start, end = info.window
-        request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
-                                    start=start, end=end, source=f"lab:{name}")
+        if info.scale_set:  # a scale set's instances, by instance id (bundles are named <scale set>_<id>)
+            request = CollectionRequest(info.subscription_id, info.resource_group, info.instance_id(info.broken_vm),
+                                        tuple(info.instance_id(vm) for vm in info.known_good), start=start, end=end,
+                                        source=f"lab:{name}", scale_set=info.scale_set)
+        else:
+            request = CollectionRequest(info.subscription_id, info.resource_group, info.broken_vm, info.known_good,
+                                        start=start, end=end, source=f"lab:{name}")
         out[name] = collect(target, request, root / name).subject
     yield out

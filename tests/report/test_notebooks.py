@@ -39,7 +39,8 @@ def test_triage_shows_the_scenarios_expected_classification(scenario: str, colle
         assert section in page
     assert 'class="plotly-graph-div"' in page, "the timeline figure is in the HTML"
     assert "kit-network-verdicts" in page
-    assert f"az vm get-instance-view --subscription {info.subscription_id}" in page
+    group = "vmss" if info.scale_set else "vm"  # an instance's evidence is reproduced with az vmss
+    assert f"az {group} get-instance-view --subscription {info.subscription_id}" in page
     assert verify_archive(tmp_path / f"INC-{scenario}").ok
 
 

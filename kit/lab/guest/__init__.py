@@ -268,7 +268,11 @@ def load_guest(info: Any, boot_log: bytes | None = None, vm: str | None = None) 
     issue = re.findall(rb"\n\r?\r?\n?([A-Z][^\r\n]*?) \S+ ttyS0", boot_log)
     if issue:
         definition = {**definition, "issue": issue[-1].decode("utf-8", errors="replace").strip()}
-    return Guest(info.name, vm, definition, boot_log, str(getattr(info, "responder_ip", "") or ""),
+    hostname = vm
+    view = Path(getattr(info, "path", ".")) / "instance_views" / f"{vm}.json"
+    if getattr(info, "scale_set", "") and view.is_file():  # an instance's host name is its computer name
+        hostname = str((yaml.safe_load(view.read_text(encoding="utf-8")) or {}).get("computerName") or vm)
+    return Guest(info.name, hostname, definition, boot_log, str(getattr(info, "responder_ip", "") or ""),
                  guest_fields.get("username"), guest_fields.get("password"))
 
 

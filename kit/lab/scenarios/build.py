@@ -29,12 +29,13 @@ from kit.lab.scenarios._render.linux_boot import boot_linux
 from kit.lab.scenarios._render.serial import Console
 from kit.lab.scenarios._render.stories import STORIES
 from kit.lab.scenarios._render.views import instance_view, role_assignments
+from kit.lab.scenarios._render.vmss import scale_set_resources
 from kit.lab.scenarios._render.windows_boot import boot_windows
 
 __all__ = ["STORIES", "main", "render", "write"]
 
 _YAML_KEYS = ["name", "title", "briefing", "subscription_id", "tenant_id", "resource_group", "location",
-             "broken_vm", "known_good", "responder_ip", "window", "console_enabled", "expected", "guest",
+             "scale_set", "broken_vm", "known_good", "responder_ip", "window", "console_enabled", "expected", "guest",
              "fix", "facts"]
 
 
@@ -57,7 +58,7 @@ def _serial_log(story: dict[str, Any], vm: dict[str, Any]) -> bytes:
 
 
 def _scenario_yaml(story: dict[str, Any]) -> str:
-    doc = {key: story[key] for key in _YAML_KEYS}
+    doc = {key: story[key] for key in _YAML_KEYS if key in story or key != "scale_set"}
     header = "# Rendered by kit/lab/scenarios/build.py from _render/stories; do not edit by hand.\n"
     return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
@@ -71,7 +72,8 @@ def render(story: dict[str, Any]) -> dict[str, bytes]:
 
     files = {
         "scenario.yaml": _scenario_yaml(story).encode("utf-8"),
-        "resources.json": as_json({"value": build_resources(story)}),
+        "resources.json": as_json({"value": scale_set_resources(story, build_resources(story)) if story.get("scale_set")
+                                   else build_resources(story)}),
         "activity_log.json": as_json(build_activity_log(story)),
         "role_assignments.json": as_json(role_assignments(story)),
         "directory.json": as_json(directory_objects(story)),

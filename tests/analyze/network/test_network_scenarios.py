@@ -36,9 +36,11 @@ def _of(resources, kind: str) -> list[dict[str, Any]]:
 
 def vm_network(name: str, vm_name: str, *, effective: bool = True):
     _, resources = _scenario(name)
-    vm = next(r for r in _of(resources, "Microsoft.Compute/virtualMachines") if r["name"] == vm_name)
+    vms = [*_of(resources, "Microsoft.Compute/virtualMachines"),  # a scale set's instances are VMs here
+           *_of(resources, "Microsoft.Compute/virtualMachineScaleSets/virtualMachines")]
+    vm = next(r for r in vms if r["name"] == vm_name)
     nic_ids = {ref["id"].lower() for ref in vm["properties"]["networkProfile"]["networkInterfaces"]}
-    nics = [r for r in _of(resources, "Microsoft.Network/networkInterfaces") if r["id"].lower() in nic_ids]
+    nics = [r for r in resources if r["id"].lower() in nic_ids]  # an instance's NICs live under its scale set
     eff_nsgs = eff_routes = None
     if effective:
         from kit.lab import effective as lab_effective

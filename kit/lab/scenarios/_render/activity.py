@@ -25,6 +25,8 @@ _OPERATIONS: dict[str, tuple[str, str, str, bool, str]] = {
     "vm_ext_write": ("Microsoft.Compute/virtualMachines/extensions/write", "Create or Update Virtual Machine Extension", "PUT", True, "Microsoft.Compute/virtualMachines/extensions"),
     "vm_install_patches": ("Microsoft.Compute/virtualMachines/installPatches/action", "Install OS update patches on virtual machine", "POST", True, "Microsoft.Compute/virtualMachines"),
     "vm_assess_patches": ("Microsoft.Compute/virtualMachines/assessPatches/action", "Assess patches on a virtual machine", "POST", True, "Microsoft.Compute/virtualMachines"),
+    "vmss_write": ("Microsoft.Compute/virtualMachineScaleSets/write", "Create or Update Virtual Machine Scale Set", "PUT", True, "Microsoft.Compute/virtualMachineScaleSets"),
+    "vmss_manual_upgrade": ("Microsoft.Compute/virtualMachineScaleSets/manualUpgrade/action", "Manual Upgrade Virtual Machine Scale Set Instances", "POST", True, "Microsoft.Compute/virtualMachineScaleSets"),
     "disk_write": ("Microsoft.Compute/disks/write", "Create or Update Disk", "PATCH", True, "Microsoft.Compute/disks"),
     "disk_delete": ("Microsoft.Compute/disks/delete", "Delete Disk", "DELETE", True, "Microsoft.Compute/disks"),
     "nsg_rule_write": ("Microsoft.Network/networkSecurityGroups/securityRules/write", "Create or Update Security Rule", "PUT", True, "Microsoft.Network/networkSecurityGroups/securityRules"),

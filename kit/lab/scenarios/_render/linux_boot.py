@@ -49,7 +49,7 @@ def _guest_params(story: dict[str, Any], vm: dict[str, Any], boot: dict[str, Any
     temp_gib = vm.get("temp_gib", 150)
     partuuid = story.get("partuuid", {}).get(vm["name"]) or _uuid(story, vm, "partuuid")
     params = {
-        "host": vm["name"], "kernel": kernel, "kernel_build": image["kernel_build"] if kernel == image["kernel"] else image["kernel_builds"][kernel],
+        "host": vm.get("hostname", vm["name"]), "kernel": kernel, "kernel_build": image["kernel_build"] if kernel == image["kernel"] else image["kernel_builds"][kernel],
         "partuuid": partuuid, "cpus": vm.get("cpus", 4), "mem_top": mem_top,
         "last_pfn": f"{(0x100000000 + (mem_gib - 1) * 2**30) >> 12:x}",
         "node_data": f"{int(mem_top, 16) - 0x2bfff:016x}-{int(mem_top, 16):016x}",

@@ -42,7 +42,7 @@ def instance_view(story: dict[str, Any], vm: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {}
     agent = view_state.get("agent")
     if running and agent == "ready":
-        body.update({"computerName": vm["name"], "osName": image["os_name"], "osVersion": image["os_version"]})
+        body.update({"computerName": vm.get("hostname", vm["name"]), "osName": image["os_name"], "osVersion": image["os_version"]})
     if running:
         if agent == "ready":
             body["vmAgent"] = {

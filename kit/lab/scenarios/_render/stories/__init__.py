@@ -10,6 +10,7 @@ from kit.lab.scenarios._render.stories import (
     nsg_deny,
     route_blackhole,
     sshd_broken,
+    vmss_canary_firewall,
     windows_rdp,
 )
 
@@ -17,4 +18,5 @@ __all__ = ["STORIES"]
 
 #: Every scenario's story, in the order the scenarios are rendered.
 STORIES: list[dict[str, Any]] = [firewall_lockout.STORY, fstab_emergency.STORY, sshd_broken.STORY, nsg_deny.STORY,
-                                 route_blackhole.STORY, windows_rdp.STORY, kernel_panic.STORY, deallocated.STORY]
+                                 route_blackhole.STORY, windows_rdp.STORY, kernel_panic.STORY, deallocated.STORY,
+                                 vmss_canary_firewall.STORY]
