@@ -142,4 +142,4 @@ def test_deleting_the_deny_rule_brings_the_flows_back_against_the_same_hours_bef
     assert proof.passed is True and "availability 100.0% since the fix" in proof.seen and "Inbound Flows" in proof.seen
     blocked = metrics_proof(incident, "evidence/x/pos-api-01", since=_last_start(
         incident, *STORIES["nsg-deny"][:2]) + dt.timedelta(minutes=10))
-    assert blocked.passed is None and "not back yet since the fix" in blocked.seen, blocked.seen  # confirms, never fails
+    assert blocked.passed is None and "not back yet since the fix" in blocked.seen, blocked.seen
