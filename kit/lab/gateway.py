@@ -252,31 +252,9 @@ async def _connect(request: web.Request, params: dict[str, str]) -> web.StreamRe
     vm, problem = find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
     if vm is None:
         return problem  # type: ignore[return-value]
-    refused = refused_unless_allowed(state, str(vm["id"]), CONNECT_ACTION, shown=f"{vm['id']}/providers/"
-                                     f"Microsoft.SerialConsole/serialPorts/{params['port']}")
-    if refused is not None:
-        return refused
-    if params["port"] != "0":
-        return arm_error(404, "ResourceNotFound",
-                         f"Serial port '{params['port']}' does not exist; only port 0 is available.")
     info = state.scenario_for(params["sub"])
     assert info is not None
-    if not info.console_enabled:
-        return arm_error(403, "SerialConsoleDisabled", "Azure Serial Console is not enabled for this subscription.")
-    vm_id = str(vm.get("id", info.vm_id(params["vm"])))
-    if state.power_state(vm_id) in ("deallocated", "deallocating"):
-        return arm_error(409, "OperationNotAllowed", "Azure Serial Console requires a virtual machine to be running.")
-    boot = vm.get("properties", {}).get("diagnosticsProfile", {}).get("bootDiagnostics", {})
-    if not boot.get("enabled"):
-        return arm_error(409, "BootDiagnosticsDisabled",
-                         "Azure Serial Console requires boot diagnostics to be enabled.")
-    hub = hub_of(state)
-    session_id = uuid.uuid4().hex
-    hub.sessions[session_id] = ConsoleSession(vm_id.lower(), info.name)
-    container = hashlib.sha256(vm_id.lower().encode()).hexdigest()[:32]
-    endpoint = (state.extras.get(CONSOLE_ENDPOINT_EXTRA) or state.endpoint
-                or f"https://{request.host}").replace("https://", "wss://", 1)
-    return arm_json({"connectionString": f"{endpoint}/n/connector/{container}/sessions/{session_id}/client"})
+    return _open_session(request, info, vm, str(vm.get("id", info.vm_id(params["vm"]))), params["port"])
 
 
 async def _connect_vmss(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
@@ -292,16 +270,20 @@ async def _connect_vmss(request: web.Request, params: dict[str, str]) -> web.Str
         return arm_error(404, "ParentResourceNotFound",
                          f"Can not perform requested operation on nested resource. Parent resource "
                          f"'{params['vmss']}/virtualMachines/{params['instance']}' not found.")
-    refused = refused_unless_allowed(state, instance_id, CONNECT_ACTION, shown=f"{instance_id}/providers/"
-                                     f"Microsoft.SerialConsole/serialPorts/{params['port']}")
+    return _open_session(request, info, vm, str(vm.get("id", instance_id)), params["port"])
+
+
+def _open_session(request: web.Request, info: Any, vm: dict, vm_id: str, port: str) -> web.Response:
+    """The ``/connect`` answer for a VM or scale-set instance: Azure's refusals in its order, else a session."""
+    state = state_of(request)
+    refused = refused_unless_allowed(state, vm_id, CONNECT_ACTION,
+                                     shown=f"{vm_id}/providers/Microsoft.SerialConsole/serialPorts/{port}")
     if refused is not None:
         return refused
-    if params["port"] != "0":
-        return arm_error(404, "ResourceNotFound",
-                         f"Serial port '{params['port']}' does not exist; only port 0 is available.")
+    if port != "0":
+        return arm_error(404, "ResourceNotFound", f"Serial port '{port}' does not exist; only port 0 is available.")
     if not info.console_enabled:
         return arm_error(403, "SerialConsoleDisabled", "Azure Serial Console is not enabled for this subscription.")
-    vm_id = str(vm.get("id", instance_id))
     if state.power_state(vm_id) in ("deallocated", "deallocating"):
         return arm_error(409, "OperationNotAllowed", "Azure Serial Console requires a virtual machine to be running.")
     boot = vm.get("properties", {}).get("diagnosticsProfile", {}).get("bootDiagnostics", {})
