@@ -47,14 +47,19 @@ def _bad(message: str) -> web.Response:
 
 
 def _vm(request: web.Request, scope: str) -> tuple[dict[str, Any] | None, web.Response | None]:
+    """The VM whose metrics are asked for, or Azure's answer for a wrong resource or metric namespace."""
     rid = ids.try_parse(scope)
     if rid is None or not rid.is_kind(ids.VM) or rid.resource_group is None:
         provider = rid.namespace if rid is not None else None
         kind = "/".join(rid.types) if rid is not None else ""
         return None, _bad(f"Failed to find resource mapping for provider: {provider}, resourceType: {kind}, "
                           f"id: {scope}, traceId: {{{uuid.uuid4()}}}")
-    return find(state_of(request), rid.subscription_id, rid.resource_group, "Microsoft.Compute", "virtualMachines",
-                rid.name)
+    vm, problem = find(state_of(request), rid.subscription_id, rid.resource_group, "Microsoft.Compute",
+                       "virtualMachines", rid.name)
+    if vm is None:
+        return None, problem
+    namespace_problem = _namespace_problem(request)
+    return (None, namespace_problem) if namespace_problem is not None else (vm, None)
 
 
 def _supported(vm: dict[str, Any]) -> list[MetricSpec]:
@@ -95,9 +100,6 @@ async def _metrics_list(request: web.Request, params: dict[str, str]) -> web.Str
     vm, problem = _vm(request, params["scope"])
     if vm is None:
         assert problem is not None
-        return problem
-    problem = _namespace_problem(request)
-    if problem is not None:
         return problem
     state = state_of(request)
     supported = _supported(vm)
@@ -154,9 +156,6 @@ async def _definitions(request: web.Request, params: dict[str, str]) -> web.Stre
     vm, problem = _vm(request, params["scope"])
     if vm is None:
         assert problem is not None
-        return problem
-    problem = _namespace_problem(request)
-    if problem is not None:
         return problem
     vm_id = str(vm["id"])
     value = [{
