@@ -85,10 +85,19 @@ _FROM_BOOT_LOG = (" (The console showed nothing yet; the boot log ends on that s
                   " If the VM has moved on since, press Enter yourself with session.sendline() and log in.)")
 
 
-def _last_lines(text: str, count: int = 6) -> str:
-    """The last ``count`` non-empty lines of ``text`` (where a boot log says where the boot stopped)."""
-    lines = [line for line in text.replace("\r", "\n").split("\n") if line.strip()]
-    return "\n".join(lines[-count:])
+#: what the guest prints once the boot has moved on from a screen: systemd units, a getty, a new boot
+_BOOT_MOVED_ON = re.compile(r"(?i)\[\s*OK\s*\]|\bStarting |Reloading system manager|login:\s*$|Linux version |"
+                            r"Give root password", re.MULTILINE)
+
+
+def _boot_log_ends_locked(text: str) -> bool:
+    """Whether the boot log's last screen is the locked-root one.
+
+    Kernel messages that a slow boot prints after it (``random: crng init done``, a disk's
+    late probe) do not count as leaving it; a unit starting, a getty or a new boot does.
+    """
+    ends = [match.end() for match in _ROOT_LOCKED.finditer(text)]
+    return bool(ends) and not _BOOT_MOVED_ON.search(text, ends[-1])
 
 
 async def login(session: LoginConsole, username: str, password: str, timeout: float) -> str:
@@ -115,7 +124,7 @@ async def login(session: LoginConsole, username: str, password: str, timeout: fl
     await session.async_wait_quiet(min(1.0, timeout))
     if _ROOT_LOCKED.search(session.pending) or _ROOT_LOCKED.search(session.screen_text()):
         raise ConsoleError(_LOCKED_ROOT_HELP)
-    if not session.screen_text().strip() and _ROOT_LOCKED.search(_last_lines(session.options.boot_log_tail)):
+    if not session.screen_text().strip() and _boot_log_ends_locked(session.options.boot_log_tail):
         raise ConsoleError(_LOCKED_ROOT_HELP + _FROM_BOOT_LOG)
     if not any(regex.search(session.pending) for regex in states[2:]):
         shown = session.screen_text().rstrip()

@@ -229,6 +229,16 @@ async def test_a_silent_console_whose_boot_log_ends_at_the_locked_root_screen_is
     assert transport.sent == []
 
 
+async def test_kernel_messages_after_the_locked_root_screen_do_not_hide_it() -> None:
+    transport = MockTransport(lambda data: "", banner="")
+    late = "".join(f"[   {80 + n}.120431] random: crng init done\r\n" for n in range(8))  # a slow boot's late lines
+    async with Session(transport, approval="T-1", boot_log_tail="[  OK  ] Reached target sysinit.target\r\n" + LOCKED
+                       + late) as session:
+        with pytest.raises(ConsoleError, match=r"boot log ends on that screen"):
+            await session.async_login("root", "pw", timeout=5)
+    assert transport.sent == []
+
+
 async def test_an_old_locked_root_boot_followed_by_a_good_one_does_not_stop_the_login() -> None:
     def getty(data: bytes) -> str:
         return {b"\r": "\r\nvm login: ", b"root\r": "root\r\nPassword: ", b"pw\r": "\r\nroot@vm:~# "}.get(data, "")
