@@ -7,15 +7,15 @@ Every step is recorded (name, start, end, result) and every ARM write logged (``
     outcome = repair(target, vm_id, script=script, finding="boot_failure:fstab", approval="CHG-1",
                      prove=lambda: boot_proof(target, vm_id), write_log=log)
 
-The steps: check the VM (a disk encrypted with Azure Disk Encryption, or an unmanaged disk, is
-refused) → snapshot its OS disk → a disk from the snapshot → a repair VM in the same resource group
-and zone (same Hyper-V generation and OS, no public IP, an NSG that allows nothing inbound) with
-the copy attached → the fix through Run Command on the repair VM → detach the copy → deallocate
-the broken VM → swap its OS disk for the copy → start it → ``prove()``. Only a proven recovery
-deletes the repair VM, its OS disk, NIC and NSG; an unproven one is rolled back (the original
-disk swapped in again, the VM started: status ``rolled-back``). The original OS disk and the
-snapshot are never deleted. Independent steps run concurrently (``concurrent=False``: the same
-calls one after another, in ``az vm repair``'s order).
+The steps: check the VM (a disk encrypted with Azure Disk Encryption, an unmanaged or ephemeral OS
+disk, or a confidential VM is refused) → snapshot its OS disk → a disk from the snapshot → a repair
+VM in the same resource group and zone (same Hyper-V generation and OS, no public IP, an NSG that
+allows nothing inbound) with the copy attached → the fix through Run Command on the repair VM →
+detach the copy → deallocate the broken VM → swap its OS disk for the copy → start it → ``prove()``.
+Only a proven recovery deletes the repair VM, its OS disk, NIC and NSG; an unproven one is rolled
+back (the original disk swapped in again, the VM started: status ``rolled-back``). The original OS
+disk and the snapshot are never deleted. Independent steps run concurrently (``concurrent=False``:
+the same calls one after another, in ``az vm repair``'s order).
 """
 
 from __future__ import annotations
@@ -37,11 +37,17 @@ from kit.azure.target import AzureTarget
 from kit.errors import AzureError, KitError, UsageError
 from kit.ids import VM, parse_resource_id
 
-__all__ = ["ADE_REFUSAL", "FIX_TIMEOUT", "BootProof", "BootState", "RepairOutcome", "RepairRefused", "RepairStep",
+__all__ = ["ADE_REFUSAL", "CONFIDENTIAL_ALTERNATIVE", "EPHEMERAL_ALTERNATIVE", "FIX_TIMEOUT", "BootProof", "BootState",
+           "RepairOutcome", "RepairRefused", "RepairStep",
            "boot_proof", "read_boot_state", "repair", "repair_async"]
 
 ADE_REFUSAL = ("disks encrypted with Azure Disk Encryption: use `az vm repair create --unlock-encrypted-vm`, "
                "which unlocks the copy on the repair VM with the key in Key Vault")
+EPHEMERAL_ALTERNATIVE = ("Fix it in place through the serial console or Run Command, or `az vm reimage` to "
+                         "reset the OS disk to its image (what the disk holds is lost)")
+CONFIDENTIAL_ALTERNATIVE = ("its OS disk is bound to its own vTPM, so no repair VM can open a copy, and `az vm "
+                            "repair` does not support it either: fix it in place through the serial console or "
+                            "Run Command")
 _REPAIR_SIZE = "Standard_D2s_v5"
 _IMAGES = {"V2": ("canonical", "ubuntu-24_04-lts", "server"), "V1": ("canonical", "ubuntu-24_04-lts", "server-gen1")}
 _LOGIN = re.compile(r"login: *$")
@@ -357,6 +363,11 @@ async def _check(flow: _Flow, group: str, name: str, concurrent: bool) -> tuple[
     """The VM, its OS disk and primary NIC; refused before any change when the kit cannot repair it."""
     vm = (await flow.step(f"read {name}", flow.compute.virtual_machines.get(group, name))).as_dict()
     os_entry = vm["properties"]["storageProfile"]["osDisk"]
+    if str((os_entry.get("diffDiskSettings") or {}).get("option", "")).lower() == "local":
+        raise RepairRefused(f"{name} has an ephemeral OS disk (on the host's cache or temp disk): it cannot be "
+                            f"snapshotted, deallocated or swapped. {EPHEMERAL_ALTERNATIVE}")
+    if str((vm["properties"].get("securityProfile") or {}).get("securityType", "")).lower() == "confidentialvm":
+        raise RepairRefused(f"{name} is a confidential VM: {CONFIDENTIAL_ALTERNATIVE}")
     if not (os_entry.get("managedDisk") or {}).get("id"):
         raise RepairRefused(f"{name} has an unmanaged OS disk (a VHD in a storage account): the kit repairs managed "
                             "disks only; use `az vm repair create`, which copies the VHD")

@@ -112,6 +112,22 @@ def test_an_ade_encrypted_os_disk_is_refused_before_any_change(lab: RunningLab) 
     assert log.writes == []
 
 
+def test_an_ephemeral_os_disk_and_a_confidential_vm_are_refused_before_any_change(lab: RunningLab) -> None:
+    target, vm_id, _ = _vm(lab, PANIC)
+    vm = lab.state.get(vm_id)
+    assert vm is not None
+    log = WriteLog()
+    vm["properties"]["storageProfile"]["osDisk"]["diffDiskSettings"] = {"option": "Local", "placement": "ResourceDisk"}
+    with pytest.raises(RepairRefused, match=r"ephemeral OS disk.*az vm reimage"):
+        repair(target, vm_id, script="true", approval="CHG-3", prove=lambda: BootProof(True, "unused"), write_log=log)
+    del vm["properties"]["storageProfile"]["osDisk"]["diffDiskSettings"]
+    vm["properties"]["securityProfile"] = {"securityType": "ConfidentialVM",
+                                           "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}}
+    with pytest.raises(RepairRefused, match=r"confidential VM.*serial console or Run Command"):
+        repair(target, vm_id, script="true", approval="CHG-3", prove=lambda: BootProof(True, "unused"), write_log=log)
+    assert log.writes == []
+
+
 def test_an_unmanaged_os_disk_is_refused(lab: RunningLab) -> None:
     target, vm_id, _ = _vm(lab, PANIC)
     vm = lab.state.get(vm_id)
