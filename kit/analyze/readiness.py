@@ -12,9 +12,9 @@ so and the command that fixes it - and summaries by subscription and by reason, 
 The reasons (their codes are shared with the lab's fleet, :data:`REASONS`): ``not_running``,
 ``boot_diagnostics_off``, the three storage reasons of :func:`kit.analyze.boot_storage.storage_problems`,
 ``serial_console_disabled``, ``agent_not_ready``, ``no_local_password``, ``encrypted_disk_ade``,
-``confidential_vm``. Trusted Launch is reported as a property, not a problem. What could not be read
-(a subscription whose console status or agent list failed, a storage account not visible) is a
-``note`` on the machine, never a guessed reason. Rows of the wrong shape raise
+``confidential_vm``, ``ephemeral_os_disk``. Trusted Launch is reported as a property, not a problem.
+What could not be read (a subscription whose console status or agent list failed, a storage account
+not visible) is a ``note`` on the machine, never a guessed reason. Rows of the wrong shape raise
 :class:`~kit.errors.AnalysisError`.
 """
 
@@ -76,6 +76,8 @@ REASONS: dict[str, Reason] = {r.code: r for r in (
     Reason("encrypted_disk_ade", "Azure Disk Encryption",
            "the repair VM needs the disk's key from Key Vault; the kit's repair refuses ADE disks", 1),
     Reason("confidential_vm", "confidential VM", "the repair-VM flow does not support confidential VMs", 1),
+    Reason("ephemeral_os_disk", "ephemeral OS disk",
+           "an OS disk on the host's cache or temp disk: no snapshot, deallocation or swap, so no repair VM", 1),
 )}
 
 _ADE_TYPES = {"azurediskencryption", "azurediskencryptionforlinux"}
@@ -437,6 +439,8 @@ def _fixes(rid: ResourceId | None, name: str, group: str, subscription: str, os_
         "encrypted_disk_ade": repair,
         "confidential_vm": "no repair VM for confidential VMs: keep the serial console ready (boot diagnostics, "
                            "a local password) and a tested backup (az backup protection enable-for-vm)",
+        "ephemeral_os_disk": "no repair VM for an ephemeral OS disk: keep the serial console and Run Command ready; "
+                             f"the last resort is az {noun} reimage {where}, which loses what the OS disk holds",
     }
 
 
@@ -520,6 +524,9 @@ def _machine(value: Any, kind: str, *, accounts: Mapping[str, Mapping[str, Any]]
     if security.lower() == "confidentialvm":
         found["confidential_vm"] = Finding("confidential_vm", "securityProfile.securityType is ConfidentialVM",
                                            fixes["confidential_vm"])
+    if _text(row.get("ephemeralOsDisk")).lower() == "local":
+        found["ephemeral_os_disk"] = Finding(
+            "ephemeral_os_disk", "storageProfile.osDisk.diffDiskSettings.option is Local", fixes["ephemeral_os_disk"])
 
     return MachineReadiness(
         id=machine_id, name=name, kind=kind, subscription_id=subscription, resource_group=group,

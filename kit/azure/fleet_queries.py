@@ -6,7 +6,7 @@ needs, ordered by ``id`` (Resource Graph pages stably only when the rows are ord
 filled in: the scope (subscriptions or a management group) is the request's, not the query's.
 
 - :data:`VMS`: standalone VMs with power state, OS, boot diagnostics (and its storage account), the
-  Linux password setting and the security type;
+  Linux password setting, the security type and whether the OS disk is ephemeral;
 - :data:`SCALE_SET_INSTANCES`: uniform scale-set instances, the same columns, from ``computeresources``;
 - :data:`SCALE_SETS`: scale sets, for the extensions and security type their instances inherit;
 - :data:`ADE_EXTENSIONS`: Azure Disk Encryption extensions of VMs;
@@ -31,7 +31,8 @@ _MACHINE_COLUMNS = """\
     bootDiagnostics = tostring(properties.diagnosticsProfile.bootDiagnostics.enabled),
     bootStorageUri = tostring(properties.diagnosticsProfile.bootDiagnostics.storageUri),
     disablePasswordAuthentication = tostring(properties.osProfile.linuxConfiguration.disablePasswordAuthentication),
-    securityType = tostring(properties.securityProfile.securityType)
+    securityType = tostring(properties.securityProfile.securityType),
+    ephemeralOsDisk = tostring(properties.storageProfile.osDisk.diffDiskSettings.option)
 | order by id asc"""
 
 VMS = """\

@@ -63,6 +63,7 @@ class Machine:
     vm_uuid: str
     instance: str | None
     agent_version: str
+    ephemeral: bool = False  # the OS disk lives on the host (diffDiskSettings.option Local)
 
     def reasons(self) -> tuple[str, ...]:
         """The C2 reasons these facts plant, in ``kit.lab.fleet.REASONS`` order."""
@@ -84,6 +85,8 @@ class Machine:
             found.append("encrypted_disk_ade")
         if self.security == "ConfidentialVM":
             found.append("confidential_vm")
+        if self.ephemeral:
+            found.append("ephemeral_os_disk")
         return tuple(found)
 
 
@@ -136,10 +139,12 @@ def _storage_profile(machine: Machine, disk_name: str, disk_id: str | None) -> d
         managed["id"] = disk_id
     if machine.security == "ConfidentialVM":
         managed["securityProfile"] = {"securityEncryptionType": "VMGuestStateOnly"}
-    return {"imageReference": dict(_LINUX_IMAGE if machine.linux else _WINDOWS_IMAGE),
-            "osDisk": {"osType": "Linux" if machine.linux else "Windows", "name": disk_name,
-                       "createOption": "FromImage", "caching": "ReadWrite", "managedDisk": managed,
-                       "deleteOption": "Delete", "diskSizeGB": 30 if machine.linux else 127},
+    os_disk: dict[str, Any] = {"osType": "Linux" if machine.linux else "Windows", "name": disk_name,
+                               "createOption": "FromImage", "caching": "ReadWrite", "managedDisk": managed,
+                               "deleteOption": "Delete", "diskSizeGB": 30 if machine.linux else 127}
+    if machine.ephemeral:  # Azure's shape: read-only caching, the disk on the VM's resource (temp) disk
+        os_disk.update(caching="ReadOnly", diffDiskSettings={"option": "Local", "placement": "ResourceDisk"})
+    return {"imageReference": dict(_LINUX_IMAGE if machine.linux else _WINDOWS_IMAGE), "osDisk": os_disk,
             "dataDisks": []}
 
 

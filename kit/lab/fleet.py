@@ -95,6 +95,11 @@ reason is on a few percent, some machines have several.
 ``confidential_vm``
     ``properties.securityProfile.securityType == "ConfidentialVM"``. Trusted Launch machines have
     ``"TrustedLaunch"`` (a property, not a problem); others have no ``securityType``.
+``ephemeral_os_disk``
+    ``properties.storageProfile.osDisk.diffDiskSettings.option == "Local"`` (with ``placement``
+    ``ResourceDisk`` and ``caching`` ``ReadOnly``): every instance of every fourth scale set that is
+    not confidential (scale sets are where ephemeral OS disks live), and the standalone VM planted
+    when the draw has none. Other machines have no ``diffDiskSettings``.
 """
 
 from __future__ import annotations
@@ -136,6 +141,7 @@ REASONS: tuple[str, ...] = (
     "no_local_password",
     "encrypted_disk_ade",
     "confidential_vm",
+    "ephemeral_os_disk",
 )
 _KEY = "kit.lab.fleet"
 _MAX_VMS = 200_000
@@ -323,6 +329,8 @@ class _Planner:
             sub = rng.choice(self.subscriptions)
             set_number += 1
             model = self.draw(sub, f"vmss-{set_number:04d}")
+            if set_number % 4 == 0 and model.security != "ConfidentialVM":  # no draw: the seed's stream stays
+                model = dataclasses.replace(model, ephemeral=True)
             for instance in range(size):
                 found.append(self.draw_instance(model, instance))
             left -= size
@@ -441,6 +449,7 @@ def _ensure_every_reason(machines: list[Machine], plans: _Planner) -> None:
         "no_local_password": {"linux": True, "no_password": True},
         "encrypted_disk_ade": {"ade": True},
         "confidential_vm": {"security": "ConfidentialVM", "size": "Standard_DC2as_v5"},
+        "ephemeral_os_disk": {"ephemeral": True},
     }
     for reason in REASONS:
         if reason in present or reason == "serial_console_disabled":

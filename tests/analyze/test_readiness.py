@@ -71,6 +71,7 @@ def test_a_healthy_vm_is_ready_and_trusted_launch_is_a_property_not_a_problem() 
     ({"bootDiagnostics": ""}, "boot_diagnostics_off", "az vm boot-diagnostics enable"),
     ({"disablePasswordAuthentication": "true"}, "no_local_password", "az vm user update --name web-01"),
     ({"securityType": "ConfidentialVM"}, "confidential_vm", "no repair VM"),
+    ({"ephemeralOsDisk": "Local"}, "ephemeral_os_disk", "az vm reimage --name web-01 -g rg-web"),
 ])
 def test_each_property_gives_its_reason_and_the_fix_names_the_vm(changes: dict[str, Any], reason: str,
                                                                   fix_has: str) -> None:
@@ -161,12 +162,13 @@ def test_ade_on_a_vm_and_on_a_scale_sets_instances() -> None:
 
 def test_a_scale_set_instance_is_fixed_with_az_vmss() -> None:
     scale_set = f"/subscriptions/{SUB}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/ss"
-    instance = {**vm_row("ss_7", powerState="PowerState/deallocated", bootDiagnostics="false"),
-                "id": f"{scale_set}/virtualMachines/7"}
+    instance = {**vm_row("ss_7", powerState="PowerState/deallocated", bootDiagnostics="false",
+                         ephemeralOsDisk="Local"), "id": f"{scale_set}/virtualMachines/7"}
     member = only(assess(fleet([], instances=[instance], consoles={SUB: True})), "ss_7")
-    assert member.reasons == ("not_running", "boot_diagnostics_off")
+    assert member.reasons == ("not_running", "boot_diagnostics_off", "ephemeral_os_disk")
     assert member.findings[0].fix.startswith("az vmss start --name ss -g rg-web --instance-ids 7")
     assert "az vmss update" in member.findings[1].fix
+    assert "az vmss reimage --name ss -g rg-web --instance-ids 7" in member.findings[2].fix
 
 
 def test_worst_offenders_first_and_summaries_by_subscription_and_reason() -> None:

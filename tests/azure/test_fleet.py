@@ -41,6 +41,7 @@ FIX_STARTS = {
     "no_local_password": ("az vm user update", "az vmss extension set"),
     "encrypted_disk_ade": ("az vm repair create", "re-image"),
     "confidential_vm": ("no repair VM",),
+    "ephemeral_os_disk": ("no repair VM",),
 }
 
 

@@ -328,6 +328,8 @@ def _judge(lab: RunningLab, graph: ResourceGraphClient) -> dict[str, tuple[str, 
             reasons.append("encrypted_disk_ade")
         if (properties.get("securityProfile") or {}).get("securityType") == "ConfidentialVM":
             reasons.append("confidential_vm")
+        if (properties["storageProfile"]["osDisk"].get("diffDiskSettings") or {}).get("option") == "Local":
+            reasons.append("ephemeral_os_disk")
         found[key] = tuple(reasons)
     return found
 
