@@ -9,6 +9,7 @@ replies is pointed at an appliance, never deleted: deleting it would let the tra
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from kit.analyze._verdict_evidence import Evidence
 from kit.analyze._verdict_guides import FINDING_COMMANDS, GUIDES, Guide
 from kit.analyze._verdict_rules import STEP_TEXT
+from kit.analyze.fix_scripts import FINDING_ALIASES, ONLINE_FIXES
 from kit.ids import VMSS_VM, name_of, try_parse
 
 if TYPE_CHECKING:
@@ -247,6 +249,50 @@ _KIT_REPAIR_TEXT = (" `kit repair` does it through the SDK (snapshot, copy, repa
                     "fix, OS-disk swap), proves the recovery and swaps the original disk back if it is not proven; "
                     "the `az vm repair` commands do the same by hand.")
 
+#: the ``kit run-command --fix`` name of each online fix
+_RUN_COMMAND_FIXES = {kind: alias for alias, kind in FINDING_ALIASES.items() if kind in ONLINE_FIXES}
+_RUN_COMMAND_TEXT = ("The VM agent is Ready, so Run Command reaches the guest without a console session: `kit "
+                     "run-command --diagnose` reads the state (it changes nothing) and `--fix {fix}` makes the fix "
+                     "and persists it, both behind the approval and recorded in the incident. If Run Command fails, "
+                     "open the serial console ({how}).")
+
+
+_DROPPED = re.compile(r"SRC=(?P<src>\S+) DST=\S+ (?:\S+ )*?PROTO=TCP SPT=\d+ DPT=(?P<port>\d+)")
+_PLATFORM = ipaddress.ip_address("168.63.129.16")  # Azure's load-balancer probes and DNS come from here
+#: where a VNet's own traffic comes from: RFC 1918, shared address space (RFC 6598), IPv6 unique local
+_INSIDE = tuple(ipaddress.ip_network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                                      "100.64.0.0/10", "fc00::/7"))
+_MOST_FLOWS = 12
+
+
+def _blocked_flows(facts: Facts) -> str:
+    """``SRC:PORT,…`` the guest firewall dropped from the responder, private addresses or Azure's platform.
+
+    Sources on the Internet other than the responder are left out (documentation ranges too, which
+    Python calls private): a drop log holds scans, and the fix must not open the guest to them.
+    """
+    flows: dict[tuple[str, str], None] = {}
+    for finding in facts.boot.findings_of("boot:firewall") if facts.boot is not None else ():
+        match = _DROPPED.search(finding.text)
+        if match is None:
+            continue
+        try:
+            source = ipaddress.ip_address(match.group("src"))
+        except ValueError:
+            continue
+        responder = facts.responder_given and match.group("src") == facts.responder_ip
+        if responder or source == _PLATFORM or any(source in net for net in _INSIDE):
+            flows[(match.group("src"), match.group("port"))] = None
+    return ",".join(f"{src}:{port}" for src, port in list(flows)[:_MOST_FLOWS])
+
+
+def _agent_ready(facts: Facts) -> bool:
+    """Whether the instance view says the VM runs and its agent is Ready (Run Command can reach the guest)."""
+    return facts.power == "running" and any(
+        str(status.get("code", "")).lower() == "provisioningstate/succeeded"
+        and str(status.get("displayStatus", "")).lower() == "ready" for status in facts.agent_statuses)
+
+
 _LOCKED = ("The boot stopped in emergency mode and the root account is locked (the default of Azure's images), so "
            "the serial console cannot get a shell: \"Press Enter to continue\" only resumes the failing boot.")
 
@@ -280,6 +326,15 @@ def next_step_for(hypothesis: str, kind: str, facts: Facts, supporting: Sequence
     if kind == "serial_console":
         text = template.format(how=_console_how(facts, target))
         commands += [*guide.guest, *guide.azure]
+        fix = _RUN_COMMAND_FIXES.get(hypothesis) if ONLINE_FIXES.get(hypothesis) == facts.os else None
+        if fix and _agent_ready(facts):  # the kit's Run Command first, the console's commands after
+            text = _RUN_COMMAND_TEXT.format(fix=fix, how=_console_how(facts, target))
+            run = "kit run-command --vm {vm_id} --approval <change-ref> --incident <INC-ID>"
+            blocked = _blocked_flows(facts) if fix == "firewall" else ""
+            let_in = (f" --fact blocked={blocked}" if blocked else " --fact responder_ip={responder}") \
+                if fix == "firewall" else ""
+            commands[:0] = [f"{run} --diagnose", f"{run} --fix {fix}{let_in}"]
+            details["run_command"] = fix
     elif kind == "change_nsg":
         what, found, details = _nsg_step(facts)
         text, commands = template.format(what=what), list(found)
@@ -305,6 +360,6 @@ def next_step_for(hypothesis: str, kind: str, facts: Facts, supporting: Sequence
     if guide.text:
         text += " " + guide.text
     commands = list(dict.fromkeys(_fill(command, values) for command in commands))
-    if kind == "serial_console" and commands:
+    if kind == "serial_console" and commands and "run_command" not in details:
         text += " Start with: " + "; ".join(commands[:3]) + "."
     return NextStep(kind, _fill(text, values), tuple(commands), details)

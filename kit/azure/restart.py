@@ -1,4 +1,5 @@
-"""Restart a VM and read its serial log again: what the recovery check needs to see a fix survive a reboot.
+"""Restart a VM (or a scale-set instance) and read its serial log again: what the recovery check needs to see a
+fix survive a reboot.
 
 Both go through the official SDK (``virtual_machines.begin_restart``, a long-running POST, and
 ``retrieveBootDiagnosticsData`` + a GET of the serial log's SAS blob URL)::
@@ -33,6 +34,19 @@ def _compute(target: AzureTarget, subscription_id: str, hook: Callable[[Any], No
     return ComputeManagementClient(target.sync_credential(), subscription_id, **kwargs)
 
 
+def _machine(vm_id: str) -> tuple[ids.ResourceId, tuple[str, ...]]:
+    """The parsed id of a VM or scale-set instance and the SDK's arguments naming it."""
+    rid = ids.parse_resource_id(vm_id)
+    if not (rid.is_kind(ids.VM) or rid.is_kind(ids.VMSS_VM)):
+        rid = ids.parse_resource_id(vm_id, expect=ids.VM)  # the error names what was expected
+    return rid, (str(rid.resource_group), *rid.names)
+
+
+def _operations(rid: ids.ResourceId) -> str:
+    """The compute client's operations group for the machine: VMs or scale-set VMs."""
+    return "virtual_machine_scale_set_vms" if rid.is_kind(ids.VMSS_VM) else "virtual_machines"
+
+
 def restart_vm(target: AzureTarget, vm_id: str, *, hook: Callable[[Any], None] | None = None,
                polling_interval: float = 1.0) -> None:
     """Restart the VM (``POST …/restart``) and wait until ARM reports the operation done.
@@ -42,12 +56,10 @@ def restart_vm(target: AzureTarget, vm_id: str, *, hook: Callable[[Any], None] |
     KitError
         ARM refused or failed the restart (the mapped SDK error: 404, 409 not running …).
     """
-    rid = ids.parse_resource_id(vm_id, expect=ids.VM)
-    assert rid.resource_group is not None
+    rid, key = _machine(vm_id)
     with _compute(target, rid.subscription_id, hook) as client, \
-            map_azure_errors("virtual_machines.begin_restart", str(rid)):
-        client.virtual_machines.begin_restart(rid.resource_group, rid.name,
-                                              polling_interval=polling_interval).result()
+            map_azure_errors(f"{_operations(rid)}.begin_restart", str(rid)):
+        getattr(client, _operations(rid)).begin_restart(*key, polling_interval=polling_interval).result()
 
 
 def serial_log(target: AzureTarget, vm_id: str) -> bytes | None:
@@ -58,11 +70,10 @@ def serial_log(target: AzureTarget, vm_id: str) -> bytes | None:
     KitError
         ARM or the blob refused the read (the mapped SDK error).
     """
-    rid = ids.parse_resource_id(vm_id, expect=ids.VM)
-    assert rid.resource_group is not None
+    rid, key = _machine(vm_id)
     with _compute(target, rid.subscription_id, None) as client, \
-            map_azure_errors("virtual_machines.retrieve_boot_diagnostics_data", str(rid)):
-        uris = client.virtual_machines.retrieve_boot_diagnostics_data(rid.resource_group, rid.name)
+            map_azure_errors(f"{_operations(rid)}.retrieve_boot_diagnostics_data", str(rid)):
+        uris = getattr(client, _operations(rid)).retrieve_boot_diagnostics_data(*key)
     url = uris.serial_console_log_blob_uri
     if not url:
         return None

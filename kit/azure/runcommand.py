@@ -9,9 +9,11 @@ Two APIs, as Azure has them:
   created for the run, read back with its instance view (whole output, exit code, times,
   ``TimedOut`` past ``timeoutInSeconds``), then deleted.
 
-Before anything runs the instance view is read: a VM that is not running, or whose agent is not
-Ready (a guest that does not boot), is refused with a message pointing to the serial console or
-``kit repair``::
+A uniform scale-set instance (``…/virtualMachineScaleSets/S/virtualMachines/N``) runs the same
+through the scale-set VM operations (``virtual_machine_scale_set_vms.begin_run_command`` and
+``virtual_machine_scale_set_vm_run_commands``). Before anything runs the instance view is read: a
+VM that is not running, or whose agent is not Ready (a guest that does not boot), is refused with
+a message pointing to the serial console or ``kit repair``::
 
     outcome = run_command(target, vm_id, diagnostics_script("linux"), os_type="linux", write_log=log)
     print(outcome.stdout, outcome.exit_code)
@@ -34,7 +36,7 @@ from kit.azure.errors import map_azure_errors
 from kit.azure.target import AzureTarget
 from kit.azure.tokens import read_claims
 from kit.errors import AzureError, UsageError
-from kit.ids import VM, parse_resource_id
+from kit.ids import VM, VMSS_VM, ResourceId, parse_resource_id
 from kit.times import parse_time
 
 __all__ = ["OUTPUT_LIMIT", "AgentNotReadyError", "RunCommandOutcome", "parse_action_output", "responder",
@@ -83,6 +85,47 @@ class RunCommandOutcome:
     execution_state: str
 
 
+class _Machine:
+    """The Run Command operations of a VM or of a scale-set instance, under one set of names."""
+
+    def __init__(self, client: Any, parsed: ResourceId) -> None:
+        self.instance = parsed.is_kind(VMSS_VM)
+        group = str(parsed.resource_group)
+        self.name = f"{parsed.names[0]} instance {parsed.names[1]}" if self.instance else parsed.name
+        self.key = (group, *parsed.names) if self.instance else (group, parsed.name)
+        self.prefix = "virtual_machine_scale_set_vm" if self.instance else "virtual_machine"
+        self.machines = getattr(client, f"{self.prefix}s")
+        self.commands = getattr(client, f"{self.prefix}_run_commands")
+
+    def operation(self, verb: str) -> str:
+        """The SDK operation's name, for errors (``virtual_machines.run_command``)."""
+        return f"{self.prefix}s.{verb}"
+
+    def command_operation(self, verb: str) -> str:
+        """A managed Run Command operation's name (``virtual_machine_run_commands.delete``)."""
+        return f"{self.prefix}_run_commands.{verb}"
+
+    def instance_view(self) -> Any:
+        view = self.machines.get_instance_view if self.instance else self.machines.instance_view
+        return view(*self.key)
+
+    def model(self) -> Any:
+        return self.machines.get(*self.key)
+
+    def begin_action(self, body: dict[str, Any]) -> Any:
+        return self.machines.begin_run_command(*self.key, body)
+
+    def begin_create(self, command: str, body: dict[str, Any]) -> Any:
+        return self.commands.begin_create_or_update(*self.key, command, body)
+
+    def get_command(self, command: str) -> Any:
+        get = self.commands.get if self.instance else self.commands.get_by_virtual_machine
+        return get(*self.key, command, expand="instanceView")
+
+    def begin_delete(self, command: str) -> Any:
+        return self.commands.begin_delete(*self.key, command)
+
+
 def run_command(target: AzureTarget, vm_id: str, script: str, *, os_type: str, managed: bool = False,
                 timeout: float = 600, write_log: WriteLog | None = None) -> RunCommandOutcome:
     """Run ``script`` in the VM's guest through Run Command and wait for its output.
@@ -92,7 +135,7 @@ def run_command(target: AzureTarget, vm_id: str, script: str, *, os_type: str, m
     target
         Where ARM is and how to authenticate.
     vm_id
-        The VM's ARM resource id.
+        The VM's ARM resource id, or a uniform scale-set instance's.
     script
         The script (bash for Linux, PowerShell for Windows).
     os_type
@@ -107,7 +150,7 @@ def run_command(target: AzureTarget, vm_id: str, script: str, *, os_type: str, m
     Raises
     ------
     UsageError
-        A bad OS, an empty script, a timeout out of range, or an id that is not a VM's.
+        A bad OS, an empty script, a timeout out of range, or an id that is not a VM's or an instance's.
     AgentNotReadyError
         The VM agent is not Ready (the guest does not boot, or the agent is down).
     AzureError
@@ -122,19 +165,19 @@ def run_command(target: AzureTarget, vm_id: str, script: str, *, os_type: str, m
         raise UsageError(f"timeout must be more than 0 and at most {_MAX_TIMEOUT} seconds (Azure's limit), "
                          f"got {timeout!r}")
     parsed = parse_resource_id(vm_id)
-    if not parsed.is_kind(VM):
-        raise UsageError(f"{vm_id!r} is a {parsed.kind}, not a virtual machine")
+    if not (parsed.is_kind(VM) or parsed.is_kind(VMSS_VM)):
+        raise UsageError(f"{vm_id!r} is a {parsed.kind}, not a virtual machine or a scale-set instance")
     from azure.mgmt.compute import ComputeManagementClient
 
     hook: dict[str, Any] = {"raw_response_hook": write_log.hook} if write_log is not None else {}
     client = ComputeManagementClient(target.sync_credential(), parsed.subscription_id, **hook,
                                      **target.client_kwargs())
-    group, name = str(parsed.resource_group), parsed.name
+    machine = _Machine(client, parsed)
     with client:
-        _precheck(client, group, name, vm_id)
+        _precheck(machine, vm_id)
         if managed:
-            return _managed(client, group, name, vm_id, script, timeout)
-        return _action(client, group, name, vm_id, script, os_type, timeout)
+            return _managed(machine, vm_id, script, timeout)
+        return _action(machine, vm_id, script, os_type, timeout)
 
 
 def responder(target: AzureTarget) -> str:
@@ -145,35 +188,37 @@ def responder(target: AzureTarget) -> str:
 
 
 def vm_os_type(target: AzureTarget, vm_id: str) -> str:
-    """``linux`` or ``windows``: the OS disk's ``osType`` in the VM model."""
+    """``linux`` or ``windows``: the OS disk's ``osType`` in the VM (or scale-set instance) model."""
     from azure.mgmt.compute import ComputeManagementClient
 
     parsed = parse_resource_id(vm_id)
     client = ComputeManagementClient(target.sync_credential(), parsed.subscription_id, **target.client_kwargs())
-    with client, map_azure_errors("virtual_machines.get", vm_id):
-        vm = client.virtual_machines.get(str(parsed.resource_group), parsed.name)
+    machine = _Machine(client, parsed)
+    with client, map_azure_errors(machine.operation("get"), vm_id):
+        vm = machine.model()
     os_disk = vm.storage_profile.os_disk if vm.storage_profile is not None else None
     kind = str(getattr(os_disk.os_type, "value", os_disk.os_type) if os_disk is not None else "Linux")
     return "windows" if kind.lower() == "windows" else "linux"
 
 
-def _precheck(client: Any, group: str, name: str, vm_id: str) -> None:
+def _precheck(machine: _Machine, vm_id: str) -> None:
     """Refuse a VM that is not running or whose agent is not Ready, with what to do instead."""
-    with map_azure_errors("virtual_machines.instance_view", vm_id):
-        view = client.virtual_machines.instance_view(group, name)
+    name = machine.name
+    with map_azure_errors(machine.operation("instance_view"), vm_id):
+        view = machine.instance_view()
     power = next((str(s.code) for s in view.statuses or [] if str(s.code or "").startswith("PowerState/")),
                  "PowerState/unknown")
     if power != "PowerState/running":
         state = power.split("/", 1)[1]
         raise AzureError(f"{name} is {state}: Run Command needs a running VM (start it, or {_CONSOLE_HINT})",
-                         code="VMNotRunning", operation="virtual_machines.run_command", resource_id=vm_id)
+                         code="VMNotRunning", operation=machine.operation("run_command"), resource_id=vm_id)
     agent = view.vm_agent
     statuses = list(agent.statuses or []) if agent is not None else []
     if not any(s.code == "ProvisioningState/succeeded" and s.display_status == "Ready" for s in statuses):
         shown = "; ".join(f"{s.display_status}: {s.message}" for s in statuses if s.display_status) or "no status"
         raise AgentNotReadyError(f"the VM agent of {name} is not Ready ({shown}): Run Command cannot reach the guest; "
                                  f"{_CONSOLE_HINT}", code="VMAgentNotReady",
-                                 operation="virtual_machines.run_command", resource_id=vm_id)
+                                 operation=machine.operation("run_command"), resource_id=vm_id)
 
 
 def _explained(error: AzureError, name: str) -> AzureError:
@@ -198,16 +243,16 @@ def _explained(error: AzureError, name: str) -> AzureError:
                       resource_id=error.resource_id)
 
 
-def _wait(poller: Any, timeout: float, name: str, vm_id: str, what: str) -> Any:
+def _wait(poller: Any, timeout: float, machine: _Machine, vm_id: str, what: str) -> Any:
     """The poller's result, or an error when it is not done within ``timeout``."""
     try:
-        with map_azure_errors("virtual_machines.run_command", vm_id):
+        with map_azure_errors(machine.operation("run_command"), vm_id):
             result = poller.result(timeout=timeout)
             if not poller.done():
-                raise AzureError(f"the script did not finish on {name} within {timeout:g} s; {what}", code="Timeout",
-                                 operation="virtual_machines.run_command", resource_id=vm_id)
+                raise AzureError(f"the script did not finish on {machine.name} within {timeout:g} s; {what}",
+                                 code="Timeout", operation=machine.operation("run_command"), resource_id=vm_id)
     except AzureError as error:
-        raise _explained(error, name) from None
+        raise _explained(error, machine.name) from None
     return result
 
 
@@ -233,25 +278,23 @@ def _field(value: Any, name: str) -> Any:
     return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
 
 
-def _action(client: Any, group: str, name: str, vm_id: str, script: str, os_type: str,
-            timeout: float) -> RunCommandOutcome:
+def _action(machine: _Machine, vm_id: str, script: str, os_type: str, timeout: float) -> RunCommandOutcome:
     started = datetime.now(UTC)
     try:
-        with map_azure_errors("virtual_machines.run_command", vm_id):
-            poller = client.virtual_machines.begin_run_command(
-                group, name, {"commandId": _COMMAND_IDS[os_type], "script": script.splitlines()})
+        with map_azure_errors(machine.operation("run_command"), vm_id):
+            poller = machine.begin_action({"commandId": _COMMAND_IDS[os_type], "script": script.splitlines()})
     except AzureError as error:
-        raise _explained(error, name) from None
-    result = _wait(poller, timeout, name, vm_id, "action Run Command cannot be cancelled: it keeps running on the VM "
-                   "(up to 90 minutes) and refuses another script until it ends")
+        raise _explained(error, machine.name) from None
+    result = _wait(poller, timeout, machine, vm_id, "action Run Command cannot be cancelled: it keeps running on "
+                   "the VM (up to 90 minutes) and refuses another script until it ends")
     stdout, stderr, exit_code, state = parse_action_output(list(result.value or []))
     truncated = any(len(text.encode("utf-8")) >= OUTPUT_LIMIT for text in (stdout, stderr))
     return RunCommandOutcome("action", stdout, stderr, exit_code, started, datetime.now(UTC), truncated, state)
 
 
-def _managed(client: Any, group: str, name: str, vm_id: str, script: str, timeout: float) -> RunCommandOutcome:
-    with map_azure_errors("virtual_machines.get", vm_id):
-        location = client.virtual_machines.get(group, name).location
+def _managed(machine: _Machine, vm_id: str, script: str, timeout: float) -> RunCommandOutcome:
+    with map_azure_errors(machine.operation("get"), vm_id):
+        location = machine.model().location
     command = f"kit-{uuid.uuid4().hex[:12]}"
     body = {"location": location, "properties": {"source": {"script": script},
                                                  "timeoutInSeconds": min(_MAX_TIMEOUT, math.ceil(timeout)),
@@ -259,17 +302,16 @@ def _managed(client: Any, group: str, name: str, vm_id: str, script: str, timeou
     started = datetime.now(UTC)
     try:
         try:
-            with map_azure_errors("virtual_machine_run_commands.create_or_update", vm_id):
-                poller = client.virtual_machine_run_commands.begin_create_or_update(group, name, command, body)
+            with map_azure_errors(machine.command_operation("create_or_update"), vm_id):
+                poller = machine.begin_create(command, body)
         except AzureError as error:
-            raise _explained(error, name) from None
-        _wait(poller, timeout + 60, name, vm_id, f"the managed Run Command {command} may still be running")
-        with map_azure_errors("virtual_machine_run_commands.get_by_virtual_machine", vm_id):
-            found = client.virtual_machine_run_commands.get_by_virtual_machine(group, name, command,
-                                                                               expand="instanceView")
+            raise _explained(error, machine.name) from None
+        _wait(poller, timeout + 60, machine, vm_id, f"the managed Run Command {command} may still be running")
+        with map_azure_errors(machine.command_operation("get"), vm_id):
+            found = machine.get_command(command)
     finally:
-        with map_azure_errors("virtual_machine_run_commands.delete", vm_id):
-            client.virtual_machine_run_commands.begin_delete(group, name, command).result(timeout=120)
+        with map_azure_errors(machine.command_operation("delete"), vm_id):
+            machine.begin_delete(command).result(timeout=120)
     view = found.properties.instance_view
     state = str(getattr(view.execution_state, "value", view.execution_state) or "Unknown")
     exit_code = view.exit_code if state != "TimedOut" else None

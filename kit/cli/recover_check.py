@@ -1,6 +1,7 @@
 """``kit recover-check``: prove a VM recovered after a fix, and seal the proof in the incident archive.
 
 ``kit recover-check --incident INC --vm NAME|ID --approval REF [--responder-ip IP] [--probe HOST[:PORT]]``
+    (or ``--vmss NAME --instance ID`` for a uniform scale-set instance)
     ``[--reboot] [--known-good NAME …] [--since ISO] [--boot-timeout S] [--archive DIR]`` plus the
     connection options, or ``--lab SCENARIO`` (the lab, in-process: its probe address is used). Collects
     the VM again into the incident's evidence, prints each proof (✓ passed, ✗ failed, – not checked)
@@ -19,7 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kit.cli._common import Commands, number, safe
-from kit.cli._connection import action_incident, action_target, add_connection_options, parse_probe, vm_resource_id
+from kit.cli._connection import (
+    action_incident,
+    action_target,
+    add_connection_options,
+    add_scale_set_options,
+    parse_probe,
+    vm_resource_id,
+)
 
 if TYPE_CHECKING:
     from kit.azure.target import AzureTarget
@@ -58,8 +66,10 @@ def register(commands: Commands) -> None:
     where.add_argument("--vm", metavar="NAME|ID", help="the VM: a name, or its full ARM resource id")
     where.add_argument("--subscription", metavar="GUID", help="subscription id (with --vm NAME)")
     where.add_argument("--resource-group", metavar="NAME", help="resource group (with --vm NAME)")
+    add_scale_set_options(where)
     where.add_argument("--known-good", nargs="+", default=[], metavar="NAME",
-                       help="healthy VMs in the same resource group, collected alongside")
+                       help="healthy VMs in the same resource group (with --vmss: instance ids of the same scale "
+                       "set), collected alongside")
     record = parser.add_argument_group("approval and record")
     record.add_argument("--approval", required=True, metavar="REF", help="the approval / ticket reference (recorded)")
     record.add_argument("--incident", required=True, metavar="INC-ID", help="incident id, e.g. INC-1234")
@@ -95,7 +105,8 @@ def _run(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.lab)
         args.subscription = args.subscription or scenario.subscription_id
         args.resource_group = args.resource_group or scenario.resource_group
-        args.vm = args.vm or scenario.broken_vm
+        if not (args.vm or args.vmss):  # the scenario's VM, or its broken scale-set instance
+            args.vm = str(scenario.vm_id(scenario.broken_vm))
         args.responder_ip = args.responder_ip or scenario.responder_ip or None
         source = f"lab:{args.lab}"
         lab_context = running_lab(scenarios=[args.lab])

@@ -1,6 +1,7 @@
 """``kit run-command``: diagnostics or a fix through Run Command, recorded in the incident archive.
 
 ``kit run-command --vm ID|NAME --approval REF --incident INC (--diagnose | --script FILE | --fix FINDING)``
+    (or ``--vmss NAME --instance ID`` for a uniform scale-set instance)
     ``[--managed] [--timeout S] [--os linux|windows] [--fact KEY=VALUE …] [--archive DIR]`` plus the
     connection options, or ``--lab SCENARIO`` (the lab, in-process). Prints the script's stdout and
     stderr and its exit code, and records the run (script, redacted output, exit code, times, the
@@ -19,7 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kit.cli._common import Commands, number, safe, safe_block
-from kit.cli._connection import action_incident, action_target, add_connection_options, vm_resource_id
+from kit.cli._connection import (
+    action_incident,
+    action_target,
+    add_connection_options,
+    add_scale_set_options,
+    vm_resource_id,
+)
 from kit.errors import KitError, UsageError
 
 if TYPE_CHECKING:
@@ -52,6 +59,7 @@ def register(commands: Commands) -> None:
     where.add_argument("--vm", metavar="NAME|ID", help="the VM: a name, or its full ARM resource id")
     where.add_argument("--subscription", metavar="GUID", help="subscription id (with --vm NAME)")
     where.add_argument("--resource-group", metavar="NAME", help="resource group (with --vm NAME)")
+    add_scale_set_options(where)
     where.add_argument("--os", choices=("linux", "windows"), help="the guest OS (default: read from the VM model)")
     record = parser.add_argument_group("approval and record")
     record.add_argument("--approval", required=True, metavar="REF", help="the approval / ticket reference (recorded)")
@@ -122,7 +130,8 @@ def _run(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.lab)
         args.subscription = args.subscription or scenario.subscription_id
         args.resource_group = args.resource_group or scenario.resource_group
-        args.vm = args.vm or scenario.broken_vm
+        if not (args.vm or args.vmss):  # the scenario's VM, or its broken scale-set instance
+            args.vm = str(scenario.vm_id(scenario.broken_vm))
         lab_context = running_lab()
     vm_id = vm_resource_id(args, command="kit run-command")
     facts = _facts(args.fact, scenario)

@@ -1,4 +1,4 @@
-"""VM power actions a responder may take: start, deallocate, power off, restart.
+"""VM power actions a responder may take: start, deallocate, power off, restart (of a VM or a scale-set instance).
 
 Each is a long-running POST as in Azure (202, then poll); the VM's instance view changes at
 once, and the action is logged in the Activity Log (Started + Succeeded). Restarting or
@@ -13,10 +13,13 @@ from kit.lab._activity import record_write
 from kit.lab._arm import ArmHandler, arm_error, arm_route, find, state_of
 from kit.lab._state import LabState
 from kit.lab.arm_operations import start_operation
+from kit.lab.arm_vmss import find_instance
 
 __all__ = ["add_routes"]
 
 _VM = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}"
+_INSTANCE = ("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmss}/"
+             "virtualMachines/{instance}")
 #: action → (power state it leaves the VM in, its display status, power states it may start from or None for any)
 _ACTIONS = {
     "start": ("running", "VM running", None),
@@ -29,13 +32,15 @@ _ACTIONS = {
 def add_routes(app: web.Application) -> None:
     """Register the power action routes."""
     for action in _ACTIONS:
-        arm_route(app, "POST", f"{_VM}/{action}", _handler(action))
+        for machine in (_VM, _INSTANCE):
+            arm_route(app, "POST", f"{machine}/{action}", _handler(action))
 
 
 def _handler(action: str) -> ArmHandler:
     async def handle(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
         state = state_of(request)
-        vm, problem = find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
+        vm, problem = find_instance(state, params) if "vmss" in params else find(
+            state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
         if vm is None:
             return problem  # type: ignore[return-value]
         target, display, allowed_from = _ACTIONS[action]

@@ -36,11 +36,14 @@ from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, find, read
 from kit.lab._scripts import ScriptRun, script_runner
 from kit.lab._state import STATE_KEY, LabState, Operation
 from kit.lab.arm_operations import start_operation
+from kit.lab.arm_vmss import find_instance
 from kit.lab.gateway import hub_of
 
 __all__ = ["AGENT_WAIT_POLLS", "HANDLER_FAILURE", "OUTPUT_LIMIT", "add_routes", "set_run_command_fault"]
 
 _VM = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}"
+_INSTANCE = ("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmss}/"
+             "virtualMachines/{instance}")
 #: bytes of each stream the action Run Command keeps (its last ones)
 OUTPUT_LIMIT = 4096
 #: status polls a Run Command on a VM whose agent is not Ready stays ``InProgress`` before it fails
@@ -57,11 +60,12 @@ _EXTENSIONS = {"Linux": ("RunCommandLinux", "Microsoft.CPlat.Core"),
 
 def add_routes(app: web.Application) -> None:
     """Register the action, the managed Run Command routes and the command list."""
-    arm_route(app, "POST", _VM + "/runCommand", _action)
-    arm_route(app, "GET", _VM + "/runCommands", _list_managed)
-    arm_route(app, "PUT", _VM + "/runCommands/{name}", _put_managed)
-    arm_route(app, "GET", _VM + "/runCommands/{name}", _get_managed)
-    arm_route(app, "DELETE", _VM + "/runCommands/{name}", _delete_managed)
+    for machine in (_VM, _INSTANCE):  # a VM, or a uniform scale-set instance: the same API under its path
+        arm_route(app, "POST", machine + "/runCommand", _action)
+        arm_route(app, "GET", machine + "/runCommands", _list_managed)
+        arm_route(app, "PUT", machine + "/runCommands/{name}", _put_managed)
+        arm_route(app, "GET", machine + "/runCommands/{name}", _get_managed)
+        arm_route(app, "DELETE", machine + "/runCommands/{name}", _delete_managed)
     arm_route(app, "GET", "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{location}/runCommands",
               _list_commands)
 
@@ -82,6 +86,13 @@ def set_run_command_fault(state: LabState, vm_id: str, fault: str | None) -> Non
 
 
 # ---------------------------------------------------------------------- checks
+def _machine(state: LabState, params: dict[str, str]) -> tuple[dict[str, Any] | None, web.Response | None]:
+    """The VM or scale-set instance a route names, or the 404 ARM answers instead."""
+    if "vmss" in params:
+        return find_instance(state, params)
+    return find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
+
+
 def _os_type(vm: dict[str, Any]) -> str:
     return str(vm.get("properties", {}).get("storageProfile", {}).get("osDisk", {}).get("osType") or "Linux")
 
@@ -163,7 +174,7 @@ def _action_value(os_type: str, run: ScriptRun) -> list[dict[str, str]]:
 # ---------------------------------------------------------------------- the action
 async def _action(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
-    vm, problem = find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
+    vm, problem = _machine(state, params)
     if vm is None:
         return problem  # type: ignore[return-value]
     body, problem = await read_json_body(request)
@@ -214,9 +225,13 @@ async def _action(request: web.Request, params: dict[str, str]) -> web.StreamRes
 
 
 # ---------------------------------------------------------------------- managed Run Commands
-def _managed_id(params: dict[str, str]) -> str:
-    return (f"/subscriptions/{params['sub']}/resourceGroups/{params['rg']}/providers/Microsoft.Compute/"
-            f"virtualMachines/{params['vm']}/runCommands/{params['name']}")
+def _managed_id(machine: dict[str, Any], params: dict[str, str]) -> str:
+    return f"{machine['id']}/runCommands/{params['name']}"
+
+
+def _managed_type(machine: dict[str, Any]) -> str:
+    """``Microsoft.Compute/virtualMachines/runCommands``, or the scale-set instance's."""
+    return f"{machine.get('type') or 'Microsoft.Compute/virtualMachines'}/runCommands"
 
 
 def _stamp(moment: float | None = None) -> str:
@@ -237,7 +252,7 @@ def _shown(resource: dict[str, Any], expand: bool) -> dict[str, Any]:
 
 async def _put_managed(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
-    vm, problem = find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
+    vm, problem = _machine(state, params)
     if vm is None:
         return problem  # type: ignore[return-value]
     body, problem = await read_json_body(request)
@@ -255,13 +270,13 @@ async def _put_managed(request: web.Request, params: dict[str, str]) -> web.Stre
     refusal = _not_running(state, vm)
     if refusal is not None:
         return refusal
-    resource_id = _managed_id(params)
+    resource_id = _managed_id(vm, params)
     store = _managed_store(state)
     created = resource_id.lower() not in store
     view: dict[str, Any] = {"executionState": "Pending", "executionMessage": "", "exitCode": 0, "output": "",
                             "error": "", "startTime": None, "endTime": None, "statuses": []}
     resource: dict[str, Any] = {
-        "name": params["name"], "id": resource_id, "type": "Microsoft.Compute/virtualMachines/runCommands",
+        "name": params["name"], "id": resource_id, "type": _managed_type(vm),
         "location": str(body.get("location") or vm.get("location", "eastus")).replace(" ", "").lower(),
         "properties": {"source": {"script": source["script"]}, "parameters": props.get("parameters") or [],
                        "asyncExecution": bool(props.get("asyncExecution", False)),
@@ -324,14 +339,14 @@ async def _run_managed(state: LabState, vm_id: str, resource: dict[str, Any], sh
 
 def _managed(request: web.Request, params: dict[str, str]) -> tuple[dict[str, Any] | None, web.Response | None]:
     state = state_of(request)
-    vm, problem = find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
+    vm, problem = _machine(state, params)
     if vm is None:
         return None, problem
-    resource = _managed_store(state).get(_managed_id(params).lower())
+    resource = _managed_store(state).get(_managed_id(vm, params).lower())
     if resource is None:
-        return None, arm_error(404, "ResourceNotFound", f"The Resource 'Microsoft.Compute/virtualMachines/"
-                                                        f"{params['vm']}/runCommands/{params['name']}' under resource "
-                                                        f"group '{params['rg']}' was not found.")
+        path = f"{vm.get('name')}/runCommands/{params['name']}"
+        return None, arm_error(404, "ResourceNotFound", f"The Resource '{_managed_type(vm).rsplit('/', 1)[0]}/{path}' "
+                                                        f"under resource group '{params['rg']}' was not found.")
     return resource, None
 
 
@@ -347,10 +362,10 @@ async def _get_managed(request: web.Request, params: dict[str, str]) -> web.Stre
 
 async def _delete_managed(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
-    vm, problem = find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
+    vm, problem = _machine(state, params)
     if vm is None:
         return problem  # type: ignore[return-value]
-    resource = _managed_store(state).get(_managed_id(params).lower())
+    resource = _managed_store(state).get(_managed_id(vm, params).lower())
     if resource is None:
         return web.Response(status=204)  # deleting what is not there: ARM answers 204
     _managed_store(state).pop(str(resource["id"]).lower(), None)
@@ -363,7 +378,7 @@ async def _delete_managed(request: web.Request, params: dict[str, str]) -> web.S
 
 async def _list_managed(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
-    vm, problem = find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
+    vm, problem = _machine(state, params)
     if vm is None:
         return problem  # type: ignore[return-value]
     prefix = f"{str(vm['id']).lower()}/runcommands/"

@@ -22,7 +22,7 @@ from kit.lab._boot_blobs import blob_answer, expiry_of, refused, signed_urls, sp
 from kit.lab._state import LabState
 from kit.lab.fleet_answers import fleet_instance
 
-__all__ = ["add_routes"]
+__all__ = ["add_routes", "find_instance"]
 
 _VMSS = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachineScaleSets"
 _INSTANCE = _VMSS + "/{vmss}/virtualMachines/{instance}"
@@ -65,7 +65,8 @@ def _instances(state: LabState, scale_set: dict) -> list[dict]:
         body.get("instanceId", "0")).isdigit() else 0)
 
 
-def _instance(state: LabState, params: dict[str, str]) -> tuple[dict | None, web.Response | None]:
+def find_instance(state: LabState, params: dict[str, str]) -> tuple[dict | None, web.Response | None]:
+    """A scale-set instance's body (``params``: sub, rg, vmss, instance), or the 404 ARM answers instead."""
     scale_set, problem = _scale_set(state, params)
     if scale_set is None:
         return None, problem
@@ -121,7 +122,7 @@ async def _get_instance(request: web.Request, params: dict[str, str]) -> web.Str
     if fleet_answer is not None:
         return fleet_answer
     state = state_of(request)
-    instance, problem = _instance(state, params)
+    instance, problem = find_instance(state, params)
     if instance is None:
         return problem  # type: ignore[return-value]
     body = copy.deepcopy(instance)
@@ -138,13 +139,13 @@ async def _get_instance_view(request: web.Request, params: dict[str, str]) -> we
     if fleet_answer is not None:
         return fleet_answer
     state = state_of(request)
-    instance, problem = _instance(state, params)
+    instance, problem = find_instance(state, params)
     return problem if instance is None else arm_json(_view(state, instance))  # type: ignore[return-value]
 
 
 async def _retrieve_boot_diagnostics(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
-    instance, problem = _instance(state, params)
+    instance, problem = find_instance(state, params)
     if instance is None:
         return problem  # type: ignore[return-value]
     boot = instance.get("properties", {}).get("diagnosticsProfile", {}).get("bootDiagnostics", {})
@@ -175,13 +176,13 @@ async def _list_scale_set_nics(request: web.Request, params: dict[str, str]) -> 
 
 async def _list_instance_nics(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
-    instance, problem = _instance(state, params)
+    instance, problem = find_instance(state, params)
     return problem if instance is None else arm_json({"value": _nics_of(state, instance)})  # type: ignore[return-value]
 
 
 async def _get_instance_nic(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
-    instance, problem = _instance(state, params)
+    instance, problem = find_instance(state, params)
     if instance is None:
         return problem  # type: ignore[return-value]
     nic = next((body for body in _nics_of(state, instance)

@@ -35,7 +35,8 @@ def _rebooting(handler: ArmHandler) -> ArmHandler:
         if response.status == 202:
             state = state_of(request)
             info = state.scenario_for(params["sub"])
-            if info is not None and info.broken_vm.lower() == params["vm"].lower():
+            name = params["vm"] if "vm" in params else f"{params['vmss']}_{params['instance']}"  # an instance's
+            if info is not None and info.broken_vm.lower() == name.lower():
                 with contextlib.suppress(LabError):  # no scripted guest: only the instance view changes
                     hub_of(state).scenario_guest(info.name).reboot()
         return response

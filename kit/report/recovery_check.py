@@ -252,7 +252,7 @@ def check_recovery(target: AzureTarget, vm_id: str, *, incident_root: str | Path
     target
         Where the VM is (Azure or the lab).
     vm_id
-        The VM's ARM id.
+        The VM's ARM id, or a uniform scale-set instance's.
     incident_root
         The incident archive (``kit.archive.incident_dir(archive, incident)``).
     since
@@ -291,7 +291,10 @@ def check_recovery(target: AzureTarget, vm_id: str, *, incident_root: str | Path
     if since.tzinfo is None:
         raise UsageError("the fix time (since) must carry a time zone (use …Z for UTC)")
     check_responder(responder_ip)
-    rid = ids.parse_resource_id(vm_id, expect=ids.VM)
+    rid = ids.parse_resource_id(vm_id)
+    if not rid.is_kind(ids.VMSS_VM):
+        rid = ids.parse_resource_id(vm_id, expect=ids.VM)
+    name = f"{rid.names[0]}_{rid.names[1]}" if rid.is_kind(ids.VMSS_VM) else rid.name  # its bundle's folder
     root = Path(incident_root)
     started = datetime.now(UTC)
     fix = newest_fix(root, str(rid))
@@ -304,7 +307,7 @@ def check_recovery(target: AzureTarget, vm_id: str, *, incident_root: str | Path
         bundle, peers, where = _collect(stage, target, str(rid), known_good, since, source)
         bundles = [where]
         proofs, report = _round(bundle, peers, where, since=since, require_new=require_new,
-                                boots_before=_boots_before(root, rid.name, since, bundle.serial_log, previous_log),
+                                boots_before=_boots_before(root, name, since, bundle.serial_log, previous_log),
                                 responder_ip=responder_ip,
                                 probe=probe)
         if reboot and any(p.passed is False for p in proofs):
@@ -315,13 +318,13 @@ def check_recovery(target: AzureTarget, vm_id: str, *, incident_root: str | Path
                                         responder_ip=responder_ip, probe=probe, timeout=boot_timeout, sleep=sleep)
             proofs.extend(more)
             bundles.extend(again)
-        proofs.append(metrics_proof(bundle, where, since=since, baseline=_baseline_metrics(root, rid.name, since)))
+        proofs.append(metrics_proof(bundle, where, since=since, baseline=_baseline_metrics(root, name, since)))
         if not any(p.passed for p in proofs if p.name.startswith(("boot", "port"))):
             proofs.append(Proof("answers", False, "nothing proves the VM is reachable again: no port answered (give "
                                                   "--probe HOST[:PORT]) and no healthy boot was seen (check with "
                                                   "--reboot)"))
         status = "failed" if any(p.passed is False for p in proofs) else "passed"
-        summary = _summary(rid.name, proofs, fix)
+        summary = _summary(name, proofs, fix)
         record = ActionRecord(kind="recovery-check", vm_id=str(rid), approval=approval, status=status,
                               summary=summary, started=started, ended=datetime.now(UTC), writes=log.writes,
                               details={"proofs": [p.to_json() for p in proofs], "fix": fix, "since": iso_z(since),

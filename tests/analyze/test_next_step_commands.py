@@ -10,6 +10,7 @@ classifier lists) and on every hypothesis × OS of the rules table.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import re
 import shlex
@@ -24,6 +25,7 @@ from kit.analyze._verdict_facts import Facts, gather_facts
 from kit.analyze._verdict_guides import FINDING_COMMANDS
 from kit.analyze._verdict_rules import RULES
 from kit.analyze._verdict_steps import NextStep, next_step_for
+from kit.analyze.bootlog import Finding, parse_boot_log
 from kit.analyze.network import IpConfiguration, NextHop, Nic
 from kit.analyze.verdict import classify
 from kit.lab import list_scenarios, load_scenario
@@ -195,6 +197,59 @@ def test_the_guest_firewall_fix_opens_ssh_and_persists(scenario_bundles: dict[st
     assert any(c.startswith("sudo ufw allow 22/tcp") for c in commands)
     assert any(c.startswith("sudo firewall-cmd --permanent --add-service=ssh && sudo firewall-cmd --reload")
                for c in commands)
+
+
+@pytest.mark.parametrize(("name", "fix"), [("firewall-lockout", "firewall"), ("sshd-broken", "sshd"),
+                                         ("windows-rdp", "rdp"), ("vmss-canary-firewall", "firewall")])
+def test_a_ready_vm_agent_puts_the_kits_run_command_before_the_console(scenario_bundles: dict[str, Any], name: str,
+                                                                      fix: str) -> None:
+    info, subject, peers = _scenario(scenario_bundles, name)
+    step = classify(subject, peers, responder_ip=info.responder_ip).top.next_step
+    run = f"kit run-command --vm {info.vm_id(info.broken_vm)} --approval <change-ref> --incident <INC-ID>"
+    assert step.kind == "serial_console" and step.commands[0] == f"{run} --diagnose"
+    assert step.commands[1].startswith(f"{run} --fix {fix}")
+    assert step.text.startswith("The VM agent is Ready")
+    assert "If Run Command fails, open the serial console" in step.text
+    assert step.details["run_command"] == fix
+    if fix == "firewall":  # the flows the drop log shows: the responder's SSH and what the VNet and Azure sent
+        flows = step.commands[1].split(" --fact blocked=", 1)[1].split(",")
+        assert f"{info.responder_ip}:22" in flows
+        sources = {ipaddress.ip_address(flow.rsplit(":", 1)[0]) for flow in flows}
+        inside = [ipaddress.ip_network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
+        assert all(any(s in net for net in inside) or str(s) in (info.responder_ip, "168.63.129.16")
+                   for s in sources), flows
+
+
+def test_the_firewall_fix_lets_in_what_the_drop_log_shows_but_never_an_internet_scanner() -> None:
+    def dropped(src: str, port: int) -> Any:
+        text = (f"[  9.1] fw DROP: IN=eth0 OUT= MAC=00 SRC={src} DST=10.0.0.4 LEN=60 TOS=0x00 PREC=0x00 TTL=51 "
+                f"ID=1 DF PROTO=TCP SPT=40000 DPT={port} WINDOW=64240 RES=0x00 SYN URGP=0")
+        return Finding("boot:firewall:blocked", "info", 1, text, "serial.log:1", "drop")
+
+    boot = parse_boot_log(b"")
+    drops = (dropped("203.0.113.7", 22), dropped("198.51.100.9", 23), dropped("10.0.0.5", 5432),
+             dropped("168.63.129.16", 80), dropped("203.0.113.7", 22))
+    facts = dataclasses.replace(_facts("linux"), boot=dataclasses.replace(boot, findings=drops),
+                                agent_statuses=[{"code": "ProvisioningState/succeeded", "displayStatus": "Ready"}])
+    fix = next_step_for("guest_firewall", "serial_console", facts).commands[1]
+    assert fix.endswith(" --fix firewall --fact blocked=203.0.113.7:22,10.0.0.5:5432,168.63.129.16:80"), fix
+    quiet = dataclasses.replace(facts, boot=boot)  # no drop lines: SSH from the responder
+    assert next_step_for("guest_firewall", "serial_console", quiet).commands[1].endswith(
+        " --fix firewall --fact responder_ip=203.0.113.7")
+
+
+def test_no_run_command_without_a_ready_agent_or_a_kit_fix() -> None:
+    facts = _facts("linux")
+    assert not next_step_for("guest_firewall", "serial_console", facts).commands[0].startswith("kit run-command")
+    ready = [{"code": "ProvisioningState/succeeded", "displayStatus": "Ready"}]
+    facts = dataclasses.replace(facts, agent_statuses=ready)
+    assert next_step_for("guest_firewall", "serial_console", facts).commands[1].startswith("kit run-command")
+    stopped = dataclasses.replace(facts, power="deallocated")
+    assert "run_command" not in next_step_for("guest_firewall", "serial_console", stopped).details
+    windows = dataclasses.replace(facts, os="windows")  # the kit's firewall fix is iptables: Linux only
+    assert "run_command" not in next_step_for("guest_firewall", "serial_console", windows).details
+    assert next_step_for("service_failure:rdp", "serial_console", windows).details["run_command"] == "rdp"
+    assert "run_command" not in next_step_for("boot_failure:fstab", "serial_console", facts).details
 
 
 def test_the_fstab_fix_comments_out_the_missing_disk_and_names_the_locked_root_way_out(

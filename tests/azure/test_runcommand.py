@@ -115,6 +115,26 @@ def test_extension_handler_failure_says_where_to_look(rc_lab: RunningLab) -> Non
         set_run_command_fault(rc_lab.state, vm, None)
 
 
+def test_a_scale_set_instance_runs_through_the_scale_set_vm_api(rc_lab: RunningLab) -> None:
+    info = load_scenario("vmss-canary-firewall")
+    healthy = str(info.vm_id(info.known_good[0]))
+    target, log = AzureTarget.for_lab(rc_lab), WriteLog()
+    outcome = run_command(target, healthy, "echo from-the-instance\nexit 3", os_type="linux", managed=True,
+                          write_log=log)
+    assert (outcome.stdout, outcome.exit_code, outcome.execution_state) == ("from-the-instance\n", 3, "Failed")
+    assert [w.operation for w in log.writes] == ["PUT virtualMachineScaleSets/virtualMachines/runCommands",
+                                                 "DELETE virtualMachineScaleSets/virtualMachines/runCommands"]
+    assert all(w.target.lower().startswith(healthy.lower() + "/runcommands/kit-") for w in log.writes)
+    view = rc_lab.state.instance_views[healthy.lower()]
+    saved = view["statuses"]
+    view["statuses"] = [{"code": "PowerState/deallocated", "displayStatus": "VM deallocated"}]
+    try:
+        with pytest.raises(AzureError, match="vmss-checkout instance 0 is deallocated: Run Command needs a running VM"):
+            run_command(target, healthy, "uptime", os_type="linux")
+    finally:
+        view["statuses"] = saved
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"os_type": "macos"}, "linux or windows"),
     ({"os_type": "linux", "timeout": 9000}, "at most 5400"),

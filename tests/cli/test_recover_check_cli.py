@@ -109,3 +109,28 @@ def test_parse_probe_forms() -> None:
     assert parse_probe("10.0.0.4:2222") == ("10.0.0.4", 2222)
     assert parse_probe("bastion.example.org") == ("bastion.example.org", 0)
     assert parse_probe("[::1]:22") == ("::1", 22)
+
+
+def test_a_scale_set_instance_fixed_by_run_command_is_proven_across_a_restart(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    with running_lab(scenarios=["vmss-canary-firewall"]) as lab:
+        info = lab.scenario("vmss-canary-firewall")
+        monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
+        connection = ["--arm-endpoint", lab.endpoint, "--ca-bundle", str(lab.ca_path), "--credential", "env-token",
+                      "--subscription", info.subscription_id, "--resource-group", info.resource_group,
+                      "--vmss", "vmss-checkout", "--instance", "2", "--approval", "CHG-9", "--incident", "INC-9",
+                      "--archive", str(tmp_path)]
+        assert main(["run-command", *connection, "--fix", "firewall", "--fact",
+                     "blocked=168.63.129.16:8080,10.24.1.4:8080,203.0.113.24:22"]) == 0
+        host, port = lab.probe_address("vmss-canary-firewall")
+        code = main(["recover-check", *connection, "--probe", f"{host}:{port}", "--responder-ip", info.responder_ip,
+                     "--reboot", "--boot-timeout", "30"])
+        out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "✓ restart: restarted at " in out and "✓ port after restart: " in out and "fix proven: run-command " in out
+    assert "PASSED: vmss-checkout_2 recovered" in out + err
+    actions = {action["kind"]: action for action in read_actions(tmp_path / "INC-9")}
+    check = actions["recovery-check"]
+    assert check["status"] == "passed" and check["vm_id"].endswith("/virtualMachineScaleSets/vmss-checkout/"
+                                                                   "virtualMachines/2")
+    assert [w["operation"] for w in check["writes"]] == ["POST virtualMachineScaleSets/virtualMachines/restart"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,46 @@ def test_fix_records_the_run_and_its_writes_equal_the_activity_log(rc_lab: Runni
     assert activity == as_activity
     result = verify_archive(tmp_path / "INC-7")
     assert not (result.added or result.removed or result.altered or result.chain_errors)
+
+
+def _verdict_fix(lab: RunningLab, scenario: str, out: Path) -> list[str]:
+    """The top hypothesis's ``kit run-command --fix`` command, collected and classified as a responder would."""
+    from kit.analyze.verdict import classify
+    from kit.azure.collect import CollectionRequest, collect
+    from kit.azure.target import AzureTarget
+    from kit.evidence import load_bundle
+
+    info = lab.scenario(scenario)
+    start, end = info.window
+    subject = info.instance_id(info.broken_vm) if info.scale_set else info.broken_vm
+    peers = tuple(info.instance_id(vm) for vm in info.known_good) if info.scale_set else info.known_good
+    result = collect(AzureTarget.for_lab(lab), CollectionRequest(
+        info.subscription_id, info.resource_group, subject, peers, start=start, end=end, source=f"lab:{scenario}",
+        scale_set=info.scale_set), out)
+    bundle = load_bundle(result.subject)
+    step = classify(bundle, bundle.peers(), responder_ip=info.responder_ip).top.next_step
+    fix = next(command for command in step.commands if command.startswith("kit run-command") and " --fix " in command)
+    return shlex.split(fix.replace("<change-ref>", "CHG-77").replace("<INC-ID>", "INC-77"))[1:]
+
+
+@pytest.mark.parametrize("scenario", ["firewall-lockout", "vmss-canary-firewall"])
+def test_the_verdicts_run_command_fix_pasted_as_it_is_fixes_the_guest(scenario: str, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    with running_lab(scenarios=[scenario]) as lab:
+        argv = _verdict_fix(lab, scenario, tmp_path / "bundles")
+        assert not check(lab, scenario).passed
+        monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
+        code = main([*argv, "--arm-endpoint", lab.endpoint, "--ca-bundle", str(lab.ca_path), "--credential",
+                     "env-token", "--archive", str(tmp_path / "archive")])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        assert check(lab, scenario).passed, check(lab, scenario).message
+        [action] = read_actions(tmp_path / "archive" / "INC-77")
+        assert action["vm_id"].lower() == str(lab.scenario(scenario).vm_id(lab.scenario(scenario).broken_vm)).lower()
+        assert [w["operation"] for w in action["writes"]] == [
+            "POST virtualMachineScaleSets/virtualMachines/runCommand" if "vmss" in scenario
+            else "POST virtualMachines/runCommand"]
 
 
 def test_a_script_file_and_its_output_are_redacted_in_the_record(rc_lab: RunningLab, tmp_path: Path,
