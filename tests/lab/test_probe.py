@@ -27,15 +27,18 @@ def lab() -> Iterator[RunningLab]:
 
 
 def answer(address: tuple[str, int], send: bytes = b"") -> bytes | str:
-    """What the port says first, or ``"reset"``."""
-    with socket.create_connection(address, timeout=5) as sock:
-        sock.settimeout(5)
-        if send:
-            sock.sendall(send)
-        try:
+    """What the port says first, or ``"reset"``.
+
+    A reset can land before ``connect`` has read the socket's error (a busy client): that is a reset too.
+    """
+    try:
+        with socket.create_connection(address, timeout=5) as sock:
+            sock.settimeout(5)
+            if send:
+                sock.sendall(send)
             return sock.recv(256)
-        except ConnectionResetError:
-            return "reset"
+    except ConnectionResetError:
+        return "reset"
 
 
 def shell(lab: RunningLab, scenario: str, *lines: str) -> str:
