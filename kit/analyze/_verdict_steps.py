@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from kit.analyze._verdict_evidence import Evidence
 from kit.analyze._verdict_guides import FINDING_COMMANDS, GUIDES, Guide
 from kit.analyze._verdict_rules import STEP_TEXT
+from kit.analyze._verdict_scale_set import INSTANCE_REPAIR_TEXT, instance_commands, instance_repair_commands
 from kit.analyze.fix_scripts import FINDING_ALIASES, ONLINE_FIXES
 from kit.ids import VMSS_VM, name_of, try_parse
 
@@ -313,6 +314,8 @@ def next_step_for(hypothesis: str, kind: str, facts: Facts, supporting: Sequence
                         (f"az vm boot-diagnostics enable {target}", f"az vm boot-diagnostics get-boot-log {target}"))
     if hypothesis == "no_fault_found":
         return NextStep("none", STEP_TEXT["none"][0])
+    parsed = try_parse(facts.vm_id)
+    instance = parsed if parsed is not None and parsed.is_kind(VMSS_VM) else None
     locked = kind == "serial_console" and any(row.kind == "boot:systemd:root_locked" for row in supporting)
     if locked:  # the emergency shell needs the root password: the console cannot get in
         kind = "repair_vm"
@@ -341,6 +344,8 @@ def next_step_for(hypothesis: str, kind: str, facts: Facts, supporting: Sequence
     elif kind == "change_route":
         what, found, details = _route_step(facts)
         text, commands = template.format(what=what), list(found)
+    elif kind == "repair_vm" and instance is not None:  # no repair VM for an instance: re-image or replace it
+        text, commands = (_LOCKED + " " if locked else "") + INSTANCE_REPAIR_TEXT, instance_repair_commands(instance)
     elif kind == "repair_vm":
         create, run, restore = base
         runs = [_fill(run, {"run": script}) for script in guide.repair]
@@ -357,8 +362,10 @@ def next_step_for(hypothesis: str, kind: str, facts: Facts, supporting: Sequence
             details["repair_scripts"] = list(guide.repair)
     else:
         text, commands = template, [*commands, *guide.azure, *base, *guide.guest]
-    if guide.text:
+    if guide.text and not (kind == "repair_vm" and instance is not None):
         text += " " + guide.text
+    if instance is not None:
+        commands = instance_commands(commands, instance)
     commands = list(dict.fromkeys(_fill(command, values) for command in commands))
     if kind == "serial_console" and commands and "run_command" not in details:
         text += " Start with: " + "; ".join(commands[:3]) + "."

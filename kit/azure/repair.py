@@ -35,7 +35,7 @@ from kit.azure.restart import serial_log
 from kit.azure.runcommand import run_command
 from kit.azure.target import AzureTarget
 from kit.errors import AzureError, KitError, UsageError
-from kit.ids import VM, parse_resource_id
+from kit.ids import VM, VMSS_VM, parse_resource_id
 
 __all__ = ["ADE_REFUSAL", "CONFIDENTIAL_ALTERNATIVE", "EPHEMERAL_ALTERNATIVE", "FIX_TIMEOUT", "BootProof", "BootState",
            "RepairOutcome", "RepairRefused", "RepairStep",
@@ -236,7 +236,8 @@ def repair(target: AzureTarget, vm_id: str, *, script: str, finding: str | None 
     Raises
     ------
     RepairRefused
-        An ADE-encrypted or unmanaged OS disk, or a Windows VM: nothing was changed.
+        An ADE-encrypted, unmanaged or ephemeral OS disk, a confidential or Windows VM, or a scale-set
+        instance: nothing was changed.
     UsageError
         No approval, an empty script, or an id that is not a VM's.
 
@@ -259,6 +260,12 @@ async def repair_async(target: AzureTarget, vm_id: str, *, script: str, finding:
     if not script.strip():
         raise UsageError("the repair script is empty")
     parsed = parse_resource_id(vm_id)
+    if parsed.is_kind(VMSS_VM):
+        raise RepairRefused(f"{parsed.names[0]} instance {parsed.names[1]} is a scale-set instance: its OS disk cannot "
+                            "be swapped, so there is no repair VM for it. Fix it in place (kit run-command, the "
+                            f"serial console), or re-image it to the scale set's model (az vmss reimage -g "
+                            f"{parsed.resource_group} -n {parsed.names[0]} --instance-ids {parsed.names[1]}: what its "
+                            "OS disk holds is lost)")
     if not parsed.is_kind(VM):
         raise UsageError(f"{vm_id!r} is a {parsed.kind}, not a virtual machine")
     from azure.mgmt.compute.aio import ComputeManagementClient

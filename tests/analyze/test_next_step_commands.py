@@ -52,7 +52,10 @@ _NAMING: dict[str, tuple[str, ...] | None] = {
     "az network nic list": (),             # the appliance may sit in any group of the subscription
     "az snapshot list": ("-g",),
     "az disk create": ("-g", "-n"),
+    "az vmss": None,
 }
+#: az vmss commands that act on the scale set, not on one instance (a model change, its sizes, its encryption)
+_SCALE_SET_WIDE = ("az vmss update ", "az vmss list-skus ", "az vmss encryption show ")
 
 
 def _flags(command: str) -> dict[str, str]:
@@ -65,12 +68,19 @@ def check_az(command: str, sub: str, rg: str, vm: str, instance: str | None = No
     and ``instance`` its instance id for a scale-set instance: only ``az serial-console connect`` takes those)."""
     flags = _flags(command)
     if instance is not None:
-        assert command.startswith("az serial-console "), f"{command}: no az vm command acts on a scale-set instance"
-        if command.startswith("az serial-console connect "):
-            assert flags.get("--instance-id") == instance, command
+        assert not command.startswith("az vm "), f"{command}: no az vm command acts on a scale-set instance"
+        if command.startswith("az rest "):  # ARM's instance operation: the URL is the instance's id
+            assert flags["--url"].lower().startswith(f"/subscriptions/{sub}/resourcegroups/{rg}/providers/"
+                                                     f"microsoft.compute/virtualmachinescalesets/{vm}/"
+                                                     f"virtualmachines/{instance}/".lower()), command
+            return
+        if command.startswith(("az serial-console connect ", "az vmss ")) and not command.startswith(
+                _SCALE_SET_WIDE):
+            assert (flags.get("--instance-id") or flags.get("--instance-ids")) == instance, command
     if "--ids" in flags:  # the id carries subscription, group and name
         assert flags["--ids"].lower().startswith(f"/subscriptions/{sub}/resourcegroups/{rg}/".lower()), command
-        assert f"/virtualMachines/{vm}/".lower() in flags["--ids"].lower() + "/", command
+        named = f"/virtualMachineScaleSets/{vm}/virtualMachines/{instance}/" if instance else f"/virtualMachines/{vm}/"
+        assert named.lower() in flags["--ids"].lower() + "/", command
         return
     assert flags.get("--subscription") == sub, command
     group = next((g for g in sorted(_NAMING, key=len, reverse=True) if command.startswith(g + " ")), None)
@@ -288,6 +298,22 @@ def _findings() -> list[Evidence]:
 def test_every_hypothesis_step_is_complete(rule: Any, os: str) -> None:
     step = next_step_for(rule.kind, rule.next_step, _facts(os), _findings())
     check_step(step, SUB, RG, VM)
+
+
+INSTANCE_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachineScaleSets/ss/" \
+              "virtualMachines/7"
+
+
+@pytest.mark.parametrize("os", ["linux", "windows"])
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.kind)
+def test_every_step_for_a_scale_set_instance_names_it_the_az_vmss_way(rule: Any, os: str) -> None:
+    facts = dataclasses.replace(_facts(os), vm_id=INSTANCE_ID, vm_name="ss_7")
+    step = next_step_for(rule.kind, rule.next_step, facts, _findings())
+    check_step(step, SUB, RG, "ss", "7")
+    assert not any(command.startswith(("az vm repair", "kit repair")) for command in step.commands), step.commands
+    if step.kind == "repair_vm":
+        assert "cannot go to a repair VM" in step.text
+        assert f"az vmss reimage --subscription {SUB} -g {RG} -n ss --instance-ids 7" in step.commands
 
 
 def test_the_windows_firewall_fix_warns_about_group_policy() -> None:

@@ -128,6 +128,15 @@ def test_an_ephemeral_os_disk_and_a_confidential_vm_are_refused_before_any_chang
     assert log.writes == []
 
 
+def test_a_scale_set_instance_is_refused_with_the_reimage_it_takes_instead(lab: RunningLab) -> None:
+    target = AzureTarget.for_lab(lab)
+    instance = "/subscriptions/6e0b2c71-94d3-4f5a-b8e6-2a7d1c9f0e34/resourceGroups/rg-checkout-prod/providers/" \
+               "Microsoft.Compute/virtualMachineScaleSets/vmss-checkout/virtualMachines/2"
+    with pytest.raises(RepairRefused, match=r"vmss-checkout instance 2 is a scale-set instance.*kit run-command.*"
+                                            r"az vmss reimage -g rg-checkout-prod -n vmss-checkout --instance-ids 2"):
+        repair(target, instance, script="true", approval="CHG-3", prove=lambda: BootProof(True, "unused"))
+
+
 def test_an_unmanaged_os_disk_is_refused(lab: RunningLab) -> None:
     target, vm_id, _ = _vm(lab, PANIC)
     vm = lab.state.get(vm_id)
