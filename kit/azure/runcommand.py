@@ -235,7 +235,13 @@ def _explained(error: AzureError, name: str) -> AzureError:
         message = (f"the Run Command extension failed on {name} ({code}): {text.split(': ', 1)[-1]} -- look at the "
                    "extension logs (/var/log/azure/run-command*/handler.log, C:\\WindowsAzure\\Logs\\Plugins) or "
                    f"{_CONSOLE_HINT}")
-    elif code == "OperationNotAllowed":
+    elif code == "OperationNotAllowed" and "extension operations are disallowed" in text:
+        return AgentNotReadyError(f"{name} allows no extension operations, and Run Command is one "
+                                  "(osProfile.allowExtensionOperations is false, or the VM has no VM agent): "
+                                  f"{_CONSOLE_HINT}; az vm update --set osProfile.allowExtensionOperations=true allows "
+                                  "them where the agent is installed", status=error.status, code=code,
+                                  operation=error.operation, resource_id=error.resource_id)
+    elif code == "OperationNotAllowed" and re.search(r"(?i)not running|deallocat|stopped", text):
         message = f"{name} is not running: Run Command needs a running VM ({text.split(': ', 1)[-1]})"
     else:
         return error

@@ -12,8 +12,8 @@ The script runs in the VM's guest: a runner registered with :func:`kit.lab._scri
 (a repair VM) or the scenario guest the serial console talks to (scripted: through the
 console's interpreter, so ``kit lab check`` judges the fix; real: over SSH as root).
 
-Refusals, as Azure gives them: a VM that is not running (409 ``OperationNotAllowed``), a
-command id for the other OS (409 ``Conflict``), an action while another runs on the VM (409
+Refusals, as Azure gives them: a VM that is not running, or whose model disallows extension
+operations (``osProfile.allowExtensionOperations`` false; 409 ``OperationNotAllowed``), a command id for the other OS (409 ``Conflict``), an action while another runs on the VM (409
 ``Conflict``). A VM agent that is not Ready makes the operation fail after a wait with
 ``VMAgentStatusCommunicationError``; :func:`set_run_command_fault` makes the extension handler
 fail (``VMExtensionProvisioningError``) for tests and drills.
@@ -54,6 +54,8 @@ _FAULTS, _ACTIVE, _TASKS = "run_command_faults", "run_command_active", "run_comm
 _RUNNING = 10**9  # polls left while the script runs: the operation ends when the script does
 _SHELLS = {"RunShellScript": ("Linux", "bash"), "RunPowerShellScript": ("Windows", "powershell")}
 _CONFLICT = "Run command extension execution is in progress. Please wait for completion before invoking a run command."
+_NO_EXTENSIONS = ("This operation cannot be performed when extension operations are disallowed. To allow, please "
+                  "ensure VM Agent is installed on the VM and the osProfile.allowExtensionOperations property is true.")
 _EXTENSIONS = {"Linux": ("RunCommandLinux", "Microsoft.CPlat.Core"),
                "Windows": ("RunCommandWindows", "Microsoft.CPlat.Core")}
 
@@ -98,6 +100,9 @@ def _os_type(vm: dict[str, Any]) -> str:
 
 
 def _not_running(state: LabState, vm: dict[str, Any]) -> web.Response | None:
+    """Azure's 409 for a VM Run Command cannot run on: not running, or extension operations disallowed."""
+    if vm.get("properties", {}).get("osProfile", {}).get("allowExtensionOperations") is False:
+        return arm_error(409, "OperationNotAllowed", _NO_EXTENSIONS)
     power = state.power_state(str(vm["id"])) or "running"
     if power == "running":
         return None

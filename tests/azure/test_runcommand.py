@@ -73,6 +73,21 @@ def test_a_vm_that_is_not_running_is_refused(rc_lab: RunningLab) -> None:
         run_command(AzureTarget.for_lab(rc_lab), _vm("deallocated"), "uptime", os_type="linux")
 
 
+def test_a_vm_that_disallows_extension_operations_is_told_apart_from_one_that_is_stopped(rc_lab: RunningLab) -> None:
+    vm = rc_lab.state.get(_vm("windows-rdp"))
+    assert vm is not None
+    vm["properties"]["osProfile"]["allowExtensionOperations"] = False
+    try:
+        for managed in (False, True):
+            with pytest.raises(AgentNotReadyError, match=r"allows no extension operations, and Run Command is one "
+                                                         r"\(osProfile.allowExtensionOperations is false.*serial "
+                                                         r"console"):
+                run_command(AzureTarget.for_lab(rc_lab), _vm("windows-rdp"), "hostname", os_type="windows",
+                            managed=managed)
+    finally:
+        vm["properties"]["osProfile"]["allowExtensionOperations"] = True
+
+
 def test_timeout_then_conflict_while_the_first_script_still_runs(rc_lab: RunningLab) -> None:
     target = AzureTarget.for_lab(rc_lab)
     with pytest.raises(AzureError, match=r"did not finish on build-coord-01 within 0.5 s; action Run Command cannot "
