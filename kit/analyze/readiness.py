@@ -11,8 +11,9 @@ so and the command that fixes it - and summaries by subscription and by reason, 
 
 The reasons (their codes are shared with the lab's fleet, :data:`REASONS`): ``not_running``,
 ``boot_diagnostics_off``, the three storage reasons of :func:`kit.analyze.boot_storage.storage_problems`,
-``serial_console_disabled``, ``agent_not_ready``, ``no_local_password``, ``encrypted_disk_ade``,
-``confidential_vm``, ``ephemeral_os_disk``. Trusted Launch is reported as a property, not a problem.
+``serial_console_disabled``, ``agent_not_ready``, ``extensions_disallowed``, ``no_local_password``,
+``encrypted_disk_ade``, ``confidential_vm``, ``ephemeral_os_disk``. Trusted Launch is reported as a
+property, not a problem.
 What could not be read (a subscription whose console status or agent list failed, a storage account
 not visible) is a ``note`` on the machine, never a guessed reason. Rows of the wrong shape raise
 :class:`~kit.errors.AnalysisError`.
@@ -71,6 +72,8 @@ REASONS: dict[str, Reason] = {r.code: r for r in (
     Reason("serial_console_disabled", "serial console disabled",
            "the subscription's serial console is switched off for every VM in it", 3),
     Reason("agent_not_ready", "VM agent not Ready", "Run Command and extensions cannot run in the guest", 2),
+    Reason("extensions_disallowed", "extension operations disallowed",
+           "osProfile.allowExtensionOperations is false: Azure refuses Run Command and every extension", 2),
     Reason("no_local_password", "no local password",
            "Linux with password authentication disabled: nobody can log in on the console", 2),
     Reason("encrypted_disk_ade", "Azure Disk Encryption",
@@ -422,10 +425,14 @@ def _fixes(rid: ResourceId | None, name: str, group: str, subscription: str, os_
         password = f"az vmss extension set {scale_set} --publisher Microsoft.OSTCExtensions --name VMAccessForLinux " \
                    "--protected-settings '{\"username\": \"rescue\", \"password\": \"<from your vault>\"}'"
         repair = "re-image or replace the instance; az vm repair does not take scale-set instances"
+        extensions = (f"az vmss update {scale_set} --set virtualMachineProfile.osProfile.allowExtensionOperations=true"
+                      f", then az vmss update-instances {scale_set} --instance-ids {rid.names[1]}")
     else:
         boot = f"az vm boot-diagnostics enable {where}"
         password = f"az vm user update {where} --username rescue --password '<from your vault>'"
         repair = f"az vm repair create {where} --unlock-encrypted-vm (the kit's repair refuses ADE disks)"
+        extensions = f"az vm update {where} --set osProfile.allowExtensionOperations=true (the VM agent must be " \
+                     "installed)"
     agent = ("from the serial console: sudo systemctl restart walinuxagent (Ubuntu) or waagent (RHEL, SUSE)"
              if os_type.lower() != "windows" else
              "from the serial console (SAC, cmd): Restart-Service WindowsAzureGuestAgent, or "
@@ -435,6 +442,7 @@ def _fixes(rid: ResourceId | None, name: str, group: str, subscription: str, os_
         "boot_diagnostics_off": boot,
         "serial_console_disabled": f"az serial-console enable --subscription {subscription}",
         "agent_not_ready": agent,
+        "extensions_disallowed": extensions,
         "no_local_password": password,
         "encrypted_disk_ade": repair,
         "confidential_vm": "no repair VM for confidential VMs: keep the serial console ready (boot diagnostics, "
@@ -512,6 +520,10 @@ def _machine(value: Any, kind: str, *, accounts: Mapping[str, Mapping[str, Any]]
         if power == "running" and agent_status != "Ready":
             found["agent_not_ready"] = Finding("agent_not_ready", f"VM agent status is {agent_status}",
                                                fixes["agent_not_ready"])
+
+    if _text(row.get("allowExtensionOperations")).lower() == "false":
+        found["extensions_disallowed"] = Finding(
+            "extensions_disallowed", "osProfile.allowExtensionOperations is false", fixes["extensions_disallowed"])
 
     if os_type.lower() == "linux" and _true(row.get("disablePasswordAuthentication")):
         found["no_local_password"] = Finding(

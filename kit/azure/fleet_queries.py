@@ -6,7 +6,8 @@ needs, ordered by ``id`` (Resource Graph pages stably only when the rows are ord
 filled in: the scope (subscriptions or a management group) is the request's, not the query's.
 
 - :data:`VMS`: standalone VMs with power state, OS, boot diagnostics (and its storage account), the
-  Linux password setting, the security type and whether the OS disk is ephemeral;
+  Linux password setting, whether extension operations (Run Command) are allowed, the security type
+  and whether the OS disk is ephemeral;
 - :data:`SCALE_SET_INSTANCES`: uniform scale-set instances, the same columns, from ``computeresources``;
 - :data:`SCALE_SETS`: scale sets, for the extensions and security type their instances inherit;
 - :data:`ADE_EXTENSIONS`: Azure Disk Encryption extensions of VMs;
@@ -31,6 +32,7 @@ _MACHINE_COLUMNS = """\
     bootDiagnostics = tostring(properties.diagnosticsProfile.bootDiagnostics.enabled),
     bootStorageUri = tostring(properties.diagnosticsProfile.bootDiagnostics.storageUri),
     disablePasswordAuthentication = tostring(properties.osProfile.linuxConfiguration.disablePasswordAuthentication),
+    allowExtensionOperations = tostring(properties.osProfile.allowExtensionOperations),
     securityType = tostring(properties.securityProfile.securityType),
     ephemeralOsDisk = tostring(properties.storageProfile.osDisk.diffDiskSettings.option)
 | order by id asc"""

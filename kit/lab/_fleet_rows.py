@@ -64,6 +64,7 @@ class Machine:
     instance: str | None
     agent_version: str
     ephemeral: bool = False  # the OS disk lives on the host (diffDiskSettings.option Local)
+    no_extensions: bool = False  # osProfile.allowExtensionOperations false
 
     def reasons(self) -> tuple[str, ...]:
         """The C2 reasons these facts plant, in ``kit.lab.fleet.REASONS`` order."""
@@ -79,6 +80,8 @@ class Machine:
             found.append("serial_console_disabled")
         if self.instance is None and self.power == "running" and self.agent != "Ready":
             found.append("agent_not_ready")
+        if self.no_extensions:
+            found.append("extensions_disallowed")
         if self.linux and self.no_password:
             found.append("no_local_password")
         if self.ade:
@@ -120,7 +123,8 @@ def _security(machine: Machine) -> dict[str, Any] | None:
 
 def _os_profile(machine: Machine, computer: str) -> dict[str, Any]:
     profile: dict[str, Any] = {"computerName": computer, "adminUsername": "azureuser", "secrets": [],
-                               "allowExtensionOperations": True, "requireGuestProvisionSignal": True}
+                               "allowExtensionOperations": not machine.no_extensions,
+                               "requireGuestProvisionSignal": True}
     if machine.linux:
         profile["linuxConfiguration"] = {"disablePasswordAuthentication": machine.no_password,
                                          "provisionVMAgent": True,

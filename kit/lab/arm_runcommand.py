@@ -13,7 +13,8 @@ The script runs in the VM's guest: a runner registered with :func:`kit.lab._scri
 console's interpreter, so ``kit lab check`` judges the fix; real: over SSH as root).
 
 Refusals, as Azure gives them: a VM that is not running, or whose model disallows extension
-operations (``osProfile.allowExtensionOperations`` false; 409 ``OperationNotAllowed``), a command id for the other OS (409 ``Conflict``), an action while another runs on the VM (409
+operations (``osProfile.allowExtensionOperations`` false; 409 ``OperationNotAllowed``), a command
+id for the other OS (409 ``Conflict``), an action while another runs on the VM (409
 ``Conflict``). A VM agent that is not Ready makes the operation fail after a wait with
 ``VMAgentStatusCommunicationError``; :func:`set_run_command_fault` makes the extension handler
 fail (``VMExtensionProvisioningError``) for tests and drills.

@@ -85,6 +85,9 @@ reason is on a few percent, some machines have several.
     Standalone, running VMs only: the statusOnly item's ``vmAgent.statuses[0]`` is
     ``ProvisioningState/Unavailable`` ("Not Ready"), or ``vmAgent`` is missing. A VM that is not
     running has no ``vmAgent`` (as in Azure) and gets ``not_running``, not ``agent_not_ready``.
+``extensions_disallowed``
+    Standalone VMs whose ``properties.osProfile.allowExtensionOperations`` is false (about 2%: those
+    whose ``vmId`` begins with 00–04 hex); every other machine has it true.
 ``no_local_password``
     Linux with ``properties.osProfile.linuxConfiguration.disablePasswordAuthentication`` true (other
     Linux machines have it false; Windows has ``windowsConfiguration``).
@@ -138,6 +141,7 @@ REASONS: tuple[str, ...] = (
     "storage_shared_key_disabled",
     "serial_console_disabled",
     "agent_not_ready",
+    "extensions_disallowed",
     "no_local_password",
     "encrypted_disk_ade",
     "confidential_vm",
@@ -321,7 +325,10 @@ class _Planner:
         counters: dict[str, int] = {}
         for sub in homes[:standalone]:
             counters[sub] = counters.get(sub, 0) + 1
-            found.append(self.draw(sub, f"vm-{counters[sub]:05d}"))
+            machine = self.draw(sub, f"vm-{counters[sub]:05d}")
+            if int(machine.vm_uuid[:2], 16) < 5:  # about 2%, from what was drawn: the seed's stream stays
+                machine = dataclasses.replace(machine, no_extensions=True)
+            found.append(machine)
         left = instances
         set_number = 0
         while left > 0:
@@ -446,6 +453,7 @@ def _ensure_every_reason(machines: list[Machine], plans: _Planner) -> None:
         "not_running": {"power": "deallocated", "agent": "Ready"},
         "boot_diagnostics_off": {"boot": "off", "account": "", "account_problems": ()},
         "agent_not_ready": {"agent": "NotReady"},
+        "extensions_disallowed": {"no_extensions": True},
         "no_local_password": {"linux": True, "no_password": True},
         "encrypted_disk_ade": {"ade": True},
         "confidential_vm": {"security": "ConfidentialVM", "size": "Standard_DC2as_v5"},

@@ -72,6 +72,8 @@ def test_a_healthy_vm_is_ready_and_trusted_launch_is_a_property_not_a_problem() 
     ({"disablePasswordAuthentication": "true"}, "no_local_password", "az vm user update --name web-01"),
     ({"securityType": "ConfidentialVM"}, "confidential_vm", "no repair VM"),
     ({"ephemeralOsDisk": "Local"}, "ephemeral_os_disk", "az vm reimage --name web-01 -g rg-web"),
+    ({"allowExtensionOperations": "false"}, "extensions_disallowed",
+     "az vm update --name web-01 -g rg-web --subscription"),
 ])
 def test_each_property_gives_its_reason_and_the_fix_names_the_vm(changes: dict[str, Any], reason: str,
                                                                   fix_has: str) -> None:

@@ -38,6 +38,7 @@ FIX_STARTS = {
     "storage_shared_key_disabled": ("az storage account update",),
     "serial_console_disabled": ("az serial-console enable",),
     "agent_not_ready": ("from the serial console",),
+    "extensions_disallowed": ("az vm update",),
     "no_local_password": ("az vm user update", "az vmss extension set"),
     "encrypted_disk_ade": ("az vm repair create", "re-image"),
     "confidential_vm": ("no repair VM",),

@@ -321,6 +321,8 @@ def _judge(lab: RunningLab, graph: ResourceGraphClient) -> dict[str, tuple[str, 
             agent = agents[key].vm_agent
             if agent is None or agent.statuses[0].display_status != "Ready":
                 reasons.append("agent_not_ready")
+        if properties["osProfile"]["allowExtensionOperations"] is False:
+            reasons.append("extensions_disallowed")
         linux = properties["osProfile"].get("linuxConfiguration")
         if linux is not None and linux["disablePasswordAuthentication"]:
             reasons.append("no_local_password")
