@@ -260,9 +260,9 @@ _RUN_COMMAND_TEXT = ("The VM agent is Ready, so Run Command reaches the guest wi
 
 _DROPPED = re.compile(r"SRC=(?P<src>\S+) DST=\S+ (?:\S+ )*?PROTO=TCP SPT=\d+ DPT=(?P<port>\d+)")
 _PLATFORM = ipaddress.ip_address("168.63.129.16")  # Azure's load-balancer probes and DNS come from here
-#: where a VNet's own traffic comes from: RFC 1918, shared address space (RFC 6598), IPv6 unique local
+#: where a VNet's own traffic comes from: RFC 1918 and shared address space (RFC 6598)
 _INSIDE = tuple(ipaddress.ip_network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                                                      "100.64.0.0/10", "fc00::/7"))
+                                                      "100.64.0.0/10"))
 _MOST_FLOWS = 12
 
 
@@ -280,6 +280,8 @@ def _blocked_flows(facts: Facts) -> str:
         try:
             source = ipaddress.ip_address(match.group("src"))
         except ValueError:
+            continue
+        if source.version != 4:  # the fix is iptables (IPv4); IPv6 drops are for ip6tables, by hand
             continue
         responder = facts.responder_given and match.group("src") == facts.responder_ip
         if responder or source == _PLATFORM or any(source in net for net in _INSIDE):

@@ -238,7 +238,7 @@ def test_the_firewall_fix_lets_in_what_the_drop_log_shows_but_never_an_internet_
 
     boot = parse_boot_log(b"")
     drops = (dropped("203.0.113.7", 22), dropped("198.51.100.9", 23), dropped("10.0.0.5", 5432),
-             dropped("168.63.129.16", 80), dropped("203.0.113.7", 22))
+             dropped("168.63.129.16", 80), dropped("203.0.113.7", 22), dropped("fd00::5", 22))
     facts = dataclasses.replace(_facts("linux"), boot=dataclasses.replace(boot, findings=drops),
                                 agent_statuses=[{"code": "ProvisioningState/succeeded", "displayStatus": "Ready"}])
     fix = next_step_for("guest_firewall", "serial_console", facts).commands[1]
