@@ -16,7 +16,8 @@ HERE = Path(__file__).parent
 
 PARAMETERS = '''# Where the evidence comes from: "lab:<scenario>", "azure" or "bundle:<path to a bundle>"
 source = "lab:firewall-lockout"
-# The VMs (defaults from the scenario for lab: sources; required for "azure")
+# The VMs (defaults from the scenario for lab: sources; required for "azure", or vm as the full ARM id
+# of a VM or of a scale-set instance, whose known-good peers are then instance ids)
 subscription = ""
 resource_group = ""
 vm = ""
@@ -31,6 +32,7 @@ responder_ip = ""        # the address the responder connects from (SSH/RDP verd
 arm_endpoint = ""
 cloud = "AzureCloud"
 credential = "default"
+ca_bundle = ""           # a PEM file to trust for arm_endpoint (Azure Stack Hub, a TLS-inspecting proxy)
 # Filled in by `kit report`: where this run's results and the incident's evidence go
 run_dir = ""
 archive_dir = ""'''
@@ -42,7 +44,7 @@ display(setup())
 src = load_source(source, subscription=subscription or None, resource_group=resource_group or None, vm=vm or None,
                   known_good=known_good or None, archive_dir=archive_dir or None, window_start=window_start or None,
                   window_end=window_end or None, window_hours=window_hours, responder_ip=responder_ip or None,
-                  arm_endpoint=arm_endpoint or None, cloud=cloud, credential=credential)
+                  arm_endpoint=arm_endpoint or None, cloud=cloud, credential=credential, ca_bundle=ca_bundle or None)
 bundle, peers = src.subject, src.peers
 responder = src.responder_ip'''
 

@@ -151,6 +151,7 @@ def load_source(
     arm_endpoint: str | None = None,
     cloud: str = "AzureCloud",
     credential: str = "default",
+    ca_bundle: str | None = None,
 ) -> Sources:
     """Load (collecting first when needed) the bundles a report works on.
 
@@ -163,7 +164,9 @@ def load_source(
         with ``archive_dir``, copies it and its peers' into the incident's ``evidence/`` first
         (not when it is already in the incident).
     subscription, resource_group, vm, known_good
-        The VMs (defaults from the scenario for ``lab:``; required for ``azure``).
+        The VMs (defaults from the scenario for ``lab:``, a scale-set scenario's broken instance and
+        its peers by instance id; required for ``azure``, where ``vm`` may instead be the full ARM id of
+        a VM or of a uniform scale-set instance, whose ``known_good`` are instance ids).
     archive_dir
         The incident folder; collections go to its ``evidence/<timestamp>/``.
     window_start, window_end, window_hours
@@ -171,8 +174,9 @@ def load_source(
         scenario's, else the ``window_hours`` (24) before ``window_end`` (now).
     responder_ip
         The responder's source address for the SSH/RDP verdict.
-    arm_endpoint, cloud, credential
-        Target options for ``azure`` (a credential *kind*; secrets come from the environment).
+    arm_endpoint, cloud, credential, ca_bundle
+        Target options for ``azure`` (a credential *kind*, secrets come from the environment; a PEM
+        file to trust for the endpoint).
 
     Raises
     ------
@@ -199,21 +203,36 @@ def load_source(
     if where.scenario is not None:
         with _lab_target(where.scenario) as (info, target):
             s, e = info.window
-            request = CollectionRequest(
-                subscription or info.subscription_id, resource_group or info.resource_group, vm or info.broken_vm,
-                peers_wanted or info.known_good, start=start or s, end=end or e, source=str(where))
+            if info.scale_set and not vm:  # the broken instance and its peers, by instance id
+                request = CollectionRequest(
+                    info.subscription_id, info.resource_group, info.instance_id(info.broken_vm),
+                    tuple(peers_wanted) or tuple(info.instance_id(name) for name in info.known_good),
+                    start=start or s, end=end or e, source=str(where), scale_set=info.scale_set)
+            elif vm and vm.startswith("/"):
+                request = CollectionRequest.for_vm_id(vm, known_good=tuple(peers_wanted), start=start or s,
+                                                      end=end or e, source=str(where))
+            else:
+                request = CollectionRequest(
+                    subscription or info.subscription_id, resource_group or info.resource_group,
+                    vm or info.broken_vm, peers_wanted or info.known_good, start=start or s, end=end or e,
+                    source=str(where))
             result = collect_into_archive(target, request, archive_dir)
         subject = load_bundle(result.subject)
         return Sources(subject=subject, peers=subject.peers(), source=source, scenario=info,
                        responder_ip=responder_ip or info.responder_ip)
     from kit.azure.target import AzureTarget  # the SDK's credentials, only when collecting
 
-    missing = [n for n, v in (("subscription", subscription), ("resource_group", resource_group), ("vm", vm))
-               if not v]
-    if missing:
-        raise UsageError(f"source 'azure' needs {', '.join(missing)}")
-    target = AzureTarget(arm_endpoint=arm_endpoint or "", cloud=cloud, credential=credential)
-    request = CollectionRequest(str(subscription), str(resource_group), str(vm), peers_wanted,
-                                start=start, end=end, source="azure")
+    if vm and vm.startswith("/"):  # a VM's or a scale-set instance's full id names everything
+        request = CollectionRequest.for_vm_id(vm, known_good=tuple(peers_wanted), start=start, end=end, source="azure")
+    else:
+        missing = [n for n, v in (("subscription", subscription), ("resource_group", resource_group), ("vm", vm))
+                   if not v]
+        if missing:
+            raise UsageError(f"source 'azure' needs {', '.join(missing)} (or vm as the VM's or scale-set "
+                             "instance's full ARM resource id)")
+        request = CollectionRequest(str(subscription), str(resource_group), str(vm), peers_wanted,
+                                    start=start, end=end, source="azure")
+    target = AzureTarget(arm_endpoint=arm_endpoint or "", cloud=cloud, credential=credential,
+                         ca_bundle=Path(ca_bundle) if ca_bundle else None)
     subject = load_bundle(collect_into_archive(target, request, archive_dir).subject)
     return Sources(subject=subject, peers=subject.peers(), source=source, responder_ip=responder_ip)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from answers import ANSWERS
 
 from kit.archive import verify_archive
-from kit.lab import list_scenarios
+from kit.lab import list_scenarios, running_lab
 from kit.report import run_report
 
 SCENARIOS = sorted(s.name for s in list_scenarios())
@@ -42,6 +43,38 @@ def test_triage_shows_the_scenarios_expected_classification(scenario: str, colle
     group = "vmss" if info.scale_set else "vm"  # an instance's evidence is reproduced with az vmss
     assert f"az {group} get-instance-view --subscription {info.subscription_id}" in page
     assert verify_archive(tmp_path / f"INC-{scenario}").ok
+
+
+@pytest.mark.slow
+def test_triage_from_the_lab_collects_a_scale_set_scenarios_broken_instance_and_its_peers(tmp_path: Path) -> None:
+    run = run_report("triage", incident="INC-VMSS", archive_root=tmp_path,
+                     parameters={"source": "lab:vmss-canary-firewall"})
+    assert run.status == "ok" and run.html is not None
+    top = run.result("triage")["top_hypothesis"]
+    assert (top["kind"], top["next_step"]) == (ANSWERS["vmss-canary-firewall"].hypothesis,
+                                               ANSWERS["vmss-canary-firewall"].next_step)
+    bundles = sorted(path.name for path in (tmp_path / "INC-VMSS" / "evidence").glob("*/*") if path.is_dir())
+    assert bundles == ["vmss-checkout_0", "vmss-checkout_1", "vmss-checkout_2"]
+    assert "az vmss get-instance-view --subscription" in run.html.read_text()
+
+
+@pytest.mark.slow
+def test_triage_from_azure_takes_an_instances_full_id_and_trusts_the_ca_bundle_given(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with running_lab(scenarios=["vmss-canary-firewall"]) as served:  # as Azure Stack Hub or a TLS proxy would be
+        info = served.scenario("vmss-canary-firewall")
+        monkeypatch.setenv("KIT_ARM_TOKEN", served.token)
+        run = run_report("triage", incident="INC-AZ", archive_root=tmp_path, parameters={
+            "source": "azure", "vm": str(info.vm_id(info.broken_vm)), "known_good": "0,1",
+            "arm_endpoint": served.endpoint, "credential": "env-token", "ca_bundle": str(served.ca_path),
+            "responder_ip": info.responder_ip, "window_start": info.window_start.isoformat(),
+            "window_end": info.window_end.isoformat()})
+    assert run.status == "ok", run.error
+    assert run.result("triage")["top_hypothesis"]["kind"] == ANSWERS["vmss-canary-firewall"].hypothesis
+    [subject] = (tmp_path / "INC-AZ" / "evidence").glob("*/vmss-checkout_2")
+    failures = json.loads((subject / "manifest.json").read_text())["failures"]
+    assert not [f for f in failures if f["code"] == "ConnectionError"], failures  # the CA bundle was trusted
+    assert (subject / "serial.log").is_file() and (subject / "vmss.json").is_file()
 
 
 NETWORK = [s for s in ("nsg-deny", "route-blackhole", "firewall-lockout") if s in SCENARIOS][:2]
