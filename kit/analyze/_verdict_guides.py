@@ -249,6 +249,16 @@ GUIDES: dict[str, Guide] = {
 
 #: Finding kind (or prefix, longest match) → the commands for that very finding, asked first.
 FINDING_COMMANDS: dict[str, tuple[str, ...]] = {
+    "boot:network:service_failed": ("systemctl --failed --no-pager",
+                                    "journalctl -b -u networking -u network -u NetworkManager -u systemd-networkd "
+                                    "--no-pager | tail -50",
+                                    "ip addr; ip route",
+                                    "grep -rn -e address -e macaddress -e HWADDR -e IPADDR /etc/netplan "
+                                    "/etc/network/interfaces* /etc/sysconfig/network-scripts 2>/dev/null"),
+    "boot:network:no_dhcp_lease": ("ip link  # the NIC's MAC, against the instance view's and the configuration's",
+                                   "grep -rn -e macaddress -e HWADDR /etc/netplan /etc/sysconfig/network-scripts "
+                                   "/etc/udev/rules.d 2>/dev/null",
+                                   "dhclient -v eth0  # or: networkctl renew eth0; nmcli device reapply eth0"),
     "boot:sshd:privsep_missing": ("mkdir -p /run/sshd && chmod 0755 /run/sshd",
                                   "chown root:root /var/empty/sshd && chmod 0711 /var/empty/sshd  (RHEL)",
                                   "sshd -t && systemctl restart ssh sshd"),

@@ -105,6 +105,7 @@ BOOT_SIGNALS: dict[str, str] = {
     "boot:sshd:auth_refused": "sshd_auth_refused",
     "boot:windows:rdp_service": "rdp_failed",
     "boot:firewall": "guest_firewall_seen",
+    "boot:network": "guest_network_failed",
     "boot:firewall:responder_banned": "responder_banned",
     "boot:firewall:conntrack_full": "conntrack_full",
 }
@@ -215,7 +216,8 @@ RULES: tuple[Rule, ...] = (
                   ("login_prompt", 0.5), ("network_allows_access", 0.5), ("flows_stopped_after_guest_change", 0.5)),
          against=(*_DOWN, *_NETWORK_BLOCKS, *_BOOT_BROKEN)),
     Rule("guest_network:stack", "guest", "serial_console",
-         support=(("network_stack_down", 3.0), ("login_prompt", 0.5), ("network_allows_access", 0.5)),
+         support=(("guest_network_failed", 3.5), ("network_stack_down", 3.0), ("login_prompt", 0.5),
+                  ("network_allows_access", 0.5)),
          against=(*_DOWN, *_NETWORK_BLOCKS, *_BOOT_BROKEN, ("guest_firewall_seen", 2.0),
                   ("sshd_failed", 2.0), ("rdp_failed", 2.0), ("windows_dhcp", 3.0), ("health_unplanned", 2.0))),
     Rule("nsg_deny", "platform", "change_nsg",
@@ -261,7 +263,8 @@ SUMMARIES: dict[str, str] = {
     "responder_banned": "fail2ban or sshguard in the guest banned the responder",
     "guest_conntrack_full": "The guest's connection-tracking table is full",
     "guest_firewall": "The guest's own firewall blocks the responder",
-    "guest_network:stack": "The guest's network stack is down: the VM agent is not ready although the guest booted",
+    "guest_network:stack": "The guest's own network is down although it booted (its network service failed, DHCP "
+                           "gave no address, or the VM agent cannot reach Azure)",
     "nsg_deny": "A network security group denies the responder",
     "route_blackhole": "Replies to the responder are routed into a blackhole",
     "platform_unavailable": "Azure reports the VM unavailable after a platform-initiated, unplanned event",

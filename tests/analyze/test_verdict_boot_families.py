@@ -159,6 +159,10 @@ CASES: dict[str, Case] = {
                                               "/etc/ssh/ssh_host_*_key"),
     "conntrack full": Case((("boot:firewall:conntrack_full", "error"),), "linux", True, "guest_conntrack_full",
                            "serial_console", "sysctl net.netfilter.nf_conntrack_count net.netfilter.nf_conntrack_max"),
+    "network service failed": Case((("boot:network:service_failed", "error"),), "linux", True,
+                                   "guest_network:stack", "serial_console", "ip addr; ip route"),
+    "no DHCP lease": Case((("boot:network:no_dhcp_lease", "error"),), "linux", True, "guest_network:stack",
+                          "serial_console", "grep -rn -e macaddress -e HWADDR"),
 }
 
 

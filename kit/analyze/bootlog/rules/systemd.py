@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 
 from kit.analyze.bootlog.rules._base import Context, Hit, Rule, Signature, register
+from kit.analyze.bootlog.rules.network import NETWORK_UNITS
 
 __all__ = ["RULE", "in_initrd", "unit_text"]
 
@@ -67,6 +68,8 @@ def _dependency(signature: Signature, match: re.Match[str], context: Context) ->
 
 
 def _failed_start(signature: Signature, match: re.Match[str], context: Context) -> Hit | None:
+    if NETWORK_UNITS.match(match.group("unit").rstrip(". ")):
+        return None  # the guest's network service: boot:network:service_failed
     unit = unit_text(match.group("unit"))
     if not unit.strip("…. "):
         unit = "a unit whose name the console cut off"
