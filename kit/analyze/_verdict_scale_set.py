@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from kit.ids import ResourceId
 
-__all__ = ["INSTANCE_REPAIR_TEXT", "instance_commands", "instance_repair_commands"]
+__all__ = ["INSTANCE_NO_REPAIR_VM", "INSTANCE_REPAIR_TEXT", "instance_commands", "instance_repair_commands"]
 
 #: ARM's compute api-version for the instance operations called through ``az rest``
 _COMPUTE_API = "2024-07-01"
@@ -38,6 +38,11 @@ INSTANCE_REPAIR_TEXT = (
     "swapped (az vm repair and kit repair take VMs only). Re-image it to the scale set's model (its OS disk's "
     "changes are lost) or delete it and let the scale set make a new one. If a model update rolled out to it is "
     "the cause, roll the model back first, or the new instance breaks the same way.")
+
+
+#: appended where a guide speaks of a repair VM: for an instance, re-imaging takes its place
+INSTANCE_NO_REPAIR_VM = (" This is a scale-set instance: where this says repair VM, re-image the instance instead "
+                         "(its OS disk cannot be swapped; what the disk holds is lost).")
 
 
 def _names(instance: ResourceId) -> tuple[str, str]:

@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING, Any
 from kit.analyze._verdict_evidence import Evidence
 from kit.analyze._verdict_guides import FINDING_COMMANDS, GUIDES, Guide
 from kit.analyze._verdict_rules import STEP_TEXT
-from kit.analyze._verdict_scale_set import INSTANCE_REPAIR_TEXT, instance_commands, instance_repair_commands
+from kit.analyze._verdict_scale_set import (
+    INSTANCE_NO_REPAIR_VM,
+    INSTANCE_REPAIR_TEXT,
+    instance_commands,
+    instance_repair_commands,
+)
 from kit.analyze.fix_scripts import FINDING_ALIASES, ONLINE_FIXES
 from kit.ids import VMSS_VM, name_of, try_parse
 
@@ -368,6 +373,9 @@ def next_step_for(hypothesis: str, kind: str, facts: Facts, supporting: Sequence
         text += " " + guide.text
     if instance is not None:
         commands = instance_commands(commands, instance)
+        if kind != "repair_vm" and ("repair VM" in text or guide.repair):  # no repair VM for an instance
+            text += INSTANCE_NO_REPAIR_VM
+            commands += instance_repair_commands(instance)[1:2]
     commands = list(dict.fromkeys(_fill(command, values) for command in commands))
     if kind == "serial_console" and commands and "run_command" not in details:
         text += " Start with: " + "; ".join(commands[:3]) + "."
