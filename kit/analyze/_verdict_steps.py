@@ -294,6 +294,12 @@ def _blocked_flows(facts: Facts) -> str:
     return ",".join(f"{src}:{port}" for src, port in list(flows)[:_MOST_FLOWS])
 
 
+def _let_in(facts: Facts) -> str:
+    """The firewall fix's fact: the flows the drop log shows, else SSH from the responder."""
+    blocked = _blocked_flows(facts)
+    return f" --fact blocked={blocked}" if blocked else " --fact responder_ip={responder}"
+
+
 def _agent_ready(facts: Facts) -> bool:
     """Whether the instance view says the VM runs and its agent is Ready (Run Command can reach the guest)."""
     return facts.power == "running" and any(
@@ -340,10 +346,7 @@ def next_step_for(hypothesis: str, kind: str, facts: Facts, supporting: Sequence
         if fix and _agent_ready(facts):  # the kit's Run Command first, the console's commands after
             text = _RUN_COMMAND_TEXT.format(fix=fix, how=_console_how(facts, target))
             run = "kit run-command --vm {vm_id} --approval <change-ref> --incident <INC-ID>"
-            blocked = _blocked_flows(facts) if fix == "firewall" else ""
-            let_in = (f" --fact blocked={blocked}" if blocked else " --fact responder_ip={responder}") \
-                if fix == "firewall" else ""
-            commands[:0] = [f"{run} --diagnose", f"{run} --fix {fix}{let_in}"]
+            commands[:0] = [f"{run} --diagnose", f"{run} --fix {fix}{_let_in(facts) if fix == 'firewall' else ''}"]
             details["run_command"] = fix
     elif kind == "change_nsg":
         what, found, details = _nsg_step(facts)

@@ -20,7 +20,7 @@ from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpRequest
 from azure.mgmt.compute import ComputeManagementClient
 
-from kit import ids
+from kit.azure._machines import compute_operations, machine_args, parse_machine
 from kit.azure.errors import map_azure_errors
 from kit.azure.target import AzureTarget
 
@@ -34,19 +34,6 @@ def _compute(target: AzureTarget, subscription_id: str, hook: Callable[[Any], No
     return ComputeManagementClient(target.sync_credential(), subscription_id, **kwargs)
 
 
-def _machine(vm_id: str) -> tuple[ids.ResourceId, tuple[str, ...]]:
-    """The parsed id of a VM or scale-set instance and the SDK's arguments naming it."""
-    rid = ids.parse_resource_id(vm_id)
-    if not (rid.is_kind(ids.VM) or rid.is_kind(ids.VMSS_VM)):
-        rid = ids.parse_resource_id(vm_id, expect=ids.VM)  # the error names what was expected
-    return rid, (str(rid.resource_group), *rid.names)
-
-
-def _operations(rid: ids.ResourceId) -> str:
-    """The compute client's operations group for the machine: VMs or scale-set VMs."""
-    return "virtual_machine_scale_set_vms" if rid.is_kind(ids.VMSS_VM) else "virtual_machines"
-
-
 def restart_vm(target: AzureTarget, vm_id: str, *, hook: Callable[[Any], None] | None = None,
                polling_interval: float = 1.0) -> None:
     """Restart the VM (``POST …/restart``) and wait until ARM reports the operation done.
@@ -56,10 +43,11 @@ def restart_vm(target: AzureTarget, vm_id: str, *, hook: Callable[[Any], None] |
     KitError
         ARM refused or failed the restart (the mapped SDK error: 404, 409 not running …).
     """
-    rid, key = _machine(vm_id)
+    rid = parse_machine(vm_id)
+    operations = compute_operations(rid)
     with _compute(target, rid.subscription_id, hook) as client, \
-            map_azure_errors(f"{_operations(rid)}.begin_restart", str(rid)):
-        getattr(client, _operations(rid)).begin_restart(*key, polling_interval=polling_interval).result()
+            map_azure_errors(f"{operations}.begin_restart", str(rid)):
+        getattr(client, operations).begin_restart(*machine_args(rid), polling_interval=polling_interval).result()
 
 
 def serial_log(target: AzureTarget, vm_id: str) -> bytes | None:
@@ -70,10 +58,11 @@ def serial_log(target: AzureTarget, vm_id: str) -> bytes | None:
     KitError
         ARM or the blob refused the read (the mapped SDK error).
     """
-    rid, key = _machine(vm_id)
+    rid = parse_machine(vm_id)
+    operations = compute_operations(rid)
     with _compute(target, rid.subscription_id, None) as client, \
-            map_azure_errors(f"{_operations(rid)}.retrieve_boot_diagnostics_data", str(rid)):
-        uris = getattr(client, _operations(rid)).retrieve_boot_diagnostics_data(*key)
+            map_azure_errors(f"{operations}.retrieve_boot_diagnostics_data", str(rid)):
+        uris = getattr(client, operations).retrieve_boot_diagnostics_data(*machine_args(rid))
     url = uris.serial_console_log_blob_uri
     if not url:
         return None

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kit.archive import run_by
+from kit.azure._machines import compute_operations, machine_args
 from kit.azure.actions import WriteLog
 from kit.azure.errors import map_azure_errors
 from kit.azure.target import AzureTarget
@@ -90,10 +91,9 @@ class _Machine:
 
     def __init__(self, client: Any, parsed: ResourceId) -> None:
         self.instance = parsed.is_kind(VMSS_VM)
-        group = str(parsed.resource_group)
         self.name = f"{parsed.names[0]} instance {parsed.names[1]}" if self.instance else parsed.name
-        self.key = (group, *parsed.names) if self.instance else (group, parsed.name)
-        self.prefix = "virtual_machine_scale_set_vm" if self.instance else "virtual_machine"
+        self.key = machine_args(parsed)
+        self.prefix = compute_operations(parsed).removesuffix("s")
         self.machines = getattr(client, f"{self.prefix}s")
         self.commands = getattr(client, f"{self.prefix}_run_commands")
 

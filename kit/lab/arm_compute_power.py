@@ -10,16 +10,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from kit.lab._activity import record_write
-from kit.lab._arm import ArmHandler, arm_error, arm_route, find, state_of
+from kit.lab._arm import ArmHandler, arm_error, arm_route, state_of
 from kit.lab._state import LabState
 from kit.lab.arm_operations import start_operation
-from kit.lab.arm_vmss import find_instance
+from kit.lab.arm_vmss import MACHINE_PATHS, find_machine
 
 __all__ = ["add_routes"]
 
-_VM = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}"
-_INSTANCE = ("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmss}/"
-             "virtualMachines/{instance}")
 #: action → (power state it leaves the VM in, its display status, power states it may start from or None for any)
 _ACTIONS = {
     "start": ("running", "VM running", None),
@@ -32,15 +29,14 @@ _ACTIONS = {
 def add_routes(app: web.Application) -> None:
     """Register the power action routes."""
     for action in _ACTIONS:
-        for machine in (_VM, _INSTANCE):
+        for machine in MACHINE_PATHS:
             arm_route(app, "POST", f"{machine}/{action}", _handler(action))
 
 
 def _handler(action: str) -> ArmHandler:
     async def handle(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
         state = state_of(request)
-        vm, problem = find_instance(state, params) if "vmss" in params else find(
-            state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
+        vm, problem = find_machine(state, params)
         if vm is None:
             return problem  # type: ignore[return-value]
         target, display, allowed_from = _ACTIONS[action]

@@ -33,18 +33,15 @@ from aiohttp import web
 
 from kit.ids import parse_resource_id
 from kit.lab._activity import record_write
-from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, find, read_json_body, state_of
+from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, read_json_body, state_of
 from kit.lab._scripts import ScriptRun, script_runner
 from kit.lab._state import STATE_KEY, LabState, Operation
 from kit.lab.arm_operations import start_operation
-from kit.lab.arm_vmss import find_instance
+from kit.lab.arm_vmss import MACHINE_PATHS, find_machine
 from kit.lab.gateway import hub_of
 
 __all__ = ["AGENT_WAIT_POLLS", "HANDLER_FAILURE", "OUTPUT_LIMIT", "add_routes", "set_run_command_fault"]
 
-_VM = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}"
-_INSTANCE = ("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmss}/"
-             "virtualMachines/{instance}")
 #: bytes of each stream the action Run Command keeps (its last ones)
 OUTPUT_LIMIT = 4096
 #: status polls a Run Command on a VM whose agent is not Ready stays ``InProgress`` before it fails
@@ -63,7 +60,7 @@ _EXTENSIONS = {"Linux": ("RunCommandLinux", "Microsoft.CPlat.Core"),
 
 def add_routes(app: web.Application) -> None:
     """Register the action, the managed Run Command routes and the command list."""
-    for machine in (_VM, _INSTANCE):  # a VM, or a uniform scale-set instance: the same API under its path
+    for machine in MACHINE_PATHS:  # a VM, or a uniform scale-set instance: the same API under its path
         arm_route(app, "POST", machine + "/runCommand", _action)
         arm_route(app, "GET", machine + "/runCommands", _list_managed)
         arm_route(app, "PUT", machine + "/runCommands/{name}", _put_managed)
@@ -89,13 +86,6 @@ def set_run_command_fault(state: LabState, vm_id: str, fault: str | None) -> Non
 
 
 # ---------------------------------------------------------------------- checks
-def _machine(state: LabState, params: dict[str, str]) -> tuple[dict[str, Any] | None, web.Response | None]:
-    """The VM or scale-set instance a route names, or the 404 ARM answers instead."""
-    if "vmss" in params:
-        return find_instance(state, params)
-    return find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
-
-
 def _os_type(vm: dict[str, Any]) -> str:
     return str(vm.get("properties", {}).get("storageProfile", {}).get("osDisk", {}).get("osType") or "Linux")
 
@@ -180,7 +170,7 @@ def _action_value(os_type: str, run: ScriptRun) -> list[dict[str, str]]:
 # ---------------------------------------------------------------------- the action
 async def _action(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
-    vm, problem = _machine(state, params)
+    vm, problem = find_machine(state, params)
     if vm is None:
         return problem  # type: ignore[return-value]
     body, problem = await read_json_body(request)
@@ -258,7 +248,7 @@ def _shown(resource: dict[str, Any], expand: bool) -> dict[str, Any]:
 
 async def _put_managed(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
-    vm, problem = _machine(state, params)
+    vm, problem = find_machine(state, params)
     if vm is None:
         return problem  # type: ignore[return-value]
     body, problem = await read_json_body(request)
@@ -345,7 +335,7 @@ async def _run_managed(state: LabState, vm_id: str, resource: dict[str, Any], sh
 
 def _managed(request: web.Request, params: dict[str, str]) -> tuple[dict[str, Any] | None, web.Response | None]:
     state = state_of(request)
-    vm, problem = _machine(state, params)
+    vm, problem = find_machine(state, params)
     if vm is None:
         return None, problem
     resource = _managed_store(state).get(_managed_id(vm, params).lower())
@@ -368,7 +358,7 @@ async def _get_managed(request: web.Request, params: dict[str, str]) -> web.Stre
 
 async def _delete_managed(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
-    vm, problem = _machine(state, params)
+    vm, problem = find_machine(state, params)
     if vm is None:
         return problem  # type: ignore[return-value]
     resource = _managed_store(state).get(_managed_id(vm, params).lower())
@@ -384,7 +374,7 @@ async def _delete_managed(request: web.Request, params: dict[str, str]) -> web.S
 
 async def _list_managed(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
     state = state_of(request)
-    vm, problem = _machine(state, params)
+    vm, problem = find_machine(state, params)
     if vm is None:
         return problem  # type: ignore[return-value]
     prefix = f"{str(vm['id']).lower()}/runcommands/"

@@ -17,15 +17,18 @@ import copy
 
 from aiohttp import web
 
-from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, own_credential_route, resource_id, state_of
+from kit.lab._arm import arm_error, arm_json, arm_route, check_scope, find, own_credential_route, resource_id, state_of
 from kit.lab._boot_blobs import blob_answer, expiry_of, refused, signed_urls, split_blob
 from kit.lab._state import LabState
 from kit.lab.fleet_answers import fleet_instance
 
-__all__ = ["add_routes", "find_instance"]
+__all__ = ["MACHINE_PATHS", "add_routes", "find_instance", "find_machine"]
 
 _VMSS = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachineScaleSets"
 _INSTANCE = _VMSS + "/{vmss}/virtualMachines/{instance}"
+#: a VM's route and a uniform scale-set instance's: an action offered on both is registered under each
+MACHINE_PATHS = ("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}",
+                 _INSTANCE)
 _BLOBS = "/bootdiagnostics-vmss"
 
 
@@ -74,6 +77,13 @@ def find_instance(state: LabState, params: dict[str, str]) -> tuple[dict | None,
     if body is None:
         return None, arm_error(404, "NotFound", "The entity was not found in this Azure location.")
     return body, None
+
+
+def find_machine(state: LabState, params: dict[str, str]) -> tuple[dict | None, web.Response | None]:
+    """The VM or scale-set instance a :data:`MACHINE_PATHS` route names, or the 404 ARM answers instead."""
+    if "vmss" in params:
+        return find_instance(state, params)
+    return find(state, params["sub"], params["rg"], "Microsoft.Compute", "virtualMachines", params["vm"])
 
 
 def _view(state: LabState, instance: dict) -> dict:

@@ -294,7 +294,7 @@ def check_recovery(target: AzureTarget, vm_id: str, *, incident_root: str | Path
     rid = ids.parse_resource_id(vm_id)
     if not rid.is_kind(ids.VMSS_VM):
         rid = ids.parse_resource_id(vm_id, expect=ids.VM)
-    name = f"{rid.names[0]}_{rid.names[1]}" if rid.is_kind(ids.VMSS_VM) else rid.name  # its bundle's folder
+    name = CollectionRequest.for_vm_id(str(rid)).bundle_name(rid.name)  # its bundle's folder
     root = Path(incident_root)
     started = datetime.now(UTC)
     fix = newest_fix(root, str(rid))
