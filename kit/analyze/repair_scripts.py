@@ -44,6 +44,8 @@ set -eu
 # The copy of the broken VM's OS disk: the first unmounted ext4/xfs/btrfs file system that is not a /boot
 # partition (this VM's own root is mounted on /, its resource disk on /mnt). A label is no help: the
 # copy of an Ubuntu image carries cloudimg-rootfs like this VM's own root, Debian's carry none.
+# The copy was attached just before this runs: let udev finish with it, or lsblk shows no file system on it.
+udevadm settle --timeout=60
 FIELDS=NAME,FSTYPE,LABEL,MOUNTPOINT
 ROOT=$(lsblk -rnpo $FIELDS | grep -E ' (ext4|xfs|btrfs) [^ ]* $' | grep -v ' BOOT $' | cut -d ' ' -f 1 | head -n 1)
 [ -n "$ROOT" ] || { echo "kit: no unmounted Linux file system: is the OS disk copy attached?" >&2; exit 3; }

@@ -8,9 +8,11 @@ Every step is recorded (name, start, end, result) and every ARM write logged (``
                      prove=lambda: boot_proof(target, vm_id), write_log=log)
 
 The steps: check the VM (a disk encrypted with Azure Disk Encryption, an unmanaged or ephemeral OS
-disk, or a confidential VM is refused) → snapshot its OS disk → a disk from the snapshot → a repair
-VM in the same resource group and zone (same Hyper-V generation and OS, no public IP, an NSG that
-allows nothing inbound) with the copy attached → the fix through Run Command on the repair VM →
+disk, or a confidential VM is refused) → snapshot its OS disk → a disk from the snapshot, while a
+repair VM is created in the same resource group and zone (same Hyper-V generation and OS, no public
+IP, an NSG that allows nothing inbound) → the copy attached once the repair VM has booted (as ``az
+vm repair`` does for Linux: a copy of the same image has the same root file system UUID, and a VM
+booting with it attached may boot the copy) → the fix through Run Command on the repair VM →
 detach the copy → deallocate the broken VM → swap its OS disk for the copy → start it → ``prove()``.
 Only a proven recovery deletes the repair VM, its OS disk, NIC and NSG; an unproven one is rolled
 back (the original disk swapped in again, the VM started: status ``rolled-back``). The original OS
@@ -48,8 +50,11 @@ EPHEMERAL_ALTERNATIVE = ("Fix it in place through the serial console or Run Comm
 CONFIDENTIAL_ALTERNATIVE = ("its OS disk is bound to its own vTPM, so no repair VM can open a copy, and `az vm "
                             "repair` does not support it either: fix it in place through the serial console or "
                             "Run Command")
-_REPAIR_SIZE = "Standard_D2s_v5"
-_IMAGES = {"V2": ("canonical", "ubuntu-24_04-lts", "server"), "V1": ("canonical", "ubuntu-24_04-lts", "server-gen1")}
+#: The repair VM by the copy's architecture and Hyper-V generation: its size and Ubuntu 24.04 image. An Arm64
+#: copy needs an Arm64 repair VM (the fix runs the copy's own tools in a chroot); Arm64 is Gen2 only.
+_REPAIR_VMS = {("x64", "V2"): ("Standard_D2s_v5", ("canonical", "ubuntu-24_04-lts", "server")),
+               ("x64", "V1"): ("Standard_D2s_v5", ("canonical", "ubuntu-24_04-lts", "server-gen1")),
+               ("arm64", "V2"): ("Standard_D2ps_v5", ("canonical", "ubuntu-24_04-lts", "server-arm64"))}
 _LOGIN = re.compile(r"login: *$")
 _BOOT_FAILED = re.compile(r"Kernel panic - not syncing|You are in emergency mode|Give root password for maintenance")
 
@@ -310,6 +315,8 @@ async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: 
     outcome.repaired_disk = _id(sub, group, "Microsoft.Compute/disks", names.disk)
     outcome.repair_vm = _id(sub, group, "Microsoft.Compute/virtualMachines", names.repair_vm)
     subnet = nic["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"]
+    generation = str(os_disk["properties"].get("hyperVGeneration") or "V1")
+    architecture = str((os_disk["properties"].get("supportedCapabilities") or {}).get("architecture") or "x64")
 
     async def copy() -> None:
         await flow.step("snapshot the OS disk", flow.poll(compute.snapshots.begin_create_or_update(
@@ -317,22 +324,25 @@ async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: 
         await flow.step("create a disk from the snapshot", flow.poll(compute.disks.begin_create_or_update(
             group, names.disk, _disk_body(os_disk, names, outcome.snapshot))), outcome.repaired_disk)
 
-    async def wire() -> str:
+    async def repair_vm() -> None:
         nsg = await flow.step("create the repair NSG (nothing inbound)", flow.poll(
             network.network_security_groups.begin_create_or_update(group, names.nsg, _nsg_body(names))))
         created = await flow.step("create the repair NIC (no public IP)", flow.poll(
             network.network_interfaces.begin_create_or_update(group, names.nic, _nic_body(names, subnet, nsg.id))))
-        return str(created.id)
+        await flow.step("create the repair VM", flow.poll(compute.virtual_machines.begin_create_or_update(
+            group, names.repair_vm, _repair_vm_body(names, (architecture.lower(), generation), os_type,
+                                                         str(created.id)))), outcome.repair_vm)
 
     if concurrent:
-        _, nic_id = await asyncio.gather(copy(), wire())
+        await asyncio.gather(copy(), repair_vm())
     else:
         await copy()
-        nic_id = await wire()
-    generation = str(os_disk["properties"].get("hyperVGeneration") or "V1")
-    await flow.step("create the repair VM with the copy attached", flow.poll(
-        compute.virtual_machines.begin_create_or_update(group, names.repair_vm, _repair_vm_body(
-            names, generation, os_type, nic_id, outcome.repaired_disk))), outcome.repair_vm)
+        await repair_vm()
+    # Attached only once the repair VM has booted from its own disk: a copy made from the same image has the
+    # same root file system UUID and label, and a repair VM that boots with it attached may boot the copy.
+    await flow.step("attach the copy to the repair VM", flow.poll(compute.virtual_machines.begin_update(
+        group, names.repair_vm, {"properties": {"storageProfile": {"dataDisks": [_copy_attachment(
+            outcome.repaired_disk)]}}})), outcome.repaired_disk)
     fixed = await _fix(flow, target, outcome.repair_vm, script, write_log)
     if not fixed:
         outcome.status = "fix-failed"
@@ -470,8 +480,8 @@ def _disk_body(disk: dict[str, Any], names: _Names, snapshot_id: str) -> dict[st
                             "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": snapshot_id},
                                            "osType": disk["properties"].get("osType"),
                                            "hyperVGeneration": disk["properties"].get("hyperVGeneration")}}
-    if names.zones:
-        body["zones"] = names.zones
+    if disk.get("zones"):  # where the source is: a zone-redundant (ZRS) disk is in none, and must not be pinned
+        body["zones"] = list(disk["zones"])
     return body
 
 
@@ -490,29 +500,33 @@ def _nic_body(names: _Names, subnet_id: str, nsg_id: str) -> dict[str, Any]:
                                                      "privateIPAllocationMethod": "Dynamic"}}]}}
 
 
-def _repair_vm_body(names: _Names, generation: str, os_type: str, nic_id: str, disk_id: str) -> dict[str, Any]:
-    publisher, offer, sku = _IMAGES.get(generation, _IMAGES["V1"])
+def _repair_vm_body(names: _Names, kind: tuple[str, str], os_type: str, nic_id: str) -> dict[str, Any]:
+    size, (publisher, offer, sku) = _REPAIR_VMS.get(kind) or _REPAIR_VMS[("arm64", "V2") if kind[0] == "arm64"
+                                                                          else ("x64", "V1")]
     body: dict[str, Any] = {
         "location": names.location, "tags": {"kit-repair": names.vm},
         "properties": {
-            "hardwareProfile": {"vmSize": _REPAIR_SIZE},
+            "hardwareProfile": {"vmSize": size},
             "storageProfile": {
                 "imageReference": {"publisher": publisher, "offer": offer, "sku": sku, "version": "latest"},
                 "osDisk": {"name": names.repair_os_disk, "createOption": "FromImage", "osType": os_type.capitalize(),
                            "managedDisk": {"storageAccountType": "Premium_LRS"}, "deleteOption": "Detach"},
-                "dataDisks": [{"lun": 0, "createOption": "Attach", "managedDisk": {"id": disk_id},
-                               "deleteOption": "Detach"}]},
+                "dataDisks": []},
             "osProfile": {"computerName": names.repair_vm, "adminUsername": "kitrepair",
                           "linuxConfiguration": {"disablePasswordAuthentication": True, "ssh": {"publicKeys": [
                               {"path": "/home/kitrepair/.ssh/authorized_keys", "keyData": _throwaway_key()}]}}},
             "networkProfile": {"networkInterfaces": [{"id": nic_id, "properties": {"primary": True}}]},
             "diagnosticsProfile": {"bootDiagnostics": {"enabled": True}}}}
-    if generation == "V2":
+    if kind == ("x64", "V2"):  # Trusted Launch is an x64 feature (az vm repair turns it off on Arm64 too)
         body["properties"]["securityProfile"] = {"securityType": "TrustedLaunch",
                                                  "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}}
     if names.zones:
         body["zones"] = names.zones
     return body
+
+
+def _copy_attachment(disk_id: str) -> dict[str, Any]:
+    return {"lun": 0, "createOption": "Attach", "managedDisk": {"id": disk_id}, "deleteOption": "Detach"}
 
 
 def _throwaway_key() -> str:

@@ -6,7 +6,9 @@ Shaped like Azure's: a VM PUT answers 201 (new) or 200 (update) with the body ``
 A disk can be attached to one VM at a time (``managedBy``, ``diskState``); swapping the OS disk
 (``storageProfile.osDisk.managedDisk.id``) needs the VM stopped or deallocated (409 otherwise),
 and the next start boots what the new disk holds (:func:`kit.lab.guest.start_from_disk`: the
-console and the boot-diagnostics log change). A repair VM's Run Command scripts run in its
+console and the boot-diagnostics log change). A Linux VM created from an image with a copy of the
+same image's OS disk attached boots the copy, and its agent never reports Ready
+(:mod:`kit.lab._root_clash`). A repair VM's Run Command scripts run in its
 rescue shell (:mod:`kit.lab.guest._rescue`, through :func:`kit.lab._scripts.register_script_runner`)
 with its data disks attached. NSG PUTs of existing NSGs stay with :mod:`kit.lab.arm_network_write`.
 Every write is logged in the Activity Log.
@@ -36,6 +38,7 @@ from kit.lab._arm import (
 )
 from kit.lab._disks import content_of, find_disk
 from kit.lab._real_disks import boot_real_disk, real_rescue, stop_rescue
+from kit.lab._root_clash import booted_copy
 from kit.lab._scripts import ScriptRun, register_script_runner, unregister_script_runner
 from kit.lab._state import LabState
 from kit.lab.arm_operations import start_operation
@@ -170,6 +173,8 @@ def _create_vm(request: web.Request, state: LabState, vm_id: str, params: dict[s
             nic_body.setdefault("properties", {})["virtualMachine"] = {"id": vm_id}
     state.put(vm_id, vm)
     state.instance_views[vm_id.lower()] = _running_view(vm)
+    if booted_copy(state, vm) is not None:  # it booted the broken system it was meant to repair
+        state.instance_views[vm_id.lower()]["vmAgent"]["statuses"] = [_agent_status(False)]
     shell = RescueShell(params["vm"])
     register_script_runner(state, vm_id, _rescue_runner(state, vm_id, shell))
     return _accepted(request, state, params["sub"], vm, 201, "Creating")

@@ -89,6 +89,10 @@ def _put(kind: str) -> ArmHandler:
             return arm_error(400, "InvalidParameter", f"The source '{source_id}' is in {source.get('location')}; "
                                                       f"a copy must be created in the same region.")
         stored = _copy_body(target_id, params["name"], kind, body, source, source_id)
+        sku = str(stored.get("sku", {}).get("name", ""))
+        if sku.upper().endswith("_ZRS") and stored.get("zones"):  # zone-redundant: in every zone, pinned to none
+            return arm_error(409, "OperationNotAllowed", f"A disk with sku '{sku}' cannot be created in an "
+                                                         "availability zone.")
         state.put(target_id, stored)
         content = content_of(state, source_id)
         set_content(state, target_id, await copied(state, content, target_id) if content is not None else None)

@@ -54,8 +54,9 @@ def test_a_kernel_panic_is_repaired_proven_and_cleaned_up_keeping_the_original_d
     assert outcome.status == "recovered", outcome.message
     assert "update-initramfs: Generating /boot/initrd.img-6.8.0-1018-azure" in outcome.fix_output["stdout"]
     assert steps.index("snapshot the OS disk") < steps.index("create a disk from the snapshot") < \
-        steps.index("create the repair VM with the copy attached") < steps.index("swap in the repaired OS disk") < \
+        steps.index("attach the copy to the repair VM") < steps.index("swap in the repaired OS disk") < \
         steps.index("prove the recovery") < steps.index("delete the repair VM")
+    assert steps.index("create the repair VM") < steps.index("attach the copy to the repair VM")
     assert _serial(lab, vm_id).rstrip().endswith("login:") and "Kernel panic" not in _serial(lab, vm_id)
     now = compute.virtual_machines.get(group, name).as_dict()["properties"]["storageProfile"]["osDisk"]
     assert now["managedDisk"]["id"] == outcome.repaired_disk != original["managedDisk"]["id"]
@@ -65,6 +66,43 @@ def test_a_kernel_panic_is_repaired_proven_and_cleaned_up_keeping_the_original_d
     for deleted in outcome.deleted:  # the repair VM, its OS disk, NIC and NSG
         assert lab.state.get(deleted) is None
     assert len(outcome.deleted) == 4
+
+
+def test_a_zone_redundant_os_disk_of_a_zonal_vm_is_copied_unpinned_and_the_repair_recovers(lab: RunningLab) -> None:
+    target, vm_id, compute = _vm(lab, FSTAB)
+    group, name = vm_id.split("/")[4], vm_id.rsplit("/", 1)[1]
+    vm = compute.virtual_machines.get(group, name).as_dict()
+    assert vm["zones"] == ["1"]
+    disk = lab.state.get(str(compute.disks.get(group, vm["properties"]["storageProfile"]["osDisk"]["name"]).id))
+    assert disk is not None
+    disk["sku"] = {"name": "Premium_ZRS", "tier": "Premium"}  # replicated in every zone: the disk has none
+    disk.pop("zones", None)
+    outcome = repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:fstab"), finding="boot_failure:fstab",
+                     approval="CHG-9", prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2))
+    assert outcome.status == "recovered", outcome.message
+    copy = compute.disks.get(group, outcome.repaired_disk.rsplit("/", 1)[1]).as_dict()
+    assert copy["sku"]["name"] == "Premium_ZRS" and not copy.get("zones")
+    assert check(lab, FSTAB).passed
+
+
+def test_an_arm64_vm_is_repaired_on_an_arm64_repair_vm_and_its_copy_stays_arm64(lab: RunningLab) -> None:
+    target, vm_id, compute = _vm(lab, PANIC)
+    group, name = vm_id.split("/")[4], vm_id.rsplit("/", 1)[1]
+    vm = compute.virtual_machines.get(group, name).as_dict()
+    disk = lab.state.get(str(compute.disks.get(group, vm["properties"]["storageProfile"]["osDisk"]["name"]).id))
+    assert disk is not None
+    disk["properties"]["supportedCapabilities"] = {"architecture": "Arm64"}  # a Cobalt / Ampere VM's disk
+    outcome = repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:kernel_panic"),
+                     finding="boot_failure:kernel_panic", approval="CHG-10", keep_repair_vm=True,
+                     prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2))
+    assert outcome.status == "recovered", outcome.message
+    repair_vm = lab.state.get(outcome.repair_vm)
+    assert repair_vm is not None
+    assert repair_vm["properties"]["hardwareProfile"]["vmSize"] == "Standard_D2ps_v5"
+    assert repair_vm["properties"]["storageProfile"]["imageReference"]["sku"] == "server-arm64"
+    assert "securityProfile" not in repair_vm["properties"]  # no Trusted Launch on Arm64
+    copy = compute.disks.get(group, outcome.repaired_disk.rsplit("/", 1)[1]).as_dict()
+    assert copy["properties"]["supportedCapabilities"]["architecture"] == "Arm64"
 
 
 def test_a_fix_that_does_not_work_is_rolled_back_to_the_original_disk(lab: RunningLab) -> None:
@@ -159,7 +197,7 @@ def test_the_sequential_baseline_makes_the_same_writes_as_the_concurrent_flow(la
         assert outcome.status == "recovered", outcome.message
         assert check(lab, FSTAB).passed
         logs.append(sorted(w.operation for w in log.writes))
-    assert logs[0] == logs[1] and len(logs[0]) == 14
+    assert logs[0] == logs[1] and len(logs[0]) == 15
 
 
 def test_the_fstab_fix_comments_the_entry_the_boot_failed_on_with_a_backup(lab: RunningLab) -> None:

@@ -69,7 +69,7 @@ def test_fstab_is_repaired_the_vm_boots_to_login_and_the_record_matches_the_acti
     records = lab.state.activity[info.subscription_id.lower()][before:]
     activity = sorted((r["httpRequest"]["method"], r["resourceId"].lower()) for r in records
                       if r["status"]["value"] == "Succeeded")
-    assert logged == activity and len(logged) == 14
+    assert logged == activity and len(logged) == 15
     result = verify_archive(tmp_path / "INC-12")
     assert not (result.added or result.removed or result.altered or result.chain_errors)
 

@@ -138,18 +138,15 @@ def test_a_repair_vm_runs_scripts_in_a_rescue_shell_that_edits_the_attached_copy
     new_nic = network.network_interfaces.begin_create_or_update(group, "rescue-nic", {
         "location": location, "properties": {"networkSecurityGroup": {"id": nsg.id}, "ipConfigurations": [
             {"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}]}}).result()
-    rescue = client.virtual_machines.begin_create_or_update(group, "rescue", {
-        "location": location, "zones": source.zones,
-        "properties": {"hardwareProfile": {"vmSize": "Standard_D2s_v5"},
-                       "storageProfile": {"imageReference": {"publisher": "canonical", "offer": "ubuntu-24_04-lts",
-                                                             "sku": "server", "version": "latest"},
-                                          "osDisk": {"createOption": "FromImage"},
-                                          "dataDisks": [{"lun": 0, "createOption": "Attach",
-                                                         "managedDisk": {"id": copy_id}}]},
-                       "osProfile": {"computerName": "rescue", "adminUsername": "kit", "adminPassword": "Unused-1!"},
-                       "networkProfile": {"networkInterfaces": [{"id": new_nic.id}]}}}).result()
+    rescue = client.virtual_machines.begin_create_or_update(group, "rescue", _rescue_body(location, source.zones,
+                                                                                         str(new_nic.id), [])).result()
     assert "adminPassword" not in (rescue.as_dict()["properties"].get("osProfile") or {})
+    assert _agent(client, group, "rescue") == "Ready"
+    attach = {"properties": {"storageProfile": {"dataDisks": [{"lun": 0, "createOption": "Attach",
+                                                               "managedDisk": {"id": copy_id}}]}}}
+    client.virtual_machines.begin_update(group, "rescue", attach).result()
     assert client.disks.get(group, "c").as_dict()["managedBy"] == rescue.id
+    assert _agent(client, group, "rescue") == "Ready"  # attached after its boot: it stays on its own root
     runner = script_runner(lab.state, str(rescue.id))
     assert runner is not None
     script = ("set -e\nlsblk -o NAME,LABEL,MOUNTPOINT\nmount /dev/sdc1 /rescue\n"
@@ -168,3 +165,68 @@ def test_a_repair_vm_runs_scripts_in_a_rescue_shell_that_edits_the_attached_copy
     assert client.disks.get(group, "c").as_dict()["properties"]["diskState"] == "Unattached"
     network.network_interfaces.begin_delete(group, "rescue-nic").result()
     network.network_security_groups.begin_delete(group, "rescue-nsg").result()
+
+
+def test_a_vm_created_with_a_copy_of_the_same_image_attached_boots_the_copy_and_never_gets_ready(
+        lab: RunningLab) -> None:
+    from azure.mgmt.network import NetworkManagementClient
+
+    client, group, vm = _compute(lab)
+    info = lab.scenario(SCENARIO)
+    network = NetworkManagementClient(Token(lab.token), info.subscription_id, **client_kwargs(lab))
+    source = client.disks.get(group, _os_disk(client, group, vm))
+    location = str(source.location)
+    snapshot = _copy(client, group, str(source.id), "snapshot", "s", location)
+    copies = [_copy(client, group, snapshot, "disk", f"c{n}", location) for n in (1, 2)]
+    subnet = network.network_interfaces.get(group, f"{vm}-nic").as_dict()["properties"]["ipConfigurations"][0][
+        "properties"]["subnet"]["id"]
+    nics = [network.network_interfaces.begin_create_or_update(group, f"nic-{n}", {
+        "location": location, "properties": {"ipConfigurations": [
+            {"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}]}}).result() for n in (1, 2)]
+    # the same Ubuntu image as the broken VM's, its OS disk copy attached from the start: two roots, one UUID
+    client.virtual_machines.begin_create_or_update(group, "clash", _rescue_body(
+        location, source.zones, str(nics[0].id), [copies[0]])).result()
+    # another distribution's image has another root identity: no clash
+    client.virtual_machines.begin_create_or_update(group, "plain", _rescue_body(
+        location, source.zones, str(nics[1].id), [copies[1]], ("Debian", "debian-12", "12-gen2"))).result()
+    assert _agent(client, group, "clash") == "Not Ready" and _agent(client, group, "plain") == "Ready"
+    with pytest.raises(HttpResponseError, match="has not reported status for VM agent"):
+        client.virtual_machines.begin_run_command(group, "clash", {"commandId": "RunShellScript",
+                                                                   "script": ["lsblk"]}).result()
+    ran = client.virtual_machines.begin_run_command(group, "plain", {"commandId": "RunShellScript",
+                                                                     "script": ["echo ready"]}).result()
+    assert "ready" in str(ran.as_dict())
+
+
+def _rescue_body(location: str, zones: list[str] | None, nic_id: str, data_disks: list[str],
+                 image: tuple[str, str, str] = ("canonical", "ubuntu-24_04-lts", "server")) -> dict[str, object]:
+    publisher, offer, sku = image
+    return {"location": location, "zones": zones,
+            "properties": {"hardwareProfile": {"vmSize": "Standard_D2s_v5"},
+                           "storageProfile": {"imageReference": {"publisher": publisher, "offer": offer,
+                                                                 "sku": sku, "version": "latest"},
+                                              "osDisk": {"createOption": "FromImage"},
+                                              "dataDisks": [{"lun": lun, "createOption": "Attach",
+                                                             "managedDisk": {"id": disk}}
+                                                            for lun, disk in enumerate(data_disks)]},
+                           "osProfile": {"computerName": "rescue", "adminUsername": "kit",
+                                         "adminPassword": "Unused-1!"},
+                           "networkProfile": {"networkInterfaces": [{"id": nic_id}]}}}
+
+
+def _agent(client: ComputeManagementClient, group: str, vm: str) -> str:
+    agent = client.virtual_machines.instance_view(group, vm).vm_agent
+    return str(agent.statuses[0].display_status) if agent is not None and agent.statuses else "(no agent)"
+
+
+def test_a_zone_redundant_copy_pinned_to_a_zone_is_refused_as_azure_refuses_it(lab: RunningLab) -> None:
+    client, group, vm = _compute(lab)
+    source = client.disks.get(group, _os_disk(client, group, vm))
+    body = {"location": str(source.location), "zones": ["1"], "sku": {"name": "Premium_ZRS"},
+            "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": str(source.id)}}}
+    with pytest.raises(HttpResponseError) as refused:
+        client.disks.begin_create_or_update(group, "zrs-copy", body).result()
+    assert refused.value.status_code == 409
+    assert "A disk with sku 'Premium_ZRS' cannot be created in an availability zone" in str(refused.value.message)
+    del body["zones"]
+    assert client.disks.begin_create_or_update(group, "zrs-copy", body).result().sku.name == "Premium_ZRS"

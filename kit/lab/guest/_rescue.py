@@ -175,7 +175,7 @@ class RescueShell:
             return "", int(args[0]) if args and args[0].isdigit() else 0
         if name in ("[", "test"):
             return "", _test([a for a in args if a != "]"], self.guest.files)
-        if name == "mkdir":
+        if name == "mkdir" or words[:2] == ["udevadm", "settle"]:  # the lab's disks are there at once
             return "", 0
         if name == "lsblk":
             stages = split_unquoted(text, "|")
