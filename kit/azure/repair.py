@@ -50,11 +50,15 @@ EPHEMERAL_ALTERNATIVE = ("Fix it in place through the serial console or Run Comm
 CONFIDENTIAL_ALTERNATIVE = ("its OS disk is bound to its own vTPM, so no repair VM can open a copy, and `az vm "
                             "repair` does not support it either: fix it in place through the serial console or "
                             "Run Command")
-#: The repair VM by the copy's architecture and Hyper-V generation: its size and Ubuntu 24.04 image. An Arm64
-#: copy needs an Arm64 repair VM (the fix runs the copy's own tools in a chroot); Arm64 is Gen2 only.
-_REPAIR_VMS = {("x64", "V2"): ("Standard_D2s_v5", ("canonical", "ubuntu-24_04-lts", "server")),
-               ("x64", "V1"): ("Standard_D2s_v5", ("canonical", "ubuntu-24_04-lts", "server-gen1")),
-               ("arm64", "V2"): ("Standard_D2ps_v5", ("canonical", "ubuntu-24_04-lts", "server-arm64"))}
+#: The repair VM by the copy's architecture and Hyper-V generation: the sizes to try, in order (2 vCPUs, premium
+#: disks, each of its own family: a region out of one size's capacity or a family's quota may still have the
+#: next), and its Ubuntu 24.04 image. An Arm64 copy needs an Arm64 repair VM (the fix runs the copy's own tools
+#: in a chroot); Arm64 is Gen2 only.
+_X64_SIZES = ("Standard_D2s_v5", "Standard_D2as_v5", "Standard_D2s_v4", "Standard_D2s_v3")
+_REPAIR_VMS = {("x64", "V2"): (_X64_SIZES, ("canonical", "ubuntu-24_04-lts", "server")),
+               ("x64", "V1"): (_X64_SIZES, ("canonical", "ubuntu-24_04-lts", "server-gen1")),
+               ("arm64", "V2"): (("Standard_D2ps_v5", "Standard_D2pls_v5"),
+                                 ("canonical", "ubuntu-24_04-lts", "server-arm64"))}
 _LOGIN = re.compile(r"login: *$")
 _BOOT_FAILED = re.compile(r"Kernel panic - not syncing|You are in emergency mode|Give root password for maintenance")
 
@@ -329,9 +333,17 @@ async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: 
             network.network_security_groups.begin_create_or_update(group, names.nsg, _nsg_body(names))))
         created = await flow.step("create the repair NIC (no public IP)", flow.poll(
             network.network_interfaces.begin_create_or_update(group, names.nic, _nic_body(names, subnet, nsg.id))))
-        await flow.step("create the repair VM", flow.poll(compute.virtual_machines.begin_create_or_update(
-            group, names.repair_vm, _repair_vm_body(names, (architecture.lower(), generation), os_type,
-                                                         str(created.id)))), outcome.repair_vm)
+        kind = (architecture.lower(), generation)
+        sizes, _ = _repair_vm_kind(kind)
+        for size in sizes:
+            try:
+                await flow.step(f"create the repair VM ({size})", flow.poll(
+                    compute.virtual_machines.begin_create_or_update(group, names.repair_vm, _repair_vm_body(
+                        names, kind, size, os_type, str(created.id)))), outcome.repair_vm)
+                return
+            except AzureError as error:
+                if size == sizes[-1] or not _another_size_may_fit(error):
+                    raise
 
     if concurrent:
         await asyncio.gather(copy(), repair_vm())
@@ -500,9 +512,22 @@ def _nic_body(names: _Names, subnet_id: str, nsg_id: str) -> dict[str, Any]:
                                                      "privateIPAllocationMethod": "Dynamic"}}]}}
 
 
-def _repair_vm_body(names: _Names, kind: tuple[str, str], os_type: str, nic_id: str) -> dict[str, Any]:
-    size, (publisher, offer, sku) = _REPAIR_VMS.get(kind) or _REPAIR_VMS[("arm64", "V2") if kind[0] == "arm64"
-                                                                          else ("x64", "V1")]
+def _repair_vm_kind(kind: tuple[str, str]) -> tuple[tuple[str, ...], tuple[str, str, str]]:
+    return _REPAIR_VMS.get(kind) or _REPAIR_VMS[("arm64", "V2") if kind[0] == "arm64" else ("x64", "V1")]
+
+
+def _another_size_may_fit(error: AzureError) -> bool:
+    """A size out of capacity (``SkuNotAvailable``) or past its family's quota: the next size is another family.
+
+    The subscription's total regional vCPU quota counts every size: no other size helps.
+    """
+    text = str(error)
+    return error.code == "SkuNotAvailable" or (
+        error.code == "OperationNotAllowed" and "Family Cores quota" in text and "Total Regional" not in text)
+
+
+def _repair_vm_body(names: _Names, kind: tuple[str, str], size: str, os_type: str, nic_id: str) -> dict[str, Any]:
+    _, (publisher, offer, sku) = _repair_vm_kind(kind)
     body: dict[str, Any] = {
         "location": names.location, "tags": {"kit-repair": names.vm},
         "properties": {

@@ -42,6 +42,7 @@ from kit.lab._root_clash import booted_copy
 from kit.lab._scripts import ScriptRun, register_script_runner, unregister_script_runner
 from kit.lab._state import LabState
 from kit.lab.arm_operations import start_operation
+from kit.lab.capacity import size_refusal
 from kit.lab.gateway import boot_from_disk
 from kit.lab.guest import RescueDisk, RescueShell, start_from_disk
 
@@ -127,6 +128,9 @@ def _create_vm(request: web.Request, state: LabState, vm_id: str, params: dict[s
         return arm_error(400, "LocationRequired", "The location property is required for this definition.")
     if not (properties.get("hardwareProfile") or {}).get("vmSize"):
         return arm_error(400, "InvalidParameter", "Required parameter 'hardwareProfile.vmSize' is missing (null).")
+    refused = size_refusal(state, str(properties["hardwareProfile"]["vmSize"]), location)
+    if refused is not None:
+        return refused
     os_profile = properties.get("osProfile") or {}
     if not os_profile.get("adminUsername"):
         return arm_error(400, "InvalidParameter", "Required parameter 'osProfile.adminUsername' is missing (null).")

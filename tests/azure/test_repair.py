@@ -13,6 +13,7 @@ from kit.azure.repair import ADE_REFUSAL, BootProof, RepairRefused, boot_proof, 
 from kit.azure.target import AzureTarget
 from kit.errors import UsageError
 from kit.lab import RunningLab, running_lab
+from kit.lab.capacity import restrict_size
 from kit.lab.gateway import check
 
 PANIC = "kernel-panic"
@@ -56,7 +57,7 @@ def test_a_kernel_panic_is_repaired_proven_and_cleaned_up_keeping_the_original_d
     assert steps.index("snapshot the OS disk") < steps.index("create a disk from the snapshot") < \
         steps.index("attach the copy to the repair VM") < steps.index("swap in the repaired OS disk") < \
         steps.index("prove the recovery") < steps.index("delete the repair VM")
-    assert steps.index("create the repair VM") < steps.index("attach the copy to the repair VM")
+    assert steps.index("create the repair VM (Standard_D2s_v5)") < steps.index("attach the copy to the repair VM")
     assert _serial(lab, vm_id).rstrip().endswith("login:") and "Kernel panic" not in _serial(lab, vm_id)
     now = compute.virtual_machines.get(group, name).as_dict()["properties"]["storageProfile"]["osDisk"]
     assert now["managedDisk"]["id"] == outcome.repaired_disk != original["managedDisk"]["id"]
@@ -103,6 +104,39 @@ def test_an_arm64_vm_is_repaired_on_an_arm64_repair_vm_and_its_copy_stays_arm64(
     assert "securityProfile" not in repair_vm["properties"]  # no Trusted Launch on Arm64
     copy = compute.disks.get(group, outcome.repaired_disk.rsplit("/", 1)[1]).as_dict()
     assert copy["properties"]["supportedCapabilities"]["architecture"] == "Arm64"
+
+
+def test_a_size_out_of_capacity_or_past_its_family_quota_gives_way_to_the_next_size(lab: RunningLab) -> None:
+    target, vm_id, _ = _vm(lab, FSTAB)
+    restrict_size(lab.state, "Standard_D2s_v5", "capacity")
+    restrict_size(lab.state, "Standard_D2as_v5", "family-quota")
+    outcome = repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:fstab"), finding="boot_failure:fstab",
+                     approval="CHG-11", keep_repair_vm=True,
+                     prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2))
+    assert outcome.status == "recovered", outcome.message
+    tried = [(s.name, s.result) for s in outcome.steps if s.name.startswith("create the repair VM")]
+    assert [name for name, _ in tried] == ["create the repair VM (Standard_D2s_v5)",
+                                           "create the repair VM (Standard_D2as_v5)",
+                                           "create the repair VM (Standard_D2s_v4)"]
+    assert "SkuNotAvailable" in tried[0][1] and "standardDASv5Family Cores quota" in tried[1][1]
+    assert tried[2][1] == "ok"
+    repair_vm = lab.state.get(outcome.repair_vm)
+    assert repair_vm is not None and repair_vm["properties"]["hardwareProfile"]["vmSize"] == "Standard_D2s_v4"
+    assert check(lab, FSTAB).passed
+
+
+def test_a_regional_vcpu_quota_used_up_stops_the_repair_before_the_vm_is_touched(lab: RunningLab) -> None:
+    target, vm_id, _ = _vm(lab, FSTAB)
+    before = lab.state.get(vm_id)["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]  # type: ignore[index]
+    restrict_size(lab.state, "Standard_D2s_v5", "regional-quota")
+    outcome = repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:fstab"), approval="CHG-12",
+                     prove=lambda: BootProof(True, "unused"))
+    assert outcome.status == "failed"
+    assert "create the repair VM (Standard_D2s_v5) failed" in outcome.message
+    assert "Total Regional Cores quota" in outcome.message and "nothing was deleted" in outcome.message
+    assert not any("Standard_D2as_v5" in s.name for s in outcome.steps)  # every size counts against that quota
+    assert lab.state.get(vm_id)["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"] == before  # type: ignore[index]
+    assert lab.state.power_state(vm_id) == "running"
 
 
 def test_a_fix_that_does_not_work_is_rolled_back_to_the_original_disk(lab: RunningLab) -> None:
