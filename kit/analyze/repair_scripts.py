@@ -1,9 +1,10 @@
 """Offline fixes for a broken VM's OS disk, run on a repair VM where a copy of it is attached.
 
-Each script finds the copy with ``lsblk`` (the first unmounted ext4/xfs/btrfs file system, and the
-partition labelled ``BOOT`` when ``/boot`` is one of its own, as on Azure's Ubuntu images), mounts
-it at ``/rescue``, fixes it, prints what it changed and unmounts it. Plain bash, one command a line,
-so it runs the same through Run Command on Azure and in the lab::
+Each script finds the copy with ``lsblk`` (the unmounted ext4/xfs/btrfs file system holding
+``/etc/fstab``, after LVM volume groups are activated; its ``/boot`` when that is a partition of its
+own: the unmounted one labelled ``BOOT`` on Azure's Ubuntu images, else the ``UUID=`` the copy's
+fstab gives it, as on RHEL), mounts it at ``/rescue``, fixes it, prints what it changed and unmounts
+it. Plain bash, one command a line, so it runs the same through Run Command on Azure and in the lab::
 
     facts = facts_from_boot_log(serial_log_text)       # {"mount_point": "/datadrive"} …
     script = fix_script("boot_failure:fstab", facts)
@@ -24,7 +25,7 @@ from typing import Any
 
 from kit.errors import UsageError
 
-__all__ = ["FINDINGS", "facts_from_boot_log", "fix_script"]
+__all__ = ["FINDINGS", "distribution_family", "facts_from_boot_log", "fix_script"]
 
 #: Finding kinds with an offline fix, and what it does.
 FINDINGS = {
@@ -38,25 +39,35 @@ _MOUNT_FAILED = re.compile(r"Dependency failed for \S+\.mount - (/\S*?)\.?\s*$",
 _KERNEL = re.compile(r"Linux version (\S+)")
 _SAFE_MOUNT = re.compile(r"/[A-Za-z0-9._/+-]*")
 _SAFE_KERNEL = re.compile(r"[0-9][A-Za-z0-9._+-]*")
+_FAMILIES = {"debian": ("ubuntu", "debian"), "rhel": ("redhat", "centos", "almalinux", "rocky", "oracle", "ol"),
+             "suse": ("sles", "opensuse")}
 
 _FIND = """\
 set -eu
-# The copy of the broken VM's OS disk: the first unmounted ext4/xfs/btrfs file system that is not a /boot
-# partition (this VM's own root is mounted on /, its resource disk on /mnt). A label is no help: the
-# copy of an Ubuntu image carries cloudimg-rootfs like this VM's own root, Debian's carry none.
 # The copy was attached just before this runs: let udev finish with it, or lsblk shows no file system on it.
 udevadm settle --timeout=60
+# LVM roots (RHEL's LVM images): their logical volumes show once the volume group is active.
+[ ! -x /usr/sbin/vgchange ] || vgchange -ay
+# The copy of the broken VM's OS disk: the unmounted ext4/xfs/btrfs file system that holds /etc/fstab (this VM's
+# own root is mounted on /, its resource disk on /mnt; a separate /boot, first on RHEL, holds none). A label is no
+# help: the copy of an Ubuntu image carries cloudimg-rootfs like this VM's own root, Debian's and RHEL's none.
 FIELDS=NAME,FSTYPE,LABEL,MOUNTPOINT
-ROOT=$(lsblk -rnpo $FIELDS | grep -E ' (ext4|xfs|btrfs) [^ ]* $' | grep -v ' BOOT $' | cut -d ' ' -f 1 | head -n 1)
-[ -n "$ROOT" ] || { echo "kit: no unmounted Linux file system: is the OS disk copy attached?" >&2; exit 3; }
-BOOT=$(lsblk -rnpo NAME,LABEL,MOUNTPOINT | grep ' BOOT $' | cut -d ' ' -f 1 | head -n 1)
-echo "kit: OS disk copy: root $ROOT, boot partition $BOOT"
 mkdir -p /rescue
-mount "$ROOT" /rescue
-[ -f /rescue/etc/fstab ] || { echo "kit: $ROOT holds no /etc/fstab: not a Linux root file system" >&2; exit 3; }
+CANDIDATES=$(lsblk -rnpo $FIELDS | grep -E ' (ext4|xfs|btrfs) [^ ]* $' | cut -d ' ' -f 1)
+for DEV in $CANDIDATES; do mount "$DEV" /rescue || continue; [ ! -f /rescue/etc/fstab ] || break; umount /rescue; done
+[ -f /rescue/etc/fstab ] || { echo "kit: no unmounted file system has /etc/fstab: is the copy attached?" >&2; exit 3; }
+ROOT=$DEV
+# Its /boot, when that is a partition of its own: Ubuntu's is labelled BOOT (as this VM's own is, so it is the
+# unmounted one); others are named by UUID in the copy's fstab (never a /dev/sdX name: that is this VM's disk).
+BOOT=$(lsblk -rnpo NAME,LABEL,MOUNTPOINT | grep ' BOOT $' | cut -d ' ' -f 1 | head -n 1)
+BOOTSPEC=$(grep -E '^(UUID|PARTUUID)=\\S+\\s+/boot\\s' /rescue/etc/fstab | awk '{print $1}' | head -n 1 || true)
+echo "kit: OS disk copy: root $ROOT, boot partition $BOOT$BOOTSPEC"
 [ -z "$BOOT" ] || mount "$BOOT" /rescue/boot
+[ -n "$BOOT" ] || [ -z "$BOOTSPEC" ] || mount "$BOOTSPEC" /rescue/boot
 """
 _DONE = """\
+# Files edited from this VM carry no SELinux label: a guest that enforces SELinux relabels them at its next boot.
+[ ! -f /rescue/etc/selinux/config ] || touch /rescue/.autorelabel
 sync
 umount -R /rescue
 echo "kit: fix applied; /rescue unmounted"
@@ -115,21 +126,61 @@ def _fstab(mount_point: str | None, stamp: str) -> str:
 def _kernel(facts: dict[str, Any]) -> str:
     new = _checked(facts.get("new_kernel"), _SAFE_KERNEL, "new_kernel")
     previous = _checked(facts.get("previous_kernel"), _SAFE_KERNEL, "previous_kernel")
+    family = distribution_family(facts)
     lines = ["mount --bind /dev /rescue/dev", "mount --bind /proc /rescue/proc", "mount --bind /sys /rescue/sys",
              "ls /rescue/boot"]
     if str(facts.get("boot_previous_kernel", "")).strip().lower() in ("1", "true", "yes"):
         if not previous:
             raise UsageError("boot_previous_kernel needs previous_kernel (the kernel to boot again)")
-        lines += ["sed -i 's/^GRUB_DEFAULT=.*/GRUB_DEFAULT=saved/' /rescue/etc/default/grub",
-                  f"chroot /rescue grub-set-default 'Advanced options for Ubuntu>Ubuntu, with Linux {previous}'"]
-    else:
+        lines += _previous_kernel(family, previous)
+    elif family == "debian":
         lines.append(f"chroot /rescue update-initramfs -c -k {new or 'all'}")
+    else:  # dracut: RHEL and its rebuilds, SUSE; the initramfs is named after the kernel as each names it
+        image = f"/boot/initramfs-{new}.img" if family == "rhel" else f"/boot/initrd-{new}"
+        lines.append(f"chroot /rescue dracut -f {image} {new}" if new else "chroot /rescue dracut -f --regenerate-all")
     lines += ["sed -i 's/ *console=ttyS0[^ \"]*//g' /rescue/etc/default/grub",
               "sed -i 's/^GRUB_CMDLINE_LINUX=\"\\(.*\\)\"$/GRUB_CMDLINE_LINUX=\"\\1 console=ttyS0,115200n8\"/' "
-              "/rescue/etc/default/grub",
-              "chroot /rescue update-grub || echo \"kit: update-grub failed or is missing in the guest: check "
-              "/boot/grub/grub.cfg\"", "grep GRUB_ /rescue/etc/default/grub"]
+              "/rescue/etc/default/grub"]
+    if family == "debian":
+        lines.append("chroot /rescue update-grub || echo \"kit: update-grub failed or is missing in the guest: check "
+                     "/boot/grub/grub.cfg\"")
+    else:  # BLS entries (RHEL 8+) carry their own command line: grubby puts the console on every kernel's
+        if family == "rhel":
+            lines.append("chroot /rescue grubby --update-kernel=ALL --args=console=ttyS0,115200n8")
+        lines.append("chroot /rescue grub2-mkconfig -o /boot/grub2/grub.cfg")
+    lines.append("grep GRUB_ /rescue/etc/default/grub")
     return "\n".join(lines) + "\n"
+
+
+def _previous_kernel(family: str, previous: str) -> list[str]:
+    """The lines that make GRUB boot ``previous`` by default."""
+    if family == "rhel":
+        return [f"chroot /rescue grubby --set-default /boot/vmlinuz-{previous}"]
+    name = "SLES" if family == "suse" else "Ubuntu"
+    tool = "grub2-set-default" if family == "suse" else "grub-set-default"
+    return ["sed -i 's/^GRUB_DEFAULT=.*/GRUB_DEFAULT=saved/' /rescue/etc/default/grub",
+            f"chroot /rescue {tool} 'Advanced options for {name}>{name}, with Linux {previous}'"]
+
+
+def distribution_family(facts: Mapping[str, Any]) -> str:
+    """``debian`` (Ubuntu, Debian), ``rhel`` (RHEL, CentOS, Alma, Rocky, Oracle) or ``suse``, for the offline fix.
+
+    The ``distribution`` fact when given, else the kernel that booted: RHEL's kernels carry ``.el8``/``.el9``,
+    SUSE's ``-150500.``-style release numbers.
+    """
+    given = str(facts.get("distribution", "")).strip().lower()
+    if given:
+        for family, names in _FAMILIES.items():
+            if given == family or given in names:
+                return family
+        raise UsageError(f"distribution {given!r}: the kit knows {', '.join(sorted(_FAMILIES))} "
+                         f"({', '.join(n for names in _FAMILIES.values() for n in names)})")
+    kernel = str(facts.get("new_kernel") or facts.get("previous_kernel") or "")
+    if re.search(r"\.el\d+", kernel):
+        return "rhel"
+    if re.search(r"-1[56]\d{4}\.", kernel):
+        return "suse"
+    return "debian"
 
 
 def _checked(value: Any, shape: re.Pattern[str], name: str) -> str | None:

@@ -471,7 +471,9 @@ def _rescue_runner(state: LabState, vm_id: str, shell: RescueShell) -> Any:
         for entry, content in zip(entries, contents, strict=True):
             files = content.files if content is not None else {}
             separate = bool(content.definition.get("boot_partition")) if content is not None else False
-            disks.append(RescueDisk(int(entry.get("lun", 0)), files, separate, int(entry.get("diskSizeGB", 30))))
+            layout = str(content.definition.get("disk_layout", "ubuntu")) if content is not None else "ubuntu"
+            disks.append(RescueDisk(int(entry.get("lun", 0)), files, separate, int(entry.get("diskSizeGB", 30)),
+                                    layout))
         out, err, code = shell.run(script, disks)
         return ScriptRun(out, err, code)
 

@@ -139,6 +139,33 @@ def test_a_regional_vcpu_quota_used_up_stops_the_repair_before_the_vm_is_touched
     assert lab.state.power_state(vm_id) == "running"
 
 
+def test_the_fstab_fix_finds_a_rhel_root_behind_its_separate_boot_partition(lab: RunningLab) -> None:
+    from kit.lab._disks import content_of
+
+    target, vm_id, _ = _vm(lab, FSTAB)
+    os_disk = lab.state.get(vm_id)["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]  # type: ignore[index]
+    content = content_of(lab.state, os_disk)
+    assert content is not None
+    # RHEL 9 on Azure: /boot/efi, then /boot (XFS), then / (XFS), none labelled; the first Linux file system is /boot
+    content.definition["disk_layout"] = "rhel"
+    failing = next(line for line in content.files["/etc/fstab"].splitlines() if "/srv/customs/archive" in line)
+    content.files["/etc/fstab"] = ("UUID=0b3d6f1e-3f7a-4c52-9a0e-5d8f2c1b7e44 / xfs defaults 0 0\n"
+                                   "UUID=7c1e9a20-58d4-4b3f-8e6a-2f9d0c4b1a37 /boot xfs defaults 0 0\n"
+                                   "UUID=A1B2-C3D4 /boot/efi vfat umask=077 0 2\n" + failing + "\n")
+    content.files["/boot/grub2/grub.cfg"] = "### BEGIN /etc/grub.d/10_linux ###\n"
+    content.definition["devices"] = [*content.definition.get("devices", []), "UUID=A1B2-C3D4",
+                                      "UUID=0b3d6f1e-3f7a-4c52-9a0e-5d8f2c1b7e44",
+                                      "UUID=7c1e9a20-58d4-4b3f-8e6a-2f9d0c4b1a37"]
+    outcome = repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:fstab"), finding="boot_failure:fstab",
+                     approval="CHG-13", prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2))
+    assert outcome.status == "recovered", outcome.message
+    stdout = outcome.fix_output["stdout"]
+    assert "root /dev/sdc4, boot partition UUID=7c1e9a20-58d4-4b3f-8e6a-2f9d0c4b1a37" in stdout
+    assert "# UUID=b4e2d8f0" in stdout and check(lab, FSTAB).passed
+    fixed = content_of(lab.state, outcome.repaired_disk)
+    assert fixed is not None and fixed.files["/boot/grub2/grub.cfg"].startswith("### BEGIN")  # /boot came back whole
+
+
 def test_a_fix_that_does_not_work_is_rolled_back_to_the_original_disk(lab: RunningLab) -> None:
     target, vm_id, compute = _vm(lab, PANIC)
     group, name = vm_id.split("/")[4], vm_id.rsplit("/", 1)[1]

@@ -6,9 +6,12 @@ partitions of an Ubuntu cloud image (``1`` root ``cloudimg-rootfs``, ``15`` ``UE
 ``BOOT`` when the image has a separate ``/boot``). ``mount`` exposes a partition's files under
 the mount point, ``umount`` writes the edits back to the disk; ``chroot DIR CMD`` runs ``CMD``
 on the files under ``DIR``. Rescue-only commands (``lsblk``, ``mount``/``umount`` of those
-partitions, ``mkdir``, ``chroot``, ``update-initramfs``, ``grub-mkconfig``/``update-grub``,
-``grub-set-default``) and the script's own control (``set -e``, ``exit``, ``[ … ]``, ``VAR=$(…)``,
-``>&2``) are handled here; every other command goes to the scripted interpreter
+partitions, ``mkdir``, ``touch``, ``chroot``, ``update-initramfs``, ``grub-mkconfig``/``update-grub``,
+``grub-set-default``, ``dracut``, ``grubby``) and the script's own control (``set -e``, ``exit``,
+``[ … ]``, ``VAR=$(…)``, ``for … ; do … ; done`` on one line with ``break``/``continue``, ``>&2``)
+are handled here; a RHEL disk (``layout="rhel"``: EFI, ``/boot`` and ``/`` apart, XFS, unlabelled,
+mountable by the ``UUID=`` its own fstab gives) is partitioned as RHEL 9 is on Azure; every other
+command goes to the scripted interpreter
 (:func:`~._commands.run_line`).
 """
 
@@ -26,6 +29,7 @@ __all__ = ["RescueDisk", "RescueShell"]
 _RC = "__kit_rescue_rc="
 _VAR = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 _ASSIGN = re.compile(r"^(\w+)=(.*)$", re.S)
+_FOR = re.compile(r"^for (\w+) in (.+?); do (.+?);? done$", re.S)
 _BIND_SOURCES = ("/dev", "/dev/pts", "/proc", "/sys", "/run", "proc", "sysfs", "devpts", "tmpfs")
 
 
@@ -49,6 +53,7 @@ class RescueDisk:
     files: dict[str, str]
     separate_boot: bool = False
     size_gb: int = 30
+    layout: str = "ubuntu"
 
     @property
     def device(self) -> str:
@@ -57,20 +62,33 @@ class RescueDisk:
 
     def partitions(self) -> list[tuple[str, str, str, str]]:
         """``(device, role, fstype, label)`` of its partitions."""
+        if self.layout == "rhel":  # RHEL 8/9 on Azure: EFI, /boot and / apart, XFS, no labels
+            return [(f"{self.device}1", "efi", "vfat", ""), (f"{self.device}2", "boot", "xfs", ""),
+                    (f"{self.device}3", "bios", "", ""), (f"{self.device}4", "root", "xfs", "")]
         parts = [(f"{self.device}1", "root", "ext4", "cloudimg-rootfs"), (f"{self.device}14", "bios", "", ""),
                  (f"{self.device}15", "efi", "vfat", "UEFI")]
         if self.separate_boot:
             parts.append((f"{self.device}16", "boot", "ext4", "BOOT"))
         return parts
 
+    def role_of_uuid(self, uuid: str) -> str | None:
+        """The partition ``UUID=uuid`` names: the one the disk's own ``/etc/fstab`` mounts under that UUID."""
+        roles = {"/": "root", "/boot": "boot", "/boot/efi": "efi"}
+        for line in self.files.get("/etc/fstab", "").splitlines():
+            fields = line.split()
+            if len(fields) >= 2 and fields[0] == f"UUID={uuid}" and fields[1] in roles:
+                return roles[fields[1]]
+        return None
+
     def owns(self, role: str, path: str) -> bool:
         """Whether ``path`` (on the disk) lives on partition ``role``."""
         in_boot = path.startswith("/boot/") and not path.startswith("/boot/efi/")
+        separate = self.separate_boot or self.layout == "rhel"
         if role == "efi":
             return path.startswith("/boot/efi/")
         if role == "boot":
             return in_boot
-        return not path.startswith("/boot/efi/") and not (self.separate_boot and in_boot)
+        return not path.startswith("/boot/efi/") and not (separate and in_boot)
 
 
 @dataclass
@@ -88,6 +106,7 @@ class _Run:
     status: int = 0
     errexit: bool = False
     exited: bool = False
+    loop: str = ""  # "break" or "continue" seen in a for loop's body
 
 
 class RescueShell:
@@ -122,6 +141,10 @@ class RescueShell:
 
     # ------------------------------------------------------------------ control
     def _line(self, line: str, variables: dict[str, str], run: _Run) -> None:
+        loop = _FOR.match(line)
+        if loop:
+            self._loop(loop.group(1), loop.group(2), loop.group(3), variables, run)
+            return
         assign = _ASSIGN.match(line)
         if assign and not line.startswith(("[", "test ")):
             value = assign.group(2).strip()
@@ -137,6 +160,25 @@ class RescueShell:
             return
         self._chain(_expand(line, variables), run)
 
+    def _loop(self, name: str, items: str, body: str, variables: dict[str, str], run: _Run) -> None:
+        """``for NAME in ITEMS; do BODY; done`` on one line; ``continue`` and ``break`` in ``BODY``."""
+        listed = _Run()
+        if items.startswith("$(") and items.endswith(")"):
+            self._chain(_expand(items[2:-1], variables), listed)
+            words = "".join(listed.out).split()
+        else:
+            words = shlex.split(_expand(items, variables))
+        run.status = 0
+        for word in words:
+            variables[name] = word
+            run.loop = ""
+            self._chain(_expand(body, variables), run)
+            if run.exited or run.loop == "break":
+                break
+        if run.loop:
+            run.status = 0
+        run.loop = ""
+
     def _chain(self, line: str, run: _Run) -> None:
         """``a && b || c ; d``, left to right, as bash does."""
         for separator, part in split_ops(line):
@@ -146,9 +188,11 @@ class RescueShell:
             if part.startswith("{") and part.endswith("}"):
                 part = part[1:-1].strip().rstrip(";")
                 self._chain(part, run)
+            elif part in ("break", "continue"):
+                run.loop, run.status = part, 0
             else:
                 self._simple(part, run)
-            if run.exited:
+            if run.exited or run.loop:
                 return
 
     def _simple(self, text: str, run: _Run) -> None:
@@ -177,6 +221,10 @@ class RescueShell:
             return "", _test([a for a in args if a != "]"], self.guest.files)
         if name == "mkdir" or words[:2] == ["udevadm", "settle"]:  # the lab's disks are there at once
             return "", 0
+        if name == "touch":
+            for path in (a for a in args if not a.startswith("-")):
+                self.guest.files.setdefault(path, "")
+            return "", 0
         if name == "lsblk":
             stages = split_unquoted(text, "|")
             output = self._lsblk(shlex.split(stages[0])[1:])
@@ -189,13 +237,19 @@ class RescueShell:
             return self._chroot(args)
         if name in _OFFLINE:
             return _OFFLINE[name](self.guest.files, args)
-        answer = run_line(self.guest, f"{text}; echo {_RC}$?")
+        stages = split_unquoted(text, "|")
+        answer = run_line(self.guest, f"{stages[0]}; echo {_RC}$?")
         body, _, code = answer.rpartition(_RC)
+        if len(stages) > 1:  # a pipeline's status is its last command's: the filters', which do not fail
+            return _filters(body, stages[1:]), 0
         return body, int(code.strip() or 0)
 
     # ------------------------------------------------------------------ disks
     def _partition(self, device: str) -> tuple[RescueDisk, str] | None:
         for disk in self.disks:
+            role = disk.role_of_uuid(device[5:]) if device.startswith("UUID=") else None
+            if role is not None:
+                return disk, role
             for name, role, _, label in disk.partitions():
                 if device in (name, f"LABEL={label}") and role != "bios":
                     return disk, role
@@ -255,9 +309,10 @@ class RescueShell:
         found = self._partition(source)
         if found is None:
             return f"mount: {point}: special device {source} does not exist.\n", 32
+        disk, role = found
+        source = next(name for name, part_role, _, _ in disk.partitions() if part_role == role)  # UUID= → device
         if any(m.point == point for m in self.mounts) or self._mounted_at(source):
             return f"mount: {point}: {source} already mounted or mount point busy.\n", 32
-        disk, role = found
         for path, text in disk.files.items():
             if disk.owns(role, path):
                 self.guest.files[point + _inside(role, path)] = text
@@ -375,7 +430,51 @@ def _grub_set_default(files: dict[str, str], args: list[str]) -> tuple[str, int]
     return "", 0
 
 
+def _dracut(files: dict[str, str], args: list[str]) -> tuple[str, int]:
+    """``dracut -f IMAGE KVER`` or ``dracut -f --regenerate-all``, as RHEL and SUSE run it."""
+    positional = [a for a in args if not a.startswith("-")]
+    if "-f" not in args and "--force" not in args:
+        return "dracut: Will not override existing initramfs without --force\n", 1
+    if "--regenerate-all" in args:
+        versions = _kernels(files)
+        images = [f"/boot/initramfs-{v}.img" for v in versions]
+    elif len(positional) == 2:
+        images, versions = [positional[0]], [positional[1]]
+    else:
+        return "Usage: dracut [OPTION]... [<initramfs> [<kernel-version>]]\n", 1
+    for image, version in zip(images, versions, strict=True):
+        if f"/boot/vmlinuz-{version}" not in files:  # /boot not mounted, or no such kernel
+            return f"dracut: Cannot find module directory /lib/modules/{version}/\n", 1
+        files[image] = f"(dracut initramfs for {version}, regenerated offline)\n"
+    return "", 0
+
+
+def _grubby(files: dict[str, str], args: list[str]) -> tuple[str, int]:
+    """``grubby --update-kernel=ALL --args=…`` on the BLS entries, ``grubby --set-default KERNEL``."""
+    entries = sorted(p for p in files if p.startswith("/boot/loader/entries/") and p.endswith(".conf"))
+    if "--set-default" in args or any(a.startswith("--set-default=") for a in args):
+        kernel = next((a.split("=", 1)[1] for a in args if a.startswith("--set-default=")), None) or \
+            args[args.index("--set-default") + 1]
+        entry = next((e for e in entries if re.search(rf"^linux\s+{re.escape(kernel.removeprefix('/boot'))}\s*$",
+                                                      files[e], re.M)), None)
+        if entry is None:
+            return f"The param {kernel} is incorrect\n", 1
+        files["/boot/grub2/grubenv"] = f"# GRUB Environment Block\nsaved_entry={entry.rsplit('/', 1)[1][:-5]}\n"
+        return f"The default is /boot/loader/entries/{entry.rsplit('/', 1)[1]} with index 0 and kernel {kernel}\n", 0
+    added = next((a.split("=", 1)[1] for a in args if a.startswith("--args=")), "")
+    if not added or "--update-kernel=ALL" not in args:
+        return "grubby: no action specified\n", 1
+    for entry in entries:
+        def extend(match: re.Match[str]) -> str:
+            present = match.group(1).split()
+            return "options " + " ".join([*present, *(a for a in added.split() if a not in present)])
+        files[entry] = re.sub(r"^options\s*(.*)$", extend, files[entry], flags=re.M)
+    return "", 0
+
+
 _OFFLINE = {
+    "dracut": _dracut,
+    "grubby": _grubby,
     "update-initramfs": _update_initramfs,
     "grub-mkconfig": _grub_mkconfig,
     "grub2-mkconfig": _grub_mkconfig,
@@ -415,9 +514,11 @@ def _unquote(value: str) -> str:
 
 
 def _test(args: list[str], files: dict[str, str]) -> int:
+    if args[:1] == ["!"]:
+        return 1 - _test(args[1:], files)
     if len(args) == 2 and args[0] in ("-n", "-z"):
         return 0 if bool(args[1]) == (args[0] == "-n") else 1
-    if len(args) == 2 and args[0] in ("-e", "-f", "-s"):
+    if len(args) == 2 and args[0] in ("-e", "-f", "-s", "-x"):
         return 0 if args[1] in files else 1
     if len(args) == 2 and args[0] == "-d":
         return 0 if any(p.startswith(args[1].rstrip("/") + "/") for p in files) else 1
