@@ -135,9 +135,12 @@ def _kernel(facts: dict[str, Any]) -> str:
         lines += _previous_kernel(family, previous)
     elif family == "debian":
         lines.append(f"chroot /rescue update-initramfs -c -k {new or 'all'}")
-    else:  # dracut: RHEL and its rebuilds, SUSE; the initramfs is named after the kernel as each names it
+    else:  # dracut: RHEL and its rebuilds, SUSE; the initramfs is named after the kernel as each names it.
+        # --no-hostonly: built here, a host-only image would hold this repair VM's disk drivers (SCSI), not
+        # necessarily the broken VM's (NVMe on the v6 sizes)
         image = f"/boot/initramfs-{new}.img" if family == "rhel" else f"/boot/initrd-{new}"
-        lines.append(f"chroot /rescue dracut -f {image} {new}" if new else "chroot /rescue dracut -f --regenerate-all")
+        lines.append(f"chroot /rescue dracut -f --no-hostonly {image} {new}" if new
+                     else "chroot /rescue dracut -f --no-hostonly --regenerate-all")
     lines += ["sed -i 's/ *console=ttyS0[^ \"]*//g' /rescue/etc/default/grub",
               "sed -i 's/^GRUB_CMDLINE_LINUX=\"\\(.*\\)\"$/GRUB_CMDLINE_LINUX=\"\\1 console=ttyS0,115200n8\"/' "
               "/rescue/etc/default/grub"]

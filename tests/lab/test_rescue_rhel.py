@@ -52,7 +52,8 @@ def test_the_kernel_fix_regenerates_the_initramfs_with_dracut_and_puts_the_conso
         assert options.startswith("options root=UUID=") and options.endswith("console=ttyS0,115200n8")
     assert disk.files["/etc/default/grub"].splitlines()[-1].endswith('console=tty1 console=ttyS0,115200n8"')
     assert "/.autorelabel" in disk.files  # SELinux enforcing: the offline edits are relabelled at boot
-    assert "update-initramfs" not in fix_script("boot_failure:kernel_panic", facts)
+    script = fix_script("boot_failure:kernel_panic", facts)
+    assert "update-initramfs" not in script and "dracut -f --no-hostonly" in script  # every driver: NVMe too
 
 
 def test_booting_the_previous_kernel_sets_grubbys_default_to_it() -> None:
