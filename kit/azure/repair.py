@@ -410,11 +410,30 @@ async def _check(flow: _Flow, group: str, name: str, concurrent: bool) -> tuple[
     read_disk = flow.step(f"read the OS disk {disk_name}", flow.compute.disks.get(group, disk_name))
     read_nic = flow.step(f"read the NIC {nic_id.name}", flow.network.network_interfaces.get(
         str(nic_id.resource_group), nic_id.name))
-    disk, nic = await _both(concurrent, read_disk, read_nic)
+    (disk, nic), earlier = await _both(concurrent, _both(concurrent, read_disk, read_nic), flow.step(
+        f"look for a repair of {name} under way", _repair_vms_of(flow.compute, group, name)))
+    if earlier:
+        raise RepairRefused(_under_way(group, name, earlier[0]))
     disk, nic = disk.as_dict(), nic.as_dict()
     if (disk["properties"].get("encryptionSettingsCollection") or {}).get("enabled"):
         raise RepairRefused(f"{name}'s OS disk {disk_name} is encrypted ({ADE_REFUSAL})")
     return vm, disk, nic
+
+
+async def _repair_vms_of(compute: Any, group: str, name: str) -> list[dict[str, Any]]:
+    """The kit's repair VMs for ``name`` in ``group`` (tagged ``kit-repair``): one under way, or one left over."""
+    return [vm.as_dict() async for vm in compute.virtual_machines.list(group)
+            if (vm.tags or {}).get("kit-repair") == name]
+
+
+def _under_way(group: str, name: str, repair_vm: dict[str, Any]) -> str:
+    other = str(repair_vm["name"])
+    since = str((repair_vm.get("properties") or {}).get("timeCreated") or "an earlier run")
+    return (f"{name} already has a repair VM, {other} (created {since}): a repair is under way, or one was kept "
+            f"(a fix that failed, --keep-repair-vm). Finish or look at that one; to start again delete it and its "
+            f"resources first: az vm delete -g {group} -n {other} --yes; az network nic delete -g {group} -n "
+            f"{other}-nic; az network nsg delete -g {group} -n {other}-nsg; az disk delete -g {group} -n "
+            f"{other}-osdisk --yes (the copies and snapshots it made stay)")
 
 
 async def _fix(flow: _Flow, target: AzureTarget, repair_vm: str, script: str, write_log: WriteLog | None) -> bool:

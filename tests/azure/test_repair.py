@@ -166,6 +166,21 @@ def test_the_fstab_fix_finds_a_rhel_root_behind_its_separate_boot_partition(lab:
     assert fixed is not None and fixed.files["/boot/grub2/grub.cfg"].startswith("### BEGIN")  # /boot came back whole
 
 
+def test_a_second_repair_while_a_repair_vm_is_kept_is_refused_before_any_write(lab: RunningLab) -> None:
+    target, vm_id, _ = _vm(lab, FSTAB)
+    failed = repair(target, vm_id, script="echo 'kit: cannot fix this' >&2\nexit 5\n", approval="CHG-14",
+                    prove=lambda: BootProof(True, "unused"))
+    assert failed.status == "fix-failed" and lab.state.get(failed.repair_vm) is not None  # kept to look at
+    log = WriteLog()
+    with pytest.raises(RepairRefused) as refused:
+        repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:fstab"), approval="CHG-15",
+               prove=lambda: BootProof(True, "unused"), write_log=log)
+    other = failed.repair_vm.rsplit("/", 1)[1]
+    assert f"customs-proc-01 already has a repair VM, {other}" in str(refused.value)
+    assert f"az vm delete -g rg-customs-proc-prod -n {other} --yes" in str(refused.value)
+    assert log.writes == []
+
+
 def test_a_fix_that_does_not_work_is_rolled_back_to_the_original_disk(lab: RunningLab) -> None:
     target, vm_id, compute = _vm(lab, PANIC)
     group, name = vm_id.split("/")[4], vm_id.rsplit("/", 1)[1]
