@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,7 +40,7 @@ from kit.errors import AzureError, KitError, UsageError
 from kit.ids import VM, VMSS_VM, parse_resource_id
 
 __all__ = ["ADE_REFUSAL", "CONFIDENTIAL_ALTERNATIVE", "EPHEMERAL_ALTERNATIVE", "FIX_TIMEOUT", "BootProof", "BootState",
-           "RepairOutcome", "RepairRefused", "RepairStep",
+           "RepairOutcome", "RepairRefused", "RepairResources", "RepairStep",
            "boot_proof", "read_boot_state", "repair", "repair_async"]
 
 ADE_REFUSAL = ("disks encrypted with Azure Disk Encryption: use `az vm repair create --unlock-encrypted-vm`, "
@@ -54,6 +54,10 @@ CONFIDENTIAL_ALTERNATIVE = ("its OS disk is bound to its own vTPM, so no repair 
 #: disks, each of its own family: a region out of one size's capacity or a family's quota may still have the
 #: next), and its Ubuntu 24.04 image. An Arm64 copy needs an Arm64 repair VM (the fix runs the copy's own tools
 #: in a chroot); Arm64 is Gen2 only.
+_SIZE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{2,63}")
+_POLICY = "RequestDisallowedByPolicy"
+_POLICY_HINT = ("; an Azure Policy refused it (its message names the assignment): give the tags it requires with "
+                "--tag KEY=VALUE, or a repair VM size it allows with --repair-vm-size SIZE")
 _X64_SIZES = ("Standard_D2s_v5", "Standard_D2as_v5", "Standard_D2s_v4", "Standard_D2s_v3")
 _REPAIR_VMS = {("x64", "V2"): (_X64_SIZES, ("canonical", "ubuntu-24_04-lts", "server")),
                ("x64", "V1"): (_X64_SIZES, ("canonical", "ubuntu-24_04-lts", "server-gen1")),
@@ -167,6 +171,31 @@ class RepairOutcome:
         return self.status == "rolled-back"
 
 
+@dataclass(frozen=True)
+class RepairResources:
+    """What the resources a repair creates carry, beyond the kit's defaults.
+
+    Parameters
+    ----------
+    tags
+        Tags on every resource it creates (an Azure Policy may require some), besides ``kit-repair``.
+    sizes
+        Repair VM sizes to try first (a policy may allow only some), before the kit's own.
+    """
+
+    tags: Mapping[str, str] = field(default_factory=dict)
+    sizes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for key, value in self.tags.items():
+            if not key or len(key) > 512 or len(value) > 256 or set(key) & set("<>%&\\?/") or key == "kit-repair":
+                raise UsageError(f"tag {key!r}: a tag name is 1-512 characters without <>%&\\?/ (kit-repair is the "
+                                 "kit's own), its value at most 256")
+        for size in self.sizes:
+            if not _SIZE.fullmatch(size):
+                raise UsageError(f"{size!r} is not a VM size (Standard_D2s_v5 …)")
+
+
 @dataclass
 class _Names:
     group: str
@@ -174,6 +203,7 @@ class _Names:
     zones: list[str]
     stamp: str
     vm: str
+    extra: RepairResources = field(default_factory=RepairResources)
 
     def __post_init__(self) -> None:
         base = self.vm[:40]
@@ -182,6 +212,7 @@ class _Names:
         self.repair_vm = f"kit-repair-{self.stamp}"
         self.nic, self.nsg, self.repair_os_disk = (f"{self.repair_vm}-nic", f"{self.repair_vm}-nsg",
                                                    f"{self.repair_vm}-osdisk")
+        self.tags = {**self.extra.tags, "kit-repair": self.vm}
 
 
 class _Flow:
@@ -214,7 +245,8 @@ class _Flow:
 
 def repair(target: AzureTarget, vm_id: str, *, script: str, finding: str | None = None, approval: str,
            prove: Callable[[], Any], concurrent: bool = True, write_log: WriteLog | None = None,
-           keep_repair_vm: bool = False, on_step: Callable[[RepairStep], None] | None = None) -> RepairOutcome:
+           keep_repair_vm: bool = False, on_step: Callable[[RepairStep], None] | None = None,
+           resources: RepairResources | None = None) -> RepairOutcome:
     """Repair ``vm_id``'s OS disk on a repair VM and swap it in; blocking twin of :func:`repair_async`.
 
     Parameters
@@ -241,6 +273,8 @@ def repair(target: AzureTarget, vm_id: str, *, script: str, finding: str | None 
         Keep the repair VM and its resources even after a proven recovery.
     on_step
         Called with each step as it ends (progress).
+    resources
+        Tags for what it creates and repair VM sizes to try first (:class:`RepairResources`).
 
     Raises
     ------
@@ -254,15 +288,16 @@ def repair(target: AzureTarget, vm_id: str, *, script: str, finding: str | None 
     steps say which call failed; nothing is deleted or rolled back by then.
     """
     work = repair_async(target, vm_id, script=script, finding=finding, approval=approval, prove=prove,
-                        concurrent=concurrent, write_log=write_log, keep_repair_vm=keep_repair_vm, on_step=on_step)
+                        concurrent=concurrent, write_log=write_log, keep_repair_vm=keep_repair_vm, on_step=on_step,
+                        resources=resources)
     outcome: RepairOutcome = _blocking(work)
     return outcome
 
 
 async def repair_async(target: AzureTarget, vm_id: str, *, script: str, finding: str | None = None, approval: str,
                        prove: Callable[[], Any], concurrent: bool = True, write_log: WriteLog | None = None,
-                       keep_repair_vm: bool = False,
-                       on_step: Callable[[RepairStep], None] | None = None) -> RepairOutcome:
+                       keep_repair_vm: bool = False, on_step: Callable[[RepairStep], None] | None = None,
+                       resources: RepairResources | None = None) -> RepairOutcome:
     """:func:`repair` for async callers."""
     if not approval.strip():
         raise UsageError("a repair changes the VM: give an approval / ticket reference (--approval REF)")
@@ -289,21 +324,21 @@ async def repair_async(target: AzureTarget, vm_id: str, *, script: str, finding:
             flow = _Flow(compute, network, RepairOutcome(vm_id=vm_id, finding=finding), on_step)
             try:
                 return await _run(flow, target, parsed.resource_group or "", parsed.name, script, prove,
-                                  concurrent, write_log, keep_repair_vm)
+                                  concurrent, write_log, keep_repair_vm, resources or RepairResources())
             except RepairRefused:
                 raise
             except AzureError as error:
                 failed = next((step.name for step in reversed(flow.outcome.steps) if step.result != "ok"), "a call")
                 flow.outcome.status = "failed"
                 flow.outcome.message = (f"{failed} failed: {error}; the steps before it stand (see the steps): "
-                                        "nothing was deleted")
+                                        f"nothing was deleted{_POLICY_HINT if error.code == _POLICY else ''}")
                 return flow.outcome
     finally:
         await credential.close()
 
 
 async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: str, prove: Callable[[], Any],
-               concurrent: bool, write_log: WriteLog | None, keep: bool) -> RepairOutcome:
+               concurrent: bool, write_log: WriteLog | None, keep: bool, extra: RepairResources) -> RepairOutcome:
     compute, network, outcome = flow.compute, flow.network, flow.outcome
     vm, os_disk, nic = await _check(flow, group, name, concurrent)
     os_type = str(vm["properties"]["storageProfile"]["osDisk"].get("osType", "Linux")).lower()
@@ -312,7 +347,7 @@ async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: 
                             "win-* scripts (az vm repair run)")
     outcome.script = script
     names = _Names(group, str(vm["location"]), list(vm.get("zones") or []),
-                   datetime.now(UTC).strftime("%Y%m%d%H%M%S"), name)
+                   datetime.now(UTC).strftime("%Y%m%d%H%M%S"), name, extra)
     sub = parse_resource_id(outcome.vm_id).subscription_id
     outcome.original_disk = str(os_disk["id"])
     outcome.snapshot = _id(sub, group, "Microsoft.Compute/snapshots", names.snapshot)
@@ -334,7 +369,8 @@ async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: 
         created = await flow.step("create the repair NIC (no public IP)", flow.poll(
             network.network_interfaces.begin_create_or_update(group, names.nic, _nic_body(names, subnet, nsg.id))))
         kind = (architecture.lower(), generation)
-        sizes, _ = _repair_vm_kind(kind)
+        defaults, _ = _repair_vm_kind(kind)
+        sizes = tuple(dict.fromkeys((*extra.sizes, *defaults)))
         for size in sizes:
             try:
                 await flow.step(f"create the repair VM ({size})", flow.poll(
@@ -500,14 +536,14 @@ async def _both(concurrent: bool, first: Awaitable[Any], second: Awaitable[Any])
 
 # ---------------------------------------------------------------------- request bodies
 def _snapshot_body(disk: dict[str, Any], names: _Names) -> dict[str, Any]:
-    return {"location": names.location, "sku": {"name": "Standard_LRS"}, "tags": {"kit-repair": names.vm},
+    return {"location": names.location, "sku": {"name": "Standard_LRS"}, "tags": names.tags,
             "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": disk["id"]},
                            "incremental": False}}
 
 
 def _disk_body(disk: dict[str, Any], names: _Names, snapshot_id: str) -> dict[str, Any]:
     body: dict[str, Any] = {"location": names.location, "sku": disk.get("sku") or {"name": "Premium_LRS"},
-                            "tags": {"kit-repair": names.vm},
+                            "tags": names.tags,
                             "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": snapshot_id},
                                            "osType": disk["properties"].get("osType"),
                                            "hyperVGeneration": disk["properties"].get("hyperVGeneration")}}
@@ -521,11 +557,11 @@ def _nsg_body(names: _Names) -> dict[str, Any]:
         "protocol": "*", "sourcePortRange": "*", "destinationPortRange": "*", "sourceAddressPrefix": "*",
         "destinationAddressPrefix": "*", "access": "Deny", "priority": 100, "direction": "Inbound",
         "description": "kit repair: nothing reaches the repair VM; Run Command needs no inbound port"}}
-    return {"location": names.location, "tags": {"kit-repair": names.vm}, "properties": {"securityRules": [deny]}}
+    return {"location": names.location, "tags": names.tags, "properties": {"securityRules": [deny]}}
 
 
 def _nic_body(names: _Names, subnet_id: str, nsg_id: str) -> dict[str, Any]:
-    return {"location": names.location, "tags": {"kit-repair": names.vm},
+    return {"location": names.location, "tags": names.tags,
             "properties": {"networkSecurityGroup": {"id": nsg_id}, "ipConfigurations": [
                 {"name": "ipconfig1", "properties": {"subnet": {"id": subnet_id},
                                                      "privateIPAllocationMethod": "Dynamic"}}]}}
@@ -548,7 +584,7 @@ def _another_size_may_fit(error: AzureError) -> bool:
 def _repair_vm_body(names: _Names, kind: tuple[str, str], size: str, os_type: str, nic_id: str) -> dict[str, Any]:
     _, (publisher, offer, sku) = _repair_vm_kind(kind)
     body: dict[str, Any] = {
-        "location": names.location, "tags": {"kit-repair": names.vm},
+        "location": names.location, "tags": names.tags,
         "properties": {
             "hardwareProfile": {"vmSize": size},
             "storageProfile": {

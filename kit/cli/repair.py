@@ -1,7 +1,8 @@
 """``kit repair``: fix a VM that does not boot on a repair VM, swap the fixed disk in, prove it, record it.
 
 ``kit repair --vm ID|NAME --approval REF --incident INC (--finding KIND | --script FILE)``
-    ``[--keep-repair-vm] [--sequential] [--fact KEY=VALUE …] [--probe HOST:PORT] [--responder-ip IP]``
+    ``[--keep-repair-vm] [--sequential] [--fact KEY=VALUE …] [--tag KEY=VALUE …] [--repair-vm-size SIZE …]``
+    ``[--probe HOST:PORT] [--responder-ip IP]``
     ``[--archive DIR]`` plus the connection options, or ``--lab SCENARIO`` (the lab, in-process).
     Prints each step as it ends, then where the disks are; records a ``repair`` action of the
     incident (the steps, the disks, the script, its output and every ARM write). The recovery is
@@ -25,7 +26,7 @@ from kit.cli._connection import action_incident, action_target, add_connection_o
 from kit.errors import UsageError
 
 if TYPE_CHECKING:
-    from kit.azure.repair import RepairOutcome, RepairStep
+    from kit.azure.repair import RepairOutcome, RepairResources, RepairStep
     from kit.azure.target import AzureTarget
 
 __all__ = ["register"]
@@ -62,6 +63,10 @@ def register(commands: Commands) -> None:
     how.add_argument("--fact", action="append", default=[], metavar="KEY=VALUE",
                      help="a fact the fix uses (mount_point=/datadrive, new_kernel=…, previous_kernel=…, "
                      "boot_previous_kernel=1); default: read from the VM's serial log")
+    how.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
+                     help="a tag on everything the repair creates (an Azure Policy may require it), besides kit-repair")
+    how.add_argument("--repair-vm-size", action="append", default=[], metavar="SIZE",
+                     help="a repair VM size to try first (one an Azure Policy allows); then the kit's own")
     how.add_argument("--probe", type=parse_probe, metavar="HOST[:PORT]",
                      help="prove the SSH/RDP port answers there (with --lab: the lab's own listener)")
     how.add_argument("--responder-ip", metavar="IP", help="prove the network lets this address in (with --lab: the "
@@ -84,14 +89,14 @@ def _read_script(path_text: str) -> str:
     return text
 
 
-def _facts(pairs: list[str]) -> dict[str, Any]:
-    facts: dict[str, Any] = {}
+def _pairs(option: str, pairs: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"--fact {pair!r} is not KEY=VALUE")
-        facts[key.strip()] = value.strip()
-    return facts
+            raise UsageError(f"{option} {pair!r} is not KEY=VALUE")
+        found[key.strip()] = value.strip()
+    return found
 
 
 def _repair(args: argparse.Namespace) -> int:
@@ -102,7 +107,8 @@ def _repair(args: argparse.Namespace) -> int:
     incident = action_incident(args)
     own_script = _read_script(args.script) if args.script else None
     finding = finding_kind(args.finding) if args.finding else None
-    facts = _facts(args.fact)
+    facts: dict[str, Any] = dict(_pairs("--fact", args.fact))
+    resources = _resources(args)
     probe = args.probe
     scenario = None
     lab_context: Any = nullcontext(None)
@@ -122,7 +128,13 @@ def _repair(args: argparse.Namespace) -> int:
             probe = lab.probe_address(vm_id)
         script = own_script if own_script is not None else _fix(target, vm_id, str(finding), facts)
         source = f"lab:{args.lab}" if args.lab else "azure"
-        return _execute(args, target, incident, vm_id, script, finding, probe, source)
+        return _execute(args, target, incident, vm_id, script, finding, probe, source, resources)
+
+
+def _resources(args: argparse.Namespace) -> Any:
+    from kit.azure.repair import RepairResources
+
+    return RepairResources(tags=_pairs("--tag", args.tag), sizes=tuple(args.repair_vm_size))
 
 
 
@@ -136,7 +148,7 @@ def _fix(target: AzureTarget, vm_id: str, finding: str, facts: dict[str, Any]) -
 
 
 def _execute(args: argparse.Namespace, target: AzureTarget, incident: Path, vm_id: str, script: str,
-             finding: str | None, probe: tuple[str, int] | None, source: str) -> int:
+             finding: str | None, probe: tuple[str, int] | None, source: str, resources: RepairResources) -> int:
     from kit.azure.actions import ActionRecord, WriteLog, record_action
     from kit.azure.repair import RepairRefused, repair
     from kit.azure.restart import serial_log
@@ -157,7 +169,7 @@ def _execute(args: argparse.Namespace, target: AzureTarget, incident: Path, vm_i
     try:
         outcome = repair(target, vm_id, script=script, finding=finding, approval=args.approval, prove=prove,
                          concurrent=not args.sequential, write_log=log, keep_repair_vm=args.keep_repair_vm,
-                         on_step=_print_step)
+                         on_step=_print_step, resources=resources)
     except RepairRefused as error:
         record = ActionRecord(kind="repair", vm_id=vm_id, approval=args.approval, status="refused",
                               summary=f"repair refused: {error}", started=started, ended=datetime.now(UTC),

@@ -45,6 +45,7 @@ from kit.lab.arm_operations import start_operation
 from kit.lab.capacity import size_refusal
 from kit.lab.gateway import boot_from_disk
 from kit.lab.guest import RescueDisk, RescueShell, start_from_disk
+from kit.lab.policy import policy_refusal
 
 __all__ = ["add_routes"]
 
@@ -128,7 +129,8 @@ def _create_vm(request: web.Request, state: LabState, vm_id: str, params: dict[s
         return arm_error(400, "LocationRequired", "The location property is required for this definition.")
     if not (properties.get("hardwareProfile") or {}).get("vmSize"):
         return arm_error(400, "InvalidParameter", "Required parameter 'hardwareProfile.vmSize' is missing (null).")
-    refused = size_refusal(state, str(properties["hardwareProfile"]["vmSize"]), location)
+    refused = policy_refusal(state, params["sub"], params["vm"], body, str(properties["hardwareProfile"]["vmSize"])) \
+        or size_refusal(state, str(properties["hardwareProfile"]["vmSize"]), location)
     if refused is not None:
         return refused
     os_profile = properties.get("osProfile") or {}
@@ -342,6 +344,9 @@ async def _put_nic(request: web.Request, params: dict[str, str]) -> web.StreamRe
     if body is None:
         return problem  # type: ignore[return-value]
     nic_id = resource_id(params["sub"], params["rg"], "Microsoft.Network", "networkInterfaces", params["name"])
+    denied = policy_refusal(state, params["sub"], params["name"], body)
+    if denied is not None:
+        return denied
     if state.get(nic_id) is not None:
         return arm_error(409, "OperationNotAllowed", f"Network interface '{params['name']}' exists; the lab only "
                                                      "creates new ones.")
@@ -423,6 +428,9 @@ async def _create_nsg(request: web.Request, params: dict[str, str], original: Ar
     body, problem = await read_json_body(request)
     if body is None:
         return problem  # type: ignore[return-value]
+    denied = policy_refusal(state, params["sub"], name, body)
+    if denied is not None:
+        return denied
     location = str(body.get("location", "")).replace(" ", "").lower()
     stored = {"id": nsg_id, "name": name, "type": "Microsoft.Network/networkSecurityGroups",
               "location": location, "etag": f'W/"{uuid.uuid4()}"',

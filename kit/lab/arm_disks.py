@@ -23,6 +23,7 @@ from kit.lab._activity import record_write
 from kit.lab._arm import ArmHandler, arm_error, arm_json, arm_route, check_scope, read_json_body, resource_id, state_of
 from kit.lab._disks import content_of, copied, find_disk, set_content
 from kit.lab.arm_operations import start_operation
+from kit.lab.policy import policy_refusal
 
 __all__ = ["add_routes"]
 
@@ -88,6 +89,9 @@ def _put(kind: str) -> ArmHandler:
         if str(body["location"]).replace(" ", "").lower() != str(source.get("location", "")).lower():
             return arm_error(400, "InvalidParameter", f"The source '{source_id}' is in {source.get('location')}; "
                                                       f"a copy must be created in the same region.")
+        denied = policy_refusal(state, params["sub"], params["name"], body)
+        if denied is not None:
+            return denied
         stored = _copy_body(target_id, params["name"], kind, body, source, source_id)
         sku = str(stored.get("sku", {}).get("name", ""))
         if sku.upper().endswith("_ZRS") and stored.get("zones"):  # zone-redundant: in every zone, pinned to none

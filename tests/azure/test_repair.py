@@ -9,12 +9,21 @@ from azure.mgmt.compute import ComputeManagementClient
 
 from kit.analyze.repair_scripts import facts_from_boot_log, fix_script
 from kit.azure.actions import WriteLog
-from kit.azure.repair import ADE_REFUSAL, BootProof, RepairRefused, boot_proof, read_boot_state, repair
+from kit.azure.repair import (
+    ADE_REFUSAL,
+    BootProof,
+    RepairRefused,
+    RepairResources,
+    boot_proof,
+    read_boot_state,
+    repair,
+)
 from kit.azure.target import AzureTarget
 from kit.errors import UsageError
 from kit.lab import RunningLab, running_lab
 from kit.lab.capacity import restrict_size
 from kit.lab.gateway import check
+from kit.lab.policy import allow_sizes, require_tag
 
 PANIC = "kernel-panic"
 FSTAB = "fstab-emergency"
@@ -179,6 +188,37 @@ def test_a_second_repair_while_a_repair_vm_is_kept_is_refused_before_any_write(l
     assert f"customs-proc-01 already has a repair VM, {other}" in str(refused.value)
     assert f"az vm delete -g rg-customs-proc-prod -n {other} --yes" in str(refused.value)
     assert log.writes == []
+
+
+def test_a_policy_requiring_a_tag_stops_the_repair_at_its_first_write_until_the_tag_is_given(lab: RunningLab) -> None:
+    target, vm_id, _ = _vm(lab, FSTAB)
+    require_tag(lab.state, "CostCenter")
+    script = _fix(target, vm_id, "boot_failure:fstab")
+    denied = repair(target, vm_id, script=script, approval="CHG-16", prove=lambda: BootProof(True, "unused"))
+    assert denied.status == "failed"
+    assert "RequestDisallowedByPolicy" in denied.message and "Require a tag on resources" in denied.message
+    assert "--tag KEY=VALUE" in denied.message and "nothing was deleted" in denied.message
+    assert lab.state.get(denied.repair_vm) is None and lab.state.get(denied.snapshot) is None
+    outcome = repair(target, vm_id, script=script, approval="CHG-17", keep_repair_vm=True,
+                     resources=RepairResources(tags={"CostCenter": "4711"}, sizes=("Standard_E2s_v5",)),
+                     prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2))
+    assert outcome.status == "recovered", outcome.message
+    for made in (outcome.snapshot, outcome.repaired_disk, outcome.repair_vm):
+        assert lab.state.get(made)["tags"] == {"CostCenter": "4711", "kit-repair": "customs-proc-01"}  # type: ignore[index]
+    assert lab.state.get(outcome.repair_vm)["properties"]["hardwareProfile"]["vmSize"] == "Standard_E2s_v5"  # type: ignore[index]
+
+
+def test_a_policy_allowing_other_sizes_is_met_with_the_size_given(lab: RunningLab) -> None:
+    target, vm_id, _ = _vm(lab, FSTAB)
+    allow_sizes(lab.state, "Standard_B2ms")
+    script = _fix(target, vm_id, "boot_failure:fstab")
+    denied = repair(target, vm_id, script=script, approval="CHG-18", prove=lambda: BootProof(True, "unused"))
+    assert denied.status == "failed" and "Allowed virtual machine size SKUs" in denied.message
+    assert "--repair-vm-size SIZE" in denied.message
+    with pytest.raises(UsageError, match="not a VM size"):
+        RepairResources(sizes=("B2ms; rm -rf /",))
+    with pytest.raises(UsageError, match="kit-repair is the kit's own"):
+        RepairResources(tags={"kit-repair": "x"})
 
 
 def test_a_fix_that_does_not_work_is_rolled_back_to_the_original_disk(lab: RunningLab) -> None:

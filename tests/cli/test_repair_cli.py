@@ -127,6 +127,9 @@ def test_an_encrypted_disk_is_refused_with_the_documented_alternative(lab: Runni
     (["--finding", "firewall"], "kit run-command --fix"),
     (["--finding", "nonsense"], "unknown finding"),
     (["--script", "/nonexistent/fix.sh"], "no such file"),
+    (["--finding", "fstab", "--tag", "CostCenter"], "--tag 'CostCenter' is not KEY=VALUE"),
+    (["--finding", "fstab", "--tag", "a/b=1"], "tag 'a/b': a tag name is 1-512 characters"),
+    (["--finding", "fstab", "--repair-vm-size", "D2s v5"], "'D2s v5' is not a VM size"),
 ])
 def test_bad_usage_exits_2_with_one_line(extra: list[str], message: str, tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
