@@ -50,14 +50,14 @@ EPHEMERAL_ALTERNATIVE = ("Fix it in place through the serial console or Run Comm
 CONFIDENTIAL_ALTERNATIVE = ("its OS disk is bound to its own vTPM, so no repair VM can open a copy, and `az vm "
                             "repair` does not support it either: fix it in place through the serial console or "
                             "Run Command")
-#: The repair VM by the copy's architecture and Hyper-V generation: the sizes to try, in order (2 vCPUs, premium
-#: disks, each of its own family: a region out of one size's capacity or a family's quota may still have the
-#: next), and its Ubuntu 24.04 image. An Arm64 copy needs an Arm64 repair VM (the fix runs the copy's own tools
-#: in a chroot); Arm64 is Gen2 only.
 _SIZE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{2,63}")
 _POLICY = "RequestDisallowedByPolicy"
 _POLICY_HINT = ("; an Azure Policy refused it (its message names the assignment): give the tags it requires with "
                 "--tag KEY=VALUE, or a repair VM size it allows with --repair-vm-size SIZE")
+#: The repair VM by the copy's architecture and Hyper-V generation: the sizes to try, in order (2 vCPUs, premium
+#: disks, each of its own family: a region out of one size's capacity or a family's quota may still have the
+#: next), and its Ubuntu 24.04 image. An Arm64 copy needs an Arm64 repair VM (the fix runs the copy's own tools
+#: in a chroot); Arm64 is Gen2 only.
 _X64_SIZES = ("Standard_D2s_v5", "Standard_D2as_v5", "Standard_D2s_v4", "Standard_D2s_v3")
 _REPAIR_VMS = {("x64", "V2"): (_X64_SIZES, ("canonical", "ubuntu-24_04-lts", "server")),
                ("x64", "V1"): (_X64_SIZES, ("canonical", "ubuntu-24_04-lts", "server-gen1")),
@@ -368,18 +368,7 @@ async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: 
             network.network_security_groups.begin_create_or_update(group, names.nsg, _nsg_body(names))))
         created = await flow.step("create the repair NIC (no public IP)", flow.poll(
             network.network_interfaces.begin_create_or_update(group, names.nic, _nic_body(names, subnet, nsg.id))))
-        kind = (architecture.lower(), generation)
-        defaults, _ = _repair_vm_kind(kind)
-        sizes = tuple(dict.fromkeys((*extra.sizes, *defaults)))
-        for size in sizes:
-            try:
-                await flow.step(f"create the repair VM ({size})", flow.poll(
-                    compute.virtual_machines.begin_create_or_update(group, names.repair_vm, _repair_vm_body(
-                        names, kind, size, os_type, str(created.id)))), outcome.repair_vm)
-                return
-            except AzureError as error:
-                if size == sizes[-1] or not _another_size_may_fit(error):
-                    raise
+        await _create_repair_vm(flow, names, (architecture.lower(), generation), os_type, str(created.id))
 
     if concurrent:
         await asyncio.gather(copy(), repair_vm())
@@ -422,6 +411,21 @@ async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: 
     outcome.message = (f"recovered: {name} boots from {names.disk}; the original OS disk {os_disk['name']} and the "
                        f"snapshot {names.snapshot} are kept in {group}{kept}")
     return outcome
+
+
+async def _create_repair_vm(flow: _Flow, names: _Names, kind: tuple[str, str], os_type: str, nic_id: str) -> None:
+    """Create the repair VM, trying the next size while Azure cannot give one (each attempt a step)."""
+    defaults, _ = _repair_vm_kind(kind)
+    sizes = tuple(dict.fromkeys((*names.extra.sizes, *defaults)))
+    for size in sizes:
+        try:
+            await flow.step(f"create the repair VM ({size})", flow.poll(
+                flow.compute.virtual_machines.begin_create_or_update(names.group, names.repair_vm, _repair_vm_body(
+                    names, kind, size, os_type, nic_id))), flow.outcome.repair_vm)
+            return
+        except AzureError as error:
+            if size == sizes[-1] or not _another_size_may_fit(error):
+                raise
 
 
 async def _check(flow: _Flow, group: str, name: str, concurrent: bool) -> tuple[dict, dict, dict]:
