@@ -39,8 +39,8 @@ from kit.azure.target import AzureTarget
 from kit.errors import AzureError, KitError, UsageError
 from kit.ids import VM, VMSS_VM, parse_resource_id
 
-__all__ = ["ADE_REFUSAL", "CONFIDENTIAL_ALTERNATIVE", "EPHEMERAL_ALTERNATIVE", "FIX_TIMEOUT", "BootProof", "BootState",
-           "RepairOutcome", "RepairRefused", "RepairResources", "RepairStep",
+__all__ = ["ADE_REFUSAL", "AZURE_USUALLY", "CONFIDENTIAL_ALTERNATIVE", "EPHEMERAL_ALTERNATIVE", "FIX_TIMEOUT",
+           "BootProof", "BootState", "RepairOutcome", "RepairRefused", "RepairResources", "RepairStep",
            "boot_proof", "read_boot_state", "repair", "repair_async"]
 
 ADE_REFUSAL = ("disks encrypted with Azure Disk Encryption: use `az vm repair create --unlock-encrypted-vm`, "
@@ -63,6 +63,15 @@ _REPAIR_VMS = {("x64", "V2"): (_X64_SIZES, ("canonical", "ubuntu-24_04-lts", "se
                ("x64", "V1"): (_X64_SIZES, ("canonical", "ubuntu-24_04-lts", "server-gen1")),
                ("arm64", "V2"): (("Standard_D2ps_v5", "Standard_D2pls_v5"),
                                  ("canonical", "ubuntu-24_04-lts", "server-arm64"))}
+#: How long Azure usually takes for the repair's slow steps (what a client waits, from azure-cli's recorded
+#: operations: docs/azure-durations.md), by the start of the step's name (the longest that fits; ``None``: a step
+#: of seconds): said as a step starts, so that a wait is expected.
+AZURE_USUALLY: dict[str, str | None] = {
+    "create the repair VM": "usually 60–120 s", "attach the copy": "usually 5–30 s",
+    "run the fix": "usually 15–90 s", "detach the copy": "usually 12–30 s", "deallocate": "usually 40–110 s",
+    "swap": "usually 25–30 s", "start": "usually 10–40 s", "prove the recovery": "as long as the new boot, 1–2 min",
+    "delete the repair VM": "usually 35–70 s", "delete the repair VM's OS disk": None,
+    "delete the repair NIC": "usually 10–30 s", "delete the repair NSG": "about 10 s"}
 _LOGIN = re.compile(r"login: *$")
 _BOOT_FAILED = re.compile(r"Kernel panic - not syncing|You are in emergency mode|Give root password for maintenance")
 
@@ -219,11 +228,14 @@ class _Flow:
     """The SDK calls of one repair, each timed as a step."""
 
     def __init__(self, compute: Any, network: Any, outcome: RepairOutcome,
-                 on_step: Callable[[RepairStep], None] | None) -> None:
+                 on_step: Callable[[RepairStep], None] | None,
+                 on_start: Callable[[str], None] | None = None) -> None:
         self.compute, self.network, self.outcome, self.on_step = compute, network, outcome, on_step
+        self.on_start = on_start
 
     async def step(self, name: str, call: Awaitable[Any], detail: str = "") -> Any:
         started = datetime.now(UTC)
+        self.begins(name)
         try:
             with map_azure_errors(name, self.outcome.vm_id):
                 result = await call
@@ -232,6 +244,11 @@ class _Flow:
             raise
         self._done(RepairStep(name, started, datetime.now(UTC), "ok", detail))
         return result
+
+    def begins(self, name: str) -> None:
+        """Say that step ``name`` starts."""
+        if self.on_start is not None:
+            self.on_start(name)
 
     def _done(self, step: RepairStep) -> None:
         self.outcome.steps.append(step)
@@ -246,7 +263,7 @@ class _Flow:
 def repair(target: AzureTarget, vm_id: str, *, script: str, finding: str | None = None, approval: str,
            prove: Callable[[], Any], concurrent: bool = True, write_log: WriteLog | None = None,
            keep_repair_vm: bool = False, on_step: Callable[[RepairStep], None] | None = None,
-           resources: RepairResources | None = None) -> RepairOutcome:
+           resources: RepairResources | None = None, on_start: Callable[[str], None] | None = None) -> RepairOutcome:
     """Repair ``vm_id``'s OS disk on a repair VM and swap it in; blocking twin of :func:`repair_async`.
 
     Parameters
@@ -273,6 +290,8 @@ def repair(target: AzureTarget, vm_id: str, *, script: str, finding: str | None 
         Keep the repair VM and its resources even after a proven recovery.
     on_step
         Called with each step as it ends (progress).
+    on_start
+        Called with each step's name as it starts (:data:`AZURE_USUALLY` says how long the slow ones take).
     resources
         Tags for what it creates and repair VM sizes to try first (:class:`RepairResources`).
 
@@ -289,7 +308,7 @@ def repair(target: AzureTarget, vm_id: str, *, script: str, finding: str | None 
     """
     work = repair_async(target, vm_id, script=script, finding=finding, approval=approval, prove=prove,
                         concurrent=concurrent, write_log=write_log, keep_repair_vm=keep_repair_vm, on_step=on_step,
-                        resources=resources)
+                        resources=resources, on_start=on_start)
     outcome: RepairOutcome = _blocking(work)
     return outcome
 
@@ -297,7 +316,8 @@ def repair(target: AzureTarget, vm_id: str, *, script: str, finding: str | None 
 async def repair_async(target: AzureTarget, vm_id: str, *, script: str, finding: str | None = None, approval: str,
                        prove: Callable[[], Any], concurrent: bool = True, write_log: WriteLog | None = None,
                        keep_repair_vm: bool = False, on_step: Callable[[RepairStep], None] | None = None,
-                       resources: RepairResources | None = None) -> RepairOutcome:
+                       resources: RepairResources | None = None,
+                       on_start: Callable[[str], None] | None = None) -> RepairOutcome:
     """:func:`repair` for async callers."""
     if not approval.strip():
         raise UsageError("a repair changes the VM: give an approval / ticket reference (--approval REF)")
@@ -321,7 +341,7 @@ async def repair_async(target: AzureTarget, vm_id: str, *, script: str, finding:
     try:
         async with ComputeManagementClient(credential, sub, **hook, **target.client_kwargs()) as compute, \
                 NetworkManagementClient(credential, sub, **hook, **target.client_kwargs()) as network:
-            flow = _Flow(compute, network, RepairOutcome(vm_id=vm_id, finding=finding), on_step)
+            flow = _Flow(compute, network, RepairOutcome(vm_id=vm_id, finding=finding), on_step, on_start)
             try:
                 return await _run(flow, target, parsed.resource_group or "", parsed.name, script, prove,
                                   concurrent, write_log, keep_repair_vm, resources or RepairResources())
@@ -479,6 +499,7 @@ def _under_way(group: str, name: str, repair_vm: dict[str, Any]) -> str:
 async def _fix(flow: _Flow, target: AzureTarget, repair_vm: str, script: str, write_log: WriteLog | None) -> bool:
     """Run the fix through Run Command on the repair VM; whether it exited 0."""
     started = datetime.now(UTC)
+    flow.begins("run the fix on the repair VM (Run Command)")
     try:
         result = await asyncio.to_thread(run_command, target, repair_vm, script, os_type="linux",
                                          timeout=FIX_TIMEOUT, write_log=write_log)
@@ -502,6 +523,7 @@ async def _swap(flow: _Flow, group: str, name: str, disk_id: str, disk_name: str
 
 async def _prove(flow: _Flow, prove: Callable[[], Any]) -> Any:
     started = datetime.now(UTC)
+    flow.begins("prove the recovery")
     proof = await asyncio.to_thread(prove)
     passed = bool(getattr(proof, "passed", False))
     flow._done(RepairStep("prove the recovery", started, datetime.now(UTC), "ok" if passed else "failed: not proven",

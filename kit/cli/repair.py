@@ -169,7 +169,7 @@ def _execute(args: argparse.Namespace, target: AzureTarget, incident: Path, vm_i
     try:
         outcome = repair(target, vm_id, script=script, finding=finding, approval=args.approval, prove=prove,
                          concurrent=not args.sequential, write_log=log, keep_repair_vm=args.keep_repair_vm,
-                         on_step=_print_step, resources=resources)
+                         on_step=_print_step, resources=resources, on_start=_print_start)
     except RepairRefused as error:
         record = ActionRecord(kind="repair", vm_id=vm_id, approval=args.approval, status="refused",
                               summary=f"repair refused: {error}", started=started, ended=datetime.now(UTC),
@@ -191,6 +191,16 @@ def _execute(args: argparse.Namespace, target: AzureTarget, incident: Path, vm_i
         print(safe_block((str(output.get("stdout", "")) + str(output.get("stderr", ""))).rstrip("\n")))
     print(f"recorded: {safe(folder)}")
     return 0 if outcome.status == "recovered" else 1
+
+
+def _print_start(name: str) -> None:
+    """A slow step as it starts, with how long Azure usually takes for it."""
+    from kit.azure.repair import AZURE_USUALLY
+
+    fits = sorted((start for start in AZURE_USUALLY if name.startswith(start)), key=len)
+    usually = AZURE_USUALLY[fits[-1]] if fits else None
+    if usually is not None:
+        print(safe(f"[{datetime.now(UTC):%H:%M:%S}] {name} … (on Azure {usually})"), flush=True)
 
 
 def _print_step(step: RepairStep) -> None:

@@ -50,6 +50,10 @@ def test_fstab_is_repaired_the_vm_boots_to_login_and_the_record_matches_the_acti
     for step in ("snapshot the OS disk: ok", "run the fix on the repair VM (Run Command): ok",
                  "swap in the repaired OS disk: ok", "prove the recovery: ok", "delete the repair NSG: ok"):
         assert step in out
+    # a slow step says so as it starts, with Azure's usual time, before its end is printed
+    started = out.index("create the repair VM (Standard_D2s_v5) … (on Azure usually 60–120 s)")
+    assert started < out.index("create the repair VM (Standard_D2s_v5): ok")
+    assert "snapshot the OS disk …" not in out and "delete the repair VM's OS disk …" not in out  # seconds
     assert "recovered: customs-proc-01 boots from" in out and "are kept in rg-customs-proc-prod" in out
     assert check(lab, "fstab-emergency").passed
     log = lab.state.serial_logs[vm_id].read_text(encoding="utf-8")
