@@ -38,7 +38,11 @@ _LINUX_DIAGNOSTICS = (
     ("nft list ruleset", "nft list ruleset"),
     ("systemctl --failed", "systemctl --failed --no-pager"),
     ("sshd -t", "sshd -t"),
-    ("journalctl -u ssh -b", "journalctl -u ssh -b --no-pager | tail -n 50"),
+    ("journalctl -u ssh -u sshd -b", "journalctl -u ssh -u sshd -b --no-pager | tail -n 50"),  # Debian's, RHEL's
+    ("firewalld (RHEL and its rebuilds)", "[ ! -x /usr/bin/firewall-cmd ] || firewall-cmd --list-all"),
+    ("SELinux mode", "[ ! -x /usr/sbin/getenforce ] || getenforce"),
+    ("SELinux denials since boot (sshd on a port SELinux does not allow)",
+     "[ ! -x /usr/sbin/ausearch ] || ausearch -m avc -ts boot | tail -n 20"),
     ("findmnt --verify", "findmnt --verify"),
     ("df -h", "df -h"),
 )

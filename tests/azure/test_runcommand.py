@@ -164,7 +164,8 @@ def test_bad_arguments_are_usage_errors(rc_lab: RunningLab, kwargs: dict[str, An
 def test_the_scripts_name_what_they_read_and_fix() -> None:
     linux = diagnostics_script("linux")
     for command in ("iptables -S", "nft list ruleset", "systemctl --failed", "sshd -t",
-                    "journalctl -u ssh -b --no-pager | tail -n 50", "findmnt --verify", "df -h"):
+                    "journalctl -u ssh -u sshd -b --no-pager | tail -n 50", "firewall-cmd --list-all", "getenforce",
+                    "ausearch -m avc -ts boot", "findmnt --verify", "df -h"):
         assert command in linux
     assert "fDenyTSConnections" in diagnostics_script("windows") and "UserAuthentication" in diagnostics_script(
         "windows")

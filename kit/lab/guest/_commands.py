@@ -8,12 +8,12 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from kit.lab.guest._iptables import Firewall, IptablesError
 from kit.lab.guest._shell import Service, ShellState
 
-__all__ = ["run_line", "run_steps", "split_ops", "split_unquoted"]
+__all__ = ["run_line", "run_steps", "split_ops", "split_unquoted", "test_expression"]
 
 _Command = Callable[[ShellState, list[str], str | None], tuple[str, int]]
 
@@ -690,7 +690,27 @@ def _blkid(guest: ShellState, args: list[str], stdin: str | None) -> tuple[str, 
     return "\n".join(lines) + "\n", 0
 
 
+def test_expression(words: list[str], files: Mapping[str, str]) -> int:
+    """The status of ``[ WORDS ]``: ``!``, ``-e``/``-f``/``-s``/``-x`` (a file there), ``-d``, ``-n``/``-z``, ``=``."""
+    if words[:1] == ["!"]:
+        return 1 - test_expression(words[1:], files)
+    if len(words) == 2 and words[0] in ("-n", "-z"):
+        return 0 if bool(words[1]) == (words[0] == "-n") else 1
+    if len(words) == 2 and words[0] in ("-e", "-f", "-s", "-x"):
+        return 0 if words[1] in files else 1
+    if len(words) == 2 and words[0] == "-d":
+        return 0 if any(p.startswith(words[1].rstrip("/") + "/") for p in files) else 1
+    if len(words) == 3 and words[1] in ("=", "==", "!="):
+        return 0 if (words[0] == words[2]) == (words[1] != "!=") else 1
+    return 0 if words and words[0] else 1
+
+
+def _test(guest: ShellState, args: list[str], _stdin: str | None) -> tuple[str, int]:
+    return "", test_expression([a for a in args if a != "]"], getattr(guest, "files", {}))
+
+
 _COMMANDS: dict[str, _Command] = {
+    "[": _test, "test": _test,
     "cp": _copy, "mv": lambda g, a, s: _copy(g, a, s, move=True),
     "cat": _cat, "echo": _echo, "printf": _printf, "sed": _sed, "grep": _grep, "ls": _ls,
     "iptables": _iptables, "iptables-save": _iptables_save, "iptables-restore": _iptables_restore,

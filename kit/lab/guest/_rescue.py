@@ -21,7 +21,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from kit.lab.guest._commands import run_line, split_ops, split_unquoted
+from kit.lab.guest._commands import run_line, split_ops, split_unquoted, test_expression
 from kit.lab.guest._linux import LinuxGuest
 
 __all__ = ["RescueDisk", "RescueShell"]
@@ -218,7 +218,7 @@ class RescueShell:
         if name == "exit":
             return "", int(args[0]) if args and args[0].isdigit() else 0
         if name in ("[", "test"):
-            return "", _test([a for a in args if a != "]"], self.guest.files)
+            return "", test_expression([a for a in args if a != "]"], self.guest.files)
         if name == "mkdir" or words[:2] == ["udevadm", "settle"]:  # the lab's disks are there at once
             return "", 0
         if name == "touch":
@@ -511,20 +511,6 @@ def _unquote(value: str) -> str:
     except ValueError:
         return value
     return " ".join(words)
-
-
-def _test(args: list[str], files: dict[str, str]) -> int:
-    if args[:1] == ["!"]:
-        return 1 - _test(args[1:], files)
-    if len(args) == 2 and args[0] in ("-n", "-z"):
-        return 0 if bool(args[1]) == (args[0] == "-n") else 1
-    if len(args) == 2 and args[0] in ("-e", "-f", "-s", "-x"):
-        return 0 if args[1] in files else 1
-    if len(args) == 2 and args[0] == "-d":
-        return 0 if any(p.startswith(args[1].rstrip("/") + "/") for p in files) else 1
-    if len(args) == 3 and args[1] in ("=", "==", "!="):
-        return 0 if (args[0] == args[2]) == (args[1] != "!=") else 1
-    return 0 if args and args[0] else 1
 
 
 def _filters(text: str, stages: list[str]) -> str:
