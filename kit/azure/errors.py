@@ -90,7 +90,8 @@ def translate(error: BaseException, *, operation: str | None = None, resource_id
         if status == 404:
             return ResourceNotFoundError(f"{where}: not found (HTTP 404 {code or ''}) {text}".replace("  ", " "),
                                          status=status, code=code, operation=operation, resource_id=resource_id)
-        return AzureError(f"{where}: HTTP {status} {code or ''} {text}".replace("  ", " "), status=status, code=code,
+        said = f"HTTP {status}" if not (status and 200 <= status < 300) else "its operation ended Failed:"
+        return AzureError(f"{where}: {said} {code or ''} {text}".replace("  ", " "), status=status, code=code,
                           operation=operation, resource_id=resource_id)
     if isinstance(error, core.ClientAuthenticationError):
         return AuthenticationError(

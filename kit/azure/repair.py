@@ -8,15 +8,18 @@ Every step is recorded (name, start, end, result) and every ARM write logged (``
                      prove=lambda: boot_proof(target, vm_id), write_log=log)
 
 The steps: check the VM (a disk encrypted with Azure Disk Encryption, an unmanaged or ephemeral OS
-disk, or a confidential VM is refused) → snapshot its OS disk → a disk from the snapshot, while a
+disk, a confidential VM, or a ``ReadOnly`` lock over it is refused; a ``CanNotDelete`` lock keeps
+the repair VM at the end) → snapshot its OS disk → a disk from the snapshot, while a
 repair VM is created in the same resource group and zone (same Hyper-V generation and OS, no public
 IP, an NSG that allows nothing inbound) → the copy attached once the repair VM has booted (as ``az
 vm repair`` does for Linux: a copy of the same image has the same root file system UUID, and a VM
 booting with it attached may boot the copy) → the fix through Run Command on the repair VM →
 detach the copy → deallocate the broken VM → swap its OS disk for the copy → start it → ``prove()``.
 Only a proven recovery deletes the repair VM, its OS disk, NIC and NSG; an unproven one is rolled
-back (the original disk swapped in again, the VM started: status ``rolled-back``). The original OS
-disk and the snapshot are never deleted. Independent steps run concurrently (``concurrent=False``:
+back (the original disk swapped in again, the VM started: status ``rolled-back``); a failed delete
+after the proof leaves the repair ``recovered`` with what is left in ``left``, and a failure once the
+VM was deallocated says where it stands (``vm_stands``). The original OS disk and the snapshot are
+never deleted. Independent steps run concurrently (``concurrent=False``:
 the same calls one after another, in ``az vm repair``'s order).
 """
 
@@ -33,6 +36,7 @@ from typing import Any
 
 from kit.azure.actions import WriteLog
 from kit.azure.errors import map_azure_errors
+from kit.azure.locks import Lock, delete_blocker, lifted_and_restored, read_locks, read_only_refusal
 from kit.azure.restart import serial_log
 from kit.azure.runcommand import run_command
 from kit.azure.target import AzureTarget
@@ -54,6 +58,9 @@ _SIZE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{2,63}")
 _POLICY = "RequestDisallowedByPolicy"
 _POLICY_HINT = ("; an Azure Policy refused it (its message names the assignment): give the tags it requires with "
                 "--tag KEY=VALUE, or a repair VM size it allows with --repair-vm-size SIZE")
+#: The codes Compute fails a start with when the region or zone has no room for the VM's size (after a deallocate)
+_NO_ROOM = {"allocationfailed", "zonalallocationfailed", "overconstrainedallocationrequest",
+            "overconstrainedzonalallocationrequest"}
 #: The repair VM by the copy's architecture and Hyper-V generation: the sizes to try, in order (2 vCPUs, premium
 #: disks, each of its own family: a region out of one size's capacity or a family's quota may still have the
 #: next), and its Ubuntu 24.04 image. An Arm64 copy needs an Arm64 repair VM (the fix runs the copy's own tools
@@ -158,6 +165,11 @@ class RepairOutcome:
         What ``prove()`` answered (``None`` when it did not run).
     deleted
         The resources the kit deleted (the repair VM's, after a proven recovery).
+    left
+        The repair VM's resources a proven recovery could not delete (a lock, a failed delete): still there.
+    vm_stands
+        Where the broken VM stands once the repair has touched it (deallocated, which OS disk, the command
+        that goes on from there); empty while it is untouched.
     """
 
     vm_id: str
@@ -173,6 +185,8 @@ class RepairOutcome:
     fix_output: dict[str, Any] = field(default_factory=dict)
     proof: Any = None
     deleted: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+    vm_stands: str = ""
 
     @property
     def rolled_back(self) -> bool:
@@ -223,15 +237,41 @@ class _Names:
                                                    f"{self.repair_vm}-osdisk")
         self.tags = {**self.extra.tags, "kit-repair": self.vm}
 
+    def repair_resources(self, sub: str) -> list[str]:
+        """The ids of what the repair VM is made of, in the order they are deleted."""
+        return [_id(sub, self.group, "Microsoft.Compute/virtualMachines", self.repair_vm),
+                _id(sub, self.group, "Microsoft.Compute/disks", self.repair_os_disk),
+                _id(sub, self.group, "Microsoft.Network/networkInterfaces", self.nic),
+                _id(sub, self.group, "Microsoft.Network/networkSecurityGroups", self.nsg)]
+
+
+@dataclass(frozen=True)
+class _Stands:
+    """Sentences for where the broken VM stands while the repair has it deallocated."""
+
+    group: str
+    vm: str
+    original: str
+    original_id: str
+    repaired: str
+
+    def deallocated(self, *, repaired: bool) -> str:
+        start = f"az vm start -g {self.group} -n {self.vm}"
+        if not repaired:
+            return f"{self.vm} is deallocated with its original OS disk {self.original}: start it again with {start}"
+        return (f"{self.vm} is deallocated with the repaired copy {self.repaired} as its OS disk (its original OS disk "
+                f"{self.original} is kept): start it with {start}, or put the original back first with az vm update "
+                f"-g {self.group} -n {self.vm} --os-disk {self.original_id}")
+
 
 class _Flow:
     """The SDK calls of one repair, each timed as a step."""
 
-    def __init__(self, compute: Any, network: Any, outcome: RepairOutcome,
+    def __init__(self, clients: tuple[Any, Any, Any], outcome: RepairOutcome,
                  on_step: Callable[[RepairStep], None] | None,
                  on_start: Callable[[str], None] | None = None) -> None:
-        self.compute, self.network, self.outcome, self.on_step = compute, network, outcome, on_step
-        self.on_start = on_start
+        self.compute, self.network, self.locks = clients
+        self.outcome, self.on_step, self.on_start = outcome, on_step, on_start
 
     async def step(self, name: str, call: Awaitable[Any], detail: str = "") -> Any:
         started = datetime.now(UTC)
@@ -334,25 +374,23 @@ async def repair_async(target: AzureTarget, vm_id: str, *, script: str, finding:
         raise UsageError(f"{vm_id!r} is a {parsed.kind}, not a virtual machine")
     from azure.mgmt.compute.aio import ComputeManagementClient
     from azure.mgmt.network.aio import NetworkManagementClient
+    from azure.mgmt.resource.locks.aio import ManagementLockClient
 
     hook: dict[str, Any] = {"raw_response_hook": write_log.hook} if write_log is not None else {}
     credential = target.async_credential()
     sub = parsed.subscription_id
     try:
         async with ComputeManagementClient(credential, sub, **hook, **target.client_kwargs()) as compute, \
-                NetworkManagementClient(credential, sub, **hook, **target.client_kwargs()) as network:
-            flow = _Flow(compute, network, RepairOutcome(vm_id=vm_id, finding=finding), on_step, on_start)
+                NetworkManagementClient(credential, sub, **hook, **target.client_kwargs()) as network, \
+                ManagementLockClient(credential, sub, **hook, **target.client_kwargs()) as locks:
+            flow = _Flow((compute, network, locks), RepairOutcome(vm_id=vm_id, finding=finding), on_step, on_start)
             try:
                 return await _run(flow, target, parsed.resource_group or "", parsed.name, script, prove,
                                   concurrent, write_log, keep_repair_vm, resources or RepairResources())
             except RepairRefused:
                 raise
             except AzureError as error:
-                failed = next((step.name for step in reversed(flow.outcome.steps) if step.result != "ok"), "a call")
-                flow.outcome.status = "failed"
-                flow.outcome.message = (f"{failed} failed: {error}; the steps before it stand (see the steps): "
-                                        f"nothing was deleted{_POLICY_HINT if error.code == _POLICY else ''}")
-                return flow.outcome
+                return _failed(flow.outcome, error)
     finally:
         await credential.close()
 
@@ -360,7 +398,7 @@ async def repair_async(target: AzureTarget, vm_id: str, *, script: str, finding:
 async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: str, prove: Callable[[], Any],
                concurrent: bool, write_log: WriteLog | None, keep: bool, extra: RepairResources) -> RepairOutcome:
     compute, network, outcome = flow.compute, flow.network, flow.outcome
-    vm, os_disk, nic = await _check(flow, group, name, concurrent)
+    vm, os_disk, nic, delete_lock = await _check(flow, group, name, concurrent)
     os_type = str(vm["properties"]["storageProfile"]["osDisk"].get("osType", "Linux")).lower()
     if os_type != "linux":
         raise RepairRefused("the kit's repair VM runs Linux: for a Windows VM use `az vm repair create` and its "
@@ -408,28 +446,60 @@ async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: 
         return outcome
     detach = flow.step("detach the copy from the repair VM", flow.poll(compute.virtual_machines.begin_update(
         group, names.repair_vm, {"properties": {"storageProfile": {"dataDisks": []}}})))
-    stop = flow.step(f"deallocate {name}", flow.poll(compute.virtual_machines.begin_deallocate(group, name)))
-    await _both(concurrent, detach, stop)
+    stands = _Stands(group, name, str(os_disk["name"]), outcome.original_disk, names.disk)
+
+    async def stop() -> None:
+        await flow.step(f"deallocate {name}", flow.poll(compute.virtual_machines.begin_deallocate(group, name)))
+        outcome.vm_stands = stands.deallocated(repaired=False)
+
+    await _all(concurrent, detach, stop())
     await _swap(flow, group, name, outcome.repaired_disk, names.disk, "swap in the repaired OS disk")
+    outcome.vm_stands = stands.deallocated(repaired=True)
     await flow.step(f"start {name}", flow.poll(compute.virtual_machines.begin_start(group, name)))
+    outcome.vm_stands = f"{name} runs the repaired copy {names.disk} (its original OS disk {os_disk['name']} is kept)"
     proof = await _prove(flow, prove)
     outcome.proof = proof
     if not bool(getattr(proof, "passed", False)):
         await flow.step(f"deallocate {name} (roll back)", flow.poll(compute.virtual_machines.begin_deallocate(
             group, name)))
+        outcome.vm_stands = stands.deallocated(repaired=True)
         await _swap(flow, group, name, outcome.original_disk, str(os_disk["name"]), "swap the original OS disk back")
+        outcome.vm_stands = stands.deallocated(repaired=False)
         await flow.step(f"start {name} (roll back)", flow.poll(compute.virtual_machines.begin_start(group, name)))
+        outcome.vm_stands = f"{name} runs its original OS disk {os_disk['name']} again"
         outcome.status = "rolled-back"
         outcome.message = (f"not recovered ({_said(proof)}): rolled back, {name} runs its original OS disk again; the "
                            f"repaired copy {names.disk}, the snapshot {names.snapshot} and the repair VM "
                            f"{names.repair_vm} are kept")
         return outcome
-    if not keep:
-        await _clean_up(flow, group, names, outcome, concurrent)
     outcome.status = "recovered"
-    kept = "" if not keep else f"; the repair VM {names.repair_vm} is kept (--keep-repair-vm)"
     outcome.message = (f"recovered: {name} boots from {names.disk}; the original OS disk {os_disk['name']} and the "
-                       f"snapshot {names.snapshot} are kept in {group}{kept}")
+                       f"snapshot {names.snapshot} are kept in {group}")
+    if keep:
+        outcome.message += f"; the repair VM {names.repair_vm} is kept (--keep-repair-vm)"
+    elif delete_lock is not None:
+        outcome.left = names.repair_resources(sub)
+        lift, restore = lifted_and_restored(delete_lock)
+        outcome.message += (f"; the repair VM {names.repair_vm}, its OS disk, NIC and NSG are kept: {delete_lock} "
+                            f"refuses deletes. With approval, lift it, delete them and put it back: {lift}; "
+                            f"{_deletes(group, outcome.left)}; {restore}")
+    else:
+        await _clean_up(flow, group, names, outcome, concurrent)
+    return outcome
+
+
+def _failed(outcome: RepairOutcome, error: AzureError) -> RepairOutcome:
+    """``outcome`` as a failure at its failed step: where the VM stands, what was kept, what to do next."""
+    failed = next((step.name for step in reversed(outcome.steps) if step.result != "ok"), "a call")
+    name = parse_resource_id(outcome.vm_id).name
+    stands = outcome.vm_stands or f"{name} was not changed"
+    hint = _POLICY_HINT if error.code == _POLICY else ""
+    if str(error.code or "").lower() in _NO_ROOM:
+        hint = ("; Azure had no room for its size there just now (a deallocated VM gives its place up): start it "
+                "again in a few minutes, or resize it (az vm resize --size …) and start it")
+    outcome.status = "failed"
+    outcome.message = f"{failed} failed: {error}; {stands}; the steps before it stand (see the steps), nothing was " \
+                      f"deleted{hint}"
     return outcome
 
 
@@ -448,8 +518,9 @@ async def _create_repair_vm(flow: _Flow, names: _Names, kind: tuple[str, str], o
                 raise
 
 
-async def _check(flow: _Flow, group: str, name: str, concurrent: bool) -> tuple[dict, dict, dict]:
-    """The VM, its OS disk and primary NIC; refused before any change when the kit cannot repair it."""
+async def _check(flow: _Flow, group: str, name: str, concurrent: bool) -> tuple[dict, dict, dict, Lock | None]:
+    """The VM, its OS disk, primary NIC and the lock refusing deletes if any; refused before any change when the
+    kit cannot repair it."""
     vm = (await flow.step(f"read {name}", flow.compute.virtual_machines.get(group, name))).as_dict()
     os_entry = vm["properties"]["storageProfile"]["osDisk"]
     if str((os_entry.get("diffDiskSettings") or {}).get("option", "")).lower() == "local":
@@ -470,14 +541,29 @@ async def _check(flow: _Flow, group: str, name: str, concurrent: bool) -> tuple[
     read_disk = flow.step(f"read the OS disk {disk_name}", flow.compute.disks.get(group, disk_name))
     read_nic = flow.step(f"read the NIC {nic_id.name}", flow.network.network_interfaces.get(
         str(nic_id.resource_group), nic_id.name))
-    (disk, nic), earlier = await _both(concurrent, _both(concurrent, read_disk, read_nic), flow.step(
-        f"look for a repair of {name} under way", _repair_vms_of(flow.compute, group, name)))
+    disk, nic, earlier, locks = await _all(concurrent, read_disk, read_nic, flow.step(
+        f"look for a repair of {name} under way", _repair_vms_of(flow.compute, group, name)),
+        _read_locks(flow, group))
     if earlier:
         raise RepairRefused(_under_way(group, name, earlier[0]))
+    refusal = read_only_refusal(locks, name)
+    if refusal is not None:
+        raise RepairRefused(refusal)
     disk, nic = disk.as_dict(), nic.as_dict()
     if (disk["properties"].get("encryptionSettingsCollection") or {}).get("enabled"):
         raise RepairRefused(f"{name}'s OS disk {disk_name} is encrypted ({ADE_REFUSAL})")
-    return vm, disk, nic
+    return vm, disk, nic, delete_blocker(locks)
+
+
+async def _read_locks(flow: _Flow, group: str) -> list[Lock]:
+    """The locks over the VM, as a step whose detail names them (a lock list the identity may not read is noted)."""
+    what, started = f"read the locks over {group}", datetime.now(UTC)
+    flow.begins(what)
+    locks, note = await read_locks(flow.locks, parse_resource_id(flow.outcome.vm_id).subscription_id, group,
+                                   flow.outcome.vm_id)
+    flow._done(RepairStep(what, started, datetime.now(UTC), "ok",
+                          "; ".join([*(str(lock) for lock in locks), *([note] if note else [])]) or "none"))
+    return locks
 
 
 async def _repair_vms_of(compute: Any, group: str, name: str) -> list[dict[str, Any]]:
@@ -537,27 +623,62 @@ def _said(proof: Any) -> str:
 
 
 async def _clean_up(flow: _Flow, group: str, names: _Names, outcome: RepairOutcome, concurrent: bool) -> None:
-    """Delete the repair VM, then its OS disk and NIC, then its NSG (never the original disk or the snapshot)."""
+    """Delete the repair VM, then its OS disk and NIC, then its NSG (never the original disk or the snapshot).
+
+    The recovery is proven by then: a delete that fails (a lock a policy put on what the repair made, a
+    transient error) leaves the rest in ``outcome.left`` and says how to finish, and the repair stays recovered.
+    """
     compute, network = flow.compute, flow.network
-    await flow.step("delete the repair VM", flow.poll(compute.virtual_machines.begin_delete(group, names.repair_vm)),
-                    outcome.repair_vm)
-    sub = parse_resource_id(outcome.vm_id).subscription_id
-    disk = flow.step("delete the repair VM's OS disk", flow.poll(compute.disks.begin_delete(
-        group, names.repair_os_disk)))
-    nic = flow.step("delete the repair NIC", flow.poll(network.network_interfaces.begin_delete(group, names.nic)))
-    await _both(concurrent, disk, nic)
-    await flow.step("delete the repair NSG", flow.poll(network.network_security_groups.begin_delete(
-        group, names.nsg)))
-    outcome.deleted = [outcome.repair_vm, _id(sub, group, "Microsoft.Compute/disks", names.repair_os_disk),
-                       _id(sub, group, "Microsoft.Network/networkInterfaces", names.nic),
-                       _id(sub, group, "Microsoft.Network/networkSecurityGroups", names.nsg)]
+    vm_id, os_disk_id, nic_id, nsg_id = names.repair_resources(parse_resource_id(outcome.vm_id).subscription_id)
+
+    async def delete(what: str, begin: Awaitable[Any], resource: str) -> None:
+        await flow.step(what, flow.poll(begin), resource)
+        outcome.deleted.append(resource)
+
+    try:
+        await delete("delete the repair VM", compute.virtual_machines.begin_delete(group, names.repair_vm), vm_id)
+        await _all(concurrent, delete("delete the repair VM's OS disk", compute.disks.begin_delete(
+            group, names.repair_os_disk), os_disk_id), delete("delete the repair NIC", network.network_interfaces.
+                                                              begin_delete(group, names.nic), nic_id))
+        await delete("delete the repair NSG", network.network_security_groups.begin_delete(group, names.nsg), nsg_id)
+    except AzureError as error:
+        outcome.left = [resource for resource in (vm_id, os_disk_id, nic_id, nsg_id) if resource not in outcome.deleted]
+        left = ", ".join(parse_resource_id(resource).name for resource in outcome.left)
+        outcome.message += (f"; the clean-up stopped ({error}): {left} are left in {group}; delete them with: "
+                            f"{_deletes(group, outcome.left)}")
 
 
-async def _both(concurrent: bool, first: Awaitable[Any], second: Awaitable[Any]) -> tuple[Any, Any]:
-    if concurrent:
-        a, b = await asyncio.gather(first, second)
-        return a, b
-    return await first, await second
+def _deletes(group: str, resources: list[str]) -> str:
+    """The ``az`` commands deleting ``resources`` (the repair VM's), in an order Azure accepts."""
+    verbs = {"microsoft.compute/virtualmachines": "az vm delete", "microsoft.compute/disks": "az disk delete",
+             "microsoft.network/networkinterfaces": "az network nic delete",
+             "microsoft.network/networksecuritygroups": "az network nsg delete"}
+    commands = []
+    for resource in resources:
+        parsed = parse_resource_id(resource)
+        verb = verbs.get(str(parsed.kind).lower(), "az resource delete --ids")
+        yes = " --yes" if verb in ("az vm delete", "az disk delete") else ""
+        commands.append(f"{verb} -g {group} -n {parsed.name}{yes}")
+    return "; ".join(commands)
+
+
+async def _all(concurrent: bool, *calls: Awaitable[Any]) -> list[Any]:
+    """Await ``calls`` together (``concurrent``) or one after another; all have ended when a failure is raised."""
+    if not concurrent:
+        results = []
+        for index, call in enumerate(calls):
+            try:
+                results.append(await call)
+            except BaseException:
+                for rest in calls[index + 1:]:
+                    getattr(rest, "close", lambda: None)()  # never started: no "never awaited" warning
+                raise
+        return results
+    settled = await asyncio.gather(*calls, return_exceptions=True)
+    failure = next((result for result in settled if isinstance(result, BaseException)), None)
+    if failure is not None:
+        raise failure
+    return list(settled)
 
 
 # ---------------------------------------------------------------------- request bodies

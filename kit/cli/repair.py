@@ -211,7 +211,9 @@ def _print_step(step: RepairStep) -> None:
 def _summary(outcome: RepairOutcome) -> str:
     what = outcome.finding or "the responder's script"
     if outcome.status == "recovered":
-        return f"repaired on a repair VM ({what}); the VM boots from {outcome.repaired_disk.rsplit('/', 1)[-1]}"
+        left = "" if not outcome.left else \
+            f"; left to delete: {', '.join(resource.rsplit('/', 1)[-1] for resource in outcome.left)}"
+        return f"repaired on a repair VM ({what}); the VM boots from {outcome.repaired_disk.rsplit('/', 1)[-1]}{left}"
     return f"repair ({what}) {outcome.status}: {outcome.message}"
 
 
@@ -220,8 +222,8 @@ def _details(outcome: RepairOutcome) -> dict[str, Any]:
     return {"finding": outcome.finding, "steps": [step.to_json() for step in outcome.steps],
             "original_disk": outcome.original_disk, "snapshot": outcome.snapshot,
             "repaired_disk": outcome.repaired_disk, "repair_vm": outcome.repair_vm,
-            "rolled_back": outcome.rolled_back, "deleted": outcome.deleted,
-            "kept": [outcome.original_disk, outcome.snapshot],
+            "rolled_back": outcome.rolled_back, "deleted": outcome.deleted, "left": outcome.left,
+            "kept": [outcome.original_disk, outcome.snapshot], "vm_stands": outcome.vm_stands,
             "exit_code": outcome.fix_output.get("exit_code"),
             "proof": None if proof is None else {"passed": bool(getattr(proof, "passed", False)),
                                                  "summary": str(getattr(proof, "summary", proof))}}

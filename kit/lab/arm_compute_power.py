@@ -2,7 +2,9 @@
 
 Each is a long-running POST as in Azure (202, then poll); the VM's instance view changes at
 once, and the action is logged in the Activity Log (Started + Succeeded). Restarting or
-powering off a VM that is not running is refused as Compute refuses it (409).
+powering off a VM that is not running is refused as Compute refuses it (409); a start the
+region has no room for (:func:`kit.lab.capacity.refuse_start`) ends ``Failed`` and leaves the
+VM deallocated.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from kit.lab._arm import ArmHandler, arm_error, arm_route, state_of
 from kit.lab._state import LabState
 from kit.lab.arm_operations import start_operation
 from kit.lab.arm_vmss import MACHINE_PATHS, find_machine
+from kit.lab.capacity import start_refusal
 
 __all__ = ["add_routes"]
 
@@ -44,11 +47,13 @@ def _handler(action: str) -> ArmHandler:
         if allowed_from is not None and current not in allowed_from:
             return arm_error(409, "OperationNotAllowed", f"Operation '{action}' is not allowed on VM "
                                                          f"'{vm.get('name')}' since the VM is {current}.")
-        _set_power(state, str(vm["id"]), target, display)
+        refused = start_refusal(state, vm) if action == "start" else None
+        if refused is None:
+            _set_power(state, str(vm["id"]), target, display)
         record_write(state, str(vm["id"]), f"{action}/action", "POST", 202,
                      request.headers.get("x-ms-client-request-id"), request.remote or "127.0.0.1")
-        headers = start_operation(request, params["sub"], str(vm.get("location", "eastus")).lower(), None,
-                                  namespace="Microsoft.Compute")
+        headers = start_operation(request, params["sub"], str(vm.get("location", "eastus")).lower(),
+                                  None if refused is None else {"error": refused}, namespace="Microsoft.Compute")
         return web.Response(status=202, headers=headers)
 
     return handle

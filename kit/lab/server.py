@@ -42,6 +42,7 @@ from kit.lab.faults import Faults, fault_middleware
 from kit.lab.fleet import Fleet, FleetSpec, attach_fleet, fleet_of, generate_fleet
 from kit.lab.gateway import check, register_real_guest
 from kit.lab.guest import CheckResult
+from kit.lab.locks import lock_guard
 from kit.lab.probe import close_probes, probe_address
 from kit.lab.realguest import RealGuest, start_real_guest
 from kit.lab.scenario import ScenarioInfo, list_scenarios
@@ -65,6 +66,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "kit.lab.arm_resourcehealth",
     "kit.lab.arm_authorization",
     "kit.lab.arm_permissions",
+    "kit.lab.locks",
     "kit.lab.arm_storage",
     "kit.lab.arm_resourcegraph",
     "kit.lab.arm_serialconsole",
@@ -87,7 +89,7 @@ def build_app(state: LabState, route_modules: Sequence[str | ModuleType] = ROUTE
         Modules (or their dotted names) whose ``add_routes(app)`` registers their routes.
     """
     app = web.Application(middlewares=[_errors, fault_middleware(lambda request: request.app[STATE_KEY].fault_plan),
-                                       _arm_guard])
+                                       _arm_guard, lock_guard])
     app[STATE_KEY] = state
     for module in route_modules:
         loaded = importlib.import_module(module) if isinstance(module, str) else module

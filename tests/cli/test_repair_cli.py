@@ -13,6 +13,7 @@ from kit.azure.actions import read_actions
 from kit.cli import main
 from kit.lab import RunningLab, load_scenario, running_lab
 from kit.lab.gateway import check
+from kit.lab.locks import add_lock
 
 
 @pytest.fixture
@@ -125,6 +126,37 @@ def test_an_encrypted_disk_is_refused_with_the_documented_alternative(lab: Runni
     assert "az vm repair create --unlock-encrypted-vm" in _one_line_error(capsys)
     [action] = read_actions(tmp_path / "INC-12")
     assert action["status"] == "refused" and action["writes"] == []
+
+
+def test_a_read_only_lock_is_refused_in_one_line_and_recorded_without_a_write(
+        lab: RunningLab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
+    info = load_scenario("fstab-emergency")
+    add_lock(lab.state, f"/subscriptions/{info.subscription_id}/resourceGroups/{info.resource_group}", "ReadOnly",
+             "freeze")
+    code = main(_azure(lab, "fstab-emergency", tmp_path, "--finding", "fstab"))
+    assert code == 1
+    error = _one_line_error(capsys)
+    assert "the ReadOnly lock 'freeze' on resource group" in error and "az lock delete --ids" in error
+    [action] = read_actions(tmp_path / "INC-12")
+    assert action["status"] == "refused" and action["writes"] == []
+
+
+def test_a_cannot_delete_lock_recovers_and_the_record_lists_what_is_left(
+        lab: RunningLab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
+    info = load_scenario("fstab-emergency")
+    add_lock(lab.state, f"/subscriptions/{info.subscription_id}/resourceGroups/{info.resource_group}",
+             "CanNotDelete", "prod")
+    code = main(_azure(lab, "fstab-emergency", tmp_path, "--finding", "fstab"))
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"read the locks over {info.resource_group}: ok (the CanNotDelete lock 'prod'" in out
+    assert "refuses deletes" in out and "delete the repair" not in out
+    repair, = [a for a in read_actions(tmp_path / "INC-12") if a["kind"] == "repair"]
+    assert repair["status"] == "succeeded" and repair["details"]["deleted"] == []
+    assert len(repair["details"]["left"]) == 4 and "left to delete: kit-repair-" in repair["summary"]
+    assert check(lab, "fstab-emergency").passed
 
 
 @pytest.mark.parametrize(("extra", "message"), [
