@@ -227,6 +227,10 @@ class _Names:
     stamp: str
     vm: str
     extra: RepairResources = field(default_factory=RepairResources)
+    #: The broken OS disk's encryption when a customer-managed key encrypts it (its disk encryption set): what
+    #: the snapshot, the copy and the repair VM's OS disk say they are encrypted with, as a policy requiring
+    #: that set checks each request for it
+    encryption: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         base = self.vm[:40]
@@ -405,7 +409,7 @@ async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: 
                             "win-* scripts (az vm repair run)")
     outcome.script = script
     names = _Names(group, str(vm["location"]), list(vm.get("zones") or []),
-                   datetime.now(UTC).strftime("%Y%m%d%H%M%S"), name, extra)
+                   datetime.now(UTC).strftime("%Y%m%d%H%M%S"), name, extra, _customer_key(os_disk))
     sub = parse_resource_id(outcome.vm_id).subscription_id
     outcome.original_disk = str(os_disk["id"])
     outcome.snapshot = _id(sub, group, "Microsoft.Compute/snapshots", names.snapshot)
@@ -534,7 +538,8 @@ async def _check(flow: _Flow, group: str, name: str, concurrent: bool) -> tuple[
     if (os_entry.get("encryptionSettings") or {}).get("enabled"):
         raise RepairRefused(f"{name}'s OS disk is encrypted ({ADE_REFUSAL})")
     disk_name = parse_resource_id(os_entry["managedDisk"]["id"]).name
-    nic_ref = next(iter(vm["properties"].get("networkProfile", {}).get("networkInterfaces", [])), None)
+    nics = vm["properties"].get("networkProfile", {}).get("networkInterfaces", [])
+    nic_ref = next((nic for nic in nics if (nic.get("properties") or {}).get("primary")), nics[0] if nics else None)
     if nic_ref is None:
         raise RepairRefused(f"{name} has no network interface to put the repair VM in its subnet")
     nic_id = parse_resource_id(nic_ref["id"])
@@ -552,7 +557,31 @@ async def _check(flow: _Flow, group: str, name: str, concurrent: bool) -> tuple[
     disk, nic = disk.as_dict(), nic.as_dict()
     if (disk["properties"].get("encryptionSettingsCollection") or {}).get("enabled"):
         raise RepairRefused(f"{name}'s OS disk {disk_name} is encrypted ({ADE_REFUSAL})")
+    dynamic = [pip for pip in await _public_ips(flow, nic, concurrent)
+               if str(pip["properties"].get("publicIPAllocationMethod", "")).lower() == "dynamic"]
+    if dynamic:
+        raise RepairRefused(_address_would_change(name, dynamic[0]))
     return vm, disk, nic, delete_blocker(locks)
+
+
+async def _public_ips(flow: _Flow, nic: dict[str, Any], concurrent: bool) -> list[dict[str, Any]]:
+    """The public IPs on the NIC's IP configurations, each read as a step."""
+    ids = [parse_resource_id(str(reference["id"])) for config in nic["properties"].get("ipConfigurations", [])
+           if (reference := (config.get("properties") or {}).get("publicIPAddress") or {}).get("id")]
+    read = await _all(concurrent, *(flow.step(f"read the public IP {pip.name}", flow.network.public_ip_addresses.get(
+        str(pip.resource_group), pip.name)) for pip in ids))
+    return [pip.as_dict() for pip in read]
+
+
+def _address_would_change(name: str, pip: dict[str, Any]) -> str:
+    """Why a repair does not deallocate a VM whose public address is dynamic, and how to keep the address."""
+    parsed = parse_resource_id(str(pip["id"]))
+    address = pip["properties"].get("ipAddress") or "no address while the VM is deallocated"
+    return (f"{name}'s public IP {parsed.name} ({address}) is dynamic (a Basic SKU address): deallocating {name} for "
+            f"the disk swap releases it, and the VM starts with another — DNS records, allow-lists and everyone's "
+            f"SSH target would point at nothing. Nothing was changed. Make it static first (it keeps the address it "
+            f"holds): az network public-ip update -g {parsed.resource_group} -n {parsed.name} --allocation-method "
+            f"Static; then run the repair again")
 
 
 async def _read_locks(flow: _Flow, group: str) -> list[Lock]:
@@ -682,10 +711,22 @@ async def _all(concurrent: bool, *calls: Awaitable[Any]) -> list[Any]:
 
 
 # ---------------------------------------------------------------------- request bodies
+def _customer_key(disk: dict[str, Any]) -> dict[str, str]:
+    """The disk's ``encryption`` when a disk encryption set (a customer-managed key) encrypts it, else empty."""
+    encryption = disk["properties"].get("encryption") or {}
+    if not encryption.get("diskEncryptionSetId"):
+        return {}
+    return {"type": str(encryption.get("type") or "EncryptionAtRestWithCustomerKey"),
+            "diskEncryptionSetId": str(encryption["diskEncryptionSetId"])}
+
+
 def _snapshot_body(disk: dict[str, Any], names: _Names) -> dict[str, Any]:
-    return {"location": names.location, "sku": {"name": "Standard_LRS"}, "tags": names.tags,
-            "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": disk["id"]},
-                           "incremental": False}}
+    body: dict[str, Any] = {"location": names.location, "sku": {"name": "Standard_LRS"}, "tags": names.tags,
+                            "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": disk["id"]},
+                                           "incremental": False}}
+    if names.encryption:
+        body["properties"]["encryption"] = dict(names.encryption)
+    return body
 
 
 def _disk_body(disk: dict[str, Any], names: _Names, snapshot_id: str) -> dict[str, Any]:
@@ -694,6 +735,8 @@ def _disk_body(disk: dict[str, Any], names: _Names, snapshot_id: str) -> dict[st
                             "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": snapshot_id},
                                            "osType": disk["properties"].get("osType"),
                                            "hyperVGeneration": disk["properties"].get("hyperVGeneration")}}
+    if names.encryption:
+        body["properties"]["encryption"] = dict(names.encryption)
     if disk.get("zones"):  # where the source is: a zone-redundant (ZRS) disk is in none, and must not be pinned
         body["zones"] = list(disk["zones"])
     return body
@@ -747,6 +790,9 @@ def _repair_vm_body(names: _Names, kind: tuple[str, str], size: str, os_type: st
     if kind == ("x64", "V2"):  # Trusted Launch is an x64 feature (az vm repair turns it off on Arm64 too)
         body["properties"]["securityProfile"] = {"securityType": "TrustedLaunch",
                                                  "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}}
+    if names.encryption:
+        body["properties"]["storageProfile"]["osDisk"]["managedDisk"]["diskEncryptionSet"] = {
+            "id": names.encryption["diskEncryptionSetId"]}
     if names.zones:
         body["zones"] = names.zones
     return body

@@ -4,7 +4,8 @@ Each is a long-running POST as in Azure (202, then poll); the VM's instance view
 once, and the action is logged in the Activity Log (Started + Succeeded). Restarting or
 powering off a VM that is not running is refused as Compute refuses it (409); a start the
 region has no room for (:func:`kit.lab.capacity.refuse_start`) ends ``Failed`` and leaves the
-VM deallocated.
+VM deallocated. Deallocating releases the address of a dynamic public IP; starting assigns another
+(:mod:`kit.lab.public_ips`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from kit.lab._state import LabState
 from kit.lab.arm_operations import start_operation
 from kit.lab.arm_vmss import MACHINE_PATHS, find_machine
 from kit.lab.capacity import start_refusal
+from kit.lab.public_ips import assign_dynamic, release_dynamic
 
 __all__ = ["add_routes"]
 
@@ -50,6 +52,10 @@ def _handler(action: str) -> ArmHandler:
         refused = start_refusal(state, vm) if action == "start" else None
         if refused is None:
             _set_power(state, str(vm["id"]), target, display)
+            if action == "deallocate":
+                release_dynamic(state, vm)
+            elif action == "start":
+                assign_dynamic(state, vm)
         record_write(state, str(vm["id"]), f"{action}/action", "POST", 202,
                      request.headers.get("x-ms-client-request-id"), request.remote or "127.0.0.1")
         headers = start_operation(request, params["sub"], str(vm.get("location", "eastus")).lower(),

@@ -160,8 +160,10 @@ def _create_vm(request: web.Request, state: LabState, vm_id: str, params: dict[s
     disk_name = os_disk.get("name") or f"{params['vm']}_OsDisk_1_{uuid.uuid4().hex}"
     disk_id = resource_id(params["sub"], params["rg"], "Microsoft.Compute", "disks", disk_name)
     account = (os_disk.get("managedDisk") or {}).get("storageAccountType", "Premium_LRS")
+    encryption_set = (os_disk.get("managedDisk") or {}).get("diskEncryptionSet")
     os_disk.update(name=disk_name, osType=os_disk.get("osType", "Linux"), diskSizeGB=os_disk.get("diskSizeGB", 30),
-                   managedDisk={"storageAccountType": account, "id": disk_id},
+                   managedDisk={"storageAccountType": account, "id": disk_id,
+                                **({"diskEncryptionSet": encryption_set} if encryption_set else {})},
                    deleteOption=os_disk.get("deleteOption", "Detach"))
     state.put(disk_id, _new_os_disk(vm, disk_id, disk_name, account))
     attached = copy.deepcopy(vm)
@@ -496,12 +498,20 @@ def _new_os_disk(vm: dict[str, Any], disk_id: str, name: str, account: str) -> d
         "properties": {"osType": vm["properties"]["storageProfile"]["osDisk"].get("osType", "Linux"),
                        "hyperVGeneration": "V2" if vm["properties"].get("securityProfile") else "V1",
                        "creationData": {"createOption": "FromImage", "imageReference": {"id": str(image)}},
-                       "diskSizeGB": 30, "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
+                       "diskSizeGB": 30, "encryption": _encryption(vm),
                        "provisioningState": "Succeeded", "diskState": "Attached", "timeCreated": _now(),
                        "uniqueId": str(uuid.uuid4())}}
     if vm.get("zones"):
         body["zones"] = list(vm["zones"])
     return body
+
+
+def _encryption(vm: dict[str, Any]) -> dict[str, str]:
+    """The new OS disk's encryption: the disk encryption set the VM's OS disk names, else a platform key."""
+    wanted = ((vm["properties"]["storageProfile"]["osDisk"].get("managedDisk") or {}).get("diskEncryptionSet") or {})
+    if wanted.get("id"):
+        return {"type": "EncryptionAtRestWithCustomerKey", "diskEncryptionSetId": str(wanted["id"])}
+    return {"type": "EncryptionAtRestWithPlatformKey"}
 
 
 def _running_view(vm: dict[str, Any]) -> dict[str, Any]:

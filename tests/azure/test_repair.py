@@ -23,7 +23,7 @@ from kit.errors import UsageError
 from kit.lab import RunningLab, running_lab
 from kit.lab.capacity import restrict_size
 from kit.lab.gateway import check
-from kit.lab.policy import allow_sizes, require_tag
+from kit.lab.policy import allow_sizes, require_disk_encryption_set, require_tag
 
 PANIC = "kernel-panic"
 FSTAB = "fstab-emergency"
@@ -219,6 +219,30 @@ def test_a_policy_allowing_other_sizes_is_met_with_the_size_given(lab: RunningLa
         RepairResources(sizes=("B2ms; rm -rf /",))
     with pytest.raises(UsageError, match="kit-repair is the kit's own"):
         RepairResources(tags={"kit-repair": "x"})
+
+
+def test_a_disk_encrypted_with_a_customer_key_is_copied_with_its_encryption_set_as_a_policy_requires(
+        lab: RunningLab) -> None:
+    target, vm_id, compute = _vm(lab, PANIC)
+    group, name = vm_id.split("/")[4], vm_id.rsplit("/", 1)[1]
+    des = f"{'/'.join(vm_id.split('/')[:5])}/providers/Microsoft.Compute/diskEncryptionSets/des-prod"
+    os_disk = compute.virtual_machines.get(group, name).as_dict()["properties"]["storageProfile"]["osDisk"]
+    disk = lab.state.get(str(compute.disks.get(group, os_disk["name"]).id))
+    assert disk is not None
+    disk["properties"]["encryption"] = {"type": "EncryptionAtRestWithCustomerKey", "diskEncryptionSetId": des}
+    require_disk_encryption_set(lab.state, des)  # judged on each request: nothing inherited counts
+    outcome = repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:kernel_panic"),
+                     finding="boot_failure:kernel_panic", approval="CHG-19", keep_repair_vm=True,
+                     prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2))
+    assert outcome.status == "recovered", outcome.message
+    for made in (outcome.snapshot, outcome.repaired_disk):
+        assert lab.state.get(made)["properties"]["encryption"] == {  # type: ignore[index]
+            "type": "EncryptionAtRestWithCustomerKey", "diskEncryptionSetId": des}
+    repair_vm = lab.state.get(outcome.repair_vm)
+    assert repair_vm is not None
+    repair_disk = lab.state.get(f"{'/'.join(vm_id.split('/')[:5])}/providers/Microsoft.Compute/disks/"
+                                f"{repair_vm['properties']['storageProfile']['osDisk']['name']}")
+    assert repair_disk is not None and repair_disk["properties"]["encryption"]["diskEncryptionSetId"] == des
 
 
 def test_a_fix_that_does_not_work_is_rolled_back_to_the_original_disk(lab: RunningLab) -> None:
