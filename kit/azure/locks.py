@@ -10,6 +10,7 @@ one. :func:`read_locks` lists those that bear on a repair; :func:`read_only_refu
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -69,22 +70,24 @@ async def read_locks(client: Any, subscription: str, group: str, vm_id: str) -> 
     and its resources'; the subscription's, the ones it inherits. A list the identity may not read
     (403) is noted, not fatal: a lock it hides shows as ``ScopeLocked`` at the write it refuses.
     """
+    from azure.core.exceptions import AzureError as SdkError
+
     wanted = {f"/subscriptions/{subscription}".lower(), f"/subscriptions/{subscription}/resourcegroups/{group}".lower(),
               vm_id.lower().rstrip("/")}
-    found: dict[str, Lock] = {}
-    unread: list[str] = []
-    for what, listing in (("resource group", lambda: client.management_locks.list_at_resource_group_level(group)),
-                          ("subscription", lambda: client.management_locks.list_at_subscription_level())):
+
+    async def listed(what: str, pages: Any) -> tuple[list[Lock], str]:
         try:
-            async for item in listing():
-                lock = Lock(str(item.id), str(item.level), str(item.notes or ""))
-                if lock.scope.lower().rstrip("/") in wanted:
-                    found.setdefault(lock.id.lower(), lock)
-        except Exception as error:  # noqa: BLE001 - any failure to read is a note, the repair decides on what it has
+            return [Lock(str(item.id), str(item.level), str(item.notes or "")) async for item in pages], ""
+        except SdkError as error:  # a list it may not read is a note: the repair decides on what it has
             status = getattr(error, "status_code", None)
-            why = f"HTTP {status}" if status else type(error).__name__
-            unread.append(f"the {what}'s locks could not be read ({why})")
-    note = "; ".join(unread)
+            return [], f"the {what}'s locks could not be read ({f'HTTP {status}' if status else type(error).__name__})"
+
+    answers = await asyncio.gather(
+        listed("resource group", client.management_locks.list_at_resource_group_level(group)),
+        listed("subscription", client.management_locks.list_at_subscription_level()))
+    found = {lock.id.lower(): lock for locks, _ in answers for lock in locks
+             if lock.scope.lower().rstrip("/") in wanted}
+    note = "; ".join(unread for _, unread in answers if unread)
     if note:
         note += ": a lock there shows as ScopeLocked at the write it refuses"
     return sorted(found.values(), key=lambda lock: len(lock.scope)), note

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -91,6 +92,14 @@ class RepairRefused(KitError):
     """Raised before anything changes when the VM cannot be repaired this way (ADE, unmanaged disk, Windows)."""
 
 
+class _Interrupted(KitError):
+    """The responder interrupted the repair: it stops before the step ``before``."""
+
+    def __init__(self, before: str) -> None:
+        super().__init__(f"interrupted before {before}")
+        self.before = before
+
+
 @dataclass
 class RepairStep:
     """One step of the repair.
@@ -150,7 +159,8 @@ class RepairOutcome:
         The finding kind the script fixes (``None``: the responder's own script).
     status
         ``recovered`` (proven), ``rolled-back`` (not proven: the original disk is back), ``fix-failed``
-        (the script failed: the VM was not touched), or ``failed`` (a step failed; see ``steps``).
+        (the script failed: the VM was not touched), ``failed`` (a step failed; see ``steps``) or
+        ``interrupted`` (the responder stopped it: it ended the step under way and stopped before the next).
     message
         One sentence for the responder: what happened and where the disks are.
     steps
@@ -165,6 +175,8 @@ class RepairOutcome:
         What ``prove()`` answered (``None`` when it did not run).
     deleted
         The resources the kit deleted (the repair VM's, after a proven recovery).
+    made
+        What the repair created, in order (the snapshot, the copy, the repair NSG, NIC, VM and its OS disk).
     left
         The repair VM's resources a proven recovery could not delete (a lock, a failed delete): still there.
     vm_stands
@@ -185,6 +197,7 @@ class RepairOutcome:
     fix_output: dict[str, Any] = field(default_factory=dict)
     proof: Any = None
     deleted: list[str] = field(default_factory=list)
+    made: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
     vm_stands: str = ""
 
@@ -273,9 +286,21 @@ class _Flow:
 
     def __init__(self, clients: tuple[Any, Any, Any], outcome: RepairOutcome,
                  on_step: Callable[[RepairStep], None] | None,
-                 on_start: Callable[[str], None] | None = None) -> None:
+                 on_start: Callable[[str], None] | None = None, stop: threading.Event | None = None) -> None:
         self.compute, self.network, self.locks = clients
         self.outcome, self.on_step, self.on_start = outcome, on_step, on_start
+        self.stop = stop or threading.Event()
+
+    def checkpoint(self, before: str) -> None:
+        """Stop here, before ``before``, when the responder interrupted the repair."""
+        if self.stop.is_set():
+            raise _Interrupted(before)
+
+    async def made(self, name: str, call: Awaitable[Any], resource: str, detail: str = "") -> Any:
+        """:meth:`step` for a call creating ``resource``, which goes into ``outcome.made``."""
+        result = await self.step(name, call, detail)
+        self.outcome.made.append(resource)
+        return result
 
     async def step(self, name: str, call: Awaitable[Any], detail: str = "") -> Any:
         started = datetime.now(UTC)
@@ -307,7 +332,8 @@ class _Flow:
 def repair(target: AzureTarget, vm_id: str, *, script: str, finding: str | None = None, approval: str,
            prove: Callable[[], Any], concurrent: bool = True, write_log: WriteLog | None = None,
            keep_repair_vm: bool = False, on_step: Callable[[RepairStep], None] | None = None,
-           resources: RepairResources | None = None, on_start: Callable[[str], None] | None = None) -> RepairOutcome:
+           resources: RepairResources | None = None, on_start: Callable[[str], None] | None = None,
+           on_interrupt: Callable[[], None] | None = None) -> RepairOutcome:
     """Repair ``vm_id``'s OS disk on a repair VM and swap it in; blocking twin of :func:`repair_async`.
 
     Parameters
@@ -338,6 +364,10 @@ def repair(target: AzureTarget, vm_id: str, *, script: str, finding: str | None 
         Called with each step's name as it starts (:data:`AZURE_USUALLY` says how long the slow ones take).
     resources
         Tags for what it creates and repair VM sizes to try first (:class:`RepairResources`).
+    on_interrupt
+        Called on Ctrl-C (``KeyboardInterrupt``): the repair ends the step under way — Azure finishes an
+        operation it was given either way — and stops before the next (status ``interrupted``, or
+        ``recovered`` with the clean-up left when the proof had passed).
 
     Raises
     ------
@@ -350,19 +380,29 @@ def repair(target: AzureTarget, vm_id: str, *, script: str, finding: str | None 
     A call that fails ends the repair where it is: the outcome's status is ``failed`` and its
     steps say which call failed; nothing is deleted or rolled back by then.
     """
+    stop = threading.Event()
     work = repair_async(target, vm_id, script=script, finding=finding, approval=approval, prove=prove,
                         concurrent=concurrent, write_log=write_log, keep_repair_vm=keep_repair_vm, on_step=on_step,
-                        resources=resources, on_start=on_start)
-    outcome: RepairOutcome = _blocking(work)
-    return outcome
+                        resources=resources, on_start=on_start, stop=stop)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the loop runs aside: Ctrl-C reaches this thread, not a step
+        running = pool.submit(asyncio.run, _awaited(work))
+        while True:
+            try:
+                outcome: RepairOutcome = running.result()
+                return outcome
+            except KeyboardInterrupt:
+                stop.set()
+                if on_interrupt is not None:
+                    on_interrupt()
 
 
 async def repair_async(target: AzureTarget, vm_id: str, *, script: str, finding: str | None = None, approval: str,
                        prove: Callable[[], Any], concurrent: bool = True, write_log: WriteLog | None = None,
                        keep_repair_vm: bool = False, on_step: Callable[[RepairStep], None] | None = None,
                        resources: RepairResources | None = None,
-                       on_start: Callable[[str], None] | None = None) -> RepairOutcome:
-    """:func:`repair` for async callers."""
+                       on_start: Callable[[str], None] | None = None,
+                       stop: threading.Event | None = None) -> RepairOutcome:
+    """:func:`repair` for async callers (``stop`` set: it stops before its next step, status ``interrupted``)."""
     if not approval.strip():
         raise UsageError("a repair changes the VM: give an approval / ticket reference (--approval REF)")
     if not script.strip():
@@ -387,12 +427,15 @@ async def repair_async(target: AzureTarget, vm_id: str, *, script: str, finding:
         async with ComputeManagementClient(credential, sub, **hook, **target.client_kwargs()) as compute, \
                 NetworkManagementClient(credential, sub, **hook, **target.client_kwargs()) as network, \
                 ManagementLockClient(credential, sub, **hook, **target.client_kwargs()) as locks:
-            flow = _Flow((compute, network, locks), RepairOutcome(vm_id=vm_id, finding=finding), on_step, on_start)
+            flow = _Flow((compute, network, locks), RepairOutcome(vm_id=vm_id, finding=finding), on_step, on_start,
+                         stop)
             try:
                 return await _run(flow, target, parsed.resource_group or "", parsed.name, script, prove,
                                   concurrent, write_log, keep_repair_vm, resources or RepairResources())
             except RepairRefused:
                 raise
+            except _Interrupted as stopped:
+                return _interrupted(flow.outcome, stopped)
             except AzureError as error:
                 return _failed(flow.outcome, error)
     finally:
@@ -420,34 +463,41 @@ async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: 
     architecture = str((os_disk["properties"].get("supportedCapabilities") or {}).get("architecture") or "x64")
 
     async def copy() -> None:
-        await flow.step("snapshot the OS disk", flow.poll(compute.snapshots.begin_create_or_update(
-            group, names.snapshot, _snapshot_body(os_disk, names))), outcome.snapshot)
-        await flow.step("create a disk from the snapshot", flow.poll(compute.disks.begin_create_or_update(
-            group, names.disk, _disk_body(os_disk, names, outcome.snapshot))), outcome.repaired_disk)
+        flow.checkpoint("snapshot the OS disk")
+        await flow.made("snapshot the OS disk", flow.poll(compute.snapshots.begin_create_or_update(
+            group, names.snapshot, _snapshot_body(os_disk, names))), outcome.snapshot, outcome.snapshot)
+        flow.checkpoint("create a disk from the snapshot")
+        await flow.made("create a disk from the snapshot", flow.poll(compute.disks.begin_create_or_update(
+            group, names.disk, _disk_body(os_disk, names, outcome.snapshot))), outcome.repaired_disk,
+            outcome.repaired_disk)
 
     async def repair_vm() -> None:
-        nsg = await flow.step("create the repair NSG (nothing inbound)", flow.poll(
-            network.network_security_groups.begin_create_or_update(group, names.nsg, _nsg_body(names))))
-        created = await flow.step("create the repair NIC (no public IP)", flow.poll(
-            network.network_interfaces.begin_create_or_update(group, names.nic, _nic_body(names, subnet, nsg.id))))
+        flow.checkpoint("create the repair NSG")
+        nsg = await flow.made("create the repair NSG (nothing inbound)", flow.poll(
+            network.network_security_groups.begin_create_or_update(group, names.nsg, _nsg_body(names))),
+            _id(sub, group, "Microsoft.Network/networkSecurityGroups", names.nsg))
+        flow.checkpoint("create the repair NIC")
+        created = await flow.made("create the repair NIC (no public IP)", flow.poll(
+            network.network_interfaces.begin_create_or_update(group, names.nic, _nic_body(names, subnet, nsg.id))),
+            _id(sub, group, "Microsoft.Network/networkInterfaces", names.nic))
+        flow.checkpoint("create the repair VM")
         await _create_repair_vm(flow, names, (architecture.lower(), generation), os_type, str(created.id))
 
-    if concurrent:
-        await asyncio.gather(copy(), repair_vm())
-    else:
-        await copy()
-        await repair_vm()
+    await _all(concurrent, copy(), repair_vm())
     # Attached only once the repair VM has booted from its own disk: a copy made from the same image has the
     # same root file system UUID and label, and a repair VM that boots with it attached may boot the copy.
+    flow.checkpoint("attaching the copy to the repair VM")
     await flow.step("attach the copy to the repair VM", flow.poll(compute.virtual_machines.begin_update(
         group, names.repair_vm, {"properties": {"storageProfile": {"dataDisks": [_copy_attachment(
             outcome.repaired_disk)]}}})), outcome.repaired_disk)
+    flow.checkpoint("running the fix on the repair VM")
     fixed = await _fix(flow, target, outcome.repair_vm, script, write_log)
     if not fixed:
         outcome.status = "fix-failed"
         outcome.message = (f"the fix failed on the repair VM (exit code {outcome.fix_output.get('exit_code')}): "
                            f"{name} was not touched; the repair VM {names.repair_vm} is kept with the copy attached")
         return outcome
+    flow.checkpoint(f"detaching the copy and deallocating {name}")
     detach = flow.step("detach the copy from the repair VM", flow.poll(compute.virtual_machines.begin_update(
         group, names.repair_vm, {"properties": {"storageProfile": {"dataDisks": []}}})))
     stands = _Stands(group, name, str(os_disk["name"]), outcome.original_disk, names.disk)
@@ -457,18 +507,24 @@ async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: 
         outcome.vm_stands = stands.deallocated(repaired=False)
 
     await _all(concurrent, detach, stop())
+    flow.checkpoint("swapping in the repaired OS disk")
     await _swap(flow, group, name, outcome.repaired_disk, names.disk, "swap in the repaired OS disk")
     outcome.vm_stands = stands.deallocated(repaired=True)
+    flow.checkpoint(f"starting {name}")
     await flow.step(f"start {name}", flow.poll(compute.virtual_machines.begin_start(group, name)))
     outcome.vm_stands = f"{name} runs the repaired copy {names.disk} (its original OS disk {os_disk['name']} is kept)"
+    flow.checkpoint("proving the recovery")
     proof = await _prove(flow, prove)
     outcome.proof = proof
     if not bool(getattr(proof, "passed", False)):
+        flow.checkpoint("rolling back")
         await flow.step(f"deallocate {name} (roll back)", flow.poll(compute.virtual_machines.begin_deallocate(
             group, name)))
         outcome.vm_stands = stands.deallocated(repaired=True)
+        flow.checkpoint("swapping the original OS disk back")
         await _swap(flow, group, name, outcome.original_disk, str(os_disk["name"]), "swap the original OS disk back")
         outcome.vm_stands = stands.deallocated(repaired=False)
+        flow.checkpoint(f"starting {name} on its original OS disk")
         await flow.step(f"start {name} (roll back)", flow.poll(compute.virtual_machines.begin_start(group, name)))
         outcome.vm_stands = f"{name} runs its original OS disk {os_disk['name']} again"
         outcome.status = "rolled-back"
@@ -487,6 +543,10 @@ async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: 
         outcome.message += (f"; the repair VM {names.repair_vm}, its OS disk, NIC and NSG are kept: {delete_lock} "
                             f"refuses deletes. With approval, lift it, delete them and put it back: {lift}; "
                             f"{_deletes(group, outcome.left)}; {restore}")
+    elif flow.stop.is_set():  # proven: the interruption costs only the clean-up
+        outcome.left = names.repair_resources(sub)
+        outcome.message += (f"; interrupted before the clean-up: the repair VM {names.repair_vm}, its OS disk, NIC and "
+                            f"NSG are left; delete them with: {_deletes(group, outcome.left)}")
     else:
         await _clean_up(flow, group, names, outcome, concurrent)
     return outcome
@@ -503,8 +563,35 @@ def _failed(outcome: RepairOutcome, error: AzureError) -> RepairOutcome:
                 "again in a few minutes, or resize it (az vm resize --size …) and start it")
     outcome.status = "failed"
     outcome.message = f"{failed} failed: {error}; {stands}; the steps before it stand (see the steps), nothing was " \
-                      f"deleted{hint}"
+                      f"deleted{_made_so_far(outcome)}{hint}"
     return outcome
+
+
+def _interrupted(outcome: RepairOutcome, stopped: _Interrupted) -> RepairOutcome:
+    """``outcome`` as the responder's interruption: where it stopped, where the VM stands, what was made."""
+    parsed = parse_resource_id(outcome.vm_id)
+    swapped = any(step.name == "swap in the repaired OS disk" for step in outcome.steps)
+    ready = "" if swapped or outcome.fix_output.get("exit_code") != 0 else (
+        f"; the fixed copy {parse_resource_id(outcome.repaired_disk).name} is ready: with {parsed.name} deallocated, "
+        f"az vm update -g {parsed.resource_group} -n {parsed.name} --os-disk {outcome.repaired_disk} swaps it in")
+    outcome.status = "interrupted"
+    outcome.message = (f"interrupted before {stopped.before}: {outcome.vm_stands or f'{parsed.name} was not changed'}"
+                       f"{ready}; nothing was deleted{_made_so_far(outcome)}")
+    return outcome
+
+
+def _made_so_far(outcome: RepairOutcome) -> str:
+    """What the repair made (snapshot and copy are kept; the repair VM's parts with the commands that delete them)."""
+    if not outcome.made:
+        return ""
+    group = str(parse_resource_id(outcome.vm_id).resource_group)
+    kept = {outcome.snapshot.lower(), outcome.repaired_disk.lower()}
+    order = ("microsoft.compute/virtualmachines", "microsoft.compute/disks", "microsoft.network/networkinterfaces",
+             "microsoft.network/networksecuritygroups")  # an order Azure deletes them in
+    parts = sorted((made for made in outcome.made if made.lower() not in kept),
+                   key=lambda made: order.index(str(parse_resource_id(made).kind).lower()))
+    said = f"; made so far in {group}: {', '.join(parse_resource_id(made).name for made in outcome.made)}"
+    return said + (f" (the repair VM's parts go with: {_deletes(group, parts)})" if parts else "")
 
 
 async def _create_repair_vm(flow: _Flow, names: _Names, kind: tuple[str, str], os_type: str, nic_id: str) -> None:
@@ -513,9 +600,10 @@ async def _create_repair_vm(flow: _Flow, names: _Names, kind: tuple[str, str], o
     sizes = tuple(dict.fromkeys((*names.extra.sizes, *defaults)))
     for size in sizes:
         try:
-            await flow.step(f"create the repair VM ({size})", flow.poll(
+            await flow.made(f"create the repair VM ({size})", flow.poll(
                 flow.compute.virtual_machines.begin_create_or_update(names.group, names.repair_vm, _repair_vm_body(
-                    names, kind, size, os_type, nic_id))), flow.outcome.repair_vm)
+                    names, kind, size, os_type, nic_id))), flow.outcome.repair_vm, flow.outcome.repair_vm)
+            flow.outcome.made.append(names.repair_resources(parse_resource_id(flow.outcome.vm_id).subscription_id)[1])
             return
         except AzureError as error:
             if size == sizes[-1] or not _another_size_may_fit(error):
@@ -851,17 +939,8 @@ def read_boot_state(target: AzureTarget, vm_id: str) -> BootState:
     return BootState(os_type.lower(), log.decode("utf-8", errors="replace"))
 
 
-def _blocking(work: Awaitable[Any]) -> Any:
-    """Run ``work`` to the end from blocking code, also inside a running loop (a notebook cell)."""
-    async def main() -> Any:
-        return await work
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(main())
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, main()).result()
+async def _awaited(work: Awaitable[Any]) -> Any:
+    return await work
 
 
 def boot_proof(target: AzureTarget, vm_id: str, *, timeout: float = 120, interval: float = 2) -> BootProof:

@@ -169,7 +169,8 @@ def _execute(args: argparse.Namespace, target: AzureTarget, incident: Path, vm_i
     try:
         outcome = repair(target, vm_id, script=script, finding=finding, approval=args.approval, prove=prove,
                          concurrent=not args.sequential, write_log=log, keep_repair_vm=args.keep_repair_vm,
-                         on_step=_print_step, resources=resources, on_start=_print_start)
+                         on_step=_print_step, resources=resources, on_start=_print_start,
+                         on_interrupt=_say_stopping)
     except RepairRefused as error:
         record = ActionRecord(kind="repair", vm_id=vm_id, approval=args.approval, status="refused",
                               summary=f"repair refused: {error}", started=started, ended=datetime.now(UTC),
@@ -190,7 +191,12 @@ def _execute(args: argparse.Namespace, target: AzureTarget, incident: Path, vm_i
         print("--- fix output")
         print(safe_block((str(output.get("stdout", "")) + str(output.get("stderr", ""))).rstrip("\n")))
     print(f"recorded: {safe(folder)}")
-    return 0 if outcome.status == "recovered" else 1
+    return {"recovered": 0, "interrupted": 130}.get(outcome.status, 1)
+
+
+def _say_stopping() -> None:
+    print("interrupt: the repair stops once the step under way ends (Azure finishes an operation it was given "
+          "either way), then says where everything stands and records it", file=sys.stderr, flush=True)
 
 
 def _print_start(name: str) -> None:

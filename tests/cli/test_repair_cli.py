@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +15,7 @@ import pytest
 from kit.archive import verify_archive
 from kit.azure.actions import read_actions
 from kit.cli import main
-from kit.lab import RunningLab, load_scenario, running_lab
+from kit.lab import Faults, RunningLab, load_scenario, running_lab
 from kit.lab.gateway import check
 from kit.lab.locks import add_lock
 
@@ -157,6 +161,33 @@ def test_a_cannot_delete_lock_recovers_and_the_record_lists_what_is_left(
     assert repair["status"] == "succeeded" and repair["details"]["deleted"] == []
     assert len(repair["details"]["left"]) == 4 and "left to delete: kit-repair-" in repair["summary"]
     assert check(lab, "fstab-emergency").passed
+
+
+def test_ctrl_c_stops_the_repair_after_its_step_and_the_record_says_where_it_stands(tmp_path: Path) -> None:
+    info = load_scenario("fstab-emergency")
+    with running_lab(scenarios=["fstab-emergency"], faults=Faults(latency=0.15)) as slow:
+        argv = [sys.executable, "-m", "kit", *_azure(slow, "fstab-emergency", tmp_path, "--finding", "fstab")]
+        env = {**os.environ, "KIT_ARM_TOKEN": slow.token, "PYTHONUNBUFFERED": "1"}
+        with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as kit:
+            assert kit.stdout is not None
+            seen = []
+            for line in kit.stdout:  # the responder presses Ctrl-C once the snapshot is taken
+                seen.append(line)
+                if "snapshot the OS disk: ok" in line:
+                    kit.send_signal(signal.SIGINT)
+                    break
+            out, err = kit.communicate(timeout=120)
+        out = "".join(seen) + out
+        assert kit.returncode == 130, out + err
+        assert "interrupt: the repair stops once the step under way ends" in err and "Traceback" not in err
+        assert "interrupted before " in out and "customs-proc-01 was not changed" in out
+        assert "deallocate customs-proc-01" not in out
+        repair, = [a for a in read_actions(tmp_path / "INC-12") if a["kind"] == "repair"]
+        assert repair["status"] == "interrupted" and repair["writes"]
+        vm = slow.state.get(str(info.vm_id(info.broken_vm)))
+        assert vm is not None and slow.state.power_state(str(vm["id"])) == "running"
+    result = verify_archive(tmp_path / "INC-12")
+    assert not (result.added or result.removed or result.altered or result.chain_errors)
 
 
 @pytest.mark.parametrize(("extra", "message"), [
