@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from azure.mgmt.compute import ComputeManagementClient
+from repairs import FSTAB, PANIC, broken_vm, kit_fix
 
 from kit.analyze.repair_scripts import facts_from_boot_log, fix_script
 from kit.azure.actions import WriteLog
@@ -25,9 +25,6 @@ from kit.lab.capacity import restrict_size
 from kit.lab.gateway import check
 from kit.lab.policy import allow_sizes, require_disk_encryption_set, require_tag
 
-PANIC = "kernel-panic"
-FSTAB = "fstab-emergency"
-
 
 @pytest.fixture
 def lab() -> Iterator[RunningLab]:
@@ -36,28 +33,16 @@ def lab() -> Iterator[RunningLab]:
         yield running
 
 
-def _vm(lab: RunningLab, scenario: str) -> tuple[AzureTarget, str, ComputeManagementClient]:
-    info = lab.scenario(scenario)
-    target = AzureTarget.for_lab(lab)
-    compute = ComputeManagementClient(target.sync_credential(), info.subscription_id, **target.client_kwargs())
-    return target, str(info.vm_id(info.broken_vm)), compute
-
-
-def _fix(target: AzureTarget, vm_id: str, kind: str) -> str:
-    state = read_boot_state(target, vm_id)
-    return fix_script(kind, facts_from_boot_log(state.serial_log), os_type=state.os_type)
-
-
 def _serial(lab: RunningLab, vm_id: str) -> str:
     return lab.state.serial_logs[vm_id.lower()].read_text(encoding="utf-8")
 
 
 def test_a_kernel_panic_is_repaired_proven_and_cleaned_up_keeping_the_original_disk(lab: RunningLab) -> None:
-    target, vm_id, compute = _vm(lab, PANIC)
+    target, vm_id, compute = broken_vm(lab, PANIC)
     group, name = vm_id.split("/")[4], vm_id.rsplit("/", 1)[1]
     original = compute.virtual_machines.get(group, name).as_dict()["properties"]["storageProfile"]["osDisk"]
     steps: list[str] = []
-    outcome = repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:kernel_panic"),
+    outcome = repair(target, vm_id, script=kit_fix(target, vm_id, "boot_failure:kernel_panic"),
                      finding="boot_failure:kernel_panic", approval="CHG-1",
                      prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2), write_log=WriteLog(),
                      on_step=lambda step: steps.append(step.name))
@@ -79,7 +64,7 @@ def test_a_kernel_panic_is_repaired_proven_and_cleaned_up_keeping_the_original_d
 
 
 def test_a_zone_redundant_os_disk_of_a_zonal_vm_is_copied_unpinned_and_the_repair_recovers(lab: RunningLab) -> None:
-    target, vm_id, compute = _vm(lab, FSTAB)
+    target, vm_id, compute = broken_vm(lab, FSTAB)
     group, name = vm_id.split("/")[4], vm_id.rsplit("/", 1)[1]
     vm = compute.virtual_machines.get(group, name).as_dict()
     assert vm["zones"] == ["1"]
@@ -87,7 +72,7 @@ def test_a_zone_redundant_os_disk_of_a_zonal_vm_is_copied_unpinned_and_the_repai
     assert disk is not None
     disk["sku"] = {"name": "Premium_ZRS", "tier": "Premium"}  # replicated in every zone: the disk has none
     disk.pop("zones", None)
-    outcome = repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:fstab"), finding="boot_failure:fstab",
+    outcome = repair(target, vm_id, script=kit_fix(target, vm_id, "boot_failure:fstab"), finding="boot_failure:fstab",
                      approval="CHG-9", prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2))
     assert outcome.status == "recovered", outcome.message
     copy = compute.disks.get(group, outcome.repaired_disk.rsplit("/", 1)[1]).as_dict()
@@ -96,13 +81,13 @@ def test_a_zone_redundant_os_disk_of_a_zonal_vm_is_copied_unpinned_and_the_repai
 
 
 def test_an_arm64_vm_is_repaired_on_an_arm64_repair_vm_and_its_copy_stays_arm64(lab: RunningLab) -> None:
-    target, vm_id, compute = _vm(lab, PANIC)
+    target, vm_id, compute = broken_vm(lab, PANIC)
     group, name = vm_id.split("/")[4], vm_id.rsplit("/", 1)[1]
     vm = compute.virtual_machines.get(group, name).as_dict()
     disk = lab.state.get(str(compute.disks.get(group, vm["properties"]["storageProfile"]["osDisk"]["name"]).id))
     assert disk is not None
     disk["properties"]["supportedCapabilities"] = {"architecture": "Arm64"}  # a Cobalt / Ampere VM's disk
-    outcome = repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:kernel_panic"),
+    outcome = repair(target, vm_id, script=kit_fix(target, vm_id, "boot_failure:kernel_panic"),
                      finding="boot_failure:kernel_panic", approval="CHG-10", keep_repair_vm=True,
                      prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2))
     assert outcome.status == "recovered", outcome.message
@@ -116,10 +101,10 @@ def test_an_arm64_vm_is_repaired_on_an_arm64_repair_vm_and_its_copy_stays_arm64(
 
 
 def test_a_size_out_of_capacity_or_past_its_family_quota_gives_way_to_the_next_size(lab: RunningLab) -> None:
-    target, vm_id, _ = _vm(lab, FSTAB)
+    target, vm_id, _ = broken_vm(lab, FSTAB)
     restrict_size(lab.state, "Standard_D2s_v5", "capacity")
     restrict_size(lab.state, "Standard_D2as_v5", "family-quota")
-    outcome = repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:fstab"), finding="boot_failure:fstab",
+    outcome = repair(target, vm_id, script=kit_fix(target, vm_id, "boot_failure:fstab"), finding="boot_failure:fstab",
                      approval="CHG-11", keep_repair_vm=True,
                      prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2))
     assert outcome.status == "recovered", outcome.message
@@ -135,10 +120,10 @@ def test_a_size_out_of_capacity_or_past_its_family_quota_gives_way_to_the_next_s
 
 
 def test_a_regional_vcpu_quota_used_up_stops_the_repair_before_the_vm_is_touched(lab: RunningLab) -> None:
-    target, vm_id, _ = _vm(lab, FSTAB)
+    target, vm_id, _ = broken_vm(lab, FSTAB)
     before = lab.state.get(vm_id)["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]  # type: ignore[index]
     restrict_size(lab.state, "Standard_D2s_v5", "regional-quota")
-    outcome = repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:fstab"), approval="CHG-12",
+    outcome = repair(target, vm_id, script=kit_fix(target, vm_id, "boot_failure:fstab"), approval="CHG-12",
                      prove=lambda: BootProof(True, "unused"))
     assert outcome.status == "failed"
     assert "create the repair VM (Standard_D2s_v5) failed" in outcome.message
@@ -151,7 +136,7 @@ def test_a_regional_vcpu_quota_used_up_stops_the_repair_before_the_vm_is_touched
 def test_the_fstab_fix_finds_a_rhel_root_behind_its_separate_boot_partition(lab: RunningLab) -> None:
     from kit.lab._disks import content_of
 
-    target, vm_id, _ = _vm(lab, FSTAB)
+    target, vm_id, _ = broken_vm(lab, FSTAB)
     os_disk = lab.state.get(vm_id)["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]  # type: ignore[index]
     content = content_of(lab.state, os_disk)
     assert content is not None
@@ -165,7 +150,7 @@ def test_the_fstab_fix_finds_a_rhel_root_behind_its_separate_boot_partition(lab:
     content.definition["devices"] = [*content.definition.get("devices", []), "UUID=A1B2-C3D4",
                                       "UUID=0b3d6f1e-3f7a-4c52-9a0e-5d8f2c1b7e44",
                                       "UUID=7c1e9a20-58d4-4b3f-8e6a-2f9d0c4b1a37"]
-    outcome = repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:fstab"), finding="boot_failure:fstab",
+    outcome = repair(target, vm_id, script=kit_fix(target, vm_id, "boot_failure:fstab"), finding="boot_failure:fstab",
                      approval="CHG-13", prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2))
     assert outcome.status == "recovered", outcome.message
     stdout = outcome.fix_output["stdout"]
@@ -176,13 +161,13 @@ def test_the_fstab_fix_finds_a_rhel_root_behind_its_separate_boot_partition(lab:
 
 
 def test_a_second_repair_while_a_repair_vm_is_kept_is_refused_before_any_write(lab: RunningLab) -> None:
-    target, vm_id, _ = _vm(lab, FSTAB)
+    target, vm_id, _ = broken_vm(lab, FSTAB)
     failed = repair(target, vm_id, script="echo 'kit: cannot fix this' >&2\nexit 5\n", approval="CHG-14",
                     prove=lambda: BootProof(True, "unused"))
     assert failed.status == "fix-failed" and lab.state.get(failed.repair_vm) is not None  # kept to look at
     log = WriteLog()
     with pytest.raises(RepairRefused) as refused:
-        repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:fstab"), approval="CHG-15",
+        repair(target, vm_id, script=kit_fix(target, vm_id, "boot_failure:fstab"), approval="CHG-15",
                prove=lambda: BootProof(True, "unused"), write_log=log)
     other = failed.repair_vm.rsplit("/", 1)[1]
     assert f"customs-proc-01 already has a repair VM, {other}" in str(refused.value)
@@ -191,9 +176,9 @@ def test_a_second_repair_while_a_repair_vm_is_kept_is_refused_before_any_write(l
 
 
 def test_a_policy_requiring_a_tag_stops_the_repair_at_its_first_write_until_the_tag_is_given(lab: RunningLab) -> None:
-    target, vm_id, _ = _vm(lab, FSTAB)
+    target, vm_id, _ = broken_vm(lab, FSTAB)
     require_tag(lab.state, "CostCenter")
-    script = _fix(target, vm_id, "boot_failure:fstab")
+    script = kit_fix(target, vm_id, "boot_failure:fstab")
     denied = repair(target, vm_id, script=script, approval="CHG-16", prove=lambda: BootProof(True, "unused"))
     assert denied.status == "failed"
     assert "RequestDisallowedByPolicy" in denied.message and "Require a tag on resources" in denied.message
@@ -209,9 +194,9 @@ def test_a_policy_requiring_a_tag_stops_the_repair_at_its_first_write_until_the_
 
 
 def test_a_policy_allowing_other_sizes_is_met_with_the_size_given(lab: RunningLab) -> None:
-    target, vm_id, _ = _vm(lab, FSTAB)
+    target, vm_id, _ = broken_vm(lab, FSTAB)
     allow_sizes(lab.state, "Standard_B2ms")
-    script = _fix(target, vm_id, "boot_failure:fstab")
+    script = kit_fix(target, vm_id, "boot_failure:fstab")
     denied = repair(target, vm_id, script=script, approval="CHG-18", prove=lambda: BootProof(True, "unused"))
     assert denied.status == "failed" and "Allowed virtual machine size SKUs" in denied.message
     assert "--repair-vm-size SIZE" in denied.message
@@ -223,7 +208,7 @@ def test_a_policy_allowing_other_sizes_is_met_with_the_size_given(lab: RunningLa
 
 def test_a_disk_encrypted_with_a_customer_key_is_copied_with_its_encryption_set_as_a_policy_requires(
         lab: RunningLab) -> None:
-    target, vm_id, compute = _vm(lab, PANIC)
+    target, vm_id, compute = broken_vm(lab, PANIC)
     group, name = vm_id.split("/")[4], vm_id.rsplit("/", 1)[1]
     des = f"{'/'.join(vm_id.split('/')[:5])}/providers/Microsoft.Compute/diskEncryptionSets/des-prod"
     os_disk = compute.virtual_machines.get(group, name).as_dict()["properties"]["storageProfile"]["osDisk"]
@@ -231,7 +216,7 @@ def test_a_disk_encrypted_with_a_customer_key_is_copied_with_its_encryption_set_
     assert disk is not None
     disk["properties"]["encryption"] = {"type": "EncryptionAtRestWithCustomerKey", "diskEncryptionSetId": des}
     require_disk_encryption_set(lab.state, des)  # judged on each request: nothing inherited counts
-    outcome = repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:kernel_panic"),
+    outcome = repair(target, vm_id, script=kit_fix(target, vm_id, "boot_failure:kernel_panic"),
                      finding="boot_failure:kernel_panic", approval="CHG-19", keep_repair_vm=True,
                      prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2))
     assert outcome.status == "recovered", outcome.message
@@ -246,7 +231,7 @@ def test_a_disk_encrypted_with_a_customer_key_is_copied_with_its_encryption_set_
 
 
 def test_a_fix_that_does_not_work_is_rolled_back_to_the_original_disk(lab: RunningLab) -> None:
-    target, vm_id, compute = _vm(lab, PANIC)
+    target, vm_id, compute = broken_vm(lab, PANIC)
     group, name = vm_id.split("/")[4], vm_id.rsplit("/", 1)[1]
     before = compute.virtual_machines.get(group, name).as_dict()["properties"]["storageProfile"]["osDisk"]
     useless = "set -e\nmount /dev/sdc1 /rescue\nls /rescue/etc\numount /rescue\n"
@@ -264,7 +249,7 @@ def test_a_fix_that_does_not_work_is_rolled_back_to_the_original_disk(lab: Runni
 
 
 def test_a_failing_fix_leaves_the_vm_untouched_and_keeps_the_repair_vm(lab: RunningLab) -> None:
-    target, vm_id, _ = _vm(lab, FSTAB)
+    target, vm_id, _ = broken_vm(lab, FSTAB)
     before = lab.state.get(vm_id)["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]  # type: ignore[index]
     outcome = repair(target, vm_id, script="echo 'kit: cannot fix this' >&2\nexit 5\n", approval="CHG-6",
                      prove=lambda: BootProof(True, "unused"))
@@ -276,7 +261,7 @@ def test_a_failing_fix_leaves_the_vm_untouched_and_keeps_the_repair_vm(lab: Runn
 
 
 def test_an_ade_encrypted_os_disk_is_refused_before_any_change(lab: RunningLab) -> None:
-    target, vm_id, compute = _vm(lab, FSTAB)
+    target, vm_id, compute = broken_vm(lab, FSTAB)
     group, name = vm_id.split("/")[4], vm_id.rsplit("/", 1)[1]
     disk_name = compute.virtual_machines.get(group, name).as_dict()["properties"]["storageProfile"]["osDisk"]["name"]
     disk = compute.disks.get(group, disk_name)
@@ -284,14 +269,14 @@ def test_an_ade_encrypted_os_disk_is_refused_before_any_change(lab: RunningLab) 
         "enabled": True, "encryptionSettingsVersion": "1.1", "encryptionSettings": []}
     log = WriteLog()
     with pytest.raises(RepairRefused) as refused:
-        repair(target, vm_id, script=_fix(target, vm_id, "boot_failure:fstab"), approval="CHG-3",
+        repair(target, vm_id, script=kit_fix(target, vm_id, "boot_failure:fstab"), approval="CHG-3",
                prove=lambda: BootProof(True, "unused"), write_log=log)
     assert ADE_REFUSAL in str(refused.value) and "--unlock-encrypted-vm" in str(refused.value)
     assert log.writes == []
 
 
 def test_an_ephemeral_os_disk_and_a_confidential_vm_are_refused_before_any_change(lab: RunningLab) -> None:
-    target, vm_id, _ = _vm(lab, PANIC)
+    target, vm_id, _ = broken_vm(lab, PANIC)
     vm = lab.state.get(vm_id)
     assert vm is not None
     log = WriteLog()
@@ -316,7 +301,7 @@ def test_a_scale_set_instance_is_refused_with_the_reimage_it_takes_instead(lab: 
 
 
 def test_an_unmanaged_os_disk_is_refused(lab: RunningLab) -> None:
-    target, vm_id, _ = _vm(lab, PANIC)
+    target, vm_id, _ = broken_vm(lab, PANIC)
     vm = lab.state.get(vm_id)
     assert vm is not None
     vm["properties"]["storageProfile"]["osDisk"] = {"osType": "Linux", "name": "osdisk", "createOption": "FromImage",
@@ -326,8 +311,8 @@ def test_an_unmanaged_os_disk_is_refused(lab: RunningLab) -> None:
 
 
 def test_the_sequential_baseline_makes_the_same_writes_as_the_concurrent_flow(lab: RunningLab) -> None:
-    target, vm_id, _ = _vm(lab, FSTAB)
-    script = _fix(target, vm_id, "boot_failure:fstab")
+    target, vm_id, _ = broken_vm(lab, FSTAB)
+    script = kit_fix(target, vm_id, "boot_failure:fstab")
     logs = []
     for concurrent in (False, True):
         log = WriteLog()
@@ -341,7 +326,7 @@ def test_the_sequential_baseline_makes_the_same_writes_as_the_concurrent_flow(la
 
 
 def test_the_fstab_fix_comments_the_entry_the_boot_failed_on_with_a_backup(lab: RunningLab) -> None:
-    target, vm_id, _ = _vm(lab, FSTAB)
+    target, vm_id, _ = broken_vm(lab, FSTAB)
     facts = facts_from_boot_log(read_boot_state(target, vm_id).serial_log)
     assert facts["mount_point"] == "/srv/customs/archive"
     script = fix_script("boot_failure:fstab", facts, stamp="20261203T000000Z")
@@ -365,7 +350,7 @@ def test_fix_scripts_refuse_what_they_cannot_fix_offline() -> None:
 
 
 def test_a_repair_without_approval_or_script_is_refused_as_bad_usage(lab: RunningLab) -> None:
-    target, vm_id, _ = _vm(lab, FSTAB)
+    target, vm_id, _ = broken_vm(lab, FSTAB)
     with pytest.raises(UsageError, match="approval"):
         repair(target, vm_id, script="true", approval=" ", prove=lambda: BootProof(True, ""))
     with pytest.raises(UsageError, match="empty"):

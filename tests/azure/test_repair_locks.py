@@ -11,20 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from azure.mgmt.compute import ComputeManagementClient
+from repairs import FSTAB, PANIC, broken_vm, kit_fix
 
-from kit.analyze.repair_scripts import facts_from_boot_log, fix_script
 from kit.azure.actions import WriteLog
-from kit.azure.repair import BootProof, RepairRefused, boot_proof, read_boot_state, repair
-from kit.azure.target import AzureTarget
+from kit.azure.repair import BootProof, RepairRefused, boot_proof, repair
 from kit.lab import RunningLab, running_lab
 from kit.lab.capacity import refuse_start
 from kit.lab.console_states import set_responder_roles
 from kit.lab.gateway import check
 from kit.lab.locks import add_lock
-
-PANIC = "kernel-panic"
-FSTAB = "fstab-emergency"
 
 
 @pytest.fixture
@@ -32,18 +27,6 @@ def lab() -> Iterator[RunningLab]:
     """A lab of its own per test: a repair changes the VM, its disks and its guest."""
     with running_lab(scenarios=[PANIC, FSTAB]) as running:
         yield running
-
-
-def _vm(lab: RunningLab, scenario: str) -> tuple[AzureTarget, str, ComputeManagementClient]:
-    info = lab.scenario(scenario)
-    target = AzureTarget.for_lab(lab)
-    compute = ComputeManagementClient(target.sync_credential(), info.subscription_id, **target.client_kwargs())
-    return target, str(info.vm_id(info.broken_vm)), compute
-
-
-def _script(target: AzureTarget, vm_id: str, kind: str) -> str:
-    state = read_boot_state(target, vm_id)
-    return fix_script(kind, facts_from_boot_log(state.serial_log), os_type=state.os_type)
 
 
 def _group_scope(vm_id: str) -> str:
@@ -55,12 +38,12 @@ def _os_disk(lab: RunningLab, vm_id: str) -> str:
 
 
 def test_a_read_only_lock_on_the_resource_group_refuses_the_repair_before_any_write(lab: RunningLab) -> None:
-    target, vm_id, _ = _vm(lab, PANIC)
+    target, vm_id, _ = broken_vm(lab, PANIC)
     group = vm_id.split("/")[4]
     lock_id = add_lock(lab.state, _group_scope(vm_id), "ReadOnly", "freeze", notes="change freeze until Friday")
     before, log = _os_disk(lab, vm_id), WriteLog()
     with pytest.raises(RepairRefused) as refused:
-        repair(target, vm_id, script=_script(target, vm_id, "boot_failure:kernel_panic"), approval="CHG-20",
+        repair(target, vm_id, script=kit_fix(target, vm_id, "boot_failure:kernel_panic"), approval="CHG-20",
                prove=lambda: BootProof(True, "unused"), write_log=log)
     said = str(refused.value)
     assert "the ReadOnly lock 'freeze' on resource group" in said and "change freeze until Friday" in said
@@ -73,14 +56,14 @@ def test_a_read_only_lock_on_the_resource_group_refuses_the_repair_before_any_wr
 
 def test_a_cannot_delete_lock_lets_the_repair_recover_and_keeps_the_repair_vm_with_the_way_to_finish(
         lab: RunningLab) -> None:
-    target, vm_id, compute = _vm(lab, FSTAB)
+    target, vm_id, compute = broken_vm(lab, FSTAB)
     group = vm_id.split("/")[4]
     add_lock(lab.state, _group_scope(vm_id), "CanNotDelete", "prod-no-delete")
     info = lab.scenario(FSTAB)
     other = next(str(info.vm_id(vm)) for vm in info.vms if str(info.vm_id(vm)).lower() != vm_id.lower())
     add_lock(lab.state, other, "ReadOnly", "someone-else")  # another VM's lock is not this repair's business
     log = WriteLog()
-    outcome = repair(target, vm_id, script=_script(target, vm_id, "boot_failure:fstab"), finding="boot_failure:fstab",
+    outcome = repair(target, vm_id, script=kit_fix(target, vm_id, "boot_failure:fstab"), finding="boot_failure:fstab",
                      approval="CHG-21", prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2),
                      write_log=log)
     assert outcome.status == "recovered", outcome.message
@@ -101,7 +84,7 @@ def test_a_cannot_delete_lock_lets_the_repair_recover_and_keeps_the_repair_vm_wi
 
 def test_a_lock_a_policy_puts_on_the_repair_nsg_stops_only_the_clean_up_and_the_repair_stays_recovered(
         lab: RunningLab) -> None:
-    target, vm_id, _ = _vm(lab, PANIC)
+    target, vm_id, _ = broken_vm(lab, PANIC)
     group = vm_id.split("/")[4]
     locked: list[str] = []
 
@@ -113,7 +96,7 @@ def test_a_lock_a_policy_puts_on_the_repair_nsg_stops_only_the_clean_up_and_the_
         locked.append(add_lock(lab.state, str(repair_nsg["id"]), "CanNotDelete", "deny-delete-by-policy"))
         return proof
 
-    outcome = repair(target, vm_id, script=_script(target, vm_id, "boot_failure:kernel_panic"),
+    outcome = repair(target, vm_id, script=kit_fix(target, vm_id, "boot_failure:kernel_panic"),
                      finding="boot_failure:kernel_panic", approval="CHG-22", prove=prove)
     assert locked, "the proof ran"
     assert outcome.status == "recovered", outcome.message
@@ -126,11 +109,11 @@ def test_a_lock_a_policy_puts_on_the_repair_nsg_stops_only_the_clean_up_and_the_
 
 
 def test_a_start_azure_has_no_room_for_says_where_the_vm_stands_and_the_way_on_works(lab: RunningLab) -> None:
-    target, vm_id, compute = _vm(lab, FSTAB)
+    target, vm_id, compute = broken_vm(lab, FSTAB)
     group, name = vm_id.split("/")[4], vm_id.rsplit("/", 1)[1]
     original = _os_disk(lab, vm_id)
     refuse_start(lab.state, vm_id)
-    outcome = repair(target, vm_id, script=_script(target, vm_id, "boot_failure:fstab"), finding="boot_failure:fstab",
+    outcome = repair(target, vm_id, script=kit_fix(target, vm_id, "boot_failure:fstab"), finding="boot_failure:fstab",
                      approval="CHG-23", prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2))
     assert outcome.status == "failed"
     assert f"start {name} failed" in outcome.message and "ZonalAllocationFailed" in outcome.message
@@ -145,10 +128,10 @@ def test_a_start_azure_has_no_room_for_says_where_the_vm_stands_and_the_way_on_w
 
 
 def test_locks_the_identity_may_not_read_are_noted_and_the_repair_goes_on(lab: RunningLab) -> None:
-    target, vm_id, _ = _vm(lab, PANIC)
+    target, vm_id, _ = broken_vm(lab, PANIC)
     group = vm_id.split("/")[4]
     set_responder_roles(lab.state, [(_group_scope(vm_id), "Contributor")])  # nothing at the subscription
-    outcome = repair(target, vm_id, script=_script(target, vm_id, "boot_failure:kernel_panic"),
+    outcome = repair(target, vm_id, script=kit_fix(target, vm_id, "boot_failure:kernel_panic"),
                      finding="boot_failure:kernel_panic", approval="CHG-24",
                      prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2))
     assert outcome.status == "recovered", outcome.message
