@@ -28,6 +28,7 @@ from kit.cli._connection import (
     vm_resource_id,
 )
 from kit.errors import KitError, UsageError
+from kit.ids import parse_resource_id
 
 if TYPE_CHECKING:
     from kit.azure.runcommand import RunCommandOutcome
@@ -180,6 +181,16 @@ def _execute(args: argparse.Namespace, target: AzureTarget, incident: Path, vm_i
         folder = record_action(incident, record, files=files)
         print(f"recorded: {safe(folder)}", file=sys.stderr)
         raise
+    except KeyboardInterrupt:  # the script may be running already: what was sent is recorded before the exit
+        said = _interrupted(vm_id, bool(log.writes), args.managed)
+        details.update(exit_code=None, execution_state="Unknown", truncated=False, interrupted=True)
+        record = ActionRecord(kind="run-command", vm_id=vm_id, approval=args.approval, status="interrupted",
+                              summary=f"Run Command {name} interrupted: {said}", started=started,
+                              ended=datetime.now(UTC), responder=who, writes=log.writes, details=details)
+        folder = record_action(incident, record, files=files)
+        print(safe(f"interrupted: {said}"), file=sys.stderr)
+        print(f"recorded: {safe(folder)}", file=sys.stderr)
+        return 130
     stdout, stderr = redact_text(outcome.stdout), redact_text(outcome.stderr)
     succeeded = outcome.execution_state == "Succeeded" and outcome.exit_code in (0, None)
     details.update(exit_code=outcome.exit_code, execution_state=outcome.execution_state, truncated=outcome.truncated)
@@ -195,6 +206,23 @@ def _execute(args: argparse.Namespace, target: AzureTarget, incident: Path, vm_i
     _show(outcome, stdout, stderr, shown_exit)
     print(f"recorded: {safe(folder)}")
     return 0 if succeeded else 1
+
+
+def _interrupted(vm_id: str, sent: bool, managed: bool) -> str:
+    """What an interrupted Run Command leaves behind, and where its result can still be read."""
+    parsed = parse_resource_id(vm_id)
+    where = f"-g {parsed.resource_group} --vm-name {parsed.name}"
+    if not sent:  # no answer yet: the request may have reached Azure or not
+        return ("Azure had not answered the request that sends the script: it may not have run, or it runs on to "
+                f"its end; the VM's Activity Log says which (az monitor activity-log list --resource-id {vm_id} "
+                "--offset 1h)")
+    if managed:
+        return (f"the script was sent and runs on to its end (Azure does not cancel it); its managed Run Command "
+                f"stays on the VM with its output: az vm run-command list {where} --expand instanceView, then az vm "
+                f"run-command delete {where} --name NAME")
+    return ("the script was sent and runs on to its end (Azure does not cancel it); an action Run Command's output "
+            "is read only by its caller, so it is lost: run it again once this one ends (Azure refuses another "
+            "Run Command while one runs)")
 
 
 def _show(outcome: RunCommandOutcome, stdout: str, stderr: str, shown_exit: str) -> None:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +18,7 @@ import pytest
 from kit.archive import verify_archive
 from kit.azure.actions import read_actions
 from kit.cli import main
-from kit.lab import RunningLab, load_scenario, running_lab
+from kit.lab import Faults, RunningLab, load_scenario, running_lab
 from kit.lab.gateway import check
 
 
@@ -124,6 +129,30 @@ def test_a_script_file_and_its_output_are_redacted_in_the_record(rc_lab: Running
         assert "Hunter2-secret" not in (folder / name).read_text(), name
     assert action["status"] == "failed" and action["details"]["exit_code"] == 255
     assert [w["operation"] for w in action["writes"]] == ["POST virtualMachines/runCommand"]
+
+
+def test_ctrl_c_while_the_script_runs_is_recorded_with_where_its_output_is(tmp_path: Path) -> None:
+    info = load_scenario("sshd-broken")
+    with running_lab(scenarios=["sshd-broken"], faults=Faults(latency=1.0)) as slow:
+        log = slow.state.activity[info.subscription_id.lower()]
+        before = len(log)
+        argv = [sys.executable, "-m", "kit", *_azure(slow, "sshd-broken", tmp_path, "--diagnose")]
+        env = {**os.environ, "KIT_ARM_TOKEN": slow.token}
+        with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as kit:
+            deadline = time.monotonic() + 60
+            while not any("runCommand" in str(r.get("operationName")) for r in log[before:]):  # the POST is in
+                assert kit.poll() is None and time.monotonic() < deadline, kit.communicate()
+                time.sleep(0.05)
+            time.sleep(1.5)  # its answer (1 s) is in: the kit polls for the output
+            kit.send_signal(signal.SIGINT)  # the responder gives up waiting for it
+            out, err = kit.communicate(timeout=60)
+    assert kit.returncode == 130, out + err
+    assert "interrupted: the script was sent and runs on to its end" in err and "Traceback" not in err
+    assert "output is read only by its caller, so it is lost" in err
+    [action] = read_actions(tmp_path / "INC-7")
+    assert action["status"] == "interrupted" and action["details"]["interrupted"] is True
+    assert [w["operation"] for w in action["writes"]] == ["POST virtualMachines/runCommand"]
+    assert (tmp_path / "INC-7" / action["run"] / "script.sh").read_text().strip()
 
 
 def test_diagnose_in_the_lab_prints_the_pack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
