@@ -116,7 +116,7 @@ def _run(args: argparse.Namespace) -> int:
         probe = args.probe or (lab.probe_address(vm_id) if lab is not None else None)
         result = _check(args, target, incident, vm_id, probe, source)
     _show(result)
-    return 0 if result.passed else 1
+    return {"passed": 0, "interrupted": 130}.get(result.status, 1)
 
 
 

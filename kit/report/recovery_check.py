@@ -67,7 +67,8 @@ class RecoveryResult:
     vm_id
         The VM checked.
     status
-        ``passed`` (no proof failed) or ``failed``.
+        ``passed`` (no proof failed), ``failed``, or ``interrupted`` (Ctrl-C while it waited for the boot
+        after its restart: recorded with the restart it made).
     summary
         One sentence: which proof failed and why, or what passed.
     proofs
@@ -210,23 +211,30 @@ def _wait_for_boot(target: AzureTarget, vm_id: str, boots: int, timeout: float,
 
 def _reboot_round(stage: Stage, target: AzureTarget, vm_id: str, known_good: Sequence[str], source: str,
                   log: WriteLog, boots: int, where: str, *, responder_ip: str | None, probe: tuple[str, int] | None,
-                  timeout: float, sleep: Callable[[float], None]) -> tuple[list[Proof], list[str]]:
-    """Restart the VM, wait for its new boot, collect it again and prove boot, network and port again."""
+                  timeout: float, sleep: Callable[[float], None]) -> tuple[list[Proof], list[str], bool]:
+    """Restart the VM, wait for its new boot, collect it again and prove boot, network and port again.
+
+    The third value: the responder interrupted it (Ctrl-C) before the new boot was seen.
+    """
     restarted = datetime.now(UTC)
     try:
         restart_vm(target, vm_id, hook=log.hook)
         after = _wait_for_boot(target, vm_id, boots, timeout, sleep)
     except KitError as error:
-        return [Proof("restart", False, f"the restart through the SDK failed: {error}")], []
+        return [Proof("restart", False, f"the restart through the SDK failed: {error}")], [], False
+    except KeyboardInterrupt:  # the restart is a write: it is recorded before the check ends
+        sent = f"was restarted at {iso_z(restarted)}" if log.writes else "may have been restarted (no answer yet)"
+        return [Proof("restart", False, f"interrupted while waiting for the new boot: the VM {sent}; run the "
+                                        "check again to prove the boot after it")], [], True
     if after is None:
         return [Proof("restart", False, f"the VM was restarted at {iso_z(restarted)} but no new boot reached the "
                                         f"login prompt (or Windows' SAC) in boot diagnostics within {timeout:g} s",
-                      f"{where}/serial.log")], []
+                      f"{where}/serial.log")], [], False
     bundle, peers, again = _collect(stage, target, vm_id, known_good, restarted, source)
     proofs, _ = _round(bundle, peers, again, since=restarted, require_new=True, boots_before=boots,
                        responder_ip=responder_ip, probe=probe, suffix=" after restart")
     return [Proof("restart", True, f"restarted at {iso_z(restarted)} through the SDK; boot {after.boots} of the "
-                                   "serial log followed", f"{again}/serial.log"), *proofs], [again]
+                                   "serial log followed", f"{again}/serial.log"), *proofs], [again], False
 
 
 def _summary(vm_name: str, proofs: Sequence[Proof], fix: dict[str, Any] | None) -> str:
@@ -310,12 +318,14 @@ def check_recovery(target: AzureTarget, vm_id: str, *, incident_root: str | Path
                                 boots_before=_boots_before(root, name, since, bundle.serial_log, previous_log),
                                 responder_ip=responder_ip,
                                 probe=probe)
+        interrupted = False
         if reboot and any(p.passed is False for p in proofs):
             proofs.append(Proof("restart", None, "not done: the fix is not proven yet, so a restart would prove "
                                                  "nothing (fix what failed first)"))
         elif reboot:
-            more, again = _reboot_round(stage, target, str(rid), known_good, source, log, report.boots, where,
-                                        responder_ip=responder_ip, probe=probe, timeout=boot_timeout, sleep=sleep)
+            more, again, interrupted = _reboot_round(stage, target, str(rid), known_good, source, log, report.boots,
+                                                     where, responder_ip=responder_ip, probe=probe,
+                                                     timeout=boot_timeout, sleep=sleep)
             proofs.extend(more)
             bundles.extend(again)
         proofs.append(metrics_proof(bundle, where, since=since, baseline=_baseline_metrics(root, name, since)))
@@ -323,7 +333,7 @@ def check_recovery(target: AzureTarget, vm_id: str, *, incident_root: str | Path
             proofs.append(Proof("answers", False, "nothing proves the VM is reachable again: no port answered (give "
                                                   "--probe HOST[:PORT]) and no healthy boot was seen (check with "
                                                   "--reboot)"))
-        status = "failed" if any(p.passed is False for p in proofs) else "passed"
+        status = "interrupted" if interrupted else "failed" if any(p.passed is False for p in proofs) else "passed"
         summary = _summary(name, proofs, fix)
         record = ActionRecord(kind="recovery-check", vm_id=str(rid), approval=approval, status=status,
                               summary=summary, started=started, ended=datetime.now(UTC), writes=log.writes,

@@ -17,6 +17,7 @@ from kit.errors import UsageError
 from kit.evidence import load_bundle
 from kit.lab import RunningLab, running_lab
 from kit.lab.gateway import hub_of
+from kit.report import recovery_check
 from kit.report.recovery_check import RecoveryResult, check_recovery
 
 FIREWALL_FIX = ("sudo iptables -I INPUT -p tcp -s 203.0.113.0/24 --dport 22 -j ACCEPT",
@@ -163,6 +164,23 @@ def test_deallocated_fails_on_running_until_started(lab: RunningLab, tmp_path: P
     compute.virtual_machines.begin_start(info.resource_group, info.broken_vm, polling_interval=0.05).result()
     started = check(lab, "deallocated", incident)
     assert started.passed, started.summary
+
+
+def test_ctrl_c_while_waiting_for_the_boot_after_the_restart_records_the_restart(
+        lab: RunningLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shell(lab, "firewall-lockout", *FIREWALL_FIX)
+
+    def pressed(*_args: object) -> None:  # the responder's Ctrl-C, while the kit polls boot diagnostics
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(recovery_check, "_wait_for_boot", pressed)
+    result = check(lab, "firewall-lockout", tmp_path / "INC-9", reboot=True)
+    assert result.status == "interrupted" and not result.passed
+    passed, seen, _ = proof(result, "restart")
+    assert passed is False and seen.startswith("interrupted while waiting for the new boot: the VM was restarted at")
+    [action] = read_actions(tmp_path / "INC-9")
+    assert action["status"] == "interrupted"
+    assert [w["operation"] for w in action["writes"]] == ["POST virtualMachines/restart"]
 
 
 def test_skipped_proofs_say_what_to_give_and_bad_input_is_refused(lab: RunningLab, tmp_path: Path) -> None:
