@@ -244,6 +244,9 @@ class _Names:
     #: the snapshot, the copy and the repair VM's OS disk say they are encrypted with, as a policy requiring
     #: that set checks each request for it
     encryption: dict[str, str] = field(default_factory=dict)
+    #: The broken VM encrypts its disks' caches and temp disk at the host: the repair VM, which holds its copy,
+    #: does so too (a policy may require it of every VM)
+    encryption_at_host: bool = False
 
     def __post_init__(self) -> None:
         base = self.vm[:40]
@@ -452,7 +455,8 @@ async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: 
                             "win-* scripts (az vm repair run)")
     outcome.script = script
     names = _Names(group, str(vm["location"]), list(vm.get("zones") or []),
-                   datetime.now(UTC).strftime("%Y%m%d%H%M%S"), name, extra, _customer_key(os_disk))
+                   datetime.now(UTC).strftime("%Y%m%d%H%M%S"), name, extra, _customer_key(os_disk),
+                   bool((vm["properties"].get("securityProfile") or {}).get("encryptionAtHost")))
     sub = parse_resource_id(outcome.vm_id).subscription_id
     outcome.original_disk = str(os_disk["id"])
     outcome.snapshot = _id(sub, group, "Microsoft.Compute/snapshots", names.snapshot)
@@ -878,6 +882,8 @@ def _repair_vm_body(names: _Names, kind: tuple[str, str], size: str, os_type: st
     if kind == ("x64", "V2"):  # Trusted Launch is an x64 feature (az vm repair turns it off on Arm64 too)
         body["properties"]["securityProfile"] = {"securityType": "TrustedLaunch",
                                                  "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}}
+    if names.encryption_at_host:
+        body["properties"].setdefault("securityProfile", {})["encryptionAtHost"] = True
     if names.encryption:
         body["properties"]["storageProfile"]["osDisk"]["managedDisk"]["diskEncryptionSet"] = {
             "id": names.encryption["diskEncryptionSetId"]}

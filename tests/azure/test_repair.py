@@ -23,7 +23,7 @@ from kit.errors import UsageError
 from kit.lab import RunningLab, running_lab
 from kit.lab.capacity import restrict_size
 from kit.lab.gateway import check
-from kit.lab.policy import allow_sizes, require_disk_encryption_set, require_tag
+from kit.lab.policy import allow_sizes, require_disk_encryption_set, require_encryption_at_host, require_tag
 
 
 @pytest.fixture
@@ -228,6 +228,21 @@ def test_a_disk_encrypted_with_a_customer_key_is_copied_with_its_encryption_set_
     repair_disk = lab.state.get(f"{'/'.join(vm_id.split('/')[:5])}/providers/Microsoft.Compute/disks/"
                                 f"{repair_vm['properties']['storageProfile']['osDisk']['name']}")
     assert repair_disk is not None and repair_disk["properties"]["encryption"]["diskEncryptionSetId"] == des
+
+
+def test_a_vm_encrypted_at_host_gets_a_repair_vm_encrypted_at_host_as_a_guardrail_policy_requires(
+        lab: RunningLab) -> None:
+    target, vm_id, _ = broken_vm(lab, FSTAB)
+    vm = lab.state.get(vm_id)
+    assert vm is not None
+    vm["properties"].setdefault("securityProfile", {})["encryptionAtHost"] = True
+    require_encryption_at_host(lab.state)
+    outcome = repair(target, vm_id, script=kit_fix(target, vm_id, "boot_failure:fstab"), approval="CHG-25",
+                     keep_repair_vm=True, prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2))
+    assert outcome.status == "recovered", outcome.message
+    repair_vm = lab.state.get(outcome.repair_vm)
+    assert repair_vm is not None and repair_vm["properties"]["securityProfile"]["encryptionAtHost"] is True
+    assert repair_vm["properties"]["securityProfile"]["securityType"] == "TrustedLaunch"  # a Gen2 VM's, kept
 
 
 def test_a_fix_that_does_not_work_is_rolled_back_to_the_original_disk(lab: RunningLab) -> None:

@@ -166,6 +166,7 @@ def test_a_cannot_delete_lock_recovers_and_the_record_lists_what_is_left(
 def test_ctrl_c_stops_the_repair_after_its_step_and_the_record_says_where_it_stands(tmp_path: Path) -> None:
     info = load_scenario("fstab-emergency")
     with running_lab(scenarios=["fstab-emergency"], faults=Faults(latency=0.15)) as slow:
+        before = len(slow.state.activity[info.subscription_id.lower()])
         argv = [sys.executable, "-m", "kit", *_azure(slow, "fstab-emergency", tmp_path, "--finding", "fstab")]
         env = {**os.environ, "KIT_ARM_TOKEN": slow.token, "PYTHONUNBUFFERED": "1"}
         with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as kit:
@@ -184,6 +185,10 @@ def test_ctrl_c_stops_the_repair_after_its_step_and_the_record_says_where_it_sta
         assert "deallocate customs-proc-01" not in out
         repair, = [a for a in read_actions(tmp_path / "INC-12") if a["kind"] == "repair"]
         assert repair["status"] == "interrupted" and repair["writes"]
+        records = slow.state.activity[info.subscription_id.lower()][before:]  # every write it made, and no other
+        done = [r for r in records if r["status"]["value"] == "Succeeded"]
+        assert sorted((w["method"], w["target"].lower()) for w in repair["writes"]) == sorted(
+            (r["httpRequest"]["method"], r["resourceId"].lower()) for r in done)
         vm = slow.state.get(str(info.vm_id(info.broken_vm)))
         assert vm is not None and slow.state.power_state(str(vm["id"])) == "running"
     result = verify_archive(tmp_path / "INC-12")
