@@ -388,7 +388,7 @@ def repair(target: AzureTarget, vm_id: str, *, script: str, finding: str | None 
                         concurrent=concurrent, write_log=write_log, keep_repair_vm=keep_repair_vm, on_step=on_step,
                         resources=resources, on_start=on_start, stop=stop)
     with ThreadPoolExecutor(max_workers=1) as pool:  # the loop runs aside: Ctrl-C reaches this thread, not a step
-        running = pool.submit(asyncio.run, _awaited(work))
+        running = pool.submit(asyncio.run, work)
         while True:
             try:
                 outcome: RepairOutcome = running.result()
@@ -590,10 +590,7 @@ def _made_so_far(outcome: RepairOutcome) -> str:
         return ""
     group = str(parse_resource_id(outcome.vm_id).resource_group)
     kept = {outcome.snapshot.lower(), outcome.repaired_disk.lower()}
-    order = ("microsoft.compute/virtualmachines", "microsoft.compute/disks", "microsoft.network/networkinterfaces",
-             "microsoft.network/networksecuritygroups")  # an order Azure deletes them in
-    parts = sorted((made for made in outcome.made if made.lower() not in kept),
-                   key=lambda made: order.index(str(parse_resource_id(made).kind).lower()))
+    parts = [made for made in outcome.made if made.lower() not in kept]
     said = f"; made so far in {group}: {', '.join(parse_resource_id(made).name for made in outcome.made)}"
     return said + (f" (the repair VM's parts go with: {_deletes(group, parts)})" if parts else "")
 
@@ -769,17 +766,23 @@ async def _clean_up(flow: _Flow, group: str, names: _Names, outcome: RepairOutco
                             f"{_deletes(group, outcome.left)}")
 
 
+#: How ``az`` deletes each part of a repair VM (the command, what follows the name), in the order Azure accepts:
+#: the VM before its disk and NIC, the NIC before its NSG
+_DELETE_COMMANDS = {"microsoft.compute/virtualmachines": ("az vm delete", " --yes"),
+                    "microsoft.compute/disks": ("az disk delete", " --yes"),
+                    "microsoft.network/networkinterfaces": ("az network nic delete", ""),
+                    "microsoft.network/networksecuritygroups": ("az network nsg delete", "")}
+
+
 def _deletes(group: str, resources: list[str]) -> str:
-    """The ``az`` commands deleting ``resources`` (the repair VM's), in an order Azure accepts."""
-    verbs = {"microsoft.compute/virtualmachines": "az vm delete", "microsoft.compute/disks": "az disk delete",
-             "microsoft.network/networkinterfaces": "az network nic delete",
-             "microsoft.network/networksecuritygroups": "az network nsg delete"}
+    """The ``az`` commands deleting ``resources`` (the repair VM's parts, in any order) in an order Azure accepts."""
+    kinds = list(_DELETE_COMMANDS)
+    parts = sorted((parse_resource_id(resource) for resource in resources),
+                   key=lambda part: kinds.index(str(part.kind).lower()))
     commands = []
-    for resource in resources:
-        parsed = parse_resource_id(resource)
-        verb = verbs.get(str(parsed.kind).lower(), "az resource delete --ids")
-        yes = " --yes" if verb in ("az vm delete", "az disk delete") else ""
-        commands.append(f"{verb} -g {group} -n {parsed.name}{yes}")
+    for part in parts:
+        verb, after = _DELETE_COMMANDS[str(part.kind).lower()]
+        commands.append(f"{verb} -g {group} -n {part.name}{after}")
     return "; ".join(commands)
 
 
@@ -943,10 +946,6 @@ def read_boot_state(target: AzureTarget, vm_id: str) -> BootState:
     os_type = str(vm.get("properties", {}).get("storageProfile", {}).get("osDisk", {}).get("osType", "Linux"))
     log = serial_log(target, vm_id) or b""
     return BootState(os_type.lower(), log.decode("utf-8", errors="replace"))
-
-
-async def _awaited(work: Awaitable[Any]) -> Any:
-    return await work
 
 
 def boot_proof(target: AzureTarget, vm_id: str, *, timeout: float = 120, interval: float = 2) -> BootProof:

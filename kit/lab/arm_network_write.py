@@ -1,5 +1,8 @@
 """Microsoft.Network writes a trainee fixes things with: NSGs and their rules, route tables and
-their routes (PUT, and DELETE of a rule or route), and subnets (PUT, e.g. to detach a route table).
+their routes (PUT, and DELETE of a rule or route), and subnets (PUT, e.g. to detach a route table);
+and the public IP update that makes a dynamic address static (it keeps the address it holds; a
+Standard one asked to be dynamic is refused in Azure's words, "Standard sku publicIp … must have
+AllocationMethod set to Static.").
 
 Writes behave like Azure's: a PUT answers 201 (new) or 200 with ``provisioningState:
 Updating`` and an ``Azure-AsyncOperation`` to poll; the resource reads ``Succeeded``
@@ -18,6 +21,7 @@ from kit.lab._activity import record_write
 from kit.lab._arm import ArmHandler, arm_error, arm_json, arm_route, find, read_json_body, resource_id, state_of
 from kit.lab._state import LabState
 from kit.lab.arm_operations import start_operation
+from kit.lab.public_ips import new_address
 
 __all__ = ["add_routes"]
 
@@ -40,6 +44,7 @@ def add_routes(app: web.Application) -> None:
         arm_route(app, "DELETE", pattern, _delete_child(parent_type, child_type))
     arm_route(app, "PUT", f"{_NET}/virtualNetworks/{{parent}}/subnets/{{child}}",
               _put_child("virtualNetworks", "subnets", _check_subnet))
+    arm_route(app, "PUT", f"{_NET}/publicIPAddresses/{{parent}}", _put_public_ip)
 
 
 def _put_top(type_: str, child_type: str, check: Any) -> ArmHandler:
@@ -70,6 +75,32 @@ def _put_top(type_: str, child_type: str, check: Any) -> ArmHandler:
         return _accept_write(request, params["sub"], current, current["id"], updated, 200)
 
     return put
+
+
+async def _put_public_ip(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
+    state = state_of(request)
+    current, problem = find(state, params["sub"], params["rg"], "Microsoft.Network", "publicIPAddresses",
+                            params["parent"])
+    if current is None:
+        return problem  # type: ignore[return-value]
+    body, problem = await read_json_body(request)
+    if body is None:
+        return problem  # type: ignore[return-value]
+    wanted = dict(body.get("properties") or {})
+    allocation = str(wanted.get("publicIPAllocationMethod") or current["properties"]["publicIPAllocationMethod"])
+    if str((body.get("sku") or current.get("sku") or {}).get("name", "Basic")).lower() == "standard" \
+            and allocation.lower() != "static":
+        return arm_error(400, "InvalidRequestFormat", f"Standard sku publicIp {current['id']} must have "
+                                                      "AllocationMethod set to Static.")
+    updated = copy.deepcopy(current)
+    updated["properties"].update({key: wanted[key] for key in ("idleTimeoutInMinutes", "dnsSettings", "ipTags")
+                                  if key in wanted}, publicIPAllocationMethod=allocation)
+    if allocation.lower() == "static":  # keeps the address it holds, or is given one now
+        updated["properties"].setdefault("ipAddress", new_address())
+    if "tags" in body:
+        updated["tags"] = body["tags"]
+    _set_state(updated, "Updating")
+    return _accept_write(request, params["sub"], current, str(current["id"]), updated, 200)
 
 
 def _put_child(parent_type: str, child_type: str, check: Any) -> ArmHandler:

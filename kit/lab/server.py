@@ -67,7 +67,6 @@ ROUTE_MODULES: tuple[str, ...] = (
     "kit.lab.arm_authorization",
     "kit.lab.arm_permissions",
     "kit.lab.locks",
-    "kit.lab.public_ips",
     "kit.lab.arm_storage",
     "kit.lab.arm_resourcegraph",
     "kit.lab.arm_serialconsole",
