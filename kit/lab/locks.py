@@ -33,7 +33,7 @@ _READS = ("/retrievebootdiagnosticsdata",)
 def add_lock(state: LabState, scope: str, level: LockLevel, name: str = "kit-lab-lock", notes: str = "") -> str:
     """Lock ``scope`` (a subscription, resource group or resource id); the lock's id."""
     lock_id = f"{scope.rstrip('/')}/providers/Microsoft.Authorization/locks/{name}"
-    properties: dict[str, Any] = {"level": level, "owners": []}
+    properties: dict[str, Any] = {"level": level}
     if notes:
         properties["notes"] = notes
     state.extras.setdefault(_KEY, []).append({"properties": properties, "id": lock_id,

@@ -8,7 +8,9 @@ says where the VM stands and how to go on.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from repairs import FSTAB, PANIC, broken_vm, kit_fix
@@ -20,6 +22,8 @@ from kit.lab.capacity import refuse_start
 from kit.lab.console_states import set_responder_roles
 from kit.lab.gateway import check
 from kit.lab.locks import add_lock
+
+RECORDINGS = Path(__file__).parents[1] / "data" / "azure-cli-recordings"
 
 
 @pytest.fixture
@@ -139,3 +143,20 @@ def test_locks_the_identity_may_not_read_are_noted_and_the_repair_goes_on(lab: R
     assert "the subscription's locks could not be read (HTTP 403)" in read.detail
     assert "ScopeLocked at the write it refuses" in read.detail
     assert len(outcome.deleted) == 4
+
+
+def test_the_subscriptions_lock_list_as_azure_answers_it_counts_only_the_locks_over_the_vm(lab: RunningLab) -> None:
+    recorded = json.loads((RECORDINGS / "test_cannotdelete_resource_group_lock.locks_list.json").read_text())
+    target, vm_id, _ = broken_vm(lab, FSTAB)
+    info = lab.scenario(FSTAB)
+    for lock in recorded["response"]["value"]:  # azure-cli's group is this VM's; the others stay other groups
+        lock_id = lock["id"].replace("00000000-0000-0000-0000-000000000000", info.subscription_id).replace(
+            "cli_test_cannotdelete_resource_group_lock000001", info.resource_group)
+        scope, name = lock_id.split("/providers/Microsoft.Authorization/locks/")
+        add_lock(lab.state, scope, lock["properties"]["level"], name)
+    outcome = repair(target, vm_id, script=kit_fix(target, vm_id, "boot_failure:fstab"), finding="boot_failure:fstab",
+                     approval="CHG-26", prove=lambda: boot_proof(target, vm_id, timeout=10, interval=0.2))
+    assert outcome.status == "recovered", outcome.message  # another group's ReadOnly VNet lock refuses nothing here
+    read = next(step for step in outcome.steps if step.name == f"read the locks over {info.resource_group}")
+    assert read.detail == f"the CanNotDelete lock 'cli-test-lock000002' on resource group {info.resource_group}"
+    assert len(outcome.left) == 4 and outcome.deleted == []

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.resource.locks import ManagementLockClient
 
 from kit.lab import running_lab
+from kit.lab.locks import add_lock
 
 from .conftest import Token, client_kwargs
 
@@ -39,3 +41,19 @@ def test_an_instances_managed_run_command_is_shaped_as_azure_answers_it() -> Non
     recorded_keys = set(recorded["properties"]) - {"runAsUser"}  # azure-cli's test passed a user; the kit does not
     assert recorded_keys <= set(served["properties"]), set(served["properties"])
     assert "instanceView" not in served["properties"], "without $expand Azure leaves the instance view out"
+
+
+def test_the_lab_lists_locks_in_the_keys_azure_answers_with() -> None:
+    recorded = json.loads((DATA / "test_cannotdelete_resource_group_lock.locks_list.json").read_text())["response"]
+    with running_lab(scenarios=["kernel-panic"]) as lab:
+        info = lab.scenario("kernel-panic")
+        add_lock(lab.state, f"/subscriptions/{info.subscription_id}/resourceGroups/{info.resource_group}",
+                 "CanNotDelete", "cli-test-lock")
+        pages: list[Any] = []  # the raw page: the keys as served
+        locks = ManagementLockClient(Token(lab.token), info.subscription_id, **client_kwargs(lab)).management_locks
+        list(locks.list_at_subscription_level(raw_response_hook=lambda response: pages.append(
+            response.http_response.json())))
+    item, = pages[0]["value"]
+    assert set(item) == {key for lock in recorded["value"] for key in lock}
+    assert set(item["properties"]) == set(recorded["value"][-1]["properties"]) == {"level"}
+    assert item["type"] == recorded["value"][0]["type"]
