@@ -26,6 +26,7 @@ from kit.analyze._verdict_scale_set import (
     instance_repair_commands,
 )
 from kit.analyze.fix_scripts import FINDING_ALIASES, ONLINE_FIXES
+from kit.analyze.repair_scripts_windows import WINDOWS_FINDINGS
 from kit.ids import VMSS_VM, name_of, try_parse
 
 if TYPE_CHECKING:
@@ -255,6 +256,12 @@ _KIT_REPAIR_TEXT = (" `kit repair` does it through the SDK (snapshot, copy, repa
                     "fix, OS-disk swap), proves the recovery and swaps the original disk back if it is not proven; "
                     "the `az vm repair` commands do the same by hand.")
 
+#: Windows hypotheses fixed in the guest when it answers, and offline by ``kit repair --finding`` when it does not
+_KIT_WINDOWS_REPAIRS = {kind: alias for alias, kind in FINDING_ALIASES.items() if kind in WINDOWS_FINDINGS}
+_KIT_WINDOWS_REPAIR_TEXT = (" If neither SAC nor the VM agent answers, `kit repair` makes the same fix offline: a "
+                            "Windows repair VM (no inbound access) edits the SYSTEM hive of a copy of the OS disk, "
+                            "the copy is swapped in and the recovery proven, or the original disk goes back.")
+
 #: the ``kit run-command --fix`` name of each online fix
 _RUN_COMMAND_FIXES = {kind: alias for alias, kind in FINDING_ALIASES.items() if kind in ONLINE_FIXES}
 _RUN_COMMAND_TEXT = ("The VM agent is Ready, so Run Command reaches the guest without a console session: `kit "
@@ -348,6 +355,11 @@ def next_step_for(hypothesis: str, kind: str, facts: Facts, supporting: Sequence
             run = "kit run-command --vm {vm_id} --approval <change-ref> --incident <INC-ID>"
             commands[:0] = [f"{run} --diagnose", f"{run} --fix {fix}{_let_in(facts) if fix == 'firewall' else ''}"]
             details["run_command"] = fix
+        elif facts.os == "windows" and hypothesis in _KIT_WINDOWS_REPAIRS and instance is None:  # offline
+            text += _KIT_WINDOWS_REPAIR_TEXT
+            commands.append(f"kit repair --vm {{vm_id}} --approval <change-ref> --incident <INC-ID> "
+                            f"--finding {_KIT_WINDOWS_REPAIRS[hypothesis]}")
+            details["kit_repair"] = _KIT_WINDOWS_REPAIRS[hypothesis]
     elif kind == "change_nsg":
         what, found, details = _nsg_step(facts)
         text, commands = template.format(what=what), list(found)

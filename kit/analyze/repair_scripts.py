@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from kit.analyze.repair_scripts_windows import windows_fix_script
 from kit.errors import UsageError
 
 __all__ = ["FINDINGS", "distribution_family", "facts_from_boot_log", "fix_script"]
@@ -86,19 +87,19 @@ def fix_script(finding_kind: str, facts: Mapping[str, Any] | None = None, *, os_
         What the evidence says: ``mount_point`` (the fstab entry that failed), ``new_kernel`` (the
         kernel that panicked), ``previous_kernel`` and ``boot_previous_kernel`` (boot that one instead).
     os_type
-        ``linux``; Windows offline fixes are not built yet.
+        ``linux``, or ``windows`` for a Windows repair VM's PowerShell
+        (:func:`~kit.analyze.repair_scripts_windows.windows_fix_script`).
     stamp
         The backup suffix (default: now, UTC).
 
     Raises
     ------
     UsageError
-        A Windows VM, a finding with no offline fix, or facts that are not plain names.
+        A finding with no offline fix for the OS, or facts that are not plain names.
     """
     facts = dict(facts or {})
-    if os_type.lower() != "linux":
-        raise UsageError("the kit has no offline repair for Windows VMs yet: use `az vm repair create` and the "
-                         "win-* scripts of `az vm repair run`, or give your own script with --script FILE")
+    if os_type.lower() == "windows":
+        return windows_fix_script(finding_kind, stamp=stamp)
     if finding_kind in _ONLINE:
         raise UsageError(f"{finding_kind} is fixed in the running guest, not on a repair VM: use "
                          "`kit run-command --fix` or the serial console (kit console)")

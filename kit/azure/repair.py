@@ -13,7 +13,9 @@ the repair VM at the end) → snapshot its OS disk → a disk from the snapshot,
 repair VM is created in the same resource group and zone (same Hyper-V generation and OS, no public
 IP, an NSG that allows nothing inbound) → the copy attached once the repair VM has booted (as ``az
 vm repair`` does for Linux: a copy of the same image has the same root file system UUID, and a VM
-booting with it attached may boot the copy) → the fix through Run Command on the repair VM →
+booting with it attached may boot the copy) → the fix through Run Command on the repair VM (a
+Windows VM gets a Windows Server 2022 repair VM with a password nobody keeps, and its PowerShell
+fix runs as a managed Run Command, whose exit code Azure reports) →
 detach the copy → deallocate the broken VM → swap its OS disk for the copy → start it → ``prove()``.
 Only a proven recovery deletes the repair VM, its OS disk, NIC and NSG; an unproven one is rolled
 back (the original disk swapped in again, the VM started: status ``rolled-back``); a failed delete
@@ -35,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from kit.azure._repair_os import WINDOWS_IMAGES, os_profile, windows_refusal
 from kit.azure.actions import WriteLog
 from kit.azure.errors import map_azure_errors
 from kit.azure.locks import Lock, delete_blocker, lifted_and_restored, read_locks, read_only_refusal
@@ -89,7 +92,7 @@ FIX_TIMEOUT = 1800.0
 
 
 class RepairRefused(KitError):
-    """Raised before anything changes when the VM cannot be repaired this way (ADE, unmanaged disk, Windows)."""
+    """Raised before anything changes when the VM cannot be repaired this way (ADE, unmanaged disk, …)."""
 
 
 class _Interrupted(KitError):
@@ -375,8 +378,8 @@ def repair(target: AzureTarget, vm_id: str, *, script: str, finding: str | None 
     Raises
     ------
     RepairRefused
-        An ADE-encrypted, unmanaged or ephemeral OS disk, a confidential or Windows VM, or a scale-set
-        instance: nothing was changed.
+        An ADE-encrypted, unmanaged or ephemeral OS disk, a confidential VM, Windows on Arm64, or a
+        scale-set instance: nothing was changed.
     UsageError
         No approval, an empty script, or an id that is not a VM's.
 
@@ -450,9 +453,6 @@ async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: 
     compute, network, outcome = flow.compute, flow.network, flow.outcome
     vm, os_disk, nic, delete_lock = await _check(flow, group, name, concurrent)
     os_type = str(vm["properties"]["storageProfile"]["osDisk"].get("osType", "Linux")).lower()
-    if os_type != "linux":
-        raise RepairRefused("the kit's repair VM runs Linux: for a Windows VM use `az vm repair create` and its "
-                            "win-* scripts (az vm repair run)")
     outcome.script = script
     names = _Names(group, str(vm["location"]), list(vm.get("zones") or []),
                    datetime.now(UTC).strftime("%Y%m%d%H%M%S"), name, extra, _customer_key(os_disk),
@@ -465,6 +465,9 @@ async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: 
     subnet = nic["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"]
     generation = str(os_disk["properties"].get("hyperVGeneration") or "V1")
     architecture = str((os_disk["properties"].get("supportedCapabilities") or {}).get("architecture") or "x64")
+    refusal = windows_refusal(name, architecture) if os_type == "windows" else None
+    if refusal is not None:
+        raise RepairRefused(refusal)
 
     async def copy() -> None:
         flow.checkpoint("snapshot the OS disk")
@@ -495,7 +498,7 @@ async def _run(flow: _Flow, target: AzureTarget, group: str, name: str, script: 
         group, names.repair_vm, {"properties": {"storageProfile": {"dataDisks": [_copy_attachment(
             outcome.repaired_disk)]}}})), outcome.repaired_disk)
     flow.checkpoint("running the fix on the repair VM")
-    fixed = await _fix(flow, target, outcome.repair_vm, script, write_log)
+    fixed = await _fix(flow, target, outcome.repair_vm, script, os_type, write_log)
     if not fixed:
         outcome.status = "fix-failed"
         outcome.message = (f"the fix failed on the repair VM (exit code {outcome.fix_output.get('exit_code')}): "
@@ -700,12 +703,15 @@ def _under_way(group: str, name: str, repair_vm: dict[str, Any]) -> str:
             f"{other}-osdisk --yes (the copies and snapshots it made stay)")
 
 
-async def _fix(flow: _Flow, target: AzureTarget, repair_vm: str, script: str, write_log: WriteLog | None) -> bool:
-    """Run the fix through Run Command on the repair VM; whether it exited 0."""
+async def _fix(flow: _Flow, target: AzureTarget, repair_vm: str, script: str, os_type: str,
+               write_log: WriteLog | None) -> bool:
+    """Run the fix through Run Command on the repair VM (bash, or PowerShell on Windows); whether it exited 0."""
     started = datetime.now(UTC)
     flow.begins("run the fix on the repair VM (Run Command)")
     try:
-        result = await asyncio.to_thread(run_command, target, repair_vm, script, os_type="linux",
+        # Windows' action Run Command reports no exit code: a managed Run Command (its instance view) does
+        result = await asyncio.to_thread(run_command, target, repair_vm, script, os_type=os_type,
+                                         managed=os_type == "windows",
                                          timeout=FIX_TIMEOUT, write_log=write_log)
     except KitError as error:
         flow._done(RepairStep("run the fix on the repair VM (Run Command)", started, datetime.now(UTC),
@@ -868,6 +874,8 @@ def _another_size_may_fit(error: AzureError) -> bool:
 
 def _repair_vm_body(names: _Names, kind: tuple[str, str], size: str, os_type: str, nic_id: str) -> dict[str, Any]:
     _, (publisher, offer, sku) = _repair_vm_kind(kind)
+    if os_type == "windows":
+        publisher, offer, sku = WINDOWS_IMAGES[kind[1]]
     body: dict[str, Any] = {
         "location": names.location, "tags": names.tags,
         "properties": {
@@ -877,9 +885,7 @@ def _repair_vm_body(names: _Names, kind: tuple[str, str], size: str, os_type: st
                 "osDisk": {"name": names.repair_os_disk, "createOption": "FromImage", "osType": os_type.capitalize(),
                            "managedDisk": {"storageAccountType": "Premium_LRS"}, "deleteOption": "Detach"},
                 "dataDisks": []},
-            "osProfile": {"computerName": names.repair_vm, "adminUsername": "kitrepair",
-                          "linuxConfiguration": {"disablePasswordAuthentication": True, "ssh": {"publicKeys": [
-                              {"path": "/home/kitrepair/.ssh/authorized_keys", "keyData": _throwaway_key()}]}}},
+            "osProfile": os_profile(os_type, names.repair_vm, names.stamp),
             "networkProfile": {"networkInterfaces": [{"id": nic_id, "properties": {"primary": True}}]},
             "diagnosticsProfile": {"bootDiagnostics": {"enabled": True}}}}
     if kind == ("x64", "V2"):  # Trusted Launch is an x64 feature (az vm repair turns it off on Arm64 too)
@@ -897,16 +903,6 @@ def _repair_vm_body(names: _Names, kind: tuple[str, str], size: str, os_type: st
 
 def _copy_attachment(disk_id: str) -> dict[str, Any]:
     return {"lun": 0, "createOption": "Attach", "managedDisk": {"id": disk_id}, "deleteOption": "Detach"}
-
-
-def _throwaway_key() -> str:
-    """An SSH public key whose private half is never kept: nobody logs in to the repair VM; Run Command needs none."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    public = Ed25519PrivateKey.generate().public_key()
-    return public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode() + \
-        " kit-repair-unused"
 
 
 def _id(sub: str, group: str, kind: str, name: str) -> str:

@@ -37,17 +37,17 @@ def register(commands: Commands) -> None:
     parser = commands.top.add_parser(
         "repair",
         help="fix a VM that does not boot on a repair VM (az vm repair, done by the kit), prove it, record it",
-        description="Snapshot the OS disk, copy it, attach the copy to a repair VM (same group and zone, no public "
-        "IP, nothing inbound), run the fix there through Run Command, swap the fixed copy in as the VM's OS disk "
-        "and start it. Proven recovery deletes the repair VM and its NIC, NSG and OS disk; otherwise the original "
-        "disk goes back. The original OS disk and the snapshot are never deleted. Exit codes: 0 recovered, "
+        description="Snapshot the OS disk, copy it, attach the copy to a repair VM (same group, zone and OS, "
+        "no public IP, nothing inbound), run the fix there through Run Command, swap the fixed copy in as the VM's "
+        "OS disk and start it. Proven recovery deletes the repair VM and its NIC, NSG and OS disk; otherwise the "
+        "original disk goes back. The original OS disk and the snapshot are never deleted. Exit codes: 0 recovered, "
         "1 not recovered or refused, 2 bad usage, 3 credential refused, 4 VM not found, 6 the archive is busy.",
     )
     what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--finding", metavar="KIND", help="the boot failure to fix: fstab, kernel (or "
-                      "boot_failure:fstab, boot_failure:kernel_panic)")
-    what.add_argument("--script", metavar="FILE", help="your own bash script for the repair VM (it finds and "
-                      "mounts the attached copy itself)")
+    what.add_argument("--finding", metavar="KIND", help="what to fix: fstab, kernel (or boot_failure:fstab, "
+                      "boot_failure:kernel_panic) on Linux; rdp (service_failure:rdp) on Windows")
+    what.add_argument("--script", metavar="FILE", help="your own script for the repair VM (bash; PowerShell for a "
+                      "Windows VM): it finds the attached copy itself")
     where = parser.add_argument_group("which VM")
     where.add_argument("--vm", metavar="NAME|ID", help="the VM: a name, or its full ARM resource id")
     where.add_argument("--subscription", metavar="GUID", help="subscription id (with --vm NAME)")
@@ -126,9 +126,10 @@ def _repair(args: argparse.Namespace) -> int:
         target = action_target(args, lab)
         if lab is not None and probe is None:
             probe = lab.probe_address(vm_id)
-        script = own_script if own_script is not None else _fix(target, vm_id, str(finding), facts)
+        script, os_type = _fix(target, vm_id, str(finding), facts) if own_script is None else (
+            own_script, _os_type(target, vm_id))
         source = f"lab:{args.lab}" if args.lab else "azure"
-        return _execute(args, target, incident, vm_id, script, finding, probe, source, resources)
+        return _execute(args, target, incident, vm_id, (script, os_type), finding, probe, source, resources)
 
 
 def _resources(args: argparse.Namespace) -> Any:
@@ -138,16 +139,23 @@ def _resources(args: argparse.Namespace) -> Any:
 
 
 
-def _fix(target: AzureTarget, vm_id: str, finding: str, facts: dict[str, Any]) -> str:
-    """The finding's offline fix, filled from ``facts`` over what the VM's serial log says."""
+def _fix(target: AzureTarget, vm_id: str, finding: str, facts: dict[str, Any]) -> tuple[str, str]:
+    """The finding's offline fix for the VM's OS, filled from ``facts`` over what its serial log says; and the OS."""
     from kit.analyze.repair_scripts import facts_from_boot_log, fix_script
     from kit.azure.repair import read_boot_state
 
     state = read_boot_state(target, vm_id)
-    return fix_script(finding, {**facts_from_boot_log(state.serial_log), **facts}, os_type=state.os_type)
+    facts = {**facts_from_boot_log(state.serial_log), **facts}
+    return fix_script(finding, facts, os_type=state.os_type), state.os_type
 
 
-def _execute(args: argparse.Namespace, target: AzureTarget, incident: Path, vm_id: str, script: str,
+def _os_type(target: AzureTarget, vm_id: str) -> str:
+    from kit.azure.runcommand import vm_os_type
+
+    return vm_os_type(target, vm_id)
+
+
+def _execute(args: argparse.Namespace, target: AzureTarget, incident: Path, vm_id: str, fix: tuple[str, str],
              finding: str | None, probe: tuple[str, int] | None, source: str, resources: RepairResources) -> int:
     from kit.azure.actions import ActionRecord, WriteLog, record_action
     from kit.azure.repair import RepairRefused, repair
@@ -165,7 +173,8 @@ def _execute(args: argparse.Namespace, target: AzureTarget, incident: Path, vm_i
                               probe=probe, approval=args.approval, source=source, require_new_boot=True,
                               previous_log=previous)
 
-    files = {"fix.sh": redact_text(script)}
+    script, os_type = fix
+    files = {"fix.ps1" if os_type == "windows" else "fix.sh": redact_text(script)}
     try:
         outcome = repair(target, vm_id, script=script, finding=finding, approval=args.approval, prove=prove,
                          concurrent=not args.sequential, write_log=log, keep_repair_vm=args.keep_repair_vm,

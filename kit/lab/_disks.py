@@ -22,6 +22,7 @@ from kit.lab._real_disks import copy_image
 from kit.lab._state import LabState
 from kit.lab.gateway import hub_of
 from kit.lab.guest import Guest
+from kit.lab.guest._windows import WindowsGuest
 from kit.lab.realguest import RealGuest
 
 __all__ = ["DiskContent", "content_of", "copied", "find_disk", "set_content", "vm_of_disk"]
@@ -114,6 +115,9 @@ def content_of(state: LabState, disk_id: str) -> DiskContent | None:
         return None
     definition = copy.deepcopy(guest.definition)
     definition["files"] = dict(getattr(guest.shell, "files", definition.get("files", {})))  # Windows: as defined
+    if isinstance(guest.shell, WindowsGuest):  # its registry and services as they are now (console edits included)
+        definition["services"] = copy.deepcopy(guest.shell.services)
+        definition["registry"] = copy.deepcopy(guest.shell.registry)
     content = DiskContent(info.name, definition, guest.boot_log(), guest.responder_ip,
                           str(info.guest.get("username", "")) or None, str(info.guest.get("password", "")) or None)
     _contents(state)[key] = content

@@ -44,7 +44,7 @@ from kit.lab._state import LabState
 from kit.lab.arm_operations import start_operation
 from kit.lab.capacity import size_refusal
 from kit.lab.gateway import boot_from_disk
-from kit.lab.guest import RescueDisk, RescueShell, start_from_disk
+from kit.lab.guest import RescueDisk, RescueShell, WindowsRescueDisk, WindowsRescueShell, start_from_disk
 from kit.lab.policy import policy_refusal
 
 __all__ = ["add_routes"]
@@ -136,6 +136,9 @@ def _create_vm(request: web.Request, state: LabState, vm_id: str, params: dict[s
     os_profile = properties.get("osProfile") or {}
     if not os_profile.get("adminUsername"):
         return arm_error(400, "InvalidParameter", "Required parameter 'osProfile.adminUsername' is missing (null).")
+    refused = _windows_profile_refusal(properties, os_profile)
+    if refused is not None:
+        return refused
     os_profile.pop("adminPassword", None)  # Azure never returns it
     nics = (properties.get("networkProfile") or {}).get("networkInterfaces") or []
     for nic in nics:
@@ -183,9 +186,37 @@ def _create_vm(request: web.Request, state: LabState, vm_id: str, params: dict[s
     state.instance_views[vm_id.lower()] = _running_view(vm)
     if booted_copy(state, vm) is not None:  # it booted the broken system it was meant to repair
         state.instance_views[vm_id.lower()]["vmAgent"]["statuses"] = [_agent_status(False)]
-    shell = RescueShell(params["vm"])
+    windows = str(os_disk.get("osType", "")).lower() == "windows"
+    shell = WindowsRescueShell(params["vm"]) if windows else RescueShell(params["vm"])
     register_script_runner(state, vm_id, _rescue_runner(state, vm_id, shell))
     return _accepted(request, state, params["sub"], vm, 201, "Creating")
+
+
+def _windows_profile_refusal(properties: dict[str, Any], os_profile: dict[str, Any]) -> web.Response | None:
+    """Azure's refusals of a Windows VM's ``osProfile``: no admin password or a weak one, a bad computer name."""
+    os_type = str(((properties.get("storageProfile") or {}).get("osDisk") or {}).get("osType", ""))
+    if os_type.lower() != "windows" and "windowsConfiguration" not in os_profile:
+        return None
+    password = os_profile.get("adminPassword")
+    if not password:
+        return arm_error(400, "InvalidParameter", "Required parameter 'adminPassword' is missing (null).")
+    classes = sum(any(test(c) for c in str(password)) for test in (str.isupper, str.islower, str.isdigit,
+                                                                   lambda c: not c.isalnum()))
+    if not 8 <= len(str(password)) <= 123 or classes < 3:
+        return arm_error(400, "InvalidParameter", _WEAK_PASSWORD)
+    name = str(os_profile.get("computerName", ""))
+    if len(name) > 15 or name.isdigit() or any(c in _NOT_IN_COMPUTER_NAMES for c in name):
+        return arm_error(400, "InvalidParameter", "Windows computer name cannot be more than 15 characters long, be "
+                                                  "entirely numeric, or contain the following characters: ` ~ ! @ # "
+                                                  "$ % ^ & * ( ) = + _ [ ] { } \\ | ; : . ' \" , < > / ?.")
+    return None
+
+
+_WEAK_PASSWORD = ("The supplied password must be between 8-123 characters long and must satisfy at least 3 of password "
+                  "complexity requirements from the following: 1) Contains an uppercase character 2) Contains a "
+                  "lowercase character 3) Contains a numeric digit 4) Contains a special character 5) Control "
+                  "characters are not allowed")
+_NOT_IN_COMPUTER_NAMES = set("`~!@#$%^&*()=+_[]{}\\|;:.'\",<>/?")
 
 
 def _swap_os_disk(state: LabState, vm: dict[str, Any], requested: dict[str, Any]) -> web.Response | None:
@@ -466,14 +497,20 @@ def _default_rules(nsg_id: str) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------- helpers
-def _rescue_runner(state: LabState, vm_id: str, shell: RescueShell) -> Any:
+def _rescue_runner(state: LabState, vm_id: str, shell: RescueShell | WindowsRescueShell) -> Any:
     async def run(script: str, kind: str) -> ScriptRun:
-        if kind != "bash":
-            return ScriptRun("", "The lab's repair VM runs Linux: use RunShellScript.\n", 1)
+        wanted = "powershell" if isinstance(shell, WindowsRescueShell) else "bash"
+        if kind != wanted:
+            return ScriptRun("", f"This repair VM runs {'Windows' if wanted == 'powershell' else 'Linux'}: use "
+                                 f"{'RunPowerShellScript' if wanted == 'powershell' else 'RunShellScript'}.\n", 1)
         vm = state.get(vm_id)
         entries = sorted((vm or {}).get("properties", {}).get("storageProfile", {}).get("dataDisks", []),
                          key=lambda d: int(d.get("lun", 0)))
         contents = [content_of(state, str(entry.get("managedDisk", {}).get("id", ""))) for entry in entries]
+        if isinstance(shell, WindowsRescueShell):
+            windows = [WindowsRescueDisk(int(entry.get("lun", 0)), content.definition if content is not None else {})
+                       for entry, content in zip(entries, contents, strict=True)]
+            return ScriptRun(*shell.run(script, windows))
         images = tuple(c.image for c in contents if c is not None and c.image is not None)
         if images:  # a copy of a real guest's disk: a real repair VM runs the script
             return await real_rescue(state, vm_id, str((vm or {}).get("name", "repair-vm"))).run(script, images)

@@ -334,3 +334,18 @@ def test_a_trainee_can_pick_every_next_step_a_rule_leads_to() -> None:
     choices = set(questions_for(load_scenario("kernel-panic"))["next_step"].choices)
     assert {rule.next_step for rule in RULES} <= choices
     assert {"restart_vm", "redeploy_vm", "wait"} <= choices
+
+
+def test_a_windows_rdp_failure_without_a_ready_agent_offers_the_offline_kit_repair_after_the_console() -> None:
+    facts = _facts("windows")
+    step = next_step_for("service_failure:rdp", "serial_console", facts)
+    repair = f"kit repair --vm {facts.vm_id} --approval <change-ref> --incident <INC-ID> --finding rdp"
+    assert step.commands[-1] == repair and step.details["kit_repair"] == "rdp"
+    assert step.commands.index(repair) > step.commands.index("sc config TermService start= demand")
+    assert "If neither SAC nor the VM agent answers, `kit repair` makes the same fix offline" in step.text
+    ready = dataclasses.replace(facts, agent_statuses=[{"code": "ProvisioningState/succeeded",
+                                                        "displayStatus": "Ready"}])
+    online = next_step_for("service_failure:rdp", "serial_console", ready)
+    assert online.details["run_command"] == "rdp" and not any(c.startswith("kit repair") for c in online.commands)
+    linux = next_step_for("service_failure:sshd", "serial_console", _facts("linux"))
+    assert not any(c.startswith("kit repair") for c in linux.commands)

@@ -352,8 +352,6 @@ def test_the_fstab_fix_comments_the_entry_the_boot_failed_on_with_a_backup(lab: 
 
 
 def test_fix_scripts_refuse_what_they_cannot_fix_offline() -> None:
-    with pytest.raises(UsageError, match="no offline repair for Windows"):
-        fix_script("boot_failure:fstab", {}, os_type="windows")
     with pytest.raises(UsageError, match="kit run-command --fix"):
         fix_script("guest_firewall", {})
     with pytest.raises(UsageError, match="not a plain path"):

@@ -30,10 +30,12 @@ from kit.lab.guest._boot import last_boot, next_boot, start_boot, with_cloud_ini
 from kit.lab.guest._checks import JUDGES
 from kit.lab.guest._linux import LinuxGuest
 from kit.lab.guest._rescue import RescueDisk, RescueShell
+from kit.lab.guest._rescue_windows import WindowsRescueDisk, WindowsRescueShell
 from kit.lab.guest._script import run_bash, run_powershell
 from kit.lab.guest._windows import WindowsGuest
 
-__all__ = ["CheckResult", "Guest", "RescueDisk", "RescueShell", "guest_definition", "load_guest", "start_from_disk"]
+__all__ = ["CheckResult", "Guest", "RescueDisk", "RescueShell", "WindowsRescueDisk", "WindowsRescueShell",
+           "guest_definition", "load_guest", "start_from_disk"]
 
 _DEFINITIONS = Path(__file__).resolve().parent / "scenarios"
 

@@ -1,0 +1,103 @@
+"""Offline fixes for a broken Windows VM's OS disk, run on a Windows repair VM where a copy of it is attached.
+
+Each script is PowerShell for Run Command (``RunPowerShellScript``, as SYSTEM). It brings the copy
+online first: a copy of a disk made from the same image as the repair VM's carries the same disk
+signature, and Windows keeps a disk whose signature collides offline (bringing it online gives it a
+new one, and its volumes drive letters). It then finds the copy's Windows volume (the drive, other
+than the repair VM's own system drive, holding ``\\Windows\\System32\\config\\SYSTEM``), saves the
+SYSTEM hive beside itself, loads it as ``HKLM\\BROKENSYSTEM``, fixes it in every control set the
+hive has (``ControlSet001``, and ``ControlSet002`` where an older Windows keeps one), and unloads it.
+A ``reg`` that fails stops the script with its exit code::
+
+    script = windows_fix_script("service_failure:rdp")
+
+Fixes: ``service_failure:rdp`` — Remote Desktop Services (TermService) back to its default start
+(Manual, 3: its triggers start it), account (NetworkService) and type (16, own process), as
+Microsoft's offline repair for "Remote Desktop Services isn't starting" sets them, and Remote Desktop
+connections allowed again (``fDenyTSConnections`` 0). A Group Policy that disabled them applies
+again at its next refresh: change the policy too.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from kit.errors import UsageError
+
+__all__ = ["WINDOWS_FINDINGS", "windows_fix_script"]
+
+#: Finding kinds with an offline fix on a Windows repair VM, and what it does.
+WINDOWS_FINDINGS = {
+    "service_failure:rdp": "set Remote Desktop Services (TermService) back to its default start (Manual, "
+                           "trigger-started) and allow Remote Desktop connections, in the copy's SYSTEM hive",
+}
+_HIVE = "HKLM\\BROKENSYSTEM"
+_CONTROL_SETS = ("ControlSet001", "ControlSet002")
+_STOP_ON_FAILURE = "if ($LASTEXITCODE) { exit $LASTEXITCODE }"
+
+_VOLUME = ('$W = Get-Volume | Where-Object { $_.DriveLetter -and "$($_.DriveLetter):" -ne $env:SystemDrive -and '
+           '(Test-Path "$($_.DriveLetter):\\Windows\\System32\\config\\SYSTEM") } | Select-Object -First 1 '
+           '-ExpandProperty DriveLetter')
+_NO_VOLUME = ("if (-not $W) { [Console]::Error.WriteLine('kit: no attached volume holds "
+              "\\Windows\\System32\\config\\SYSTEM: is the copy attached?'); exit 3 }")
+_FIND = f"""\
+$ErrorActionPreference = 'Stop'
+# A copy of a disk made from this VM's image has its disk signature: Windows keeps such a disk offline. Online,
+# it gets a new signature and its volumes drive letters.
+Get-Disk | Where-Object IsOffline | Set-Disk -IsOffline $false
+Get-Disk | Where-Object IsReadOnly | Set-Disk -IsReadOnly $false
+# The copy's Windows volume: the one, other than this VM's own system drive, holding the SYSTEM hive.
+{_VOLUME}
+{_NO_VOLUME}
+Write-Output "kit: OS disk copy: Windows on ${{W}}:"
+"""
+_LOAD = """\
+Copy-Item "${{W}}:\\Windows\\System32\\config\\SYSTEM" "${{W}}:\\Windows\\System32\\config\\SYSTEM.kit-{stamp}"
+Write-Output "kit: the SYSTEM hive is saved as ${{W}}:\\Windows\\System32\\config\\SYSTEM.kit-{stamp}"
+reg load {hive} "${{W}}:\\Windows\\System32\\config\\SYSTEM"
+{stop}
+"""
+_UNLOAD = """\
+# Nothing may hold the hive open when it is unloaded.
+[gc]::Collect()
+reg unload {hive}
+{stop}
+Write-Output 'kit: fix applied; the hive is unloaded'
+"""
+
+
+def windows_fix_script(finding_kind: str, *, stamp: str | None = None) -> str:
+    """The PowerShell script that fixes ``finding_kind`` on the Windows OS disk copy attached to a repair VM.
+
+    Raises
+    ------
+    UsageError
+        A finding with no offline Windows fix.
+    """
+    if finding_kind not in WINDOWS_FINDINGS:
+        raise UsageError(f"no offline Windows fix for {finding_kind!r}; the kit repairs Windows VMs for: "
+                         f"{', '.join(WINDOWS_FINDINGS)} (or give your own PowerShell with --script FILE)")
+    stamp = stamp or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    lines = [_FIND, _LOAD.format(stamp=stamp, hive=_HIVE, stop=_STOP_ON_FAILURE)]
+    for control_set in _CONTROL_SETS:
+        lines.append(_in_control_set(control_set, _rdp_values(control_set)))
+    lines.append(f'reg query "{_HIVE}\\ControlSet001\\Services\\TermService" /v Start\n')
+    lines.append(_UNLOAD.format(hive=_HIVE, stop=_STOP_ON_FAILURE))
+    return "".join(lines)
+
+
+def _rdp_values(control_set: str) -> list[str]:
+    """The ``reg add`` lines of the RDP fix in ``control_set``."""
+    service = f"{_HIVE}\\{control_set}\\Services\\TermService"
+    server = f"{_HIVE}\\{control_set}\\Control\\Terminal Server"
+    return [f'reg add "{service}" /v Start /t REG_DWORD /d 3 /f',
+            f'reg add "{service}" /v ObjectName /t REG_SZ /d "NT Authority\\NetworkService" /f',
+            f'reg add "{service}" /v Type /t REG_DWORD /d 16 /f',
+            f'reg add "{server}" /v fDenyTSConnections /t REG_DWORD /d 0 /f']
+
+
+def _in_control_set(control_set: str, commands: list[str]) -> str:
+    """``commands`` on one line, run only when the hive has ``control_set``, each stopping the script if it fails."""
+    body = "; ".join(f"{command}; {_STOP_ON_FAILURE}" for command in commands)
+    test = f"Test-Path 'HKLM:\\BROKENSYSTEM\\{control_set}'"
+    return f"if ({test}) {{ {body}; Write-Output 'kit: {control_set} fixed' }}\n"
