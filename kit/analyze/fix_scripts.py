@@ -25,10 +25,12 @@ __all__ = ["FINDING_ALIASES", "ONLINE_FIXES", "diagnostics_script", "finding_kin
 
 #: CLI short names of the finding kinds
 FINDING_ALIASES = {"firewall": "guest_firewall", "sshd": "service_failure:sshd", "rdp": "service_failure:rdp",
-                   "fstab": "boot_failure:fstab", "kernel": "boot_failure:kernel_panic"}
+                   "fstab": "boot_failure:fstab", "kernel": "boot_failure:kernel_panic",
+                   "dhcp": "guest_network:dhcp_disabled"}
 #: the finding kinds Run Command can fix, and the OS of their script
 ONLINE_FIXES = {"guest_firewall": "linux", "service_failure:sshd": "linux", "service_failure:rdp": "windows"}
-_BOOT = ("boot_failure:fstab", "boot_failure:kernel_panic")
+#: the finding kinds only a repair VM fixes: the guest does not boot far enough, or has no network, for the agent
+_BOOT = ("boot_failure:fstab", "boot_failure:kernel_panic", "guest_network:dhcp_disabled")
 _OPTION = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")
 _PATH = re.compile(r"/[A-Za-z0-9._/+-]{1,255}")
 _TERMINAL_SERVER = r"HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server"
@@ -119,7 +121,8 @@ def fix_script(finding_kind_or_alias: str, facts: Mapping[str, Any] | None = Non
 
 
 def _boot_message(kind: str) -> str:
-    return (f"{kind} cannot be fixed with Run Command: the guest does not boot far enough for the VM agent; "
+    why = "has no network address" if kind.startswith("guest_network") else "does not boot far enough"
+    return (f"{kind} cannot be fixed with Run Command: the guest {why} for the VM agent; "
             "use kit repair (the repair VM fixes the OS disk offline) or the serial console")
 
 

@@ -11,11 +11,13 @@ A ``reg`` that fails stops the script with its exit code::
 
     script = windows_fix_script("service_failure:rdp")
 
-Fixes: ``service_failure:rdp`` — Remote Desktop Services (TermService) back to its default start
-(Manual, 3: its triggers start it), account (NetworkService) and type (16, own process), as
-Microsoft's offline repair for "Remote Desktop Services isn't starting" sets them, and Remote Desktop
-connections allowed again (``fDenyTSConnections`` 0). A Group Policy that disabled them applies
-again at its next refresh: change the policy too.
+Fixes, with the values Microsoft's offline repairs set: ``service_failure:rdp`` — Remote Desktop
+Services (TermService) back to its default start (Manual, 3: its triggers start it), account
+(NetworkService) and type (16), as for "Remote Desktop Services isn't starting", and Remote Desktop
+connections allowed again (``fDenyTSConnections`` 0); ``guest_network:dhcp_disabled`` — the DHCP
+Client (Dhcp) back to Automatic (2), LocalService, type 16, as for "the DHCP Client service is
+disabled" (``win-dhcp-fix`` of the repair script library). A Group Policy that disabled a service
+applies again at its next refresh: change the policy too.
 """
 
 from __future__ import annotations
@@ -30,6 +32,17 @@ __all__ = ["WINDOWS_FINDINGS", "windows_fix_script"]
 WINDOWS_FINDINGS = {
     "service_failure:rdp": "set Remote Desktop Services (TermService) back to its default start (Manual, "
                            "trigger-started) and allow Remote Desktop connections, in the copy's SYSTEM hive",
+    "guest_network:dhcp_disabled": "set the DHCP Client (Dhcp) back to Automatic, in the copy's SYSTEM hive",
+}
+#: What each fix sets under a control set: (key under it, value, type, data)
+_VALUES = {
+    "service_failure:rdp": (("Services\\TermService", "Start", "REG_DWORD", "3"),
+                            ("Services\\TermService", "ObjectName", "REG_SZ", '"NT Authority\\NetworkService"'),
+                            ("Services\\TermService", "Type", "REG_DWORD", "16"),
+                            ("Control\\Terminal Server", "fDenyTSConnections", "REG_DWORD", "0")),
+    "guest_network:dhcp_disabled": (("Services\\Dhcp", "Start", "REG_DWORD", "2"),
+                                    ("Services\\Dhcp", "ObjectName", "REG_SZ", '"NT Authority\\LocalService"'),
+                                    ("Services\\Dhcp", "Type", "REG_DWORD", "16")),
 }
 _HIVE = "HKLM\\BROKENSYSTEM"
 _CONTROL_SETS = ("ControlSet001", "ControlSet002")
@@ -79,21 +92,14 @@ def windows_fix_script(finding_kind: str, *, stamp: str | None = None) -> str:
                          f"{', '.join(WINDOWS_FINDINGS)} (or give your own PowerShell with --script FILE)")
     stamp = stamp or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     lines = [_FIND, _LOAD.format(stamp=stamp, hive=_HIVE, stop=_STOP_ON_FAILURE)]
+    values = _VALUES[finding_kind]
     for control_set in _CONTROL_SETS:
-        lines.append(_in_control_set(control_set, _rdp_values(control_set)))
-    lines.append(f'reg query "{_HIVE}\\ControlSet001\\Services\\TermService" /v Start\n')
+        lines.append(_in_control_set(control_set, [
+            f'reg add "{_HIVE}\\{control_set}\\{key}" /v {name} /t {kind} /d {data} /f'
+            for key, name, kind, data in values]))
+    lines.append(f'reg query "{_HIVE}\\ControlSet001\\{values[0][0]}" /v Start\n')
     lines.append(_UNLOAD.format(hive=_HIVE, stop=_STOP_ON_FAILURE))
     return "".join(lines)
-
-
-def _rdp_values(control_set: str) -> list[str]:
-    """The ``reg add`` lines of the RDP fix in ``control_set``."""
-    service = f"{_HIVE}\\{control_set}\\Services\\TermService"
-    server = f"{_HIVE}\\{control_set}\\Control\\Terminal Server"
-    return [f'reg add "{service}" /v Start /t REG_DWORD /d 3 /f',
-            f'reg add "{service}" /v ObjectName /t REG_SZ /d "NT Authority\\NetworkService" /f',
-            f'reg add "{service}" /v Type /t REG_DWORD /d 16 /f',
-            f'reg add "{server}" /v fDenyTSConnections /t REG_DWORD /d 0 /f']
 
 
 def _in_control_set(control_set: str, commands: list[str]) -> str:

@@ -21,8 +21,7 @@ from kit.ids import try_parse
 from kit.lab._real_disks import copy_image
 from kit.lab._state import LabState
 from kit.lab.gateway import hub_of
-from kit.lab.guest import Guest
-from kit.lab.guest._windows import WindowsGuest
+from kit.lab.guest import Guest, WindowsGuest
 from kit.lab.realguest import RealGuest
 
 __all__ = ["DiskContent", "content_of", "copied", "find_disk", "set_content", "vm_of_disk"]

@@ -363,7 +363,8 @@ async def _start_from_os_disk(request: web.Request, params: dict[str, str], orig
     boot_from_disk(state, vm_id, guest)
     booted[vm_id.lower()] = disk_id
     agent = state.instance_views.setdefault(vm_id.lower(), {"statuses": []}).setdefault("vmAgent", {})
-    agent["statuses"] = [_agent_status(not guest.silent and not getattr(guest.shell, "booted_emergency", False))]
+    agent["statuses"] = [_agent_status(not guest.silent and not getattr(guest.shell, "booted_emergency", False)
+                                       and getattr(guest.shell, "network_up", lambda: True)())]
     return response
 
 

@@ -151,7 +151,8 @@ def _guest_answers(guest: Guest | RealGuest | None, responder: str) -> bool:
     if guest.os == "windows":
         service = shell.services.get("termservice", {})
         terminal = shell.registry.get("hklm\\system\\currentcontrolset\\control\\terminal server", {})
-        return bool(service.get("state") == "RUNNING" and terminal.get("fDenyTSConnections", "0x0") == "0x0")
+        return bool(shell.network_up() and service.get("state") == "RUNNING"
+                    and terminal.get("fDenyTSConnections", "0x0") == "0x0")
     if shell.mode == "emergency" or shell.booted_emergency or not shell.services["ssh"].active:
         return False
     source = responder or guest.responder_ip

@@ -349,3 +349,5 @@ def test_a_windows_rdp_failure_without_a_ready_agent_offers_the_offline_kit_repa
     assert online.details["run_command"] == "rdp" and not any(c.startswith("kit repair") for c in online.commands)
     linux = next_step_for("service_failure:sshd", "serial_console", _facts("linux"))
     assert not any(c.startswith("kit repair") for c in linux.commands)
+    dhcp = next_step_for("guest_network:dhcp_disabled", "serial_console", facts)  # no address: never an agent
+    assert dhcp.commands[-1].endswith("--finding dhcp") and "sc config dhcp start= auto" in dhcp.commands

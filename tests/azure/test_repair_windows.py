@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from repairs import broken_vm, kit_fix
 
+from kit.analyze.fix_scripts import fix_os
 from kit.analyze.repair_scripts import fix_script
 from kit.analyze.repair_scripts_windows import windows_fix_script
 from kit.azure.actions import WriteLog
@@ -112,6 +113,14 @@ def test_the_windows_fix_finds_the_copy_edits_each_control_set_it_has_and_stops_
     assert script.count("/v Start /t REG_DWORD /d 3 /f") == 2
     assert script.count("reg ") == script.count("if ($LASTEXITCODE) { exit $LASTEXITCODE }") + 1  # all but query
     assert fix_script("service_failure:rdp", {}, os_type="windows", stamp="20261204T000000Z") == script
+
+
+def test_the_dhcp_fix_sets_the_dhcp_client_back_to_automatic_and_run_command_cannot_reach_it() -> None:
+    script = windows_fix_script("guest_network:dhcp_disabled")
+    assert 'ControlSet001\\Services\\Dhcp" /v Start /t REG_DWORD /d 2 /f' in script
+    assert '/v ObjectName /t REG_SZ /d "NT Authority\\LocalService" /f' in script and "TermService" not in script
+    with pytest.raises(UsageError, match="the guest has no network address for the VM agent; use kit repair"):
+        fix_os("dhcp")
 
 
 def test_windows_findings_without_an_offline_fix_are_refused_naming_what_the_kit_repairs() -> None:

@@ -12,7 +12,7 @@ from kit.azure import _repair_os
 from kit.azure.actions import read_actions
 from kit.cli import main
 from kit.lab import RunningLab, load_scenario, running_lab
-from kit.lab.gateway import check
+from kit.lab.gateway import check, hub_of
 
 RDP = "windows-rdp"
 
@@ -23,6 +23,21 @@ def lab() -> Iterator[RunningLab]:
         yield running
 
 
+def _against(lab: RunningLab, vm_id: str, approval: str, incident: str, archive: Path, *extra: str) -> list[str]:
+    """``kit repair`` as against real Azure, proving RDP at the lab's probe port of the VM."""
+    host, port = lab.probe_address(vm_id)
+    return ["repair", "--arm-endpoint", lab.endpoint, "--ca-bundle", str(lab.ca_path), "--credential", "env-token",
+            "--vm", vm_id, "--approval", approval, "--incident", incident, "--archive", str(archive),
+            "--probe", f"{host}:{port}", "--responder-ip", load_scenario(RDP).responder_ip, *extra]
+
+
+def lab_answers(lab: RunningLab, vm_id: str) -> bool:
+    """Whether the VM's RDP port answers an X.224 connection request."""
+    from kit.report.recovery_proofs import port_proof
+
+    return bool(port_proof(lab.probe_address(vm_id), windows=True).passed)
+
+
 def test_rdp_is_fixed_offline_proven_by_an_rdp_answer_and_the_repair_vm_password_is_never_written(
         lab: RunningLab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     passwords: list[str] = []
@@ -31,11 +46,7 @@ def test_rdp_is_fixed_offline_proven_by_an_rdp_answer_and_the_repair_vm_password
     monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
     info = load_scenario(RDP)
     before = len(lab.state.activity[info.subscription_id.lower()])
-    code = main(["repair", "--arm-endpoint", lab.endpoint, "--ca-bundle", str(lab.ca_path), "--credential",
-                 "env-token", "--vm", str(info.vm_id(info.broken_vm)), "--approval", "CHG-RDP", "--incident",
-                 "INC-21", "--archive", str(tmp_path), "--finding", "rdp", "--probe",
-                 "{}:{}".format(*lab.probe_address(str(info.vm_id(info.broken_vm)))), "--responder-ip",
-                 info.responder_ip])
+    code = main(_against(lab, str(info.vm_id(info.broken_vm)), "CHG-RDP", "INC-21", tmp_path, "--finding", "rdp"))
     out = capsys.readouterr().out
     assert code == 0, out
     assert "run the fix on the repair VM (Run Command): ok (kit: fix applied; the hive is unloaded)" in out
@@ -61,3 +72,33 @@ def test_rdp_is_fixed_offline_proven_by_an_rdp_answer_and_the_repair_vm_password
         if path.is_file():
             assert passwords[0] not in path.read_text(errors="replace"), path
     assert verify_archive(tmp_path / "INC-21").ok
+
+
+def test_a_disabled_dhcp_client_is_fixed_offline_and_the_vm_gets_its_network_and_agent_back(
+        lab: RunningLab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
+    shell = hub_of(lab.state).scenario_guest(RDP).shell
+    shell.services["termservice"].update(start="demand", state="RUNNING")  # RDP itself is fine on this VM
+    shell.services["dhcp"] = {"name": "Dhcp", "display": "DHCP Client", "start": "disabled", "state": "STOPPED"}
+    info = load_scenario(RDP)
+    vm_id = str(info.vm_id(info.broken_vm))
+    assert not lab_answers(lab, vm_id)
+    code = main(_against(lab, vm_id, "CHG-DHCP", "INC-22", tmp_path, "--finding", "dhcp"))
+    out = capsys.readouterr().out
+    assert code == 0, out
+    check_record, repair = read_actions(tmp_path / "INC-22")
+    assert check_record["status"] == "passed" and repair["details"]["finding"] == "guest_network:dhcp_disabled"
+    fix = (tmp_path / "INC-22" / repair["run"] / "fix.ps1").read_text()
+    assert '\\Services\\Dhcp" /v Start /t REG_DWORD /d 2 /f' in fix and "TermService" not in fix
+    assert "Start    REG_DWORD    0x2" in (tmp_path / "INC-22" / repair["run"] / "stdout.txt").read_text()
+    statuses = lab.state.instance_views[vm_id.lower()]["vmAgent"]["statuses"]
+    assert statuses[0]["displayStatus"] == "Ready"  # the agent reaches Azure again once the NIC has its address
+
+
+def test_a_wrong_finding_for_the_os_is_refused_before_anything_changes(
+        lab: RunningLab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["repair", "--lab", RDP, "--finding", "fstab", "--approval", "CHG-X", "--incident", "INC-23",
+                 "--archive", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "no offline Windows fix for 'boot_failure:fstab'" in err and "Traceback" not in err
+    assert not (tmp_path / "INC-23" / "reports").exists()

@@ -34,8 +34,8 @@ from kit.lab.guest._rescue_windows import WindowsRescueDisk, WindowsRescueShell
 from kit.lab.guest._script import run_bash, run_powershell
 from kit.lab.guest._windows import WindowsGuest
 
-__all__ = ["CheckResult", "Guest", "RescueDisk", "RescueShell", "WindowsRescueDisk", "WindowsRescueShell",
-           "guest_definition", "load_guest", "start_from_disk"]
+__all__ = ["CheckResult", "Guest", "RescueDisk", "RescueShell", "WindowsGuest", "WindowsRescueDisk",
+           "WindowsRescueShell", "guest_definition", "load_guest", "start_from_disk"]
 
 _DEFINITIONS = Path(__file__).resolve().parent / "scenarios"
 

@@ -83,6 +83,10 @@ class WindowsGuest:
         self._channel = False
         self.line = ""
 
+    def network_up(self) -> bool:
+        """Whether the NIC has its address: the DHCP Client runs (a guest that defines none is up)."""
+        return self.services.get("dhcp", {}).get("state", "RUNNING") == "RUNNING"
+
     def prompt(self) -> str:
         """The prompt of the current mode (``SAC>``, the login fields, cmd's)."""
         return {"sac": "SAC>", "username": "Username: ", "domain": "Domain  : ", "password": "Password: ",
