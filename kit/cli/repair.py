@@ -169,10 +169,15 @@ def _execute(args: argparse.Namespace, target: AzureTarget, incident: Path, vm_i
 
     previous = serial_log(target, vm_id)  # the broken boots: a proof needs a boot that is not one of them
 
+    # the fix this proof is about: the repair under way, recorded once it has ended (never an earlier record's)
+    under_way = {"kind": "repair", "run": None, "approval": args.approval, "status": "in progress",
+                 "summary": f"kit repair ({finding or 'own script'}), recorded after this check",
+                 "started": started.isoformat().replace("+00:00", "Z")}
+
     def prove() -> Any:
         return check_recovery(target, vm_id, incident_root=incident, since=started, responder_ip=args.responder_ip,
                               probe=probe, approval=args.approval, source=source, require_new_boot=True,
-                              previous_log=previous)
+                              previous_log=previous, fix=under_way)
 
     script, os_type = fix
     files = {"fix.ps1" if os_type == "windows" else "fix.sh": redact_text(script)}

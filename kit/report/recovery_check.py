@@ -252,7 +252,7 @@ def check_recovery(target: AzureTarget, vm_id: str, *, incident_root: str | Path
                    responder_ip: str | None, probe: tuple[str, int] | None, known_good: Sequence[str] = (),
                    reboot: bool = False, approval: str, source: str = "azure", require_new_boot: bool | None = None,
                    boot_timeout: float = 300.0, sleep: Callable[[float], None] = time.sleep,
-                   previous_log: bytes | None = None) -> RecoveryResult:
+                   previous_log: bytes | None = None, fix: dict[str, Any] | None = None) -> RecoveryResult:
     """Collect ``vm_id`` into the incident's evidence, prove its recovery, and record the proof.
 
     Parameters
@@ -286,6 +286,9 @@ def check_recovery(target: AzureTarget, vm_id: str, *, incident_root: str | Path
         The serial log as it was before the fix (a repair reads it first). When the log no longer
         begins with it, the VM's serial log began again (a deallocated VM started): every boot in it
         is after the fix, even one that prints no wall-clock time.
+    fix
+        The fix this check proves when it is not recorded yet (``kit repair`` records itself after its
+        proof): ``{"kind", "approval", …}``; default: the newest fix recorded for the VM.
 
     Raises
     ------
@@ -305,7 +308,7 @@ def check_recovery(target: AzureTarget, vm_id: str, *, incident_root: str | Path
     name = CollectionRequest.for_vm_id(str(rid)).bundle_name(rid.name)  # its bundle's folder
     root = Path(incident_root)
     started = datetime.now(UTC)
-    fix = newest_fix(root, str(rid))
+    fix = dict(fix) if fix is not None else newest_fix(root, str(rid))
     require_new = require_new_boot if require_new_boot is not None else bool(fix and fix["kind"] == "repair")
     log = WriteLog()
     about = {"kind": "recovery-check", "vm": str(rid), "approval": approval}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from kit.archive import verify_archive
 from kit.azure import _repair_os
-from kit.azure.actions import read_actions
+from kit.azure.actions import ActionRecord, read_actions, record_action
 from kit.cli import main
 from kit.lab import RunningLab, load_scenario, running_lab
 from kit.lab.gateway import check, hub_of
@@ -45,15 +46,24 @@ def test_rdp_is_fixed_offline_proven_by_an_rdp_answer_and_the_repair_vm_password
     monkeypatch.setattr(_repair_os, "_throwaway_password", lambda: passwords.append(made()) or passwords[-1])
     monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
     info = load_scenario(RDP)
+    vm_id = str(info.vm_id(info.broken_vm))
+    tried = datetime.now(UTC) - timedelta(minutes=10)  # an online fix tried first, before the agent went away
+    record_action(tmp_path / "INC-21", ActionRecord(kind="run-command", vm_id=vm_id, approval="CHG-EARLIER",
+                                                    status="failed", summary="Run Command: agent not Ready",
+                                                    started=tried, ended=tried))
     before = len(lab.state.activity[info.subscription_id.lower()])
-    code = main(_against(lab, str(info.vm_id(info.broken_vm)), "CHG-RDP", "INC-21", tmp_path, "--finding", "rdp"))
+    code = main(_against(lab, vm_id, "CHG-RDP", "INC-21", tmp_path, "--finding", "rdp"))
     out = capsys.readouterr().out
     assert code == 0, out
     assert "run the fix on the repair VM (Run Command): ok (kit: fix applied; the hive is unloaded)" in out
     assert "prove the recovery: ok" in out and "delete the repair NSG: ok" in out
     assert check(lab, RDP).passed
-    check_record, repair = read_actions(tmp_path / "INC-21")
+    _, check_record, repair = read_actions(tmp_path / "INC-21")
     assert (check_record["kind"], check_record["status"]) == ("recovery-check", "passed")
+    # the proof is about this repair, recorded after it, never the earlier run-command
+    assert (check_record["details"]["fix"]["kind"], check_record["details"]["fix"]["approval"]) == ("repair",
+                                                                                                   "CHG-RDP")
+    assert "proves the repair fix (approval CHG-RDP)" in check_record["summary"]
     port, = [p for p in check_record["details"]["proofs"] if p["name"] == "port"]
     assert port["passed"] and "answers RDP (X.224 connection confirm)" in port["seen"]
     assert (repair["kind"], repair["status"], repair["details"]["finding"]) == ("repair", "succeeded",
