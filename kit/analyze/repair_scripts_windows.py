@@ -75,6 +75,7 @@ _UNLOAD = """\
 [gc]::Collect()
 reg unload {hive}
 {stop}
+Write-Output 'kit: a Group Policy that disabled the service sets it again at its next refresh or boot: change it too'
 Write-Output 'kit: fix applied; the hive is unloaded'
 """
 
