@@ -15,8 +15,6 @@ from kit.azure.target import AzureTarget
 from kit.lab import RunningLab, running_lab
 from kit.lab.guest import WindowsRescueDisk, WindowsRescueShell
 
-HIVE = "C:\\Windows\\System32\\config\\SYSTEM"
-
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[RunningLab]:
@@ -106,3 +104,25 @@ def test_a_command_the_repair_vm_does_not_know_ends_a_stop_script_with_exit_1() 
     assert code == 1 and "The term 'bcdboot' is not recognized" in err and "after" not in out
     out, err, code = shell.run("bcdboot F:\\Windows\nWrite-Output 'after'", [disk])
     assert "after" in out  # without Stop, PowerShell goes on
+
+
+def test_a_block_over_several_lines_with_else_runs_as_powershell_runs_it() -> None:
+    shell, disk = WindowsRescueShell("repair"), WindowsRescueDisk(0, _copy())
+    script = "\n".join([
+        "Get-Disk | Where-Object IsOffline | Set-Disk -IsOffline $false",
+        "if (Test-Path 'F:\\Windows\\System32\\config\\SYSTEM') {",
+        "    # the copy's hive is there",
+        "    Write-Output 'found'",
+        "    Write-Output 'twice'",
+        "} else {",
+        "    Write-Output 'missing'",
+        "}",
+        "if (Test-Path 'G:\\Windows') { Write-Output 'G' } else { Write-Output 'no G' }"])
+    out, err, code = shell.run(script, [disk])
+    assert (out, err, code) == ("found\ntwice\nno G\n", "", 0)
+
+
+def test_a_block_that_never_closes_is_a_parse_error_and_nothing_runs() -> None:
+    shell, disk = WindowsRescueShell("repair"), WindowsRescueDisk(0, _copy())
+    out, err, code = shell.run("Write-Output 'first'\nif ($true) {\n  Write-Output 'inside'\n", [disk])
+    assert (out, code) == ("", 1) and "Missing closing '}'" in err

@@ -15,7 +15,8 @@ What it understands: ``Get-Disk | Where-Object IsOffline | Set-Disk -IsOffline $
 Select-Object -First 1 -ExpandProperty DriveLetter`` (the first online data volume holding PATH),
 ``reg load|add|query|unload``, ``Test-Path`` (files, ``HKLM:\\`` keys), ``Copy-Item``,
 ``Write-Output``, ``[Console]::Error.WriteLine``, ``[gc]::Collect()``, ``$ErrorActionPreference``,
-``$LASTEXITCODE``, ``if (…) { …; … }`` and ``exit N``. Anything else is a command PowerShell does not
+``$LASTEXITCODE``, ``if (…) { … } else { … }`` (on one line or several: a script whose block
+never closes is a parse error, and none of it runs) and ``exit N``. Anything else is a command PowerShell does not
 know (with ``$ErrorActionPreference = 'Stop'`` the script ends there, exit 1).
 """
 
@@ -89,10 +90,11 @@ class WindowsRescueShell:
         self.disks = disks
         run = _Run()
         variables: dict[str, str] = {}
-        for raw in script.splitlines():
-            line = raw.strip()
-            if line and not line.startswith("#"):
-                self._statements(line, variables, run)
+        statements = _joined(script)
+        if statements is None:  # PowerShell parses the whole script first: nothing of it runs
+            return "", ("ParserError: Missing closing '}' in statement block or type definition.\n"), 1
+        for line in statements:
+            self._statements(line, variables, run)
             if run.status is not None:
                 break
         return "".join(run.out), "".join(run.err), run.status if run.status is not None else run.last_exit
@@ -108,9 +110,8 @@ class WindowsRescueShell:
         if not text:
             return
         if text.lower().startswith("if "):
-            condition, body = _if_parts(text)
-            if self._true(condition, variables, run):
-                self._statements(body, variables, run)
+            condition, body, otherwise = _if_parts(text)
+            self._statements(body if self._true(condition, variables, run) else otherwise, variables, run)
             return
         volumes = _DRIVE_FROM_VOLUMES.match(text)
         if volumes:
@@ -316,16 +317,60 @@ def _split(line: str) -> list[str]:
     return parts
 
 
-def _if_parts(text: str) -> tuple[str, str]:
-    """``if (CONDITION) { BODY }`` → ``(CONDITION, BODY)``."""
-    open_at = text.index("(")
-    depth = 0
-    for index in range(open_at, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[index], 0)
-        if depth == 0:
-            condition, rest = text[open_at + 1:index], text[index + 1:].strip()
-            return condition, rest[1:rest.rindex("}")] if rest.startswith("{") else ""
-    return text[open_at + 1:], ""
+def _if_parts(text: str) -> tuple[str, str, str]:
+    """``if (CONDITION) { BODY } [else { OTHERWISE }]`` → ``(CONDITION, BODY, OTHERWISE)``."""
+    condition, rest = _balanced(text[text.index("("):], "(", ")")
+    body, rest = _balanced(rest.strip(), "{", "}") if rest.strip().startswith("{") else ("", "")
+    rest = rest.strip()
+    otherwise = _balanced(rest[4:].strip(), "{", "}")[0] if rest.lower().startswith("else") else ""
+    return condition, body, otherwise
+
+
+def _balanced(text: str, opening: str, closing: str) -> tuple[str, str]:
+    """What ``text``'s leading ``opening … closing`` holds (quotes respected), and what follows it."""
+    depth, quote = 0, ""
+    for index, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == opening:
+            depth += 1
+        elif char == closing:
+            depth -= 1
+            if depth == 0:
+                return text[1:index], text[index + 1:]
+    return text[1:], ""
+
+
+def _joined(script: str) -> list[str] | None:
+    """The script's statements, a block that spans lines joined into one (``None``: a block never closes)."""
+    statements: list[str] = []
+    pending, depth = "", 0
+    for raw in script.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        pending = f"{pending}; {line}" if pending and not pending.endswith("{") and not line.startswith("}") \
+            else f"{pending} {line}".strip()
+        depth += _depth(line)
+        if depth <= 0:
+            statements.append(pending.replace("{;", "{").replace("; }", " }"))
+            pending, depth = "", 0
+    return None if pending else statements
+
+
+def _depth(line: str) -> int:
+    """How many more ``{`` than ``}`` ``line`` has outside quotes."""
+    depth, quote = 0, ""
+    for char in line:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        else:
+            depth += {"{": 1, "}": -1}.get(char, 0)
+    return depth
 
 
 def _expand(text: str, variables: dict[str, str]) -> str:
