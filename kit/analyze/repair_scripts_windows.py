@@ -59,8 +59,11 @@ $ErrorActionPreference = 'Stop'
 # it gets a new signature and its volumes drive letters.
 Get-Disk | Where-Object IsOffline | Set-Disk -IsOffline $false
 Get-Disk | Where-Object IsReadOnly | Set-Disk -IsReadOnly $false
-# The copy's Windows volume: the one, other than this VM's own system drive, holding the SYSTEM hive.
+# The copy's Windows volume: the one, other than this VM's own system drive, holding the SYSTEM hive. Windows
+# mounts a disk's volumes a moment after it comes online: look again before giving up.
 {_VOLUME}
+if (-not $W) {{ Start-Sleep -Seconds 5; Update-HostStorageCache; {_VOLUME} }}
+if (-not $W) {{ Start-Sleep -Seconds 20; Update-HostStorageCache; {_VOLUME} }}
 {_NO_VOLUME}
 Write-Output "kit: OS disk copy: Windows on ${{W}}:"
 """

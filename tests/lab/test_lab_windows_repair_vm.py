@@ -82,6 +82,7 @@ def test_reg_edits_of_the_loaded_hive_land_on_the_disk_and_a_missing_control_set
     shell, disk = WindowsRescueShell("repair"), WindowsRescueDisk(0, definition)
     script = "\n".join([
         "Get-Disk | Where-Object IsOffline | Set-Disk -IsOffline $false",
+        "Start-Sleep -Seconds 2",
         'reg load HKLM\\BROKENSYSTEM "F:\\Windows\\System32\\config\\SYSTEM"',
         'reg add "HKLM\\BROKENSYSTEM\\ControlSet002\\Services\\TermService" /v Start /t REG_DWORD /d 2 /f',
         "if (Test-Path 'HKLM:\\BROKENSYSTEM\\ControlSet002') { Write-Output 'has 002' }",
@@ -110,6 +111,7 @@ def test_a_block_over_several_lines_with_else_runs_as_powershell_runs_it() -> No
     shell, disk = WindowsRescueShell("repair"), WindowsRescueDisk(0, _copy())
     script = "\n".join([
         "Get-Disk | Where-Object IsOffline | Set-Disk -IsOffline $false",
+        "Update-HostStorageCache",
         "if (Test-Path 'F:\\Windows\\System32\\config\\SYSTEM') {",
         "    # the copy's hive is there",
         "    Write-Output 'found'",
@@ -126,3 +128,11 @@ def test_a_block_that_never_closes_is_a_parse_error_and_nothing_runs() -> None:
     shell, disk = WindowsRescueShell("repair"), WindowsRescueDisk(0, _copy())
     out, err, code = shell.run("Write-Output 'first'\nif ($true) {\n  Write-Output 'inside'\n", [disk])
     assert (out, code) == ("", 1) and "Missing closing '}'" in err
+
+
+def test_a_disk_brought_online_has_its_drive_letters_only_after_a_wait() -> None:
+    shell, disk = WindowsRescueShell("repair"), WindowsRescueDisk(0, _copy())
+    look = "if (Test-Path 'F:\\Windows\\System32\\config\\SYSTEM') { Write-Output 'F' } else { Write-Output 'none' }"
+    out, _, _ = shell.run("\n".join(["Get-Disk | Where-Object IsOffline | Set-Disk -IsOffline $false", look,
+                                     "Start-Sleep -Seconds 5", look]), [disk])
+    assert out == "none\nF\n"

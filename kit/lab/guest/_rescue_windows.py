@@ -14,7 +14,10 @@ What it understands: ``Get-Disk | Where-Object IsOffline | Set-Disk -IsOffline $
 ``IsReadOnly``), ``$V = Get-Volume | Where-Object { … (Test-Path "$($_.DriveLetter):\\PATH") } |
 Select-Object -First 1 -ExpandProperty DriveLetter`` (the first online data volume holding PATH),
 ``reg load|add|query|unload``, ``Test-Path`` (files, ``HKLM:\\`` keys), ``Copy-Item``,
-``Write-Output``, ``[Console]::Error.WriteLine``, ``[gc]::Collect()``, ``$ErrorActionPreference``,
+``Write-Output``, ``[Console]::Error.WriteLine``, ``[gc]::Collect()``, ``Start-Sleep`` and
+``Update-HostStorageCache`` (a wait, after which a disk brought online has its letters: not
+before, as on Windows, which mounts a disk's volumes a moment after it comes online; they return
+at once), ``$ErrorActionPreference``,
 ``$LASTEXITCODE``, ``if (…) { … } else { … }`` (on one line or several: a script whose block
 never closes is a parse error, and none of it runs) and ``exit N``. Anything else is a command PowerShell does not
 know (with ``$ErrorActionPreference = 'Stop'`` the script ends there, exit 1).
@@ -51,11 +54,15 @@ class WindowsRescueDisk:
         The guest data it holds (``services``, ``registry``, ``files``): edited in place.
     online
         Whether Windows has it online (a copy arrives offline: its signature collides).
+    mounted
+        Whether its volumes have their drive letters: a moment after it comes online (after a wait in
+        the script, or by the next script).
     """
 
     lun: int
     definition: dict[str, Any]
     online: bool = False
+    mounted: bool = False
 
     @property
     def files(self) -> dict[str, str]:
@@ -86,7 +93,7 @@ class WindowsRescueShell:
     def run(self, script: str, disks: list[WindowsRescueDisk]) -> tuple[str, str, int]:
         """Run ``script`` with ``disks`` attached; ``(stdout, stderr, exit code)``."""
         for disk in disks:
-            disk.online = disk.lun in self._online
+            disk.online = disk.mounted = disk.lun in self._online
         self.disks = disks
         run = _Run()
         variables: dict[str, str] = {}
@@ -135,6 +142,9 @@ class WindowsRescueShell:
             run.out.append(" ".join(words[1:]) + "\n")
         elif verb.startswith("[console]::error.writeline("):
             run.err.append(_quoted_argument(text, variables) + "\n")
+        elif verb in ("update-hoststoragecache", "start-sleep"):  # a wait: what came online is mounted by then
+            for disk in self.disks:
+                disk.mounted = disk.online
         elif verb == "[gc]::collect()":
             return
         elif verb == "copy-item" and len(words) >= 3:
@@ -167,7 +177,7 @@ class WindowsRescueShell:
         letters: dict[str, WindowsRescueDisk] = {}
         letter = ord("E")
         for disk in sorted(self.disks, key=lambda d: d.lun):
-            if disk.online:
+            if disk.mounted:
                 letters[chr(letter + 1)] = disk
                 letter += 2
         return letters
