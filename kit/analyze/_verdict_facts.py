@@ -10,6 +10,7 @@ its change within minutes; they never lead one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,6 +51,7 @@ _SCALE_SET_CHANGES = ("microsoft.compute/virtualmachinescalesets/write",
                       "microsoft.compute/virtualmachinescalesets/manualupgrade/action",
                       "microsoft.compute/virtualmachinescalesets/extensions/write",
                       "microsoft.compute/virtualmachinescalesets/virtualmachines/runcommand/action")
+_INACCESSIBLE = re.compile(r"INACCESSIBLE_BOOT_DEVICE|0x0*7B\b", re.I)
 _STOP_OPS = ("microsoft.compute/virtualmachines/deallocate/action", "microsoft.compute/virtualmachines/poweroff/action")
 _APPLIANCE_DELETES = ("microsoft.compute/virtualmachines/delete", "microsoft.network/networkinterfaces/delete")
 _START_OPS = ("microsoft.compute/virtualmachines/start/action", "microsoft.compute/virtualmachines/restart/action")
@@ -85,6 +87,8 @@ class Facts:
     checked: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: the VM model's ``storageProfile.diskControllerType``, lower-cased (``nvme``, ``scsi``; ``""``: not said)
+    disk_controller: str = ""
     _cache: dict[str, tuple[float, list[Evidence]]] = field(default_factory=dict)
 
     # ------------------------------------------------------------ shared views
@@ -213,6 +217,20 @@ class Facts:
 
     def _s_windows_guest(self) -> tuple[float, list[Evidence]]:
         return (1.0, [self._os_row()]) if self.os == "windows" else (0.0, [])
+
+    def _s_windows_inaccessible_boot(self) -> tuple[float, list[Evidence]]:
+        """Windows stopped with INACCESSIBLE_BOOT_DEVICE (0x7B): its boot disk's driver did not start."""
+        strength, rows = self._findings("windows_bugcheck")
+        rows = [row for row in rows if _INACCESSIBLE.search(f"{row.summary} {row.details.get('text', '')}")]
+        return (strength, rows) if rows else (0.0, [])
+
+    def _s_nvme_controller(self) -> tuple[float, list[Evidence]]:
+        """The VM's disks are on an NVMe controller (the v6 sizes): Windows needs stornvme at boot."""
+        if self.disk_controller != "nvme":
+            return 0.0, []
+        return 1.0, [Evidence("kit", "disk_controller:nvme", "the VM's disks are on an NVMe controller: Windows must "
+                              "start its NVMe driver (stornvme) at boot", "vm.json: storageProfile.diskControllerType",
+                              None, {"diskControllerType": "NVMe"})]
 
     def _os_row(self) -> Evidence:
         return Evidence("kit", f"os:{self.os}", f"the guest runs {self.os.capitalize()}",
@@ -478,6 +496,8 @@ def gather_facts(bundle: Bundle, peers: Sequence[Bundle], *, responder_ip: str |
         facts.missing.append("no Resource Health availability status (not collected, or the call failed)")
     _read_boot(bundle, facts, boot_report)
     facts.os = _os(bundle, facts.boot)
+    facts.disk_controller = str(((bundle.vm or {}).get("properties") or {}).get("storageProfile", {}).get(
+        "diskControllerType") or "").lower()
     facts.network, facts.verdicts, facts.diff = network.network, network.verdicts or None, network.diff
     facts.checked.extend(network.checked)
     facts.missing.extend(network.missing)

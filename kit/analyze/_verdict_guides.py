@@ -167,6 +167,15 @@ GUIDES: dict[str, Guide] = {
              "configuration on the repair VM.",
         guest=("rpm -V systemd || debsums -s systemd  (in a chroot of the attached disk)",),
         repair=("linux-alar2 --parameters kernel",)),
+    "boot_failure:storage_driver": Guide(
+        text="On an NVMe VM size (the v6 sizes: diskControllerType NVMe) Windows needs its NVMe driver, stornvme, "
+             "to start at boot; a VM resized to one without it stops with INACCESSIBLE_BOOT_DEVICE. Set stornvme to "
+             "boot start on the OS disk (offline on a repair VM), or resize back to a size with a SCSI controller. "
+             "On a SCSI VM a storage or filter driver changed by an update is the usual cause: check the disk and "
+             "the system files on a repair VM.",
+        azure=("az vm show {target} --query \"{size:hardwareProfile.vmSize, controller:storageProfile."
+               "diskControllerType}\"",),
+        repair=("win-chkdsk-fs-corruption", "win-sfc-sf-corruption")),
     "boot_failure:windows_recovery": Guide(
         text="Windows fails to start and loops into Automatic Repair: check the disk and the system files on a "
              "repair VM, and stop the recovery loop; if it began with an update, remove it (win-get-patches, "

@@ -172,6 +172,9 @@ RULES: tuple[Rule, ...] = (
     Rule("boot_failure:systemd", "guest", "repair_vm",
          support=(("systemd_freezing", 4.0), ("no_login_prompt", 1.0), *_QUIET),
          against=(*_DOWN, *_BOOTED, ("selinux_policy", 3.0))),
+    Rule("boot_failure:storage_driver", "guest", "repair_vm",
+         support=(("windows_inaccessible_boot", 4.5), ("nvme_controller", 1.0), *_QUIET),
+         against=(*_DOWN, *_BOOTED)),
     Rule("boot_failure:windows_recovery", "guest", "repair_vm",
          support=(("windows_recovery", 4.0), ("windows_bugcheck", 1.0), *_QUIET),
          against=_DOWN),
@@ -250,6 +253,8 @@ SUMMARIES: dict[str, str] = {
     "boot_failure:switch_root": "The initramfs cannot switch to the root file system",
     "boot_failure:selinux": "SELinux stops the boot",
     "boot_failure:systemd": "systemd froze the boot",
+    "boot_failure:storage_driver": "Windows lost its boot disk (INACCESSIBLE_BOOT_DEVICE): the disk's driver "
+                                   "did not start at boot",
     "boot_failure:windows_recovery": "Windows cannot start and falls into Automatic Repair or recovery",
     "boot_stalled:windows": "Windows is busy at boot (updates, Group Policy or a disk check)",
     "guest_out_of_memory": "The guest ran out of memory",

@@ -307,6 +307,15 @@ def _let_in(facts: Facts) -> str:
     return f" --fact blocked={blocked}" if blocked else " --fact responder_ip={responder}"
 
 
+def _kit_repair_finding(hypothesis: str, facts: Facts) -> str | None:
+    """The ``kit repair --finding`` that fixes ``hypothesis`` on this VM offline (``None``: none of the kit's)."""
+    if facts.os != "windows":
+        return _KIT_REPAIRS.get(hypothesis)
+    if hypothesis == "boot_failure:storage_driver" and facts.disk_controller != "nvme":
+        return None  # the kit's fix is the NVMe driver's; on SCSI another driver is to blame
+    return _KIT_WINDOWS_REPAIRS.get(hypothesis)
+
+
 def _agent_ready(facts: Facts) -> bool:
     """Whether the instance view says the VM runs and its agent is Ready (Run Command can reach the guest)."""
     return facts.power == "running" and any(
@@ -375,7 +384,7 @@ def next_step_for(hypothesis: str, kind: str, facts: Facts, supporting: Sequence
             text, commands = _LOCKED + " " + template, [create, *runs, restore]
         else:
             text, commands = template, [*commands, *guide.azure, create, *runs, *guide.guest, restore]
-        finding = _KIT_REPAIRS.get(hypothesis) if facts.os != "windows" else None
+        finding = _kit_repair_finding(hypothesis, facts)
         if finding:  # the kit's own repair first, az vm repair's commands second
             text += _KIT_REPAIR_TEXT
             commands.insert(0, f"kit repair --vm {{vm_id}} --approval <change-ref> --incident <INC-ID> "

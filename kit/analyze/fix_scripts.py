@@ -26,11 +26,12 @@ __all__ = ["FINDING_ALIASES", "ONLINE_FIXES", "diagnostics_script", "finding_kin
 #: CLI short names of the finding kinds
 FINDING_ALIASES = {"firewall": "guest_firewall", "sshd": "service_failure:sshd", "rdp": "service_failure:rdp",
                    "fstab": "boot_failure:fstab", "kernel": "boot_failure:kernel_panic",
-                   "dhcp": "guest_network:dhcp_disabled"}
+                   "dhcp": "guest_network:dhcp_disabled", "nvme": "boot_failure:storage_driver"}
 #: the finding kinds Run Command can fix, and the OS of their script
 ONLINE_FIXES = {"guest_firewall": "linux", "service_failure:sshd": "linux", "service_failure:rdp": "windows"}
 #: the finding kinds only a repair VM fixes: the guest does not boot far enough, or has no network, for the agent
-_BOOT = ("boot_failure:fstab", "boot_failure:kernel_panic", "guest_network:dhcp_disabled")
+_BOOT = ("boot_failure:fstab", "boot_failure:kernel_panic", "guest_network:dhcp_disabled",
+         "boot_failure:storage_driver")
 _OPTION = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")
 _PATH = re.compile(r"/[A-Za-z0-9._/+-]{1,255}")
 _TERMINAL_SERVER = r"HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server"

@@ -16,8 +16,12 @@ Services (TermService) back to its default start (Manual, 3: its triggers start 
 (NetworkService) and type (16), as for "Remote Desktop Services isn't starting", and Remote Desktop
 connections allowed again (``fDenyTSConnections`` 0); ``guest_network:dhcp_disabled`` — the DHCP
 Client (Dhcp) back to Automatic (2), LocalService, type 16, as for "the DHCP Client service is
-disabled" (``win-dhcp-fix`` of the repair script library). A Group Policy that disabled a service
-applies again at its next refresh: change the policy too.
+disabled" (``win-dhcp-fix`` of the repair script library); ``boot_failure:storage_driver`` — the
+NVMe driver (stornvme) started at boot (Start 0, Type 1, ErrorControl 3, Group "SCSI miniport",
+its ImagePath), the values of the library's ``win-enable-nvme-boot-driver``, for a VM resized to
+an NVMe size that stops with INACCESSIBLE_BOOT_DEVICE; refused (exit 4) when the copy has no
+``stornvme.sys``. A Group Policy that disabled a service applies again at its next refresh: change
+the policy too.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ WINDOWS_FINDINGS = {
     "service_failure:rdp": "set Remote Desktop Services (TermService) back to its default start (Manual, "
                            "trigger-started) and allow Remote Desktop connections, in the copy's SYSTEM hive",
     "guest_network:dhcp_disabled": "set the DHCP Client (Dhcp) back to Automatic, in the copy's SYSTEM hive",
+    "boot_failure:storage_driver": "start the NVMe driver (stornvme) at boot, in the copy's SYSTEM hive (an NVMe "
+                                   "VM size needs it)",
 }
 #: What each fix sets under a control set: (key under it, value, type, data)
 _VALUES = {
@@ -40,10 +46,21 @@ _VALUES = {
                             ("Services\\TermService", "ObjectName", "REG_SZ", '"NT Authority\\NetworkService"'),
                             ("Services\\TermService", "Type", "REG_DWORD", "16"),
                             ("Control\\Terminal Server", "fDenyTSConnections", "REG_DWORD", "0")),
+    "boot_failure:storage_driver": (("Services\\stornvme", "Start", "REG_DWORD", "0"),
+                                    ("Services\\stornvme", "Type", "REG_DWORD", "1"),
+                                    ("Services\\stornvme", "ErrorControl", "REG_DWORD", "3"),
+                                    ("Services\\stornvme", "Group", "REG_SZ", '"SCSI miniport"'),
+                                    ("Services\\stornvme", "ImagePath", "REG_EXPAND_SZ",
+                                     '"system32\\drivers\\stornvme.sys"')),
     "guest_network:dhcp_disabled": (("Services\\Dhcp", "Start", "REG_DWORD", "2"),
                                     ("Services\\Dhcp", "ObjectName", "REG_SZ", '"NT Authority\\LocalService"'),
                                     ("Services\\Dhcp", "Type", "REG_DWORD", "16")),
 }
+#: What the disk must hold before a fix touches it (a boot driver whose file is missing stops every boot)
+_PRECONDITIONS = {"boot_failure:storage_driver": (
+    "if (-not (Test-Path \"${W}:\\Windows\\System32\\drivers\\stornvme.sys\")) { [Console]::Error.WriteLine("
+    "'kit: the copy has no \\Windows\\System32\\drivers\\stornvme.sys: making a missing driver a boot driver "
+    "stops every boot; nothing was changed (resize back to a SCSI size)'); exit 4 }\n",)}
 _HIVE = "HKLM\\BROKENSYSTEM"
 _CONTROL_SETS = ("ControlSet001", "ControlSet002")
 _STOP_ON_FAILURE = "if ($LASTEXITCODE) { exit $LASTEXITCODE }"
@@ -78,9 +95,10 @@ _UNLOAD = """\
 [gc]::Collect()
 reg unload {hive}
 {stop}
-Write-Output 'kit: a Group Policy that disabled the service sets it again at its next refresh or boot: change it too'
-Write-Output 'kit: fix applied; the hive is unloaded'
+{note}Write-Output 'kit: fix applied; the hive is unloaded'
 """
+_POLICY_NOTE = ("Write-Output 'kit: a Group Policy that disabled the service sets it again at its next refresh or "
+                "boot: change it too'\n")
 
 
 def windows_fix_script(finding_kind: str, *, stamp: str | None = None) -> str:
@@ -95,14 +113,15 @@ def windows_fix_script(finding_kind: str, *, stamp: str | None = None) -> str:
         raise UsageError(f"no offline Windows fix for {finding_kind!r}; the kit repairs Windows VMs for: "
                          f"{', '.join(WINDOWS_FINDINGS)} (or give your own PowerShell with --script FILE)")
     stamp = stamp or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    lines = [_FIND, _LOAD.format(stamp=stamp, hive=_HIVE, stop=_STOP_ON_FAILURE)]
+    lines = [_FIND, *_PRECONDITIONS.get(finding_kind, ()), _LOAD.format(stamp=stamp, hive=_HIVE, stop=_STOP_ON_FAILURE)]
     values = _VALUES[finding_kind]
     for control_set in _CONTROL_SETS:
         lines.append(_in_control_set(control_set, [
             f'reg add "{_HIVE}\\{control_set}\\{key}" /v {name} /t {kind} /d {data} /f'
             for key, name, kind, data in values]))
     lines.append(f'reg query "{_HIVE}\\ControlSet001\\{values[0][0]}" /v Start\n')
-    lines.append(_UNLOAD.format(hive=_HIVE, stop=_STOP_ON_FAILURE))
+    note = _POLICY_NOTE if finding_kind in ("service_failure:rdp", "guest_network:dhcp_disabled") else ""
+    lines.append(_UNLOAD.format(hive=_HIVE, stop=_STOP_ON_FAILURE, note=note))
     return "".join(lines)
 
 

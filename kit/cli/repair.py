@@ -45,8 +45,8 @@ def register(commands: Commands) -> None:
     )
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--finding", metavar="KIND", help="what to fix: fstab, kernel (or boot_failure:fstab, "
-                      "boot_failure:kernel_panic) on Linux; rdp, dhcp (service_failure:rdp, "
-                      "guest_network:dhcp_disabled) on Windows")
+                      "boot_failure:kernel_panic) on Linux; rdp, dhcp, nvme (service_failure:rdp, "
+                      "guest_network:dhcp_disabled, boot_failure:storage_driver) on Windows")
     what.add_argument("--script", metavar="FILE", help="your own script for the repair VM (bash; PowerShell for a "
                       "Windows VM): it finds the attached copy itself")
     where = parser.add_argument_group("which VM")

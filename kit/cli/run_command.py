@@ -55,7 +55,7 @@ def register(commands: Commands) -> None:
     what.add_argument("--diagnose", action="store_true", help="run the read-only diagnostics pack for the OS")
     what.add_argument("--script", metavar="FILE", help="run this script (bash on Linux, PowerShell on Windows)")
     what.add_argument("--fix", metavar="FINDING", help="run the online fix of a finding: firewall, sshd, rdp "
-                      "(or guest_firewall, service_failure:sshd, service_failure:rdp); fstab, kernel, dhcp: "
+                      "(or guest_firewall, service_failure:sshd, service_failure:rdp); fstab, kernel, dhcp, nvme: "
                       "use kit repair")
     where = parser.add_argument_group("which VM")
     where.add_argument("--vm", metavar="NAME|ID", help="the VM: a name, or its full ARM resource id")

@@ -358,8 +358,9 @@ async def _start_from_os_disk(request: web.Request, params: dict[str, str], orig
         await boot_real_disk(state, vm_id, content.scenario, content.variant, content.image)
         booted[vm_id.lower()] = disk_id
         return response
+    nvme = str(vm["properties"]["storageProfile"].get("diskControllerType", "")).lower() == "nvme"
     guest = start_from_disk(content.scenario, str(vm["name"]), content.definition, content.boot_log,
-                            content.responder_ip, content.username, content.password)
+                            content.responder_ip, content.username, content.password, nvme=nvme)
     boot_from_disk(state, vm_id, guest)
     booted[vm_id.lower()] = disk_id
     agent = state.instance_views.setdefault(vm_id.lower(), {"statuses": []}).setdefault("vmAgent", {})

@@ -64,15 +64,17 @@ def report(findings: list[Finding], *, os: str = "linux", login: dict[int, int] 
         earlier_findings=tuple(f for f in findings if f.boot != last))
 
 
-def bundle(tmp_path: Path, *, os: str = "linux", agent: str = "Ready") -> Any:
+def bundle(tmp_path: Path, *, os: str = "linux", agent: str = "Ready", controller: str | None = None) -> Any:
     """A running VM's bundle with a serial log (its report is handed to ``classify``) and no network."""
     vm_id = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
     manifest = new_manifest(source="import", subscription_id=SUB, resource_group="rg", vm_name="vm1", vm_id=vm_id,
                             window={"start": "2026-11-24T00:00:00Z", "end": "2026-11-25T00:00:00Z"})
     with BundleWriter(tmp_path / "vm1") as writer:
+        storage: dict[str, Any] = {"osDisk": {"osType": os.capitalize()}}
+        if controller:
+            storage["diskControllerType"] = controller
         writer.add_json("vm.json", {"id": vm_id, "name": "vm1", "type": "Microsoft.Compute/virtualMachines",
-                                    "properties": {"storageProfile": {"osDisk": {"osType": os.capitalize()}}}},
-                        call="virtual_machines.get")
+                                    "properties": {"storageProfile": storage}}, call="virtual_machines.get")
         writer.add_json("instance_view.json", {
             "statuses": [{"code": "PowerState/running", "displayStatus": "VM running"}],
             "vmAgent": {"statuses": [{"code": "ProvisioningState/succeeded" if agent == "Ready"
@@ -300,3 +302,25 @@ def test_every_guide_and_finding_command_belongs_to_a_rule() -> None:
     rules = {rule.kind for rule in RULES}
     assert {name.split("/")[0] for name in GUIDES} <= rules
     assert all(kind.startswith("boot:") for kind in FINDING_COMMANDS)
+
+
+@pytest.mark.parametrize("controller", ["NVMe", "SCSI"])
+def test_inaccessible_boot_device_is_the_storage_driver_and_on_nvme_the_kit_repairs_it(tmp_path: Path,
+                                                                                      controller: str) -> None:
+    stop = finding("boot:windows:bugcheck", "critical", 300, text="Stop code: INACCESSIBLE_BOOT_DEVICE")
+    result = verdict(tmp_path, report([stop], os="windows"), controller=controller)
+    top = result.top
+    assert (top.kind, top.next_step.kind) == ("boot_failure:storage_driver", "repair_vm"), explain(result)
+    kit = [c for c in top.next_step.commands if c.startswith("kit repair")]
+    if controller == "NVMe":
+        assert kit == [top.next_step.commands[0]] and kit[0].endswith("--finding nvme"), top.next_step.commands
+        assert any(row.kind == "disk_controller:nvme" for row in top.supporting)
+    else:  # the kit's fix is the NVMe driver's: on SCSI another driver is to blame
+        assert not kit and any("--run-id win-chkdsk-fs-corruption" in c for c in top.next_step.commands)
+    assert "stornvme" in top.next_step.text
+
+
+def test_another_stop_code_is_not_the_storage_driver(tmp_path: Path) -> None:
+    stop = finding("boot:windows:bugcheck", "critical", 300, text="Stop code: CRITICAL_PROCESS_DIED")
+    result = verdict(tmp_path, report([stop], os="windows"), controller="NVMe")
+    assert "boot_failure:storage_driver" not in kinds(result)[:1], explain(result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -112,3 +113,39 @@ def test_a_wrong_finding_for_the_os_is_refused_before_anything_changes(
     err = capsys.readouterr().err
     assert code == 2 and "no offline Windows fix for 'boot_failure:fstab'" in err and "Traceback" not in err
     assert not (tmp_path / "INC-23" / "reports").exists()
+
+
+def _on_nvme(lab: RunningLab, vm_id: str) -> None:
+    """The VM resized to an NVMe size (diskControllerType NVMe), its RDP otherwise fine."""
+    hub_of(lab.state).scenario_guest(RDP).shell.services["termservice"].update(start="demand", state="RUNNING")
+    vm = lab.state.get(vm_id)
+    assert vm is not None
+    vm["properties"]["storageProfile"]["diskControllerType"] = "NVMe"
+
+
+def test_a_vm_resized_to_nvme_without_its_nvme_boot_driver_is_fixed_offline_and_boots(
+        lab: RunningLab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
+    vm_id = str(load_scenario(RDP).vm_id(load_scenario(RDP).broken_vm))
+    _on_nvme(lab, vm_id)
+    code = main(_against(lab, vm_id, "CHG-NVME", "INC-24", tmp_path, "--finding", "nvme"))
+    out = capsys.readouterr().out
+    assert code == 0, out
+    _, repair = read_actions(tmp_path / "INC-24")
+    fix = (tmp_path / "INC-24" / repair["run"] / "fix.ps1").read_text()
+    assert 'Services\\stornvme" /v Start /t REG_DWORD /d 0 /f' in fix and "Group Policy" not in fix
+    log = lab.state.serial_logs[vm_id.lower()].read_text(encoding="utf-8")
+    assert "SAC" in log and "INACCESSIBLE_BOOT_DEVICE" not in log
+
+
+def test_on_nvme_a_fix_that_leaves_the_nvme_driver_alone_bugchecks_and_is_rolled_back(
+        lab: RunningLab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
+    vm_id = str(load_scenario(RDP).vm_id(load_scenario(RDP).broken_vm))
+    _on_nvme(lab, vm_id)
+    code = main(_against(lab, vm_id, "CHG-RDP2", "INC-25", tmp_path, "--finding", "rdp"))
+    out = capsys.readouterr().out
+    assert code == 1 and "rolled back" in out, out
+    check_record, repair = read_actions(tmp_path / "INC-25")
+    assert repair["status"] == "rolled-back" and check_record["status"] == "failed"
+    assert "INACCESSIBLE_BOOT_DEVICE" in json.dumps(check_record["details"]["proofs"])

@@ -136,3 +136,15 @@ def test_a_disk_brought_online_has_its_drive_letters_only_after_a_wait() -> None
     out, _, _ = shell.run("\n".join(["Get-Disk | Where-Object IsOffline | Set-Disk -IsOffline $false", look,
                                      "Start-Sleep -Seconds 5", look]), [disk])
     assert out == "none\nF\n"
+
+
+def test_the_nvme_fix_refuses_a_copy_without_the_nvme_driver_and_changes_nothing() -> None:
+    from kit.analyze.repair_scripts_windows import windows_fix_script
+
+    definition = _copy()
+    definition["windows_files"] = {"\\windows\\system32\\config\\system": "SYSTEM hive"}  # no stornvme.sys
+    before = copy.deepcopy(definition)
+    out, err, code = WindowsRescueShell("repair").run(windows_fix_script("boot_failure:storage_driver"),
+                                                     [WindowsRescueDisk(0, definition)])
+    assert code == 4 and "no \\Windows\\System32\\drivers\\stornvme.sys" in err and "nothing was changed" in err
+    assert definition == before  # not even the hive's backup: the script stopped before it

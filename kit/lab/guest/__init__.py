@@ -38,6 +38,9 @@ __all__ = ["CheckResult", "Guest", "RescueDisk", "RescueShell", "WindowsGuest", 
            "WindowsRescueShell", "guest_definition", "load_guest", "start_from_disk"]
 
 _DEFINITIONS = Path(__file__).resolve().parent / "scenarios"
+#: What EMS prints on COM1 when Windows stops because its boot disk's driver did not start
+_INACCESSIBLE_BOOT = ("\r\n*** STOP: 0x0000007B (0xFFFFF880009A97E8,0xFFFFFFFFC0000034,0x0000000000000000,"
+                      "0x0000000000000000)\r\n\r\nINACCESSIBLE_BOOT_DEVICE\r\n")
 
 
 @dataclass(frozen=True)
@@ -374,17 +377,20 @@ def _healthy(definition: dict[str, Any]) -> dict[str, Any]:
 
 def start_from_disk(scenario: str, hostname: str, definition: dict[str, Any], previous_log: bytes,
                     responder_ip: str = "", username: str | None = None, password: str | None = None,
-                    started: dt.datetime | None = None) -> Guest:
+                    started: dt.datetime | None = None, nvme: bool = False) -> Guest:
     """The guest of a VM just started from a disk holding ``definition`` (its ``files`` as they are now).
 
     Its boot log is that one boot (a started VM's serial log begins again), written from
     ``previous_log``, the last boot from the disk: a fixed disk boots to login, a broken one fails
     the same way again (and a panicking one stays silent). A boot that reaches login carries
-    cloud-init's banner with ``started`` (default: now), so the boot's time is known.
+    cloud-init's banner with ``started`` (default: now), so the boot's time is known. Windows on an
+    NVMe controller (``nvme``) without its NVMe driver at boot stops with INACCESSIBLE_BOOT_DEVICE.
     """
     definition = copy.deepcopy(definition)
     probe = Guest(scenario, hostname, {**definition, "silent": False}, b"", responder_ip, username, password)
-    if isinstance(probe.shell, WindowsGuest):
+    if isinstance(probe.shell, WindowsGuest) and nvme and not probe.shell.boots_on_nvme():
+        boot, reached = _INACCESSIBLE_BOOT, False
+    elif isinstance(probe.shell, WindowsGuest):
         boot, reached = probe.shell.banner(), True
     else:
         text = previous_log.rstrip(b"\x00").decode("utf-8", errors="replace")

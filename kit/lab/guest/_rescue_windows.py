@@ -33,8 +33,10 @@ __all__ = ["WindowsRescueDisk", "WindowsRescueShell"]
 
 _HIVE_FILE = "\\windows\\system32\\config\\system"
 _SYSTEM_KEY = "hklm\\system\\currentcontrolset"
-_START = {"2": "auto", "3": "demand", "4": "disabled"}
-_START_VALUE = {"auto": "0x2", "demand": "0x3", "disabled": "0x4"}
+_START = {"0": "boot", "1": "system", "2": "auto", "3": "demand", "4": "disabled"}
+_START_VALUE = {"boot": "0x0", "system": "0x1", "auto": "0x2", "demand": "0x3", "disabled": "0x4"}
+#: What a Windows Server 2022 volume holds that the fixes look for (the inbox NVMe driver among them)
+_WINDOWS_FILES = {_HIVE_FILE: "SYSTEM hive", "\\windows\\system32\\drivers\\stornvme.sys": "NVMe driver"}
 _DRIVE_FROM_VOLUMES = re.compile(r"^\$(\w+)\s*=\s*Get-Volume\s*\|.*Test-Path\s+\"\$\(\$_\.DriveLetter\):([^\"]+)\"",
                                  re.I)
 _DISK_PIPE = re.compile(r"^Get-Disk\s*\|\s*Where-Object\s+(IsOffline|IsReadOnly)\s*\|\s*Set-Disk\s+-\1\s+\$false$",
@@ -67,8 +69,7 @@ class WindowsRescueDisk:
     @property
     def files(self) -> dict[str, str]:
         """Files on its Windows volume by lower-cased path from the volume's root (``\\windows\\…``)."""
-        files: dict[str, str] = self.definition.setdefault("windows_files", {})
-        files.setdefault(_HIVE_FILE, "SYSTEM hive")
+        files: dict[str, str] = self.definition.setdefault("windows_files", dict(_WINDOWS_FILES))
         return files
 
 
@@ -159,6 +160,8 @@ class WindowsRescueShell:
 
     def _true(self, condition: str, variables: dict[str, str], run: _Run) -> bool:
         condition = condition.strip()
+        while condition.startswith("(") and not _balanced(condition, "(", ")")[1].strip():
+            condition = _balanced(condition, "(", ")")[0].strip()  # (…) around the whole condition
         if condition.lower().startswith("-not "):
             return not self._true(condition[5:], variables, run)
         if condition.lower() == "$lastexitcode":

@@ -83,6 +83,13 @@ class WindowsGuest:
         self._channel = False
         self.line = ""
 
+    def boots_on_nvme(self) -> bool:
+        """Whether the NVMe driver (stornvme) starts at boot: Start 0, as a service or a registry value (a guest that
+        says nothing is an image from before NVMe support)."""
+        service = self.services.get("stornvme", {}).get("start")
+        value = self.registry.get("hklm\\system\\currentcontrolset\\services\\stornvme", {}).get("Start")
+        return service == "boot" or value == "0x0"
+
     def network_up(self) -> bool:
         """Whether the NIC has its address: the DHCP Client runs (a guest that defines none is up)."""
         return self.services.get("dhcp", {}).get("state", "RUNNING") == "RUNNING"
