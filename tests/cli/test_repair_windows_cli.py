@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -149,3 +150,51 @@ def test_on_nvme_a_fix_that_leaves_the_nvme_driver_alone_bugchecks_and_is_rolled
     check_record, repair = read_actions(tmp_path / "INC-25")
     assert repair["status"] == "rolled-back" and check_record["status"] == "failed"
     assert "INACCESSIBLE_BOOT_DEVICE" in json.dumps(check_record["details"]["proofs"])
+
+
+def test_the_verdict_on_a_vm_that_bugchecks_on_nvme_offers_the_repair_that_recovers_it(
+        lab: RunningLab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from kit.analyze.verdict import classify
+    from kit.azure.collect import CollectionRequest, collect
+    from kit.azure.target import AzureTarget
+    from kit.evidence import load_bundle
+
+    monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
+    info = load_scenario(RDP)
+    vm_id = str(info.vm_id(info.broken_vm))
+    _on_nvme(lab, vm_id)
+    assert main(_against(lab, vm_id, "CHG-TRY", "INC-26", tmp_path, "--finding", "rdp")) == 1  # the wrong fix
+    capsys.readouterr()
+    _delete_kept_repair_vm(lab, read_actions(tmp_path / "INC-26")[-1]["details"]["repair_vm"])
+    start, end = info.window
+    collected = collect(AzureTarget.for_lab(lab), CollectionRequest(
+        info.subscription_id, info.resource_group, info.broken_vm, info.known_good, start=start,
+        end=datetime.now(UTC) + timedelta(minutes=1), source=f"lab:{RDP}"), tmp_path / "bundles")
+    bundle = load_bundle(collected.subject)
+    top = classify(bundle, bundle.peers(), responder_ip=info.responder_ip).top
+    assert top.kind == "boot_failure:storage_driver", [top.kind, top.summary]
+    pasted = top.next_step.commands[0]
+    assert pasted.startswith(f"kit repair --vm {vm_id}") and pasted.endswith("--finding nvme")
+    argv = shlex.split(pasted.replace("<change-ref>", "CHG-NVME2").replace("<INC-ID>", "INC-26"))[1:]
+    host, port = lab.probe_address(vm_id)
+    code = main([*argv, "--archive", str(tmp_path), "--arm-endpoint", lab.endpoint, "--ca-bundle", str(lab.ca_path),
+                 "--credential", "env-token", "--probe", f"{host}:{port}"])
+    assert code == 0, capsys.readouterr().out
+    assert lab_answers(lab, vm_id)
+
+
+def _delete_kept_repair_vm(lab: RunningLab, repair_vm: str) -> None:
+    """What the refusal of a second repair asks for: the kept repair VM, its OS disk, NIC and NSG deleted."""
+    from azure.mgmt.compute import ComputeManagementClient
+    from azure.mgmt.network import NetworkManagementClient
+
+    from kit.azure.target import AzureTarget
+
+    target = AzureTarget.for_lab(lab)
+    sub, group, name = repair_vm.split("/")[2], repair_vm.split("/")[4], repair_vm.rsplit("/", 1)[1]
+    compute = ComputeManagementClient(target.sync_credential(), sub, **target.client_kwargs())
+    network = NetworkManagementClient(target.sync_credential(), sub, **target.client_kwargs())
+    compute.virtual_machines.begin_delete(group, name).result()
+    compute.disks.begin_delete(group, f"{name}-osdisk").result()
+    network.network_interfaces.begin_delete(group, f"{name}-nic").result()
+    network.network_security_groups.begin_delete(group, f"{name}-nsg").result()
