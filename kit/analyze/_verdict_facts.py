@@ -450,6 +450,14 @@ def _os(bundle: Bundle, boot: BootReport | None) -> str:
     return boot.os if boot is not None and boot.os in ("linux", "windows") else "unknown"
 
 
+def _disk_controller(bundle: Bundle) -> str:
+    """The VM model's ``storageProfile.diskControllerType``, lower-cased (``""`` when it says none, or is broken)."""
+    value: Any = bundle.vm or {}
+    for key in ("properties", "storageProfile", "diskControllerType"):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value.lower() if isinstance(value, str) else ""
+
+
 def gather_facts(bundle: Bundle, peers: Sequence[Bundle], *, responder_ip: str | None,
                  boot_report: BootReport | None = None, network: NetworkReading | None = None,
                  activity: ActivityLog | None = None, metrics: MetricsReading | None = None) -> Facts:
@@ -496,8 +504,7 @@ def gather_facts(bundle: Bundle, peers: Sequence[Bundle], *, responder_ip: str |
         facts.missing.append("no Resource Health availability status (not collected, or the call failed)")
     _read_boot(bundle, facts, boot_report)
     facts.os = _os(bundle, facts.boot)
-    facts.disk_controller = str(((bundle.vm or {}).get("properties") or {}).get("storageProfile", {}).get(
-        "diskControllerType") or "").lower()
+    facts.disk_controller = _disk_controller(bundle)
     facts.network, facts.verdicts, facts.diff = network.network, network.verdicts or None, network.diff
     facts.checked.extend(network.checked)
     facts.missing.extend(network.missing)
