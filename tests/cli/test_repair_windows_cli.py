@@ -116,19 +116,21 @@ def test_a_wrong_finding_for_the_os_is_refused_before_anything_changes(
     assert not (tmp_path / "INC-23" / "reports").exists()
 
 
-def _on_nvme(lab: RunningLab, vm_id: str) -> None:
-    """The VM resized to an NVMe size (diskControllerType NVMe), its RDP otherwise fine."""
+@pytest.fixture
+def nvme_vm(lab: RunningLab, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The scenario VM's id, resized to an NVMe size (diskControllerType NVMe), its RDP otherwise fine."""
+    monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
+    vm_id = str(load_scenario(RDP).vm_id(load_scenario(RDP).broken_vm))
     hub_of(lab.state).scenario_guest(RDP).shell.services["termservice"].update(start="demand", state="RUNNING")
     vm = lab.state.get(vm_id)
     assert vm is not None
     vm["properties"]["storageProfile"]["diskControllerType"] = "NVMe"
+    return vm_id
 
 
 def test_a_vm_resized_to_nvme_without_its_nvme_boot_driver_is_fixed_offline_and_boots(
-        lab: RunningLab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
-    vm_id = str(load_scenario(RDP).vm_id(load_scenario(RDP).broken_vm))
-    _on_nvme(lab, vm_id)
+        lab: RunningLab, nvme_vm: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vm_id = nvme_vm
     code = main(_against(lab, vm_id, "CHG-NVME", "INC-24", tmp_path, "--finding", "nvme"))
     out = capsys.readouterr().out
     assert code == 0, out
@@ -140,10 +142,8 @@ def test_a_vm_resized_to_nvme_without_its_nvme_boot_driver_is_fixed_offline_and_
 
 
 def test_on_nvme_a_fix_that_leaves_the_nvme_driver_alone_bugchecks_and_is_rolled_back(
-        lab: RunningLab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
-    vm_id = str(load_scenario(RDP).vm_id(load_scenario(RDP).broken_vm))
-    _on_nvme(lab, vm_id)
+        lab: RunningLab, nvme_vm: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vm_id = nvme_vm
     code = main(_against(lab, vm_id, "CHG-RDP2", "INC-25", tmp_path, "--finding", "rdp"))
     out = capsys.readouterr().out
     assert code == 1 and "rolled back" in out, out
@@ -153,16 +153,13 @@ def test_on_nvme_a_fix_that_leaves_the_nvme_driver_alone_bugchecks_and_is_rolled
 
 
 def test_the_verdict_on_a_vm_that_bugchecks_on_nvme_offers_the_repair_that_recovers_it(
-        lab: RunningLab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+        lab: RunningLab, nvme_vm: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from kit.analyze.verdict import classify
     from kit.azure.collect import CollectionRequest, collect
     from kit.azure.target import AzureTarget
     from kit.evidence import load_bundle
 
-    monkeypatch.setenv("KIT_ARM_TOKEN", lab.token)
-    info = load_scenario(RDP)
-    vm_id = str(info.vm_id(info.broken_vm))
-    _on_nvme(lab, vm_id)
+    info, vm_id = load_scenario(RDP), nvme_vm
     assert main(_against(lab, vm_id, "CHG-TRY", "INC-26", tmp_path, "--finding", "rdp")) == 1  # the wrong fix
     capsys.readouterr()
     _delete_kept_repair_vm(lab, read_actions(tmp_path / "INC-26")[-1]["details"]["repair_vm"])
