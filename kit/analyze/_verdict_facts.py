@@ -220,7 +220,7 @@ class Facts:
 
     def _s_windows_inaccessible_boot(self) -> tuple[float, list[Evidence]]:
         """Windows stopped with INACCESSIBLE_BOOT_DEVICE (0x7B): its boot disk's driver did not start."""
-        strength, rows = self._findings("windows_bugcheck")
+        strength, rows = self.signal("windows_bugcheck")
         rows = [row for row in rows if _INACCESSIBLE.search(f"{row.summary} {row.details.get('text', '')}")]
         return (strength, rows) if rows else (0.0, [])
 

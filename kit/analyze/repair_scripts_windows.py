@@ -97,6 +97,8 @@ reg unload {hive}
 {stop}
 {note}Write-Output 'kit: fix applied; the hive is unloaded'
 """
+#: The fixes that set a service back, which a Group Policy may have disabled (and disables again)
+_SERVICE_FIXES = ("service_failure:rdp", "guest_network:dhcp_disabled")
 _POLICY_NOTE = ("Write-Output 'kit: a Group Policy that disabled the service sets it again at its next refresh or "
                 "boot: change it too'\n")
 
@@ -120,7 +122,7 @@ def windows_fix_script(finding_kind: str, *, stamp: str | None = None) -> str:
             f'reg add "{_HIVE}\\{control_set}\\{key}" /v {name} /t {kind} /d {data} /f'
             for key, name, kind, data in values]))
     lines.append(f'reg query "{_HIVE}\\ControlSet001\\{values[0][0]}" /v Start\n')
-    note = _POLICY_NOTE if finding_kind in ("service_failure:rdp", "guest_network:dhcp_disabled") else ""
+    note = _POLICY_NOTE if finding_kind in _SERVICE_FIXES else ""
     lines.append(_UNLOAD.format(hive=_HIVE, stop=_STOP_ON_FAILURE, note=note))
     return "".join(lines)
 

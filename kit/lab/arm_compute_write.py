@@ -187,7 +187,7 @@ def _create_vm(request: web.Request, state: LabState, vm_id: str, params: dict[s
     if booted_copy(state, vm) is not None:  # it booted the broken system it was meant to repair
         state.instance_views[vm_id.lower()]["vmAgent"]["statuses"] = [_agent_status(False)]
     windows = str(os_disk.get("osType", "")).lower() == "windows"
-    shell = WindowsRescueShell(params["vm"]) if windows else RescueShell(params["vm"])
+    shell = WindowsRescueShell() if windows else RescueShell(params["vm"])
     register_script_runner(state, vm_id, _rescue_runner(state, vm_id, shell))
     return _accepted(request, state, params["sub"], vm, 201, "Creating")
 
@@ -501,10 +501,10 @@ def _default_rules(nsg_id: str) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------- helpers
 def _rescue_runner(state: LabState, vm_id: str, shell: RescueShell | WindowsRescueShell) -> Any:
     async def run(script: str, kind: str) -> ScriptRun:
-        wanted = "powershell" if isinstance(shell, WindowsRescueShell) else "bash"
+        wanted, runs, command_id = (("powershell", "Windows", "RunPowerShellScript")
+                                    if isinstance(shell, WindowsRescueShell) else ("bash", "Linux", "RunShellScript"))
         if kind != wanted:
-            return ScriptRun("", f"This repair VM runs {'Windows' if wanted == 'powershell' else 'Linux'}: use "
-                                 f"{'RunPowerShellScript' if wanted == 'powershell' else 'RunShellScript'}.\n", 1)
+            return ScriptRun("", f"This repair VM runs {runs}: use {command_id}.\n", 1)
         vm = state.get(vm_id)
         entries = sorted((vm or {}).get("properties", {}).get("storageProfile", {}).get("dataDisks", []),
                          key=lambda d: int(d.get("lun", 0)))

@@ -68,7 +68,7 @@ def _copy() -> dict[str, Any]:
 
 
 def test_the_copy_is_offline_until_brought_online_and_stays_online_for_the_next_script() -> None:
-    shell, disk = WindowsRescueShell("repair"), WindowsRescueDisk(0, _copy())
+    shell, disk = WindowsRescueShell(), WindowsRescueDisk(0, _copy())
     out, err, code = shell.run('reg load HKLM\\BROKENSYSTEM "F:\\Windows\\System32\\config\\SYSTEM"', [disk])
     assert (code, err) == (1, "ERROR: The system cannot find the file specified.\n")
     shell.run("Get-Disk | Where-Object IsOffline | Set-Disk -IsOffline $false", [disk])
@@ -79,7 +79,7 @@ def test_the_copy_is_offline_until_brought_online_and_stays_online_for_the_next_
 def test_reg_edits_of_the_loaded_hive_land_on_the_disk_and_a_missing_control_set_stays_apart() -> None:
     definition = _copy()
     before = copy.deepcopy(definition)
-    shell, disk = WindowsRescueShell("repair"), WindowsRescueDisk(0, definition)
+    shell, disk = WindowsRescueShell(), WindowsRescueDisk(0, definition)
     script = "\n".join([
         "Get-Disk | Where-Object IsOffline | Set-Disk -IsOffline $false",
         "Start-Sleep -Seconds 2",
@@ -100,7 +100,7 @@ def test_reg_edits_of_the_loaded_hive_land_on_the_disk_and_a_missing_control_set
 
 
 def test_a_command_the_repair_vm_does_not_know_ends_a_stop_script_with_exit_1() -> None:
-    shell, disk = WindowsRescueShell("repair"), WindowsRescueDisk(0, _copy())
+    shell, disk = WindowsRescueShell(), WindowsRescueDisk(0, _copy())
     out, err, code = shell.run("$ErrorActionPreference = 'Stop'\nbcdboot F:\\Windows\nWrite-Output 'after'", [disk])
     assert code == 1 and "The term 'bcdboot' is not recognized" in err and "after" not in out
     out, err, code = shell.run("bcdboot F:\\Windows\nWrite-Output 'after'", [disk])
@@ -108,7 +108,7 @@ def test_a_command_the_repair_vm_does_not_know_ends_a_stop_script_with_exit_1() 
 
 
 def test_a_block_over_several_lines_with_else_runs_as_powershell_runs_it() -> None:
-    shell, disk = WindowsRescueShell("repair"), WindowsRescueDisk(0, _copy())
+    shell, disk = WindowsRescueShell(), WindowsRescueDisk(0, _copy())
     script = "\n".join([
         "Get-Disk | Where-Object IsOffline | Set-Disk -IsOffline $false",
         "Update-HostStorageCache",
@@ -125,13 +125,13 @@ def test_a_block_over_several_lines_with_else_runs_as_powershell_runs_it() -> No
 
 
 def test_a_block_that_never_closes_is_a_parse_error_and_nothing_runs() -> None:
-    shell, disk = WindowsRescueShell("repair"), WindowsRescueDisk(0, _copy())
+    shell, disk = WindowsRescueShell(), WindowsRescueDisk(0, _copy())
     out, err, code = shell.run("Write-Output 'first'\nif ($true) {\n  Write-Output 'inside'\n", [disk])
     assert (out, code) == ("", 1) and "Missing closing '}'" in err
 
 
 def test_a_disk_brought_online_has_its_drive_letters_only_after_a_wait() -> None:
-    shell, disk = WindowsRescueShell("repair"), WindowsRescueDisk(0, _copy())
+    shell, disk = WindowsRescueShell(), WindowsRescueDisk(0, _copy())
     look = "if (Test-Path 'F:\\Windows\\System32\\config\\SYSTEM') { Write-Output 'F' } else { Write-Output 'none' }"
     out, _, _ = shell.run("\n".join(["Get-Disk | Where-Object IsOffline | Set-Disk -IsOffline $false", look,
                                      "Start-Sleep -Seconds 5", look]), [disk])
@@ -144,7 +144,7 @@ def test_the_nvme_fix_refuses_a_copy_without_the_nvme_driver_and_changes_nothing
     definition = _copy()
     definition["windows_files"] = {"\\windows\\system32\\config\\system": "SYSTEM hive"}  # no stornvme.sys
     before = copy.deepcopy(definition)
-    out, err, code = WindowsRescueShell("repair").run(windows_fix_script("boot_failure:storage_driver"),
+    out, err, code = WindowsRescueShell().run(windows_fix_script("boot_failure:storage_driver"),
                                                      [WindowsRescueDisk(0, definition)])
     assert code == 4 and "no \\Windows\\System32\\drivers\\stornvme.sys" in err and "nothing was changed" in err
     assert definition == before  # not even the hive's backup: the script stopped before it

@@ -26,6 +26,7 @@ know (with ``$ErrorActionPreference = 'Stop'`` the script ends there, exit 1).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,8 +86,7 @@ class _Run:
 class WindowsRescueShell:
     """The Windows repair VM's PowerShell; disks brought online stay online from one script to the next."""
 
-    def __init__(self, hostname: str) -> None:
-        self.hostname = hostname
+    def __init__(self) -> None:
         self.disks: list[WindowsRescueDisk] = []
         self.hives: dict[str, WindowsRescueDisk] = {}  # loaded hive name (lower-case) → the disk it is from
         self._online: set[int] = set()
@@ -160,8 +160,11 @@ class WindowsRescueShell:
 
     def _true(self, condition: str, variables: dict[str, str], run: _Run) -> bool:
         condition = condition.strip()
-        while condition.startswith("(") and not _balanced(condition, "(", ")")[1].strip():
-            condition = _balanced(condition, "(", ")")[0].strip()  # (…) around the whole condition
+        while condition.startswith("("):  # (…) around the whole condition
+            inside, after = _balanced(condition, "(", ")")
+            if after.strip():
+                break
+            condition = inside.strip()
         if condition.lower().startswith("-not "):
             return not self._true(condition[5:], variables, run)
         if condition.lower() == "$lastexitcode":
@@ -199,8 +202,7 @@ class WindowsRescueShell:
         if path.lower().startswith("hklm:\\"):
             hive, _, rest = path[6:].partition("\\")
             disk = self.hives.get(hive.lower())
-            return disk is not None and (not rest or rest.lower().split("\\")[0] == "controlset001"
-                                         or rest.lower() == "select")
+            return disk is not None and (not rest or rest.lower().split("\\")[0] == "controlset001")
         disk, rest = self._file(path)
         return disk is not None and rest in disk.files
 
@@ -311,15 +313,23 @@ def _exit_code(text: str, run: _Run) -> int:
     return int(text) if text.lstrip("-").isdigit() else 0
 
 
-def _split(line: str) -> list[str]:
-    """``line``'s statements: split at ``;`` outside quotes, braces and parentheses."""
-    parts, depth, quote, start = [], 0, "", 0
-    for index, char in enumerate(line):
+def _unquoted(text: str) -> Iterator[tuple[int, str]]:
+    """``(index, character)`` of ``text`` outside ``'…'`` and ``"…"`` (the quotes themselves left out)."""
+    quote = ""
+    for index, char in enumerate(text):
         if quote:
             quote = "" if char == quote else quote
         elif char in "'\"":
             quote = char
-        elif char in "{(":
+        else:
+            yield index, char
+
+
+def _split(line: str) -> list[str]:
+    """``line``'s statements: split at ``;`` outside quotes, braces and parentheses."""
+    parts, depth, start = [], 0, 0
+    for index, char in _unquoted(line):
+        if char in "{(":
             depth += 1
         elif char in "})":
             depth -= 1
@@ -341,13 +351,9 @@ def _if_parts(text: str) -> tuple[str, str, str]:
 
 def _balanced(text: str, opening: str, closing: str) -> tuple[str, str]:
     """What ``text``'s leading ``opening … closing`` holds (quotes respected), and what follows it."""
-    depth, quote = 0, ""
-    for index, char in enumerate(text):
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == opening:
+    depth = 0
+    for index, char in _unquoted(text):
+        if char == opening:
             depth += 1
         elif char == closing:
             depth -= 1
@@ -375,15 +381,8 @@ def _joined(script: str) -> list[str] | None:
 
 def _depth(line: str) -> int:
     """How many more ``{`` than ``}`` ``line`` has outside quotes."""
-    depth, quote = 0, ""
-    for char in line:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        else:
-            depth += {"{": 1, "}": -1}.get(char, 0)
-    return depth
+    return sum({"{": 1, "}": -1}.get(char, 0) for _, char in _unquoted(line))
+
 
 
 def _expand(text: str, variables: dict[str, str]) -> str:
